@@ -1,0 +1,127 @@
+/**
+ * The simulated network: datagrams between nodes, and request/response built on them.
+ *
+ * Each message is copied (structured clone) when sent, so nodes never share objects. On its way it
+ * may be delayed (a draw from the latency range), held back further (reordering), dropped, or
+ * duplicated, at rates the fault plan sets; a partition drops everything on a directed link, both
+ * when the message is sent and when it would arrive. Requests carry an id; the reply travels back
+ * through the same faults. A request whose reply does not come in time resolves as `maybe`.
+ *
+ * Messages are delivered to the destination's *current* incarnation (like UDP to a host that
+ * rebooted); replies only to the incarnation that asked (its successor never asked anything).
+ */
+import type { LatencyMs } from "./disk.ts";
+import { drawLatency } from "./disk.ts";
+import type { SimRng } from "./rng.ts";
+
+export interface NetProfile {
+  latencyMs: LatencyMs;
+  /** Probability that a message is lost. */
+  dropRate: number;
+  /** Probability that a message is delivered twice. */
+  duplicateRate: number;
+  /** Probability that a message is held back by up to `reorderDelayMs` more, letting later ones pass. */
+  reorderRate: number;
+  reorderDelayMs: number;
+}
+
+export const defaultNetProfile: NetProfile = {
+  latencyMs: [0.2, 2],
+  dropRate: 0,
+  duplicateRate: 0,
+  reorderRate: 0,
+  reorderDelayMs: 20,
+};
+
+export type Packet =
+  | { kind: "oneway"; body: unknown }
+  | { kind: "request"; rpcId: number; fromIncarnation: number; body: unknown }
+  | { kind: "reply"; rpcId: number; toIncarnation: number; body: unknown };
+
+/** What the network needs from the world. */
+export interface NetHost {
+  /** Schedules a delivery to node `to` (held while it is paused). */
+  scheduleDelivery(delayMs: number, to: string, fn: () => void): void;
+  /** Hands a packet to the node's live incarnation; false if it is down or unknown. */
+  deliver(from: string, to: string, packet: Packet): boolean;
+  trace(node: string, kind: string, detail: string): void;
+}
+
+export class SimNetwork {
+  profile: NetProfile;
+  private readonly blocked = new Set<string>();
+  /** Counts, for tests and the bench. */
+  readonly stats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
+
+  constructor(
+    profile: NetProfile,
+    private readonly rng: SimRng,
+    private readonly host: NetHost,
+  ) {
+    this.profile = { ...profile };
+  }
+
+  /** Blocks the link from `from` to `to` (one way). */
+  block(from: string, to: string): void {
+    this.blocked.add(`${from}->${to}`);
+  }
+
+  /** Cuts both directions between every node of `sideA` and every node of `sideB`. */
+  partition(sideA: readonly string[], sideB: readonly string[]): void {
+    for (const a of sideA) {
+      for (const b of sideB) {
+        this.block(a, b);
+        this.block(b, a);
+      }
+    }
+  }
+
+  /** Restores every link. */
+  heal(): void {
+    this.blocked.clear();
+  }
+
+  isBlocked(from: string, to: string): boolean {
+    return this.blocked.has(`${from}->${to}`);
+  }
+
+  /** Sends a packet with all the faults the profile allows. */
+  transmit(from: string, to: string, packet: Packet): void {
+    this.stats.sent++;
+    const label = describe(packet);
+    if (this.isBlocked(from, to)) {
+      this.stats.dropped++;
+      this.host.trace(from, "net", `${label} to ${to} dropped: partitioned`);
+      return;
+    }
+    if (this.rng.chance(this.profile.dropRate)) {
+      this.stats.dropped++;
+      this.host.trace(from, "net", `${label} to ${to} dropped: lost`);
+      return;
+    }
+    const copies = this.rng.chance(this.profile.duplicateRate) ? 2 : 1;
+    if (copies === 2) this.stats.duplicated++;
+    for (let i = 0; i < copies; i++) {
+      let delayMs = drawLatency(this.profile.latencyMs, this.rng);
+      if (this.rng.chance(this.profile.reorderRate)) delayMs += this.rng.between(0, this.profile.reorderDelayMs);
+      const copy: Packet = { ...packet, body: structuredClone(packet.body) };
+      this.host.scheduleDelivery(delayMs, to, () => {
+        if (this.isBlocked(from, to)) {
+          this.stats.dropped++;
+          this.host.trace(to, "net", `${label} from ${from} dropped on arrival: partitioned`);
+          return;
+        }
+        if (this.host.deliver(from, to, copy)) this.stats.delivered++;
+        else {
+          this.stats.dropped++;
+          this.host.trace(to, "net", `${label} from ${from} dropped: ${to} is down`);
+        }
+      });
+    }
+  }
+}
+
+function describe(packet: Packet): string {
+  if (packet.kind === "oneway") return "message";
+  return packet.kind === "request" ? `request #${packet.rpcId}` : `reply #${packet.rpcId}`;
+}
