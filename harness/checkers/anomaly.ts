@@ -1,0 +1,35 @@
+/**
+ * An anomaly: a broken guarantee, named, explained in plain words, with the operations involved.
+ *
+ * Checkers return a list of these; an empty list means the history is consistent with the
+ * guarantee. Names are a small shared vocabulary (Jepsen's, where it has one) so that a learner
+ * meets the same word for the same failure in every lab.
+ */
+import type { Op } from "../workloads/history.ts";
+
+export type AnomalyName =
+  | "lost write" // acknowledged, then gone
+  | "stale read" // an older value came back after a newer one was acknowledged
+  | "garbage read" // a value that was never written came back
+  | "corruption passed through" // damaged bytes were returned as if valid
+  | "duplicate" // one write, seen twice
+  | "reorder" // seen in an order the guarantee forbids
+  | "hole" // a gap in what should be dense
+  | "wrong answer" // a plain functional error, no fault needed
+  | "not live" // after the faults healed, the system did not recover
+  | "overlap" // two things that must never run at once did
+  | "visible before commit"
+  | "applied twice"
+  | "too slow"; // a throughput or cost goal was missed
+
+export interface Anomaly {
+  name: AnomalyName;
+  /** One or more sentences a learner can act on: what was expected, what happened. */
+  explanation: string;
+  /** The operations involved, oldest first. */
+  ops: Op[];
+}
+
+export function anomaly(name: AnomalyName, explanation: string, ops: Op[] = []): Anomaly {
+  return { name, explanation, ops: [...ops].sort((a, b) => a.index - b.index) };
+}

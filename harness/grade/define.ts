@@ -1,0 +1,100 @@
+/**
+ * How a lab declares itself to the grader: a manifest of parts, each with one graded property.
+ *
+ * A part's test is a property over scenarios: `scenario` generates one (a workload and a fault
+ * plan) from a seed; `run` plays it in a fresh simulated world against the implementation under
+ * test and returns the anomalies its checkers found. The grader does the rest: seeds, shrinking,
+ * verdicts for stubs, exceptions, hangs, and nondeterminism, reports and replays.
+ */
+import type fc from "fast-check";
+import type { Anomaly } from "../checkers/anomaly.ts";
+import type { SimRng } from "../sim/rng.ts";
+import type { RunLimits } from "../sim/scheduler.ts";
+import type { World, WorldOptions } from "../sim/world.ts";
+import type { History } from "../workloads/history.ts";
+
+/** What a part's test gets for one run. */
+export interface TestContext<TImpl> {
+  world: World;
+  /** The implementation under test: the exports of the lab's entry module. */
+  impl: TImpl;
+  history: History;
+  seed: number;
+  /** Randomness for the workload itself (not shared with the world's other streams). */
+  rng: SimRng;
+}
+
+/** World settings a part may choose (the grader sets seed, tracing and the guard). */
+export type PartWorldOptions = Omit<WorldOptions, "seed" | "keepTrace" | "logLevel" | "guardRoots">;
+
+export interface PartDefinition<TImpl, TScenario> {
+  /** Like "L1.B": lab number, then the part's letter. */
+  id: string;
+  title: string;
+  points: number;
+  /** Seeds graded by default. */
+  seeds: number;
+  /** The property, as a sentence: what must hold on every seed. */
+  property: string;
+  scenario: fc.Arbitrary<TScenario>;
+  /** The scenario in words (its fault plan first), as a failure report prints it. */
+  describe(scenario: TScenario): string[];
+  world?: PartWorldOptions;
+  limits?: Partial<RunLimits>;
+  run(ctx: TestContext<TImpl>, scenario: TScenario): Promise<Anomaly[]>;
+}
+
+/** A part with its scenario type erased, so parts of one lab can live in one list. */
+export interface Part<TImpl> {
+  id: string;
+  title: string;
+  points: number;
+  seeds: number;
+  property: string;
+  scenario: fc.Arbitrary<unknown>;
+  describe(scenario: unknown): string[];
+  world: PartWorldOptions;
+  limits: Partial<RunLimits>;
+  run(ctx: TestContext<TImpl>, scenario: unknown): Promise<Anomaly[]>;
+}
+
+export function definePart<TImpl, TScenario>(definition: PartDefinition<TImpl, TScenario>): Part<TImpl> {
+  return {
+    id: definition.id,
+    title: definition.title,
+    points: definition.points,
+    seeds: definition.seeds,
+    property: definition.property,
+    scenario: definition.scenario as unknown as fc.Arbitrary<unknown>,
+    describe: (scenario) => definition.describe(scenario as TScenario),
+    world: definition.world ?? {},
+    limits: definition.limits ?? {},
+    run: (ctx, scenario) => definition.run(ctx, scenario as TScenario),
+  };
+}
+
+export interface LabManifest<TImpl = unknown> {
+  /** Two digits: "00". */
+  id: string;
+  title: string;
+  /** One sentence: what the learner builds. */
+  summary: string;
+  /** The folder the learner edits, relative to the lab's folder. */
+  learnerDir: string;
+  /** The files a learner edits; a solution or a bug-zoo entry has the same files. */
+  files: string[];
+  /** The module (one of `files`) whose exports are the implementation. */
+  entry: string;
+  /** Exports the entry module must have. */
+  exports: string[];
+  parts: Part<TImpl>[];
+}
+
+export function defineLab<TImpl>(manifest: LabManifest<TImpl>): LabManifest<TImpl> {
+  const ids = new Set<string>();
+  for (const part of manifest.parts) {
+    if (ids.has(part.id)) throw new Error(`lab ${manifest.id}: part ${part.id} is declared twice`);
+    ids.add(part.id);
+  }
+  return manifest;
+}

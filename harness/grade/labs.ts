@@ -1,0 +1,147 @@
+/**
+ * Finding labs and the implementation to grade.
+ *
+ * A lab is a folder `labs/NN-name/` with a manifest `lab.ts`. The implementation under test is a
+ * folder with the lab's learner files: the learner's own (the default), the reference solution
+ * (`--solution`), or any folder (`--impl DIR`), such as a bug-zoo entry. Everything here that can
+ * go wrong because of what the user typed throws `BadInput`, which the CLI prints as one line.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { LabManifest } from "./define.ts";
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const LABS_DIR = path.join(REPO_ROOT, "labs");
+
+/** A mistake in what the user asked for: printed as one line, exit code 2. */
+export class BadInput extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BadInput";
+  }
+}
+
+/** The learner's code could not even be loaded (a syntax error, a missing export). */
+export class ImplLoadError extends Error {
+  constructor(
+    message: string,
+    override readonly cause: unknown,
+  ) {
+    super(message);
+    this.name = "ImplLoadError";
+  }
+}
+
+export interface LabEntry {
+  /** "00" */
+  id: string;
+  /** "00-durable-register" */
+  slug: string;
+  dir: string;
+  manifest: LabManifest<unknown>;
+}
+
+/** The lab folders, in order, without loading them. */
+export function labSlugs(): string[] {
+  if (!existsSync(LABS_DIR)) return [];
+  return readdirSync(LABS_DIR)
+    .filter((name) => /^\d\d-/.test(name) && existsSync(path.join(LABS_DIR, name, "lab.ts")))
+    .sort();
+}
+
+export async function loadLab(slug: string): Promise<LabEntry> {
+  const dir = path.join(LABS_DIR, slug);
+  const module = (await import(pathToFileURL(path.join(dir, "lab.ts")).href)) as { default: LabManifest<unknown> };
+  return { id: module.default.id, slug, dir, manifest: module.default };
+}
+
+export async function listLabs(): Promise<LabEntry[]> {
+  return Promise.all(labSlugs().map(loadLab));
+}
+
+/** Finds a lab by number ("00", "0") or by name ("durable-register", "00-durable-register"). */
+export async function findLab(query: string): Promise<LabEntry> {
+  const slugs = labSlugs();
+  const q = query.trim().toLowerCase();
+  const match = slugs.find((slug) => {
+    const [number] = slug.split("-");
+    return slug === q || slug.slice(3) === q || (/^\d+$/.test(q) && Number(number) === Number(q));
+  });
+  if (match === undefined) {
+    const known = slugs.map((s) => s.slice(0, 2)).join(", ") || "none";
+    throw new BadInput(`unknown lab '${query}': the labs are ${known} (see \`npx lab list\`)`);
+  }
+  return loadLab(match);
+}
+
+export type ImplKind = "learner" | "solution" | "other";
+
+export interface ImplChoice {
+  kind: ImplKind;
+  dir: string;
+  /** How to name it in reports: "labs/00-durable-register/src". */
+  label: string;
+  /** The flag that selects it again, for replay commands: "", "--solution", "--impl DIR". */
+  flag: string;
+}
+
+export function chooseImpl(lab: LabEntry, options: { solution?: boolean; impl?: string }): ImplChoice {
+  if (options.solution && options.impl !== undefined)
+    throw new BadInput("use either --solution or --impl DIR, not both");
+  if (options.solution) {
+    const dir = path.join(lab.dir, "solution");
+    return { kind: "solution", dir, label: relative(dir), flag: "--solution" };
+  }
+  if (options.impl !== undefined) {
+    const dir = path.resolve(options.impl);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BadInput(`--impl ${options.impl}: no such folder`);
+    const rel = relative(dir);
+    return { kind: "other", dir, label: rel, flag: `--impl ${rel.includes(" ") ? JSON.stringify(rel) : rel}` };
+  }
+  const dir = path.join(lab.dir, lab.manifest.learnerDir);
+  return { kind: "learner", dir, label: relative(dir), flag: "" };
+}
+
+/** Checks that the folder has every file the lab needs (without loading any of them). */
+export function checkImplFiles(lab: LabEntry, choice: ImplChoice): void {
+  for (const file of lab.manifest.files) {
+    if (!existsSync(path.join(choice.dir, file))) {
+      throw new BadInput(
+        `${choice.label}/${file} is missing: an implementation of lab ${lab.id} needs ${lab.manifest.files.join(", ")}` +
+          (choice.kind === "learner" ? ` (restore it with \`git checkout -- ${choice.label}/${file}\`)` : ""),
+      );
+    }
+  }
+}
+
+/** Checks the folder's files, then imports the entry module and checks its exports. */
+export async function loadImpl(lab: LabEntry, choice: ImplChoice): Promise<unknown> {
+  checkImplFiles(lab, choice);
+  const entry = path.join(choice.dir, lab.manifest.entry);
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new ImplLoadError(`${choice.label}/${lab.manifest.entry} does not load: ${message}`, error);
+  }
+  const missing = lab.manifest.exports.filter((name) => typeof module[name] !== "function");
+  if (missing.length > 0) {
+    throw new ImplLoadError(
+      `${choice.label}/${lab.manifest.entry} must export ${missing.map((m) => `function ${m}`).join(", ")}`,
+      null,
+    );
+  }
+  return module;
+}
+
+export function relative(target: string): string {
+  const rel = path.relative(process.cwd(), target);
+  return rel === "" ? "." : rel;
+}
+
+/** Folders whose code counts as lab code: guarded against real clocks, shown in stack frames. */
+export function codeRootsFor(choice: ImplChoice): string[] {
+  return [...new Set([LABS_DIR + path.sep, choice.dir + path.sep])];
+}

@@ -1,0 +1,27 @@
+/** Messages between the grading pool (main thread) and its workers. */
+import type { PartOutcome } from "./grade-part.ts";
+import type { Verdict } from "./verdict.ts";
+
+export type ToWorker =
+  | { type: "grade"; jobId: number; partId: string; seeds: number[]; shrink: boolean }
+  | { type: "replay"; jobId: number; partId: string; seed: number; path: string };
+
+export type ToMain =
+  | { type: "ready" }
+  | { type: "loadFailed"; message: string }
+  /** A seed starts: progress, and the watchdog's heartbeat. */
+  | { type: "seed"; jobId: number; seed: number }
+  /** A run finished (shrinking runs many per seed): heartbeat only. */
+  | { type: "beat"; jobId: number }
+  | { type: "graded"; jobId: number; outcome: PartOutcome }
+  | {
+      type: "replayed";
+      jobId: number;
+      verdict: Verdict;
+      scenarioLines: string[];
+      trace: string[];
+      simMs: number;
+      events: number;
+    }
+  /** The harness itself failed on this job (a bug in the grader, not in lab code). */
+  | { type: "crashed"; jobId: number; message: string };

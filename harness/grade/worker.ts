@@ -1,0 +1,65 @@
+/**
+ * A grading worker thread: loads the lab and the implementation once, then grades the parts (or
+ * replays the runs) the main thread sends it, reporting each seed as it starts. The main thread
+ * watches those reports; a worker that goes quiet is stuck in a loop that never yields, and is
+ * terminated (see pool.ts). Running learner code off the main thread is what makes that possible.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { gradePart } from "./grade-part.ts";
+import { codeRootsFor, type ImplChoice, loadImpl, loadLab } from "./labs.ts";
+import type { ToMain, ToWorker } from "./protocol.ts";
+import { replayScenario } from "./runner.ts";
+
+const port = parentPort;
+if (port === null) throw new Error("worker.ts must run in a worker thread");
+
+const { slug, choice } = workerData as { slug: string; choice: ImplChoice };
+const send = (message: ToMain): void => port.postMessage(message);
+
+try {
+  const lab = await loadLab(slug);
+  const impl = await loadImpl(lab, choice);
+  const codeRoots = codeRootsFor(choice);
+  port.on("message", (message: ToWorker) => {
+    void handle(message).catch((error: unknown) => {
+      send({
+        type: "crashed",
+        jobId: message.jobId,
+        message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
+    });
+  });
+
+  async function handle(message: ToWorker): Promise<void> {
+    const part = lab.manifest.parts.find((p) => p.id === message.partId);
+    if (part === undefined) throw new Error(`no part ${message.partId}`);
+    if (message.type === "grade") {
+      const outcome = await gradePart(part, impl, message.seeds, {
+        codeRoots,
+        shrink: message.shrink,
+        onSeed: (seed) => send({ type: "seed", jobId: message.jobId, seed }),
+        onRun: () => send({ type: "beat", jobId: message.jobId }),
+      });
+      send({ type: "graded", jobId: message.jobId, outcome });
+    } else {
+      send({ type: "seed", jobId: message.jobId, seed: message.seed });
+      const { scenario, run } = await replayScenario(part, impl, message.seed, message.path, {
+        codeRoots,
+        keepTrace: true,
+        logLevel: "trace",
+      });
+      send({
+        type: "replayed",
+        jobId: message.jobId,
+        verdict: run.verdict,
+        scenarioLines: part.describe(scenario),
+        trace: run.world.trace.lines ?? [],
+        simMs: run.simMs,
+        events: run.events,
+      });
+    }
+  }
+  send({ type: "ready" });
+} catch (error) {
+  send({ type: "loadFailed", message: error instanceof Error ? error.message : String(error) });
+}
