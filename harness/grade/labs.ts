@@ -123,7 +123,7 @@ export async function loadImpl(lab: LabEntry, choice: ImplChoice): Promise<unkno
   try {
     module = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
   } catch (error) {
-    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    const message = firstUsefulLine(error);
     throw new ImplLoadError(`${choice.label}/${lab.manifest.entry} does not load: ${message}`, error);
   }
   const missing = lab.manifest.exports.filter((name) => typeof module[name] !== "function");
@@ -141,7 +141,16 @@ export function relative(target: string): string {
   return rel === "" ? "." : rel;
 }
 
-/** Folders whose code counts as lab code: guarded against real clocks, shown in stack frames. */
-export function codeRootsFor(choice: ImplChoice): string[] {
+/** Folders whose code counts as lab code, guarded against real clocks and randomness. */
+export function guardRootsFor(choice: ImplChoice): string[] {
   return [...new Set([LABS_DIR + path.sep, choice.dir + path.sep])];
+}
+
+/** A load error in one line: esbuild's syntax errors put the useful part on a later line. */
+function firstUsefulLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const lines = text.split("\n").map((line) => line.trim());
+  const syntax = lines.find((line) => line.includes("ERROR:"));
+  if (syntax !== undefined) return syntax.replace(`${process.cwd()}/`, "");
+  return lines[0] ?? text;
 }

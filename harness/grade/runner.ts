@@ -15,8 +15,10 @@ import type { Part } from "./define.ts";
 import { type Verdict, verdictOfError } from "./verdict.ts";
 
 export interface RunSettings {
-  /** Folders whose code is lab code: guarded, and shown in stack frames. */
-  codeRoots: readonly string[];
+  /** Folders whose code is lab code, guarded against real clocks and randomness. */
+  guardRoots: readonly string[];
+  /** The implementation's folder: stack frames in it are the ones a report shows. */
+  implDir: string;
   keepTrace?: boolean;
   logLevel?: "silent" | "trace" | "debug" | "info" | "warn" | "error" | "fatal";
 }
@@ -43,7 +45,7 @@ export async function runScenario<TImpl>(
     seed,
     keepTrace: settings.keepTrace ?? false,
     logLevel: settings.logLevel ?? "silent",
-    guardRoots: settings.codeRoots,
+    guardRoots: settings.guardRoots,
   });
   const history = new History(() => world.nowMs);
   const ctx = { world, impl, history, seed, rng: world.rootRng.fork("workload") };
@@ -51,7 +53,7 @@ export async function runScenario<TImpl>(
   let verdict: Verdict;
   const firstError = result.labErrors[0];
   if (firstError !== undefined) {
-    verdict = verdictOfError(firstError.error, firstError.where, settings.codeRoots);
+    verdict = verdictOfError(firstError.error, firstError.where, [settings.implDir]);
   } else if (result.end.kind === "idle" || result.end.kind === "timeLimit" || result.end.kind === "eventLimit") {
     const pending = history
       .pending()
@@ -69,7 +71,7 @@ export async function runScenario<TImpl>(
   } else if (result.outcome === null) {
     verdict = { kind: "stuck", atMs: result.simMs, waitingOn: ["the workload"] };
   } else if (result.outcome.kind === "error") {
-    verdict = verdictOfError(result.outcome.error, "the workload", settings.codeRoots);
+    verdict = verdictOfError(result.outcome.error, "the workload", [settings.implDir]);
   } else {
     const anomalies = result.outcome.value;
     verdict = anomalies.length === 0 ? { kind: "pass" } : { kind: "anomaly", anomalies };

@@ -75,8 +75,20 @@ export function details(verdict: Verdict): string[] {
   }
 }
 
+const raisedIn = new WeakMap<object, string>();
+
+/**
+ * Rethrows an error that lab code raised during a client call, remembering the call, so that the
+ * verdict can say "your code threw in save("v1")" rather than "in the workload".
+ */
+export function rethrowFrom(call: string, error: unknown): never {
+  if (typeof error === "object" && error !== null && !raisedIn.has(error)) raisedIn.set(error, call);
+  throw error;
+}
+
 /** Turns an error raised by lab code into a verdict. */
-export function verdictOfError(error: unknown, where: string, codeRoots: readonly string[]): Verdict {
+export function verdictOfError(error: unknown, fallbackWhere: string, codeRoots: readonly string[]): Verdict {
+  const where = (typeof error === "object" && error !== null ? raisedIn.get(error) : undefined) ?? fallbackWhere;
   if (error instanceof NotImplemented || (error instanceof Error && error.name === "NotImplemented")) {
     return { kind: "notImplemented", part: (error as NotImplemented).part ?? "this part" };
   }
@@ -95,7 +107,8 @@ export function learnerFrames(error: unknown, codeRoots: readonly string[]): str
     const match = /^\s*at (?:(.+?) \()?(?:file:\/\/)?(\/[^():]+):(\d+):(\d+)\)?\s*$/.exec(line);
     if (!match) continue;
     const [, fn, file, row, col] = match;
-    if (file === undefined || !codeRoots.some((root) => file.startsWith(root))) continue;
+    if (file === undefined || !codeRoots.some((root) => file.startsWith(root.endsWith("/") ? root : `${root}/`)))
+      continue;
     const where = `${path.relative(process.cwd(), file)}:${row}:${col}`;
     frames.push(fn ? `${where} (${fn.replace(/^async /, "")})` : where);
     if (frames.length >= 6) break;

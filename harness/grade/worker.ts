@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { gradePart } from "./grade-part.ts";
-import { codeRootsFor, type ImplChoice, loadImpl, loadLab } from "./labs.ts";
+import { guardRootsFor, type ImplChoice, loadImpl, loadLab } from "./labs.ts";
 import type { ToMain, ToWorker } from "./protocol.ts";
 import { replayScenario } from "./runner.ts";
 
@@ -19,7 +19,7 @@ const send = (message: ToMain): void => port.postMessage(message);
 try {
   const lab = await loadLab(slug);
   const impl = await loadImpl(lab, choice);
-  const codeRoots = codeRootsFor(choice);
+  const settings = { guardRoots: guardRootsFor(choice), implDir: choice.dir };
   port.on("message", (message: ToWorker) => {
     void handle(message).catch((error: unknown) => {
       send({
@@ -35,7 +35,7 @@ try {
     if (part === undefined) throw new Error(`no part ${message.partId}`);
     if (message.type === "grade") {
       const outcome = await gradePart(part, impl, message.seeds, {
-        codeRoots,
+        ...settings,
         shrink: message.shrink,
         onSeed: (seed) => send({ type: "seed", jobId: message.jobId, seed }),
         onRun: () => send({ type: "beat", jobId: message.jobId }),
@@ -44,7 +44,7 @@ try {
     } else {
       send({ type: "seed", jobId: message.jobId, seed: message.seed });
       const { scenario, run } = await replayScenario(part, impl, message.seed, message.path, {
-        codeRoots,
+        ...settings,
         keepTrace: true,
         logLevel: "trace",
       });

@@ -10,6 +10,7 @@
  * An operation of a crashed incarnation never completes and has no effect: a zombie's promises
  * never settle.
  */
+import { crc32 } from "node:zlib";
 import { type Disk, DiskError } from "../env.ts";
 import { type DiskModel, normalizePath } from "./disk-model.ts";
 import type { SimRng } from "./rng.ts";
@@ -86,7 +87,9 @@ export class SimDisk implements Disk {
     if (bad) return Promise.reject(bad);
     // Copy now: the caller may reuse its buffer as soon as write() returns, as with node:fs.
     const copy = data.slice();
-    return this.io("write", `write ${p} @${offset} +${copy.length}`, () => this.model.write(p, offset, copy));
+    // The label carries the data's CRC, so that the trace hash covers what was written, not only where.
+    const label = `write ${p} @${offset} +${copy.length} crc ${(crc32(copy) >>> 0).toString(16)}`;
+    return this.io("write", label, () => this.model.write(p, offset, copy));
   }
 
   read(path: string, offset: number, length: number): Promise<Uint8Array> {

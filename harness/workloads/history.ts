@@ -83,10 +83,14 @@ export class History {
   }
 }
 
-/** `save("v7")`, `load() -> "v6"`: an operation as a learner would write it. */
+/** `save("v7")`: the call alone, as a learner would write it. */
+export function describeCall(op: Op): string {
+  return `${op.f}(${op.input === undefined ? "" : formatValue(op.input)})`;
+}
+
+/** `save("v7")`, `load() -> "v6"`: an operation and what came of it. */
 export function describeOp(op: Op): string {
-  const args = op.input === undefined ? "" : formatValue(op.input);
-  const call = `${op.f}(${args})`;
+  const call = describeCall(op);
   switch (op.status) {
     case "pending":
       return `${call} (invoked at ${formatMs(op.invokedAtMs)}, never completed)`;

@@ -9,10 +9,10 @@ import fc from "fast-check";
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import { applyPlan, describePlan, type FaultPlan, planEndMs } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
-import { isProgrammingError } from "#harness/grade/verdict.ts";
+import { isProgrammingError, rethrowFrom } from "#harness/grade/verdict.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import type { SimRng } from "#harness/sim/rng.ts";
-import type { History } from "#harness/workloads/history.ts";
+import { describeCall, type History } from "#harness/workloads/history.ts";
 import type { Register, RegisterModule } from "./api.ts";
 import { checkRecovered, checkRegister } from "./checker.ts";
 
@@ -96,7 +96,7 @@ async function save(node: SimNode<Register>, history: History, value: string) {
       history.complete(op, "info", { note: "the node crashed before answering" });
       break;
     case "error":
-      if (isProgrammingError(outcome.error)) throw outcome.error;
+      if (isProgrammingError(outcome.error)) rethrowFrom(describeCall(op), outcome.error);
       // A save that reports an error may still have reached the disk (say, the rename did and the
       // directory fsync failed), so its outcome is unknown, not a definite failure.
       history.complete(op, "info", { threw: errorName(outcome.error) });
@@ -119,7 +119,7 @@ async function load(node: SimNode<Register>, history: History) {
       history.complete(op, "info", { note: "the node crashed before answering" });
       break;
     case "error":
-      if (isProgrammingError(outcome.error)) throw outcome.error;
+      if (isProgrammingError(outcome.error)) rethrowFrom(describeCall(op), outcome.error);
       history.complete(op, "fail", { threw: errorName(outcome.error) });
       break;
   }
