@@ -2,7 +2,9 @@
  * The simulated network: datagrams between nodes, and request/response built on them.
  *
  * Each message is copied (structured clone) when sent, so nodes never share objects. On its way it
- * may be delayed (a draw from the latency range), held back further (reordering), dropped, or
+ * is delayed (a draw from the latency range); a link keeps its messages in order, as a TCP
+ * connection does, unless the fault plan turns on reordering. It may also be held back further
+ * (reordering), dropped, or
  * duplicated, at rates the fault plan sets; a partition drops everything on a directed link, both
  * when the message is sent and when it would arrive. Requests carry an id; the reply travels back
  * through the same faults. A request whose reply does not come in time resolves as `maybe`.
@@ -40,6 +42,7 @@ export type Packet =
 
 /** What the network needs from the world. */
 export interface NetHost {
+  nowMs(): number;
   /** Schedules a delivery to node `to` (held while it is paused). */
   scheduleDelivery(delayMs: number, to: string, fn: () => void): void;
   /** Hands a packet to the node's live incarnation; false if it is down or unknown. */
@@ -50,6 +53,8 @@ export interface NetHost {
 export class SimNetwork {
   profile: NetProfile;
   private readonly blocked = new Set<string>();
+  /** When the last in-order message on each link arrives, so the next one cannot overtake it. */
+  private readonly linkArrivalMs = new Map<string, number>();
   /** Counts, for tests and the bench. */
   readonly stats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
 
@@ -101,9 +106,16 @@ export class SimNetwork {
     }
     const copies = this.rng.chance(this.profile.duplicateRate) ? 2 : 1;
     if (copies === 2) this.stats.duplicated++;
+    const link = `${from}->${to}`;
     for (let i = 0; i < copies; i++) {
       let delayMs = drawLatency(this.profile.latencyMs, this.rng);
       if (this.rng.chance(this.profile.reorderRate)) delayMs += this.rng.between(0, this.profile.reorderDelayMs);
+      else {
+        const nowMs = this.host.nowMs();
+        const arrivalMs = Math.max(nowMs + delayMs, this.linkArrivalMs.get(link) ?? 0);
+        this.linkArrivalMs.set(link, arrivalMs);
+        delayMs = arrivalMs - nowMs;
+      }
       const copy: Packet = { ...packet, body: structuredClone(packet.body) };
       this.host.scheduleDelivery(delayMs, to, () => {
         if (this.isBlocked(from, to)) {

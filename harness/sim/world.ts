@@ -62,6 +62,7 @@ export class World {
     this.trace = new Trace(options.keepTrace ?? false);
     this.diskProfile = { ...defaultDiskProfile, ...options.disk };
     this.network = new SimNetwork({ ...defaultNetProfile, ...options.net }, this.rootRng.fork("net"), {
+      nowMs: () => this.scheduler.nowMs,
       scheduleDelivery: (delayMs, to, fn) => {
         this.scheduler.after(delayMs, to, "deliver", fn);
       },

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { Scheduler } from "./scheduler.ts";
+
+function collect(): { scheduler: Scheduler; log: string[]; errors: unknown[] } {
+  const errors: unknown[] = [];
+  return { scheduler: new Scheduler((error) => errors.push(error)), log: [], errors };
+}
+
+describe("scheduler", () => {
+  it("runs events in time order, and in insertion order at equal times", async () => {
+    const { scheduler, log } = collect();
+    scheduler.at(5, null, "c", () => log.push("c@5"));
+    scheduler.at(1, null, "a", () => log.push("a@1"));
+    scheduler.at(5, null, "d", () => log.push("d@5"));
+    scheduler.at(3, null, "b", () => log.push("b@3"));
+    const end = await scheduler.run(() => false);
+    expect(end).toEqual({ kind: "idle", atMs: 5 });
+    expect(log).toEqual(["a@1", "b@3", "c@5", "d@5"]);
+  });
+
+  it("lets every promise continuation an event released run before the next event", async () => {
+    const { scheduler, log } = collect();
+    scheduler.at(1, null, "first", () => {
+      void (async () => {
+        await Promise.resolve();
+        await null;
+        await new Promise<void>((resolve) => queueMicrotask(resolve));
+        log.push("chain done");
+      })();
+    });
+    scheduler.at(1, null, "second", () => log.push("second event"));
+    await scheduler.run(() => false);
+    expect(log).toEqual(["chain done", "second event"]);
+  });
+
+  it("holds a paused owner's events and releases them in order on resume, at the resume time", async () => {
+    const { scheduler, log } = collect();
+    scheduler.pause("n1");
+    scheduler.at(1, "n1", "x", () => log.push(`x@${scheduler.nowMs}`));
+    scheduler.at(2, "n1", "y", () => log.push(`y@${scheduler.nowMs}`));
+    scheduler.at(3, "n2", "other", () => log.push(`other@${scheduler.nowMs}`));
+    scheduler.at(10, null, "resume", () => scheduler.resume("n1"));
+    await scheduler.run(() => false);
+    expect(log).toEqual(["other@3", "x@10", "y@10"]);
+  });
+
+  it("stops a loop that never lets simulated time move, and names it a livelock", async () => {
+    const { scheduler } = collect();
+    const spin = (): void => {
+      scheduler.after(0, null, "spin", spin);
+    };
+    spin();
+    const end = await scheduler.run(() => false, { maxSimMs: 1e9, maxEvents: 1e9, maxEventsPerInstant: 1000 });
+    expect(end.kind).toBe("livelock");
+  });
+
+  it("stops at the simulated time limit and at the event limit", async () => {
+    const { scheduler } = collect();
+    const tick = (): void => {
+      scheduler.after(1, null, "tick", tick);
+    };
+    tick();
+    expect((await scheduler.run(() => false, { maxSimMs: 50, maxEvents: 1e9, maxEventsPerInstant: 10 })).kind).toBe(
+      "timeLimit",
+    );
+    expect((await scheduler.run(() => false, { maxSimMs: 1e9, maxEvents: 10, maxEventsPerInstant: 10 })).kind).toBe(
+      "eventLimit",
+    );
+  });
+
+  it("reports an error thrown by an event and keeps going", async () => {
+    const { scheduler, log, errors } = collect();
+    scheduler.at(1, null, "boom", () => {
+      throw new Error("boom");
+    });
+    scheduler.at(2, null, "after", () => log.push("after"));
+    await scheduler.run(() => false);
+    expect(errors).toHaveLength(1);
+    expect(log).toEqual(["after"]);
+  });
+
+  it("drops a dead owner's events", async () => {
+    const { scheduler, log } = collect();
+    scheduler.at(1, "n1", "x", () => log.push("x"));
+    scheduler.at(1, "n2", "y", () => log.push("y"));
+    scheduler.dropOwner("n1");
+    await scheduler.run(() => false);
+    expect(log).toEqual(["y"]);
+  });
+});
