@@ -146,11 +146,12 @@ export function guardRootsFor(choice: ImplChoice): string[] {
   return [...new Set([LABS_DIR + path.sep, choice.dir + path.sep])];
 }
 
-/** A load error in one line: esbuild's syntax errors put the useful part on a later line. */
+/** A load error in one line. Transpilers put the useful part (what, and where) on later lines. */
 function firstUsefulLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  const lines = text.split("\n").map((line) => line.trim());
-  const syntax = lines.find((line) => line.includes("ERROR:"));
-  if (syntax !== undefined) return syntax.replace(`${process.cwd()}/`, "");
-  return lines[0] ?? text;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips terminal colour codes
+  const text = (error instanceof Error ? error.message : String(error)).replace(/\x1b\[[0-9;]*m/g, "");
+  const lines = text.split("\n").map((line) => line.trim().replace(`${process.cwd()}/`, ""));
+  const what = lines.find((line) => /ERROR/.test(line) && line !== lines[0]) ?? lines[0] ?? text;
+  const where = /([\w./-]+\.ts:\d+:\d+)/.exec(text.replace(`${process.cwd()}/`, ""))?.[1];
+  return where !== undefined && !what.includes(where) ? `${where}: ${what}` : what;
 }

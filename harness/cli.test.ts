@@ -1,0 +1,147 @@
+/**
+ * The `lab` command, end to end: spawned as a learner would run it, checked by exit code and output.
+ */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const BIN = path.join(ROOT, "harness", "bin", "lab.mjs");
+const LAB00 = "labs/00-durable-register";
+
+function lab(...args: string[]) {
+  const run = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+function hashTree(dir: string): string {
+  const hash = createHash("sha256");
+  for (const name of readdirSync(dir).sort()) hash.update(name).update(readFileSync(path.join(dir, name)));
+  return hash.digest("hex");
+}
+
+describe("lab grade", () => {
+  it("--json prints exactly one JSON object with the documented fields, exit 0 when all parts pass", () => {
+    const run = lab("grade", "00", "--solution", "--json", "--seeds", "20");
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(Object.keys(report)).toEqual(["lab", "impl", "score", "maxScore", "parts"]);
+    expect(report.lab).toBe("00");
+    expect(report.score).toBe(report.maxScore);
+    for (const part of report.parts) {
+      expect(Object.keys(part)).toEqual(["id", "title", "points", "maxPoints", "passed", "seedsRun", "failures"]);
+      expect(part.passed).toBe(true);
+      expect(part.seedsRun).toBe(20);
+    }
+  });
+
+  it("reports a bug-zoo entry's failure with a replay command that reproduces it, exit 1", () => {
+    const run = lab("grade", "00", "--impl", `${LAB00}/bugs/fsync-retry`, "--part", "D", "--json");
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    const failure = report.parts[0].failures[0];
+    expect(failure.message).toContain("lost write");
+    expect(failure.replay).toMatch(/^npx lab replay 00 --part L0\.D --seed \d+( --path [\d:]+)? --impl /);
+
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), "lab-replay-")), "trace.log");
+    const args = failure.replay.replace(/^npx lab /, "").split(" ");
+    const replay = lab(...args, "--out", out);
+    expect(replay.code).toBe(1);
+    expect(replay.stdout).toContain("lost write");
+    const trace = readFileSync(out, "utf8");
+    expect(trace).toContain("fsync register.tmp -> EIO");
+    expect(trace).toMatch(/"msg":"fsync failed, retrying"/); // the lab code's own log line
+    rmSync(path.dirname(out), { recursive: true });
+  });
+
+  it("the human report names the part, the broken invariant, the shrunk plan and the replay command", () => {
+    const run = lab("grade", "00", "--impl", `${LAB00}/bugs/rename-without-dir-fsync`, "--part", "C");
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("── L0.C failed");
+    expect(run.stdout).toContain("invariant broken: lost write");
+    expect(run.stdout).toContain("loses power");
+    expect(run.stdout).toMatch(/The scenario \(shrunk from \d+ fault events to 1\)/);
+    expect(run.stdout).toContain("npx lab replay 00 --part L0.C --seed");
+  });
+
+  it("grades the learner's untouched stubs as not implemented, and never modifies the learner's files", () => {
+    const before = hashTree(path.join(ROOT, LAB00, "src"));
+    const run = lab("grade", "00", "--seeds", "5");
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("not implemented yet");
+    expect(hashTree(path.join(ROOT, LAB00, "src"))).toBe(before);
+    expect(existsSync(path.join(ROOT, ".lab", "results", "00-durable-register.json"))).toBe(true);
+  });
+
+  it("stops a synchronous infinite loop with the watchdog and says so", () => {
+    const started = Date.now();
+    const run = lab(
+      "grade",
+      "00",
+      "--impl",
+      "harness/grade/fixtures/hazards/sync-loop",
+      "--part",
+      "A",
+      "--seeds",
+      "3",
+      "--workers",
+      "1",
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("a loop never yielded");
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+});
+
+describe("lab: bad input gets one clear line and exit 2, never a stack trace", () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["grade", "99"], /unknown lab '99'/],
+    [["grade", "00", "--part", "Q"], /has no part 'Q'/],
+    [["grade", "00", "--seed", "-3"], /--seed|Unknown option|ambiguous/],
+    [["grade", "00", "--seeds", "lots"], /--seeds takes a whole number/],
+    [["grade", "00", "--frobnicate"], /Unknown option '--frobnicate'/],
+    [["grade", "00", "--impl", "no/such/dir"], /--impl no\/such\/dir: no such folder/],
+    [["grade", "00", "--impl", "harness"], /register\.ts is missing/],
+    [["grade", "00", "--solution", "--impl", "x"], /either --solution or --impl/],
+    [["replay", "00", "--part", "A"], /replay needs --seed/],
+    [["replay", "00", "--part", "A", "--seed", "1", "--path", "x"], /--path takes numbers/],
+    [["dance"], /unknown command 'dance'/],
+  ];
+  for (const [args, message] of cases) {
+    it(`lab ${args.join(" ")}`, () => {
+      const run = lab(...args);
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split("\n")).toHaveLength(1);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+
+  it("a missing install is named, with the fix", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "lab-bare-"));
+    copyFileSync(BIN, path.join(dir, "lab.mjs"));
+    const run = spawnSync(process.execPath, [path.join(dir, "lab.mjs"), "list"], { cwd: dir, encoding: "utf8" });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("npm ci");
+    rmSync(dir, { recursive: true });
+  });
+});
+
+describe("lab list and lab status", () => {
+  it("list shows every lab and part", () => {
+    const run = lab("list");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("00  A durable register");
+    for (const id of ["L0.A", "L0.B", "L0.C", "L0.D"]) expect(run.stdout).toContain(id);
+  });
+
+  it("status shows each part's state for the learner's implementation", () => {
+    const run = lab("status");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/00 {2}A durable register: \d+\/100 points/);
+    expect(run.stdout).toContain("L0.C");
+  });
+});
