@@ -110,7 +110,7 @@ export async function checkSeed<TImpl>(
   seed: number,
   options: SeedOptions,
 ): Promise<SeedResult> {
-  const maxRuns = 1 + (options.shrink === false ? 0 : (options.maxShrinkRuns ?? 150));
+  const maxRuns = 1 + (options.shrink === false ? 0 : (options.maxShrinkRuns ?? 500));
   let runs = 0;
   let first: { scenario: unknown; verdict: Verdict; digest: string } | null = null;
   const property = fc.asyncProperty(part.scenario, async (scenario) => {

@@ -25,7 +25,7 @@ export const partB = definePart<RegisterModule, RegisterScenario>({
   id: "L0.B",
   title: "survives a process crash",
   points: 20,
-  seeds: 150,
+  seeds: 300,
   property:
     "after the process crashes and restarts, load() returns the last acknowledged value or a newer attempted one",
   scenario: scenarioArb(
@@ -39,7 +39,7 @@ export const partC = definePart<RegisterModule, RegisterScenario>({
   id: "L0.C",
   title: "survives power loss, torn writes and bit flips",
   points: 40,
-  seeds: 200,
+  seeds: 500,
   property:
     "after power loss (lost, torn and reordered unsynced writes, forgotten renames) and flipped bits on read, load() returns the last acknowledged value or a newer attempted one, never garbage",
   scenario: scenarioArb(
@@ -59,7 +59,7 @@ export const partD = definePart<RegisterModule, RegisterScenario>({
   id: "L0.D",
   title: "handles fsync failure honestly",
   points: 30,
-  seeds: 150,
+  seeds: 300,
   property:
     "when fsync fails with EIO or the disk is full, save() fails instead of acknowledging, nothing acknowledged is lost, and the register works again afterwards",
   scenario: scenarioArb(
