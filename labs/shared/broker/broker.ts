@@ -1,0 +1,189 @@
+/**
+ * The broker: a node that stores messages in topics of N queues and serves producers and consumers.
+ *
+ *   producers  --send-->  [ idempotence check ] --> store (durable) --> reply with the queue offset
+ *   consumers  --pull-->  store reads by queue offset
+ *              --heartbeat / members-->  group membership
+ *              --lock / unlock-->  queue leases with fencing tokens
+ *              --commitOffset-->  offsets (checked against the fencing token), persisted periodically
+ *
+ * It is provided, not built by learners: labs 02 to 04 build clients against it. It is written to
+ * be correct under the faults those labs inject (its own crashes and power losses, lost, duplicated
+ * and reordered requests) and its behaviour under them is part of its contract:
+ *   - an acknowledged send is durable (the store flushes before the reply), and appears once;
+ *   - locks live in memory: a restarted broker has no locks, and its tokens are all higher;
+ *   - committed offsets may go back a little after a broker crash (never forward).
+ */
+import type { Env } from "#lab";
+import { LockManager } from "./locks.ts";
+import { Membership } from "./membership.ts";
+import { OffsetStore } from "./offsets.ts";
+import { ProducerTable, streamKey } from "./producers.ts";
+import type { BrokerRequest, ReplyOf } from "./protocol.ts";
+import type { MessageStore } from "./store.ts";
+
+export interface BrokerConfig {
+  /** Topic name -> number of queues. */
+  topics: Record<string, number>;
+  /** How long a queue lock lasts unless renewed (broker clock). RocketMQ: 60 s. */
+  lockLeaseMs: number;
+  /** A consumer silent this long leaves its group. */
+  sessionMs: number;
+  /** How often changed consumer offsets are written to disk. RocketMQ: 5 s. */
+  offsetPersistIntervalMs: number;
+  /** Most messages one pull returns. */
+  pullMax: number;
+}
+
+export const defaultBrokerConfig: BrokerConfig = {
+  topics: {},
+  lockLeaseMs: 600,
+  sessionMs: 300,
+  offsetPersistIntervalMs: 100,
+  pullMax: 32,
+};
+
+export interface Broker {
+  readonly epoch: number;
+  handle(from: string, request: BrokerRequest): Promise<ReplyOf[BrokerRequest["type"]]>;
+}
+
+/** Opens the store (recovering it), rebuilds producer state, and starts serving requests. */
+export async function openBroker(env: Env, config: BrokerConfig, store: MessageStore): Promise<Broker> {
+  const offsets = await OffsetStore.open(env);
+  const locks = new LockManager(offsets.epoch, config.lockLeaseMs);
+  const membership = new Membership(config.sessionMs);
+  const producers = new ProducerTable();
+  await store.scan((m) => producers.record(m.producerId, m.topic, m.queueId, m.sequence, m.queueOffset));
+  let nextProducer = 1;
+  const streams = new KeyedMutex();
+
+  env.clock.setInterval(config.offsetPersistIntervalMs, () => {
+    offsets.persist().catch((error: unknown) => env.log.error({ error }, "persisting offsets failed; will retry"));
+  });
+
+  const hasQueue = (topic: string, queueId: number): boolean => {
+    const count = config.topics[topic];
+    return count !== undefined && Number.isInteger(queueId) && queueId >= 0 && queueId < count;
+  };
+
+  const handlers: {
+    [K in BrokerRequest["type"]]: (request: Extract<BrokerRequest, { type: K }>) => Promise<ReplyOf[K]>;
+  } = {
+    async route(request) {
+      const count = config.topics[request.topic];
+      return count === undefined ? { kind: "noSuchTopic" } : { kind: "ok", queueCount: count };
+    },
+
+    async initProducer() {
+      return { kind: "ok", producerId: `p${offsets.epoch}.${nextProducer++}` };
+    },
+
+    async send(request) {
+      if (!hasQueue(request.topic, request.queueId)) return { kind: "noSuchTopic" };
+      const { producerId, topic, queueId, sequence } = request;
+      // One message of a (producer, queue) stream at a time: the check and the append are atomic.
+      return streams.run(streamKey(producerId, topic, queueId), async () => {
+        const check = producers.check(producerId, topic, queueId, sequence);
+        if (check.kind !== "append") return check;
+        try {
+          const queueOffset = await store.append({
+            topic,
+            queueId,
+            key: request.key,
+            body: request.body,
+            producerId,
+            sequence,
+            storedAtMs: env.clock.now(),
+          });
+          producers.record(producerId, topic, queueId, sequence, queueOffset);
+          return { kind: "ok", queueOffset };
+        } catch (error) {
+          return { kind: "error", message: error instanceof Error ? error.message : String(error) };
+        }
+      });
+    },
+
+    async pull(request) {
+      if (!hasQueue(request.topic, request.queueId)) return { kind: "noSuchTopic" };
+      const { minOffset, maxOffset } = store.bounds(request.topic, request.queueId);
+      if (request.offset < minOffset) return { kind: "offsetOutOfRange", minOffset };
+      const max = Math.max(0, Math.min(request.max, config.pullMax));
+      const messages = await store.read(request.topic, request.queueId, request.offset, max);
+      const last = messages.at(-1);
+      return {
+        kind: "ok",
+        messages,
+        nextOffset: last === undefined ? request.offset : last.queueOffset + 1,
+        maxOffset,
+      };
+    },
+
+    async heartbeat(request) {
+      membership.heartbeat(request.group, request.consumerId, env.clock.now());
+      return { kind: "ok" };
+    },
+
+    async members(request) {
+      return { kind: "ok", consumerIds: membership.members(request.group, env.clock.now()) };
+    },
+
+    async lock(request) {
+      const count = config.topics[request.topic];
+      if (count === undefined) return { kind: "noSuchTopic" };
+      const queueIds = request.queueIds.filter((q) => hasQueue(request.topic, q));
+      return {
+        kind: "ok",
+        granted: locks.lock(request.group, request.topic, request.consumerId, queueIds, env.clock.now()),
+      };
+    },
+
+    async unlock(request) {
+      const released = locks.unlock(request.group, request.topic, request.consumerId, request.queueId);
+      return released ? { kind: "ok" } : { kind: "notOwner" };
+    },
+
+    async queryOffset(request) {
+      if (!hasQueue(request.topic, request.queueId)) return { kind: "noSuchTopic" };
+      return { kind: "ok", offset: offsets.get(request.group, request.topic, request.queueId).offset };
+    },
+
+    async commitOffset(request) {
+      const { group, topic, queueId, token } = request;
+      if (!hasQueue(topic, queueId)) return { kind: "noSuchTopic" };
+      // A commit is fenced if a newer owner exists: a newer lock, or a commit made under a newer one.
+      const newest = Math.max(locks.currentToken(group, topic, queueId), offsets.get(group, topic, queueId).token);
+      if (token < newest) return { kind: "fenced", currentToken: newest };
+      offsets.commit(group, topic, queueId, request.offset, token);
+      return { kind: "ok" };
+    },
+  };
+
+  const broker: Broker = {
+    epoch: offsets.epoch,
+    handle(_from, request) {
+      const handler = handlers[request.type] as (r: BrokerRequest) => Promise<ReplyOf[BrokerRequest["type"]]>;
+      if (handler === undefined)
+        return Promise.reject(new TypeError(`unknown broker request '${String(request.type)}'`));
+      return handler(request);
+    },
+  };
+  env.net.onRequest((from, request) => broker.handle(from, request as BrokerRequest));
+  return broker;
+}
+
+/** Runs tasks with the same key one after another, in call order. */
+class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const tail = next.catch(() => {});
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return next;
+  }
+}

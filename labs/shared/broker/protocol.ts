@@ -1,0 +1,111 @@
+/**
+ * The broker's wire protocol: every request a client may send, and its reply.
+ *
+ * The broker is a node in the simulated world. Clients (producers, consumers, the lab's checkers)
+ * talk to it with `env.net.request`, so every call can be lost, delayed, duplicated, or time out
+ * with an unknown outcome. Requests are plain data; replies are tagged unions.
+ *
+ * Modelled on RocketMQ's remoting commands (SEND_MESSAGE, PULL_MESSAGE, LOCK_BATCH_MQ,
+ * UNLOCK_BATCH_MQ, UPDATE_CONSUMER_OFFSET, HEART_BEAT, GET_CONSUMER_LIST_BY_GROUP in
+ * remoting/src/main/java/org/apache/rocketmq/remoting/protocol/RequestCode.java) and on Kafka's
+ * idempotent produce (InitProducerId, then producer id + sequence per partition).
+ */
+
+/** A message as stored and as pulled. */
+export interface StoredMessage {
+  topic: string;
+  queueId: number;
+  /** Position in its queue: dense, from 0. */
+  queueOffset: number;
+  /** The sharding key the producer routed by (an order key, a business id). */
+  key: string;
+  body: string;
+  /** The producer's id and the message's sequence number in its (producer, queue) stream. */
+  producerId: string;
+  sequence: number;
+  /** Broker clock at append. */
+  storedAtMs: number;
+}
+
+export type BrokerRequest =
+  | { type: "route"; topic: string }
+  | { type: "initProducer" }
+  | { type: "send"; topic: string; queueId: number; key: string; body: string; producerId: string; sequence: number }
+  | { type: "pull"; topic: string; queueId: number; offset: number; max: number }
+  | { type: "heartbeat"; group: string; consumerId: string }
+  | { type: "members"; group: string }
+  | { type: "lock"; group: string; topic: string; consumerId: string; queueIds: number[] }
+  | { type: "unlock"; group: string; topic: string; consumerId: string; queueId: number }
+  | { type: "queryOffset"; group: string; topic: string; queueId: number }
+  | {
+      type: "commitOffset";
+      group: string;
+      topic: string;
+      queueId: number;
+      consumerId: string;
+      /** The next offset to consume: everything below it is processed. */
+      offset: number;
+      /** The fencing token of the lock under which the messages were processed. */
+      token: number;
+    };
+
+export type RouteReply = { kind: "ok"; queueCount: number } | { kind: "noSuchTopic" };
+
+export type InitProducerReply = { kind: "ok"; producerId: string };
+
+export type SendReply =
+  /** Appended and durable at `queueOffset`. */
+  | { kind: "ok"; queueOffset: number }
+  /** Already appended earlier (a retry of a message that did arrive): here is where. */
+  | { kind: "duplicate"; queueOffset: number }
+  /** A gap: the broker expected `expected` next from this producer on this queue. Resend in order. */
+  | { kind: "outOfOrder"; expected: number }
+  | { kind: "noSuchTopic" }
+  /** The store failed; nothing was appended (safe to retry). */
+  | { kind: "error"; message: string };
+
+export type PullReply =
+  | { kind: "ok"; messages: StoredMessage[]; nextOffset: number; maxOffset: number }
+  | { kind: "noSuchTopic" }
+  /** Below the queue's first retained offset. */
+  | { kind: "offsetOutOfRange"; minOffset: number };
+
+export type HeartbeatReply = { kind: "ok" };
+
+export type MembersReply = { kind: "ok"; consumerIds: string[] };
+
+/** A lock on one queue: held until `expiresAtMs` of the broker's clock unless renewed. */
+export interface LockGrant {
+  queueId: number;
+  /** Goes up every time the queue changes owner, even across broker restarts. */
+  token: number;
+  /** How long the lease lasts from the moment the broker granted it, in milliseconds. */
+  leaseMs: number;
+}
+
+/** Queues not in `granted` are held by someone else (or unknown). */
+export type LockReply = { kind: "ok"; granted: LockGrant[] } | { kind: "noSuchTopic" };
+
+export type UnlockReply = { kind: "ok" } | { kind: "notOwner" };
+
+export type QueryOffsetReply = { kind: "ok"; offset: number } | { kind: "noSuchTopic" };
+
+export type CommitOffsetReply =
+  | { kind: "ok" }
+  /** The token is older than the queue's current lock: another consumer owns it now. */
+  | { kind: "fenced"; currentToken: number }
+  | { kind: "noSuchTopic" };
+
+/** The reply type for each request type. */
+export interface ReplyOf {
+  route: RouteReply;
+  initProducer: InitProducerReply;
+  send: SendReply;
+  pull: PullReply;
+  heartbeat: HeartbeatReply;
+  members: MembersReply;
+  lock: LockReply;
+  unlock: UnlockReply;
+  queryOffset: QueryOffsetReply;
+  commitOffset: CommitOffsetReply;
+}
