@@ -47,7 +47,10 @@ export async function runScenario<TImpl>(
     logLevel: settings.logLevel ?? "silent",
     guardRoots: settings.guardRoots,
   });
-  const history = new History(() => world.nowMs);
+  const history = new History(
+    () => world.nowMs,
+    (client, text) => world.traceEvent(client, client === "nemesis" ? "fault" : "op", text),
+  );
   const ctx = { world, impl, history, seed, rng: world.rootRng.fork("workload") };
   const result = await world.run(() => part.run(ctx, scenario), { ...defaultRunLimits, ...part.limits });
   let verdict: Verdict;

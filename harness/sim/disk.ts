@@ -63,7 +63,7 @@ export class SimDisk implements Disk {
 
   list(dir: string): Promise<string[]> {
     const d = normalizePath(dir);
-    return this.io("metadata", `list ${d}`, () => this.model.list(d));
+    return this.io("metadata", `list ${d === "" ? "/" : d}`, () => this.model.list(d));
   }
 
   exists(path: string): Promise<boolean> {
@@ -125,7 +125,7 @@ export class SimDisk implements Disk {
   fsyncDir(dir: string): Promise<void> {
     const d = normalizePath(dir);
     const covered = this.model.mark();
-    return this.flush(`fsyncDir ${d}`, () => this.model.fsyncDir(d, covered));
+    return this.flush(`fsyncDir ${d === "" ? "/" : d}`, () => this.model.fsyncDir(d, covered));
   }
 
   rename(from: string, to: string): Promise<void> {

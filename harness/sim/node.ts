@@ -22,8 +22,8 @@ export type InvokeOutcome<T> =
   | { kind: "ok"; value: T }
   /** It threw or rejected. */
   | { kind: "error"; error: unknown }
-  /** The incarnation died first: the call may or may not have taken effect. */
-  | { kind: "crashed" }
+  /** The incarnation died first (a crash or a power loss): the call may or may not have taken effect. */
+  | { kind: "crashed"; reason: "crash" | "power loss" }
   /** The node was not running: the call never reached it. */
   | { kind: "down" };
 
@@ -147,7 +147,7 @@ export class SimNode<TApi = unknown> {
   }
 
   /** Kills the running incarnation. Unsynced writes stay in the page cache. */
-  crash(reason = "crash"): void {
+  crash(reason: "crash" | "power loss" = "crash"): void {
     const inc = this.incarnation;
     if (inc === null || !inc.alive) return;
     inc.alive = false;
@@ -156,7 +156,7 @@ export class SimNode<TApi = unknown> {
     this.diskQueues.ioFreeAtMs = this.host.scheduler.nowMs;
     this.diskQueues.flushFreeAtMs = this.host.scheduler.nowMs;
     this.host.traceEvent(this.id, "node", `${reason} (incarnation ${inc.number} is dead)`);
-    for (const settle of [...inc.pendingInvokes]) settle({ kind: "crashed" });
+    for (const settle of [...inc.pendingInvokes]) settle({ kind: "crashed", reason });
     inc.pendingInvokes.clear();
     inc.pendingRpcs.clear();
   }
@@ -169,7 +169,8 @@ export class SimNode<TApi = unknown> {
       this.id,
       "disk",
       `power loss: directory changes kept ${report.journalKept}, lost ${report.journalLost}; ` +
-        `writes kept ${report.writesKept}, lost ${report.writesLost}, torn ${report.writesTorn}` +
+        `writes kept ${report.writesKept}, lost ${report.writesLost}, torn ${report.writesTorn}; ` +
+        `truncates kept ${report.truncatesKept}, lost ${report.truncatesLost}` +
         (report.reordered ? ", applied out of order" : ""),
     );
     return report;

@@ -42,12 +42,20 @@ export class History {
   readonly ops: Op[] = [];
   readonly timeline: HistoryEntry[] = [];
 
-  constructor(private readonly nowMs: () => number) {}
+  /**
+   * @param nowMs the simulated clock.
+   * @param onEntry called with each entry as it is recorded, in words (replays put these in the trace).
+   */
+  constructor(
+    private readonly nowMs: () => number,
+    private readonly onEntry?: (client: string, text: string) => void,
+  ) {}
 
   invoke(client: string, f: string, input: unknown): Op {
     const op: Op = { index: this.timeline.length, client, f, input, invokedAtMs: this.nowMs(), status: "pending" };
     this.ops.push(op);
     this.timeline.push({ kind: "op", op });
+    this.onEntry?.(client, `invoke ${describeCall(op)}`);
     return op;
   }
 
@@ -59,14 +67,16 @@ export class History {
     if (op.status !== "pending") throw new Error(`operation ${describeOp(op)} completed twice`);
     op.status = status;
     op.completedAtMs = this.nowMs();
-    if (details.output !== undefined) op.output = details.output;
+    if ("output" in details) op.output = details.output;
     if (details.threw !== undefined) op.threw = details.threw;
     const note = details.note ?? (details.threw === undefined ? undefined : `it threw ${details.threw}`);
     if (note !== undefined) op.note = note;
+    this.onEntry?.(op.client, `${status} ${describeOp(op)}`);
   }
 
   nemesis(description: string): void {
     this.timeline.push({ kind: "nemesis", event: { index: this.timeline.length, atMs: this.nowMs(), description } });
+    this.onEntry?.("nemesis", description);
   }
 
   pending(): Op[] {
@@ -95,7 +105,7 @@ export function describeOp(op: Op): string {
     case "pending":
       return `${call} (invoked at ${formatMs(op.invokedAtMs)}, never completed)`;
     case "ok":
-      return `${call}${op.output === undefined ? "" : ` -> ${formatValue(op.output)}`}`;
+      return `${call}${"output" in op ? ` -> ${formatValue(op.output)}` : ""}`;
     case "fail":
       return `${call} failed${op.note ? ` (${op.note})` : ""}`;
     case "info":

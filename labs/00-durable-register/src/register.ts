@@ -26,7 +26,8 @@ export interface Register {
    * Saves `value`, replacing the previous one.
    *
    * Contract: resolves only once `value` would survive a power loss. Rejects if it cannot make it
-   * durable (for example, `env.disk.fsync` threw a `DiskError` with code `EIO` or `ENOSPC`); a
+   * durable (for example, `env.disk.fsync` threw a `DiskError` with code `EIO`, or a write threw
+   * one with code `ENOSPC`); a
    * rejected save may or may not have taken effect, but it must never destroy the previous value.
    *
    * Implementation hints:

@@ -38,9 +38,10 @@ export function scenarioArb(plan: fc.Arbitrary<FaultPlan>): fc.Arbitrary<Registe
 
 export function describeScenario(scenario: RegisterScenario): string[] {
   const saves = scenario.ops.filter((op) => op.kind === "save").length;
+  const loads = scenario.ops.length - saves;
   return [
     ...describePlan(scenario.plan),
-    `workload: ${saves} saves and ${scenario.ops.length - saves} loads, one at a time`,
+    `workload: ${plural(saves, "save")} and ${plural(loads, "load")}, one at a time; then, once the faults are over, load, save, load`,
   ];
 }
 
@@ -93,7 +94,7 @@ async function save(node: SimNode<Register>, history: History, value: string) {
       history.complete(op, "fail", { note: "the node was down" });
       break;
     case "crashed":
-      history.complete(op, "info", { note: "the node crashed before answering" });
+      history.complete(op, "info", { note: crashNote(outcome.reason) });
       break;
     case "error":
       if (isProgrammingError(outcome.error)) rethrowFrom(describeCall(op), outcome.error);
@@ -116,7 +117,7 @@ async function load(node: SimNode<Register>, history: History) {
       history.complete(op, "fail", { note: "the node was down" });
       break;
     case "crashed":
-      history.complete(op, "info", { note: "the node crashed before answering" });
+      history.complete(op, "info", { note: crashNote(outcome.reason) });
       break;
     case "error":
       if (isProgrammingError(outcome.error)) rethrowFrom(describeCall(op), outcome.error);
@@ -129,4 +130,12 @@ async function load(node: SimNode<Register>, history: History) {
 function errorName(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+function crashNote(reason: "crash" | "power loss"): string {
+  return reason === "crash" ? "the node crashed before answering" : "the node lost power before answering";
 }

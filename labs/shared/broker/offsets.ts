@@ -5,8 +5,10 @@
  * changed, as RocketMQ's ConsumerOffsetManager persists `config/consumerOffset.json` every 5 s. A
  * broker crash therefore loses the last few commits, and consumers resume from an older offset:
  * they see some messages again (a rewind), never skip any. The document is written with lab 00's
- * reference register (temporary file, fsync, rename, fsync of the directory), the same way RocketMQ
- * writes its config files (MixAll.string2File) and Kafka its checkpoints.
+ * reference register (temporary file, fsync, rename, fsync of the directory), as Kafka writes its
+ * checkpoint files and recent RocketMQ versions their config files (ConfigManager.persist; older
+ * releases' MixAll.string2File renamed without any fsync, and files came back empty after power
+ * cuts: apache/rocketmq#5905).
  *
  * The epoch goes up by one at every broker start, before the broker serves anything: fencing tokens
  * are built from it so they keep rising across restarts.
