@@ -48,7 +48,10 @@ export interface FaultPlan {
 
 /** What a plan may contain: the nodes, the window in which faults happen, and the kinds allowed. */
 export interface PlanShape {
+  /** Nodes that crash, lose power, pause, get skewed clocks or failing disks. */
   nodes: readonly string[];
+  /** Nodes a partition may separate (default: `nodes`). */
+  networkNodes?: readonly string[];
   /** Faults start in [0, windowMs). */
   windowMs: number;
   kinds: readonly FaultKind[];
@@ -74,18 +77,22 @@ function eventArb(kind: FaultKind, shape: PlanShape): fc.Arbitrary<FaultEvent> {
       return fc.record({ atMs: at, kind: fc.constant(kind), node, deltaMs: fc.integer({ min: -60_000, max: 60_000 }) });
     case "drift":
       return fc.record({ atMs: at, kind: fc.constant(kind), node, ppm: fc.integer({ min: -200_000, max: 200_000 }) });
-    case "partition":
+    case "partition": {
+      const everyone = shape.networkNodes ?? shape.nodes;
       return fc
-        .record({ atMs: at, split: fc.subarray([...shape.nodes], { minLength: 1 }), forMs: outage })
+        .record({ atMs: at, split: fc.subarray([...everyone], { minLength: 1 }), forMs: outage })
         .map(({ atMs, split, forMs }) => ({
           atMs,
           kind: "partition" as const,
           sideA: split,
-          sideB: shape.nodes.filter((n) => !split.includes(n)),
+          sideB: everyone.filter((n) => !split.includes(n)),
           forMs,
         }));
-    case "blockLink":
-      return fc.record({ atMs: at, kind: fc.constant(kind), from: node, to: node, forMs: outage });
+    }
+    case "blockLink": {
+      const linkEnd = fc.constantFrom(...(shape.networkNodes ?? shape.nodes));
+      return fc.record({ atMs: at, kind: fc.constant(kind), from: linkEnd, to: linkEnd, forMs: outage });
+    }
     case "fsyncFails":
     case "flipReads":
       return fc.record({

@@ -83,8 +83,8 @@ export interface LabManifest<TImpl = unknown> {
   learnerDir: string;
   /** The files a learner edits; a solution or a bug-zoo entry has the same files. */
   files: string[];
-  /** The module (one of `files`) whose exports are the implementation. */
-  entry: string;
+  /** The modules (among `files`) whose exports, together, are the implementation. */
+  entry: string | string[];
   /** Exports the entry module must have. */
   exports: string[];
   parts: Part<TImpl>[];

@@ -9,7 +9,7 @@ import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { gradeInProcess } from "./in-process.ts";
-import { findLab, guardRootsFor, loadImpl } from "./labs.ts";
+import { entryFiles, findLab, guardRootsFor, loadImpl } from "./labs.ts";
 import { runScenario } from "./runner.ts";
 
 export interface LabSuiteOptions {
@@ -79,9 +79,12 @@ export function describeLabSuite(options: LabSuiteOptions): void {
 
     it("the stubs and the solution export the same names", async () => {
       const lab = await findLab(slug);
-      const entry = lab.manifest.entry;
-      const stub = (await import(path.join(lab.dir, lab.manifest.learnerDir, entry))) as Record<string, unknown>;
-      const solution = (await import(path.join(lab.dir, "solution", entry))) as Record<string, unknown>;
+      const stub: Record<string, unknown> = {};
+      const solution: Record<string, unknown> = {};
+      for (const entry of entryFiles(lab)) {
+        Object.assign(stub, await import(path.join(lab.dir, lab.manifest.learnerDir, entry)));
+        Object.assign(solution, await import(path.join(lab.dir, "solution", entry)));
+      }
       for (const name of lab.manifest.exports) {
         expect(typeof stub[name], `stub export ${name}`).toBe("function");
         expect(typeof solution[name], `solution export ${name}`).toBe("function");

@@ -115,25 +115,29 @@ export function checkImplFiles(lab: LabEntry, choice: ImplChoice): void {
   }
 }
 
-/** Checks the folder's files, then imports the entry module and checks its exports. */
+/** Checks the folder's files, then imports the entry modules and checks their exports. */
 export async function loadImpl(lab: LabEntry, choice: ImplChoice): Promise<unknown> {
   checkImplFiles(lab, choice);
-  const entry = path.join(choice.dir, lab.manifest.entry);
-  let module: Record<string, unknown>;
-  try {
-    module = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
-  } catch (error) {
-    const message = firstUsefulLine(error);
-    throw new ImplLoadError(`${choice.label}/${lab.manifest.entry} does not load: ${message}`, error);
+  const entries = entryFiles(lab);
+  const module: Record<string, unknown> = {};
+  for (const file of entries) {
+    try {
+      Object.assign(module, (await import(pathToFileURL(path.join(choice.dir, file)).href)) as Record<string, unknown>);
+    } catch (error) {
+      throw new ImplLoadError(`${choice.label}/${file} does not load: ${firstUsefulLine(error)}`, error);
+    }
   }
   const missing = lab.manifest.exports.filter((name) => typeof module[name] !== "function");
   if (missing.length > 0) {
-    throw new ImplLoadError(
-      `${choice.label}/${lab.manifest.entry} must export ${missing.map((m) => `function ${m}`).join(", ")}`,
-      null,
-    );
+    const where = entries.length === 1 ? `${choice.label}/${entries[0]}` : `the files in ${choice.label}/`;
+    throw new ImplLoadError(`${where} must export ${missing.map((m) => `function ${m}`).join(", ")}`, null);
   }
   return module;
+}
+
+/** The lab's entry modules, as a list. */
+export function entryFiles(lab: LabEntry): string[] {
+  return Array.isArray(lab.manifest.entry) ? lab.manifest.entry : [lab.manifest.entry];
 }
 
 export function relative(target: string): string {

@@ -1,0 +1,28 @@
+/**
+ * The shape of a lab 02 implementation, as the grader sees it: the exports of the learner's files.
+ * Kept apart from the learner's files so that a broken learner file cannot break the grader's types.
+ */
+import type { Env } from "#lab";
+import type { ConsumerOptions, ProducerOptions, QueueWorker } from "#labs/02-ordered-messages/provided.ts";
+
+export interface Sent {
+  queueId: number;
+  queueOffset: number;
+}
+
+export interface OrderedProducer {
+  send(key: string, body: string): Promise<Sent>;
+}
+
+export interface OrderlyConsumer {
+  close(): Promise<void>;
+}
+
+/** All five learner files' exports, merged. */
+export interface OrderingModule {
+  selectQueue(shardingKey: string, queueCount: number): number;
+  openProducer(env: Env, options: ProducerOptions): Promise<OrderedProducer>;
+  runOrderlyQueue: QueueWorker;
+  openConsumer(env: Env, options: ConsumerOptions): Promise<OrderlyConsumer>;
+  runKeyParallelQueue: QueueWorker;
+}

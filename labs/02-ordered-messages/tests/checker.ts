@@ -1,0 +1,285 @@
+/**
+ * Lab 02's checkers. They read the history (sends and handler calls) and the queues' final
+ * contents, and name what broke:
+ *
+ *   duplicate   one message (one id) stored twice.
+ *                 send(k1#1) times out, is retried, and both copies land: offsets 3 and 4.
+ *   reorder     two messages of one key stored, or processed, against their send order.
+ *                 send(k1#1) ok, send(k1#2) ok, but the queue holds k1#2 at 5 and k1#1 at 6;
+ *                 or: process(k1#2) completes, and only then process(k1#1).
+ *               (A *rewind* is not a reorder: after a crash the consumer resumes from its last
+ *               committed offset and repeats a stretch it already processed, in the same order.
+ *               k1#1 k1#2 k1#3 | crash | k1#2 k1#3 k1#4 is a rewind; k1#1 k1#3 k1#2 is a reorder.)
+ *   overlap     two consumers processing one queue at the same time, or two messages of one key
+ *               processed at the same time.
+ *   lost write  an acknowledged send that is not in its queue, or never processed.
+ *   not live    once the faults are over, a send that never completed.
+ */
+import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
+import { formatMs } from "#harness/sim/trace.ts";
+import { describeOp, formatValue, type Op } from "#harness/workloads/history.ts";
+import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
+
+interface SendInput {
+  key: string;
+  id: string;
+}
+
+interface ProcessInput {
+  queueId: number;
+  queueOffset: number;
+  key: string;
+  id: string;
+}
+
+const sendInput = (op: Op): SendInput => op.input as SendInput;
+const processInput = (op: Op): ProcessInput => op.input as ProcessInput;
+
+/** What the queues hold, against what the producers were told. */
+export function checkQueues(sends: readonly Op[], queues: readonly StoredMessage[][]): Anomaly[] {
+  const found: Anomaly[] = [];
+  const stored = new Map<string, StoredMessage[]>();
+  for (const queue of queues) {
+    for (const message of queue) {
+      const copies = stored.get(message.body) ?? [];
+      copies.push(message);
+      stored.set(message.body, copies);
+    }
+  }
+  const byId = new Map(sends.map((op) => [sendInput(op).id, op]));
+  for (const [id, copies] of stored) {
+    if (copies.length > 1) {
+      const where = copies.map((m) => `queue ${m.queueId} offset ${m.queueOffset}`).join(" and ");
+      const send = byId.get(id);
+      found.push(
+        anomaly("duplicate", `message ${id} was sent once but is stored twice: ${where}.`, send ? [send] : []),
+      );
+      return found;
+    }
+  }
+  // Every key in one queue.
+  const queuesOfKey = new Map<string, Set<number>>();
+  for (const queue of queues)
+    for (const m of queue) queuesOfKey.set(m.key, (queuesOfKey.get(m.key) ?? new Set()).add(m.queueId));
+  for (const [key, ids] of queuesOfKey) {
+    if (ids.size > 1) {
+      const ops = sends.filter((op) => sendInput(op).key === key).slice(0, 4);
+      found.push(
+        anomaly(
+          "reorder",
+          `the messages of key ${key} went to queues ${[...ids].join(" and ")}. Nothing orders one queue against another, so their order is lost: one key must always map to one queue.`,
+          ops,
+        ),
+      );
+      return found;
+    }
+  }
+  // Every acknowledged send stored where the broker said, and in send order within its key.
+  const lastAckedOfKey = new Map<string, { op: Op; offset: number }>();
+  for (const op of sends) {
+    if (op.status !== "ok") continue;
+    const { id, key } = sendInput(op);
+    const copy = stored.get(id)?.[0];
+    const acked = op.output as { queueId: number; queueOffset: number } | undefined;
+    if (copy === undefined) {
+      found.push(anomaly("lost write", `${describeOp(op)} was acknowledged, but message ${id} is in no queue.`, [op]));
+      return found;
+    }
+    if (acked && (copy.queueId !== acked.queueId || copy.queueOffset !== acked.queueOffset)) {
+      found.push(
+        anomaly(
+          "wrong answer",
+          `${describeOp(op)} was acknowledged at queue ${acked.queueId} offset ${acked.queueOffset}, but message ${id} is at queue ${copy.queueId} offset ${copy.queueOffset}.`,
+          [op],
+        ),
+      );
+      return found;
+    }
+    const previous = lastAckedOfKey.get(key);
+    if (previous !== undefined && copy.queueOffset < previous.offset) {
+      found.push(
+        anomaly(
+          "reorder",
+          `key ${key}: ${describeCall(previous.op)} was sent before ${describeCall(op)} and both were acknowledged, but the queue stores ${id} at offset ${copy.queueOffset}, before ${sendInput(previous.op).id} at offset ${previous.offset}.`,
+          [previous.op, op],
+        ),
+      );
+      return found;
+    }
+    lastAckedOfKey.set(key, { op, offset: copy.queueOffset });
+  }
+  return found;
+}
+
+function describeCall(op: Op): string {
+  return `send(${formatValue(sendInput(op).id)})`;
+}
+
+export interface ProcessingRules {
+  /** No two handler calls on one queue at once by one consumer (the orderly worker). */
+  oneInFlightPerQueue: boolean;
+}
+
+/** How the messages were processed, against the order they have in their queues. */
+export function checkProcessing(
+  processed: readonly Op[],
+  queues: readonly StoredMessage[][],
+  ackedIds: ReadonlySet<string>,
+  rules: ProcessingRules,
+): Anomaly[] {
+  return (
+    firstOf(checkOverlaps(processed, rules)) ??
+    firstOf(checkKeyOrder(processed, queues)) ??
+    firstOf(checkEveryAckedProcessed(processed, ackedIds)) ??
+    []
+  );
+}
+
+function firstOf(list: Anomaly[]): Anomaly[] | null {
+  return list.length > 0 ? list.slice(0, 1) : null;
+}
+
+/**
+ * When a handler call's effect took place: the ledger's time of applying it. (Its completion may be
+ * much later: a consumer frozen after the ledger applied its write only hears back when it wakes.)
+ */
+function effectAtMs(op: Op): number {
+  const applied = (op.output as { appliedAtMs?: number } | undefined)?.appliedAtMs;
+  return applied ?? op.completedAtMs ?? Number.POSITIVE_INFINITY;
+}
+
+/** Processing intervals: from the handler's start to its effect (accepted ops) or its end. */
+function intervalOf(op: Op, toEffect: boolean): [number, number] {
+  return [op.invokedAtMs, toEffect ? effectAtMs(op) : (op.completedAtMs ?? Number.POSITIVE_INFINITY)];
+}
+
+function overlapping(a: Op, b: Op, toEffect = false): boolean {
+  const [a0, a1] = intervalOf(a, toEffect);
+  const [b0, b1] = intervalOf(b, toEffect);
+  return a0 < b1 && b0 < a1;
+}
+
+function checkOverlaps(processed: readonly Op[], rules: ProcessingRules): Anomaly[] {
+  const effective = processed.filter((op) => op.status === "ok");
+  // Two consumers on one queue at once: both effects accepted, their processing overlapping.
+  const byQueue = groupBy(effective, (op) => processInput(op).queueId);
+  for (const [queueId, ops] of byQueue) {
+    for (let i = 0; i < ops.length; i++) {
+      for (let j = i + 1; j < ops.length; j++) {
+        const a = ops[i] as Op;
+        const b = ops[j] as Op;
+        if (a.client !== b.client && overlapping(a, b, true)) {
+          return [
+            anomaly(
+              "overlap",
+              `consumers ${a.client} and ${b.client} processed queue ${queueId} at the same time ` +
+                `(${formatMs(a.invokedAtMs)}..${formatMs(effectAtMs(a))} and ${formatMs(b.invokedAtMs)}..${formatMs(effectAtMs(b))}, from the handler's start to its effect), and both effects were accepted. Only the holder of the queue's lock may process it.`,
+              [a, b],
+            ),
+          ];
+        }
+      }
+    }
+  }
+  // Within one consumer: one message per key at a time (and one per queue for the orderly worker).
+  const attempts = processed.filter((op) => op.status !== "pending");
+  const byClient = groupBy(attempts, (op) => op.client);
+  for (const [client, ops] of byClient) {
+    for (let i = 0; i < ops.length; i++) {
+      for (let j = i + 1; j < ops.length; j++) {
+        const a = ops[i] as Op;
+        const b = ops[j] as Op;
+        if (!overlapping(a, b)) continue;
+        const sameKey = processInput(a).key === processInput(b).key;
+        const sameQueue = processInput(a).queueId === processInput(b).queueId;
+        if (sameKey || (rules.oneInFlightPerQueue && sameQueue)) {
+          const what = sameKey
+            ? `two messages of key ${processInput(a).key}`
+            : `two messages of queue ${processInput(a).queueId}`;
+          return [
+            anomaly(
+              "overlap",
+              `${client} processed ${what} at the same time: ${processInput(a).id} and ${processInput(b).id}.`,
+              [a, b],
+            ),
+          ];
+        }
+      }
+    }
+  }
+  return [];
+}
+
+function checkKeyOrder(processed: readonly Op[], queues: readonly StoredMessage[][]): Anomaly[] {
+  const positionInKey = new Map<string, number>();
+  const idsOfKey = new Map<string, string[]>();
+  for (const queue of queues) {
+    for (const m of queue) {
+      const ids = idsOfKey.get(m.key) ?? [];
+      positionInKey.set(m.body, ids.length);
+      ids.push(m.body);
+      idsOfKey.set(m.key, ids);
+    }
+  }
+  const effective = processed.filter((op) => op.status === "ok").sort((a, b) => effectAtMs(a) - effectAtMs(b));
+  for (const [key, ops] of groupBy(effective, (op) => processInput(op).key)) {
+    let next = 0;
+    let previous: Op | null = null;
+    for (const op of ops) {
+      const position = positionInKey.get(processInput(op).id);
+      if (position === undefined) continue;
+      if (position > next) {
+        const skipped = idsOfKey.get(key)?.[next] ?? "?";
+        const later = ops.find((o) => processInput(o).id === skipped && effectAtMs(o) > effectAtMs(op));
+        return [
+          anomaly(
+            "reorder",
+            `key ${key}: ${processInput(op).id} was processed before ${skipped}, which comes before it in the queue` +
+              (later ? ` (${skipped} was processed only later).` : " (and was not processed before it at all).") +
+              " A rewind may repeat messages already processed, in order; it may never jump ahead.",
+            [...(previous ? [previous] : []), op, ...(later ? [later] : [])],
+          ),
+        ];
+      }
+      next = position + 1; // progress (position == next) or a rewind (position < next)
+      previous = op;
+    }
+  }
+  return [];
+}
+
+function checkEveryAckedProcessed(processed: readonly Op[], ackedIds: ReadonlySet<string>): Anomaly[] {
+  const done = new Set(processed.filter((op) => op.status === "ok").map((op) => processInput(op).id));
+  const missing = [...ackedIds].filter((id) => !done.has(id)).sort();
+  if (missing.length === 0) return [];
+  return [
+    anomaly(
+      "lost write",
+      `${missing.length} acknowledged message(s) were never processed, though every fault had long healed: ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", ..." : ""}. A committed offset passed them, or no consumer is serving their queue.`,
+    ),
+  ];
+}
+
+/** Liveness for producers: once the faults heal, every send of a live producer completes. */
+export function checkSendsCompleted(sends: readonly Op[]): Anomaly[] {
+  const stuck = sends.filter((op) => op.status === "pending");
+  if (stuck.length === 0) return [];
+  return [
+    anomaly(
+      "not live",
+      `${stuck.length} send(s) never completed although every fault had healed, e.g. ${describeCall(stuck[0] as Op)}. A producer must retry until the broker answers.`,
+      stuck.slice(0, 3),
+    ),
+  ];
+}
+
+function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}

@@ -1,0 +1,186 @@
+/**
+ * The consuming side of lab 02's workloads: the harness's producer fills the topic while consumers
+ * process it under the fault plan; once the faults are over, every acknowledged message must be
+ * processed, in key order, by one consumer per queue at a time.
+ */
+import type { Anomaly } from "#harness/checkers/anomaly.ts";
+import { anomaly } from "#harness/checkers/anomaly.ts";
+import { applyPlan, type FaultPlan, planEndMs } from "#harness/faults/plan.ts";
+import type { TestContext } from "#harness/grade/define.ts";
+import { rethrowFrom } from "#harness/grade/verdict.ts";
+import type { Op } from "#harness/workloads/history.ts";
+import type { QueueWorker } from "#labs/02-ordered-messages/provided.ts";
+import type { OrderingModule } from "./api.ts";
+import { checkProcessing, checkQueues, type ProcessingRules } from "./checker.ts";
+import {
+  consumerIdOf,
+  deployBroker,
+  GROUP,
+  type HandlerBehaviour,
+  harnessConsumer,
+  makeHandler,
+  messageId,
+  settlePending,
+  startInfrastructure,
+} from "./deployment.ts";
+import { addHarnessProducer } from "./produce.ts";
+
+export interface ConsumeLoad {
+  keys: number;
+  messagesPerKey: number;
+  queueCount: number;
+  behaviour: HandlerBehaviour;
+}
+
+export interface ConsumeSetup {
+  consumers: number;
+  /** "worker": the harness locks the queues and runs the learner's worker (L2.C, L2.F).
+   *  "group": the learner's consumer does it all (L2.D, L2.E). */
+  mode: "worker" | "group";
+  worker: (impl: OrderingModule) => QueueWorker;
+  fencing: boolean;
+  rules: ProcessingRules;
+}
+
+/** How long after the last fault every acknowledged message must have been processed. */
+export const SETTLE_MS = 3_000;
+
+export function keyedMessages(load: Pick<ConsumeLoad, "keys" | "messagesPerKey">): Array<{ key: string; id: string }> {
+  const out: Array<{ key: string; id: string }> = [];
+  for (let n = 1; n <= load.messagesPerKey; n++) {
+    for (let k = 1; k <= load.keys; k++) out.push({ key: `k${k}`, id: messageId("p0", `k${k}`, n) });
+  }
+  return out;
+}
+
+export async function runConsumeWorkload(
+  ctx: TestContext<OrderingModule>,
+  load: ConsumeLoad,
+  setup: ConsumeSetup,
+  plan: FaultPlan,
+): Promise<Anomaly[]> {
+  const { world, impl, history } = ctx;
+  const deployment = deployBroker(ctx, load.queueCount, setup.fencing);
+  await startInfrastructure(ctx, deployment);
+  const worker = setup.worker(impl);
+  const consumers = Array.from({ length: setup.consumers }, (_, i) =>
+    world.addNode(`c${i + 1}`, (env) =>
+      setup.mode === "worker"
+        ? harnessConsumer(ctx, worker, load.queueCount, load.behaviour)(env)
+        : impl
+            .openConsumer(env, {
+              group: GROUP,
+              brokerId: "broker",
+              consumerId: consumerIdOf(env),
+              handler: makeHandler(
+                env,
+                consumerIdOf(env),
+                history,
+                world.rootRng.fork(`handler:${consumerIdOf(env)}`),
+                load.behaviour,
+              ),
+              worker,
+            })
+            .then(() => undefined),
+    ),
+  );
+  const producer = addHarnessProducer(ctx, keyedMessages(load), load.queueCount, 1);
+  await producer.start();
+  applyPlan(world, plan, history);
+  for (const [i, node] of consumers.entries()) {
+    if (i > 0) await world.sleep(20); // members join one after another: every join is a rebalance
+    if (node.isUp) continue;
+    const started = await node.start();
+    if (started.kind === "error")
+      rethrowFrom(setup.mode === "group" ? "openConsumer" : "your queue worker", started.error);
+  }
+
+  const endMs = planEndMs(plan);
+  const total = keyedMessages(load).length;
+  for (;;) {
+    await world.sleep(20);
+    if (world.nowMs < endMs) continue;
+    if (world.nowMs > endMs + SETTLE_MS) break;
+    if (sendsAcked(ctx.history.ops) === total && everyAckedProcessed(ctx.history.ops)) break;
+  }
+  // The run is over: stop the consumers, so that nothing they still had in flight completes later.
+  for (const node of consumers) node.crash();
+  const processed = history.ops.filter((op) => op.f === "process");
+  settlePending(history);
+  const queues = await deployment.readAllQueues();
+  const sends = history.ops.filter((op) => op.f === "send");
+  const acked = new Set(sends.filter((op) => op.status === "ok").map((op) => (op.input as { id: string }).id));
+  const broken = checkQueues(sends, queues);
+  if (broken.length > 0) return broken;
+  return checkProcessing(processed, queues, acked, setup.rules);
+}
+
+function sendsAcked(ops: readonly Op[]): number {
+  return ops.filter((op) => op.f === "send" && op.status === "ok").length;
+}
+
+function everyAckedProcessed(ops: readonly Op[]): boolean {
+  const done = new Set(
+    ops.filter((op) => op.f === "process" && op.status === "ok").map((op) => (op.input as { id: string }).id),
+  );
+  return ops.every((op) => op.f !== "send" || op.status !== "ok" || done.has((op.input as { id: string }).id));
+}
+
+/**
+ * L2.F's throughput test: the same queue, consumed first by the one-at-a-time baseline (group
+ * "base"), then by the learner's key-parallel worker (group "g"). Same messages, same handler.
+ */
+export async function runThroughputWorkload(
+  ctx: TestContext<OrderingModule>,
+  baseline: QueueWorker,
+  minimumRatio: number,
+): Promise<Anomaly[]> {
+  const { world, impl, history } = ctx;
+  const load: ConsumeLoad = {
+    keys: 16,
+    messagesPerKey: 6,
+    queueCount: 1,
+    behaviour: { processingMs: 10, failureRate: 0 },
+  };
+  const deployment = deployBroker(ctx, 1, false);
+  await startInfrastructure(ctx, deployment);
+  const messages = keyedMessages(load);
+  await addHarnessProducer(ctx, messages, 1, 0).start();
+  while (sendsAcked(history.ops) < messages.length) await world.sleep(5);
+
+  const measure = async (name: string, group: string, worker: QueueWorker) => {
+    const node = world.addNode(name, (env) => harnessConsumer(ctx, worker, 1, load.behaviour, group)(env));
+    const started = await node.start();
+    if (started.kind === "error") rethrowFrom("your queue worker", started.error);
+    const ids = () =>
+      new Set(
+        history.ops
+          .filter((op) => op.f === "process" && op.status === "ok" && op.client.startsWith(`${name}#`))
+          .map((op) => (op.input as { id: string }).id),
+      );
+    const deadline = world.nowMs + 10_000;
+    while (ids().size < messages.length && world.nowMs < deadline) await world.sleep(5);
+    node.crash();
+    const ops = history.ops.filter((op) => op.f === "process" && op.client.startsWith(`${name}#`));
+    const first = Math.min(...ops.map((op) => op.invokedAtMs));
+    const last = Math.max(...ops.map((op) => op.completedAtMs ?? op.invokedAtMs));
+    return { done: ids().size, elapsedMs: last - first, ops };
+  };
+  const base = await measure("base", "base", baseline);
+  const learner = await measure("c1", GROUP, impl.runKeyParallelQueue);
+  settlePending(history);
+  const queues = await deployment.readAllQueues();
+  const acked = new Set(messages.map((m) => m.id));
+  const broken = checkProcessing(learner.ops, queues, acked, { oneInFlightPerQueue: false });
+  if (broken.length > 0) return broken;
+  const ratio = base.elapsedMs / learner.elapsedMs;
+  if (ratio < minimumRatio) {
+    return [
+      anomaly(
+        "too slow",
+        `${messages.length} messages over ${load.keys} keys, ${load.behaviour.processingMs} ms each: the one-at-a-time worker took ${base.elapsedMs.toFixed(0)} ms, yours ${learner.elapsedMs.toFixed(0)} ms, ${ratio.toFixed(1)} times as fast. The goal is ${minimumRatio} times: run different keys at the same time.`,
+      ),
+    ];
+  }
+  return [];
+}

@@ -1,0 +1,244 @@
+/**
+ * The simulated deployment every lab 02 part runs in:
+ *
+ *   producers (p1, p2: the learner's producer, or the harness's own for the consumer parts)
+ *        |  send
+ *        v
+ *     broker (labs/shared/broker on lab 01's log)  <-- pull, lock, commit, heartbeat --  consumers (c1..c3)
+ *                                                                                          |  handler
+ *                                                                                          v
+ *                                                                                        ledger
+ *
+ * The handler is the lab's business logic: it takes simulated time, sometimes fails (the learner
+ * must retry in place), and writes the message's effect to the ledger with the fencing token. Every
+ * send and every handler call is recorded in the history; the checkers read nothing else, apart
+ * from the queues' final contents, read through the broker like any client would.
+ */
+
+import type { TestContext } from "#harness/grade/define.ts";
+import { isProgrammingError, rethrowFrom } from "#harness/grade/verdict.ts";
+import type { SimNode } from "#harness/sim/node.ts";
+import type { SimRng } from "#harness/sim/rng.ts";
+import type { History, Op } from "#harness/workloads/history.ts";
+import type { Env } from "#lab";
+import {
+  FencedError,
+  type Handler,
+  type QueueSession,
+  type QueueWorker,
+  TIMING,
+  TOPIC,
+  TransientFailure,
+} from "#labs/02-ordered-messages/provided.ts";
+import { defaultBrokerConfig, openBroker } from "#labs/shared/broker/broker.ts";
+import { BrokerClient } from "#labs/shared/broker/client.ts";
+import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
+import { MemoryStore } from "#labs/shared/broker/store.ts";
+import type { OrderingModule } from "./api.ts";
+import { type ApplyReply, LEDGER, openLedger } from "./ledger.ts";
+
+export const BROKER = "broker";
+export const GROUP = "g";
+
+export interface HandlerBehaviour {
+  /** Simulated processing time of one message. */
+  processingMs: number;
+  /** Probability that one attempt fails with TransientFailure. */
+  failureRate: number;
+}
+
+export interface Deployment {
+  broker: SimNode<unknown>;
+  /** Reads every queue's full contents through the broker (retrying until it answers). */
+  readAllQueues(): Promise<StoredMessage[][]>;
+}
+
+/** The message every send carries as its body: a unique id, `p1/k3#5` (producer, key, number). */
+export function messageId(producer: string, key: string, n: number): string {
+  return `${producer}/${key}#${n}`;
+}
+
+export function deployBroker(ctx: TestContext<OrderingModule>, queueCount: number, fencing: boolean): Deployment {
+  const { world } = ctx;
+  // One store for the broker's whole life, across its restarts. (To be replaced by lab 01's log.)
+  const store = new MemoryStore();
+  const config = {
+    ...defaultBrokerConfig,
+    topics: { [TOPIC]: queueCount },
+    lockLeaseMs: TIMING.lockLeaseMs,
+    sessionMs: TIMING.sessionMs,
+  };
+  const broker = world.addNode(BROKER, (env) => openBroker(env, config, store));
+  world.addNode(LEDGER, (env) => openLedger(env, fencing, () => world.nowMs));
+  const auditor = world.addNode<Env>("auditor", (env) => env);
+
+  return {
+    broker,
+    async readAllQueues() {
+      if (!auditor.isUp) await auditor.start();
+      const outcome = await auditor.invoke(async (env) => {
+        const client = new BrokerClient(env.net, BROKER, 200);
+        const queues: StoredMessage[][] = [];
+        for (let queueId = 0; queueId < queueCount; queueId++) {
+          const messages: StoredMessage[] = [];
+          for (;;) {
+            const pulled = await client.call({ type: "pull", topic: TOPIC, queueId, offset: messages.length, max: 64 });
+            if (pulled.kind !== "ok") continue;
+            if (pulled.reply.kind !== "ok" || pulled.reply.messages.length === 0) break;
+            messages.push(...pulled.reply.messages);
+          }
+          queues.push(messages);
+        }
+        return queues;
+      });
+      if (outcome.kind !== "ok") throw new Error(`the auditor could not read the queues: ${outcome.kind}`);
+      return outcome.value;
+    },
+  };
+}
+
+/** Starts the ledger and the broker (the broker first: clients need it). */
+export async function startInfrastructure(ctx: TestContext<OrderingModule>, deployment: Deployment): Promise<void> {
+  const started = await deployment.broker.start();
+  if (started.kind === "error") throw started.error;
+  const ledger = await ctx.world.node(LEDGER).start();
+  if (ledger.kind === "error") throw ledger.error;
+}
+
+/**
+ * The business logic a consumer runs per message: simulated work, an occasional transient failure,
+ * then the effect, written to the ledger under the fencing token. Recorded as a "process" op:
+ * ok when the ledger accepted the effect, fail when it certainly did not, info when unknown.
+ */
+export function makeHandler(
+  env: Env,
+  consumerId: string,
+  history: History,
+  rng: SimRng,
+  behaviour: HandlerBehaviour,
+): Handler {
+  return async (message, token) => {
+    const op = history.invoke(consumerId, "process", {
+      queueId: message.queueId,
+      queueOffset: message.queueOffset,
+      key: message.key,
+      id: message.body,
+    });
+    await env.clock.sleep(behaviour.processingMs);
+    if (rng.chance(behaviour.failureRate)) {
+      history.complete(op, "fail", { note: "a transient failure: retry in place" });
+      throw new TransientFailure(message.queueOffset);
+    }
+    const reply = await env.net.request<ApplyReply>(
+      LEDGER,
+      {
+        type: "apply",
+        queueId: message.queueId,
+        queueOffset: message.queueOffset,
+        key: message.key,
+        messageId: message.body,
+        consumerId,
+        token,
+      },
+      { timeoutMs: TIMING.requestTimeoutMs },
+    );
+    if (reply.kind === "maybe") {
+      history.complete(op, "info", { note: "the ledger did not answer" });
+      throw new TransientFailure(message.queueOffset);
+    }
+    if (reply.reply.kind === "fenced") {
+      history.complete(op, "fail", { note: `fenced: token ${token} < ${reply.reply.newestToken}` });
+      throw new FencedError(message.queueId, token);
+    }
+    history.complete(op, "ok", { output: { appliedAtMs: reply.reply.appliedAtMs } });
+  };
+}
+
+/** The consumer id of an incarnation: a restarted process is a new member of the group. */
+export function consumerIdOf(env: Env): string {
+  return `${env.nodeId}#${env.incarnation}`;
+}
+
+/**
+ * For the parts that grade a queue worker alone (L2.C, L2.F): a consumer node whose group logic is
+ * the harness's. It locks every queue, runs the learner's worker on each under the lock, renews the
+ * locks, and starts a fresh session whenever a worker returns (fenced, say, after a broker restart
+ * handed out new tokens).
+ */
+export function harnessConsumer(
+  ctx: TestContext<OrderingModule>,
+  worker: QueueWorker,
+  queueCount: number,
+  behaviour: HandlerBehaviour,
+  group = GROUP,
+): (env: Env) => Promise<void> {
+  return async (env) => {
+    const consumerId = consumerIdOf(env);
+    const client = new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs);
+    const handler = makeHandler(
+      env,
+      consumerId,
+      ctx.history,
+      ctx.world.rootRng.fork(`handler:${consumerId}`),
+      behaviour,
+    );
+    const tokens = new Map<number, number>();
+    const lockAll = async (): Promise<void> => {
+      const reply = await client.call({
+        type: "lock",
+        group,
+        topic: TOPIC,
+        consumerId,
+        queueIds: Array.from({ length: queueCount }, (_, q) => q),
+      });
+      if (reply.kind === "ok" && reply.reply.kind === "ok")
+        for (const g of reply.reply.granted) tokens.set(g.queueId, g.token);
+    };
+    env.clock.setInterval(TIMING.rebalanceIntervalMs, () => void lockAll());
+    const runQueue = async (queueId: number): Promise<void> => {
+      for (;;) {
+        let token = tokens.get(queueId);
+        while (token === undefined) {
+          await env.clock.sleep(TIMING.rebalanceIntervalMs);
+          token = tokens.get(queueId);
+        }
+        const session: QueueSession = {
+          env,
+          client,
+          group,
+          consumerId,
+          queueId,
+          token,
+          handler,
+          isActive: () => tokens.get(queueId) === token,
+        };
+        await callWorker(worker, session);
+        if (tokens.get(queueId) === token) await env.clock.sleep(TIMING.rebalanceIntervalMs);
+      }
+    };
+    await lockAll();
+    for (let queueId = 0; queueId < queueCount; queueId++) void runQueue(queueId);
+  };
+}
+
+/** Runs a learner's worker; a programming error in it becomes an exception verdict naming it. */
+async function callWorker(worker: QueueWorker, session: QueueSession): Promise<void> {
+  try {
+    await worker(session);
+  } catch (error) {
+    if (isProgrammingError(error) || !(error instanceof Error)) {
+      rethrowFrom(`your queue worker on queue ${session.queueId}`, error);
+    }
+    throw error;
+  }
+}
+
+/** Marks every operation that never completed (its node died) as having an unknown outcome. */
+export function settlePending(history: History): void {
+  for (const op of history.pending()) history.complete(op, "info", { note: "its node crashed before it completed" });
+}
+
+/** A send as recorded: `send({"key":"k1","id":"p1/k1#3"})`. */
+export function sendOps(history: History): Op[] {
+  return history.ops.filter((op) => op.f === "send");
+}

@@ -1,0 +1,38 @@
+/**
+ * The ledger: the downstream system the consumers' business logic writes to (an order database, a
+ * payment service). It is where "processing" takes effect, so it is where the grader watches.
+ *
+ * It can check fencing tokens, as a database checks a version column: per queue it remembers the
+ * highest token it has accepted, and refuses a write carrying a lower one. A write without a token
+ * (0) is accepted unchecked, as a system that does not know about fencing would. Whether it checks
+ * at all is the part's choice: L2.D grades the locks alone; L2.E adds the tokens.
+ */
+import type { Env } from "#lab";
+
+export interface ApplyRequest {
+  type: "apply";
+  queueId: number;
+  queueOffset: number;
+  key: string;
+  messageId: string;
+  consumerId: string;
+  token: number;
+}
+
+/** `appliedAtMs`: the true simulated time the effect took place (the grader's clock, not a node's). */
+export type ApplyReply = { kind: "ok"; appliedAtMs: number } | { kind: "fenced"; newestToken: number };
+
+export const LEDGER = "ledger";
+
+export function openLedger(env: Env, checkTokens: boolean, trueNowMs: () => number): void {
+  const newest = new Map<number, number>();
+  env.net.onRequest((_from, request) => {
+    const apply = request as ApplyRequest;
+    if (checkTokens && apply.token > 0) {
+      const highest = newest.get(apply.queueId) ?? 0;
+      if (apply.token < highest) return { kind: "fenced", newestToken: highest } satisfies ApplyReply;
+      newest.set(apply.queueId, apply.token);
+    }
+    return { kind: "ok", appliedAtMs: trueNowMs() } satisfies ApplyReply;
+  });
+}

@@ -1,0 +1,264 @@
+/**
+ * Lab 02's graded parts: one property each, from routing to fencing to throughput. Each part adds
+ * the faults that its mechanism exists to survive.
+ */
+import fc from "fast-check";
+import { applyPlan, describePlan, type FaultPlan, planArb, planEndMs } from "#harness/faults/plan.ts";
+import { definePart } from "#harness/grade/define.ts";
+import type { OrderingModule } from "./api.ts";
+import { serialBaselineWorker } from "./baseline.ts";
+import { checkQueues, checkSendsCompleted } from "./checker.ts";
+import {
+  type ConsumeLoad,
+  type ConsumeSetup,
+  runConsumeWorkload,
+  runThroughputWorkload,
+  SETTLE_MS,
+} from "./consume.ts";
+import { deployBroker, startInfrastructure } from "./deployment.ts";
+import { type ProducerLoad, runLearnerProducers } from "./produce.ts";
+import { type RoutingScenario, routingScenario, runRoutingCheck } from "./routing.ts";
+
+const WINDOW_MS = 400;
+
+export const partA = definePart<OrderingModule, RoutingScenario>({
+  id: "L2.A",
+  title: "routing by sharding key",
+  points: 10,
+  seeds: 100,
+  property:
+    "selectQueue depends on the key and the queue count only: always the same queue, a valid one, spread over all queues",
+  scenario: routingScenario,
+  describe: (s) => [`${s.keys.length} keys, queue counts ${s.queueCounts.join(", ")}, and 400 order ids over 8 queues`],
+  run: runRoutingCheck,
+});
+
+// ---------------------------------------------------------------- L2.B producers
+
+interface ProduceScenario {
+  load: ProducerLoad;
+  plan: FaultPlan;
+}
+
+const produceScenario: fc.Arbitrary<ProduceScenario> = fc
+  .record({
+    load: fc.record({
+      producers: fc.integer({ min: 1, max: 2 }),
+      keysPerProducer: fc.integer({ min: 1, max: 3 }),
+      messagesPerKey: fc.integer({ min: 2, max: 6 }),
+      window: fc.integer({ min: 1, max: 4 }),
+      gapMs: fc.integer({ min: 0, max: 3 }),
+    }),
+    plan: planArb({
+      nodes: ["p1", "p2", "broker"],
+      networkNodes: ["p1", "p2", "broker"],
+      windowMs: 150,
+      kinds: ["crash", "powerLoss", "partition", "blockLink"],
+      maxEvents: 4,
+      maxOutageMs: 100,
+      maxNetRates: { dropRate: 0.2, duplicateRate: 0.2, reorderRate: 0.3 },
+    }),
+  })
+  .map((s) => ({
+    ...s,
+    plan: { ...s.plan, events: s.plan.events.filter((e) => !("node" in e) || e.node !== "p2" || s.load.producers > 1) },
+  }));
+
+export const partB = definePart<OrderingModule, ProduceScenario>({
+  id: "L2.B",
+  title: "retries without reordering or duplication",
+  points: 20,
+  seeds: 150,
+  property:
+    "through lost, duplicated and delayed requests, partitions and crashes, each acknowledged message is stored once, every key in one queue, in the order its sends were called; and every send completes once the faults heal",
+  scenario: produceScenario,
+  describe: (s) => [
+    ...describePlan(s.plan),
+    `workload: ${s.load.producers} producer(s), ${s.load.keysPerProducer} key(s) each, ${s.load.messagesPerKey} messages per key, up to ${s.load.window} sends in flight`,
+  ],
+  run: async (ctx, scenario) => {
+    const { world, history } = ctx;
+    const deployment = deployBroker(ctx, 4, false);
+    await startInfrastructure(ctx, deployment);
+    applyPlan(world, scenario.plan, history);
+    await runLearnerProducers(ctx, scenario.load, () => planEndMs(scenario.plan) + SETTLE_MS);
+    const sends = history.ops.filter((op) => op.f === "send");
+    const queues = await deployment.readAllQueues();
+    const broken = checkQueues(sends, queues);
+    return broken.length > 0 ? broken : checkSendsCompleted(sends);
+  },
+});
+
+// ---------------------------------------------------------------- consumers
+
+interface ConsumeScenario {
+  load: ConsumeLoad;
+  consumers: number;
+  plan: FaultPlan;
+}
+
+function consumeScenario(options: {
+  consumers: [number, number];
+  kinds: Parameters<typeof planArb>[0]["kinds"];
+  maxOutageMs: number;
+  nodes: (consumers: number) => string[];
+}): fc.Arbitrary<ConsumeScenario> {
+  return fc.integer({ min: options.consumers[0], max: options.consumers[1] }).chain((consumers) =>
+    fc.record({
+      load: fc.record({
+        keys: fc.integer({ min: 1, max: 6 }),
+        messagesPerKey: fc.integer({ min: 2, max: 5 }),
+        queueCount: fc.integer({ min: 1, max: 4 }),
+        behaviour: fc.record({
+          processingMs: fc.integer({ min: 1, max: 5 }),
+          failureRate: fc.constantFrom(0, 0.1, 0.3),
+        }),
+      }),
+      consumers: fc.constant(consumers),
+      plan: planArb({
+        nodes: options.nodes(consumers),
+        networkNodes: ["broker", "ledger", ...consumerNames(consumers)],
+        windowMs: WINDOW_MS,
+        kinds: options.kinds,
+        maxEvents: 5,
+        maxOutageMs: options.maxOutageMs,
+        maxNetRates: { dropRate: 0.1, duplicateRate: 0.1, reorderRate: 0.2 },
+      }),
+    }),
+  );
+}
+
+function consumerNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `c${i + 1}`);
+}
+
+function describeConsume(s: ConsumeScenario): string[] {
+  const { keys, messagesPerKey, queueCount, behaviour } = s.load;
+  return [
+    ...describePlan(s.plan),
+    `workload: ${keys} key(s) x ${messagesPerKey} messages over ${queueCount} queue(s); ${s.consumers} consumer(s); ` +
+      `each message takes ${behaviour.processingMs} ms and fails ${(behaviour.failureRate * 100).toFixed(0)}% of the time`,
+  ];
+}
+
+function consumePart(
+  setup: ConsumeSetup,
+): (ctx: Parameters<typeof runConsumeWorkload>[0], s: ConsumeScenario) => ReturnType<typeof runConsumeWorkload> {
+  return (ctx, s) => runConsumeWorkload(ctx, s.load, { ...setup, consumers: s.consumers }, s.plan);
+}
+
+export const partC = definePart<OrderingModule, ConsumeScenario>({
+  id: "L2.C",
+  title: "orderly consumption of a queue",
+  points: 20,
+  seeds: 120,
+  property:
+    "one message in flight per queue; a failing message is retried in place, never skipped or overtaken; offsets pass only processed messages, so a crash causes at most a rewind",
+  scenario: consumeScenario({
+    consumers: [1, 1],
+    kinds: ["crash", "powerLoss"],
+    maxOutageMs: 100,
+    nodes: () => ["c1", "broker"],
+  }),
+  describe: describeConsume,
+  run: consumePart({
+    consumers: 1,
+    mode: "worker",
+    worker: (impl) => impl.runOrderlyQueue,
+    fencing: false,
+    rules: { oneInFlightPerQueue: true },
+  }),
+});
+
+export const partD = definePart<OrderingModule, ConsumeScenario>({
+  id: "L2.D",
+  title: "rebalancing with queue locks",
+  points: 20,
+  seeds: 120,
+  property:
+    "consumers share the queues; a consumer processes a queue only while it holds its lock, renews it, and releases a queue only after its in-flight message is done: never two consumers on one queue",
+  scenario: consumeScenario({
+    consumers: [2, 3],
+    kinds: ["crash", "partition", "blockLink"],
+    maxOutageMs: 300,
+    nodes: (n) => [...consumerNames(n), "broker"],
+  }),
+  describe: describeConsume,
+  run: consumePart({
+    consumers: 2,
+    mode: "group",
+    worker: (impl) => impl.runOrderlyQueue,
+    fencing: false,
+    rules: { oneInFlightPerQueue: true },
+  }),
+});
+
+export const partE = definePart<OrderingModule, ConsumeScenario>({
+  id: "L2.E",
+  title: "fencing paused and skewed consumers",
+  points: 20,
+  seeds: 120,
+  property:
+    "a consumer that pauses past its lease, or whose clock is wrong, never gets an effect or a commit accepted after another consumer took its queue: every effect carries the lock's fencing token",
+  scenario: consumeScenario({
+    consumers: [2, 3],
+    kinds: ["pause", "skew", "drift", "crash", "partition"],
+    maxOutageMs: 1_500,
+    nodes: (n) => consumerNames(n),
+  }),
+  describe: describeConsume,
+  run: consumePart({
+    consumers: 2,
+    mode: "group",
+    worker: (impl) => impl.runOrderlyQueue,
+    fencing: true,
+    rules: { oneInFlightPerQueue: true },
+  }),
+});
+
+// ---------------------------------------------------------------- L2.F throughput
+
+type ParallelScenario = { kind: "throughput" } | ({ kind: "faults" } & ConsumeScenario);
+
+export const MINIMUM_SPEEDUP = 4;
+
+export const partF = definePart<OrderingModule, ParallelScenario>({
+  id: "L2.F",
+  title: "throughput: keys in parallel, each key in order",
+  points: 10,
+  seeds: 80,
+  property: `messages of different keys run at the same time (at least ${MINIMUM_SPEEDUP} times the one-at-a-time throughput), messages of one key never overlap and stay in order, and the committed offset never passes an unfinished message`,
+  scenario: fc.oneof(
+    { weight: 1, arbitrary: fc.constant({ kind: "throughput" as const }) },
+    {
+      weight: 3,
+      arbitrary: consumeScenario({
+        consumers: [1, 1],
+        kinds: ["crash", "powerLoss"],
+        maxOutageMs: 100,
+        nodes: () => ["c1", "broker"],
+      }).map((s) => ({ kind: "faults" as const, ...s })),
+    },
+  ),
+  describe: (s) =>
+    s.kind === "throughput"
+      ? [
+          `throughput: 96 messages over 16 keys in one queue, 10 ms each, against the one-at-a-time worker (goal: ${MINIMUM_SPEEDUP}x)`,
+        ]
+      : describeConsume(s),
+  run: (ctx, s) =>
+    s.kind === "throughput"
+      ? runThroughputWorkload(ctx, serialBaselineWorker, MINIMUM_SPEEDUP)
+      : runConsumeWorkload(
+          ctx,
+          s.load,
+          {
+            consumers: 1,
+            mode: "worker",
+            worker: (impl) => impl.runKeyParallelQueue,
+            fencing: false,
+            rules: { oneInFlightPerQueue: false },
+          },
+          s.plan,
+        ),
+});

@@ -1,0 +1,176 @@
+/**
+ * The producing side of lab 02's workloads.
+ *
+ * `runLearnerProducers` (L2.B): one or two producer nodes running the learner's producer. Each
+ * sends, in a fixed order, a few messages for each of its keys, several in flight at once, while
+ * the fault plan loses, duplicates and delays requests, partitions producers from the broker, and
+ * crashes producers and the broker. A producer that crashes comes back and sends the rest.
+ *
+ * `runHarnessProducer` (the consumer parts): the harness's own producer, correct by construction
+ * (idempotent, one message in flight per queue), so that a consumer part grades only the consumer.
+ */
+
+import type { TestContext } from "#harness/grade/define.ts";
+import { isProgrammingError, rethrowFrom } from "#harness/grade/verdict.ts";
+import type { SimNode } from "#harness/sim/node.ts";
+import { hashString } from "#harness/sim/rng.ts";
+import { describeCall, type Op } from "#harness/workloads/history.ts";
+import type { Env } from "#lab";
+import { TIMING, TOPIC } from "#labs/02-ordered-messages/provided.ts";
+import { BrokerClient } from "#labs/shared/broker/client.ts";
+import type { OrderedProducer, OrderingModule } from "./api.ts";
+import { BROKER, messageId } from "./deployment.ts";
+
+export interface ProducerLoad {
+  producers: number;
+  keysPerProducer: number;
+  messagesPerKey: number;
+  /** Sends in flight at once, per producer. */
+  window: number;
+  /** Pause between two sends. */
+  gapMs: number;
+}
+
+/** Each producer's messages, in its send order: keys round-robin, each key's messages numbered. */
+export function messagesOf(producer: string, load: ProducerLoad): Array<{ key: string; id: string }> {
+  const out: Array<{ key: string; id: string }> = [];
+  for (let n = 1; n <= load.messagesPerKey; n++) {
+    for (let k = 1; k <= load.keysPerProducer; k++) {
+      const key = `${producer}-k${k}`;
+      out.push({ key, id: messageId(producer, key, n) });
+    }
+  }
+  return out;
+}
+
+/** Starts the producer nodes and sends everything; resolves when every send has settled or `deadline`. */
+export async function runLearnerProducers(
+  ctx: TestContext<OrderingModule>,
+  load: ProducerLoad,
+  deadlineMs: () => number,
+): Promise<void> {
+  const { world, impl } = ctx;
+  const names = Array.from({ length: load.producers }, (_, i) => `p${i + 1}`);
+  const nodes = names.map((name) =>
+    world.addNode<OrderedProducer>(name, (env) => impl.openProducer(env, { brokerId: BROKER })),
+  );
+  for (const node of nodes) {
+    const started = await node.start();
+    if (started.kind === "error") rethrowFrom(`openProducer on ${node.id}`, started.error);
+  }
+  const all: Array<Promise<void>> = [];
+  await Promise.all(
+    nodes.map(async (node) => {
+      const inFlight = new Set<Promise<void>>();
+      for (const message of messagesOf(node.id, load)) {
+        await world.sleep(load.gapMs);
+        while (inFlight.size >= load.window) await Promise.race(inFlight);
+        while (!node.isUp) await world.sleep(1);
+        const sent = sendOne(ctx, node, message.key, message.id);
+        inFlight.add(sent);
+        all.push(sent);
+        void sent.then(() => inFlight.delete(sent));
+      }
+    }),
+  );
+  await Promise.race([Promise.all(all), world.sleep(Math.max(0, deadlineMs() - world.nowMs))]);
+}
+
+async function sendOne(
+  ctx: TestContext<OrderingModule>,
+  node: SimNode<OrderedProducer>,
+  key: string,
+  id: string,
+): Promise<void> {
+  const op = ctx.history.invoke(node.id, "send", { key, id });
+  const outcome = await node.invoke((producer) => producer.send(key, id));
+  settleSend(op, outcome.kind === "ok" ? { kind: "ok", value: outcome.value } : outcome, ctx);
+}
+
+function settleSend(
+  op: Op,
+  outcome: { kind: "ok"; value: unknown } | { kind: "error"; error: unknown } | { kind: "crashed" } | { kind: "down" },
+  ctx: TestContext<OrderingModule>,
+): void {
+  switch (outcome.kind) {
+    case "ok":
+      ctx.history.complete(op, "ok", { output: outcome.value });
+      return;
+    case "down":
+      ctx.history.complete(op, "fail", { note: "the producer was down" });
+      return;
+    case "crashed":
+      ctx.history.complete(op, "info", { note: "the producer crashed before the send completed" });
+      return;
+    case "error":
+      if (isProgrammingError(outcome.error)) rethrowFrom(describeCall(op), outcome.error);
+      // The contract: send() retries until the broker answers. Giving up is allowed only as a
+      // thrown error, whose outcome is then unknown (the message may have landed).
+      ctx.history.complete(op, "info", {
+        threw: outcome.error instanceof Error ? outcome.error.message : String(outcome.error),
+      });
+      return;
+  }
+}
+
+/** The harness's queue choice for its own producer (independent of the learner's L2.A). */
+export function harnessQueueOf(key: string, queueCount: number): number {
+  return hashString(key) % queueCount;
+}
+
+/**
+ * The harness's producer, on node `p0`: idempotent, one message in flight per queue, retrying until
+ * the broker answers. Records its sends like any producer's. Returns the node.
+ */
+export function addHarnessProducer(
+  ctx: TestContext<OrderingModule>,
+  messages: ReadonlyArray<{ key: string; id: string }>,
+  queueCount: number,
+  gapMs: number,
+): SimNode<unknown> {
+  const { world, history } = ctx;
+  const remaining = [...messages];
+  return world.addNode("p0", async (env: Env) => {
+    const client = new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs);
+    let producerId: string | null = null;
+    while (producerId === null) {
+      const init = await client.call({ type: "initProducer" });
+      if (init.kind === "ok") producerId = init.reply.producerId;
+    }
+    const id = producerId;
+    const sequences = new Map<number, number>();
+    const tails = new Map<number, Promise<void>>();
+    void (async () => {
+      while (remaining.length > 0) {
+        const message = remaining.shift() as { key: string; id: string };
+        await env.clock.sleep(gapMs);
+        const queueId = harnessQueueOf(message.key, queueCount);
+        const sequence = sequences.get(queueId) ?? 0;
+        sequences.set(queueId, sequence + 1);
+        const op = history.invoke("p0", "send", message);
+        const previous = tails.get(queueId) ?? Promise.resolve();
+        tails.set(
+          queueId,
+          previous.then(async () => {
+            for (;;) {
+              const reply = await client.call({
+                type: "send",
+                topic: TOPIC,
+                queueId,
+                key: message.key,
+                body: message.id,
+                producerId: id,
+                sequence,
+              });
+              if (reply.kind === "ok" && (reply.reply.kind === "ok" || reply.reply.kind === "duplicate")) {
+                history.complete(op, "ok", { output: { queueId, queueOffset: reply.reply.queueOffset } });
+                return;
+              }
+              await env.clock.sleep(5);
+            }
+          }),
+        );
+      }
+    })();
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * L2.A's check: routing is a function of the key and the queue count, and spreads keys.
+ *
+ * The learner's selectQueue runs inside a node (so the determinism guard sees any reach for
+ * Math.random or the clock), in two incarnations, twice in each, and must give the same answers
+ * every time; the answers must be queue numbers; and realistic keys must spread over the queues.
+ */
+import fc from "fast-check";
+import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
+import type { TestContext } from "#harness/grade/define.ts";
+import { rethrowFrom } from "#harness/grade/verdict.ts";
+import type { Env } from "#lab";
+import type { OrderingModule } from "./api.ts";
+
+export interface RoutingScenario {
+  keys: string[];
+  queueCounts: number[];
+}
+
+export const routingScenario: fc.Arbitrary<RoutingScenario> = fc.record({
+  keys: fc.array(fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: "grapheme", maxLength: 6 }), fc.uuid()), {
+    minLength: 1,
+    maxLength: 30,
+  }),
+  queueCounts: fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 4 }),
+});
+
+/** Keys shaped like real order ids, to check the spread. */
+const SPREAD_KEYS = Array.from({ length: 400 }, (_, i) => `order-${100_000 + i * 7}`);
+const SPREAD_QUEUES = 8;
+
+export async function runRoutingCheck(ctx: TestContext<OrderingModule>, scenario: RoutingScenario): Promise<Anomaly[]> {
+  const { world, impl } = ctx;
+  const node = world.addNode<Env>("p1", (env) => env);
+  const table = (): Promise<number[]> =>
+    node
+      .invoke(() => {
+        const out: number[] = [];
+        for (const count of scenario.queueCounts)
+          for (const key of scenario.keys) out.push(impl.selectQueue(key, count));
+        for (const key of SPREAD_KEYS) out.push(impl.selectQueue(key, SPREAD_QUEUES));
+        return out;
+      })
+      .then((outcome) => {
+        if (outcome.kind === "error") rethrowFrom("selectQueue", outcome.error);
+        if (outcome.kind !== "ok") throw new Error(`the node was ${outcome.kind}`);
+        return outcome.value;
+      });
+  await node.start();
+  const first = await table();
+  const again = await table();
+  node.crash();
+  await node.start();
+  const afterRestart = await table();
+
+  const inputs: Array<[string, number]> = [];
+  for (const count of scenario.queueCounts) for (const key of scenario.keys) inputs.push([key, count]);
+  for (const key of SPREAD_KEYS) inputs.push([key, SPREAD_QUEUES]);
+  for (const [i, [key, count]] of inputs.entries()) {
+    const q = first[i];
+    const call = `selectQueue(${JSON.stringify(key)}, ${count})`;
+    if (!Number.isInteger(q) || (q as number) < 0 || (q as number) >= count) {
+      return [
+        anomaly("wrong answer", `${call} returned ${q}: a queue number must be a whole number from 0 to ${count - 1}.`),
+      ];
+    }
+    if (again[i] !== q || afterRestart[i] !== q) {
+      const when = again[i] !== q ? "on the next call" : "after a restart";
+      return [
+        anomaly(
+          "reorder",
+          `${call} returned ${q}, then ${again[i] !== q ? again[i] : afterRestart[i]} ${when}. A key that moves between queues loses its order: the queue must depend on the key and the queue count only.`,
+        ),
+      ];
+    }
+  }
+  const counts = new Array<number>(SPREAD_QUEUES).fill(0);
+  for (const q of first.slice(-SPREAD_KEYS.length)) counts[q] = (counts[q] ?? 0) + 1;
+  const fair = SPREAD_KEYS.length / SPREAD_QUEUES;
+  const worst = Math.min(...counts);
+  if (worst < fair / 4) {
+    return [
+      anomaly(
+        "wrong answer",
+        `${SPREAD_KEYS.length} keys like "${SPREAD_KEYS[0]}" over ${SPREAD_QUEUES} queues landed ${counts.join(", ")}: some queue gets almost nothing. Spread keys over every queue (hash them).`,
+      ),
+    ];
+  }
+  return [];
+}
