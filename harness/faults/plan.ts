@@ -55,6 +55,8 @@ export interface PlanShape {
   /** Faults start in [0, windowMs). */
   windowMs: number;
   kinds: readonly FaultKind[];
+  /** At least this many events (default 0). Fault-heavy parts set 1, so no seed runs fault-free. */
+  minEvents?: number;
   maxEvents: number;
   /** Longest time a crashed node stays down, a pause lasts, a partition holds. */
   maxOutageMs?: number;
@@ -111,7 +113,10 @@ function eventArb(kind: FaultKind, shape: PlanShape): fc.Arbitrary<FaultEvent> {
 export function planArb(shape: PlanShape): fc.Arbitrary<FaultPlan> {
   if (shape.kinds.length === 0 || shape.maxEvents === 0) return fc.constant({ events: [] });
   const events = fc
-    .array(fc.oneof(...shape.kinds.map((kind) => eventArb(kind, shape))), { maxLength: shape.maxEvents })
+    .array(fc.oneof(...shape.kinds.map((kind) => eventArb(kind, shape))), {
+      minLength: Math.min(shape.minEvents ?? 0, shape.maxEvents),
+      maxLength: shape.maxEvents,
+    })
     .map((list) => [...list].sort((a, b) => a.atMs - b.atMs));
   if (shape.maxNetRates === undefined) return events.map((list) => ({ events: list }));
   const max = shape.maxNetRates;

@@ -29,6 +29,8 @@ export interface ConsumeLoad {
   keys: number;
   messagesPerKey: number;
   queueCount: number;
+  /** Pause between two messages the harness's producer sends: the topic fills while consumers run. */
+  produceGapMs: number;
   behaviour: HandlerBehaviour;
 }
 
@@ -42,8 +44,13 @@ export interface ConsumeSetup {
   rules: ProcessingRules;
 }
 
-/** How long after the last fault every acknowledged message must have been processed. */
-export const SETTLE_MS = 3_000;
+/**
+ * Liveness, once every fault is over: the consumers must keep making progress until every
+ * acknowledged message is processed. The run ends when they are all done, or when nothing new was
+ * processed for STALL_MS (stuck), or at HARD_STOP_MS after the faults (far too slow).
+ */
+export const STALL_MS = 3_000;
+export const HARD_STOP_MS = 60_000;
 
 export function keyedMessages(load: Pick<ConsumeLoad, "keys" | "messagesPerKey">): Array<{ key: string; id: string }> {
   const out: Array<{ key: string; id: string }> = [];
@@ -84,7 +91,7 @@ export async function runConsumeWorkload(
             .then(() => undefined),
     ),
   );
-  const producer = addHarnessProducer(ctx, keyedMessages(load), load.queueCount, 1);
+  const producer = addHarnessProducer(ctx, keyedMessages(load), load.queueCount, load.produceGapMs);
   await producer.start();
   applyPlan(world, plan, history);
   for (const [i, node] of consumers.entries()) {
@@ -97,11 +104,18 @@ export async function runConsumeWorkload(
 
   const endMs = planEndMs(plan);
   const total = keyedMessages(load).length;
+  let progressAtMs = endMs;
+  let processedCount = 0;
   for (;;) {
     await world.sleep(20);
+    const count = history.ops.filter((op) => op.f === "process" && op.status === "ok").length;
+    if (count > processedCount) {
+      processedCount = count;
+      progressAtMs = Math.max(progressAtMs, world.nowMs);
+    }
     if (world.nowMs < endMs) continue;
-    if (world.nowMs > endMs + SETTLE_MS) break;
     if (sendsAcked(ctx.history.ops) === total && everyAckedProcessed(ctx.history.ops)) break;
+    if (world.nowMs > progressAtMs + STALL_MS || world.nowMs > endMs + HARD_STOP_MS) break;
   }
   // The run is over: stop the consumers, so that nothing they still had in flight completes later.
   for (const node of consumers) node.crash();
@@ -140,6 +154,7 @@ export async function runThroughputWorkload(
     keys: 16,
     messagesPerKey: 6,
     queueCount: 1,
+    produceGapMs: 0,
     behaviour: { processingMs: 10, failureRate: 0 },
   };
   const deployment = deployBroker(ctx, 1, false);

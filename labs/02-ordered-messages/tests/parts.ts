@@ -11,9 +11,9 @@ import { checkQueues, checkSendsCompleted } from "./checker.ts";
 import {
   type ConsumeLoad,
   type ConsumeSetup,
+  HARD_STOP_MS,
   runConsumeWorkload,
   runThroughputWorkload,
-  SETTLE_MS,
 } from "./consume.ts";
 import { deployBroker, startInfrastructure } from "./deployment.ts";
 import { type ProducerLoad, runLearnerProducers } from "./produce.ts";
@@ -45,7 +45,7 @@ const produceScenario: fc.Arbitrary<ProduceScenario> = fc
     load: fc.record({
       producers: fc.integer({ min: 1, max: 2 }),
       keysPerProducer: fc.integer({ min: 1, max: 3 }),
-      messagesPerKey: fc.integer({ min: 2, max: 6 }),
+      messagesPerKey: fc.integer({ min: 2, max: 8 }),
       window: fc.integer({ min: 1, max: 4 }),
       gapMs: fc.integer({ min: 0, max: 3 }),
     }),
@@ -54,6 +54,7 @@ const produceScenario: fc.Arbitrary<ProduceScenario> = fc
       networkNodes: ["p1", "p2", "broker"],
       windowMs: 150,
       kinds: ["crash", "powerLoss", "partition", "blockLink"],
+      minEvents: 1,
       maxEvents: 4,
       maxOutageMs: 100,
       maxNetRates: { dropRate: 0.2, duplicateRate: 0.2, reorderRate: 0.3 },
@@ -81,7 +82,7 @@ export const partB = definePart<OrderingModule, ProduceScenario>({
     const deployment = deployBroker(ctx, 4, false);
     await startInfrastructure(ctx, deployment);
     applyPlan(world, scenario.plan, history);
-    await runLearnerProducers(ctx, scenario.load, () => planEndMs(scenario.plan) + SETTLE_MS);
+    await runLearnerProducers(ctx, scenario.load, () => planEndMs(scenario.plan) + HARD_STOP_MS);
     const sends = history.ops.filter((op) => op.f === "send");
     const queues = await deployment.readAllQueues();
     const broken = checkQueues(sends, queues);
@@ -106,9 +107,10 @@ function consumeScenario(options: {
   return fc.integer({ min: options.consumers[0], max: options.consumers[1] }).chain((consumers) =>
     fc.record({
       load: fc.record({
-        keys: fc.integer({ min: 1, max: 6 }),
-        messagesPerKey: fc.integer({ min: 2, max: 5 }),
+        keys: fc.integer({ min: 2, max: 8 }),
+        messagesPerKey: fc.integer({ min: 2, max: 8 }),
         queueCount: fc.integer({ min: 1, max: 4 }),
+        produceGapMs: fc.integer({ min: 0, max: 12 }),
         behaviour: fc.record({
           processingMs: fc.integer({ min: 1, max: 5 }),
           failureRate: fc.constantFrom(0, 0.1, 0.3),
@@ -120,6 +122,7 @@ function consumeScenario(options: {
         networkNodes: ["broker", "ledger", ...consumerNames(consumers)],
         windowMs: WINDOW_MS,
         kinds: options.kinds,
+        minEvents: 1,
         maxEvents: 5,
         maxOutageMs: options.maxOutageMs,
         maxNetRates: { dropRate: 0.1, duplicateRate: 0.1, reorderRate: 0.2 },

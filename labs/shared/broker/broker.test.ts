@@ -101,6 +101,7 @@ describe("broker: queue locks and fencing", () => {
     const seen = await simulate(world, async () => {
       await broker.start();
       await client.start();
+      await world.sleep(config.lockLeaseMs);
       const c = await connect();
       const lock = async (consumerId: string) =>
         ok(await c.call({ type: "lock", group: "g", topic: "orders", consumerId, queueIds: [0, 1] }));
@@ -134,6 +135,7 @@ describe("broker: queue locks and fencing", () => {
       };
       const commit = (consumerId: string, token: number, offset: number) =>
         c.call({ type: "commitOffset", group: "g", topic: "orders", queueId: 3, consumerId, offset, token });
+      await world.sleep(config.lockLeaseMs);
       const old = await grant("c1");
       await world.sleep(config.lockLeaseMs + 1);
       const fresh = await grant("c2");
@@ -148,7 +150,7 @@ describe("broker: queue locks and fencing", () => {
     expect(seen.offset).toEqual({ kind: "ok", offset: 2 });
   });
 
-  it("after a restart has no locks, and every new token is higher than any before", async () => {
+  it("after a restart grants no lock for one lease, then only tokens higher than any before", async () => {
     const { world, broker, client, connect } = setup();
     const seen = await simulate(world, async () => {
       await broker.start();
@@ -158,12 +160,19 @@ describe("broker: queue locks and fencing", () => {
         const reply = ok(await c.call({ type: "lock", group: "g", topic: "orders", consumerId, queueIds: [0] }));
         return reply.kind === "ok" ? (reply.granted[0]?.token ?? -1) : -1;
       };
+      const atStart = await lock("c1");
+      await world.sleep(config.lockLeaseMs);
       const before = await lock("c1");
       broker.crash();
       await broker.start();
+      const duringGrace = await lock("c2");
+      await world.sleep(config.lockLeaseMs);
       const after = await lock("c2");
-      return { before, after };
+      return { atStart, before, duringGrace, after };
     });
+    expect(seen.atStart).toBe(-1);
+    expect(seen.duringGrace).toBe(-1);
+    expect(seen.before).toBeGreaterThan(0);
     expect(seen.after).toBeGreaterThan(seen.before);
   });
 
@@ -172,6 +181,7 @@ describe("broker: queue locks and fencing", () => {
     const seen = await simulate(world, async () => {
       await broker.start();
       await client.start();
+      await world.sleep(config.lockLeaseMs);
       const c = await connect();
       const reply = ok(await c.call({ type: "lock", group: "g", topic: "orders", consumerId: "c1", queueIds: [0] }));
       const token = reply.kind === "ok" ? (reply.granted[0]?.token ?? 0) : 0;

@@ -11,7 +11,8 @@
  * be correct under the faults those labs inject (its own crashes and power losses, lost, duplicated
  * and reordered requests) and its behaviour under them is part of its contract:
  *   - an acknowledged send is durable (the store flushes before the reply), and appears once;
- *   - locks live in memory: a restarted broker has no locks, and its tokens are all higher;
+ *   - locks live in memory: a restarted broker has no locks, grants none for one lease (so that
+ *     every lease from before the restart has ended), and its tokens are all higher;
  *   - committed offsets may go back a little after a broker crash (never forward).
  */
 import type { Env } from "#lab";
@@ -51,7 +52,7 @@ export interface Broker {
 /** Opens the store (recovering it), rebuilds producer state, and starts serving requests. */
 export async function openBroker(env: Env, config: BrokerConfig, store: MessageStore): Promise<Broker> {
   const offsets = await OffsetStore.open(env);
-  const locks = new LockManager(offsets.epoch, config.lockLeaseMs);
+  const locks = new LockManager(offsets.epoch, config.lockLeaseMs, env.clock.now());
   const membership = new Membership(config.sessionMs);
   const producers = new ProducerTable();
   await store.scan((m) => producers.record(m.producerId, m.topic, m.queueId, m.sequence, m.queueOffset));

@@ -10,6 +10,13 @@
  * broker's offset store, a downstream database) rejects a token older than the newest it has seen.
  * Tokens come from (broker epoch, counter): the epoch is persisted and bumped at each broker start,
  * so tokens keep rising across restarts even though the locks themselves live in memory.
+ *
+ * Living in memory, locks are forgotten when the broker restarts, while their holders' leases are
+ * still running: a consumer that locked a queue just before the crash goes on processing it. Grant
+ * that queue to someone else at once and two consumers process it together. So a restarted broker
+ * grants nothing until one full lease has passed: by then every lease from before the crash has
+ * ended (Chubby's and NFS's grace period after a restart). RocketMQ's broker does not wait, which is
+ * one way order breaks around a broker failover; fencing (L2.E) covers that case too.
  */
 import type { LockGrant } from "./protocol.ts";
 
@@ -26,13 +33,20 @@ export class LockManager {
   private readonly locks = new Map<string, Lock>();
   private nextCounter = 1;
 
+  /**
+   * @param epoch this broker incarnation's epoch (see offsets.ts).
+   * @param leaseMs how long a grant lasts unless renewed.
+   * @param startedAtMs the broker's clock when it started: no grants for one lease after it.
+   */
   constructor(
     private readonly epoch: number,
     readonly leaseMs: number,
+    private readonly startedAtMs: number,
   ) {}
 
   /** Grants or renews the lock on each queue that is free, expired, or already `consumerId`'s. */
   lock(group: string, topic: string, consumerId: string, queueIds: readonly number[], nowMs: number): LockGrant[] {
+    if (nowMs < this.startedAtMs + this.leaseMs) return []; // the grace period after a restart
     const granted: LockGrant[] = [];
     for (const queueId of queueIds) {
       const key = lockKey(group, topic, queueId);
