@@ -29,7 +29,7 @@ export const partB = definePart<RegisterModule, RegisterScenario>({
   property:
     "after the process crashes and restarts, load() returns the last acknowledged value or a newer attempted one",
   scenario: scenarioArb(
-    planArb({ nodes: NODES, windowMs: WINDOW_MS, kinds: ["crash"], maxEvents: 5, maxOutageMs: 20 }),
+    planArb({ nodes: NODES, windowMs: WINDOW_MS, kinds: ["crash"], minEvents: 1, maxEvents: 5, maxOutageMs: 20 }),
   ),
   describe: describeScenario,
   run: runRegisterWorkload,
@@ -47,6 +47,7 @@ export const partC = definePart<RegisterModule, RegisterScenario>({
       nodes: NODES,
       windowMs: WINDOW_MS,
       kinds: ["powerLoss", "crash", "flipReads"],
+      minEvents: 1,
       maxEvents: 5,
       maxOutageMs: 20,
     }),
@@ -67,6 +68,7 @@ export const partD = definePart<RegisterModule, RegisterScenario>({
       nodes: NODES,
       windowMs: WINDOW_MS,
       kinds: ["fsyncFails", "diskFull", "powerLoss"],
+      minEvents: 1,
       maxEvents: 5,
       maxOutageMs: 20,
     }),
