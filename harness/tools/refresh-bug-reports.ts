@@ -17,7 +17,7 @@ function reportFor(command: string): string {
   const args = command.replace(/^\$ npx lab /, "").split(" ");
   const run = spawnSync(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, encoding: "utf8" });
   const lines = run.stdout.trimEnd().split("\n");
-  const sections = lines.reduce<number[]>((starts, line, i) => (line.startsWith("── ") ? [...starts, i] : starts), []);
+  const sections = lines.flatMap((line, i) => (line.startsWith("── ") ? [i] : []));
   if (sections.length <= 1) return lines.join("\n");
   const cut = sections[1] as number;
   const rest = sections.length - 1;
