@@ -9,10 +9,10 @@ import fc from "fast-check";
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import { applyPlan, describePlan, type FaultPlan, planEndMs } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
-import { isProgrammingError, rethrowFrom } from "#harness/grade/verdict.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import type { SimRng } from "#harness/sim/rng.ts";
-import { describeCall, type History } from "#harness/workloads/history.ts";
+import { recordCall } from "#harness/workloads/call.ts";
+import type { History } from "#harness/workloads/history.ts";
 import type { Register, RegisterModule } from "./api.ts";
 import { checkRecovered, checkRegister } from "./checker.ts";
 
@@ -83,59 +83,21 @@ function valueFor(n: number, sizeBytes: number, rng: SimRng): string {
   return text.slice(0, Math.max(sizeBytes, prefix.length));
 }
 
-async function save(node: SimNode<Register>, history: History, value: string) {
-  const op = history.invoke(CLIENT, "save", value);
-  const outcome = await node.invoke((register) => register.save(value));
-  switch (outcome.kind) {
-    case "ok":
-      history.complete(op, "ok");
-      break;
-    case "down":
-      history.complete(op, "fail", { note: "the node was down" });
-      break;
-    case "crashed":
-      history.complete(op, "info", { note: crashNote(outcome.reason) });
-      break;
-    case "error":
-      if (isProgrammingError(outcome.error)) rethrowFrom(describeCall(op), outcome.error);
-      // A save that reports an error may still have reached the disk (say, the rename did and the
-      // directory fsync failed), so its outcome is unknown, not a definite failure.
-      history.complete(op, "info", { threw: errorName(outcome.error) });
-      break;
-  }
-  return op;
+function save(node: SimNode<Register>, history: History, value: string) {
+  // A save that reports an error may still have reached the disk (say, the rename did and the
+  // directory fsync failed), so its outcome is unknown, not a definite failure.
+  return recordCall(
+    history,
+    node,
+    { client: CLIENT, f: "save", input: value, onError: "info", keepOutput: false },
+    (r) => r.save(value),
+  );
 }
 
-async function load(node: SimNode<Register>, history: History) {
-  const op = history.invoke(CLIENT, "load", undefined);
-  const outcome = await node.invoke((register) => register.load());
-  switch (outcome.kind) {
-    case "ok":
-      history.complete(op, "ok", { output: outcome.value });
-      break;
-    case "down":
-      history.complete(op, "fail", { note: "the node was down" });
-      break;
-    case "crashed":
-      history.complete(op, "info", { note: crashNote(outcome.reason) });
-      break;
-    case "error":
-      if (isProgrammingError(outcome.error)) rethrowFrom(describeCall(op), outcome.error);
-      history.complete(op, "fail", { threw: errorName(outcome.error) });
-      break;
-  }
-  return op;
-}
-
-function errorName(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+function load(node: SimNode<Register>, history: History) {
+  return recordCall(history, node, { client: CLIENT, f: "load", input: undefined, onError: "fail" }, (r) => r.load());
 }
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
-}
-
-function crashNote(reason: "crash" | "power loss"): string {
-  return reason === "crash" ? "the node crashed before answering" : "the node lost power before answering";
 }
