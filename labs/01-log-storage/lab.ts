@@ -1,0 +1,16 @@
+/** Lab 01's manifest: what the grader needs to know about this lab. */
+import { defineLab } from "#harness/grade/define.ts";
+import type { LogModule } from "./tests/api.ts";
+import { partA, partB, partC } from "./tests/parts.ts";
+
+export default defineLab<LogModule>({
+  id: "01",
+  title: "Log storage",
+  summary:
+    "a segmented commit log with consume queues: record format, group commit, crash recovery and retention, under power loss, torn writes, fsync errors and flipped bits",
+  learnerDir: "src",
+  files: ["record.ts", "commit-log.ts", "consume-queue.ts", "flush.ts", "recovery.ts", "log.ts"],
+  entry: "log.ts",
+  exports: ["encodeRecord", "encodeEndMarker", "decodeRecord", "CommitLog", "ConsumeQueueStore", "openLog"],
+  parts: [partA, partB, partC],
+});

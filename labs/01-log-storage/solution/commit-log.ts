@@ -1,0 +1,438 @@
+/**
+ * Lab 01 reference solution, parts B, D (flushTo), E (truncateTo) and F (retention): the commit log.
+ *
+ * One append-only log holds every message of every topic, as RocketMQ's CommitLog does. The log is
+ * cut into segment files of a fixed capacity, each named by the physical offset of its first byte
+ * (20 digits, zero-padded, so that names sort as numbers do):
+ *
+ *     commitlog/00000000000000000000   offsets [0, S)
+ *     commitlog/00000000000000002048   offsets [S, 2S)      (S = segmentBytes = 2048 here)
+ *     commitlog/00000000000000004096   the active segment: appends go here
+ *
+ * A physical offset is a byte position in the whole log, so the segment that holds offset p is the
+ * one named floor(p / S) * S, and p - base is the position inside its file. Records never straddle
+ * two files: when the next record (plus room for an end marker) does not fit, the rest of the
+ * segment is closed with an end marker and the log rolls to the next file. RocketMQ does the same
+ * (`CommitLog.DefaultAppendMessageCallback.doAppend` writes the blank message and returns
+ * END_OF_FILE, and `MappedFileQueue` hands out the next file); Kafka rolls a segment by size or age
+ * (`LogSegment.shouldRoll`) and needs no marker because its segments are not preallocated.
+ *
+ * Three positions describe the log in memory:
+ *
+ *     minOffset      the first byte still on disk (retention moves it forward)
+ *     flushedOffset  every byte below it is durable (fsynced)
+ *     writtenOffset  every byte below it is written (in the page cache, readable)
+ *
+ * Appends are serialized (RocketMQ holds its put-message lock for the same reason): a record's
+ * physical offset and queue offset are decided and its bytes written before the next append starts,
+ * so offsets are dense and the log has no holes. Flushing is not serialized with appends, which is
+ * what lets many appends share one fsync (flush.ts).
+ *
+ * Where the teaching version departs from production: files grow as they are written instead of
+ * being preallocated and memory-mapped; reads go through the disk each time (no mmap, no cache);
+ * and the queue-offset table is rebuilt from the consume queues rather than kept in a checkpoint.
+ */
+import { type Disk, DiskError, type Env } from "#lab";
+import {
+  type DecodeResult,
+  decodeRecord,
+  END_MAGIC,
+  END_MARKER_BYTES,
+  encodeEndMarker,
+  encodeRecord,
+  type MessageRecord,
+  RECORD_OVERHEAD_BYTES,
+} from "./record.ts";
+
+export interface CommitLogConfig {
+  /** The folder that holds `commitlog/` ("" for the node's data directory). */
+  dir: string;
+  /** Capacity of one segment file. A record is at most segmentBytes - END_MARKER_BYTES. */
+  segmentBytes: number;
+}
+
+/** A message as a producer hands it to the log. The log adds the offsets and the store time. */
+export interface NewMessage {
+  topic: string;
+  queueId: number;
+  body: Uint8Array;
+  properties?: Record<string, string>;
+  /** Defaults to the store time. */
+  bornTimestamp?: number;
+}
+
+/** A record with the number of bytes it takes in the log. */
+export interface StoredRecord {
+  record: MessageRecord;
+  sizeBytes: number;
+}
+
+export interface Segment {
+  base: number;
+  path: string;
+}
+
+/** The offset is below the log start (deleted by retention) or at or past its end. */
+export class OffsetOutOfRangeError extends Error {
+  constructor(
+    readonly offset: number,
+    detail: string,
+  ) {
+    super(`offset ${offset} is out of range: ${detail}`);
+    this.name = "OffsetOutOfRangeError";
+  }
+}
+
+/** No valid record starts at this offset (it is inside a record, or the bytes there do not verify). */
+export class RecordNotFoundError extends Error {
+  constructor(
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(`no valid record at offset ${offset}: ${reason}`);
+    this.name = "RecordNotFoundError";
+  }
+}
+
+export class MessageTooLargeError extends Error {
+  constructor(sizeBytes: number, maxBytes: number) {
+    super(`a record of ${sizeBytes} bytes does not fit in a segment (at most ${maxBytes})`);
+    this.name = "MessageTooLargeError";
+  }
+}
+
+/** Reads that do not verify are retried this many times: a flipped bit on the way from the disk is transient. */
+export const READ_ATTEMPTS_MAX = 16;
+const TOPIC_PATTERN = /^[A-Za-z0-9_%|-]{1,127}$/;
+
+export function joinPath(dir: string, name: string): string {
+  return dir === "" ? name : `${dir}/${name}`;
+}
+
+/** The name of the segment (or consume-queue file) whose first byte is at `base`. */
+export function fileNameOf(base: number): string {
+  return String(base).padStart(20, "0");
+}
+
+/** The key of a consume queue in maps: "topic/queueId" (topics cannot contain "/"). */
+export function queueKey(topic: string, queueId: number): string {
+  return `${topic}/${queueId}`;
+}
+
+export class CommitLog {
+  /** Segments in offset order, contiguous; the last one is the active segment. */
+  protected segments: Segment[];
+  writtenOffset: number;
+  /** Nothing is known durable at open: a process crash leaves written bytes unsynced in the page cache. */
+  flushedOffset: number;
+  protected readonly queueOffsets = new Map<string, number>();
+  protected readonly disk: Disk;
+  readonly dirPath: string;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Opens the log in `config.dir`, creating it (and its first segment) if it does not exist. It
+   * believes the files as they are: the end of the log is the end of the last segment file. That
+   * is only true after a clean shutdown; after a crash, recovery (recovery.ts) corrects it.
+   */
+  static async open(env: Env, config: CommitLogConfig): Promise<CommitLog> {
+    if (!Number.isInteger(config.segmentBytes) || config.segmentBytes < 512) {
+      throw new RangeError(`segmentBytes must be a whole number >= 512, not ${config.segmentBytes}`);
+    }
+    const { disk } = env;
+    const dirPath = joinPath(config.dir, "commitlog");
+    if (!(await disk.exists(dirPath))) {
+      await disk.mkdir(dirPath);
+      await disk.fsyncDir(config.dir);
+    }
+    const names = (await disk.list(dirPath)).filter((name) => /^\d{20}$/.test(name));
+    const segments = names.map((name) => ({ base: Number(name), path: joinPath(dirPath, name) }));
+    if (segments.length === 0) {
+      const first = { base: 0, path: joinPath(dirPath, fileNameOf(0)) };
+      await disk.create(first.path);
+      await disk.fsyncDir(dirPath);
+      segments.push(first);
+    }
+    const last = segments.at(-1) as Segment;
+    const writtenOffset = last.base + (await disk.size(last.path));
+    return new this(env, config, dirPath, segments, writtenOffset);
+  }
+
+  constructor(
+    protected readonly env: Env,
+    readonly config: CommitLogConfig,
+    dirPath: string,
+    segments: Segment[],
+    writtenOffset: number,
+  ) {
+    this.disk = env.disk;
+    this.dirPath = dirPath;
+    this.segments = segments;
+    this.writtenOffset = writtenOffset;
+    this.flushedOffset = (segments[0] as Segment).base;
+  }
+
+  get minOffset(): number {
+    return (this.segments[0] as Segment).base;
+  }
+
+  get segmentBytes(): number {
+    return this.config.segmentBytes;
+  }
+
+  get maxRecordBytes(): number {
+    return this.config.segmentBytes - END_MARKER_BYTES;
+  }
+
+  /** The base offsets of the segments, oldest first. */
+  segmentBases(): number[] {
+    return this.segments.map((s) => s.base);
+  }
+
+  protected get activeSegment(): Segment {
+    return this.segments.at(-1) as Segment;
+  }
+
+  nextQueueOffset(topic: string, queueId: number): number {
+    return this.queueOffsets.get(queueKey(topic, queueId)) ?? 0;
+  }
+
+  /** Sets the next queue offset of every queue (from the consume queues, after open or recovery). */
+  setQueueOffsets(offsets: ReadonlyMap<string, number>): void {
+    this.queueOffsets.clear();
+    for (const [key, next] of offsets) this.queueOffsets.set(key, next);
+  }
+
+  /**
+   * Appends one message: decides its physical and queue offsets, writes it, and returns it.
+   * Resolves when the bytes are written (readable), not when they are durable: see flushTo.
+   */
+  append(message: NewMessage): Promise<StoredRecord> {
+    checkMessage(message);
+    return this.serialize(async () => {
+      // Whole milliseconds: a simulated clock reads fractions of one.
+      const storeTimestamp = Math.floor(this.env.clock.now());
+      const record: MessageRecord = {
+        topic: message.topic,
+        queueId: message.queueId,
+        queueOffset: this.nextQueueOffset(message.topic, message.queueId),
+        physicalOffset: this.writtenOffset,
+        bornTimestamp: message.bornTimestamp ?? storeTimestamp,
+        storeTimestamp,
+        body: message.body,
+        properties: message.properties ?? {},
+      };
+      let bytes = encodeRecord(record);
+      if (bytes.length > this.maxRecordBytes) throw new MessageTooLargeError(bytes.length, this.maxRecordBytes);
+      const segmentEnd = this.activeSegment.base + this.config.segmentBytes;
+      // Room for the record *and* an end marker after it, so that a segment can always be closed.
+      if (this.writtenOffset + bytes.length + END_MARKER_BYTES > segmentEnd) {
+        await this.roll();
+        record.physicalOffset = this.writtenOffset;
+        bytes = encodeRecord(record);
+      }
+      const segment = this.activeSegment;
+      await this.disk.write(segment.path, this.writtenOffset - segment.base, bytes);
+      // The record is in the page cache: readers see it now. It is durable only once flushTo covers it.
+      this.writtenOffset += bytes.length;
+      this.queueOffsets.set(queueKey(record.topic, record.queueId), record.queueOffset + 1);
+      return { record, sizeBytes: bytes.length };
+    });
+  }
+
+  /**
+   * Closes the active segment with an end marker and starts the next one. The new file's name is
+   * made durable (fsyncDir) before any record in it can be acknowledged: a record in a file that a
+   * power cut un-creates is lost, however well the file itself was fsynced.
+   */
+  protected async roll(): Promise<void> {
+    const active = this.activeSegment;
+    const position = this.writtenOffset - active.base;
+    await this.disk.write(active.path, position, encodeEndMarker(this.config.segmentBytes - position));
+    const next = { base: active.base + this.config.segmentBytes, path: "" };
+    next.path = joinPath(this.dirPath, fileNameOf(next.base));
+    // A file left by a roll that failed half-way holds nothing we need.
+    if (await this.disk.exists(next.path)) await this.disk.truncate(next.path, 0);
+    else await this.disk.create(next.path);
+    await this.disk.fsyncDir(this.dirPath);
+    this.segments.push(next);
+    this.writtenOffset = next.base;
+  }
+
+  /** The record at `offset`. Throws OffsetOutOfRangeError or RecordNotFoundError, never returns garbage. */
+  async read(offset: number): Promise<StoredRecord> {
+    const result = await this.readAt(offset);
+    if (result.kind === "record") return { record: result.record, sizeBytes: result.sizeBytes };
+    throw new RecordNotFoundError(offset, result.kind === "end" ? "it is the end marker of a segment" : result.reason);
+  }
+
+  /**
+   * What is at `offset`, verified: a record that says it lives at `offset`, an end marker that
+   * reaches exactly the end of its segment, or "invalid" once READ_ATTEMPTS_MAX reads agree that
+   * nothing valid is there. Reads are retried because a failed check may be a flipped bit on the
+   * way from the disk, not damage on it: recovery must never cut the log at a transient error.
+   */
+  async readAt(offset: number): Promise<DecodeResult> {
+    if (!Number.isSafeInteger(offset) || offset < this.minOffset || offset >= this.writtenOffset) {
+      throw new OffsetOutOfRangeError(offset, `the log holds [${this.minOffset}, ${this.writtenOffset})`);
+    }
+    const segment = this.segmentFor(offset);
+    const position = offset - segment.base;
+    let reason = "";
+    for (let attempt = 0; attempt < READ_ATTEMPTS_MAX; attempt++) {
+      const result = await this.readOnce(segment, position);
+      if (result.kind === "record") {
+        if (result.record.physicalOffset === offset) return result;
+        reason = `the record there says it lives at ${result.record.physicalOffset}`;
+      } else if (result.kind === "end") {
+        if (position + result.sizeBytes === this.config.segmentBytes) return result;
+        reason = "an end marker that does not reach the end of its segment";
+      } else reason = result.reason;
+    }
+    return { kind: "invalid", reason };
+  }
+
+  /** One read of the record at `position`: its size and magic first, then the whole record. */
+  private async readOnce(segment: Segment, position: number): Promise<DecodeResult> {
+    const head = await this.disk.read(segment.path, position, END_MARKER_BYTES);
+    if (head.length < END_MARKER_BYTES) return { kind: "invalid", reason: "the segment file ends here" };
+    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    if (view.getUint32(4) === END_MAGIC) return decodeRecord(head);
+    const size = view.getUint32(0);
+    if (size < RECORD_OVERHEAD_BYTES || position + size > this.config.segmentBytes) {
+      return { kind: "invalid", reason: `an implausible record size ${size}` };
+    }
+    return decodeRecord(await this.disk.read(segment.path, position, size));
+  }
+
+  /** Every record from `from` (a record boundary) to the end of the log, in order. */
+  async *records(from = this.minOffset): AsyncGenerator<StoredRecord> {
+    let offset = from;
+    while (offset < this.writtenOffset) {
+      const result = await this.readAt(offset);
+      if (result.kind === "record") {
+        yield { record: result.record, sizeBytes: result.sizeBytes };
+        offset += result.sizeBytes;
+      } else if (result.kind === "end") {
+        offset = this.segmentFor(offset).base + this.config.segmentBytes;
+      } else throw new RecordNotFoundError(offset, result.reason);
+    }
+  }
+
+  /** The segment that holds `offset` (which must be in [minOffset, end of the active segment)). */
+  protected segmentFor(offset: number): Segment {
+    const index = Math.floor((offset - this.minOffset) / this.config.segmentBytes);
+    const segment = this.segments[Math.min(index, this.segments.length - 1)] as Segment;
+    if (offset < segment.base || offset >= segment.base + this.config.segmentBytes) {
+      throw new Error(`segments are not contiguous around offset ${offset}`);
+    }
+    return segment;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // L1.D: making written bytes durable.
+
+  /**
+   * Makes every byte below `offset` durable: fsyncs each segment that holds bytes between
+   * flushedOffset and `offset`, oldest first. Only bytes whose writes had completed when flushTo
+   * was called are promised (fsync covers the writes completed before it starts), so the target
+   * is capped at writtenOffset as it is *now*, before the first fsync.
+   *
+   * More than one segment when the log rolled since the last flush: the record that filled the old
+   * segment and its end marker are still unsynced there. RocketMQ's GroupCommitService handles the
+   * same case by calling `mappedFileQueue.flush(0)` again while the flushed position is short of the
+   * request (`CommitLog.java`).
+   */
+  async flushTo(offset: number): Promise<void> {
+    const target = Math.min(offset, this.writtenOffset);
+    const from = this.flushedOffset;
+    if (target <= from) return;
+    for (const segment of this.segments.slice()) {
+      if (segment.base + this.config.segmentBytes <= from || segment.base >= target) continue;
+      try {
+        await this.disk.fsync(segment.path);
+      } catch (error) {
+        // Retention deleted it meanwhile: nothing of it is left to make durable.
+        if (error instanceof DiskError && error.code === "ENOENT" && !this.segments.includes(segment)) continue;
+        throw error;
+      }
+    }
+    // -- the commit point: every byte below `target` is on the platter.
+    if (target > this.flushedOffset) this.flushedOffset = target;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // L1.E: cutting the log after a crash.
+
+  /**
+   * Cuts the log at `end` (a record boundary found by recovery): truncates the segment that holds
+   * it, deletes every later segment, and makes both durable before anything new is written past
+   * `end`. Without the fsync, a power cut after new appends could bring the cut bytes back behind
+   * them, and recovery would then find stale records after the new ones.
+   */
+  truncateTo(end: number): Promise<void> {
+    return this.serialize(async () => {
+      if (end < this.minOffset || end > this.writtenOffset) {
+        throw new RangeError(`cannot truncate at ${end}: the log holds [${this.minOffset}, ${this.writtenOffset})`);
+      }
+      const keepIndex = this.segments.findLastIndex((s) => s.base <= end);
+      const keep = this.segments[keepIndex] as Segment;
+      const later = this.segments.slice(keepIndex + 1);
+      if ((await this.disk.size(keep.path)) > end - keep.base) {
+        await this.disk.truncate(keep.path, end - keep.base);
+        await this.disk.fsync(keep.path);
+      }
+      for (const segment of later.reverse()) await this.disk.unlink(segment.path);
+      if (later.length > 0) await this.disk.fsyncDir(this.dirPath);
+      this.segments = this.segments.slice(0, keepIndex + 1);
+      this.writtenOffset = end;
+      this.flushedOffset = Math.min(this.flushedOffset, end);
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // L1.F: retention.
+
+  /**
+   * Deletes segments, oldest first, whose every record is older than `retentionMs`, and never the
+   * active one. A segment's newest record is older than the first record of the segment after it,
+   * so that first record's store time decides (RocketMQ looks at the file's modification time,
+   * Kafka at the largest timestamp in the segment's time index). Oldest first, and the directory
+   * fsynced after: a power cut then forgets a suffix of the deletions, never one in the middle.
+   * Returns how many segments were deleted.
+   */
+  deleteExpiredSegments(nowMs: number, retentionMs: number): Promise<number> {
+    return this.serialize(async () => {
+      let deleted = 0;
+      // `length > 1`: the active segment is the one appends are writing; it is never a candidate.
+      while (this.segments.length > 1) {
+        const next = this.segments[1] as Segment;
+        if (next.base >= this.writtenOffset) break; // the next segment is empty: no age to go by
+        const first = await this.read(next.base);
+        if (first.record.storeTimestamp > nowMs - retentionMs) break;
+        const oldest = this.segments.shift() as Segment;
+        await this.disk.unlink(oldest.path);
+        deleted++;
+      }
+      if (deleted > 0) await this.disk.fsyncDir(this.dirPath);
+      return deleted;
+    });
+  }
+
+  /** Runs `task` after every earlier serialized task has finished (the put-message lock). */
+  protected serialize<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(task);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function checkMessage(message: NewMessage): void {
+  if (typeof message.topic !== "string" || !TOPIC_PATTERN.test(message.topic)) {
+    throw new RangeError(`topic ${JSON.stringify(message.topic)} must be 1 to 127 of A-Z a-z 0-9 _ % | -`);
+  }
+  if (!Number.isInteger(message.queueId) || message.queueId < 0 || message.queueId > 0x7fff_ffff) {
+    throw new RangeError(`queueId must be a whole number from 0 to 2^31 - 1, not ${message.queueId}`);
+  }
+  if (!(message.body instanceof Uint8Array)) throw new TypeError("body must be a Uint8Array");
+}

@@ -1,0 +1,348 @@
+/**
+ * Lab 01 reference solution, part C: consume queues.
+ *
+ * The commit log interleaves every topic and queue, so "the 5th message of queue 2 of topic
+ * orders" is not somewhere a reader could find without scanning. A consume queue is the index
+ * that answers it: per topic and queue, a file of fixed-size entries, entry n describing the n-th
+ * message of that queue (its queue offset n):
+ *
+ *     entry := physicalOffset u64 | sizeBytes u32 | tagsHash u64        (20 bytes, big-endian)
+ *
+ *     consumequeue/orders/2/00000000000000000000   entries 0 .. E-1   (E = entriesPerFile)
+ *     consumequeue/orders/2/00000000000000000320   entries E .. 2E-1  (named by byte offset, E = 16)
+ *
+ * Entry n sits at byte (n mod E) * 20 of file floor(n / E): finding it costs one read, however
+ * long the queue. That is RocketMQ's ConsumeQueue exactly (`ConsumeQueue.java`, CQ_STORE_UNIT_SIZE =
+ * 20, 300,000 entries a file). The tag hash lets a broker filter by tag without reading the log.
+ * Kafka needs no such index, because a partition's log holds one queue only and its offsets are
+ * its own; its `.index` files are sparse (an entry every 4 KiB), searched by binary search, then
+ * scanned (`OffsetIndex.java`).
+ *
+ * The consume queue is derived data: everything in it can be rebuilt from the commit log, so it
+ * is written without fsync, and after a crash it is rebuilt (`rebuild`) rather than trusted.
+ * RocketMQ builds it asynchronously (`ReputMessageService` in `DefaultMessageStore.java` reads the
+ * commit log behind the writers and dispatches each record), so it may lag the log by a few
+ * milliseconds; here the log's append path dispatches each record right after writing it (log.ts),
+ * and the lag that remains is the one a crash leaves behind.
+ *
+ * Entries carry no checksum, so a reader checks the record an entry points at: same topic, queue,
+ * queue offset, size and tag hash. A misread entry then costs a retry, never a wrong message.
+ */
+import { crc32, type Disk, type Env, utf8 } from "#lab";
+import {
+  type CommitLog,
+  fileNameOf,
+  joinPath,
+  OffsetOutOfRangeError,
+  queueKey,
+  READ_ATTEMPTS_MAX,
+  RecordNotFoundError,
+  type StoredRecord,
+} from "./commit-log.ts";
+import type { MessageRecord } from "./record.ts";
+
+export const CQ_ENTRY_BYTES = 20;
+
+export interface ConsumeQueueConfig {
+  /** The folder that holds `consumequeue/` ("" for the node's data directory). */
+  dir: string;
+  /** Entries per consume-queue file. */
+  entriesPerFile: number;
+}
+
+/** A message read through its consume queue, with the tag hash its index entry holds. */
+export interface QueueMessage extends MessageRecord {
+  tagsHash: number;
+}
+
+/** The index entry at a queue offset does not lead to the record it should (after retries). */
+export class CorruptIndexError extends Error {
+  constructor(topic: string, queueId: number, queueOffset: number, reason: string) {
+    super(`the index entry for ${topic}/${queueId} @${queueOffset} does not lead to its record: ${reason}`);
+    this.name = "CorruptIndexError";
+  }
+}
+
+/** The tag hash of a message: CRC-32 of its "TAGS" property, 0 when it has none. */
+export function tagsHashOf(properties: Record<string, string>): number {
+  const tags = properties.TAGS;
+  return tags === undefined ? 0 : crc32(utf8(tags));
+}
+
+/** One topic and queue: where its files are and how many entries it holds. */
+class ConsumeQueue {
+  nextOffset = 0;
+  /** Indexes (floor(n / entriesPerFile)) of the files that exist. */
+  readonly files = new Set<number>();
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly topic: string,
+    readonly queueId: number,
+    readonly dirPath: string,
+  ) {}
+
+  /** Writes to one queue happen one at a time (creating a file twice would fail). */
+  serialize<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(task);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+}
+
+export class ConsumeQueueStore {
+  private readonly queues = new Map<string, ConsumeQueue>();
+  private readonly disk: Disk;
+  private readonly rootPath: string;
+
+  /** Opens every consume queue found on disk, believing its files' sizes (see rebuild for when not to). */
+  static async open(env: Env, config: ConsumeQueueConfig, commitLog: CommitLog): Promise<ConsumeQueueStore> {
+    if (!Number.isInteger(config.entriesPerFile) || config.entriesPerFile < 1) {
+      throw new RangeError(`entriesPerFile must be a whole number >= 1, not ${config.entriesPerFile}`);
+    }
+    const store = new this(env, config, commitLog);
+    await store.load();
+    return store;
+  }
+
+  constructor(
+    env: Env,
+    readonly config: ConsumeQueueConfig,
+    protected readonly commitLog: CommitLog,
+  ) {
+    this.disk = env.disk;
+    this.rootPath = joinPath(config.dir, "consumequeue");
+  }
+
+  private async load(): Promise<void> {
+    if (!(await this.disk.exists(this.rootPath))) return;
+    for (const topic of await this.disk.list(this.rootPath)) {
+      for (const id of await this.disk.list(joinPath(this.rootPath, topic))) {
+        if (!/^\d+$/.test(id)) continue;
+        const queue = this.queueFor(topic, Number(id));
+        for (const name of await this.disk.list(queue.dirPath)) {
+          if (!/^\d{20}$/.test(name)) continue;
+          const index = Number(name) / CQ_ENTRY_BYTES / this.config.entriesPerFile;
+          queue.files.add(index);
+          const entries = Math.floor((await this.disk.size(joinPath(queue.dirPath, name))) / CQ_ENTRY_BYTES);
+          queue.nextOffset = Math.max(queue.nextOffset, index * this.config.entriesPerFile + entries);
+        }
+      }
+    }
+  }
+
+  /** How many entries the queue holds: the queue offset its next message will get. */
+  nextOffset(topic: string, queueId: number): number {
+    return this.queues.get(queueKey(topic, queueId))?.nextOffset ?? 0;
+  }
+
+  /** nextOffset of every queue, by queueKey: what the commit log needs to number new messages. */
+  nextOffsets(): Map<string, number> {
+    const offsets = new Map<string, number>();
+    for (const [key, queue] of this.queues) offsets.set(key, queue.nextOffset);
+    return offsets;
+  }
+
+  /** Every queue this store knows, with its next offset. */
+  list(): Array<{ topic: string; queueId: number; nextOffset: number }> {
+    return [...this.queues.values()].map((q) => ({ topic: q.topic, queueId: q.queueId, nextOffset: q.nextOffset }));
+  }
+
+  /** Writes the index entry of a record just appended to the commit log, at its queue offset. */
+  dispatch(stored: StoredRecord): Promise<void> {
+    const { record } = stored;
+    const queue = this.queueFor(record.topic, record.queueId);
+    return queue.serialize(async () => {
+      await this.writeEntries(queue, record.queueOffset, [stored]);
+      queue.nextOffset = Math.max(queue.nextOffset, record.queueOffset + 1);
+    });
+  }
+
+  /**
+   * The message at `queueOffset` of a queue: null at or past its end; OffsetOutOfRangeError if
+   * retention deleted it. Its record is checked against the entry, and both are re-read when
+   * they disagree, so a misread never returns the wrong message.
+   */
+  async read(topic: string, queueId: number, queueOffset: number): Promise<QueueMessage | null> {
+    if (!Number.isSafeInteger(queueOffset)) throw new RangeError(`queue offset ${queueOffset} is not a whole number`);
+    const queue = this.queues.get(queueKey(topic, queueId));
+    if (queueOffset < 0) throw new OffsetOutOfRangeError(queueOffset, "queue offsets start at 0");
+    if (queue === undefined || queueOffset >= queue.nextOffset) return null;
+    const { path, position } = this.locate(queue, queueOffset);
+    let reason = "";
+    let belowStart: string | null = null;
+    for (let attempt = 0; attempt < READ_ATTEMPTS_MAX; attempt++) {
+      const bytes = await this.disk.read(path, position, CQ_ENTRY_BYTES);
+      if (bytes.length < CQ_ENTRY_BYTES) {
+        reason = "the index file ends before this entry";
+        continue;
+      }
+      const entry = decodeEntry(bytes);
+      if (entry.physicalOffset < this.commitLog.minOffset) {
+        // Retention deleted the record. Believe it once two reads of the entry agree.
+        const seen = bytes.join(",");
+        if (belowStart === seen) {
+          throw new OffsetOutOfRangeError(queueOffset, `retention deleted the record of ${topic}/${queueId} @${queueOffset}`);
+        }
+        belowStart = seen;
+        continue;
+      }
+      let stored: StoredRecord;
+      try {
+        stored = await this.commitLog.read(entry.physicalOffset);
+      } catch (error) {
+        if (!(error instanceof OffsetOutOfRangeError || error instanceof RecordNotFoundError)) throw error;
+        reason = error.message;
+        continue;
+      }
+      const r = stored.record;
+      if (
+        r.topic === topic &&
+        r.queueId === queueId &&
+        r.queueOffset === queueOffset &&
+        stored.sizeBytes === entry.sizeBytes &&
+        tagsHashOf(r.properties) === entry.tagsHash
+      ) {
+        return { ...r, tagsHash: entry.tagsHash };
+      }
+      reason = `the entry points at ${r.topic}/${r.queueId} @${r.queueOffset} (${stored.sizeBytes} bytes)`;
+    }
+    throw new CorruptIndexError(topic, queueId, queueOffset, reason);
+  }
+
+  /**
+   * Makes every consume queue agree with the commit log, after a crash or when a dispatcher fell
+   * behind: one entry for each record from the log's start, at its queue offset, and nothing past
+   * a queue's last record. Entries below the log's start point at records retention deleted;
+   * they are kept, because they hold the queue's numbering (its offsets never go back).
+   * Safe to run again if it is interrupted: it only writes what the log dictates.
+   */
+  async rebuild(): Promise<void> {
+    const fromLog = new Map<string, { first: number; records: StoredRecord[] }>();
+    for await (const stored of this.commitLog.records()) {
+      const key = queueKey(stored.record.topic, stored.record.queueId);
+      const seen = fromLog.get(key);
+      if (seen === undefined) fromLog.set(key, { first: stored.record.queueOffset, records: [stored] });
+      else if (stored.record.queueOffset === seen.first + seen.records.length) seen.records.push(stored);
+      else throw new Error(`the log skips queue offsets in ${key} at ${stored.record.physicalOffset}`);
+    }
+    for (const stored of [...fromLog.values()].map((q) => q.records[0] as StoredRecord)) {
+      this.queueFor(stored.record.topic, stored.record.queueId);
+    }
+    for (const [key, queue] of this.queues) {
+      const seen = fromLog.get(key);
+      await queue.serialize(async () => {
+        if (seen === undefined) {
+          await this.cut(queue, await this.firstEntryAtOrPastLogStart(queue));
+          return;
+        }
+        await this.writeEntries(queue, seen.first, seen.records);
+        await this.cut(queue, seen.first + seen.records.length);
+      });
+    }
+  }
+
+  /** Makes every consume-queue file, and the directories that name them, durable. */
+  async flush(): Promise<void> {
+    const dirs = new Set<string>();
+    for (const queue of this.queues.values()) {
+      for (const index of queue.files) await this.disk.fsync(this.locate(queue, index * this.config.entriesPerFile).path);
+      if (queue.files.size === 0) continue;
+      dirs.add(queue.dirPath);
+      dirs.add(joinPath(this.rootPath, queue.topic));
+    }
+    if (dirs.size === 0) return;
+    for (const dir of [...dirs].sort().reverse()) await this.disk.fsyncDir(dir);
+    await this.disk.fsyncDir(this.rootPath);
+    await this.disk.fsyncDir(this.config.dir);
+  }
+
+  protected queueFor(topic: string, queueId: number): ConsumeQueue {
+    const key = queueKey(topic, queueId);
+    let queue = this.queues.get(key);
+    if (queue === undefined) {
+      queue = new ConsumeQueue(topic, queueId, joinPath(joinPath(this.rootPath, topic), String(queueId)));
+      this.queues.set(key, queue);
+    }
+    return queue;
+  }
+
+  private locate(queue: ConsumeQueue, queueOffset: number): { index: number; path: string; position: number } {
+    const perFile = this.config.entriesPerFile;
+    const index = Math.floor(queueOffset / perFile);
+    const path = joinPath(queue.dirPath, fileNameOf(index * perFile * CQ_ENTRY_BYTES));
+    return { index, path, position: (queueOffset % perFile) * CQ_ENTRY_BYTES };
+  }
+
+  /** Writes the entries of `records` from `first` on, one write per file. */
+  private async writeEntries(queue: ConsumeQueue, first: number, records: StoredRecord[]): Promise<void> {
+    let i = 0;
+    while (i < records.length) {
+      const { index, path, position } = this.locate(queue, first + i);
+      const count = Math.min(records.length - i, this.config.entriesPerFile - (position / CQ_ENTRY_BYTES));
+      const bytes = new Uint8Array(count * CQ_ENTRY_BYTES);
+      for (let j = 0; j < count; j++) bytes.set(encodeEntry(records[i + j] as StoredRecord), j * CQ_ENTRY_BYTES);
+      if (!queue.files.has(index)) {
+        if (!(await this.disk.exists(path))) {
+          await this.disk.mkdir(queue.dirPath);
+          await this.disk.create(path);
+        }
+        queue.files.add(index);
+      }
+      await this.disk.write(path, position, bytes);
+      i += count;
+    }
+  }
+
+  /** Removes every entry from `queueOffset` on: later files deleted, the file holding it cut. */
+  private async cut(queue: ConsumeQueue, queueOffset: number): Promise<void> {
+    const perFile = this.config.entriesPerFile;
+    for (const index of [...queue.files].sort((a, b) => b - a)) {
+      const { path } = this.locate(queue, index * perFile);
+      const keepBytes = (queueOffset - index * perFile) * CQ_ENTRY_BYTES;
+      if (keepBytes <= 0) {
+        await this.disk.unlink(path);
+        queue.files.delete(index);
+      } else if (keepBytes < perFile * CQ_ENTRY_BYTES && (await this.disk.size(path)) > keepBytes) {
+        await this.disk.truncate(path, keepBytes);
+      }
+    }
+    queue.nextOffset = queueOffset;
+  }
+
+  /** For a queue with no record in the log: the first entry that claims a record the log does not have. */
+  private async firstEntryAtOrPastLogStart(queue: ConsumeQueue): Promise<number> {
+    const perFile = this.config.entriesPerFile;
+    for (const index of [...queue.files].sort((a, b) => a - b)) {
+      const { path } = this.locate(queue, index * perFile);
+      const bytes = await this.disk.read(path, 0, perFile * CQ_ENTRY_BYTES);
+      for (let at = 0; at + CQ_ENTRY_BYTES <= bytes.length; at += CQ_ENTRY_BYTES) {
+        const entry = decodeEntry(bytes.subarray(at, at + CQ_ENTRY_BYTES));
+        if (entry.physicalOffset >= this.commitLog.minOffset) return index * perFile + at / CQ_ENTRY_BYTES;
+      }
+      if (bytes.length < perFile * CQ_ENTRY_BYTES) return index * perFile + Math.floor(bytes.length / CQ_ENTRY_BYTES);
+    }
+    return queue.nextOffset;
+  }
+}
+
+function encodeEntry(stored: StoredRecord): Uint8Array {
+  const bytes = new Uint8Array(CQ_ENTRY_BYTES);
+  const view = new DataView(bytes.buffer);
+  const offset = stored.record.physicalOffset;
+  view.setUint32(0, Math.floor(offset / 0x1_0000_0000));
+  view.setUint32(4, offset >>> 0);
+  view.setUint32(8, stored.sizeBytes);
+  view.setUint32(16, tagsHashOf(stored.record.properties));
+  return bytes;
+}
+
+function decodeEntry(bytes: Uint8Array): { physicalOffset: number; sizeBytes: number; tagsHash: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    physicalOffset: view.getUint32(0) * 0x1_0000_0000 + view.getUint32(4),
+    sizeBytes: view.getUint32(8),
+    // The high half of the 8-byte field stays zero: our hash is 32 bits (RocketMQ stores a Java long).
+    tagsHash: view.getUint32(12) * 0x1_0000_0000 + view.getUint32(16),
+  };
+}

@@ -1,0 +1,377 @@
+/**
+ * Part L1.B: the commit log on its own: append, read by offset, roll to a new segment, reopen.
+ * No faults: one client, one call at a time, and a restart now and then (every write has
+ * completed by then, so the files are exactly what was written).
+ *
+ * The checker knows the rules exactly, so it predicts every offset:
+ *   - a record goes where the last one ended, unless it does not fit in what is left of the
+ *     segment with room for an end marker after it; then it goes at the start of the next segment;
+ *   - queue offsets count 0, 1, 2, ... per topic and queue.
+ *
+ * Anomalies:
+ *   wrong answer   an offset, a size or a field is not what the rules say.
+ *                  append(m3) -> @1990, 120 bytes: split across the segments [0, 2048) and [2048, 4096)
+ *   garbage read   a read at an offset where no record starts returned one.
+ *                  read(1300) -> a record, but 1300 is inside m5 (1200 .. 1499)
+ *   lost write     a record appended earlier cannot be read back.
+ */
+import fc from "fast-check";
+import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
+import type { TestContext } from "#harness/grade/define.ts";
+import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
+import type { SimNode } from "#harness/sim/node.ts";
+import type { Op } from "#harness/workloads/history.ts";
+import {
+  type CommitLogApi,
+  END_MARKER_BYTES,
+  errorText,
+  isOutOfRange,
+  type LogModule,
+  type MessageRecord,
+  queueKey,
+  recordSizeOf,
+  type StoredRecord,
+} from "./api.ts";
+import { call } from "./calls.ts";
+import { describeRecord, difference, idOf, MessageBook, type MessageSpec, type SentMessage, sameBytes } from "./messages.ts";
+
+export type SegmentOp =
+  | { kind: "append"; spec: MessageSpec }
+  | { kind: "read"; pick: number }
+  | { kind: "readInside"; pick: number; into: number }
+  | { kind: "readPast"; beyond: number }
+  | { kind: "scan" }
+  | { kind: "restart" };
+
+export interface SegmentScenario {
+  segmentBytes: number;
+  ops: SegmentOp[];
+}
+
+export function specArb(maxBodyBytes: number, queues = 2): fc.Arbitrary<MessageSpec> {
+  return fc.record({
+    topic: fc.integer({ min: 0, max: 2 }),
+    queueId: fc.integer({ min: 0, max: queues - 1 }),
+    bodyBytes: fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: 8, max: 200 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 8, max: maxBodyBytes }) },
+    ),
+    tagged: fc.boolean(),
+  });
+}
+
+const pick = fc.nat({ max: 1_000_000 });
+
+export const segmentScenarioArb: fc.Arbitrary<SegmentScenario> = fc
+  .constantFrom(1024, 1536, 2048)
+  .chain((segmentBytes) =>
+    fc.record({
+      segmentBytes: fc.constant(segmentBytes),
+      ops: fc.array(
+        fc.oneof(
+          { weight: 8, arbitrary: fc.record({ kind: fc.constant("append" as const), spec: specArb(segmentBytes - 128) }) },
+          { weight: 3, arbitrary: fc.record({ kind: fc.constant("read" as const), pick }) },
+          {
+            weight: 1,
+            arbitrary: fc.record({
+              kind: fc.constant("readInside" as const),
+              pick,
+              into: fc.double({ min: 0, max: 1, minExcluded: true, maxExcluded: true, noNaN: true }),
+            }),
+          },
+          { weight: 1, arbitrary: fc.record({ kind: fc.constant("readPast" as const), beyond: fc.integer({ min: 0, max: 3000 }) }) },
+          { weight: 1, arbitrary: fc.record({ kind: fc.constant("scan" as const) }) },
+          { weight: 1, arbitrary: fc.record({ kind: fc.constant("restart" as const) }) },
+        ),
+        { minLength: 10, maxLength: 50 },
+      ),
+    }),
+  );
+
+export function describeSegmentScenario(scenario: SegmentScenario): string[] {
+  const count = (kind: SegmentOp["kind"]) => scenario.ops.filter((op) => op.kind === kind).length;
+  return [
+    "(no faults; restarts happen between calls, when every write has completed)",
+    `workload: segments of ${scenario.segmentBytes} bytes; ${count("append")} appends, ${count("read") + count("readInside") + count("readPast")} reads, ${count("scan")} scans, ${count("restart")} restarts`,
+  ];
+}
+
+const NODE = "n1";
+const CLIENT = "client";
+
+interface Appended {
+  sent: SentMessage;
+  stored: StoredRecord;
+  op: Op;
+}
+
+/** Plays the scenario and returns what the checks found (the first broken rule ends the run). */
+export async function runSegmentWorkload(ctx: TestContext<LogModule>, scenario: SegmentScenario): Promise<Anomaly[]> {
+  const { world, impl, history } = ctx;
+  const S = scenario.segmentBytes;
+  const node = world.addNode(NODE, (env) => impl.CommitLog.open(env, { dir: "", segmentBytes: S }));
+  const booted = await node.start();
+  if (booted.kind === "error") throw booted.error;
+  const book = new MessageBook(ctx.rng.fork("messages"));
+  const appended: Appended[] = [];
+  const nextQueueOffset = new Map<string, number>();
+  let written = 0;
+
+  for (const step of scenario.ops) {
+    let found: Anomaly[] = [];
+    switch (step.kind) {
+      case "append": {
+        const sent = book.make(step.spec, SIM_EPOCH_MS + world.nowMs);
+        const result = await call(node, history, CLIENT, "append", describeSentShort(sent), (log) => log.append(sent.message), {
+          output: (stored) => summarizeStored(stored),
+        });
+        if (result.kind !== "ok") return [unexpectedFailure(result.op)];
+        found = checkAppend(sent, result.value, result.op, S, written, nextQueueOffset.get(key(sent)) ?? 0);
+        if (found.length === 0) {
+          appended.push({ sent, stored: result.value, op: result.op });
+          written = result.value.record.physicalOffset + result.value.sizeBytes;
+          nextQueueOffset.set(key(sent), result.value.record.queueOffset + 1);
+        }
+        break;
+      }
+      case "read": {
+        const target = appended[step.pick % Math.max(1, appended.length)];
+        if (target !== undefined) found = await checkRead(node, ctx, target);
+        break;
+      }
+      case "readInside": {
+        const target = appended[step.pick % Math.max(1, appended.length)];
+        if (target === undefined) break;
+        const inside = target.stored.record.physicalOffset + Math.max(1, Math.floor(step.into * target.stored.sizeBytes));
+        if (inside >= target.stored.record.physicalOffset + target.stored.sizeBytes) break;
+        found = await checkBadRead(node, ctx, inside, `${inside} is inside ${target.sent.id}, which spans ${span(target.stored)}`, false, [target.op]);
+        break;
+      }
+      case "readPast": {
+        const offset = written + step.beyond;
+        found = await checkBadRead(node, ctx, offset, `the log ends at ${written}`, true, []);
+        break;
+      }
+      case "scan":
+        found = await checkScan(node, ctx, appended);
+        break;
+      case "restart":
+        found = await restart(node, ctx, nextQueueOffset);
+        break;
+    }
+    if (found.length > 0) return found;
+  }
+  return [];
+}
+
+function key(sent: SentMessage): string {
+  return queueKey(sent.message.topic, sent.message.queueId);
+}
+
+function span(stored: StoredRecord): string {
+  return `${stored.record.physicalOffset} .. ${stored.record.physicalOffset + stored.sizeBytes - 1}`;
+}
+
+function describeSentShort(sent: SentMessage): string {
+  return `${sent.id} to ${sent.message.topic}/${sent.message.queueId}, ${recordSizeOf(sent.message)}-byte record`;
+}
+
+function summarizeStored(stored: StoredRecord): unknown {
+  if (typeof stored !== "object" || stored === null || typeof stored.record !== "object") return stored;
+  return { physicalOffset: stored.record.physicalOffset, queueOffset: stored.record.queueOffset, sizeBytes: stored.sizeBytes };
+}
+
+function unexpectedFailure(op: Op): Anomaly {
+  return anomaly("wrong answer", `${op.f} failed with no fault anywhere in the run (${op.note ?? "no reason given"}).`, [op]);
+}
+
+/** Where the rules put a record of `size` bytes when the log ends at `written`. */
+export function expectedOffset(written: number, size: number, segmentBytes: number): number {
+  const segmentEnd = Math.floor(written / segmentBytes) * segmentBytes + segmentBytes;
+  return written + size + END_MARKER_BYTES > segmentEnd ? segmentEnd : written;
+}
+
+function checkAppend(
+  sent: SentMessage,
+  stored: StoredRecord,
+  op: Op,
+  S: number,
+  written: number,
+  queueOffset: number,
+): Anomaly[] {
+  const wrong = (text: string): Anomaly[] => [anomaly("wrong answer", text, [op])];
+  if (typeof stored !== "object" || stored === null || typeof stored.record !== "object") {
+    return wrong("append must return { record, sizeBytes }.");
+  }
+  const { record, sizeBytes } = stored;
+  const size = recordSizeOf(sent.message);
+  if (sizeBytes !== size) return wrong(`append reported ${sizeBytes} bytes; the record format makes ${sent.id} ${size} bytes.`);
+  const differs = difference(sent.message, record);
+  if (differs !== null) return wrong(`append returned a record with ${differs}.`);
+  const p = record.physicalOffset;
+  if (Number.isSafeInteger(p) && Math.floor(p / S) !== Math.floor((p + size - 1) / S)) {
+    const boundary = Math.floor(p / S) * S + S;
+    return wrong(
+      `${sent.id} was written at ${p} .. ${p + size - 1}, across the boundary at ${boundary} between two segment files. ` +
+        "A record must never be split: when it does not fit, end the segment with an end marker and start the next one.",
+    );
+  }
+  const expected = expectedOffset(written, size, S);
+  if (p !== expected) {
+    const segmentEnd = Math.floor(written / S) * S + S;
+    const why =
+      expected === written
+        ? `the record before it ended at ${written}, and ${size} bytes plus an ${END_MARKER_BYTES}-byte end marker fit before the segment's end at ${segmentEnd}`
+        : `the record before it ended at ${written}, and ${size} bytes plus an ${END_MARKER_BYTES}-byte end marker do not fit before the segment's end at ${segmentEnd}, so it starts the next segment`;
+    return wrong(`append put ${sent.id} at physical offset ${p}; it belongs at ${expected}: ${why}.`);
+  }
+  if (record.queueOffset !== queueOffset) {
+    return wrong(
+      `${sent.id} got queue offset ${record.queueOffset}; it is message number ${queueOffset} of ${key(sent)} (queue offsets count 0, 1, 2, ... per queue).`,
+    );
+  }
+  const lowest = Math.floor(SIM_EPOCH_MS + op.invokedAtMs);
+  const highest = SIM_EPOCH_MS + (op.completedAtMs ?? op.invokedAtMs);
+  if (!(record.storeTimestamp >= lowest && record.storeTimestamp <= highest)) {
+    return wrong(`${sent.id} got storeTimestamp ${record.storeTimestamp}; it was stored between ${lowest} and ${Math.floor(highest)} (env.clock.now()).`);
+  }
+  return [];
+}
+
+async function checkRead(node: SimNode<CommitLogApi>, ctx: TestContext<LogModule>, target: Appended): Promise<Anomaly[]> {
+  const offset = target.stored.record.physicalOffset;
+  const result = await call(node, ctx.history, CLIENT, "read", offset, (log) => log.read(offset), {
+    output: (stored) => (stored?.record ? describeRecord(stored.record) : stored),
+    threwMeans: "fail",
+  });
+  if (result.kind === "lost") return [unexpectedFailure(result.op)];
+  if (result.kind === "threw") {
+    return [anomaly("lost write", `${describeAppend(target)} was appended, but read(${offset}) threw ${errorText(result.error)}.`, [target.op, result.op])];
+  }
+  return compareStored(target, result.value, result.op, `read(${offset})`);
+}
+
+function describeAppend(target: Appended): string {
+  return `${target.sent.id} (at ${span(target.stored)})`;
+}
+
+/** A record read back against the one append returned: every field, and the size. */
+function compareStored(target: Appended, got: StoredRecord, op: Op, what: string): Anomaly[] {
+  const ops = [target.op, op];
+  if (typeof got !== "object" || got === null || typeof got.record !== "object") {
+    return [anomaly("wrong answer", `${what} must return { record, sizeBytes }.`, ops)];
+  }
+  const id = idOf(got.record);
+  if (id !== target.sent.id) {
+    return [
+      id === null
+        ? anomaly("garbage read", `${what} returned a record no append wrote; it should be ${describeAppend(target)}.`, ops)
+        : anomaly("wrong answer", `${what} returned ${id}; it should be ${describeAppend(target)}.`, ops),
+    ];
+  }
+  const expected = target.stored.record;
+  const differs = difference(target.sent.message, got.record) ?? sameFields(expected, got.record);
+  if (differs !== null) return [anomaly("corruption passed through", `${what} returned ${target.sent.id} with ${differs}.`, ops)];
+  if (got.sizeBytes !== target.stored.sizeBytes) {
+    return [anomaly("wrong answer", `${what} reported ${got.sizeBytes} bytes for ${target.sent.id}; it has ${target.stored.sizeBytes}.`, ops)];
+  }
+  return [];
+}
+
+function sameFields(expected: MessageRecord, got: MessageRecord): string | null {
+  for (const field of ["physicalOffset", "queueOffset", "storeTimestamp"] as const) {
+    if (got[field] !== expected[field]) return `${field} ${got[field]} instead of ${expected[field]}`;
+  }
+  if (!sameBytes(got.body, expected.body)) return "a different body";
+  return null;
+}
+
+async function checkBadRead(
+  node: SimNode<CommitLogApi>,
+  ctx: TestContext<LogModule>,
+  offset: number,
+  why: string,
+  outOfRange: boolean,
+  related: Op[],
+): Promise<Anomaly[]> {
+  const result = await call(node, ctx.history, CLIENT, "read", offset, (log) => log.read(offset), {
+    output: (stored) => (stored?.record ? describeRecord(stored.record) : stored),
+    answerOf: (error) => (isOutOfRange(error) ? "out of range" : undefined),
+    threwMeans: "fail",
+  });
+  if (result.kind === "lost") return [unexpectedFailure(result.op)];
+  if (result.kind === "ok") {
+    return [
+      anomaly("garbage read", `read(${offset}) returned a record, but ${why}: no record starts there. It must throw instead.`, [
+        ...related,
+        result.op,
+      ]),
+    ];
+  }
+  if (outOfRange && !isOutOfRange(result.error)) {
+    return [
+      anomaly(
+        "wrong answer",
+        `read(${offset}) threw ${errorText(result.error)}; ${why}, so it must throw an error named OffsetOutOfRangeError.`,
+        [result.op],
+      ),
+    ];
+  }
+  return [];
+}
+
+async function checkScan(node: SimNode<CommitLogApi>, ctx: TestContext<LogModule>, appended: Appended[]): Promise<Anomaly[]> {
+  const result = await call(
+    node,
+    ctx.history,
+    CLIENT,
+    "records",
+    undefined,
+    async (log) => {
+      const seen: StoredRecord[] = [];
+      for await (const stored of log.records()) {
+        seen.push(stored);
+        if (seen.length > appended.length + 5) break;
+      }
+      return seen;
+    },
+    { output: (seen) => `${seen.length} records`, threwMeans: "fail" },
+  );
+  if (result.kind === "lost") return [unexpectedFailure(result.op)];
+  if (result.kind === "threw") {
+    return [anomaly("wrong answer", `records() threw ${errorText(result.error)} on a log with ${appended.length} intact records.`, [result.op])];
+  }
+  const seen = result.value;
+  for (let i = 0; i < Math.max(seen.length, appended.length); i++) {
+    const want = appended[i];
+    const got = seen[i];
+    if (want === undefined) {
+      return [anomaly("garbage read", `records() yielded ${seen.length} records; only ${appended.length} were appended.`, [result.op])];
+    }
+    if (got === undefined) {
+      return [
+        anomaly("lost write", `records() stopped after ${seen.length} records; ${describeAppend(want)} and the rest of the ${appended.length} are missing.`, [
+          want.op,
+          result.op,
+        ]),
+      ];
+    }
+    const found = compareStored(want, got, result.op, `record ${i} of records()`);
+    if (found.length > 0) return found;
+  }
+  return [];
+}
+
+async function restart(node: SimNode<CommitLogApi>, ctx: TestContext<LogModule>, nextQueueOffset: Map<string, number>): Promise<Anomaly[]> {
+  ctx.history.nemesis(`${NODE} restarts (every write has completed: the files are exactly what was written)`);
+  node.crash();
+  const booted = await node.start();
+  if (booted.kind === "error") throw booted.error;
+  // The queue offsets live in the consume queues (part C); here the grader hands them back.
+  const offsets = new Map(nextQueueOffset);
+  const result = await call(node, ctx.history, CLIENT, "setQueueOffsets", `${offsets.size} queues`, (log) =>
+    log.setQueueOffsets(offsets),
+  );
+  if (result.kind !== "ok") return [unexpectedFailure(result.op)];
+  return [];
+}
