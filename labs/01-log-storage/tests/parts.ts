@@ -1,9 +1,13 @@
 /**
  * Lab 01's graded parts. (Draft: parts are added as their workloads are written.)
  */
+import fc from "fast-check";
+import { planArb } from "#harness/faults/plan.ts";
 import { definePart } from "#harness/grade/define.ts";
 import type { LogModule } from "./api.ts";
 import { type CodecScenario, codecScenarioArb, describeCodecScenario, runCodecWorkload } from "./codec.ts";
+import { recoveryCrashArb } from "./faults.ts";
+import { describeLogScenario, type LogScenario, logScenarioArb, runLogWorkload } from "./log-workload.ts";
 import { describeQueueScenario, type QueueScenario, queueScenarioArb, runQueueWorkload } from "./queues.ts";
 import { describeSegmentScenario, runSegmentWorkload, type SegmentScenario, segmentScenarioArb } from "./segments.ts";
 
@@ -41,4 +45,89 @@ export const partC = definePart<LogModule, QueueScenario>({
   scenario: queueScenarioArb,
   describe: describeQueueScenario,
   run: runQueueWorkload,
+});
+
+const NODES = ["n1"];
+const WINDOW_MS = 150;
+
+export const partD = definePart<LogModule, LogScenario>({
+  id: "L1.D",
+  title: "flush and acknowledgement",
+  points: 20,
+  seeds: 200,
+  property:
+    "with synchronous flush no acknowledged message is ever lost; with asynchronous flush only messages acknowledged shortly before a power cut or a failed fsync may be, and never one before a message that survived; under power loss, crashes, fsync EIO and a full disk, the log works again once they heal",
+  scenario: logScenarioArb({
+    flush: fc.oneof(
+      fc.constant({ mode: "sync" as const }),
+      fc.record({ mode: fc.constant("async" as const), intervalMs: fc.constantFrom(2, 5, 10) }),
+    ),
+    clients: { min: 3, max: 6 },
+    opsPerClient: { min: 6, max: 18 },
+    gapMs: { max: 8 },
+    weights: { append: 8, read: 2, readQueue: 1 },
+    maxBodyBytes: 700,
+    plan: planArb({
+      nodes: NODES,
+      windowMs: WINDOW_MS,
+      kinds: ["powerLoss", "crash", "fsyncFails", "diskFull"],
+      minEvents: 1,
+      maxEvents: 4,
+      maxOutageMs: 20,
+    }),
+    cleanRestarts: { windowMs: WINDOW_MS, max: 1 },
+  }),
+  describe: describeLogScenario,
+  run: runLogWorkload,
+});
+
+export const partE = definePart<LogModule, LogScenario>({
+  id: "L1.E",
+  title: "recovery",
+  points: 20,
+  seeds: 200,
+  property:
+    "after crashes, power losses (torn, lost and reordered writes), flipped bits and crashes during recovery itself, the log holds every flushed message at its offset, keeps no record after a lost one, reads back nothing that was not appended, rebuilds its queues dense, and accepts appends again",
+  scenario: logScenarioArb({
+    flush: fc.constant({ mode: "manual" as const }),
+    clients: { min: 2, max: 4 },
+    opsPerClient: { min: 6, max: 18 },
+    gapMs: { max: 8 },
+    weights: { append: 7, read: 2, readQueue: 2, flush: 2 },
+    maxBodyBytes: 700,
+    plan: planArb({
+      nodes: NODES,
+      windowMs: WINDOW_MS,
+      kinds: ["powerLoss", "crash", "flipReads"],
+      minEvents: 1,
+      maxEvents: 4,
+      maxOutageMs: 20,
+    }),
+    recoveryCrashes: { arb: recoveryCrashArb(WINDOW_MS), max: 2 },
+    cleanRestarts: { windowMs: WINDOW_MS, max: 1 },
+  }),
+  describe: describeLogScenario,
+  run: runLogWorkload,
+});
+
+export const partF = definePart<LogModule, LogScenario>({
+  id: "L1.F",
+  title: "retention",
+  points: 10,
+  seeds: 150,
+  property:
+    "deleteExpiredSegments deletes segments whose messages are all older than the retention time and never the active one; a read below the log's start says 'offset out of range', never returns garbage; nothing else is lost, across crashes and power loss",
+  scenario: logScenarioArb({
+    flush: fc.constant({ mode: "sync" as const }),
+    clients: { min: 1, max: 2 },
+    opsPerClient: { min: 10, max: 24 },
+    gapMs: { max: 25 },
+    weights: { append: 6, read: 2, readQueue: 1, expire: 2 },
+    maxBodyBytes: 900,
+    retentionMs: 40,
+    plan: planArb({ nodes: NODES, windowMs: 300, kinds: ["powerLoss", "crash"], maxEvents: 3, maxOutageMs: 20 }),
+    cleanRestarts: { windowMs: 300, max: 1 },
+  }),
+  describe: describeLogScenario,
+  run: runLogWorkload,
 });
