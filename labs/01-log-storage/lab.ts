@@ -1,7 +1,7 @@
 /** Lab 01's manifest: what the grader needs to know about this lab. */
 import { defineLab } from "#harness/grade/define.ts";
 import type { LogModule } from "./tests/api.ts";
-import { partA, partB, partC, partD, partE, partF } from "./tests/parts.ts";
+import { partA, partB, partC, partD, partE, partF, partG } from "./tests/parts.ts";
 
 export default defineLab<LogModule>({
   id: "01",
@@ -12,5 +12,5 @@ export default defineLab<LogModule>({
   files: ["record.ts", "commit-log.ts", "consume-queue.ts", "flush.ts", "recovery.ts", "log.ts"],
   entry: "log.ts",
   exports: ["encodeRecord", "encodeEndMarker", "decodeRecord", "CommitLog", "ConsumeQueueStore", "openLog"],
-  parts: [partA, partB, partC, partD, partE, partF],
+  parts: [partA, partB, partC, partD, partE, partF, partG],
 });

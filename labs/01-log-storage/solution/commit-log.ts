@@ -141,18 +141,19 @@ export class CommitLog {
     }
     const { disk } = env;
     const dirPath = joinPath(config.dir, "commitlog");
-    if (!(await disk.exists(dirPath))) {
-      await disk.mkdir(dirPath);
-      await disk.fsyncDir(config.dir);
-    }
+    if (!(await disk.exists(dirPath))) await disk.mkdir(dirPath);
     const names = (await disk.list(dirPath)).filter((name) => /^\d{20}$/.test(name));
     const segments = names.map((name) => ({ base: Number(name), path: joinPath(dirPath, name) }));
     if (segments.length === 0) {
       const first = { base: 0, path: joinPath(dirPath, fileNameOf(0)) };
       await disk.create(first.path);
-      await disk.fsyncDir(dirPath);
       segments.push(first);
     }
+    // What `list` shows may exist only in the page cache: a roll that crashed between creating the
+    // next segment and fsyncing the directory leaves such a file, and records appended to it now
+    // would be acknowledged into a file a power cut can un-create. Make every name durable first.
+    await disk.fsyncDir(dirPath);
+    await disk.fsyncDir(config.dir);
     const last = segments.at(-1) as Segment;
     const writtenOffset = last.base + (await disk.size(last.path));
     return new this(env, config, dirPath, segments, writtenOffset);

@@ -72,10 +72,9 @@ class LogChecker {
       this.breaks.push({ fromMs: death.atMs, toMs: death.atMs });
     }
     for (const event of this.scenario.plan.events) {
-      if (event.kind === "fsyncFails") this.losses.push({ fromMs: event.atMs, toMs: event.atMs + event.forMs });
-      if (event.kind === "fsyncFails" || event.kind === "diskFull") {
-        this.breaks.push({ fromMs: event.atMs, toMs: event.atMs + event.forMs });
-      }
+      const atMs = Math.max(event.atMs, this.run.planStartMs);
+      if (event.kind === "fsyncFails") this.losses.push({ fromMs: atMs, toMs: atMs + event.forMs });
+      if (event.kind === "fsyncFails" || event.kind === "diskFull") this.breaks.push({ fromMs: atMs, toMs: atMs + event.forMs });
     }
   }
 

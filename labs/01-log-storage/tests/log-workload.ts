@@ -177,6 +177,8 @@ export class LogRun {
   readonly expires: ExpireEntry[] = [];
   readonly book: MessageBook;
   readonly life: NodeLife;
+  /** When the fault plan was applied: an event's time is max(its atMs, this). */
+  planStartMs = 0;
 
   constructor(
     readonly ctx: TestContext<LogModule>,
@@ -300,6 +302,8 @@ export async function runLogWorkload(ctx: TestContext<LogModule>, scenario: LogS
   const booted = await node.start();
   if (booted.kind === "error") throw booted.error;
   run.life.watch(node as SimNode<unknown>);
+  // Events due before now (the first boot takes a few milliseconds) fire now: the checker shifts them too.
+  run.planStartMs = world.nowMs;
   applyPlan(world, scenario.plan, history);
   scheduleRecoveryCrashes(world, node, history, run.life, scenario.recoveryCrashes);
   scheduleCleanRestarts(world, node, history, run.life, scenario.cleanRestarts, run.closes);

@@ -9,6 +9,14 @@ import { type CodecScenario, codecScenarioArb, describeCodecScenario, runCodecWo
 import { recoveryCrashArb } from "./faults.ts";
 import { describeLogScenario, type LogScenario, logScenarioArb, runLogWorkload } from "./log-workload.ts";
 import { describeQueueScenario, type QueueScenario, queueScenarioArb, runQueueWorkload } from "./queues.ts";
+import {
+  describeThroughputScenario,
+  runThroughputWorkload,
+  SPEEDUP_MIN,
+  THROUGHPUT_DISK,
+  type ThroughputScenario,
+  throughputScenarioArb,
+} from "./throughput.ts";
 import { describeSegmentScenario, runSegmentWorkload, type SegmentScenario, segmentScenarioArb } from "./segments.ts";
 
 export const partA = definePart<LogModule, CodecScenario>({
@@ -130,4 +138,16 @@ export const partF = definePart<LogModule, LogScenario>({
   }),
   describe: describeLogScenario,
   run: runLogWorkload,
+});
+
+export const partG = definePart<LogModule, ThroughputScenario>({
+  id: "L1.G",
+  title: "throughput: group commit and constant-cost lookups",
+  points: 10,
+  seeds: 10,
+  property: `with 64 producers and a 1 ms fsync, synchronous appends are at least ${SPEEDUP_MIN} times faster than one fsync per message, and a queue lookup costs a constant number of disk reads however long the queue`,
+  scenario: throughputScenarioArb,
+  describe: describeThroughputScenario,
+  world: { disk: THROUGHPUT_DISK },
+  run: runThroughputWorkload,
 });
