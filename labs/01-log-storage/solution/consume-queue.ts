@@ -91,9 +91,9 @@ class ConsumeQueue {
 }
 
 export class ConsumeQueueStore {
-  private readonly queues = new Map<string, ConsumeQueue>();
-  private readonly disk: Disk;
-  private readonly rootPath: string;
+  protected readonly queues = new Map<string, ConsumeQueue>();
+  protected readonly disk: Disk;
+  protected readonly rootPath: string;
 
   /** Opens every consume queue found on disk, believing its files' sizes (see rebuild for when not to). */
   static async open(env: Env, config: ConsumeQueueConfig, commitLog: CommitLog): Promise<ConsumeQueueStore> {

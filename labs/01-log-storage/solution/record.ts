@@ -101,10 +101,10 @@ export function encodeRecord(record: MessageRecord): Uint8Array {
   view.setUint32(0, totalSize);
   view.setUint32(4, RECORD_MAGIC);
   view.setUint32(12, record.queueId);
-  setU64(view, 16, record.queueOffset, "queueOffset");
-  setU64(view, 24, record.physicalOffset, "physicalOffset");
-  setU64(view, 32, record.bornTimestamp, "bornTimestamp");
-  setU64(view, 40, record.storeTimestamp, "storeTimestamp");
+  setU64(view, 16, record.queueOffset);
+  setU64(view, 24, record.physicalOffset);
+  setU64(view, 32, record.bornTimestamp);
+  setU64(view, 40, record.storeTimestamp);
   view.setUint32(OFFSET_BODY_LENGTH, record.body.length);
   let at = OFFSET_BODY;
   bytes.set(record.body, at);
@@ -196,8 +196,8 @@ function parseFields(bytes: Uint8Array, view: DataView): DecodeResult {
   };
 }
 
-/** RocketMQ's property encoding (`MessageDecoder.messageProperties2String`). */
-function encodeProperties(properties: Record<string, string>): string {
+/** RocketMQ's property encoding (`MessageDecoder.messageProperties2String`): "k\u0001v\u0002" per property. */
+export function encodeProperties(properties: Record<string, string>): string {
   let text = "";
   for (const [key, value] of Object.entries(properties)) {
     if (key === "" || /[\u0001\u0002]/.test(key) || /[\u0001\u0002]/.test(value)) {
@@ -208,7 +208,8 @@ function encodeProperties(properties: Record<string, string>): string {
   return text;
 }
 
-function decodeProperties(text: string): Record<string, string> | null {
+/** The inverse of encodeProperties, or null if `text` is not in its format. */
+export function decodeProperties(text: string): Record<string, string> | null {
   const properties: Record<string, string> = {};
   if (text === "") return properties;
   if (!text.endsWith(PROPERTY_SEPARATOR)) return null;
@@ -220,13 +221,15 @@ function decodeProperties(text: string): Record<string, string> | null {
   return properties;
 }
 
-function setU64(view: DataView, at: number, value: number, name: string): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a whole number >= 0, not ${value}`);
+/** Writes a whole number in [0, 2^53) as 8 big-endian bytes. Throws a RangeError otherwise. */
+export function setU64(view: DataView, at: number, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${value} is not a whole number >= 0`);
   view.setUint32(at, Math.floor(value / 0x1_0000_0000));
   view.setUint32(at + 4, value >>> 0);
 }
 
-function getU64(view: DataView, at: number): number | null {
+/** Reads 8 big-endian bytes as a number, or null if it is 2^53 or more. */
+export function getU64(view: DataView, at: number): number | null {
   const high = view.getUint32(at);
   if (high > 0x1f_ffff) return null;
   return high * 0x1_0000_0000 + view.getUint32(at + 4);
