@@ -28,7 +28,10 @@ export interface Timer {
  * wrong) and drift (run fast or slow) relative to the others, as real machines' clocks do.
  */
 export interface Clock {
-  /** Milliseconds since the Unix epoch on this node's clock (virtual in simulation). */
+  /**
+   * Whole milliseconds since the Unix epoch on this node's clock (virtual in simulation), like
+   * `Date.now()`. Durations passed to `sleep` and the timers may have fractions.
+   */
   now(): number;
   /** Resolves after `ms` milliseconds of this node's clock. */
   sleep(ms: number): Promise<void>;

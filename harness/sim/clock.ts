@@ -56,7 +56,7 @@ export class SimClock implements Clock {
   ) {}
 
   now(): number {
-    return this.machine.localAt(this.host.trueNowMs());
+    return Math.floor(this.machine.localAt(this.host.trueNowMs()));
   }
 
   sleep(ms: number): Promise<void> {
