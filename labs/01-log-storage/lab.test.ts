@@ -14,7 +14,9 @@ const LAB = path.join(REPO_ROOT, "labs", "01-log-storage");
 
 describe("lab 01-log-storage, beyond the shared suite", () => {
   it("the provided log.ts is the same file in the stubs and in the solution", () => {
-    expect(readFileSync(path.join(LAB, "src", "log.ts"), "utf8")).toBe(readFileSync(path.join(LAB, "solution", "log.ts"), "utf8"));
+    expect(readFileSync(path.join(LAB, "src", "log.ts"), "utf8")).toBe(
+      readFileSync(path.join(LAB, "solution", "log.ts"), "utf8"),
+    );
   });
 
   // A learner works part by part: each part must be gradable as soon as the files it needs are
@@ -25,7 +27,10 @@ describe("lab 01-log-storage, beyond the shared suite", () => {
     { written: ["record.ts"], passing: ["L1.A"] },
     { written: ["record.ts", "commit-log.ts"], passing: ["L1.A", "L1.B"] },
     { written: ["record.ts", "commit-log.ts", "consume-queue.ts"], passing: ["L1.A", "L1.B", "L1.C"] },
-    { written: ["record.ts", "commit-log.ts", "consume-queue.ts", "recovery.ts"], passing: ["L1.A", "L1.B", "L1.C", "L1.E"] },
+    {
+      written: ["record.ts", "commit-log.ts", "consume-queue.ts", "recovery.ts"],
+      passing: ["L1.A", "L1.B", "L1.C", "L1.E"],
+    },
   ];
   for (const stage of stages) {
     it(`with only ${stage.written.join(", ")} written, ${stage.passing.join(", ")} pass and the rest are 'not implemented'`, async () => {

@@ -129,6 +129,8 @@ export class CommitLog {
   protected readonly disk: Disk;
   readonly dirPath: string;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Set by the first failed fsync: from then on nothing this instance wrote can be called durable. */
+  private flushFailure: unknown = null;
 
   /**
    * Opens the log in `config.dir`, creating it (and its first segment) if it does not exist. It
@@ -294,7 +296,7 @@ export class CommitLog {
   }
 
   /** One read of the record at `position`: its size and magic first, then the whole record. */
-  private async readOnce(segment: Segment, position: number): Promise<DecodeResult> {
+  protected async readOnce(segment: Segment, position: number): Promise<DecodeResult> {
     const head = await this.disk.read(segment.path, position, END_MARKER_BYTES);
     if (head.length < END_MARKER_BYTES) return { kind: "invalid", reason: "the segment file ends here" };
     const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
@@ -343,8 +345,14 @@ export class CommitLog {
    * segment and its end marker are still unsynced there. RocketMQ's GroupCommitService handles the
    * same case by calling `mappedFileQueue.flush(0)` again while the flushed position is short of the
    * request (`CommitLog.java`).
+   *
+   * A failed fsync poisons the instance: that flush and every other, even one already waiting
+   * behind it, rejects. The failure dropped unsynced pages, and a later fsync of the same file
+   * "succeeds" because nothing is left to write. (Part D's bug zoo shows both ways to miss this:
+   * retrying the fsync, and one fsync per append, whose concurrent flushes race past the failure.)
    */
   async flushTo(offset: number): Promise<void> {
+    if (this.flushFailure !== null) throw this.flushFailure;
     const target = Math.min(offset, this.writtenOffset);
     const from = this.flushedOffset;
     if (target <= from) return;
@@ -355,8 +363,12 @@ export class CommitLog {
       } catch (error) {
         // Retention deleted it meanwhile: nothing of it is left to make durable.
         if (error instanceof DiskError && error.code === "ENOENT" && !this.segments.includes(segment)) continue;
+        this.flushFailure ??= error;
         throw error;
       }
+      // Another flush failed while this one waited: the pages it dropped are the ones this one
+      // was to write, and its own fsync "succeeded" with nothing left to write.
+      if (this.flushFailure !== null) throw this.flushFailure;
     }
     // -- the commit point: every byte below `target` is on the platter.
     if (target > this.flushedOffset) this.flushedOffset = target;

@@ -182,7 +182,10 @@ export class ConsumeQueueStore {
         // Retention deleted the record. Believe it once two reads of the entry agree.
         const seen = bytes.join(",");
         if (belowStart === seen) {
-          throw new OffsetOutOfRangeError(queueOffset, `retention deleted the record of ${topic}/${queueId} @${queueOffset}`);
+          throw new OffsetOutOfRangeError(
+            queueOffset,
+            `retention deleted the record of ${topic}/${queueId} @${queueOffset}`,
+          );
         }
         belowStart = seen;
         continue;
@@ -246,7 +249,8 @@ export class ConsumeQueueStore {
   async flush(): Promise<void> {
     const dirs = new Set<string>();
     for (const queue of this.queues.values()) {
-      for (const index of queue.files) await this.disk.fsync(this.locate(queue, index * this.config.entriesPerFile).path);
+      for (const index of queue.files)
+        await this.disk.fsync(this.locate(queue, index * this.config.entriesPerFile).path);
       if (queue.files.size === 0) continue;
       dirs.add(queue.dirPath);
       dirs.add(joinPath(this.rootPath, queue.topic));
@@ -267,7 +271,7 @@ export class ConsumeQueueStore {
     return queue;
   }
 
-  private locate(queue: ConsumeQueue, queueOffset: number): { index: number; path: string; position: number } {
+  protected locate(queue: ConsumeQueue, queueOffset: number): { index: number; path: string; position: number } {
     const perFile = this.config.entriesPerFile;
     const index = Math.floor(queueOffset / perFile);
     const path = joinPath(queue.dirPath, fileNameOf(index * perFile * CQ_ENTRY_BYTES));
@@ -275,11 +279,11 @@ export class ConsumeQueueStore {
   }
 
   /** Writes the entries of `records` from `first` on, one write per file. */
-  private async writeEntries(queue: ConsumeQueue, first: number, records: StoredRecord[]): Promise<void> {
+  protected async writeEntries(queue: ConsumeQueue, first: number, records: StoredRecord[]): Promise<void> {
     let i = 0;
     while (i < records.length) {
       const { index, path, position } = this.locate(queue, first + i);
-      const count = Math.min(records.length - i, this.config.entriesPerFile - (position / CQ_ENTRY_BYTES));
+      const count = Math.min(records.length - i, this.config.entriesPerFile - position / CQ_ENTRY_BYTES);
       const bytes = new Uint8Array(count * CQ_ENTRY_BYTES);
       for (let j = 0; j < count; j++) bytes.set(encodeEntry(records[i + j] as StoredRecord), j * CQ_ENTRY_BYTES);
       if (!queue.files.has(index)) {

@@ -32,10 +32,10 @@
  * because the `abort` marker is still there. A full disk (ENOSPC) while writing a record is the
  * one failure that needs none of this: the write did not happen, and the append simply fails.
  */
-import { type Disk, DiskError, type Env } from "#lab";
+import { type Clock, type Disk, DiskError, type Env } from "#lab";
 import { CommitLog, type NewMessage } from "./commit-log.ts";
 import { ConsumeQueueStore, type QueueMessage } from "./consume-queue.ts";
-import { AsyncFlusher, type FlushPolicy, GroupCommit } from "./flush.ts";
+import { AsyncFlusher, type FlushPolicy, type FlushTarget, GroupCommit } from "./flush.ts";
 import type { MessageRecord } from "./record.ts";
 import { markCleanShutdown, recoverIfNeeded } from "./recovery.ts";
 
@@ -90,8 +90,13 @@ export interface MessageLog {
 export interface LogParts {
   CommitLog: typeof CommitLog;
   ConsumeQueueStore: typeof ConsumeQueueStore;
-  GroupCommit: typeof GroupCommit;
-  AsyncFlusher: typeof AsyncFlusher;
+  GroupCommit: new (target: FlushTarget, onFailure: (error: unknown) => void) => FlushPolicy;
+  AsyncFlusher: new (
+    target: FlushTarget,
+    clock: Clock,
+    intervalMs: number,
+    onFailure: (error: unknown) => void,
+  ) => FlushPolicy;
   recoverIfNeeded: typeof recoverIfNeeded;
   markCleanShutdown: typeof markCleanShutdown;
 }
@@ -224,7 +229,11 @@ class Log implements MessageLog {
 
   async offsets(): Promise<{ minOffset: number; maxOffset: number; flushedOffset: number }> {
     const { commitLog } = await this.current();
-    return { minOffset: commitLog.minOffset, maxOffset: commitLog.writtenOffset, flushedOffset: commitLog.flushedOffset };
+    return {
+      minOffset: commitLog.minOffset,
+      maxOffset: commitLog.writtenOffset,
+      flushedOffset: commitLog.flushedOffset,
+    };
   }
 
   close(): Promise<void> {
@@ -340,7 +349,15 @@ class FencedDisk implements Disk {
 
   /** `env` with this handle as its disk. */
   asEnv(env: Env): Env {
-    return { nodeId: env.nodeId, incarnation: env.incarnation, clock: env.clock, rng: env.rng, disk: this, net: env.net, log: env.log };
+    return {
+      nodeId: env.nodeId,
+      incarnation: env.incarnation,
+      clock: env.clock,
+      rng: env.rng,
+      disk: this,
+      net: env.net,
+      log: env.log,
+    };
   }
 
   list(dir: string): Promise<string[]> {

@@ -200,12 +200,16 @@ function parseFields(bytes: Uint8Array, view: DataView): DecodeResult {
 export function encodeProperties(properties: Record<string, string>): string {
   let text = "";
   for (const [key, value] of Object.entries(properties)) {
-    if (key === "" || /[\u0001\u0002]/.test(key) || /[\u0001\u0002]/.test(value)) {
+    if (key === "" || hasSeparator(key) || hasSeparator(value)) {
       throw new RangeError(`property ${JSON.stringify(key)} has an empty name or a separator character`);
     }
     text += key + NAME_VALUE_SEPARATOR + value + PROPERTY_SEPARATOR;
   }
   return text;
+}
+
+function hasSeparator(text: string): boolean {
+  return text.includes("\u0001") || text.includes("\u0002");
 }
 
 /** The inverse of encodeProperties, or null if `text` is not in its format. */

@@ -258,6 +258,7 @@ export class CommitLog {
    *
    * @param from where to start.
    */
+  // biome-ignore lint/correctness/useYield: the stub yields nothing until you write it
   async *records(from = this.minOffset): AsyncGenerator<StoredRecord> {
     // YOUR CODE HERE (L1.B)
     void from;
@@ -279,7 +280,9 @@ export class CommitLog {
    *
    * Contract: when it resolves, every byte below min(offset, writtenOffset as it was when flushTo
    * was called) is durable, and flushedOffset is at least that. Rejects (with the DiskError) if an
-   * fsync fails; flushedOffset then stays where it was. Concurrent calls are allowed.
+   * fsync fails; flushedOffset then stays where it was. Concurrent calls are allowed. Once any
+   * fsync of this log has failed, every flushTo rejects, including those already running: the
+   * failure dropped unsynced pages, and a later fsync "succeeds" with nothing left to write.
    *
    * Implementation hints:
    * - fsync covers the writes that completed before it was called. Which bytes is that, exactly,

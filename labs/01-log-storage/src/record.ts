@@ -126,12 +126,16 @@ export function decodeRecord(bytes: Uint8Array): DecodeResult {
 export function encodeProperties(properties: Record<string, string>): string {
   let text = "";
   for (const [key, value] of Object.entries(properties)) {
-    if (key === "" || /[\u0001\u0002]/.test(key) || /[\u0001\u0002]/.test(value)) {
+    if (key === "" || hasSeparator(key) || hasSeparator(value)) {
       throw new RangeError(`property ${JSON.stringify(key)} has an empty name or a separator character`);
     }
     text += `${key}\u0001${value}\u0002`;
   }
   return text;
+}
+
+function hasSeparator(text: string): boolean {
+  return text.includes("\u0001") || text.includes("\u0002");
 }
 
 /** The inverse of encodeProperties, or null if `text` is not in its format. */

@@ -87,7 +87,11 @@ export interface LogModule {
   decodeRecord(bytes: Uint8Array): DecodeResult;
   CommitLog: { open(env: Env, config: { dir: string; segmentBytes: number }): Promise<CommitLogApi> };
   ConsumeQueueStore: {
-    open(env: Env, config: { dir: string; entriesPerFile: number }, commitLog: CommitLogApi): Promise<ConsumeQueueStoreApi>;
+    open(
+      env: Env,
+      config: { dir: string; entriesPerFile: number },
+      commitLog: CommitLogApi,
+    ): Promise<ConsumeQueueStoreApi>;
   };
   openLog(env: Env, config: LogConfig): Promise<MessageLog>;
 }
@@ -101,7 +105,11 @@ export const RECORD_OVERHEAD_BYTES = 55;
 export const CRC_COVERS_FROM = 12;
 
 /** The size the format gives a record of this message. */
-export function recordSizeOf(message: { topic: string; body: Uint8Array; properties?: Record<string, string> }): number {
+export function recordSizeOf(message: {
+  topic: string;
+  body: Uint8Array;
+  properties?: Record<string, string>;
+}): number {
   let properties = 0;
   for (const [key, value] of Object.entries(message.properties ?? {})) {
     properties += utf8(key).length + utf8(value).length + 2;

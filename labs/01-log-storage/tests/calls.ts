@@ -44,7 +44,9 @@ export async function call<TApi, T>(
       history.complete(op, "fail", { note: "the node was down" });
       return { kind: "lost", op };
     case "crashed":
-      history.complete(op, "info", { note: `the node ${outcome.reason === "power loss" ? "lost power" : "crashed"} before answering` });
+      history.complete(op, "info", {
+        note: `the node ${outcome.reason === "power loss" ? "lost power" : "crashed"} before answering`,
+      });
       return { kind: "lost", op };
     case "error": {
       if (isProgrammingError(outcome.error)) rethrowFrom(describeCall(op), outcome.error);

@@ -11,11 +11,11 @@
  *                              decode(<40 zero bytes>) -> a record
  */
 import fc from "fast-check";
-import { crc32 } from "#lab";
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { isProgrammingError, rethrowFrom } from "#harness/grade/verdict.ts";
 import type { History, Op } from "#harness/workloads/history.ts";
+import { crc32 } from "#lab";
 import {
   CRC_COVERS_FROM,
   type DecodeResult,
@@ -46,7 +46,7 @@ export interface CodecScenario {
 }
 
 const safeText = (maxLength: number) =>
-  fc.string({ unit: "grapheme", maxLength }).filter((s) => !/[\u0001\u0002]/.test(s));
+  fc.string({ unit: "grapheme", maxLength }).filter((s) => !s.includes("\u0001") && !s.includes("\u0002"));
 
 export const recordArb: fc.Arbitrary<MessageRecord> = fc.record({
   topic: fc.stringMatching(/^[A-Za-z0-9_%|-]{1,24}$/),
@@ -61,12 +61,25 @@ export const recordArb: fc.Arbitrary<MessageRecord> = fc.record({
 
 const fraction = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
 const damageArb: fc.Arbitrary<Damage> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("flip" as const), at: fraction, bit: fc.integer({ min: 0, max: 7 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("zero" as const), at: fraction, length: fc.integer({ min: 1, max: 600 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant("flip" as const), at: fraction, bit: fc.integer({ min: 0, max: 7 }) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("zero" as const),
+      at: fraction,
+      length: fc.integer({ min: 1, max: 600 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("truncate" as const), keep: fraction }) },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant("size" as const), delta: fc.integer({ min: -120, max: 120 }).filter((d) => d !== 0) }),
+    arbitrary: fc.record({
+      kind: fc.constant("size" as const),
+      delta: fc.integer({ min: -120, max: 120 }).filter((d) => d !== 0),
+    }),
   },
 );
 
@@ -84,11 +97,17 @@ const caseArb: fc.Arbitrary<CodecCase> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({
       kind: fc.constant("garbage" as const),
-      bytes: fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 0, max: 300 }).map((n) => new Uint8Array(n))),
+      bytes: fc.oneof(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.integer({ min: 0, max: 300 }).map((n) => new Uint8Array(n)),
+      ),
       headerLike: fc.boolean(),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("end" as const), sizeBytes: fc.integer({ min: 8, max: 1 << 30 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("end" as const), sizeBytes: fc.integer({ min: 8, max: 1 << 30 }) }),
+  },
 );
 
 export const codecScenarioArb: fc.Arbitrary<CodecScenario> = fc.record({
@@ -175,7 +194,7 @@ function checkCase(codec: Codec, c: CodecCase): Anomaly[] {
         anomaly(
           "corruption passed through",
           `decodeRecord accepted a record with ${damaged.what} as ${decoded.result.kind === "end" ? "an end marker" : "a valid record"}. ` +
-            "Damaged bytes must decode as { kind: \"invalid\" }: check the size against the bytes there, the magic, and the CRC of every byte after it.",
+            'Damaged bytes must decode as { kind: "invalid" }: check the size against the bytes there, the magic, and the CRC of every byte after it.',
           [encoded.op, decoded.op],
         ),
       ];
@@ -226,10 +245,14 @@ function checkedEncode(codec: Codec, record: MessageRecord): { op: Op; bytes: Ui
     return wrong(`bytes 0..3 must hold totalSize (${bytes.length}), big-endian; they hold ${view.getUint32(0)}.`);
   }
   if (view.getUint32(4) !== RECORD_MAGIC) {
-    return wrong(`bytes 4..7 must hold RECORD_MAGIC 0x${RECORD_MAGIC.toString(16)}; they hold 0x${view.getUint32(4).toString(16)}.`);
+    return wrong(
+      `bytes 4..7 must hold RECORD_MAGIC 0x${RECORD_MAGIC.toString(16)}; they hold 0x${view.getUint32(4).toString(16)}.`,
+    );
   }
   if (view.getUint32(8) !== crc32(bytes.subarray(CRC_COVERS_FROM))) {
-    return wrong("bytes 8..11 must hold the CRC-32 of every byte after them (12 to the end of the record); they do not.");
+    return wrong(
+      "bytes 8..11 must hold the CRC-32 of every byte after them (12 to the end of the record); they do not.",
+    );
   }
   return { op, bytes };
 }
@@ -239,14 +262,25 @@ function checkRoundTrip(record: MessageRecord, size: number, result: DecodeResul
   if (result.kind !== "record") {
     return wrong(`decodeRecord(encodeRecord(r)) returned ${summarize(result)} instead of the record.`);
   }
-  if (result.sizeBytes !== size) return wrong(`decodeRecord reported ${result.sizeBytes} bytes; the record is ${size}.`);
+  if (result.sizeBytes !== size)
+    return wrong(`decodeRecord reported ${result.sizeBytes} bytes; the record is ${size}.`);
   const r = result.record;
-  for (const field of ["topic", "queueId", "queueOffset", "physicalOffset", "bornTimestamp", "storeTimestamp"] as const) {
+  for (const field of [
+    "topic",
+    "queueId",
+    "queueOffset",
+    "physicalOffset",
+    "bornTimestamp",
+    "storeTimestamp",
+  ] as const) {
     if (r[field] !== record[field]) {
-      return wrong(`decoded ${field} is ${JSON.stringify(r[field])}; encodeRecord was given ${JSON.stringify(record[field])}.`);
+      return wrong(
+        `decoded ${field} is ${JSON.stringify(r[field])}; encodeRecord was given ${JSON.stringify(record[field])}.`,
+      );
     }
   }
-  if (!sameBytes(r.body, record.body)) return wrong(`the decoded body differs from the ${record.body.length} bytes encoded.`);
+  if (!sameBytes(r.body, record.body))
+    return wrong(`the decoded body differs from the ${record.body.length} bytes encoded.`);
   const got = JSON.stringify(Object.entries(r.properties ?? {}).sort());
   const want = JSON.stringify(Object.entries(record.properties).sort());
   if (got !== want) return wrong(`decoded properties are ${got}; encodeRecord was given ${want}.`);
@@ -265,7 +299,12 @@ function checkEndMarker(codec: Codec, sizeBytes: number): Anomaly[] {
     return [anomaly("wrong answer", `encodeEndMarker(${sizeBytes}) threw ${errorText(error)}.`, [op])];
   }
   const view = marker instanceof Uint8Array ? new DataView(marker.buffer, marker.byteOffset, marker.byteLength) : null;
-  if (view === null || marker.length !== END_MARKER_BYTES || view.getUint32(0) !== sizeBytes || view.getUint32(4) !== END_MAGIC) {
+  if (
+    view === null ||
+    marker.length !== END_MARKER_BYTES ||
+    view.getUint32(0) !== sizeBytes ||
+    view.getUint32(4) !== END_MAGIC
+  ) {
     return [
       anomaly(
         "wrong answer",

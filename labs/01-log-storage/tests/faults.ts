@@ -11,9 +11,9 @@
  * start must believe the files as they are, without a scan.
  */
 import fc from "fast-check";
-import type { World } from "#harness/sim/world.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import { formatMs } from "#harness/sim/trace.ts";
+import type { World } from "#harness/sim/world.ts";
 import type { History } from "#harness/workloads/history.ts";
 import type { MessageLog } from "./api.ts";
 import { call } from "./calls.ts";

@@ -74,7 +74,8 @@ class LogChecker {
     for (const event of this.scenario.plan.events) {
       const atMs = Math.max(event.atMs, this.run.planStartMs);
       if (event.kind === "fsyncFails") this.losses.push({ fromMs: atMs, toMs: atMs + event.forMs });
-      if (event.kind === "fsyncFails" || event.kind === "diskFull") this.breaks.push({ fromMs: atMs, toMs: atMs + event.forMs });
+      if (event.kind === "fsyncFails" || event.kind === "diskFull")
+        this.breaks.push({ fromMs: atMs, toMs: atMs + event.forMs });
     }
   }
 
@@ -88,7 +89,13 @@ class LogChecker {
       if (read.got.kind !== "message") continue;
       const record = read.got.record;
       if (record.physicalOffset !== read.offset) {
-        return [anomaly("wrong answer", `read(${read.offset}) returned ${describeRecord(record)}, a record that says it lives at ${record.physicalOffset}.`, [read.op])];
+        return [
+          anomaly(
+            "wrong answer",
+            `read(${read.offset}) returned ${describeRecord(record)}, a record that says it lives at ${record.physicalOffset}.`,
+            [read.op],
+          ),
+        ];
       }
     }
     for (const read of this.run.queueReads) {
@@ -98,10 +105,17 @@ class LogChecker {
       if (read.got.kind !== "message") continue;
       const record = read.got.record;
       if (record.topic !== read.topic || record.queueId !== read.queueId || record.queueOffset !== read.n) {
-        return [anomaly("wrong answer", `${what} returned ${describeRecord(record)}, which belongs to another queue or offset.`, [read.op])];
+        return [
+          anomaly(
+            "wrong answer",
+            `${what} returned ${describeRecord(record)}, which belongs to another queue or offset.`,
+            [read.op],
+          ),
+        ];
       }
       const tags = tagsHashProblem(record);
-      if (tags !== null) return [anomaly("wrong answer", `${what} returned ${describeRecord(record)} with ${tags}.`, [read.op])];
+      if (tags !== null)
+        return [anomaly("wrong answer", `${what} returned ${describeRecord(record)} with ${tags}.`, [read.op])];
       const append = this.appendOf(record);
       if (append?.result !== undefined && append.result.queueOffset !== read.n) {
         return [
@@ -122,14 +136,28 @@ class LogChecker {
     const record = got.record;
     const identity = this.run.book.identify(record);
     if (identity.kind === "garbage") {
-      return [anomaly("garbage read", `${what} returned a message no client ever sent (${describeRecord(record)}).`, [op])];
+      return [
+        anomaly("garbage read", `${what} returned a message no client ever sent (${describeRecord(record)}).`, [op]),
+      ];
     }
     const append = this.run.appends.find((a) => a.sent === identity.sent);
     if (identity.kind === "corrupt") {
-      return [anomaly("corruption passed through", `${what} returned ${identity.sent.id} with ${identity.what}.`, append ? [append.op, op] : [op])];
+      return [
+        anomaly(
+          "corruption passed through",
+          `${what} returned ${identity.sent.id} with ${identity.what}.`,
+          append ? [append.op, op] : [op],
+        ),
+      ];
     }
     if (append !== undefined && append.op.status === "fail") {
-      return [anomaly("garbage read", `${what} returned ${append.sent.id}, whose append never reached the log (${append.op.note}).`, [append.op, op])];
+      return [
+        anomaly(
+          "garbage read",
+          `${what} returned ${append.sent.id}, whose append never reached the log (${append.op.note}).`,
+          [append.op, op],
+        ),
+      ];
     }
     if (append?.result !== undefined && append.result.physicalOffset !== record.physicalOffset) {
       return [
@@ -156,7 +184,13 @@ class LogChecker {
     const last = this.run.appends.find((a) => a.final);
     if (last === undefined) return [];
     if (last.result === undefined) {
-      return [anomaly("not live", `after every fault had healed, ${describeOp(last.op)}: the log should accept appends again.`, [last.op])];
+      return [
+        anomaly(
+          "not live",
+          `after every fault had healed, ${describeOp(last.op)}: the log should accept appends again.`,
+          [last.op],
+        ),
+      ];
     }
     const read = this.run.reads.find((r) => r.target === last);
     const queueRead = this.run.queueReads.at(-1);
@@ -167,7 +201,11 @@ class LogChecker {
       if (entry === undefined) continue;
       if (entry.got.kind === "message" && this.appendOf(entry.got.record) === last) continue;
       return [
-        anomaly("not live", `after every fault had healed, ${last.sent.id} was appended, but ${what} ${describeGot(entry.got)}.`, [last.op, entry.op]),
+        anomaly(
+          "not live",
+          `after every fault had healed, ${last.sent.id} was appended, but ${what} ${describeGot(entry.got)}.`,
+          [last.op, entry.op],
+        ),
       ];
     }
     return [];
@@ -216,7 +254,11 @@ class LogChecker {
     let known = this.survivedCache.get(append);
     if (known === undefined) {
       const read = this.finalReadOf(append);
-      known = read !== undefined && read.got.kind === "message" && this.run.book.identify(read.got.record).kind === "ok" && this.appendOf(read.got.record) === append;
+      known =
+        read !== undefined &&
+        read.got.kind === "message" &&
+        this.run.book.identify(read.got.record).kind === "ok" &&
+        this.appendOf(read.got.record) === append;
       this.survivedCache.set(append, known);
     }
     return known;
@@ -243,7 +285,8 @@ class LogChecker {
     const faults = this.history
       .faultsBetween(append.op.completedAtMs as number, read.op.invokedAtMs)
       .map((e) => e.description);
-    const since = faults.length === 0 ? "" : ` In between: ${faults.slice(0, 4).join("; ")}${faults.length > 4 ? "; ..." : ""}.`;
+    const since =
+      faults.length === 0 ? "" : ` In between: ${faults.slice(0, 4).join("; ")}${faults.length > 4 ? "; ..." : ""}.`;
     return anomaly(
       "lost write",
       `${describeOp(append.op)} was acknowledged${this.whyDurable(append)}, but ${read.final ? "after every fault had healed " : "later "}${what}.${since}`,
@@ -252,18 +295,20 @@ class LogChecker {
   }
 
   private whyDurable(append: AppendEntry): string {
+    const ackedAt = append.op.completedAtMs as number;
     const flush = this.scenario.flush;
     if (flush.mode === "sync") return " under synchronous flush (so it was durable)";
-    const flushed = [...this.run.flushes, ...this.run.closes.map((c) => c.op)].find(
-      (op) => op.status === "ok" && op.invokedAtMs >= (append.op.completedAtMs as number),
-    );
-    if (flushed !== undefined && (flushed.completedAtMs as number) <= this.durableAtMs(append)) {
-      return `, and a ${flushed.f}() called after it returned at ${(flushed.completedAtMs as number).toFixed(3)}ms (so it was durable)`;
-    }
-    if (this.losses.every((w) => w.toMs < (append.op.completedAtMs as number))) {
+    if (this.losses.every((w) => w.toMs < ackedAt)) {
       return " and no power loss or failed fsync came after it (a process crash keeps the page cache)";
     }
-    return ` and the log ran for over ${flush.mode === "async" ? 2 * flush.intervalMs + 40 : 0} ms after it, time enough for the ${flush.mode === "async" ? `flush every ${flush.intervalMs} ms` : "flusher"}`;
+    const durableAt = this.durableAtMs(append);
+    const flushed = [...this.run.flushes, ...this.run.closes.map((c) => c.op)].find(
+      (op) => op.status === "ok" && op.invokedAtMs >= ackedAt && op.completedAtMs === durableAt,
+    );
+    if (flushed !== undefined)
+      return `, and a ${flushed.f}() called after it returned at ${durableAt.toFixed(3)}ms (so it was durable)`;
+    const boundMs = flush.mode === "async" ? 2 * flush.intervalMs + 40 : 0;
+    return `, and the log then ran ${boundMs} ms without a restart before any power loss or failed fsync, time enough for its flush every ${flush.mode === "async" ? flush.intervalMs : "?"} ms`;
   }
 
   /** Nothing may follow a hole: messages appended in one life of the log survive as a prefix. */
@@ -318,7 +363,9 @@ class LogChecker {
     }
     const lastAppend = this.run.appends.find((a) => a.final);
     for (const [key, reads] of byQueue) {
-      const scan = reads.filter((r) => !(lastAppend?.result && r.op.invokedAtMs > (lastAppend.op.completedAtMs as number))).sort((a, b) => a.n - b.n);
+      const scan = reads
+        .filter((r) => !(lastAppend?.result && r.op.invokedAtMs > (lastAppend.op.completedAtMs as number)))
+        .sort((a, b) => a.n - b.n);
       const found = this.checkQueueScan(key, scan);
       if (found.length > 0) return found;
     }
@@ -335,13 +382,25 @@ class LogChecker {
       const got = read.got;
       if (got.kind === "message") {
         if (ended !== null) {
-          return [anomaly("hole", `readQueue(${key} @${ended.n}) ${describeGot(ended.got)}, yet @${read.n} holds ${describeRecord(got.record)}: a queue has no gaps.`, [ended.op, read.op])];
+          return [
+            anomaly(
+              "hole",
+              `readQueue(${key} @${ended.n}) ${describeGot(ended.got)}, yet @${read.n} holds ${describeRecord(got.record)}: a queue has no gaps.`,
+              [ended.op, read.op],
+            ),
+          ];
         }
         const append = this.appendOf(got.record);
         if (append !== undefined) {
           const twice = seen.get(append.sent.id);
           if (twice !== undefined) {
-            return [anomaly("duplicate", `${append.sent.id} appears twice in ${key}: at queue offsets ${twice.n} and ${read.n}.`, [append.op, twice.op, read.op])];
+            return [
+              anomaly(
+                "duplicate",
+                `${append.sent.id} appears twice in ${key}: at queue offsets ${twice.n} and ${read.n}.`,
+                [append.op, twice.op, read.op],
+              ),
+            ];
           }
           seen.set(append.sent.id, read);
         }
@@ -421,14 +480,24 @@ class LogChecker {
     if (retentionMs === undefined) return [];
     for (const { op, probe } of this.run.expires) {
       if (op.status !== "ok" || probe === undefined || probe.got.kind !== "message") continue;
-      if (this.run.life.deaths.some((d) => d.atMs >= op.invokedAtMs && d.atMs <= (probe.op.completedAtMs as number))) continue;
-      if (this.run.appends.some((a) => a.op.status !== "ok" && a.op.status !== "fail" && a.op.invokedAtMs < op.invokedAtMs)) continue;
+      if (this.run.life.deaths.some((d) => d.atMs >= op.invokedAtMs && d.atMs <= (probe.op.completedAtMs as number)))
+        continue;
+      if (
+        this.run.appends.some(
+          (a) => a.op.status !== "ok" && a.op.status !== "fail" && a.op.invokedAtMs < op.invokedAtMs,
+        )
+      )
+        continue;
       const target = probe.target;
       const segment = this.segmentOf(target);
       const cutoff = op.invokedAtMs - retentionMs;
-      const nearby = this.run.acked.filter((a) => !a.final && (this.segmentOf(a) === segment || this.segmentOf(a) === segment + 1));
+      const nearby = this.run.acked.filter(
+        (a) => !a.final && (this.segmentOf(a) === segment || this.segmentOf(a) === segment + 1),
+      );
       if (nearby.some((a) => (a.op.completedAtMs as number) >= cutoff)) continue;
-      const beyond = this.run.acked.some((a) => !a.final && this.segmentOf(a) >= segment + 2 && (a.op.completedAtMs as number) < op.invokedAtMs);
+      const beyond = this.run.acked.some(
+        (a) => !a.final && this.segmentOf(a) >= segment + 2 && (a.op.completedAtMs as number) < op.invokedAtMs,
+      );
       if (!beyond) continue;
       const lo = segment * this.segmentBytes;
       return [

@@ -14,7 +14,14 @@ import type { TestContext } from "#harness/grade/define.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import type { Op } from "#harness/workloads/history.ts";
-import { type FlushConfig, isOutOfRange, type LogConfig, type LogModule, type MessageLog, type MessageRecord } from "./api.ts";
+import {
+  type FlushConfig,
+  isOutOfRange,
+  type LogConfig,
+  type LogModule,
+  type MessageLog,
+  type MessageRecord,
+} from "./api.ts";
 import { call } from "./calls.ts";
 import {
   describeRecoveryCrash,
@@ -80,7 +87,12 @@ export function logScenarioArb(shape: LogShape): fc.Arbitrary<LogScenario> {
     { weight: w.read, arbitrary: fc.record({ kind: fc.constant("read" as const), pick, gapMs }) },
     {
       weight: w.readQueue,
-      arbitrary: fc.record({ kind: fc.constant("readQueue" as const), queue: fc.integer({ min: 0, max: QUEUES - 1 }), pick, gapMs }),
+      arbitrary: fc.record({
+        kind: fc.constant("readQueue" as const),
+        queue: fc.integer({ min: 0, max: QUEUES - 1 }),
+        pick,
+        gapMs,
+      }),
     },
     { weight: w.flush, arbitrary: fc.record({ kind: fc.constant("flush" as const), gapMs }) },
     { weight: w.expire, arbitrary: fc.record({ kind: fc.constant("expire" as const), gapMs }) },
@@ -95,7 +107,9 @@ export function logScenarioArb(shape: LogShape): fc.Arbitrary<LogScenario> {
     clients: fc.array(client, { minLength: shape.clients.min, maxLength: shape.clients.max }),
     plan: shape.plan,
     recoveryCrashes: shape.recoveryCrashes
-      ? fc.array(shape.recoveryCrashes.arb, { maxLength: shape.recoveryCrashes.max }).map((list) => [...list].sort((a, b) => a.atMs - b.atMs))
+      ? fc
+          .array(shape.recoveryCrashes.arb, { maxLength: shape.recoveryCrashes.max })
+          .map((list) => [...list].sort((a, b) => a.atMs - b.atMs))
       : fc.constant([]),
     cleanRestarts: shape.cleanRestarts
       ? fc
@@ -109,12 +123,16 @@ export function describeLogScenario(scenario: LogScenario): string[] {
   const events = [
     ...describePlan(scenario.plan).filter((line) => line !== "(no faults)"),
     ...scenario.recoveryCrashes.map(describeRecoveryCrash),
-    ...scenario.cleanRestarts.map((at) => `${`at ${at} ms`.padEnd(12)} the operator restarts n1 cleanly (close, stop, start)`),
+    ...scenario.cleanRestarts.map(
+      (at) => `${`at ${at} ms`.padEnd(12)} the operator restarts n1 cleanly (close, stop, start)`,
+    ),
   ];
   const ops = scenario.clients.flat();
   const count = (kind: ClientOp["kind"]) => ops.filter((op) => op.kind === kind).length;
   const flush =
-    scenario.flush.mode === "async" ? `async flush every ${scenario.flush.intervalMs} ms` : `${scenario.flush.mode} flush`;
+    scenario.flush.mode === "async"
+      ? `async flush every ${scenario.flush.intervalMs} ms`
+      : `${scenario.flush.mode} flush`;
   return [
     ...(events.length > 0 ? events : ["(no faults)"]),
     `workload: ${flush}, segments of ${scenario.segmentBytes} bytes; ${scenario.clients.length} clients at once: ` +
@@ -242,9 +260,17 @@ export class LogRun {
   }
 
   async expire(client: string): Promise<void> {
-    const result = await call(this.node, this.ctx.history, client, "deleteExpiredSegments", undefined, (log) => log.deleteExpiredSegments(), {
-      output: (n) => n,
-    });
+    const result = await call(
+      this.node,
+      this.ctx.history,
+      client,
+      "deleteExpiredSegments",
+      undefined,
+      (log) => log.deleteExpiredSegments(),
+      {
+        output: (n) => n,
+      },
+    );
     const entry: ExpireEntry = { op: result.op };
     this.expires.push(entry);
     if (result.kind !== "ok") return;
@@ -264,7 +290,8 @@ export class LogRun {
   maxAckedQueueOffset(topic: string, queueId: number): number {
     let max = -1;
     for (const a of this.acked) {
-      if (a.sent.message.topic === topic && a.sent.message.queueId === queueId) max = Math.max(max, a.result?.queueOffset ?? -1);
+      if (a.sent.message.topic === topic && a.sent.message.queueId === queueId)
+        max = Math.max(max, a.result?.queueOffset ?? -1);
     }
     return max;
   }
@@ -312,7 +339,11 @@ export async function runLogWorkload(ctx: TestContext<LogModule>, scenario: LogS
   await Promise.all(scenario.clients.map((ops, i) => playClient(active, `c${i + 1}`, ops)));
 
   // Let every fault end, and the node come back, before the final reads.
-  const endMs = Math.max(planEndMs(scenario.plan), recoveryCrashesEndMs(scenario.recoveryCrashes), ...scenario.cleanRestarts);
+  const endMs = Math.max(
+    planEndMs(scenario.plan),
+    recoveryCrashesEndMs(scenario.recoveryCrashes),
+    ...scenario.cleanRestarts,
+  );
   await world.sleep(Math.max(0, endMs - world.nowMs) + 1);
   for (let waited = 0; waited < 5_000; waited++) {
     if (run.life.restartsUnderWay === 0 && run.life.isBooted(node as SimNode<unknown>)) break;
@@ -365,7 +396,9 @@ async function finalPhase(run: LogRun): Promise<void> {
   for (const target of [...run.acked]) await run.read(client, target, true);
   for (const topic of TOPICS) {
     for (let queueId = 0; queueId < QUEUE_IDS; queueId++) {
-      const attempted = run.appends.filter((a) => a.sent.message.topic === topic && a.sent.message.queueId === queueId).length;
+      const attempted = run.appends.filter(
+        (a) => a.sent.message.topic === topic && a.sent.message.queueId === queueId,
+      ).length;
       const mustReach = run.maxAckedQueueOffset(topic, queueId) + 1;
       for (let n = 0; n <= attempted + 1; n++) {
         const entry = await run.readQueue(client, topic, queueId, n, true);

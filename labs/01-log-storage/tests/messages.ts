@@ -6,8 +6,9 @@
  * then compared byte for byte with what was sent, so that a torn record, a record from the wrong
  * place or a flipped bit can never pass for the message it resembles.
  */
-import { fromUtf8, utf8 } from "#lab";
+
 import type { SimRng } from "#harness/sim/rng.ts";
+import { fromUtf8, utf8 } from "#lab";
 import { expectedTagsHash, type MessageRecord, type NewMessage } from "./api.ts";
 
 export const TOPICS = ["orders", "audit", "metrics"] as const;
@@ -61,7 +62,9 @@ export class MessageBook {
    * What a returned record is: one of ours, intact ("ok"); one of ours with different bytes
    * ("corrupt", with what differs); or nothing anyone sent ("garbage").
    */
-  identify(record: MessageRecord): { kind: "ok"; sent: SentMessage } | { kind: "corrupt"; sent: SentMessage; what: string } | { kind: "garbage" } {
+  identify(
+    record: MessageRecord,
+  ): { kind: "ok"; sent: SentMessage } | { kind: "corrupt"; sent: SentMessage; what: string } | { kind: "garbage" } {
     const id = idOf(record);
     const sent = id === null ? undefined : this.sent.get(id);
     if (sent === undefined) return { kind: "garbage" };
@@ -86,12 +89,14 @@ export function idOf(record: { body?: unknown }): string | null {
 
 /** The first field in which a record differs from the message sent, or null if none does. */
 export function difference(sent: Required<NewMessage>, record: MessageRecord): string | null {
-  if (record.topic !== sent.topic) return `topic ${JSON.stringify(record.topic)} instead of ${JSON.stringify(sent.topic)}`;
+  if (record.topic !== sent.topic)
+    return `topic ${JSON.stringify(record.topic)} instead of ${JSON.stringify(sent.topic)}`;
   if (record.queueId !== sent.queueId) return `queue ${record.queueId} instead of ${sent.queueId}`;
   if (record.bornTimestamp !== sent.bornTimestamp) {
     return `bornTimestamp ${record.bornTimestamp} instead of ${sent.bornTimestamp}`;
   }
-  if (!sameBytes(record.body, sent.body)) return `a body of ${describeBytes(record.body)} instead of ${sent.body.length} bytes sent`;
+  if (!sameBytes(record.body, sent.body))
+    return `a body of ${describeBytes(record.body)} instead of ${sent.body.length} bytes sent`;
   const got = JSON.stringify(sortedEntries(record.properties));
   const want = JSON.stringify(sortedEntries(sent.properties));
   if (got !== want) return `properties ${got} instead of ${want}`;

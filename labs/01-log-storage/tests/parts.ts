@@ -9,6 +9,7 @@ import { type CodecScenario, codecScenarioArb, describeCodecScenario, runCodecWo
 import { recoveryCrashArb } from "./faults.ts";
 import { describeLogScenario, type LogScenario, logScenarioArb, runLogWorkload } from "./log-workload.ts";
 import { describeQueueScenario, type QueueScenario, queueScenarioArb, runQueueWorkload } from "./queues.ts";
+import { describeSegmentScenario, runSegmentWorkload, type SegmentScenario, segmentScenarioArb } from "./segments.ts";
 import {
   describeThroughputScenario,
   runThroughputWorkload,
@@ -17,7 +18,6 @@ import {
   type ThroughputScenario,
   throughputScenarioArb,
 } from "./throughput.ts";
-import { describeSegmentScenario, runSegmentWorkload, type SegmentScenario, segmentScenarioArb } from "./segments.ts";
 
 export const partA = definePart<LogModule, CodecScenario>({
   id: "L1.A",

@@ -45,7 +45,7 @@ export type QueueOp =
   | { kind: "lag" }
   | { kind: "readQueue"; queue: number; pick: number }
   | { kind: "end"; queue: number }
-  | { kind: "stale"; queue: number; then: "rebuild" | "restart" }
+  | { kind: "stale"; queue: number; after: "rebuild" | "restart" }
   | { kind: "rebuild" }
   | { kind: "restart" };
 
@@ -66,11 +66,22 @@ export const queueScenarioArb: fc.Arbitrary<QueueScenario> = fc.record({
     fc.oneof(
       { weight: 10, arbitrary: fc.record({ kind: fc.constant("append" as const), spec: specArb(700, QUEUE_IDS) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant("lag" as const) }) },
-      { weight: 5, arbitrary: fc.record({ kind: fc.constant("readQueue" as const), queue: queueIndex, pick: fc.nat({ max: 1000 }) }) },
+      {
+        weight: 5,
+        arbitrary: fc.record({
+          kind: fc.constant("readQueue" as const),
+          queue: queueIndex,
+          pick: fc.nat({ max: 1000 }),
+        }),
+      },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant("end" as const), queue: queueIndex }) },
       {
         weight: 1,
-        arbitrary: fc.record({ kind: fc.constant("stale" as const), queue: queueIndex, then: fc.constantFrom("rebuild" as const, "restart" as const) }),
+        arbitrary: fc.record({
+          kind: fc.constant("stale" as const),
+          queue: queueIndex,
+          after: fc.constantFrom("rebuild" as const, "restart" as const),
+        }),
       },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant("rebuild" as const) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant("restart" as const) }) },
@@ -117,7 +128,11 @@ export async function runQueueWorkload(ctx: TestContext<LogModule>, scenario: Qu
     // A broker's boot, as the grader plays it: open both, rebuild the index from the log, and
     // take the next queue offsets from the rebuilt index.
     const commitLog = await impl.CommitLog.open(env, { dir: "", segmentBytes: scenario.segmentBytes });
-    const queues = await impl.ConsumeQueueStore.open(env, { dir: "", entriesPerFile: scenario.entriesPerFile }, commitLog);
+    const queues = await impl.ConsumeQueueStore.open(
+      env,
+      { dir: "", entriesPerFile: scenario.entriesPerFile },
+      commitLog,
+    );
     await queues.rebuild();
     commitLog.setQueueOffsets(queues.nextOffsets());
     return { commitLog, queues };
@@ -126,7 +141,8 @@ export async function runQueueWorkload(ctx: TestContext<LogModule>, scenario: Qu
   if (booted.kind === "error") throw booted.error;
   const book = new MessageBook(ctx.rng.fork("messages"));
   const models: QueueModel[] = [];
-  for (const topic of TOPICS) for (let q = 0; q < QUEUE_IDS; q++) models.push({ topic, queueId: q, messages: [], indexed: 0 });
+  for (const topic of TOPICS)
+    for (let q = 0; q < QUEUE_IDS; q++) models.push({ topic, queueId: q, messages: [], indexed: 0 });
   const modelOf = (topic: string, queueId: number) =>
     models.find((m) => m.topic === topic && m.queueId === queueId) as QueueModel;
   let lagging = false;
@@ -154,7 +170,10 @@ export async function runQueueWorkload(ctx: TestContext<LogModule>, scenario: Qu
             if (dispatch) await queues.dispatch(stored);
             return stored;
           },
-          { output: (stored) => (stored?.record ? `@${stored.record.physicalOffset} #${stored.record.queueOffset}` : stored) },
+          {
+            output: (stored) =>
+              stored?.record ? `@${stored.record.physicalOffset} #${stored.record.queueOffset}` : stored,
+          },
         );
         if (result.kind !== "ok") return [failedWithoutFault(result.op)];
         const qo = result.value?.record?.queueOffset;
@@ -188,7 +207,7 @@ export async function runQueueWorkload(ctx: TestContext<LogModule>, scenario: Qu
         const model = models[step.queue] as QueueModel;
         found = await injectStale(node, ctx, model, world.nowMs);
         if (found.length > 0) break;
-        if (step.then === "rebuild") found = await rebuild(node, ctx);
+        if (step.after === "rebuild") found = await rebuild(node, ctx);
         else found = await restart(node, ctx);
         rebuilt();
         if (found.length === 0) found = await checkEnd(node, ctx, model);
@@ -217,10 +236,19 @@ export async function runQueueWorkload(ctx: TestContext<LogModule>, scenario: Qu
 }
 
 function failedWithoutFault(op: Op): Anomaly {
-  return anomaly("wrong answer", `${op.f} failed with no fault anywhere in the run (${op.note ?? "no reason given"}).`, [op]);
+  return anomaly(
+    "wrong answer",
+    `${op.f} failed with no fault anywhere in the run (${op.note ?? "no reason given"}).`,
+    [op],
+  );
 }
 
-async function checkQueueRead(node: SimNode<Store>, ctx: TestContext<LogModule>, model: QueueModel, n: number): Promise<Anomaly[]> {
+async function checkQueueRead(
+  node: SimNode<Store>,
+  ctx: TestContext<LogModule>,
+  model: QueueModel,
+  n: number,
+): Promise<Anomaly[]> {
   const name = `${model.topic}/${model.queueId}`;
   const result = await call(
     node,
@@ -242,7 +270,11 @@ async function checkQueueRead(node: SimNode<Store>, ctx: TestContext<LogModule>,
             `readQueue(${name} @${n}) threw ${errorText(result.error)}; the index of ${name} holds ${model.indexed} entries, so offset ${n} is past its end and the answer is null.`,
             related,
           )
-        : anomaly("lost write", `${want.sent.id} was appended as ${name} #${n}, but readQueue(${name} @${n}) threw ${errorText(result.error)}.`, related),
+        : anomaly(
+            "lost write",
+            `${want.sent.id} was appended as ${name} #${n}, but readQueue(${name} @${n}) threw ${errorText(result.error)}.`,
+            related,
+          ),
     ];
   }
   const got = result.value;
@@ -257,14 +289,21 @@ async function checkQueueRead(node: SimNode<Store>, ctx: TestContext<LogModule>,
     ];
   }
   if (got === null) {
-    return [anomaly("lost write", `${want.sent.id} was appended and indexed as ${name} #${n}, but readQueue(${name} @${n}) returned null.`, related)];
+    return [
+      anomaly(
+        "lost write",
+        `${want.sent.id} was appended and indexed as ${name} #${n}, but readQueue(${name} @${n}) returned null.`,
+        related,
+      ),
+    ];
   }
   return compareQueueMessage(want, got, related, `readQueue(${name} @${n})`);
 }
 
 /** A message read through a queue against what was appended there. */
 export function compareQueueMessage(want: Indexed, got: QueueMessage, ops: Op[], what: string): Anomaly[] {
-  if (typeof got !== "object" || typeof got.topic !== "string") return [anomaly("wrong answer", `${what} returned ${String(got)}.`, ops)];
+  if (typeof got !== "object" || typeof got.topic !== "string")
+    return [anomaly("wrong answer", `${what} returned ${String(got)}.`, ops)];
   const expected = want.stored.record;
   if (got.topic !== expected.topic || got.queueId !== expected.queueId || got.queueOffset !== expected.queueOffset) {
     return [
@@ -284,12 +323,22 @@ export function compareQueueMessage(want: Indexed, got: QueueMessage, ops: Op[],
     ];
   }
   const differs = difference(want.sent.message, got);
-  if (differs !== null) return [anomaly("corruption passed through", `${what} returned ${want.sent.id} with ${differs}.`, ops)];
+  if (differs !== null)
+    return [anomaly("corruption passed through", `${what} returned ${want.sent.id} with ${differs}.`, ops)];
   if (got.physicalOffset !== expected.physicalOffset) {
-    return [anomaly("wrong answer", `${what} returned ${want.sent.id} with physicalOffset ${got.physicalOffset}; it is at ${expected.physicalOffset}.`, ops)];
+    return [
+      anomaly(
+        "wrong answer",
+        `${what} returned ${want.sent.id} with physicalOffset ${got.physicalOffset}; it is at ${expected.physicalOffset}.`,
+        ops,
+      ),
+    ];
   }
   const tags = tagsHashProblem(got);
-  if (tags !== null) return [anomaly("wrong answer", `${what} returned ${want.sent.id} with ${tags} (CRC-32 of its TAGS property).`, ops)];
+  if (tags !== null)
+    return [
+      anomaly("wrong answer", `${what} returned ${want.sent.id} with ${tags} (CRC-32 of its TAGS property).`, ops),
+    ];
   return [];
 }
 
@@ -299,10 +348,18 @@ function describeMessage(got: QueueMessage): string {
 
 async function checkEnd(node: SimNode<Store>, ctx: TestContext<LogModule>, model: QueueModel): Promise<Anomaly[]> {
   const name = `${model.topic}/${model.queueId}`;
-  const result = await call(node, ctx.history, CLIENT, "nextOffset", name, ({ queues }) => queues.nextOffset(model.topic, model.queueId), {
-    output: (n) => n,
-    threwMeans: "fail",
-  });
+  const result = await call(
+    node,
+    ctx.history,
+    CLIENT,
+    "nextOffset",
+    name,
+    ({ queues }) => queues.nextOffset(model.topic, model.queueId),
+    {
+      output: (n) => n,
+      threwMeans: "fail",
+    },
+  );
   if (result.kind !== "ok") return [failedWithoutFault(result.op)];
   if (result.value === model.indexed) return [];
   return [
@@ -315,29 +372,44 @@ async function checkEnd(node: SimNode<Store>, ctx: TestContext<LogModule>, model
 }
 
 /** An index entry for a record the log does not have: what a power cut leaves when the index write survived and the record's did not. */
-async function injectStale(node: SimNode<Store>, ctx: TestContext<LogModule>, model: QueueModel, nowMs: number): Promise<Anomaly[]> {
+async function injectStale(
+  node: SimNode<Store>,
+  ctx: TestContext<LogModule>,
+  model: QueueModel,
+  nowMs: number,
+): Promise<Anomaly[]> {
   const name = `${model.topic}/${model.queueId}`;
-  ctx.history.nemesis(`an index entry for ${name} #${model.messages.length} appears, pointing past the end of the log (a record a power cut took away)`);
-  const result = await call(node, ctx.history, CLIENT, "dispatch", `a record the log does not have, as ${name} #${model.messages.length}`, ({ commitLog, queues }) =>
-    queues.dispatch({
-      record: {
-        topic: model.topic,
-        queueId: model.queueId,
-        queueOffset: model.messages.length,
-        physicalOffset: commitLog.writtenOffset + 64,
-        bornTimestamp: Math.floor(SIM_EPOCH_MS + nowMs),
-        storeTimestamp: Math.floor(SIM_EPOCH_MS + nowMs),
-        body: utf8("lost|the record of this entry never reached the disk"),
-        properties: {},
-      },
-      sizeBytes: 120,
-    }),
+  ctx.history.nemesis(
+    `an index entry for ${name} #${model.messages.length} appears, pointing past the end of the log (a record a power cut took away)`,
+  );
+  const result = await call(
+    node,
+    ctx.history,
+    CLIENT,
+    "dispatch",
+    `a record the log does not have, as ${name} #${model.messages.length}`,
+    ({ commitLog, queues }) =>
+      queues.dispatch({
+        record: {
+          topic: model.topic,
+          queueId: model.queueId,
+          queueOffset: model.messages.length,
+          physicalOffset: commitLog.writtenOffset + 64,
+          bornTimestamp: Math.floor(SIM_EPOCH_MS + nowMs),
+          storeTimestamp: Math.floor(SIM_EPOCH_MS + nowMs),
+          body: utf8("lost|the record of this entry never reached the disk"),
+          properties: {},
+        },
+        sizeBytes: 120,
+      }),
   );
   return result.kind === "ok" ? [] : [failedWithoutFault(result.op)];
 }
 
 async function rebuild(node: SimNode<Store>, ctx: TestContext<LogModule>): Promise<Anomaly[]> {
-  const result = await call(node, ctx.history, CLIENT, "rebuild", undefined, ({ queues }) => queues.rebuild(), { threwMeans: "fail" });
+  const result = await call(node, ctx.history, CLIENT, "rebuild", undefined, ({ queues }) => queues.rebuild(), {
+    threwMeans: "fail",
+  });
   return result.kind === "ok" ? [] : [failedWithoutFault(result.op)];
 }
 
@@ -348,4 +420,3 @@ async function restart(node: SimNode<Store>, ctx: TestContext<LogModule>): Promi
   if (booted.kind === "error") throw booted.error;
   return [];
 }
-

@@ -33,7 +33,15 @@ import {
   type StoredRecord,
 } from "./api.ts";
 import { call } from "./calls.ts";
-import { describeRecord, difference, idOf, MessageBook, type MessageSpec, type SentMessage, sameBytes } from "./messages.ts";
+import {
+  describeRecord,
+  difference,
+  idOf,
+  MessageBook,
+  type MessageSpec,
+  type SentMessage,
+  sameBytes,
+} from "./messages.ts";
 
 export type SegmentOp =
   | { kind: "append"; spec: MessageSpec }
@@ -69,7 +77,10 @@ export const segmentScenarioArb: fc.Arbitrary<SegmentScenario> = fc
       segmentBytes: fc.constant(segmentBytes),
       ops: fc.array(
         fc.oneof(
-          { weight: 8, arbitrary: fc.record({ kind: fc.constant("append" as const), spec: specArb(segmentBytes - 128) }) },
+          {
+            weight: 8,
+            arbitrary: fc.record({ kind: fc.constant("append" as const), spec: specArb(segmentBytes - 128) }),
+          },
           { weight: 3, arbitrary: fc.record({ kind: fc.constant("read" as const), pick }) },
           {
             weight: 1,
@@ -79,7 +90,10 @@ export const segmentScenarioArb: fc.Arbitrary<SegmentScenario> = fc
               into: fc.double({ min: 0, max: 1, minExcluded: true, maxExcluded: true, noNaN: true }),
             }),
           },
-          { weight: 1, arbitrary: fc.record({ kind: fc.constant("readPast" as const), beyond: fc.integer({ min: 0, max: 3000 }) }) },
+          {
+            weight: 1,
+            arbitrary: fc.record({ kind: fc.constant("readPast" as const), beyond: fc.integer({ min: 0, max: 3000 }) }),
+          },
           { weight: 1, arbitrary: fc.record({ kind: fc.constant("scan" as const) }) },
           { weight: 1, arbitrary: fc.record({ kind: fc.constant("restart" as const) }) },
         ),
@@ -122,9 +136,17 @@ export async function runSegmentWorkload(ctx: TestContext<LogModule>, scenario: 
     switch (step.kind) {
       case "append": {
         const sent = book.make(step.spec, SIM_EPOCH_MS + world.nowMs);
-        const result = await call(node, history, CLIENT, "append", describeSentShort(sent), (log) => log.append(sent.message), {
-          output: (stored) => summarizeStored(stored),
-        });
+        const result = await call(
+          node,
+          history,
+          CLIENT,
+          "append",
+          describeSentShort(sent),
+          (log) => log.append(sent.message),
+          {
+            output: (stored) => summarizeStored(stored),
+          },
+        );
         if (result.kind !== "ok") return [unexpectedFailure(result.op)];
         found = checkAppend(sent, result.value, result.op, S, written, nextQueueOffset.get(key(sent)) ?? 0);
         if (found.length === 0) {
@@ -142,9 +164,17 @@ export async function runSegmentWorkload(ctx: TestContext<LogModule>, scenario: 
       case "readInside": {
         const target = appended[step.pick % Math.max(1, appended.length)];
         if (target === undefined) break;
-        const inside = target.stored.record.physicalOffset + Math.max(1, Math.floor(step.into * target.stored.sizeBytes));
+        const inside =
+          target.stored.record.physicalOffset + Math.max(1, Math.floor(step.into * target.stored.sizeBytes));
         if (inside >= target.stored.record.physicalOffset + target.stored.sizeBytes) break;
-        found = await checkBadRead(node, ctx, inside, `${inside} is inside ${target.sent.id}, which spans ${span(target.stored)}`, false, [target.op]);
+        found = await checkBadRead(
+          node,
+          ctx,
+          inside,
+          `${inside} is inside ${target.sent.id}, which spans ${span(target.stored)}`,
+          false,
+          [target.op],
+        );
         break;
       }
       case "readPast": {
@@ -178,11 +208,19 @@ function describeSentShort(sent: SentMessage): string {
 
 function summarizeStored(stored: StoredRecord): unknown {
   if (typeof stored !== "object" || stored === null || typeof stored.record !== "object") return stored;
-  return { physicalOffset: stored.record.physicalOffset, queueOffset: stored.record.queueOffset, sizeBytes: stored.sizeBytes };
+  return {
+    physicalOffset: stored.record.physicalOffset,
+    queueOffset: stored.record.queueOffset,
+    sizeBytes: stored.sizeBytes,
+  };
 }
 
 function unexpectedFailure(op: Op): Anomaly {
-  return anomaly("wrong answer", `${op.f} failed with no fault anywhere in the run (${op.note ?? "no reason given"}).`, [op]);
+  return anomaly(
+    "wrong answer",
+    `${op.f} failed with no fault anywhere in the run (${op.note ?? "no reason given"}).`,
+    [op],
+  );
 }
 
 /** Where the rules put a record of `size` bytes when the log ends at `written`. */
@@ -205,7 +243,8 @@ function checkAppend(
   }
   const { record, sizeBytes } = stored;
   const size = recordSizeOf(sent.message);
-  if (sizeBytes !== size) return wrong(`append reported ${sizeBytes} bytes; the record format makes ${sent.id} ${size} bytes.`);
+  if (sizeBytes !== size)
+    return wrong(`append reported ${sizeBytes} bytes; the record format makes ${sent.id} ${size} bytes.`);
   const differs = difference(sent.message, record);
   if (differs !== null) return wrong(`append returned a record with ${differs}.`);
   const p = record.physicalOffset;
@@ -233,12 +272,18 @@ function checkAppend(
   const lowest = Math.floor(SIM_EPOCH_MS + op.invokedAtMs);
   const highest = SIM_EPOCH_MS + (op.completedAtMs ?? op.invokedAtMs);
   if (!(record.storeTimestamp >= lowest && record.storeTimestamp <= highest)) {
-    return wrong(`${sent.id} got storeTimestamp ${record.storeTimestamp}; it was stored between ${lowest} and ${Math.floor(highest)} (env.clock.now()).`);
+    return wrong(
+      `${sent.id} got storeTimestamp ${record.storeTimestamp}; it was stored between ${lowest} and ${Math.floor(highest)} (env.clock.now()).`,
+    );
   }
   return [];
 }
 
-async function checkRead(node: SimNode<CommitLogApi>, ctx: TestContext<LogModule>, target: Appended): Promise<Anomaly[]> {
+async function checkRead(
+  node: SimNode<CommitLogApi>,
+  ctx: TestContext<LogModule>,
+  target: Appended,
+): Promise<Anomaly[]> {
   const offset = target.stored.record.physicalOffset;
   const result = await call(node, ctx.history, CLIENT, "read", offset, (log) => log.read(offset), {
     output: (stored) => (stored?.record ? describeRecord(stored.record) : stored),
@@ -246,7 +291,13 @@ async function checkRead(node: SimNode<CommitLogApi>, ctx: TestContext<LogModule
   });
   if (result.kind === "lost") return [unexpectedFailure(result.op)];
   if (result.kind === "threw") {
-    return [anomaly("lost write", `${describeAppend(target)} was appended, but read(${offset}) threw ${errorText(result.error)}.`, [target.op, result.op])];
+    return [
+      anomaly(
+        "lost write",
+        `${describeAppend(target)} was appended, but read(${offset}) threw ${errorText(result.error)}.`,
+        [target.op, result.op],
+      ),
+    ];
   }
   return compareStored(target, result.value, result.op, `read(${offset})`);
 }
@@ -265,15 +316,26 @@ function compareStored(target: Appended, got: StoredRecord, op: Op, what: string
   if (id !== target.sent.id) {
     return [
       id === null
-        ? anomaly("garbage read", `${what} returned a record no append wrote; it should be ${describeAppend(target)}.`, ops)
+        ? anomaly(
+            "garbage read",
+            `${what} returned a record no append wrote; it should be ${describeAppend(target)}.`,
+            ops,
+          )
         : anomaly("wrong answer", `${what} returned ${id}; it should be ${describeAppend(target)}.`, ops),
     ];
   }
   const expected = target.stored.record;
   const differs = difference(target.sent.message, got.record) ?? sameFields(expected, got.record);
-  if (differs !== null) return [anomaly("corruption passed through", `${what} returned ${target.sent.id} with ${differs}.`, ops)];
+  if (differs !== null)
+    return [anomaly("corruption passed through", `${what} returned ${target.sent.id} with ${differs}.`, ops)];
   if (got.sizeBytes !== target.stored.sizeBytes) {
-    return [anomaly("wrong answer", `${what} reported ${got.sizeBytes} bytes for ${target.sent.id}; it has ${target.stored.sizeBytes}.`, ops)];
+    return [
+      anomaly(
+        "wrong answer",
+        `${what} reported ${got.sizeBytes} bytes for ${target.sent.id}; it has ${target.stored.sizeBytes}.`,
+        ops,
+      ),
+    ];
   }
   return [];
 }
@@ -302,10 +364,11 @@ async function checkBadRead(
   if (result.kind === "lost") return [unexpectedFailure(result.op)];
   if (result.kind === "ok") {
     return [
-      anomaly("garbage read", `read(${offset}) returned a record, but ${why}: no record starts there. It must throw instead.`, [
-        ...related,
-        result.op,
-      ]),
+      anomaly(
+        "garbage read",
+        `read(${offset}) returned a record, but ${why}: no record starts there. It must throw instead.`,
+        [...related, result.op],
+      ),
     ];
   }
   if (outOfRange && !isOutOfRange(result.error)) {
@@ -320,7 +383,11 @@ async function checkBadRead(
   return [];
 }
 
-async function checkScan(node: SimNode<CommitLogApi>, ctx: TestContext<LogModule>, appended: Appended[]): Promise<Anomaly[]> {
+async function checkScan(
+  node: SimNode<CommitLogApi>,
+  ctx: TestContext<LogModule>,
+  appended: Appended[],
+): Promise<Anomaly[]> {
   const result = await call(
     node,
     ctx.history,
@@ -339,21 +406,32 @@ async function checkScan(node: SimNode<CommitLogApi>, ctx: TestContext<LogModule
   );
   if (result.kind === "lost") return [unexpectedFailure(result.op)];
   if (result.kind === "threw") {
-    return [anomaly("wrong answer", `records() threw ${errorText(result.error)} on a log with ${appended.length} intact records.`, [result.op])];
+    return [
+      anomaly(
+        "wrong answer",
+        `records() threw ${errorText(result.error)} on a log with ${appended.length} intact records.`,
+        [result.op],
+      ),
+    ];
   }
   const seen = result.value;
   for (let i = 0; i < Math.max(seen.length, appended.length); i++) {
     const want = appended[i];
     const got = seen[i];
     if (want === undefined) {
-      return [anomaly("garbage read", `records() yielded ${seen.length} records; only ${appended.length} were appended.`, [result.op])];
+      return [
+        anomaly("garbage read", `records() yielded ${seen.length} records; only ${appended.length} were appended.`, [
+          result.op,
+        ]),
+      ];
     }
     if (got === undefined) {
       return [
-        anomaly("lost write", `records() stopped after ${seen.length} records; ${describeAppend(want)} and the rest of the ${appended.length} are missing.`, [
-          want.op,
-          result.op,
-        ]),
+        anomaly(
+          "lost write",
+          `records() stopped after ${seen.length} records; ${describeAppend(want)} and the rest of the ${appended.length} are missing.`,
+          [want.op, result.op],
+        ),
       ];
     }
     const found = compareStored(want, got, result.op, `record ${i} of records()`);
@@ -362,7 +440,11 @@ async function checkScan(node: SimNode<CommitLogApi>, ctx: TestContext<LogModule
   return [];
 }
 
-async function restart(node: SimNode<CommitLogApi>, ctx: TestContext<LogModule>, nextQueueOffset: Map<string, number>): Promise<Anomaly[]> {
+async function restart(
+  node: SimNode<CommitLogApi>,
+  ctx: TestContext<LogModule>,
+  nextQueueOffset: Map<string, number>,
+): Promise<Anomaly[]> {
   ctx.history.nemesis(`${NODE} restarts (every write has completed: the files are exactly what was written)`);
   node.crash();
   const booted = await node.start();

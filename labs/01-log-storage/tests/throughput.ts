@@ -59,7 +59,8 @@ class CountingDisk {
     return new Proxy(disk, {
       get: (target, key, receiver) => {
         const value = Reflect.get(target, key, receiver);
-        if (key !== "read" || typeof value !== "function") return typeof value === "function" ? value.bind(target) : value;
+        if (key !== "read" || typeof value !== "function")
+          return typeof value === "function" ? value.bind(target) : value;
         return async (path: string, offset: number, length: number) => {
           const data = (await value.call(target, path, offset, length)) as Uint8Array;
           this.reads++;
@@ -89,7 +90,10 @@ function baselineLog(env: Env) {
   };
 }
 
-export async function runThroughputWorkload(ctx: TestContext<LogModule>, scenario: ThroughputScenario): Promise<Anomaly[]> {
+export async function runThroughputWorkload(
+  ctx: TestContext<LogModule>,
+  scenario: ThroughputScenario,
+): Promise<Anomaly[]> {
   const { world, impl, history } = ctx;
   const book = new MessageBook(ctx.rng.fork("messages"));
   const count = scenario.producers * scenario.perProducer;
@@ -98,7 +102,9 @@ export async function runThroughputWorkload(ctx: TestContext<LogModule>, scenari
     const bodyBytes = scenario.bodyBytes.min + ctx.rng.int(scenario.bodyBytes.max - scenario.bodyBytes.min + 1);
     messages.push(book.make({ topic: 0, queueId: i % 2, bodyBytes, tagged: i % 3 === 0 }, SIM_EPOCH_MS));
   }
-  const batches = Array.from({ length: scenario.producers }, (_, p) => messages.filter((_, i) => i % scenario.producers === p));
+  const batches = Array.from({ length: scenario.producers }, (_, p) =>
+    messages.filter((_, i) => i % scenario.producers === p),
+  );
 
   // 1. The baseline.
   const baseline = world.addNode("baseline", async (env) => {
@@ -120,7 +126,10 @@ export async function runThroughputWorkload(ctx: TestContext<LogModule>, scenari
   // 2. The learner's log, with group commit.
   const counter = new CountingDisk();
   const node = world.addNode<MessageLog>("n1", (env) =>
-    impl.openLog({ ...env, disk: counter.wrap(env.disk) }, { segmentBytes: 64 * 1024, entriesPerFile: 1024, flush: { mode: "sync" } }),
+    impl.openLog(
+      { ...env, disk: counter.wrap(env.disk) },
+      { segmentBytes: 64 * 1024, entriesPerFile: 1024, flush: { mode: "sync" } },
+    ),
   );
   const booted = await node.start();
   if (booted.kind === "error") throw booted.error;
@@ -143,7 +152,11 @@ export async function runThroughputWorkload(ctx: TestContext<LogModule>, scenari
   const logMs = world.nowMs - logStart;
   if (failures.length > 0) {
     history.complete(logOp, "fail", { note: `${failures.length} appends failed` });
-    return [anomaly("wrong answer", `with no fault at all, ${failures.length} appends failed; the first: ${failures[0]}.`, [logOp])];
+    return [
+      anomaly("wrong answer", `with no fault at all, ${failures.length} appends failed; the first: ${failures[0]}.`, [
+        logOp,
+      ]),
+    ];
   }
   history.complete(logOp, "ok", { output: `${logMs.toFixed(1)} ms` });
   const speedup = baseMs / Math.max(logMs, 1e-9);
@@ -176,13 +189,27 @@ async function checkLookups(
     if (want === undefined) continue;
     counter.reads = 0;
     counter.bytes = 0;
-    const result = await call(node, ctx.history, "reader", "readQueue", `orders/0 @${n}`, (log) => log.readQueue("orders", 0, n), {
-      output: (m) => (m === null ? null : describeRecord(m)),
-      threwMeans: "fail",
-    });
+    const result = await call(
+      node,
+      ctx.history,
+      "reader",
+      "readQueue",
+      `orders/0 @${n}`,
+      (log) => log.readQueue("orders", 0, n),
+      {
+        output: (m) => (m === null ? null : describeRecord(m)),
+        threwMeans: "fail",
+      },
+    );
     const identity = result.kind === "ok" && result.value !== null ? book.identify(result.value) : null;
     if (identity?.kind !== "ok" || identity.sent !== want) {
-      return [anomaly("wrong answer", `readQueue(orders/0 @${n}) did not return ${want.id}, the message at that queue offset.`, [result.op])];
+      return [
+        anomaly(
+          "wrong answer",
+          `readQueue(orders/0 @${n}) did not return ${want.id}, the message at that queue offset.`,
+          [result.op],
+        ),
+      ];
     }
     const reads = counter.reads;
     const bytes = counter.bytes;
