@@ -33,7 +33,7 @@ import {
 import { defaultBrokerConfig, openBroker } from "#labs/shared/broker/broker.ts";
 import { BrokerClient } from "#labs/shared/broker/client.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
-import { MemoryStore } from "#labs/shared/broker/store.ts";
+import { openLogStore } from "#labs/shared/broker/log-store.ts";
 import type { OrderingModule } from "./api.ts";
 import { type ApplyReply, LEDGER, openLedger } from "./ledger.ts";
 
@@ -60,15 +60,14 @@ export function messageId(producer: string, key: string, n: number): string {
 
 export function deployBroker(ctx: TestContext<OrderingModule>, queueCount: number, fencing: boolean): Deployment {
   const { world } = ctx;
-  // One store for the broker's whole life, across its restarts. (To be replaced by lab 01's log.)
-  const store = new MemoryStore();
   const config = {
     ...defaultBrokerConfig,
     topics: { [TOPIC]: queueCount },
     lockLeaseMs: TIMING.lockLeaseMs,
     sessionMs: TIMING.sessionMs,
   };
-  const broker = world.addNode(BROKER, (env) => openBroker(env, config, store));
+  // The broker stores messages in lab 01's reference log, recovered at every start.
+  const broker = world.addNode(BROKER, async (env) => openBroker(env, config, await openLogStore(env)));
   world.addNode(LEDGER, (env) => openLedger(env, fencing, () => world.nowMs));
   const auditor = world.addNode<Env>("auditor", (env) => env);
 
