@@ -213,8 +213,7 @@ export class CommitLog {
   append(message: NewMessage): Promise<StoredRecord> {
     checkMessage(message);
     return this.serialize(async () => {
-      // Whole milliseconds: a simulated clock reads fractions of one.
-      const storeTimestamp = Math.floor(this.env.clock.now());
+      const storeTimestamp = this.env.clock.now();
       const record: MessageRecord = {
         topic: message.topic,
         queueId: message.queueId,

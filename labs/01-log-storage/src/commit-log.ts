@@ -190,7 +190,7 @@ export class CommitLog {
    *
    * Contract: resolves once the bytes are written, so readable (not once they are durable: that is
    * flushTo's job). Offsets follow the rules in the header. The store timestamp is
-   * `Math.floor(env.clock.now())` (a simulated clock reads fractions of a millisecond). A message
+   * `env.clock.now()`. A message
    * whose record exceeds maxRecordBytes is refused with MessageTooLargeError. If the write fails
    * (a full disk: DiskError ENOSPC), nothing changes: the same offsets go to the next append.
    *

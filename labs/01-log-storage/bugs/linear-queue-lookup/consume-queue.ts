@@ -24,7 +24,7 @@ export class ConsumeQueueStore extends ReferenceStore {
     if (queue !== undefined && queueOffset >= 0 && queueOffset < queue.nextOffset) {
       // The bug: count the entries one by one, from the start of the queue.
       const perFile = this.config.entriesPerFile;
-      for (let n = 0; n < queueOffset; n++) {
+      for (let n = 0; n < Math.min(queueOffset, queue.written); n++) {
         const path = joinPath(queue.dirPath, fileNameOf(Math.floor(n / perFile) * perFile * CQ_ENTRY_BYTES));
         await this.disk.read(path, (n % perFile) * CQ_ENTRY_BYTES, CQ_ENTRY_BYTES);
       }

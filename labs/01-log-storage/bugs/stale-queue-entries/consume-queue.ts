@@ -11,7 +11,7 @@
  */
 import type { StoredRecord } from "../../solution/commit-log.ts";
 import { queueKey } from "../../solution/commit-log.ts";
-import { ConsumeQueueStore as ReferenceStore } from "../../solution/consume-queue.ts";
+import { encodeEntry, ConsumeQueueStore as ReferenceStore } from "../../solution/consume-queue.ts";
 
 export * from "../../solution/consume-queue.ts";
 
@@ -26,9 +26,10 @@ export class ConsumeQueueStore extends ReferenceStore {
       const first = records[0] as StoredRecord;
       const queue = this.queueFor(first.record.topic, first.record.queueId);
       await queue.serialize(async () => {
-        await this.writeEntries(queue, first.record.queueOffset, records);
+        await this.writeUnwritten(queue);
+        await this.writeEntries(queue, first.record.queueOffset, records.map(encodeEntry));
         // The bug: nothing past the last record is removed, and the end never moves back.
-        queue.nextOffset = Math.max(queue.nextOffset, first.record.queueOffset + records.length);
+        queue.written = Math.max(queue.written, first.record.queueOffset + records.length);
       });
     }
   }
