@@ -287,11 +287,41 @@ class LogChecker {
       .map((e) => e.description);
     const since =
       faults.length === 0 ? "" : ` In between: ${faults.slice(0, 4).join("; ")}${faults.length > 4 ? "; ..." : ""}.`;
+    const retention = read.got.kind === "outOfRange" ? this.notExpirable(append, read.op.invokedAtMs) : "";
     return anomaly(
       "lost write",
-      `${describeOp(append.op)} was acknowledged${this.whyDurable(append)}, but ${read.final ? "after every fault had healed " : "later "}${what}.${since}`,
+      `${describeOp(append.op)} was acknowledged${this.whyDurable(append)}, but ${read.final ? "after every fault had healed " : "later "}${what}.${retention}${since}`,
       [append.op, read.op],
     );
+  }
+
+  /** Why retention could not have deleted `append` by `atMs`, in words ("" without retention). */
+  private notExpirable(append: AppendEntry, atMs: number): string {
+    const retentionMs = this.scenario.retentionMs;
+    if (retentionMs === undefined || append.result === undefined) return "";
+    const rule = ` Retention may delete a segment only when it is not the active one and all its messages are older than ${retentionMs} ms.`;
+    const ackedAt = append.op.completedAtMs as number;
+    const runs = this.run.expires.filter(
+      ({ op }) => op.status !== "fail" && op.invokedAtMs <= atMs && (op.completedAtMs ?? atMs) >= ackedAt,
+    );
+    if (runs.length === 0) return ` No deleteExpiredSegments() had run since.${rule}`;
+    const segment = this.segmentOf(append);
+    const lo = segment * this.segmentBytes;
+    const span = `[${lo}, ${lo + this.segmentBytes})`;
+    for (const { op } of [...runs].reverse()) {
+      const decidedBy = op.completedAtMs ?? atMs;
+      const last = [...this.run.appends].reverse().find((a) => a.op.invokedAtMs < decidedBy);
+      if (last?.result !== undefined && this.segmentOf(last) === segment) {
+        return `${rule} Its segment ${span} was the active one when deleteExpiredSegments() ran at ${op.invokedAtMs.toFixed(3)}ms: ${last.sent.id} was the last message appended, there.`;
+      }
+      const fresh = this.run.acked.find(
+        (a) => !a.final && this.segmentOf(a) === segment && a.op.invokedAtMs > decidedBy - retentionMs,
+      );
+      if (fresh !== undefined) {
+        return `${rule} Its segment ${span} also held ${fresh.sent.id}, appended at ${fresh.op.invokedAtMs.toFixed(3)}ms, less than ${retentionMs} ms before deleteExpiredSegments() ran at ${op.invokedAtMs.toFixed(3)}ms.`;
+      }
+    }
+    return rule;
   }
 
   private whyDurable(append: AppendEntry): string {
