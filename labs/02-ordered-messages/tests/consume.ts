@@ -9,7 +9,9 @@ import { applyPlan, type FaultPlan, planEndMs } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { rethrowFrom } from "#harness/grade/verdict.ts";
 import type { Op } from "#harness/workloads/history.ts";
+import type { Env } from "#lab";
 import type { QueueWorker } from "#labs/02-ordered-messages/provided.ts";
+import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
 import type { OrderingModule } from "./api.ts";
 import { checkProcessing, checkQueues, type ProcessingRules } from "./checker.ts";
 import {
@@ -36,18 +38,42 @@ export interface ConsumeLoad {
 
 export interface ConsumeSetup {
   consumers: number;
+  /**
+   * When each consumer after the first starts (the first starts at once). Members that join while
+   * the topic is busy, after leases have run a while, make the rebalances that test the locks.
+   */
+  joinAtMs: readonly number[];
   /** "worker": the harness locks the queues and runs the learner's worker (L2.C, L2.F).
    *  "group": the learner's consumer does it all (L2.D, L2.E). */
   mode: "worker" | "group";
   worker: (impl: OrderingModule) => QueueWorker;
   fencing: boolean;
   rules: ProcessingRules;
+  /** L2.E: one consumer freezes inside a handler call, between its work and its effect. */
+  gcPause?: GcPause;
+}
+
+/**
+ * A GC pause at the worst moment: consumer `node` freezes for `forMs` during its `call`-th handler
+ * call (counted over all its incarnations), after the work is done and before the effect is
+ * written. The consumer checked its lease before the message; nothing it can check afterwards runs
+ * while it is frozen. This is the case a lease cannot cover and a fencing token can.
+ */
+export interface GcPause {
+  node: string;
+  call: number;
+  forMs: number;
+}
+
+export function describeGcPause(pause: GcPause): string {
+  return `${pause.node} freezes for ${pause.forMs} ms during its handler call #${pause.call}, after the work and before the effect is written (a GC pause at the worst moment)`;
 }
 
 /**
  * Liveness, once every fault is over: the consumers must keep making progress until every
- * acknowledged message is processed. The run ends when they are all done, or when nothing new was
- * processed for STALL_MS (stuck), or at HARD_STOP_MS after the faults (far too slow).
+ * acknowledged message is processed. The run ends as soon as they are all done (and no consumer is
+ * frozen mid-message), or, once the faults are over, when nothing new was processed for STALL_MS
+ * (stuck), or at HARD_STOP_MS after the faults (far too slow).
  */
 export const STALL_MS = 3_000;
 export const HARD_STOP_MS = 60_000;
@@ -70,6 +96,7 @@ export async function runConsumeWorkload(
   const deployment = deployBroker(ctx, load.queueCount, setup.fencing);
   await startInfrastructure(ctx, deployment);
   const worker = setup.worker(impl);
+  const beforeEffect = gcPauseHook(ctx, setup.gcPause);
   const consumers = Array.from({ length: setup.consumers }, (_, i) =>
     world.addNode(`c${i + 1}`, (env) =>
       setup.mode === "worker"
@@ -85,6 +112,7 @@ export async function runConsumeWorkload(
                 history,
                 world.rootRng.fork(`handler:${consumerIdOf(env)}`),
                 load.behaviour,
+                (message) => beforeEffect(env, message),
               ),
               worker,
             })
@@ -94,8 +122,10 @@ export async function runConsumeWorkload(
   const producer = addHarnessProducer(ctx, keyedMessages(load), load.queueCount, load.produceGapMs);
   await producer.start();
   applyPlan(world, plan, history);
-  for (const [i, node] of consumers.entries()) {
-    if (i > 0) await world.sleep(20); // members join one after another: every join is a rebalance
+  // Members join one after another, at the scenario's times: every join is a rebalance.
+  const joins = consumers.map((node, i) => ({ node, atMs: i === 0 ? 0 : (setup.joinAtMs[i - 1] ?? 0) }));
+  for (const { node, atMs } of joins.sort((a, b) => a.atMs - b.atMs)) {
+    if (atMs > world.nowMs) await world.sleep(atMs - world.nowMs);
     if (node.isUp) continue;
     const started = await node.start();
     if (started.kind === "error")
@@ -113,8 +143,11 @@ export async function runConsumeWorkload(
       processedCount = count;
       progressAtMs = Math.max(progressAtMs, world.nowMs);
     }
-    if (world.nowMs < endMs) continue;
+    // A frozen consumer's write may still land (that is what L2.E watches for): wait for it.
+    if (consumers.some((node) => node.isPaused)) continue;
+    // Everything is processed: whatever faults remain, the most they can cause is a rewind.
     if (sendsAcked(ctx.history.ops) === total && everyAckedProcessed(ctx.history.ops)) break;
+    if (world.nowMs < endMs) continue;
     if (world.nowMs > progressAtMs + STALL_MS || world.nowMs > endMs + HARD_STOP_MS) break;
   }
   // The run is over: stop the consumers, so that nothing they still had in flight completes later.
@@ -127,6 +160,26 @@ export async function runConsumeWorkload(
   const broken = checkQueues(sends, queues);
   if (broken.length > 0) return broken;
   return checkProcessing(processed, queues, acked, setup.rules);
+}
+
+/** The hook that plays a GcPause from inside the handler (a no-op without one). */
+function gcPauseHook(
+  ctx: TestContext<OrderingModule>,
+  pause: GcPause | undefined,
+): (env: Env, message: StoredMessage) => Promise<void> {
+  let calls = 0;
+  return async (env) => {
+    if (pause === undefined || env.nodeId !== pause.node || ++calls !== pause.call) return;
+    const { world, history } = ctx;
+    const node = world.node(env.nodeId);
+    history.nemesis(describeGcPause(pause));
+    node.pause();
+    world.at(world.nowMs + pause.forMs, `resume ${env.nodeId}`, () => {
+      history.nemesis(`${env.nodeId} resumes after ${pause.forMs} ms, and goes on to write the effect`);
+      node.resume();
+    });
+    await env.clock.sleep(0); // held until the node resumes
+  };
 }
 
 function sendsAcked(ops: readonly Op[]): number {
@@ -155,7 +208,7 @@ export async function runThroughputWorkload(
     messagesPerKey: 6,
     queueCount: 1,
     produceGapMs: 0,
-    behaviour: { processingMs: 10, failureRate: 0 },
+    behaviour: { processingMs: 10, slowRate: 0, slowMs: 10, failureRate: 0 },
   };
   const deployment = deployBroker(ctx, 1, false);
   await startInfrastructure(ctx, deployment);
@@ -186,7 +239,7 @@ export async function runThroughputWorkload(
   settlePending(history);
   const queues = await deployment.readAllQueues();
   const acked = new Set(messages.map((m) => m.id));
-  const broken = checkProcessing(learner.ops, queues, acked, { oneInFlightPerQueue: false });
+  const broken = checkProcessing(learner.ops, queues, acked, { oneInFlightPerQueue: false, fencedLedger: false });
   if (broken.length > 0) return broken;
   const ratio = base.elapsedMs / learner.elapsedMs;
   if (ratio < minimumRatio) {

@@ -43,6 +43,10 @@ export const GROUP = "g";
 export interface HandlerBehaviour {
   /** Simulated processing time of one message. */
   processingMs: number;
+  /** Probability that one attempt is slow (a slow query, a dependency under load): `slowMs` instead. */
+  slowRate: number;
+  /** Processing time of a slow attempt. Kept below TIMING.lockSafetyMarginMs (see parts.ts). */
+  slowMs: number;
   /** Probability that one attempt fails with TransientFailure. */
   failureRate: number;
 }
@@ -106,8 +110,10 @@ export async function startInfrastructure(ctx: TestContext<OrderingModule>, depl
 
 /**
  * The business logic a consumer runs per message: simulated work, an occasional transient failure,
- * then the effect, written to the ledger under the fencing token. Recorded as a "process" op:
- * ok when the ledger accepted the effect, fail when it certainly did not, info when unknown.
+ * then the effect, written to the ledger under the fencing token. Recorded as a "process" op (with
+ * the token it was called with): ok when the ledger accepted the effect, fail when it certainly did
+ * not, info when unknown. `beforeEffect`, if given, runs after the work and before the write: the
+ * moment a GC pause does the most harm (see consume.ts).
  */
 export function makeHandler(
   env: Env,
@@ -115,6 +121,7 @@ export function makeHandler(
   history: History,
   rng: SimRng,
   behaviour: HandlerBehaviour,
+  beforeEffect?: (message: StoredMessage) => Promise<void>,
 ): Handler {
   return async (message, token) => {
     const op = history.invoke(consumerId, "process", {
@@ -122,12 +129,14 @@ export function makeHandler(
       queueOffset: message.queueOffset,
       key: message.key,
       id: message.body,
+      token,
     });
-    await env.clock.sleep(behaviour.processingMs);
+    await env.clock.sleep(rng.chance(behaviour.slowRate) ? behaviour.slowMs : behaviour.processingMs);
     if (rng.chance(behaviour.failureRate)) {
       history.complete(op, "fail", { note: "a transient failure: retry in place" });
       throw new TransientFailure(message.queueOffset);
     }
+    if (beforeEffect !== undefined) await beforeEffect(message);
     const reply = await env.net.request<ApplyReply>(
       LEDGER,
       {

@@ -11,6 +11,8 @@ import { checkQueues, checkSendsCompleted } from "./checker.ts";
 import {
   type ConsumeLoad,
   type ConsumeSetup,
+  describeGcPause,
+  type GcPause,
   HARD_STOP_MS,
   runConsumeWorkload,
   runThroughputWorkload,
@@ -19,7 +21,13 @@ import { deployBroker, startInfrastructure } from "./deployment.ts";
 import { type ProducerLoad, runLearnerProducers } from "./produce.ts";
 import { type RoutingScenario, routingScenario, runRoutingCheck } from "./routing.ts";
 
-const WINDOW_MS = 400;
+/** Faults in the single-consumer parts start within this window (L2.C, L2.F). */
+const WINDOW_MS = 600;
+/**
+ * Faults and joins in the group parts start within this window (L2.D, L2.E): longer than a lease,
+ * so that some of them come after leases have been granted, renewed, or left to run out.
+ */
+const GROUP_WINDOW_MS = 1_200;
 
 export const partA = definePart<OrderingModule, RoutingScenario>({
   id: "L2.A",
@@ -95,32 +103,56 @@ export const partB = definePart<OrderingModule, ProduceScenario>({
 interface ConsumeScenario {
   load: ConsumeLoad;
   consumers: number;
+  /** When consumers 2, 3, ... start (consumer 1 starts at once). */
+  joinAtMs: number[];
+  /** L2.E: a GC pause inside a handler call (see consume.ts). */
+  gcPause: GcPause | null;
   plan: FaultPlan;
 }
+
+/**
+ * The longest a slow handler call takes. It stays well below TIMING.lockSafetyMarginMs: a correct
+ * consumer that starts a message just before its lease estimate ends must still finish it before
+ * the broker's lease does, or even the reference would overlap with the next owner in L2.D (where
+ * the ledger does not check tokens).
+ */
+const SLOW_MS_MAX = 150;
 
 function consumeScenario(options: {
   consumers: [number, number];
   kinds: Parameters<typeof planArb>[0]["kinds"];
   maxOutageMs: number;
   nodes: (consumers: number) => string[];
+  /** Faults start within this window. */
+  windowMs: number;
+  queuesMax: number;
+  /** Add a GC pause inside a handler call (L2.E). */
+  gcPause?: boolean;
 }): fc.Arbitrary<ConsumeScenario> {
   return fc.integer({ min: options.consumers[0], max: options.consumers[1] }).chain((consumers) =>
     fc.record({
       load: fc.record({
         keys: fc.integer({ min: 2, max: 8 }),
-        messagesPerKey: fc.integer({ min: 2, max: 8 }),
-        queueCount: fc.integer({ min: 1, max: 4 }),
-        produceGapMs: fc.integer({ min: 0, max: 12 }),
+        messagesPerKey: fc.integer({ min: 4, max: 16 }),
+        queueCount: fc.integer({ min: 1, max: options.queuesMax }),
+        produceGapMs: fc.integer({ min: 0, max: 3 }),
         behaviour: fc.record({
-          processingMs: fc.integer({ min: 1, max: 5 }),
+          processingMs: fc.integer({ min: 5, max: 25 }),
+          slowRate: fc.constantFrom(0.2, 0.4, 0.6),
+          slowMs: fc.constantFrom(60, 90, 120, SLOW_MS_MAX),
           failureRate: fc.constantFrom(0, 0.1, 0.3),
         }),
       }),
       consumers: fc.constant(consumers),
+      gcPause: options.gcPause ? gcPauseArb(consumers) : fc.constant(null),
+      joinAtMs: fc.array(fc.constantFrom(...joinTimes(options.windowMs)), {
+        minLength: consumers - 1,
+        maxLength: consumers - 1,
+      }),
       plan: planArb({
         nodes: options.nodes(consumers),
         networkNodes: ["broker", "ledger", ...consumerNames(consumers)],
-        windowMs: WINDOW_MS,
+        windowMs: options.windowMs,
         kinds: options.kinds,
         minEvents: 1,
         maxEvents: 5,
@@ -131,23 +163,55 @@ function consumeScenario(options: {
   );
 }
 
+/**
+ * A GC pause inside one of the first handler calls of a consumer, long enough for the group to drop
+ * the consumer (TIMING.sessionMs) and its lease to run out (TIMING.lockLeaseMs), so that another
+ * consumer takes its queue before it wakes up and writes.
+ */
+function gcPauseArb(consumers: number): fc.Arbitrary<GcPause> {
+  return fc.record({
+    node: fc.integer({ min: 1, max: consumers }).map((i) => `c${i}`),
+    call: fc.integer({ min: 1, max: 24 }),
+    forMs: fc.integer({ min: 800, max: 1_500 }),
+  });
+}
+
+/**
+ * The times a later consumer may join: spread evenly over the window. (Drawn with constantFrom, not
+ * integer, whose bias towards small values would make nearly every member join at once.)
+ */
+function joinTimes(windowMs: number): number[] {
+  return Array.from({ length: 9 }, (_, i) => Math.round((windowMs * i) / 8));
+}
+
 function consumerNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `c${i + 1}`);
 }
 
 function describeConsume(s: ConsumeScenario): string[] {
   const { keys, messagesPerKey, queueCount, behaviour } = s.load;
+  const joins = s.joinAtMs.map((atMs, i) => `c${i + 2} at ${atMs} ms`).join(", ");
+  const slow =
+    behaviour.slowRate > 0 ? ` (${(behaviour.slowRate * 100).toFixed(0)}% of the time ${behaviour.slowMs} ms)` : "";
   return [
+    ...(s.gcPause ? [describeGcPause(s.gcPause)] : []),
     ...describePlan(s.plan),
-    `workload: ${keys} key(s) x ${messagesPerKey} messages over ${queueCount} queue(s); ${s.consumers} consumer(s); ` +
-      `each message takes ${behaviour.processingMs} ms and fails ${(behaviour.failureRate * 100).toFixed(0)}% of the time`,
+    `workload: ${keys} key(s) x ${messagesPerKey} messages over ${queueCount} queue(s); ` +
+      `${s.consumers} consumer(s)${joins ? `: c1 starts at once, ${joins}` : ""}; ` +
+      `each message takes ${behaviour.processingMs} ms${slow} and fails ${(behaviour.failureRate * 100).toFixed(0)}% of the time`,
   ];
 }
 
 function consumePart(
-  setup: ConsumeSetup,
+  setup: Omit<ConsumeSetup, "joinAtMs">,
 ): (ctx: Parameters<typeof runConsumeWorkload>[0], s: ConsumeScenario) => ReturnType<typeof runConsumeWorkload> {
-  return (ctx, s) => runConsumeWorkload(ctx, s.load, { ...setup, consumers: s.consumers }, s.plan);
+  return (ctx, s) =>
+    runConsumeWorkload(
+      ctx,
+      s.load,
+      { ...setup, consumers: s.consumers, joinAtMs: s.joinAtMs, ...(s.gcPause ? { gcPause: s.gcPause } : {}) },
+      s.plan,
+    );
 }
 
 export const partC = definePart<OrderingModule, ConsumeScenario>({
@@ -162,6 +226,8 @@ export const partC = definePart<OrderingModule, ConsumeScenario>({
     kinds: ["crash", "powerLoss"],
     maxOutageMs: 100,
     nodes: () => ["c1", "broker"],
+    windowMs: WINDOW_MS,
+    queuesMax: 4,
   }),
   describe: describeConsume,
   run: consumePart({
@@ -169,7 +235,7 @@ export const partC = definePart<OrderingModule, ConsumeScenario>({
     mode: "worker",
     worker: (impl) => impl.runOrderlyQueue,
     fencing: false,
-    rules: { oneInFlightPerQueue: true },
+    rules: { oneInFlightPerQueue: true, fencedLedger: false },
   }),
 });
 
@@ -183,8 +249,10 @@ export const partD = definePart<OrderingModule, ConsumeScenario>({
   scenario: consumeScenario({
     consumers: [2, 3],
     kinds: ["crash", "partition", "blockLink"],
-    maxOutageMs: 300,
+    maxOutageMs: 1_000,
     nodes: (n) => [...consumerNames(n), "broker"],
+    windowMs: GROUP_WINDOW_MS,
+    queuesMax: 4,
   }),
   describe: describeConsume,
   run: consumePart({
@@ -192,7 +260,7 @@ export const partD = definePart<OrderingModule, ConsumeScenario>({
     mode: "group",
     worker: (impl) => impl.runOrderlyQueue,
     fencing: false,
-    rules: { oneInFlightPerQueue: true },
+    rules: { oneInFlightPerQueue: true, fencedLedger: false },
   }),
 });
 
@@ -202,12 +270,15 @@ export const partE = definePart<OrderingModule, ConsumeScenario>({
   points: 20,
   seeds: 120,
   property:
-    "a consumer that pauses past its lease, or whose clock is wrong, never gets an effect or a commit accepted after another consumer took its queue: every effect carries the lock's fencing token",
+    "a consumer that freezes past its lease, or whose clock is wrong, never gets an effect accepted after the queue's new owner has written one, nor a commit after the new owner locked the queue: every effect and every commit carries the lock's fencing token",
   scenario: consumeScenario({
     consumers: [2, 3],
     kinds: ["pause", "skew", "drift", "crash", "partition"],
     maxOutageMs: 1_500,
     nodes: (n) => consumerNames(n),
+    windowMs: GROUP_WINDOW_MS,
+    queuesMax: 4,
+    gcPause: true,
   }),
   describe: describeConsume,
   run: consumePart({
@@ -215,7 +286,7 @@ export const partE = definePart<OrderingModule, ConsumeScenario>({
     mode: "group",
     worker: (impl) => impl.runOrderlyQueue,
     fencing: true,
-    rules: { oneInFlightPerQueue: true },
+    rules: { oneInFlightPerQueue: true, fencedLedger: true },
   }),
 });
 
@@ -240,6 +311,8 @@ export const partF = definePart<OrderingModule, ParallelScenario>({
         kinds: ["crash", "powerLoss"],
         maxOutageMs: 100,
         nodes: () => ["c1", "broker"],
+        windowMs: WINDOW_MS,
+        queuesMax: 4,
       }).map((s) => ({ kind: "faults" as const, ...s })),
     },
   ),
@@ -257,10 +330,11 @@ export const partF = definePart<OrderingModule, ParallelScenario>({
           s.load,
           {
             consumers: 1,
+            joinAtMs: [],
             mode: "worker",
             worker: (impl) => impl.runKeyParallelQueue,
             fencing: false,
-            rules: { oneInFlightPerQueue: false },
+            rules: { oneInFlightPerQueue: false, fencedLedger: false },
           },
           s.plan,
         ),

@@ -10,7 +10,9 @@
  * It is provided, not built by learners: labs 02 to 04 build clients against it. It is written to
  * be correct under the faults those labs inject (its own crashes and power losses, lost, duplicated
  * and reordered requests) and its behaviour under them is part of its contract:
- *   - an acknowledged send is durable (the store flushes before the reply), and appears once;
+ *   - an acknowledged send is durable (the store flushes before the reply), and appears once if the
+ *     producer numbered it (a send with sequence -1 opts out, as a Kafka producer without
+ *     idempotence does: each copy that arrives is appended);
  *   - locks live in memory: a restarted broker has no locks, grants none for one lease (so that
  *     every lease from before the restart has ended), and its tokens are all higher;
  *   - committed offsets may go back a little after a broker crash (never forward).

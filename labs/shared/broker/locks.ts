@@ -16,7 +16,9 @@
  * that queue to someone else at once and two consumers process it together. So a restarted broker
  * grants nothing until one full lease has passed: by then every lease from before the crash has
  * ended (Chubby's and NFS's grace period after a restart). RocketMQ's broker does not wait, which is
- * one way order breaks around a broker failover; fencing (L2.E) covers that case too.
+ * one way order breaks around a broker failover; fencing (L2.E) covers that case too. A broker's very
+ * first start (epoch 1: no offsets document existed) has no earlier leases to wait out, and grants
+ * at once.
  */
 import type { LockGrant } from "./protocol.ts";
 
@@ -36,17 +38,23 @@ export class LockManager {
   /**
    * @param epoch this broker incarnation's epoch (see offsets.ts).
    * @param leaseMs how long a grant lasts unless renewed.
-   * @param startedAtMs the broker's clock when it started: no grants for one lease after it.
+   * @param startedAtMs the broker's clock when it started: after a restart (epoch > 1), no grants
+   *   for one lease after it.
    */
   constructor(
     private readonly epoch: number,
     readonly leaseMs: number,
-    private readonly startedAtMs: number,
-  ) {}
+    startedAtMs: number,
+  ) {
+    this.graceEndsAtMs = epoch > 1 ? startedAtMs + leaseMs : Number.NEGATIVE_INFINITY;
+  }
+
+  /** Before this time of the broker's clock, no lock is granted: every earlier lease may still run. */
+  private readonly graceEndsAtMs: number;
 
   /** Grants or renews the lock on each queue that is free, expired, or already `consumerId`'s. */
   lock(group: string, topic: string, consumerId: string, queueIds: readonly number[], nowMs: number): LockGrant[] {
-    if (nowMs < this.startedAtMs + this.leaseMs) return []; // the grace period after a restart
+    if (nowMs < this.graceEndsAtMs) return []; // the grace period after a restart
     const granted: LockGrant[] = [];
     for (const queueId of queueIds) {
       const key = lockKey(group, topic, queueId);

@@ -10,6 +10,9 @@
  * Kafka remembers the last five batches per producer; this broker remembers every message's offset
  * (runs are small) and rebuilds the table from the log on start, as Kafka rebuilds from its log and
  * producer snapshots.
+ *
+ * A negative sequence (Kafka's RecordBatch.NO_SEQUENCE, -1, what a producer without idempotence
+ * sends) opts out: such a message is appended unchecked and never recorded here.
  */
 export type SequenceCheck =
   | { kind: "append" }
@@ -26,6 +29,7 @@ export class ProducerTable {
 
   /** What to do with `sequence` from this producer on this queue. */
   check(producerId: string, topic: string, queueId: number, sequence: number): SequenceCheck {
+    if (isUnsequenced(sequence)) return { kind: "append" };
     const offsets = this.appended.get(streamKey(producerId, topic, queueId)) ?? [];
     const offset = offsets[sequence];
     if (offset !== undefined) return { kind: "duplicate", queueOffset: offset };
@@ -35,6 +39,7 @@ export class ProducerTable {
 
   /** Records an appended message (also used when rebuilding from the log). */
   record(producerId: string, topic: string, queueId: number, sequence: number, queueOffset: number): void {
+    if (isUnsequenced(sequence)) return;
     const key = streamKey(producerId, topic, queueId);
     let offsets = this.appended.get(key);
     if (offsets === undefined) {
@@ -43,6 +48,11 @@ export class ProducerTable {
     }
     offsets[sequence] = queueOffset;
   }
+}
+
+/** A send that opted out of idempotence: a negative sequence. */
+export function isUnsequenced(sequence: number): boolean {
+  return sequence < 0;
 }
 
 export function streamKey(producerId: string, topic: string, queueId: number): string {

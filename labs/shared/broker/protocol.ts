@@ -20,7 +20,7 @@ export interface StoredMessage {
   /** The sharding key the producer routed by (an order key, a business id). */
   key: string;
   body: string;
-  /** The producer's id and the message's sequence number in its (producer, queue) stream. */
+  /** The producer's id and the message's sequence number in its (producer, queue) stream (-1: not idempotent). */
   producerId: string;
   sequence: number;
   /** Broker clock at append. */
@@ -30,6 +30,11 @@ export interface StoredMessage {
 export type BrokerRequest =
   | { type: "route"; topic: string }
   | { type: "initProducer" }
+  /**
+   * Appends one message. With `sequence >= 0` the send is idempotent (see `SendReply`). With
+   * `sequence < 0` (Kafka's NO_SEQUENCE, -1) it is not: the broker appends whatever arrives, so a
+   * retry of a message that did land is stored twice, and retries can overtake later sends.
+   */
   | { type: "send"; topic: string; queueId: number; key: string; body: string; producerId: string; sequence: number }
   | { type: "pull"; topic: string; queueId: number; offset: number; max: number }
   | { type: "heartbeat"; group: string; consumerId: string }

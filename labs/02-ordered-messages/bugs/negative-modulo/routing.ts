@@ -1,0 +1,28 @@
+/**
+ * Bug zoo, lab 02: A HASH REDUCED WITH A SIGNED REMAINDER.
+ *
+ * The right hash (Java's String.hashCode, as RocketMQ uses), reduced with `%` and nothing else.
+ * Half of all keys have a negative hash, and in JavaScript, as in Java, the remainder takes the
+ * sign of the dividend: `-7 % 4` is `-3`. Those keys get a queue number below zero.
+ *
+ * Why it is tempting: `hash % queueCount` is the textbook line, and in languages with unsigned
+ * integers it is right. Tested with a few friendly keys ("a", "b", "order-1"), whose hashes happen
+ * to be positive, it looks fine; the first long key overflows 32 bits into the negatives.
+ *
+ * What they do instead: RocketMQ's SelectMessageQueueByHash takes `Math.abs(hash) % size` (with the
+ * famous corner that `Math.abs(Integer.MIN_VALUE)` is still negative); Kafka's partitioner masks
+ * the sign bit, `Utils.toPositive(murmur2(key)) % numPartitions`. Either way the index is never
+ * negative. (The producer in this folder is the reference one, routing with this selectQueue.)
+ */
+export function selectQueue(shardingKey: string, queueCount: number): number {
+  if (!Number.isInteger(queueCount) || queueCount < 1)
+    throw new RangeError(`queueCount must be >= 1, not ${queueCount}`);
+  return javaStringHashCode(shardingKey) % queueCount; // the bug: negative for a negative hash
+}
+
+/** Java's `String.hashCode()`: s[0]*31^(n-1) + ... + s[n-1], in 32-bit two's complement. */
+export function javaStringHashCode(text: string): number {
+  let hash = 0;
+  for (let i = 0; i < text.length; i++) hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0;
+  return hash;
+}

@@ -1,0 +1,34 @@
+/**
+ * Lab 02's bug zoo: each entry is a realistic wrong implementation, the parts that catch it at
+ * default depth (with shrinking, as `npx lab grade` runs), and the anomaly its report leads with.
+ * `lab.test.ts` checks that every line here is true, and that no part catches more or less.
+ * Each folder's README.md explains the bug to a learner. After a change to the workloads, the
+ * checkers or the deployment, re-tabulate with `npx tsx labs/02-ordered-messages/bugs/tabulate.ts`.
+ */
+export interface ZooEntry {
+  name: string;
+  /** Every part that fails, with the name of the anomaly its report leads with. */
+  caughtBy: Record<string, string>;
+}
+
+export const zoo: ZooEntry[] = [
+  // L2.A, L2.B: routing and the producer.
+  { name: "negative-modulo", caughtBy: { "L2.A": "wrong answer" } },
+  { name: "hash-message-id", caughtBy: { "L2.B": "reorder" } },
+  { name: "non-idempotent-pipeline", caughtBy: { "L2.B": "duplicate" } },
+  { name: "sequence-per-attempt", caughtBy: { "L2.B": "duplicate" } },
+  // L2.C: the orderly worker (the group parts run it too).
+  { name: "skip-failed-message", caughtBy: { "L2.C": "lost write", "L2.D": "lost write", "L2.E": "reorder" } },
+  { name: "retry-later", caughtBy: { "L2.C": "reorder", "L2.D": "reorder", "L2.E": "reorder" } },
+  {
+    name: "commit-before-processing",
+    caughtBy: { "L2.C": "reorder", "L2.D": "lost write", "L2.E": "lost write" },
+  },
+  // L2.D, L2.E: locks, leases and fencing.
+  { name: "unlock-before-drain", caughtBy: { "L2.D": "overlap", "L2.E": "overlap" } },
+  { name: "lock-never-renewed", caughtBy: { "L2.D": "overlap" } },
+  { name: "no-fencing-token", caughtBy: { "L2.E": "overlap" } },
+  // L2.F: keys in parallel.
+  { name: "key-overlap", caughtBy: { "L2.F": "overlap" } },
+  { name: "commit-highest-finished", caughtBy: { "L2.F": "reorder" } },
+];
