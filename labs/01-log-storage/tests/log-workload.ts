@@ -11,10 +11,12 @@ import fc from "fast-check";
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import { applyPlan, describePlan, type FaultPlan, planEndMs } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
+import { isProgrammingError } from "#harness/grade/verdict.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import {
+  errorText,
   type FlushConfig,
   isOutOfRange,
   type LogConfig,
@@ -135,7 +137,7 @@ export function describeLogScenario(scenario: LogScenario): string[] {
       : `${scenario.flush.mode} flush`;
   return [
     ...(events.length > 0 ? events : ["(no faults)"]),
-    `workload: ${flush}, segments of ${scenario.segmentBytes} bytes; ${scenario.clients.length} clients at once: ` +
+    `workload: ${flush}, segments of ${scenario.segmentBytes} bytes; ${scenario.clients.length === 1 ? "1 client" : `${scenario.clients.length} clients at once`}: ` +
       `${count("append")} appends, ${count("read")} reads, ${count("readQueue")} queue reads` +
       (count("flush") > 0 ? `, ${count("flush")} flushes` : "") +
       (count("expire") > 0 ? `, ${count("expire")} retention runs (retention ${scenario.retentionMs} ms)` : "") +
@@ -390,20 +392,45 @@ async function playClient(run: LogRun, client: string, ops: readonly ClientOp[])
   }
 }
 
-/** After the faults: every acknowledged message by offset, every queue whole, then one more append. */
+/**
+ * After the faults: every acknowledged message by offset, every queue whole (each as one call in
+ * the history, to keep reports short), then one more append, read back both ways.
+ */
 async function finalPhase(run: LogRun): Promise<void> {
   const client = "final";
-  for (const target of [...run.acked]) await run.read(client, target, true);
+  const targets = [...run.acked];
+  const reads = await batch(run, client, "read", `each of the ${targets.length} acknowledged offsets`, async (log) => {
+    const got: Got[] = [];
+    for (const target of targets) got.push(await settle(() => log.read(target.result?.physicalOffset as number)));
+    return got;
+  });
+  targets.forEach((target, i) => {
+    const got = reads.got?.[i] ?? { kind: "error" as const, text: reads.op.note ?? "no answer" };
+    run.reads.push({ op: reads.op, offset: target.result?.physicalOffset as number, target, got, final: true });
+  });
   for (const topic of TOPICS) {
     for (let queueId = 0; queueId < QUEUE_IDS; queueId++) {
       const attempted = run.appends.filter(
         (a) => a.sent.message.topic === topic && a.sent.message.queueId === queueId,
       ).length;
       const mustReach = run.maxAckedQueueOffset(topic, queueId) + 1;
-      for (let n = 0; n <= attempted + 1; n++) {
-        const entry = await run.readQueue(client, topic, queueId, n, true);
-        if (entry.got.kind === "null" && n >= mustReach) break;
-      }
+      const scan = await batch(
+        run,
+        client,
+        "readQueue",
+        `${topic}/${queueId} from offset 0 to its end`,
+        async (log) => {
+          const got: Got[] = [];
+          for (let n = 0; n <= attempted + 1; n++) {
+            got.push(await settle(() => log.readQueue(topic, queueId, n)));
+            if (got.at(-1)?.kind === "null" && n >= mustReach) break;
+          }
+          return got;
+        },
+      );
+      (scan.got ?? [{ kind: "error" as const, text: scan.op.note ?? "no answer" }]).forEach((got, n) => {
+        run.queueReads.push({ op: scan.op, topic, queueId, n, got, final: true });
+      });
     }
   }
   const last = await run.append(client, { topic: 0, queueId: 0, bodyBytes: 64, tagged: true }, true);
@@ -411,6 +438,42 @@ async function finalPhase(run: LogRun): Promise<void> {
   await run.read(client, last, true);
   const { topic, queueId } = last.sent.message;
   await run.readQueue(client, topic, queueId, last.result.queueOffset, true);
+}
+
+/** Many reads as one call: the history shows a summary, the checker gets every answer. */
+async function batch(
+  run: LogRun,
+  client: string,
+  f: string,
+  input: string,
+  body: (log: MessageLog) => Promise<Got[]>,
+): Promise<{ op: Op; got?: Got[] }> {
+  const result = await call(run.node, run.ctx.history, client, f, input, body, {
+    output: (got) => summarizeGot(got),
+    threwMeans: "fail",
+  });
+  return result.kind === "ok" ? { op: result.op, got: result.value } : { op: result.op };
+}
+
+/** One read's answer; a programming error still ends the run, with a verdict naming the call. */
+async function settle(read: () => Promise<(MessageRecord & { tagsHash?: number }) | null>): Promise<Got> {
+  try {
+    const value = await read();
+    return value === null ? { kind: "null" } : { kind: "message", record: value };
+  } catch (error) {
+    if (isProgrammingError(error)) throw error;
+    if (isOutOfRange(error)) return { kind: "outOfRange" };
+    return { kind: "error", text: errorText(error) };
+  }
+}
+
+function summarizeGot(got: Got[]): string {
+  const count = (kind: Got["kind"]) => got.filter((g) => g.kind === kind).length;
+  const parts = [`${count("message")} messages`];
+  if (count("outOfRange") > 0) parts.push(`${count("outOfRange")} out of range`);
+  if (count("error") > 0) parts.push(`${count("error")} errors`);
+  if (count("null") > 0) parts.push("then null");
+  return parts.join(", ");
 }
 
 export { NODE };

@@ -95,7 +95,7 @@ export function describeQueueScenario(scenario: QueueScenario): string[] {
   return [
     "(no faults; the grader plays the dispatcher, falling behind or getting ahead of the log on purpose)",
     `workload: segments of ${scenario.segmentBytes} bytes, ${scenario.entriesPerFile} entries per consume-queue file; ` +
-      `${count("append")} appends, ${count("lag")} times the dispatcher falls behind, ${count("stale")} stale index entries, ` +
+      `${count("append")} appends, the dispatcher falling behind ${count("lag")} time(s), ${count("stale")} stale index entries, ` +
       `${count("readQueue")} queue reads, ${count("rebuild")} rebuilds, ${count("restart")} restarts`,
   ];
 }
