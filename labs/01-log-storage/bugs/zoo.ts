@@ -11,7 +11,7 @@ export interface ZooEntry {
 }
 
 export const zoo: ZooEntry[] = [
-  { name: "ack-before-fsync", caughtBy: { "L1.D": "lost write" } },
+  { name: "ack-before-fsync", caughtBy: { "L1.D": "lost write", "L1.F": "lost write" } },
   { name: "late-writes-acked", caughtBy: { "L1.D": "lost write" } },
   { name: "fsync-retry", caughtBy: { "L1.D": "lost write" } },
   { name: "async-flush-least-pages", caughtBy: { "L1.D": "lost write" } },

@@ -23,7 +23,7 @@ export const partA = definePart<LogModule, CodecScenario>({
   id: "L1.A",
   title: "record format",
   points: 10,
-  seeds: 200,
+  seeds: 300,
   property:
     "decodeRecord(encodeRecord(r)) is r, encodeRecord follows the format, and every damaged record (a flipped bit, a torn sector, a cut tail, a wrong size) or run of garbage decodes as invalid",
   scenario: codecScenarioArb,
@@ -35,7 +35,7 @@ export const partB = definePart<LogModule, SegmentScenario>({
   id: "L1.B",
   title: "append, read and roll segments",
   points: 15,
-  seeds: 150,
+  seeds: 200,
   property:
     "append returns the offset the rules give (records never straddle two segments), read returns exactly what was appended, a read where no record starts throws, and all of it holds across restarts",
   scenario: segmentScenarioArb,
@@ -47,7 +47,7 @@ export const partC = definePart<LogModule, QueueScenario>({
   id: "L1.C",
   title: "consume queues",
   points: 15,
-  seeds: 150,
+  seeds: 200,
   property:
     "readQueue returns the n-th message appended to a queue (checked against its index entry), null past the end; and after a rebuild the queues agree with the log even when the dispatcher fell behind or the index got ahead of the log",
   scenario: queueScenarioArb,
@@ -62,7 +62,7 @@ export const partD = definePart<LogModule, LogScenario>({
   id: "L1.D",
   title: "flush and acknowledgement",
   points: 20,
-  seeds: 200,
+  seeds: 400,
   property:
     "with synchronous flush no acknowledged message is ever lost; with asynchronous flush only messages acknowledged shortly before a power cut or a failed fsync may be, and never one before a message that survived; under power loss, crashes, fsync EIO and a full disk, the log works again once they heal",
   scenario: logScenarioArb({
@@ -93,7 +93,7 @@ export const partE = definePart<LogModule, LogScenario>({
   id: "L1.E",
   title: "recovery",
   points: 20,
-  seeds: 200,
+  seeds: 400,
   property:
     "after crashes, power losses (torn, lost and reordered writes), flipped bits and crashes during recovery itself, the log holds every flushed message at its offset, keeps no record after a lost one, reads back nothing that was not appended, rebuilds its queues dense, and accepts appends again",
   scenario: logScenarioArb({
@@ -122,7 +122,7 @@ export const partF = definePart<LogModule, LogScenario>({
   id: "L1.F",
   title: "retention",
   points: 10,
-  seeds: 150,
+  seeds: 300,
   property:
     "deleteExpiredSegments deletes segments whose messages are all older than the retention time and never the active one; a read below the log's start says 'offset out of range', never returns garbage; nothing else is lost, across crashes and power loss",
   scenario: logScenarioArb({
