@@ -25,10 +25,11 @@
  * the same effect from memory-mapping the file: writing an entry is a copy into memory, and the
  * kernel writes the pages back later. (One disk write per append instead of two is what lets the
  * log keep up with raw sequential writes in the benchmark.)
- * RocketMQ builds it asynchronously (`ReputMessageService` in `DefaultMessageStore.java` reads the
- * commit log behind the writers and dispatches each record), so it may lag the log by a few
- * milliseconds; here the log's append path dispatches each record right after writing it (log.ts),
- * and the lag that remains is the one a crash leaves behind.
+ *
+ * RocketMQ also builds the queues asynchronously (`ReputMessageService` in `DefaultMessageStore.java`
+ * reads the commit log behind the writers and dispatches each record), so they may lag the log by
+ * a few milliseconds; here the log's append path dispatches each record right after writing it
+ * (log.ts), and the lag that remains is the one a crash leaves behind.
  *
  * Entries carry no checksum, so a reader checks the record an entry points at: same topic, queue,
  * queue offset, size and tag hash. A misread entry then costs a retry, never a wrong message.

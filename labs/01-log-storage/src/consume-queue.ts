@@ -132,9 +132,10 @@ export class ConsumeQueueStore {
    * Writes the index entry of a record just appended to the commit log, at the record's queue
    * offset, creating the queue's folder and file as needed.
    *
-   * Contract: afterwards nextOffset of that queue is at least queueOffset + 1. No fsync: the entry
-   * is in the page cache, and a crash is repaired by rebuild. Writing an entry that is already
-   * there is harmless.
+   * Contract: afterwards nextOffset of that queue is at least queueOffset + 1, and read() finds the
+   * entry. Whether it goes to its file now or later, in batches, is yours to choose (the reference
+   * keeps the newest entries in memory and writes them 64 at a time); no fsync either way: a crash
+   * is repaired by rebuild. Writing an entry that is already there is harmless.
    *
    * @param stored the record and its size, as CommitLog.append returned them.
    */

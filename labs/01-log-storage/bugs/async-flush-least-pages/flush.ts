@@ -2,8 +2,8 @@
  * Bug zoo, lab 01: AN ASYNCHRONOUS FLUSHER THAT WAITS FOR FOUR DIRTY PAGES.
  *
  * RocketMQ's asynchronous flusher does not fsync on every tick: it waits until at least
- * `flushLeastPages` (4) pages of 4 KiB are dirty, so that each fsync writes a useful amount. That
- * is half of its design. The other half is `flushPhysicQueueThoroughInterval` (10 s): at least that
+ * `flushCommitLogLeastPages` (4) pages of 4 KiB are dirty, so that each fsync writes a useful amount. That
+ * is half of its design. The other half is `flushCommitLogThoroughInterval` (10 s): at least that
  * often it flushes whatever is dirty, however little (`CommitLog.FlushRealTimeService`). This
  * flusher copies the first half only. On a quiet log, the last few kilobytes stay unflushed for
  * ever, and a power cut takes messages acknowledged long ago, not just the last interval's worth.
