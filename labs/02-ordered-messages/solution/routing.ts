@@ -9,15 +9,18 @@
  * robin), not randomness, not the producer instance.
  *
  * RocketMQ's SelectMessageQueueByHash (client/.../producer/selector/SelectMessageQueueByHash.java)
- * takes the key's Java `String.hashCode()` and reduces it modulo the queue count, with `Math.abs`,
- * which has a famous corner: `Math.abs(Integer.MIN_VALUE)` is negative. Kafka's default partitioner
+ * takes the key's Java `String.hashCode()` modulo the queue count and, if that remainder is
+ * negative, its absolute value: `Math.abs(hash % n)`. (The other order, `Math.abs(hash) % n`, has a
+ * famous corner: `Math.abs(Integer.MIN_VALUE)` is still negative.) Kafka's default partitioner
  * hashes the key's bytes with murmur2 and masks the sign bit (`Utils.toPositive(Utils.murmur2(...))
  * % numPartitions` in clients/.../producer/internals/BuiltInPartitioner.java). Both share the limit
  * this lab's guide discusses: change the queue count, and keys move, and order across the change is
  * lost (which is why RocketMQ and Kafka both tell you not to resize ordered topics casually).
  *
- * This version computes Java's `String.hashCode` exactly, so a learner can check it against a
- * RocketMQ client, and reduces it without the sign bug.
+ * This version computes Java's `String.hashCode` exactly and brings a negative remainder into range
+ * by adding n rather than negating it: the same queue as RocketMQ's for every key whose hash is not
+ * negative, another (equally valid, equally spread) one for the rest. What matters for order is only
+ * that every producer uses the same function.
  */
 export function selectQueue(shardingKey: string, queueCount: number): number {
   if (!Number.isInteger(queueCount) || queueCount < 1)

@@ -204,13 +204,11 @@ function checkOverlaps(processed: readonly Op[], rules: ProcessingRules): Anomal
           const what = sameKey
             ? `two messages of key ${processInput(a).key}`
             : `two messages of queue ${processInput(a).queueId}`;
-          return [
-            anomaly(
-              "overlap",
-              `${client} processed ${what} at the same time: ${processInput(a).id} and ${processInput(b).id}.`,
-              [a, b],
-            ),
-          ];
+          const text =
+            processInput(a).id === processInput(b).id
+              ? `${client} processed ${processInput(a).id} twice at the same time: two of its workers were running on queue ${processInput(a).queueId}.`
+              : `${client} processed ${what} at the same time: ${processInput(a).id} and ${processInput(b).id}.`;
+          return [anomaly("overlap", text, [a, b])];
         }
       }
     }

@@ -32,8 +32,8 @@ import {
 } from "#labs/02-ordered-messages/provided.ts";
 import { defaultBrokerConfig, openBroker } from "#labs/shared/broker/broker.ts";
 import { BrokerClient } from "#labs/shared/broker/client.ts";
-import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
 import { openLogStore } from "#labs/shared/broker/log-store.ts";
+import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
 import type { OrderingModule } from "./api.ts";
 import { type ApplyReply, LEDGER, openLedger } from "./ledger.ts";
 

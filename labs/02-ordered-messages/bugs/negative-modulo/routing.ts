@@ -9,10 +9,12 @@
  * integers it is right. Tested with a few friendly keys ("a", "b", "order-1"), whose hashes happen
  * to be positive, it looks fine; the first long key overflows 32 bits into the negatives.
  *
- * What they do instead: RocketMQ's SelectMessageQueueByHash takes `Math.abs(hash) % size` (with the
- * famous corner that `Math.abs(Integer.MIN_VALUE)` is still negative); Kafka's partitioner masks
- * the sign bit, `Utils.toPositive(murmur2(key)) % numPartitions`. Either way the index is never
- * negative. (The producer in this folder is the reference one, routing with this selectQueue.)
+ * What they do instead: RocketMQ's SelectMessageQueueByHash takes the remainder and, when it comes
+ * out negative, its absolute value (`Math.abs(hashCode % size)`; the absolute value of the hash
+ * itself would not do, since `Math.abs(Integer.MIN_VALUE)` is still negative). Kafka's partitioner
+ * clears the hash's sign bit first: `Utils.toPositive(murmur2(key)) % numPartitions`. Either way the
+ * index is never negative. (The producer in this folder is the reference one, routing with this
+ * selectQueue.)
  */
 export function selectQueue(shardingKey: string, queueCount: number): number {
   if (!Number.isInteger(queueCount) || queueCount < 1)
