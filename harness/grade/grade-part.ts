@@ -112,12 +112,34 @@ function timelineOf(history: History, verdict: Verdict): string[] {
       lines.push(`${mark} ${formatMs(op.invokedAtMs).padStart(11)}  ${op.client}: ${describeOp(op)}${end}`);
     }
   }
-  if (lines.length <= TIMELINE_LINES_MAX) return lines;
-  const head = lines.slice(0, 8);
-  const tail = lines.slice(-(TIMELINE_LINES_MAX - 9));
-  return [
-    ...head,
-    `  ... ${lines.length - head.length - tail.length} more lines (the replay has them all) ...`,
-    ...tail,
-  ];
+  return abridge(lines, TIMELINE_LINES_MAX);
+}
+
+/**
+ * Shortens a long timeline to about `max` lines without ever dropping what explains the failure:
+ * every line marked `>` (an operation the anomaly names) and every fault (`!!`) stays, with one
+ * line of context on each side, plus the beginning and the end. Gaps say how much was cut.
+ */
+export function abridge(lines: readonly string[], max: number): string[] {
+  if (lines.length <= max) return [...lines];
+  const keep = new Set<number>();
+  const tailSize = Math.max(4, Math.floor(max / 3));
+  for (let i = 0; i < Math.min(4, lines.length); i++) keep.add(i);
+  for (let i = Math.max(0, lines.length - tailSize); i < lines.length; i++) keep.add(i);
+  for (const [i, line] of lines.entries()) {
+    if (line.startsWith(">") || line.includes("  !! "))
+      for (const j of [i - 1, i, i + 1]) if (j >= 0 && j < lines.length) keep.add(j);
+  }
+  const out: string[] = [];
+  let skipped = 0;
+  for (const [i, line] of lines.entries()) {
+    if (!keep.has(i)) {
+      skipped++;
+      continue;
+    }
+    if (skipped > 0) out.push(`  ... ${skipped} more line${skipped === 1 ? "" : "s"} (the replay has them all) ...`);
+    skipped = 0;
+    out.push(line);
+  }
+  return out;
 }
