@@ -15,9 +15,16 @@ describe("nodes", () => {
       node.crash();
       const crashed = await inFlight;
       const down = await node.invoke((api) => api.slow());
+      await node.start();
+      await world.sleep(5);
+      node.powerLoss();
       return { crashed: crashed.kind, down: down.kind };
     });
     expect(seen).toEqual({ crashed: "crashed", down: "down" });
+    expect(node.deaths).toEqual([
+      { atMs: 10, incarnation: 1, reason: "crash" },
+      { atMs: 15, incarnation: 2, reason: "power loss" },
+    ]);
   });
 
   it("a zombie's timers never fire and its sleeps never end", async () => {

@@ -60,6 +60,8 @@ export class SimNode<TApi = unknown> {
   readonly disk = new DiskModel();
   readonly clock = new MachineClock();
   incarnation: Incarnation<TApi> | null = null;
+  /** Every death of an incarnation, in order: when, which, and how (for workloads and checkers). */
+  readonly deaths: Array<{ atMs: number; incarnation: number; reason: "crash" | "power loss" }> = [];
   private incarnations = 0;
   private readonly diskQueues: DiskQueues = { ioFreeAtMs: 0, flushFreeAtMs: 0 };
   private readonly powerRng: SimRng;
@@ -151,6 +153,7 @@ export class SimNode<TApi = unknown> {
     const inc = this.incarnation;
     if (inc === null || !inc.alive) return;
     inc.alive = false;
+    this.deaths.push({ atMs: this.host.scheduler.nowMs, incarnation: inc.number, reason });
     this.host.scheduler.dropOwner(this.id);
     this.host.scheduler.resume(this.id);
     this.diskQueues.ioFreeAtMs = this.host.scheduler.nowMs;

@@ -55,7 +55,7 @@ export function recoveryCrashesEndMs(events: readonly RecoveryCrash[]): number {
 /** What the workload saw of the node's life: when each incarnation booted and how each ended. */
 export class NodeLife {
   readonly boots: Array<{ incarnation: number; atMs: number }> = [];
-  readonly deaths: Array<{ atMs: number; power: boolean }> = [];
+  private node: SimNode<unknown> | null = null;
   /** Clean restarts under way: the final reads wait for them. */
   restartsUnderWay = 0;
 
@@ -71,16 +71,14 @@ export class NodeLife {
     return node.isUp && this.boots.some((b) => b.incarnation === number);
   }
 
-  /**
-   * Records every death of `node`. The harness offers no hook for it, so the node's `crash` (which
-   * a power loss calls too) is wrapped; this reads the world, never the lab's code.
-   */
+  /** Follows `node`'s deaths (the world records them; this reads the world, never the lab's code). */
   watch(node: SimNode<unknown>): void {
-    const crash = node.crash.bind(node);
-    node.crash = (reason = "crash") => {
-      if (node.isUp) this.deaths.push({ atMs: this.world.nowMs, power: reason === "power loss" });
-      crash(reason);
-    };
+    this.node = node;
+  }
+
+  /** When each incarnation died, and whether by power loss. */
+  get deaths(): Array<{ atMs: number; power: boolean }> {
+    return (this.node?.deaths ?? []).map((d) => ({ atMs: d.atMs, power: d.reason === "power loss" }));
   }
 }
 
