@@ -7,7 +7,8 @@
  *     npx tsx labs/02-ordered-messages/deep-check.ts 500 bugs/lock-never-renewed --part L2.D
  *
  * lab.test.ts grades the solution on 200 seeds per part, to keep `npm test` quick; this is the
- * promise that it passes every part on at least 2,000. (Last run: see the guide, "The grader".)
+ * promise that it passes every part on at least 2,000. (The last recorded run is in the guide,
+ * section 9, "Running the grader".)
  */
 import { parseArgs } from "node:util";
 import { gradeInProcess } from "#harness/grade/in-process.ts";

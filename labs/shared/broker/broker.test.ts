@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { envOf, simulate } from "#harness/sim/testing.ts";
 import { World } from "#harness/sim/world.ts";
-import type { Env, RequestOutcome } from "#lab";
+import { type Env, type RequestOutcome, utf8 } from "#lab";
+import { openLog } from "#labs/01-log-storage/solution/log.ts";
 import { type BrokerConfig, defaultBrokerConfig, openBroker } from "./broker.ts";
 import { BrokerClient } from "./client.ts";
+import { openLogStore } from "./log-store.ts";
 import { MemoryStore } from "./store.ts";
 
 const config: BrokerConfig = { ...defaultBrokerConfig, topics: { orders: 4 } };
@@ -265,5 +267,43 @@ describe("broker: membership", () => {
     });
     expect(seen.both).toEqual({ kind: "ok", consumerIds: ["c1", "c2"] });
     expect(seen.one).toEqual({ kind: "ok", consumerIds: ["c1"] });
+  });
+});
+
+describe("broker: the log store", () => {
+  it("makes what recovery kept durable: records that survived a process crash unsynced survive a later power cut", async () => {
+    // Without the flush at open, 22 of these 40 seeds lose a record the broker had already shown
+    // (and would have acknowledged as a duplicate to a producer's retry).
+    for (let seed = 1; seed <= 40; seed++) {
+      const world = new World({ seed });
+      const node = world.addNode<Env>("broker", (env) => env);
+      const bodies = await simulate(world, async () => {
+        await node.start();
+        // Appends written but never fsynced, as a broker that crashed mid group commit leaves them.
+        const raw = await openLog(await envOf(node), {
+          dir: "store",
+          segmentBytes: 64 * 1024,
+          flush: { mode: "manual" },
+        });
+        for (const body of ["a", "b", "c"]) {
+          await raw.append({
+            topic: "orders",
+            queueId: 0,
+            body: utf8(body),
+            properties: { KEYS: "k", PID: "p", SEQ: "-1" },
+          });
+        }
+        node.crash();
+        await node.start();
+        const recovered = await openLogStore(await envOf(node));
+        const shown = (await recovered.read("orders", 0, 0, 10)).map((m) => m.body);
+        node.powerLoss();
+        await node.start();
+        const again = await openLogStore(await envOf(node));
+        return { shown, kept: (await again.read("orders", 0, 0, 10)).map((m) => m.body) };
+      });
+      expect(bodies.shown, `seed ${seed}`).toEqual(["a", "b", "c"]);
+      expect(bodies.kept, `seed ${seed}`).toEqual(["a", "b", "c"]);
+    }
   });
 });

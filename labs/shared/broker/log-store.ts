@@ -19,6 +19,12 @@ const STORE_DIR = "store";
 
 export async function openLogStore(env: Env): Promise<MessageStore> {
   const log = await openLog(env, { dir: STORE_DIR, segmentBytes: SEGMENT_BYTES, flush: { mode: "sync" } });
+  // After a process crash, recovery keeps the records that survived in the page cache, though no
+  // fsync covered them yet (their appends were never acknowledged). The broker then rebuilds its
+  // idempotence table from them and answers a producer's retry of one with "duplicate": an
+  // acknowledgement. A power cut could still take the record away. So the store makes everything
+  // it recovered durable before it serves anything: what it shows, it keeps.
+  await log.flush();
   const ends = new Map<string, number>();
   for (const q of await log.queues()) ends.set(queueKey(q.topic, q.queueId), q.nextOffset);
   return new LogStore(log, ends);
