@@ -22,6 +22,7 @@
 
 import { FencedError, type QueueSession, TIMING, TOPIC, TransientFailure } from "#labs/02-ordered-messages/provided.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
+import { committedOffset } from "../../solution/queue-worker.ts";
 
 /** At most this many messages of one queue in flight at once. */
 const MAX_IN_FLIGHT = 16;
@@ -129,18 +130,4 @@ export async function runKeyParallelQueue(session: QueueSession): Promise<void> 
   // Let every message in flight finish before the session ends: the consumer unlocks after this.
   await Promise.all(chains.values());
   await commit();
-}
-
-async function committedOffset(session: QueueSession): Promise<number | null> {
-  while (session.isActive()) {
-    const reply = await session.client.call({
-      type: "queryOffset",
-      group: session.group,
-      topic: TOPIC,
-      queueId: session.queueId,
-    });
-    if (reply.kind === "ok" && reply.reply.kind === "ok") return reply.reply.offset;
-    if (reply.kind === "ok") return null;
-  }
-  return null;
 }
