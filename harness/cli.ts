@@ -104,6 +104,7 @@ async function statusCommand(): Promise<number> {
     let earned = 0;
     const total = lab.manifest.parts.reduce((sum, p) => sum + p.points, 0);
     const lines: string[] = [];
+    const width = Math.max(...lab.manifest.parts.map((p) => p.title.length));
     for (const part of lab.manifest.parts) {
       const state = saved?.parts[part.id];
       let text: string;
@@ -114,7 +115,7 @@ async function statusCommand(): Promise<number> {
       } else if (state.message?.includes("not implemented yet")) text = "not implemented yet";
       else text = `failing: seed ${state.failedSeed}, ${state.message}`;
       const mark = state === undefined ? "·" : state.passed ? "✓" : "✗";
-      lines.push(`    ${mark} ${part.id.padEnd(5)} ${part.title.padEnd(46)} ${text}`);
+      lines.push(`    ${mark} ${part.id.padEnd(5)} ${part.title.padEnd(width)} ${text}`);
     }
     const when = saved ? `last graded ${saved.gradedAt.replace("T", " ").slice(0, 16)} UTC` : "never graded";
     const note = changed ? "; your files changed since: run `npx lab grade " + lab.id + "` again" : "";
