@@ -115,7 +115,7 @@ async function statusCommand(): Promise<number> {
       } else if (state.message?.includes("not implemented yet")) text = "not implemented yet";
       else text = `failing: seed ${state.failedSeed}, ${state.message}`;
       const mark = state === undefined ? "·" : state.passed ? "✓" : "✗";
-      lines.push(`    ${mark} ${part.id.padEnd(5)} ${part.title.padEnd(width)} ${text}`);
+      lines.push(`    ${mark} ${part.id.padEnd(5)} ${part.title.padEnd(width)}   ${text}`);
     }
     const when = saved ? `last graded ${saved.gradedAt.replace("T", " ").slice(0, 16)} UTC` : "never graded";
     const note = changed ? "; your files changed since: run `npx lab grade " + lab.id + "` again" : "";
