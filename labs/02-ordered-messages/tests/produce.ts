@@ -11,10 +11,10 @@
  */
 
 import type { TestContext } from "#harness/grade/define.ts";
-import { isProgrammingError, rethrowFrom } from "#harness/grade/verdict.ts";
+import { rethrowFrom } from "#harness/grade/verdict.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import { hashString } from "#harness/sim/rng.ts";
-import { describeCall, type Op } from "#harness/workloads/history.ts";
+import { recordCall } from "#harness/workloads/call.ts";
 import type { Env } from "#lab";
 import { TIMING, TOPIC } from "#labs/02-ordered-messages/provided.ts";
 import { BrokerClient } from "#labs/shared/broker/client.ts";
@@ -82,35 +82,11 @@ async function sendOne(
   key: string,
   id: string,
 ): Promise<void> {
-  const op = ctx.history.invoke(node.id, "send", { key, id });
-  const outcome = await node.invoke((producer) => producer.send(key, id));
-  settleSend(op, outcome.kind === "ok" ? { kind: "ok", value: outcome.value } : outcome, ctx);
-}
-
-function settleSend(
-  op: Op,
-  outcome: { kind: "ok"; value: unknown } | { kind: "error"; error: unknown } | { kind: "crashed" } | { kind: "down" },
-  ctx: TestContext<OrderingModule>,
-): void {
-  switch (outcome.kind) {
-    case "ok":
-      ctx.history.complete(op, "ok", { output: outcome.value });
-      return;
-    case "down":
-      ctx.history.complete(op, "fail", { note: "the producer was down" });
-      return;
-    case "crashed":
-      ctx.history.complete(op, "info", { note: "the producer crashed before the send completed" });
-      return;
-    case "error":
-      if (isProgrammingError(outcome.error)) rethrowFrom(describeCall(op), outcome.error);
-      // The contract: send() retries until the broker answers. Giving up is allowed only as a
-      // thrown error, whose outcome is then unknown (the message may have landed).
-      ctx.history.complete(op, "info", {
-        threw: outcome.error instanceof Error ? outcome.error.message : String(outcome.error),
-      });
-      return;
-  }
+  // The contract: send() retries until the broker answers. Giving up is allowed only as a thrown
+  // error, whose outcome is then unknown (the message may have landed): hence "info".
+  await recordCall(ctx.history, node, { client: node.id, f: "send", input: { key, id }, onError: "info" }, (producer) =>
+    producer.send(key, id),
+  );
 }
 
 /** The harness's queue choice for its own producer (independent of the learner's L2.A). */
