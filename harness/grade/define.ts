@@ -8,16 +8,36 @@
  */
 import type fc from "fast-check";
 import type { Anomaly } from "../checkers/anomaly.ts";
+import type { Env } from "../env.ts";
 import type { SimRng } from "../sim/rng.ts";
 import type { RunLimits } from "../sim/scheduler.ts";
 import type { World, WorldOptions } from "../sim/world.ts";
 import type { History } from "../workloads/history.ts";
 
+/** An implementation as the grader holds it (see modules.ts). */
+export interface Implementation<TImpl> {
+  /** One copy, for calls the workload makes itself (pure functions: a codec, a routing rule). */
+  shared: TImpl;
+  /** A new copy of every module of the implementation, with its own module-level state. */
+  fresh(): TImpl;
+  /** Module-level variables in the implementation's files, named in failure reports. */
+  moduleState: string[];
+}
+
 /** What a part's test gets for one run. */
 export interface TestContext<TImpl> {
   world: World;
-  /** The implementation under test: the exports of the lab's entry module. */
+  /**
+   * The implementation under test (the exports of the lab's entry modules), for calls the workload
+   * makes itself. A node's boot function uses `implFor(env)` instead.
+   */
   impl: TImpl;
+  /**
+   * The implementation as the node incarnation that owns `env` loaded it: a copy of its own, so
+   * that module-level state neither survives a restart nor is shared by two nodes, as with real
+   * processes. The same `env` always gets the same copy.
+   */
+  implFor(env: Env): TImpl;
   history: History;
   seed: number;
   /** Randomness for the workload itself (not shared with the world's other streams). */

@@ -8,7 +8,7 @@
  */
 import { formatMs } from "../sim/trace.ts";
 import { describeOp, type History } from "../workloads/history.ts";
-import type { Part } from "./define.ts";
+import type { Implementation, Part } from "./define.ts";
 import { checkSeed, runScenario, type SeedOptions } from "./runner.ts";
 import type { Verdict } from "./verdict.ts";
 
@@ -24,6 +24,8 @@ export interface PartFailure {
   path: string;
   /** What happened in the shrunk run: operations and faults, in order. */
   timeline: string[];
+  /** Things about the implementation that may explain the failure (module-level state). */
+  notes?: string[];
 }
 
 export interface PartOutcome {
@@ -51,7 +53,7 @@ function shrinkable(verdict: Verdict): boolean {
 
 export async function gradePart<TImpl>(
   part: Part<TImpl>,
-  impl: TImpl,
+  impl: Implementation<TImpl>,
   seeds: readonly number[],
   options: GradePartOptions,
 ): Promise<PartOutcome> {
@@ -81,10 +83,21 @@ export async function gradePart<TImpl>(
         shrinks: failure?.shrinks ?? 0,
         path: failure?.path ?? "0",
         timeline: timelineOf(rerun.history, result.verdict),
+        notes: notesOn(impl, result.verdict),
       },
     };
   }
   return { partId: part.id, seedsRun, failure: null };
+}
+
+/** Module-level state is the likely cause of a lost or garbled value: name it. */
+function notesOn(impl: Implementation<unknown>, verdict: Verdict): string[] {
+  if (impl.moduleState.length === 0 || verdict.kind !== "anomaly") return [];
+  return [
+    `Your files keep state at module level: ${impl.moduleState.join(", ")}.`,
+    "Each node incarnation loads your modules afresh, as a restarted process does, so that state is gone after a",
+    "crash and is never shared between two nodes. If it changes while running, keep it in the object you return.",
+  ];
 }
 
 function countPlanEvents(scenario: unknown): number {

@@ -33,7 +33,8 @@ describe("hazard verdicts", () => {
     if (verdict?.kind !== "exception") return;
     expect(verdict.where).toMatch(/^save\("v1\|/);
     expect(verdict.message).toContain("TypeError");
-    expect(verdict.frames[0]).toMatch(/fixtures\/hazards\/throws\/register\.ts:\d+:\d+/);
+    // The line the learner wrote, not a line of the transpiled code.
+    expect(verdict.frames[0]).toMatch(/fixtures\/hazards\/throws\/register\.ts:13:\d+/);
   });
 
   it("a call to the real clock: a determinism verdict naming the env call to use", async () => {
@@ -42,8 +43,27 @@ describe("hazard verdicts", () => {
     expect(verdict && headline(verdict)).toContain("env.clock.now()");
   });
 
-  it("state kept between runs: the self-check finds two different runs of one seed", async () => {
-    expect((await verdictOf("module-state"))?.kind).toBe("nondeterministic");
+  it("real time the guard cannot see reaches the disk: the self-check finds two different runs of one seed", async () => {
+    expect((await verdictOf("unguarded-time"))?.kind).toBe("nondeterministic");
+  });
+
+  it("node:fs instead of env.disk: a determinism verdict naming env.disk", async () => {
+    const verdict = await verdictOf("real-fs");
+    expect(verdict?.kind).toBe("determinism");
+    expect(verdict && headline(verdict)).toContain("fs.writeFileSync()");
+    expect(verdict && headline(verdict)).toContain("env.disk");
+  });
+
+  it("state in a module-level variable does not survive a restart, and the report names the variable", async () => {
+    const { outcomes } = await gradeInProcess("00", path.join(FIXTURES, "module-state"), {
+      parts: ["L0.A", "L0.B"],
+      seeds: 50,
+    });
+    // In memory it works: one incarnation, one copy of the module.
+    expect(outcomes.get("L0.A")?.failure ?? null).toBeNull();
+    const failure = outcomes.get("L0.B")?.failure;
+    expect(failure?.verdict.kind).toBe("anomaly");
+    expect(failure?.notes?.join(" ")).toContain("module-state/register.ts:7 (`let current`)");
   });
 
   it("a file that does not parse, or lacks an export, cannot be loaded, and says why", async () => {

@@ -9,7 +9,8 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { LabManifest } from "./define.ts";
+import type { Implementation, LabManifest } from "./define.ts";
+import { loadModuleGraph, type ModuleGraph, ModuleLoadError } from "./modules.ts";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const LABS_DIR = path.join(REPO_ROOT, "labs");
@@ -103,8 +104,18 @@ export function chooseImpl(lab: LabEntry, options: { solution?: boolean; impl?: 
   return { kind: "learner", dir, label: relative(dir), flag: "" };
 }
 
+/**
+ * A bug-zoo entry (a folder under the lab's bugs/) holds only the files it breaks; the rest come
+ * from the reference solution. Every other implementation must hold every file.
+ */
+export function fallbackDirFor(lab: LabEntry, choice: ImplChoice): string | undefined {
+  const bugs = path.join(lab.dir, "bugs") + path.sep;
+  return choice.dir.startsWith(bugs) ? path.join(lab.dir, "solution") : undefined;
+}
+
 /** Checks that the folder has every file the lab needs (without loading any of them). */
 export function checkImplFiles(lab: LabEntry, choice: ImplChoice): void {
+  if (fallbackDirFor(lab, choice) !== undefined) return;
   for (const file of lab.manifest.files) {
     if (!existsSync(path.join(choice.dir, file))) {
       throw new BadInput(
@@ -115,24 +126,37 @@ export function checkImplFiles(lab: LabEntry, choice: ImplChoice): void {
   }
 }
 
-/** Checks the folder's files, then imports the entry modules and checks their exports. */
-export async function loadImpl(lab: LabEntry, choice: ImplChoice): Promise<unknown> {
+/**
+ * Checks the folder's files, loads them (see modules.ts: each node incarnation will get its own
+ * copy), and checks the entry modules' exports on one copy.
+ */
+export async function loadImpl(lab: LabEntry, choice: ImplChoice): Promise<Implementation<unknown>> {
   checkImplFiles(lab, choice);
   const entries = entryFiles(lab);
-  const module: Record<string, unknown> = {};
-  for (const file of entries) {
-    try {
-      Object.assign(module, (await import(pathToFileURL(path.join(choice.dir, file)).href)) as Record<string, unknown>);
-    } catch (error) {
-      throw new ImplLoadError(`${choice.label}/${file} does not load: ${firstUsefulLine(error)}`, error);
-    }
+  let graph: ModuleGraph;
+  let shared: Record<string, unknown>;
+  try {
+    graph = await loadModuleGraph({
+      dir: choice.dir,
+      fallbackDir: fallbackDirFor(lab, choice),
+      files: lab.manifest.files,
+      entries,
+    });
+    shared = graph.instantiate();
+  } catch (error) {
+    if (error instanceof ModuleLoadError)
+      throw new ImplLoadError(
+        `${relative(error.file)} does not load: ${error.message.replace(`${error.file}`, relative(error.file))}`,
+        error,
+      );
+    throw new ImplLoadError(`${choice.label} does not load: ${firstUsefulLine(error)}`, error);
   }
-  const missing = lab.manifest.exports.filter((name) => typeof module[name] !== "function");
+  const missing = lab.manifest.exports.filter((name) => typeof shared[name] !== "function");
   if (missing.length > 0) {
     const where = entries.length === 1 ? `${choice.label}/${entries[0]}` : `the files in ${choice.label}/`;
     throw new ImplLoadError(`${where} must export ${missing.map((m) => `function ${m}`).join(", ")}`, null);
   }
-  return module;
+  return { shared, fresh: () => graph.instantiate(), moduleState: graph.moduleState };
 }
 
 /** The lab's entry modules, as a list. */

@@ -42,6 +42,7 @@ export function failureReport(result: GradeResult, part: Part<unknown>, failure:
   lines.push(`  ${headline(failure.verdict)}`);
   for (const line of details(failure.verdict)) lines.push(`    ${line}`);
   if (failure.verdict.kind === "anomaly") lines.push(`  The property: ${part.property}.`);
+  for (const note of failure.notes ?? []) lines.push(`  ${note}`);
   if (failure.timeline.length > 0 && failure.verdict.kind !== "notImplemented") {
     lines.push("  What happened, in simulated time (> marks the operations involved, !! the faults):");
     for (const line of failure.timeline) lines.push(`  ${line}`);

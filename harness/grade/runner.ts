@@ -8,10 +8,11 @@
  * path are themselves deterministic.
  */
 import fc from "fast-check";
+import type { Env } from "../env.ts";
 import { defaultRunLimits } from "../sim/scheduler.ts";
 import { World } from "../sim/world.ts";
 import { History } from "../workloads/history.ts";
-import type { Part } from "./define.ts";
+import type { Implementation, Part } from "./define.ts";
 import { type Verdict, verdictOfError } from "./verdict.ts";
 
 export interface RunSettings {
@@ -35,7 +36,7 @@ export interface ScenarioRun {
 /** Plays one scenario of a part, with the seed's world, and judges it. */
 export async function runScenario<TImpl>(
   part: Part<TImpl>,
-  impl: TImpl,
+  impl: Implementation<TImpl>,
   seed: number,
   scenario: unknown,
   settings: RunSettings,
@@ -51,7 +52,15 @@ export async function runScenario<TImpl>(
     () => world.nowMs,
     (client, text) => world.traceEvent(client, client === "nemesis" ? "fault" : "op", text),
   );
-  const ctx = { world, impl, history, seed, rng: world.rootRng.fork("workload") };
+  const copies = new WeakMap<Env, TImpl>();
+  const implFor = (env: Env): TImpl => {
+    const known = copies.get(env);
+    if (known !== undefined) return known;
+    const copy = impl.fresh();
+    copies.set(env, copy);
+    return copy;
+  };
+  const ctx = { world, impl: impl.shared, implFor, history, seed, rng: world.rootRng.fork("workload") };
   const result = await world.run(() => part.run(ctx, scenario), { ...defaultRunLimits, ...part.limits });
   let verdict: Verdict;
   const firstError = result.labErrors[0];
@@ -109,7 +118,7 @@ export interface SeedOptions extends RunSettings {
 /** Grades one seed: draws its scenario, runs it, and shrinks it if it fails. */
 export async function checkSeed<TImpl>(
   part: Part<TImpl>,
-  impl: TImpl,
+  impl: Implementation<TImpl>,
   seed: number,
   options: SeedOptions,
 ): Promise<SeedResult> {
@@ -161,7 +170,7 @@ export async function checkSeed<TImpl>(
 /** Replays exactly the scenario a (seed, path) pair names, as a failure report printed it. */
 export async function replayScenario<TImpl>(
   part: Part<TImpl>,
-  impl: TImpl,
+  impl: Implementation<TImpl>,
   seed: number,
   path: string,
   settings: RunSettings,

@@ -10,6 +10,7 @@ import path from "node:path";
 import type { Anomaly } from "../checkers/anomaly.ts";
 import { DeterminismViolation, NotImplemented } from "../lab-api.ts";
 import { formatMs } from "../sim/trace.ts";
+import { originalPosition } from "./modules.ts";
 
 export type Verdict =
   | { kind: "pass" }
@@ -109,7 +110,9 @@ export function learnerFrames(error: unknown, codeRoots: readonly string[]): str
     const [, fn, file, row, col] = match;
     if (file === undefined || !codeRoots.some((root) => file.startsWith(root.endsWith("/") ? root : `${root}/`)))
       continue;
-    const where = `${path.relative(process.cwd(), file)}:${row}:${col}`;
+    // Learner files run transpiled (modules.ts): point at the line they wrote.
+    const at = originalPosition(file, Number(row), Number(col));
+    const where = `${path.relative(process.cwd(), file)}:${at.line}:${at.column}`;
     frames.push(fn ? `${where} (${fn.replace(/^async /, "")})` : where);
     if (frames.length >= 6) break;
   }

@@ -46,6 +46,12 @@ function guardedGlobals(): GuardedGlobal[] {
       instead: "env.clock.now()",
     },
   ];
+  list.push({
+    owner: process as unknown as Record<string, unknown>,
+    key: "exit",
+    display: "process.exit()",
+    instead: "throwing an error (the grader starts, stops and restarts nodes itself)",
+  });
   const webCrypto = g.crypto as Record<string, unknown> | undefined;
   if (webCrypto !== undefined) {
     list.push({ owner: webCrypto, key: "randomUUID", display: "crypto.randomUUID()", instead: "env.rng.uuid()" });
@@ -71,6 +77,14 @@ export interface GuardOptions {
 }
 
 let installed: { restore: () => void; options: GuardOptions } | null = null;
+
+/**
+ * Reports a violation found by other means (a stand-in for a real-world module, see
+ * harness/grade/modules.ts) to the run in progress, if any. The caller throws it.
+ */
+export function reportViolation(violation: DeterminismViolation): void {
+  installed?.options.onViolation(violation);
+}
 
 /**
  * Installs the guard until the returned function is called. Runs in one thread are sequential, so

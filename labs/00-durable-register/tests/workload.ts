@@ -53,8 +53,8 @@ export async function runRegisterWorkload(
   ctx: TestContext<RegisterModule>,
   scenario: RegisterScenario,
 ): Promise<Anomaly[]> {
-  const { world, impl, history } = ctx;
-  const node = world.addNode(NODE, (env) => impl.openRegister(env));
+  const { world, history } = ctx;
+  const node = world.addNode(NODE, (env) => ctx.implFor(env).openRegister(env));
   const booted = await node.start();
   if (booted.kind === "error") throw booted.error;
   applyPlan(world, scenario.plan, history);

@@ -314,7 +314,7 @@ function describeGot(record: unknown): unknown {
 }
 
 export async function runLogWorkload(ctx: TestContext<LogModule>, scenario: LogScenario): Promise<Anomaly[]> {
-  const { world, impl, history } = ctx;
+  const { world, history } = ctx;
   const config: LogConfig = {
     segmentBytes: scenario.segmentBytes,
     entriesPerFile: scenario.entriesPerFile,
@@ -323,7 +323,7 @@ export async function runLogWorkload(ctx: TestContext<LogModule>, scenario: LogS
   };
   let run: LogRun | null = null;
   const node = world.addNode<MessageLog>(NODE, async (env) => {
-    const log = await impl.openLog(env, config);
+    const log = await ctx.implFor(env).openLog(env, config);
     run?.life.booted(env.incarnation);
     return log;
   });

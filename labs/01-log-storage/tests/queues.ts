@@ -123,8 +123,9 @@ const NODE = "n1";
 const CLIENT = "client";
 
 export async function runQueueWorkload(ctx: TestContext<LogModule>, scenario: QueueScenario): Promise<Anomaly[]> {
-  const { world, impl, history } = ctx;
+  const { world, history } = ctx;
   const node = world.addNode<Store>(NODE, async (env) => {
+    const impl = ctx.implFor(env);
     // A broker's boot, as the grader plays it: open both, rebuild the index from the log, and
     // take the next queue offsets from the rebuilt index.
     const commitLog = await impl.CommitLog.open(env, { dir: "", segmentBytes: scenario.segmentBytes });

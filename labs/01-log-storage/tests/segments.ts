@@ -121,9 +121,9 @@ interface Appended {
 
 /** Plays the scenario and returns what the checks found (the first broken rule ends the run). */
 export async function runSegmentWorkload(ctx: TestContext<LogModule>, scenario: SegmentScenario): Promise<Anomaly[]> {
-  const { world, impl, history } = ctx;
+  const { world, history } = ctx;
   const S = scenario.segmentBytes;
-  const node = world.addNode(NODE, (env) => impl.CommitLog.open(env, { dir: "", segmentBytes: S }));
+  const node = world.addNode(NODE, (env) => ctx.implFor(env).CommitLog.open(env, { dir: "", segmentBytes: S }));
   const booted = await node.start();
   if (booted.kind === "error") throw booted.error;
   const book = new MessageBook(ctx.rng.fork("messages"));

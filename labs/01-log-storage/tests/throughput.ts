@@ -94,7 +94,7 @@ export async function runThroughputWorkload(
   ctx: TestContext<LogModule>,
   scenario: ThroughputScenario,
 ): Promise<Anomaly[]> {
-  const { world, impl, history } = ctx;
+  const { world, history } = ctx;
   const book = new MessageBook(ctx.rng.fork("messages"));
   const count = scenario.producers * scenario.perProducer;
   const messages: SentMessage[] = [];
@@ -126,10 +126,12 @@ export async function runThroughputWorkload(
   // 2. The learner's log, with group commit.
   const counter = new CountingDisk();
   const node = world.addNode<MessageLog>("n1", (env) =>
-    impl.openLog(
-      { ...env, disk: counter.wrap(env.disk) },
-      { segmentBytes: 64 * 1024, entriesPerFile: 1024, flush: { mode: "sync" } },
-    ),
+    ctx
+      .implFor(env)
+      .openLog(
+        { ...env, disk: counter.wrap(env.disk) },
+        { segmentBytes: 64 * 1024, entriesPerFile: 1024, flush: { mode: "sync" } },
+      ),
   );
   const booted = await node.start();
   if (booted.kind === "error") throw booted.error;

@@ -92,32 +92,32 @@ export async function runConsumeWorkload(
   setup: ConsumeSetup,
   plan: FaultPlan,
 ): Promise<Anomaly[]> {
-  const { world, impl, history } = ctx;
+  const { world, history } = ctx;
   const deployment = deployBroker(ctx, load.queueCount, setup.fencing);
   await startInfrastructure(ctx, deployment);
-  const worker = setup.worker(impl);
   const beforeEffect = gcPauseHook(ctx, setup.gcPause);
   const consumers = Array.from({ length: setup.consumers }, (_, i) =>
-    world.addNode(`c${i + 1}`, (env) =>
-      setup.mode === "worker"
-        ? harnessConsumer(ctx, worker, load.queueCount, load.behaviour)(env)
-        : impl
-            .openConsumer(env, {
-              group: GROUP,
-              brokerId: "broker",
-              consumerId: consumerIdOf(env),
-              handler: makeHandler(
-                env,
-                consumerIdOf(env),
-                history,
-                world.rootRng.fork(`handler:${consumerIdOf(env)}`),
-                load.behaviour,
-                (message) => beforeEffect(env, message),
-              ),
-              worker,
-            })
-            .then(() => undefined),
-    ),
+    world.addNode(`c${i + 1}`, (env) => {
+      const own = ctx.implFor(env);
+      const worker = setup.worker(own);
+      if (setup.mode === "worker") return harnessConsumer(ctx, worker, load.queueCount, load.behaviour)(env);
+      return own
+        .openConsumer(env, {
+          group: GROUP,
+          brokerId: "broker",
+          consumerId: consumerIdOf(env),
+          handler: makeHandler(
+            env,
+            consumerIdOf(env),
+            history,
+            world.rootRng.fork(`handler:${consumerIdOf(env)}`),
+            load.behaviour,
+            (message) => beforeEffect(env, message),
+          ),
+          worker,
+        })
+        .then(() => undefined);
+    }),
   );
   const producer = addHarnessProducer(ctx, keyedMessages(load), load.queueCount, load.produceGapMs);
   await producer.start();
@@ -202,7 +202,7 @@ export async function runThroughputWorkload(
   baseline: QueueWorker,
   minimumRatio: number,
 ): Promise<Anomaly[]> {
-  const { world, impl, history } = ctx;
+  const { world, history } = ctx;
   const load: ConsumeLoad = {
     keys: 16,
     messagesPerKey: 6,
@@ -216,8 +216,8 @@ export async function runThroughputWorkload(
   await addHarnessProducer(ctx, messages, 1, 0).start();
   while (sendsAcked(history.ops) < messages.length) await world.sleep(5);
 
-  const measure = async (name: string, group: string, worker: QueueWorker) => {
-    const node = world.addNode(name, (env) => harnessConsumer(ctx, worker, 1, load.behaviour, group)(env));
+  const measure = async (name: string, group: string, workerOf: (env: Env) => QueueWorker) => {
+    const node = world.addNode(name, (env) => harnessConsumer(ctx, workerOf(env), 1, load.behaviour, group)(env));
     const started = await node.start();
     if (started.kind === "error") rethrowFrom("your queue worker", started.error);
     const ids = () =>
@@ -234,8 +234,8 @@ export async function runThroughputWorkload(
     const last = Math.max(...ops.map((op) => op.completedAtMs ?? op.invokedAtMs));
     return { done: ids().size, elapsedMs: last - first, ops };
   };
-  const base = await measure("base", "base", baseline);
-  const learner = await measure("c1", GROUP, impl.runKeyParallelQueue);
+  const base = await measure("base", "base", () => baseline);
+  const learner = await measure("c1", GROUP, (env) => ctx.implFor(env).runKeyParallelQueue);
   settlePending(history);
   const queues = await deployment.readAllQueues();
   const acked = new Set(messages.map((m) => m.id));

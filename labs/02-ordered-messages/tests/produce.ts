@@ -49,10 +49,10 @@ export async function runLearnerProducers(
   load: ProducerLoad,
   deadlineMs: () => number,
 ): Promise<void> {
-  const { world, impl } = ctx;
+  const { world } = ctx;
   const names = Array.from({ length: load.producers }, (_, i) => `p${i + 1}`);
   const nodes = names.map((name) =>
-    world.addNode<OrderedProducer>(name, (env) => impl.openProducer(env, { brokerId: BROKER })),
+    world.addNode<OrderedProducer>(name, (env) => ctx.implFor(env).openProducer(env, { brokerId: BROKER })),
   );
   for (const node of nodes) {
     const started = await node.start();
