@@ -16,9 +16,10 @@ import type { SimNode } from "#harness/sim/node.ts";
 import { hashString } from "#harness/sim/rng.ts";
 import { recordCall } from "#harness/workloads/call.ts";
 import type { Env } from "#lab";
+import type { OrderedProducer } from "#labs/02-ordered-messages/provided.ts";
 import { TIMING, TOPIC } from "#labs/02-ordered-messages/provided.ts";
 import { BrokerClient } from "#labs/shared/broker/client.ts";
-import type { OrderedProducer, OrderingModule } from "./api.ts";
+import type { OrderingModule } from "./api.ts";
 import { BROKER, messageId } from "./deployment.ts";
 
 export interface ProducerLoad {
