@@ -16,8 +16,13 @@
  *               the new owner started but before the new owner's first write, so the ledger has not
  *               seen the newer token yet. Then every write of the old token precedes every write of
  *               the new one, which is all fencing promises.
+ *   rewound below the committed offset
+ *               a session's first handler call is below the offset its group had committed under
+ *               an earlier lock. Commits at 0..5 by c1#1 (token 7), crash, c1#2 (token 8) starts at
+ *               offset 0: the six messages are done again, though the group said they were done.
  *   lost write  an acknowledged send that is not in its queue, or never processed.
- *   not live    once the faults are over, a send that never completed.
+ *   not live    a send rejected while its producer was running, or, once the faults are over, a
+ *               send that never completed.
  */
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import { formatMs } from "#harness/sim/trace.ts";
@@ -134,13 +139,50 @@ export function checkProcessing(
   queues: readonly StoredMessage[][],
   ackedIds: ReadonlySet<string>,
   rules: ProcessingRules,
+  sessionStarts: ReadonlyMap<Op, Committed>,
 ): Anomaly[] {
   return (
     firstOf(checkOverlaps(processed, rules)) ??
     firstOf(checkKeyOrder(processed, queues)) ??
+    firstOf(checkSessionStarts(processed, sessionStarts)) ??
     firstOf(checkEveryAckedProcessed(processed, ackedIds)) ??
     []
   );
+}
+
+/** A queue's committed offset at the broker, and the token it was committed under. */
+export interface Committed {
+  offset: number;
+  token: number;
+}
+
+/**
+ * A session (one consumer incarnation on one queue, under one token) starts where the group left
+ * off. Its first handler call may repeat messages above the committed offset (a rewind: the last
+ * owner processed them but had not committed yet), never one below it: those were done, and the
+ * group said so. Only commits under an *older* token count: a commit under the session's own token
+ * may still have been in flight when the session asked where to start.
+ */
+function checkSessionStarts(processed: readonly Op[], starts: ReadonlyMap<Op, Committed>): Anomaly[] {
+  for (const [op, committed] of starts) {
+    const { queueId, queueOffset, token, id } = processInput(op);
+    if (queueOffset >= committed.offset || committed.token >= token) continue;
+    const done = processed.filter(
+      (other) =>
+        other.status === "ok" &&
+        other.index < op.index &&
+        processInput(other).queueId === queueId &&
+        processInput(other).queueOffset === committed.offset - 1,
+    );
+    return [
+      anomaly(
+        "rewound below the committed offset",
+        `${op.client} started on queue ${queueId} (token ${token}) with ${id} at offset ${queueOffset}, but the group had committed offset ${committed.offset} (under token ${committed.token}, an earlier lock): everything below ${committed.offset} was done, and the group said so. A session starts at the group's committed offset (queryOffset); after a crash it repeats only what was not committed yet.`,
+        [...done.slice(-1), op],
+      ),
+    ];
+  }
+  return [];
 }
 
 function firstOf(list: Anomaly[]): Anomaly[] | null {
@@ -279,8 +321,21 @@ function checkEveryAckedProcessed(processed: readonly Op[], ackedIds: ReadonlySe
   ];
 }
 
-/** Liveness for producers: once the faults heal, every send of a live producer completes. */
+/**
+ * Liveness for producers: a send of a live producer never gives up (a rejection while the process
+ * lives is a broken promise, whatever the faults), and once the faults heal, every send completes.
+ */
 export function checkSendsCompleted(sends: readonly Op[]): Anomaly[] {
+  const rejected = sends.find((op) => op.threw !== undefined);
+  if (rejected !== undefined) {
+    return [
+      anomaly(
+        "not live",
+        `${describeCall(rejected)} was rejected (${rejected.threw}) while its producer was running. A producer must not give up while its process lives: it retries until the broker answers, however long a partition lasts.`,
+        [rejected],
+      ),
+    ];
+  }
   const stuck = sends.filter((op) => op.status === "pending");
   if (stuck.length === 0) return [];
   return [
