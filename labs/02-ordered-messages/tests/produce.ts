@@ -85,7 +85,11 @@ export async function runLearnerProducers(
       const inFlight = new Set<Promise<void>>();
       for (const message of messagesOf(node.id, load)) {
         await world.sleep(load.gapMs);
-        while (inFlight.size >= load.window) await Promise.race(inFlight);
+        // Sends that never complete must not keep the rest waiting past the deadline.
+        while (inFlight.size >= load.window) {
+          if (world.nowMs >= deadlineMs()) return;
+          await Promise.race([...inFlight, world.sleep(deadlineMs() - world.nowMs)]);
+        }
         while (!node.isUp) await world.sleep(1);
         const sent = sendOne(ctx, node, message);
         inFlight.add(sent);
