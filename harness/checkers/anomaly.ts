@@ -22,6 +22,7 @@ export type AnomalyName =
   | "applied twice"
   | "too slow" // a throughput or cost goal was missed
   | "rewound below the committed offset" // a consumer started before where its group had committed
+  | "processed without the lock" // work done outside the lease (or after the release) that guards it
   | "head-of-line blocking"; // one stuck item held back others that did not depend on it
 
 export interface Anomaly {
