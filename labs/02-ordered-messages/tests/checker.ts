@@ -129,6 +129,13 @@ function describeCall(op: Op): string {
 export interface ProcessingRules {
   /** No two handler calls on one queue at once by one consumer (the orderly worker). */
   oneInFlightPerQueue: boolean;
+  /** No queue is unlocked while its consumer is processing it (L2.D, L2.E). */
+  releaseAfterDrain: boolean;
+  /**
+   * Handler calls start only under a live lease of their consumer (L2.D: no pauses, no clock
+   * faults, so a correct lease estimate is never wrong there; in L2.E fencing takes over).
+   */
+  workUnderLease: boolean;
   /** The ledger refuses stale tokens (L2.E): see "overlap" above for what that allows. */
   fencedLedger: boolean;
 }
@@ -139,15 +146,86 @@ export function checkProcessing(
   queues: readonly StoredMessage[][],
   ackedIds: ReadonlySet<string>,
   rules: ProcessingRules,
-  sessionStarts: ReadonlyMap<Op, Committed>,
+  seen: { sessionStarts: ReadonlyMap<Op, Committed>; locks: readonly LockEvent[] },
 ): Anomaly[] {
+  const { sessionStarts } = seen;
   return (
     firstOf(checkOverlaps(processed, rules)) ??
+    firstOf(rules.releaseAfterDrain ? checkReleases(processed, seen.locks) : []) ??
+    firstOf(rules.workUnderLease ? checkLeases(processed, seen.locks) : []) ??
     firstOf(checkKeyOrder(processed, queues)) ??
     firstOf(checkSessionStarts(processed, sessionStarts)) ??
     firstOf(checkEveryAckedProcessed(processed, ackedIds)) ??
     []
   );
+}
+
+/** A lock the broker granted (or renewed) until `untilMs`, or an unlock it accepted; true times. */
+export type LockEvent =
+  | { kind: "granted"; atMs: number; consumerId: string; queueId: number; untilMs: number }
+  | { kind: "unlocked"; atMs: number; consumerId: string; queueId: number };
+
+/**
+ * A consumer unlocks a queue only once no handler call of its on that queue is in flight: the
+ * broker's answer to the unlock comes after the call's end.
+ *   c1 process(k2#1) 259..320 ms, c1 unlock(queue 0) answered at 262 ms: processed without the lock.
+ */
+function checkReleases(processed: readonly Op[], locks: readonly LockEvent[]): Anomaly[] {
+  for (const unlock of locks) {
+    if (unlock.kind !== "unlocked") continue;
+    const busy = processed.find(
+      (op) =>
+        op.client === unlock.consumerId &&
+        processInput(op).queueId === unlock.queueId &&
+        op.invokedAtMs < unlock.atMs &&
+        (op.completedAtMs ?? Number.POSITIVE_INFINITY) > unlock.atMs,
+    );
+    if (busy !== undefined) {
+      return [
+        anomaly(
+          "processed without the lock",
+          `${unlock.consumerId} unlocked queue ${unlock.queueId} at ${formatMs(unlock.atMs)} (the broker's answer) while its handler was still processing ${processInput(busy).id} (from ${formatMs(busy.invokedAtMs)}). Once unlocked, the queue can go to another consumer, which starts on it at once: release a queue only after its message in flight is done.`,
+          [busy],
+        ),
+      ];
+    }
+  }
+  return [];
+}
+
+/**
+ * A consumer processes a queue only while it holds the queue's lock: each handler call starts
+ * within a lease the broker granted that consumer, from the grant to its end or to the consumer's
+ * unlock. Tokens do not matter here: any lease of the consumer on the queue covers the call.
+ *   c1 lock(queue 0) granted at 100 ms for 600 ms, never renewed; c1 process(k1#5) at 750 ms:
+ *   processed without the lock.
+ */
+function checkLeases(processed: readonly Op[], locks: readonly LockEvent[]): Anomaly[] {
+  for (const op of processed) {
+    const { queueId, id } = processInput(op);
+    const history = locks.filter(
+      (e) => e.consumerId === op.client && e.queueId === queueId && e.atMs <= op.invokedAtMs,
+    );
+    let coveredUntil = Number.NEGATIVE_INFINITY;
+    for (const event of history)
+      coveredUntil = event.kind === "granted" ? Math.max(coveredUntil, event.untilMs) : event.atMs;
+    if (op.invokedAtMs < coveredUntil) continue;
+    const last = history.at(-1);
+    const why =
+      last === undefined
+        ? `the broker had never granted it the lock of queue ${queueId}`
+        : last.kind === "unlocked"
+          ? `it had unlocked queue ${queueId} at ${formatMs(last.atMs)}`
+          : `its lock on queue ${queueId} had run out at the broker at ${formatMs(coveredUntil)} (last granted or renewed at ${formatMs(Math.max(...history.filter((e) => e.kind === "granted").map((e) => e.atMs)))})`;
+    return [
+      anomaly(
+        "processed without the lock",
+        `${op.client} started ${id} at ${formatMs(op.invokedAtMs)}, but ${why}. Once a lease runs out, the broker may give the queue to another consumer: a consumer works on a queue only while its lease, renewed in time, is valid.`,
+        [op],
+      ),
+    ];
+  }
+  return [];
 }
 
 /** A queue's committed offset at the broker, and the token it was committed under. */

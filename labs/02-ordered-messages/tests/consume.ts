@@ -197,7 +197,10 @@ export async function runConsumeWorkload(
   const acked = new Set(sends.filter((op) => op.status === "ok").map((op) => (op.input as { id: string }).id));
   const broken = checkQueues(sends, queues);
   if (broken.length > 0) return broken;
-  return checkProcessing(processed, queues, acked, setup.rules, sessions.starts);
+  return checkProcessing(processed, queues, acked, setup.rules, {
+    sessionStarts: sessions.starts,
+    locks: deployment.locks,
+  });
 }
 
 /** The hook that plays a GcPause from inside the handler (a no-op without one). */
@@ -311,8 +314,8 @@ export async function runThroughputWorkload(
   settlePending(ctx.history);
   const queues = await deployment.readAllQueues();
   const acked = new Set(keyedMessages(load).map((m) => m.id));
-  const rules = { oneInFlightPerQueue: false, fencedLedger: false };
-  const broken = checkProcessing(learner.ops, queues, acked, rules, learner.starts);
+  const rules = { oneInFlightPerQueue: false, fencedLedger: false, releaseAfterDrain: false, workUnderLease: false };
+  const broken = checkProcessing(learner.ops, queues, acked, rules, { sessionStarts: learner.starts, locks: [] });
   if (broken.length > 0) return broken;
   const ratio = base.elapsedMs / learner.elapsedMs;
   if (ratio < minimumRatio) {
@@ -351,8 +354,8 @@ export async function runStuckKeyWorkload(ctx: TestContext<OrderingModule>, keyS
   settlePending(ctx.history);
   const queues = await deployment.readAllQueues();
   const acked = new Set(keyedMessages(load).map((m) => m.id));
-  const rules = { oneInFlightPerQueue: false, fencedLedger: false };
-  const broken = checkProcessing(learner.ops, queues, acked, rules, learner.starts);
+  const rules = { oneInFlightPerQueue: false, fencedLedger: false, releaseAfterDrain: false, workUnderLease: false };
+  const broken = checkProcessing(learner.ops, queues, acked, rules, { sessionStarts: learner.starts, locks: [] });
   if (broken.length > 0) return broken;
   const others = learner.ops.filter((op) => (op.input as { key: string }).key !== stuck.key);
   const othersTotal = acked.size - load.messagesPerKey;

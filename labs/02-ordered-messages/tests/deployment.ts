@@ -33,9 +33,9 @@ import {
 import { type Broker, defaultBrokerConfig, openBroker } from "#labs/shared/broker/broker.ts";
 import { BrokerClient } from "#labs/shared/broker/client.ts";
 import { openLogStore } from "#labs/shared/broker/log-store.ts";
-import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
+import type { BrokerRequest, LockReply, StoredMessage, UnlockReply } from "#labs/shared/broker/protocol.ts";
 import type { OrderingModule } from "./api.ts";
-import type { Committed } from "./checker.ts";
+import type { Committed, LockEvent } from "./checker.ts";
 import { type ApplyReply, LEDGER, openLedger } from "./ledger.ts";
 
 export const BROKER = "broker";
@@ -56,6 +56,8 @@ export interface HandlerBehaviour {
 
 export interface Deployment {
   broker: SimNode<Broker>;
+  /** Every lock the broker granted or renewed, and every unlock it accepted, in true time. */
+  readonly locks: LockEvent[];
   /** Reads every queue's full contents through the broker (retrying until it answers). */
   readAllQueues(): Promise<StoredMessage[][]>;
   /** The group's committed offset of a queue, as the running broker holds it; null while it is down. */
@@ -76,12 +78,20 @@ export function deployBroker(ctx: TestContext<OrderingModule>, queueCount: numbe
     sessionMs: TIMING.sessionMs,
   };
   // The broker stores messages in lab 01's reference log, recovered at every start.
-  const broker = world.addNode<Broker>(BROKER, async (env) => openBroker(env, config, await openLogStore(env)));
+  const locks: LockEvent[] = [];
+  const broker = world.addNode<Broker>(BROKER, async (env) =>
+    openBroker(
+      observeLocks(env, locks, () => world.nowMs),
+      config,
+      await openLogStore(env),
+    ),
+  );
   world.addNode(LEDGER, (env) => openLedger(env, fencing, () => world.nowMs));
   const auditor = world.addNode<Env>("auditor", (env) => env);
 
   return {
     broker,
+    locks,
     committed(group, queueId) {
       const incarnation = broker.incarnation;
       if (incarnation === null || !incarnation.alive || incarnation.api === undefined) return null;
@@ -108,6 +118,41 @@ export function deployBroker(ctx: TestContext<OrderingModule>, queueCount: numbe
       return outcome.value;
     },
   };
+}
+
+/**
+ * The broker's env, with its request handler watched: every lock reply (what it granted, with the
+ * lease) and every accepted unlock is recorded, at the true time the broker answered. That is what
+ * the broker saw, as a client-facing server, and the lock checker compares it with the handler
+ * calls (checker.ts: "processed without the lock").
+ */
+function observeLocks(env: Env, locks: LockEvent[], trueNowMs: () => number): Env {
+  const net: Env["net"] = {
+    ...env.net,
+    onRequest: (handler) =>
+      env.net.onRequest(async (from, request) => {
+        const reply = await handler(from, request);
+        recordLock(request as BrokerRequest, reply, locks, trueNowMs());
+        return reply;
+      }),
+  };
+  return { ...env, net };
+}
+
+function recordLock(request: BrokerRequest, reply: unknown, locks: LockEvent[], atMs: number): void {
+  if (request.type === "lock" && (reply as LockReply).kind === "ok") {
+    for (const grant of (reply as Extract<LockReply, { kind: "ok" }>).granted) {
+      locks.push({
+        kind: "granted",
+        atMs,
+        consumerId: request.consumerId,
+        queueId: grant.queueId,
+        untilMs: atMs + grant.leaseMs,
+      });
+    }
+  } else if (request.type === "unlock" && (reply as UnlockReply).kind === "ok") {
+    locks.push({ kind: "unlocked", atMs, consumerId: request.consumerId, queueId: request.queueId });
+  }
 }
 
 /** Starts the ledger and the broker (the broker first: clients need it). */

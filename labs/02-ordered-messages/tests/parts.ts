@@ -250,7 +250,7 @@ export const partC = definePart<OrderingModule, ConsumeScenario>({
     mode: "worker",
     worker: (impl) => impl.runOrderlyQueue,
     fencing: false,
-    rules: { oneInFlightPerQueue: true, fencedLedger: false },
+    rules: { oneInFlightPerQueue: true, fencedLedger: false, releaseAfterDrain: false, workUnderLease: false },
   }),
 });
 
@@ -275,7 +275,7 @@ export const partD = definePart<OrderingModule, ConsumeScenario>({
     mode: "group",
     worker: (impl) => impl.runOrderlyQueue,
     fencing: false,
-    rules: { oneInFlightPerQueue: true, fencedLedger: false },
+    rules: { oneInFlightPerQueue: true, fencedLedger: false, releaseAfterDrain: true, workUnderLease: true },
   }),
 });
 
@@ -301,7 +301,7 @@ export const partE = definePart<OrderingModule, ConsumeScenario>({
     mode: "group",
     worker: (impl) => impl.runOrderlyQueue,
     fencing: true,
-    rules: { oneInFlightPerQueue: true, fencedLedger: true },
+    rules: { oneInFlightPerQueue: true, fencedLedger: true, releaseAfterDrain: true, workUnderLease: false },
   }),
 });
 
@@ -365,7 +365,7 @@ export const partF = definePart<OrderingModule, ParallelScenario>({
             mode: "worker",
             worker: (impl) => impl.runKeyParallelQueue,
             fencing: false,
-            rules: { oneInFlightPerQueue: false, fencedLedger: false },
+            rules: { oneInFlightPerQueue: false, fencedLedger: false, releaseAfterDrain: false, workUnderLease: false },
           },
           s.plan,
         );
