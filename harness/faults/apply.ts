@@ -14,6 +14,7 @@
 import type { SimNode } from "../sim/node.ts";
 import type { World } from "../sim/world.ts";
 import type { History } from "../workloads/history.ts";
+import { isProgrammingError } from "../grade/verdict.ts";
 import { faultLimits } from "./limits.ts";
 import { type AimedAt, describeAim, describeFault, type FaultEvent, type FaultPlan, planEndMs } from "./plan.ts";
 
@@ -79,7 +80,8 @@ export class ActiveFaults {
           over();
           return;
         }
-        if (startedAtMs >= this.endMs) {
+        // A programming error is the code's own, whatever the disk did: no supervisor hides it.
+        if (startedAtMs >= this.endMs || isProgrammingError(outcome.error)) {
           over();
           this.world.reportLabError(outcome.error, `restarting ${node.id}`);
           return;
