@@ -1,7 +1,7 @@
 /**
  * The `lab` command, end to end: spawned as a learner would run it, checked by exit code and output.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -143,5 +143,56 @@ describe("lab list and lab status", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/00 {2}A durable register: \d+\/100 points/);
     expect(run.stdout).toContain("L0.C");
+  });
+});
+
+describe("the ways to start `lab`", () => {
+  it("package.json's bin and `npm run lab` point at the launcher that exists", () => {
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+      bin: Record<string, string>;
+      scripts: Record<string, string>;
+    };
+    expect(existsSync(path.join(ROOT, manifest.bin.lab as string))).toBe(true);
+    const script = /^node (\S+)$/.exec(manifest.scripts.lab as string)?.[1];
+    expect(script).toBeDefined();
+    expect(existsSync(path.join(ROOT, script as string))).toBe(true);
+  });
+
+  it("every dependency with an install script is reviewed in allowScripts (so `npm ci` prints no warning)", () => {
+    // npm 11.16+ lists, after every install, each package whose install script package.json's
+    // allowScripts does not cover. Entries are by name: the lockfile keeps no "resolved" URL, and
+    // npm cannot pin a version without one.
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+      allowScripts?: Record<string, boolean>;
+    };
+    const lock = JSON.parse(readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as {
+      packages: Record<string, { hasInstallScript?: boolean }>;
+    };
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, entry]) => entry.hasInstallScript === true)
+      .map(([where]) => where.slice(where.lastIndexOf("node_modules/") + "node_modules/".length));
+    expect(withScripts.length).toBeGreaterThan(0);
+    for (const name of withScripts) expect(manifest.allowScripts?.[name], name).toBeTypeOf("boolean");
+  });
+
+  it("`npm run lab -- list` lists the labs", () => {
+    const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+    const run = spawnSync(npm, ["run", "--silent", "lab", "--", "list"], { cwd: ROOT, encoding: "utf8" });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("00  A durable register");
+  });
+
+  it("a reader that closes the pipe early (`lab list | head -1`) gets no EPIPE stack", async () => {
+    const child = spawn(process.execPath, [BIN, "list"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on("close", (status) => resolve(status)));
+    expect(stderr).not.toContain("EPIPE");
+    expect(code).toBe(0);
   });
 });
