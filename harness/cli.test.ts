@@ -76,6 +76,32 @@ describe("lab grade", () => {
     expect(existsSync(path.join(ROOT, ".lab", "results", "00-durable-register.json"))).toBe(true);
   });
 
+  it("a call that threw is shown as throwing, not as never completed; counts of one are singular", () => {
+    const run = lab("grade", "00", "--impl", "harness/grade/fixtures/hazards/throws", "--part", "B", "--seeds", "3");
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/> +[\d.]+ms {2}client: save\("v\d[^"]*"\) threw TypeError: Cannot set properties/);
+    expect(run.stdout).not.toContain("never completed");
+    expect(run.stdout).toContain("failed on seed 1 (1 seed run)");
+  });
+
+  it("a replay names its trace file briefly, and a run that passes says it reproduces no failure", () => {
+    const failing = lab("grade", "00", "--impl", "harness/grade/fixtures/hazards/throws", "--part", "B", "--json");
+    const command = JSON.parse(failing.stdout).parts[0].failures[0].replay as string;
+    expect(command).toMatch(/--path (\d+:){5,}/);
+    const replay = lab(...command.replace(/^npx lab /, "").split(" "));
+    expect(replay.code).toBe(1);
+    const written = /written to (\S+)$/m.exec(replay.stdout)?.[1] as string;
+    expect(path.basename(written)).toMatch(/^00-L0\.B-seed\d+-[0-9a-f]{8}\.log$/);
+    rmSync(path.join(ROOT, written));
+
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), "lab-replay-")), "trace.log");
+    const passing = lab("replay", "00", "--part", "A", "--seed", "1", "--solution", "--out", out);
+    expect(passing.code).toBe(0);
+    expect(passing.stdout).toContain("L0.A seed 1: this run passes, so it reproduces no failure");
+    expect(passing.stdout).not.toMatch(/: passed$/m);
+    rmSync(path.dirname(out), { recursive: true });
+  });
+
   it("stops a synchronous infinite loop with the watchdog and says so", () => {
     const started = Date.now();
     const run = lab(
@@ -100,14 +126,34 @@ describe("lab: bad input gets one clear line and exit 2, never a stack trace", (
   const cases: Array<[string[], RegExp]> = [
     [["grade", "99"], /unknown lab '99'/],
     [["grade", "00", "--part", "Q"], /has no part 'Q'/],
-    [["grade", "00", "--seed", "-3"], /--seed|Unknown option|ambiguous/],
+    [["grade", "00", "--seed", "-1"], /--seed takes a whole number from 0 to \d+, not '-1'/],
+    [["grade", "00", "--seed"], /--seed needs a value: --seed S/],
     [["grade", "00", "--seeds", "lots"], /--seeds takes a whole number/],
-    [["grade", "00", "--frobnicate"], /Unknown option '--frobnicate'/],
+    [["grade", "00", "--frobnicate"], /unknown option --frobnicate for `lab grade`/],
+    [["grade", "00", "--seeed", "3"], /unknown option --seeed for `lab grade`: did you mean --seed\?/],
+    [["grade", "00", "--json=yes"], /--json takes no value/],
+    [["grade", "00", "--seed", "1", "--seed", "2"], /--seed is given twice/],
     [["grade", "00", "--impl", "no/such/dir"], /--impl no\/such\/dir: no such folder/],
+    [
+      ["grade", "00", "--impl", "README.md"],
+      /--impl README\.md is a file; --impl takes the folder that holds register\.ts/,
+    ],
     [["grade", "00", "--impl", "harness"], /register\.ts is missing/],
     [["grade", "00", "--solution", "--impl", "x"], /either --solution or --impl/],
+    [["grade", "00", "01"], /grade takes at most one lab; '01' is one too many/],
+    [["status", "07"], /unknown lab '07'/],
+    [["list", "07"], /unknown lab '07'/],
+    [["list", "00", "01"], /one too many/],
     [["replay", "00", "--part", "A"], /replay needs --seed/],
-    [["replay", "00", "--part", "A", "--seed", "1", "--path", "x"], /--path takes numbers/],
+    [["replay", "00", "--part", "A", "--seed", "1", "--json"], /unknown option --json for `lab replay`/],
+    [["replay", "00", "--part", "A", "--seed", "1", "--path", "x"], /--path takes non-negative whole numbers/],
+    [
+      ["replay", "00", "--part", "A", "--seed", "1", "--path", "3:1"],
+      /not a path the grader prints: they all start with 0/,
+    ],
+    [["replay", "00", "--part", "B", "--seed", "1", "--path", "0:100000"], /names no scenario of L0\.B seed 1/],
+    [["replay", "00", "--part", "B", "--seed", "1", "--path", `${"0:".repeat(60)}5`], /names no scenario/],
+    [["help", "dance"], /no command 'dance'/],
     [["dance"], /unknown command 'dance'/],
   ];
   for (const [args, message] of cases) {
@@ -117,6 +163,9 @@ describe("lab: bad input gets one clear line and exit 2, never a stack trace", (
       expect(run.stderr.trim().split("\n")).toHaveLength(1);
       expect(run.stderr).toMatch(message);
       expect(run.stderr).not.toMatch(/\n\s+at /);
+      // Quotes come in pairs (Node's own messages left one open).
+      expect((run.stderr.replace(/(\w)'(\w)/g, "$1$2").match(/'/g) ?? []).length % 2).toBe(0);
+      expect((run.stderr.match(/`/g) ?? []).length % 2).toBe(0);
     });
   }
 
@@ -130,12 +179,41 @@ describe("lab: bad input gets one clear line and exit 2, never a stack trace", (
   });
 });
 
+describe("lab help", () => {
+  for (const command of ["list", "status", "grade", "replay", "help"]) {
+    it(`lab ${command} --help prints its own usage, exit 0`, () => {
+      const run = lab(command, "--help");
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe("");
+      expect(run.stdout.startsWith(`npx lab ${command}`)).toBe(true);
+      expect(run.stdout).not.toMatch(/positional/i);
+    });
+  }
+
+  it("the overview lists every option grade accepts, --workers included", () => {
+    const overview = lab("help").stdout;
+    const options = [...lab("grade", "--help").stdout.matchAll(/^ {2}(--[\w-]+)/gm)].map((m) => m[1] as string);
+    expect(options).toContain("--workers");
+    for (const option of options) expect(overview).toContain(option);
+    expect(lab("help", "replay").stdout).toBe(lab("replay", "-h").stdout);
+  });
+});
+
 describe("lab list and lab status", () => {
   it("list shows every lab and part", () => {
     const run = lab("list");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("00  A durable register");
     for (const id of ["L0.A", "L0.B", "L0.C", "L0.D"]) expect(run.stdout).toContain(id);
+  });
+
+  it("list LAB and status LAB show that lab only", () => {
+    for (const command of ["list", "status"]) {
+      const run = lab(command, "01");
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^01 {2}Log storage/);
+      expect(run.stdout).not.toContain("00  A durable register");
+    }
   });
 
   it("status shows each part's state for the learner's implementation", () => {
