@@ -26,8 +26,8 @@ export interface CommandSpec {
   synopsis: string;
   /** One line: what it does. */
   summary: string;
-  /** Positional arguments: at least `min`, at most `max`. */
-  positionals: { min: number; max: number; missing: string };
+  /** Positional arguments: at least `min`, at most `max`, each a `noun` ("lab"); `missing` says what to add. */
+  positionals: { min: number; max: number; noun: string; missing: string };
   options: OptionSpec[];
   /** Lines printed after the options in the command's own usage. */
   notes?: string[];
@@ -88,12 +88,13 @@ export function parseCommandArgs(spec: CommandSpec, args: readonly string[]): Pa
     parsed.strings.set(name, [...values, value]);
   }
   if (parsed.help) return parsed;
-  const { min, max, missing } = spec.positionals;
+  const { min, max, noun, missing } = spec.positionals;
   if (parsed.positionals.length < min) throw new BadInput(`${missing} (${seeHelp})`);
   if (parsed.positionals.length > max) {
     const extra = parsed.positionals.slice(max);
-    const what = max === 0 ? "takes no arguments" : `takes at most ${max === 1 ? "one lab" : `${max} arguments`}`;
-    throw new BadInput(`${spec.name} ${what}; '${extra.join(" ")}' is one too many (${seeHelp})`);
+    const what = max === 0 ? "takes no arguments" : `takes at most ${max === 1 ? `one ${noun}` : `${max} ${noun}s`}`;
+    const tooMany = extra.length === 1 ? "is one too many" : "are too many";
+    throw new BadInput(`${spec.name} ${what}; '${extra.join(" ")}' ${tooMany} (${seeHelp})`);
   }
   return parsed;
 }

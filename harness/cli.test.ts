@@ -154,6 +154,7 @@ describe("lab: bad input gets one clear line and exit 2, never a stack trace", (
     [["replay", "00", "--part", "B", "--seed", "1", "--path", "0:100000"], /names no scenario of L0\.B seed 1/],
     [["replay", "00", "--part", "B", "--seed", "1", "--path", `${"0:".repeat(60)}5`], /names no scenario/],
     [["help", "dance"], /no command 'dance'/],
+    [["help", "grade", "extra"], /help takes at most one command; 'extra' is one too many/],
     [["dance"], /unknown command 'dance'/],
   ];
   for (const [args, message] of cases) {

@@ -38,7 +38,7 @@ const LIST: CommandSpec = {
   name: "list",
   synopsis: "list [LAB]",
   summary: "every lab and its parts (or one lab's)",
-  positionals: { min: 0, max: 1, missing: "" },
+  positionals: { min: 0, max: 1, noun: "lab", missing: "" },
   options: [],
 };
 
@@ -46,7 +46,7 @@ const STATUS: CommandSpec = {
   name: "status",
   synopsis: "status [LAB]",
   summary: "your progress: each part's state for your implementation (or one lab's)",
-  positionals: { min: 0, max: 1, missing: "" },
+  positionals: { min: 0, max: 1, noun: "lab", missing: "" },
   options: [],
   notes: [
     "A part earns its points once graded on its default seeds (or more), and keeps its result until",
@@ -58,7 +58,7 @@ const GRADE: CommandSpec = {
   name: "grade",
   synopsis: "grade [LAB] [options]",
   summary: "grade an implementation (default: yours, of the first lab not yet passed)",
-  positionals: { min: 0, max: 1, missing: "" },
+  positionals: { min: 0, max: 1, noun: "lab", missing: "" },
   options: [
     { name: "part", value: "ID", multiple: true, help: "only this part (L0.B, or just B); repeatable" },
     { name: "seeds", value: "N", help: "grade N seeds per part (default: each part's own number)" },
@@ -76,7 +76,12 @@ const REPLAY: CommandSpec = {
   name: "replay",
   synopsis: "replay LAB --part ID --seed S [--path P] [--solution | --impl DIR] [--out FILE]",
   summary: "rerun one failing run exactly; write its full trace and your logs to a file",
-  positionals: { min: 1, max: 1, missing: "replay needs a lab: npx lab replay LAB --part ID --seed S [--path P]" },
+  positionals: {
+    min: 1,
+    max: 1,
+    noun: "lab",
+    missing: "replay needs a lab: npx lab replay LAB --part ID --seed S [--path P]",
+  },
   options: [
     { name: "part", value: "ID", help: "the part the failure report names" },
     { name: "seed", value: "S", help: "the seed the failure report names" },
@@ -96,7 +101,7 @@ const HELP: CommandSpec = {
   name: "help",
   synopsis: "help [COMMAND]",
   summary: "this text, or one command's usage (the same as `npx lab COMMAND --help`)",
-  positionals: { min: 0, max: 1, missing: "" },
+  positionals: { min: 0, max: 1, noun: "command", missing: "" },
   options: [],
 };
 
@@ -223,7 +228,7 @@ function parseWhole(text: string, flag: string, min: number, max: number): numbe
 function selectParts(lab: LabEntry, wanted: string[] | undefined): Part<unknown>[] {
   if (wanted === undefined || wanted.length === 0) return lab.manifest.parts;
   const labNumber = String(Number(lab.id));
-  return wanted
+  const chosen = wanted
     .flatMap((w) => w.split(","))
     .map((raw) => {
       const id = raw.trim().toUpperCase();
@@ -237,6 +242,8 @@ function selectParts(lab: LabEntry, wanted: string[] | undefined): Part<unknown>
       }
       return part;
     });
+  // `--part B --part L0.B` names one part: grade it once.
+  return [...new Set(chosen)];
 }
 
 /** `--solution` or `--impl DIR`, checked: a file given as DIR is named as such. */
@@ -304,26 +311,35 @@ async function gradeCommand(args: ParsedArgs): Promise<number> {
     await pool.close();
   }
 
-  if (choice.kind === "learner" && result.loadError === undefined) {
-    const fresh = new Map<string, SavedPart>();
-    for (const { part, outcome } of result.parts) {
-      const failure = outcome.failure;
-      fresh.set(part.id, {
-        passed: failure === null,
-        firstSeed: seedsOf(part)[0] ?? 1,
-        seedsRun: outcome.seedsRun,
-        gradedAt,
-        ...(failure === null
-          ? {}
-          : { failedSeed: failure.seed, verdict: failure.verdict.kind, message: headline(failure.verdict) }),
-        fileHashes: hashesBefore.get(part.id) ?? {},
-      });
-    }
-    saveResult(lab, fresh);
-  }
+  if (choice.kind === "learner" && result.loadError === undefined)
+    saveResult(lab, savedParts(result, seedsOf, hashesBefore, gradedAt));
   if (json) process.stdout.write(`${JSON.stringify(jsonReport(result))}\n`);
   else console.log(terminalReport(result));
   return allPassed(result) ? 0 : 1;
+}
+
+/** The learner's fresh results, as `lab status` keeps them. */
+function savedParts(
+  result: GradeResult,
+  seedsOf: (part: Part<unknown>) => number[],
+  hashesBefore: ReadonlyMap<string, Record<string, string>>,
+  gradedAt: string,
+): Map<string, SavedPart> {
+  const fresh = new Map<string, SavedPart>();
+  for (const { part, outcome } of result.parts) {
+    const failure = outcome.failure;
+    fresh.set(part.id, {
+      passed: failure === null,
+      firstSeed: seedsOf(part)[0] ?? 1,
+      seedsRun: outcome.seedsRun,
+      gradedAt,
+      ...(failure === null
+        ? {}
+        : { failedSeed: failure.seed, verdict: failure.verdict.kind, message: headline(failure.verdict) }),
+      fileHashes: hashesBefore.get(part.id) ?? {},
+    });
+  }
+  return fresh;
 }
 
 async function replayCommand(args: ParsedArgs, argv: readonly string[]): Promise<number> {
