@@ -104,6 +104,10 @@ describe("lab status", () => {
     expect(status.earnedPoints).toBe(0);
     expect(lines[0]).toContain("0/100 points");
     expect(partLine(lines, "L0.B")).toContain("passed 1 seed (seed 8); run `npx lab grade 00 --part L0.B` to count it");
+    write({ "register.ts": { body: "// changed" } });
+    expect(partLine(statusLines(labStatus(lab, dir, readSaved(lab, resultsDir))), "L0.B")).toMatch(
+      /passed 1 seed \(seed 8\), from before your change to register\.ts; `npx lab grade 00 --part L0\.B` refreshes it$/,
+    );
   });
 
   it("a pass at default depth or deeper earns the part's points", async () => {

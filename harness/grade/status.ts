@@ -103,7 +103,9 @@ function describePart(lab: LabEntry, part: Part<unknown>, view: PartView): { mar
   } else if (saved.passed) {
     const which = saved.seedsRun === 1 && saved.firstSeed !== 1 ? ` (seed ${saved.firstSeed})` : "";
     mark = "·";
-    text = `passed ${plural(saved.seedsRun, "seed")}${which}; run ${command} to count it (${plural(part.seeds, "seed")})`;
+    // A stale result gets the refresh command below; one command per line is enough.
+    const count = changed.length === 0 ? `; run ${command} to count it (${plural(part.seeds, "seed")})` : "";
+    text = `passed ${plural(saved.seedsRun, "seed")}${which}${count}`;
   } else if (saved.verdict === "notImplemented") {
     mark = "✗";
     text = "not implemented yet";
