@@ -142,6 +142,10 @@ export function strykerOptions(plan: MutatePlan): StrykerOptions {
     ignorePatterns: [`/${OUT_DIR}`, "/.lab", "/.stryker-tmp", "/reports"],
     // The project type-checks with its own compiler; mutants that would not type-check still run.
     checkers: [],
+    // Stryker rewrites tsconfig.json's `extends` and `references` for the sandbox through the
+    // TypeScript compiler API, which TypeScript 7 (native) no longer has. Ours has neither, so
+    // point Stryker at a file that does not exist and the sandbox keeps tsconfig.json as it is.
+    tsconfigFile: path.join(OUT_DIR, "no-tsconfig-rewrite.json"),
     reporters: ["clear-text", "html", "json", process.stdout.isTTY ? "progress" : "progress-append-only"],
     clearTextReporter: { reportTests: false, reportMutants: true, reportScoreTable: true },
     htmlReporter: { fileName: path.join(reportDir, "report.html") },
@@ -171,11 +175,11 @@ function snippet(code: string): string {
 function originalCode(source: string, result: MutantResult): string {
   const lines = source.split("\n");
   const { start, end } = result.location;
-  // Stryker's lines are 1-based, its columns 0-based.
+  // Stryker's report counts lines and columns from 1; the end column is the first one past it.
   const picked = lines.slice(start.line - 1, end.line);
   if (picked.length === 0) return "";
-  picked[picked.length - 1] = (picked[picked.length - 1] ?? "").slice(0, end.column);
-  picked[0] = (picked[0] ?? "").slice(start.column);
+  picked[picked.length - 1] = (picked[picked.length - 1] ?? "").slice(0, end.column - 1);
+  picked[0] = (picked[0] ?? "").slice(start.column - 1);
   return picked.join("\n");
 }
 
@@ -195,19 +199,46 @@ export function survivorsOf(results: readonly MutantResult[], sources: Map<strin
 
 export function formatSurvivor(s: Survivor): string {
   const coverage = s.status === "NoCoverage" ? " (no part runs this code)" : "";
-  return `- \`${s.file}:${s.line}\` ${s.mutator}: \`${s.original}\` -> \`${s.replacement}\`${coverage}`;
+  return `- \`${s.file}:${s.line}\` ${s.mutator}: ${codeSpan(s.original)} -> ${codeSpan(s.replacement)}${coverage}`;
 }
 
-const LISTED = /^- `([^`:]+):(\d+)` (\w+): `(.*)` -> `(.*)`/;
+/** Markdown inline code for any text: a fence longer than any run of backticks in it. */
+export function codeSpan(text: string): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/** Reads a code span at the start of `text`: its content and what follows it. */
+function readCodeSpan(text: string): { code: string; rest: string } | null {
+  const m = /^(`+)(.*?)(?<!`)\1(?!`)/.exec(text);
+  if (m === null) return null;
+  const [whole, , raw = ""] = m;
+  const code = raw.length > 1 && raw.startsWith(" ") && raw.endsWith(" ") ? raw.slice(1, -1) : raw;
+  return { code, rest: text.slice(whole.length) };
+}
+
+const LISTED = /^- `([^`:]+):(\d+)` (\w+): /;
 
 /** The equivalent mutants a lab's mutants.md lists, as survivors (without status). */
 export function listedEquivalents(markdown: string): Survivor[] {
   const listed: Survivor[] = [];
   for (const line of markdown.split("\n")) {
     const m = LISTED.exec(line);
-    if (m === null) continue;
-    const [, file = "", lineNo = "0", mutator = "", original = "", replacement = ""] = m;
-    listed.push({ file, line: Number(lineNo), mutator, original, replacement, status: "listed" });
+    const original = m === null ? null : readCodeSpan(line.slice(m[0].length));
+    if (m === null || original === null || !original.rest.startsWith(" -> ")) continue;
+    const replacement = readCodeSpan(original.rest.slice(" -> ".length));
+    if (replacement === null) continue;
+    const [, file = "", lineNo = "0", mutator = ""] = m;
+    listed.push({
+      file,
+      line: Number(lineNo),
+      mutator,
+      original: original.code,
+      replacement: replacement.code,
+      status: "listed",
+    });
   }
   return listed;
 }
@@ -291,20 +322,13 @@ function formatDuration(seconds: number): string {
   return m > 0 ? `${m} min ${s} s` : `${s} s`;
 }
 
-/** The command: exit 0 when it ran (whatever the score), 1 when Stryker failed, 2 on bad input. */
-export async function main(args: string[]): Promise<number> {
-  let plan: MutatePlan;
-  try {
-    plan = await parseMutateArgs(args);
-  } catch (error) {
-    if (!(error instanceof BadInput)) throw error;
-    console.error(`mutate: ${error.message}`);
-    return 2;
-  }
+/** Runs Stryker on a plan and prints the summary; returns the exit code. */
+async function runStryker(plan: MutatePlan): Promise<number> {
   // Stryker works in the current folder: the repository root, wherever npm was started from.
   process.chdir(REPO_ROOT);
   // The grading test reads the lab from here; Stryker's workers inherit the environment.
   process.env.MQ_MUTATE_LAB = plan.slug;
+  // Loaded only now, so that a mistyped command answers at once.
   const { Stryker } = await import("@stryker-mutator/core");
   const started = performance.now();
   try {
@@ -315,6 +339,22 @@ export async function main(args: string[]): Promise<number> {
     console.error(`mutate: Stryker failed: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
+}
+
+/**
+ * The command: exit 0 when Stryker ran (whatever the score), 1 when it failed, 2 on bad input
+ * (one line, and Stryker never starts). `run` is replaceable for the tests.
+ */
+export async function main(args: string[], run: (plan: MutatePlan) => Promise<number> = runStryker): Promise<number> {
+  let plan: MutatePlan;
+  try {
+    plan = await parseMutateArgs(args);
+  } catch (error) {
+    if (!(error instanceof BadInput)) throw error;
+    console.error(`mutate: ${error.message}`);
+    return 2;
+  }
+  return run(plan);
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
