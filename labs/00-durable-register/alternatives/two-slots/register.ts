@@ -110,7 +110,9 @@ export async function openRegister(env: Env): Promise<Register> {
       }
       const seenSeq = newest?.seq ?? 0n;
       if (seenSeq < head.seq) {
-        throw new Error(`register: the record with sequence ${head.seq} never verified; refusing to return an older one`);
+        throw new Error(
+          `register: the record with sequence ${head.seq} never verified; refusing to return an older one`,
+        );
       }
       return newest?.value;
     },
