@@ -26,9 +26,11 @@
  *   new worker under the token of that grant. A worker that returns on its own (fenced, or its
  *   lease estimate ran out) is forgotten the same way. So at most one worker per queue runs in this
  *   consumer, always under the token its session was built with.
+ * - A session's `isActive()`, once false, stays false (the estimate ran out, the queue was dropped
+ *   or lost): its worker must return, and a later renewal starts a new worker, not the old one again.
  * - close(): stops every worker, waits for all of them (and for the background releases), then
- *   unlocks what it still holds, one attempt each (a lost unlock only delays the next owner by a
- *   lease).
+ *   unlocks what it still holds, up to `UNLOCK_ATTEMPTS_MAX` attempts each (a lost unlock only
+ *   delays the next owner by a lease).
  */
 import type { Env, Timer } from "#lab";
 import {
@@ -54,7 +56,7 @@ interface Held {
   /** Until when (this node's clock) the lease may be used. */
   usableUntilMs: number;
   /** Why the worker must stop, once it must. */
-  stop: "dropped" | "lost" | "closing" | undefined;
+  stop: "dropped" | "lost" | "expired" | "closing" | undefined;
   worker: Promise<void>;
 }
 
@@ -85,9 +87,11 @@ export async function openConsumer(env: Env, options: ConsumerOptions): Promise<
   heartbeat();
   const heartbeats: Timer = env.clock.setInterval(TIMING.heartbeatIntervalMs, heartbeat);
 
+  /** Once false, false for good: a worker told to stop must not be told to go on. */
   function isUsable(entry: Held): boolean {
     const now = env.clock.now();
-    return entry.stop === undefined && now >= entry.requestedAtMs && now < entry.usableUntilMs;
+    if (entry.stop === undefined && (now < entry.requestedAtMs || now >= entry.usableUntilMs)) entry.stop = "expired";
+    return entry.stop === undefined;
   }
 
   function startWorker(grant: LockGrant, requestedAtMs: number): void {
@@ -163,7 +167,7 @@ export async function openConsumer(env: Env, options: ConsumerOptions): Promise<
       members.kind === "ok"
         ? new Set(allocateAveragely(queues, members.reply.consumerIds, consumerId))
         : new Set([...held.values()].filter((e) => e.stop === undefined).map((e) => e.queueId));
-    for (const entry of held.values()) if (!wanted.has(entry.queueId) && entry.stop === undefined) release(entry);
+    for (const entry of held.values()) if (!wanted.has(entry.queueId) && entry.stop !== "dropped") release(entry);
 
     const toLock = [...new Set([...wanted, ...held.keys()])].filter((q) => !unlocking.has(q)).sort((a, b) => a - b);
     if (toLock.length === 0 || closed) return;

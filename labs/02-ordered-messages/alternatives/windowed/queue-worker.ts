@@ -32,22 +32,35 @@ export async function runOrderlyQueue(session: QueueSession): Promise<void> {
   if (start === undefined) return;
   const cursor = { pulled: start, done: start, committed: start };
 
-  while (session.isActive()) {
-    const batch = await pull(session, cursor.pulled);
+  // Once the session has ended, the worker returns, even if isActive() were to turn true again:
+  // messages of the batch in hand after the one it stopped at were never processed.
+  for (;;) {
+    const batch = session.isActive() ? await pull(session, cursor.pulled) : undefined;
     if (batch === undefined) break;
     if (batch.messages.length === 0) {
       await session.env.clock.sleep(TIMING.pullIdleMs);
       continue;
     }
     cursor.pulled = batch.nextOffset;
-    for (const message of batch.messages) {
-      const step = await processInPlace(session, message, cursor);
-      if (step === "fenced") return;
-      if (step === "inactive") break;
-    }
+    const step = await processBatch(session, batch.messages, cursor);
+    if (step === "fenced") return;
+    if (step === "inactive") break;
     if ((await commit(session, cursor)) === "fenced") return;
   }
   await commit(session, cursor);
+}
+
+/** Processes a batch in offset order; stops at the first message that does not get done. */
+async function processBatch(
+  session: QueueSession,
+  messages: readonly StoredMessage[],
+  cursor: { done: number; committed: number },
+): Promise<Step> {
+  for (const message of messages) {
+    const step = await processInPlace(session, message, cursor);
+    if (step !== "done") return step;
+  }
+  return "done";
 }
 
 /** Calls the handler until it succeeds; suspends the queue between attempts. */
