@@ -17,7 +17,9 @@
  * - A read believes an entry that points below the log's start only when two reads of it agree, so
  *   a flipped bit cannot turn a live message into "out of range"; an all-zero entry (a hole the
  *   index never wrote) is never believed.
- * - flush() fsyncs only the files and folders changed since the last flush.
+ * - flush() fsyncs only the files and folders changed since the last flush, counting every file
+ *   and folder found at open as changed: an earlier run's writes may have survived a process crash
+ *   in the page cache without ever being fsynced.
  */
 import { crc32, type Disk, type Env, utf8 } from "#lab";
 import {
@@ -163,9 +165,14 @@ export class ConsumeQueueStore {
         const queue = this.queueFor(topic, Number(id));
         queue.dirMade = true;
         for (const name of await this.disk.list(queue.dirPath)) {
-          if (FILE_NAME.test(name) && Number(name) % this.fileBytes === 0)
+          if (FILE_NAME.test(name) && Number(name) % this.fileBytes === 0) {
             queue.files.add(Number(name) / this.fileBytes);
+            // What an earlier run wrote may still be only in the page cache (a process crash
+            // keeps it there): a file found at open is as unflushed as one written now.
+            this.dirtyFiles.add(joinPath(queue.dirPath, name));
+          }
         }
+        this.dirtyDirs.add(queue.dirPath).add(topicPath);
         if (queue.files.size === 0) {
           this.queues.delete(queueKey(topic, queue.queueId));
           continue;
