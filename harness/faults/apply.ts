@@ -11,10 +11,11 @@
  * implementation's failure. `ActiveFaults.healed()` is the moment a workload's liveness phase may
  * begin: every fault over, in the same clock the faults use, and every node they stopped running.
  */
+
+import { isProgrammingError } from "../grade/verdict.ts";
 import type { SimNode } from "../sim/node.ts";
 import type { World } from "../sim/world.ts";
 import type { History } from "../workloads/history.ts";
-import { isProgrammingError } from "../grade/verdict.ts";
 import { faultLimits } from "./limits.ts";
 import { type AimedAt, describeAim, describeFault, type FaultEvent, type FaultPlan, planEndMs } from "./plan.ts";
 

@@ -142,8 +142,9 @@ export class SimNode<TApi = unknown> {
       };
       this.scheduleFor(inc, this.host.scheduler.nowMs, "invoke", () => {
         const run = (): void => {
+          // A process that failed to start never served the call: to the caller it was down.
           if (inc.bootError !== undefined) {
-            finish({ kind: "error", error: inc.bootError });
+            finish({ kind: "down" });
             return;
           }
           Promise.resolve()
