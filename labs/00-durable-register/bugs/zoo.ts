@@ -12,9 +12,14 @@ export interface ZooEntry {
 
 export const zoo: ZooEntry[] = [
   { name: "in-memory", caughtBy: { "L0.B": "lost write", "L0.C": "lost write", "L0.D": "lost write" } },
-  { name: "write-in-place", caughtBy: { "L0.B": "wrong answer", "L0.C": "lost write", "L0.D": "wrong answer" } },
+  { name: "write-in-place", caughtBy: { "L0.B": "wrong answer", "L0.C": "wrong answer", "L0.D": "wrong answer" } },
+  {
+    name: "truncate-then-rewrite",
+    caughtBy: { "L0.B": "lost write", "L0.C": "lost write", "L0.D": "lost write" },
+  },
   { name: "rename-without-dir-fsync", caughtBy: { "L0.C": "lost write", "L0.D": "lost write" } },
-  { name: "no-fsync-before-rename", caughtBy: { "L0.C": "lost write", "L0.D": "lost write" } },
+  { name: "no-fsync-before-rename", caughtBy: { "L0.C": "lost write", "L0.D": "wrong answer" } },
+  { name: "fsync-after-rename", caughtBy: { "L0.C": "lost write", "L0.D": "wrong answer" } },
   { name: "no-checksum", caughtBy: { "L0.C": "garbage read" } },
   { name: "fsync-retry", caughtBy: { "L0.D": "lost write" } },
 ];

@@ -3,7 +3,7 @@
  * default depth (with shrinking, as `npx lab grade` runs), and the anomaly its report leads with.
  * `lab.test.ts` checks that every line here is true, and that no part catches more or less.
  * Each folder's README.md explains the bug to a learner. After a change to the workloads, the
- * checkers or the deployment, re-tabulate with `npx tsx labs/02-ordered-messages/bugs/tabulate.ts`.
+ * checkers or the deployment, re-tabulate with `npx tsx harness/tools/tabulate-zoo.ts 02`.
  */
 export interface ZooEntry {
   name: string;

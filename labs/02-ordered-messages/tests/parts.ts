@@ -3,7 +3,7 @@
  * the faults that its mechanism exists to survive.
  */
 import fc from "fast-check";
-import { applyPlan, describePlan, type FaultPlan, planArb, planEndMs } from "#harness/faults/plan.ts";
+import { applyPlan, describePlan, type FaultPlan, planArb } from "#harness/faults/plan.ts";
 import { definePart } from "#harness/grade/define.ts";
 import type { OrderingModule } from "./api.ts";
 import { serialBaselineWorker } from "./baseline.ts";
@@ -69,11 +69,11 @@ const produceScenario: fc.Arbitrary<ProduceScenario> = fc
       networkNodes: ["p1", "p2", "broker"],
       windowMs: 150,
       kinds: ["crash", "powerLoss", "partition", "blockLink"],
-      minEvents: 1,
-      maxEvents: 4,
+      eventsMin: 1,
+      eventsMax: 4,
       // Long enough to outlast a retry budget of a few timeouts: a send must not give up.
-      maxOutageMs: 400,
-      maxNetRates: { dropRate: 0.2, duplicateRate: 0.2, reorderRate: 0.3 },
+      outageMsMax: 400,
+      netRatesMax: { dropRate: 0.2, duplicateRate: 0.2, reorderRate: 0.3 },
     }),
   })
   .map((s) => ({
@@ -103,8 +103,8 @@ export const partB = definePart<OrderingModule, ProduceScenario>({
     const { world, history } = ctx;
     const deployment = deployBroker(ctx, scenario.load.queueCount, false);
     await startInfrastructure(ctx, deployment);
-    applyPlan(world, scenario.plan, history);
-    await runLearnerProducers(ctx, scenario.load, () => planEndMs(scenario.plan) + SENDS_SETTLE_MS);
+    const faults = applyPlan(world, scenario.plan, history);
+    await runLearnerProducers(ctx, scenario.load, () => faults.endMs + SENDS_SETTLE_MS);
     const sends = history.ops.filter((op) => op.f === "send");
     const queues = await deployment.readAllQueues();
     const broken = checkQueues(sends, queues);
@@ -135,7 +135,7 @@ const SLOW_MS_MAX = 150;
 function consumeScenario(options: {
   consumers: [number, number];
   kinds: Parameters<typeof planArb>[0]["kinds"];
-  maxOutageMs: number;
+  outageMsMax: number;
   nodes: (consumers: number) => string[];
   /** Faults start within this window. */
   windowMs: number;
@@ -169,10 +169,10 @@ function consumeScenario(options: {
         networkNodes: ["broker", "ledger", ...consumerNames(consumers)],
         windowMs: options.windowMs,
         kinds: options.kinds,
-        minEvents: 1,
-        maxEvents: 5,
-        maxOutageMs: options.maxOutageMs,
-        maxNetRates: { dropRate: 0.1, duplicateRate: 0.1, reorderRate: 0.2 },
+        eventsMin: 1,
+        eventsMax: 5,
+        outageMsMax: options.outageMsMax,
+        netRatesMax: { dropRate: 0.1, duplicateRate: 0.1, reorderRate: 0.2 },
       }),
     }),
   );
@@ -239,7 +239,7 @@ export const partC = definePart<OrderingModule, ConsumeScenario>({
   scenario: consumeScenario({
     consumers: [1, 1],
     kinds: ["crash", "powerLoss"],
-    maxOutageMs: 100,
+    outageMsMax: 100,
     nodes: () => ["c1", "broker"],
     windowMs: WINDOW_MS,
     queuesMax: 6,
@@ -264,7 +264,7 @@ export const partD = definePart<OrderingModule, ConsumeScenario>({
   scenario: consumeScenario({
     consumers: [2, 3],
     kinds: ["crash", "partition", "blockLink"],
-    maxOutageMs: 1_000,
+    outageMsMax: 1_000,
     nodes: (n) => [...consumerNames(n), "broker"],
     windowMs: GROUP_WINDOW_MS,
     queuesMax: 6,
@@ -289,7 +289,7 @@ export const partE = definePart<OrderingModule, ConsumeScenario>({
   scenario: consumeScenario({
     consumers: [2, 3],
     kinds: ["pause", "skew", "drift", "crash", "partition"],
-    maxOutageMs: 1_500,
+    outageMsMax: 1_500,
     nodes: (n) => consumerNames(n),
     windowMs: GROUP_WINDOW_MS,
     queuesMax: 6,
@@ -328,7 +328,7 @@ export const partF = definePart<OrderingModule, ParallelScenario>({
       arbitrary: consumeScenario({
         consumers: [1, 1],
         kinds: ["crash", "powerLoss"],
-        maxOutageMs: 100,
+        outageMsMax: 100,
         nodes: () => ["c1", "broker"],
         windowMs: WINDOW_MS,
         queuesMax: 6,
