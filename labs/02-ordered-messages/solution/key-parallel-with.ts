@@ -6,8 +6,7 @@
  *   chains     which message waits for which (key-chains.ts);
  *   progress   which offset is safe to commit (commit-point.ts).
  */
-import type { QueueSession } from "#labs/02-ordered-messages/provided.ts";
-import { TIMING } from "#labs/02-ordered-messages/provided.ts";
+import { type QueueSession, TIMING } from "#labs/02-ordered-messages/provided.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
 import { LowestUnfinished, type Progress } from "./commit-point.ts";
 import { KeyChains, type KeyScheduler } from "./key-chains.ts";

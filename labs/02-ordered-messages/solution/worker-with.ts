@@ -5,8 +5,7 @@
  *   processInPlace   one message until it is done (process-in-place.ts);
  *   consumeBatch     the messages of one pull, in order, and when the offset may pass each.
  */
-import type { QueueSession } from "#labs/02-ordered-messages/provided.ts";
-import { TIMING } from "#labs/02-ordered-messages/provided.ts";
+import { type QueueSession, TIMING } from "#labs/02-ordered-messages/provided.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
 import { processInPlace } from "./process-in-place.ts";
 import { commitOffset, committedOffset, pullFrom, type Step } from "./session-calls.ts";

@@ -93,7 +93,7 @@ export const partB = definePart<OrderingModule, ProduceScenario>({
   points: 20,
   seeds: 150,
   property:
-    "through lost, duplicated and delayed requests, partitions and crashes, each acknowledged message is stored once, every key in one queue, in the order its sends were called; and every send completes once the faults heal",
+    "through lost, duplicated and delayed requests, partitions and crashes, each acknowledged message is stored once, every key in one queue, in the order its sends were called; no send is rejected while its process lives, and every send completes once the faults heal (also with two producers in one process)",
   scenario: produceScenario,
   describe: (s) => [
     ...describePlan(s.plan),
@@ -260,7 +260,7 @@ export const partD = definePart<OrderingModule, ConsumeScenario>({
   points: 20,
   seeds: 120,
   property:
-    "consumers share the queues; a consumer processes a queue only while it holds its lock, renews it, and releases a queue only after its in-flight message is done: never two consumers on one queue",
+    "a consumer processes a queue only while it holds its lock (each handler call starts inside its lease at the broker), renews it, and releases a queue only after its in-flight message is done: never two consumers on one queue",
   scenario: consumeScenario({
     consumers: [2, 3],
     kinds: ["crash", "partition", "blockLink"],
