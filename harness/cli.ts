@@ -8,7 +8,14 @@
  */
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { type CommandSpec, commandUsage, optionLines, type ParsedArgs, parseCommandArgs } from "./cli-args.ts";
+import {
+  type CommandSpec,
+  commandUsage,
+  OPTION_COLUMN_WIDTH,
+  optionLines,
+  type ParsedArgs,
+  parseCommandArgs,
+} from "./cli-args.ts";
 import type { Part } from "./grade/define.ts";
 import type { PartOutcome } from "./grade/grade-part.ts";
 import {
@@ -125,7 +132,8 @@ const COMMANDS: readonly CommandSpec[] = [LIST, STATUS, GRADE, REPLAY, DEEP_CHEC
 
 /** The overview: every command, and the options of `grade`, the one a learner runs most. */
 export function usage(): string {
-  const column = 34;
+  // Summaries line up with the option descriptions under `grade`.
+  const column = 6 + OPTION_COLUMN_WIDTH;
   const line = (spec: CommandSpec) => {
     const left = `  npx lab ${spec.synopsis}`;
     return left.length < column ? [left.padEnd(column) + spec.summary] : [left, " ".repeat(column) + spec.summary];
@@ -141,6 +149,7 @@ export function usage(): string {
     ...line(DEEP_CHECK),
     ...line(HELP),
     "",
+    "Every command answers --help with its own usage.",
     "Exit codes: 0 all graded parts pass, 1 some part fails, 2 bad input.",
   ].join("\n");
 }
