@@ -11,7 +11,7 @@
  *                        whose rename landed but whose directory fsync failed), "fail" when it
  *                        cannot have (a read)
  */
-import { isProgrammingError, rethrowFrom } from "../grade/verdict.ts";
+import { isProgrammingError, rethrowFrom } from "../errors.ts";
 import type { SimNode } from "../sim/node.ts";
 import { describeCall, type History, type Op } from "./history.ts";
 

@@ -6,7 +6,7 @@ import { describeLabSuite } from "#harness/grade/lab-suite.ts";
 import { REPO_ROOT } from "#harness/grade/labs.ts";
 import { zoo } from "./bugs/zoo.ts";
 
-// The solution passes every part on 300 seeds here; `npx tsx labs/01-log-storage/deep-check.ts`
+// The solution passes every part on 300 seeds here; `npx lab deep-check 01`
 // grades 2,000 or more per part (the guide gives the figures).
 describeLabSuite({ slug: "01-log-storage", solutionSeeds: 300, zoo });
 

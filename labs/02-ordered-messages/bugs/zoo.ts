@@ -5,11 +5,7 @@
  * Each folder's README.md explains the bug to a learner. After a change to the workloads, the
  * checkers or the deployment, re-tabulate with `npx tsx harness/tools/tabulate-zoo.ts 02`.
  */
-export interface ZooEntry {
-  name: string;
-  /** Every part that fails, with the name of the anomaly its report leads with. */
-  caughtBy: Record<string, string>;
-}
+import type { ZooEntry } from "#harness/grade/lab-suite.ts";
 
 export const zoo: ZooEntry[] = [
   // L2.A, L2.B: routing and the producer.
