@@ -194,38 +194,53 @@ function checkReleases(processed: readonly Op[], locks: readonly LockEvent[]): A
 }
 
 /**
- * A consumer processes a queue only while it holds the queue's lock: each handler call starts
- * within a lease the broker granted that consumer, from the grant to its end or to the consumer's
- * unlock. Tokens do not matter here: any lease of the consumer on the queue covers the call.
+ * A consumer processes a queue only while it holds the queue's lock: each handler call starts, and
+ * its effect lands, within a lease the broker granted that consumer, from the grant to its end or
+ * to the consumer's unlock. Tokens do not matter here: any lease of the consumer on the queue
+ * covers the call. (The reference starts a message at most 400 ms into a 600 ms lease, and a
+ * message takes at most 150 ms plus the write: SLOW_MS_MAX in parts.ts keeps it so.)
  *   c1 lock(queue 0) granted at 100 ms for 600 ms, never renewed; c1 process(k1#5) at 750 ms:
  *   processed without the lock.
  */
 function checkLeases(processed: readonly Op[], locks: readonly LockEvent[]): Anomaly[] {
   for (const op of processed) {
-    const { queueId, id } = processInput(op);
-    const history = locks.filter(
-      (e) => e.consumerId === op.client && e.queueId === queueId && e.atMs <= op.invokedAtMs,
-    );
-    let coveredUntil = Number.NEGATIVE_INFINITY;
-    for (const event of history)
-      coveredUntil = event.kind === "granted" ? Math.max(coveredUntil, event.untilMs) : event.atMs;
-    if (op.invokedAtMs < coveredUntil) continue;
-    const last = history.at(-1);
-    const why =
-      last === undefined
-        ? `the broker had never granted it the lock of queue ${queueId}`
-        : last.kind === "unlocked"
-          ? `it had unlocked queue ${queueId} at ${formatMs(last.atMs)}`
-          : `its lock on queue ${queueId} had run out at the broker at ${formatMs(coveredUntil)} (last granted or renewed at ${formatMs(Math.max(...history.filter((e) => e.kind === "granted").map((e) => e.atMs)))})`;
-    return [
-      anomaly(
-        "processed without the lock",
-        `${op.client} started ${id} at ${formatMs(op.invokedAtMs)}, but ${why}. Once a lease runs out, the broker may give the queue to another consumer: a consumer works on a queue only while its lease, renewed in time, is valid.`,
-        [op],
-      ),
-    ];
+    // The call must start inside a lease, and its effect, if it took one, must land inside one.
+    const { id } = processInput(op);
+    const moments: Array<[number, string]> = [[op.invokedAtMs, `${op.client} started ${id}`]];
+    if (op.status === "ok")
+      moments.push([
+        effectAtMs(op),
+        `the effect of ${id}, which ${op.client} started at ${formatMs(op.invokedAtMs)}, landed`,
+      ]);
+    for (const [atMs, what] of moments) {
+      const broken = outsideLease(op, atMs, what, locks);
+      if (broken !== null) return [broken];
+    }
   }
   return [];
+}
+
+/** An anomaly if `op`'s consumer held no lease on its queue at `atMs`, else null. */
+function outsideLease(op: Op, atMs: number, what: string, locks: readonly LockEvent[]): Anomaly | null {
+  const { queueId } = processInput(op);
+  const history = locks.filter((e) => e.consumerId === op.client && e.queueId === queueId && e.atMs <= atMs);
+  let coveredUntil = Number.NEGATIVE_INFINITY;
+  for (const event of history)
+    coveredUntil = event.kind === "granted" ? Math.max(coveredUntil, event.untilMs) : event.atMs;
+  if (atMs < coveredUntil) return null;
+  const last = history.at(-1);
+  const grants = history.filter((e) => e.kind === "granted").map((e) => e.atMs);
+  const why =
+    last === undefined
+      ? `the broker had never granted it the lock of queue ${queueId}`
+      : last.kind === "unlocked"
+        ? `it had unlocked queue ${queueId} at ${formatMs(last.atMs)}`
+        : `its lock on queue ${queueId} had run out at the broker at ${formatMs(coveredUntil)} (last granted or renewed at ${formatMs(Math.max(...grants))})`;
+  return anomaly(
+    "processed without the lock",
+    `${what} at ${formatMs(atMs)}, but ${why}. Once a lease runs out, the broker may give the queue to another consumer: a consumer works on a queue only while its lease, renewed in time, is valid, and starts a message only if the lease will outlast it.`,
+    [op],
+  );
 }
 
 /** A queue's committed offset at the broker, and the token it was committed under. */

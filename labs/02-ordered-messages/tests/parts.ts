@@ -260,7 +260,7 @@ export const partD = definePart<OrderingModule, ConsumeScenario>({
   points: 20,
   seeds: 120,
   property:
-    "a consumer processes a queue only while it holds its lock (each handler call starts inside its lease at the broker), renews it, and releases a queue only after its in-flight message is done: never two consumers on one queue",
+    "a consumer processes a queue only while it holds its lock (each handler call starts, and its effect lands, inside its lease at the broker), renews it, and releases a queue only after its in-flight message is done: never two consumers on one queue",
   scenario: consumeScenario({
     consumers: [2, 3],
     kinds: ["crash", "partition", "blockLink"],
