@@ -23,13 +23,27 @@ export async function processInPlace(
 ): Promise<Step> {
   for (;;) {
     if (!isActive()) return "stop";
-    try {
-      await session.handler(message, session.token);
-      return "continue";
-    } catch (error) {
-      if (error instanceof FencedError) return "stop";
-      if (!(error instanceof TransientFailure)) throw error;
-      await session.env.clock.sleep(TIMING.suspendMs);
-    }
+    const attempt = await attemptOnce(session, message);
+    if (attempt !== "failed") return attempt === "done" ? "continue" : "stop";
+    await session.env.clock.sleep(TIMING.suspendMs);
+  }
+}
+
+/**
+ * One handler call: "done", "failed" (a TransientFailure: try it again), or "fenced" (a newer
+ * owner exists). Any other error is a bug, and goes up.
+ */
+export async function attemptOnce(
+  session: QueueSession,
+  message: StoredMessage,
+  token: number = session.token,
+): Promise<"done" | "failed" | "fenced"> {
+  try {
+    await session.handler(message, token);
+    return "done";
+  } catch (error) {
+    if (error instanceof FencedError) return "fenced";
+    if (error instanceof TransientFailure) return "failed";
+    throw error;
   }
 }

@@ -10,7 +10,7 @@
  */
 
 import type { Env } from "#lab";
-import { type Sent, TOPIC } from "#labs/02-ordered-messages/provided.ts";
+import { type SendReply, type Sent, TOPIC } from "#labs/02-ordered-messages/provided.ts";
 import type { BrokerClient } from "#labs/shared/broker/client.ts";
 import { retryUntil } from "./retry.ts";
 
@@ -46,25 +46,30 @@ export function openQueueStream(link: ProducerLink, queueId: number, deliver: De
 }
 
 export const deliverUntilStored: Deliver = (link, message) =>
-  retryUntil(link.env, async () => {
-    const { queueId, sequence, key, body } = message;
-    const outcome = await link.client.call({
-      type: "send",
-      topic: TOPIC,
-      queueId,
-      key,
-      body,
-      producerId: link.producerId,
-      sequence,
-    });
-    // maybe (timeout): unknown; send again, same sequence. The broker will say "duplicate" if it landed.
-    if (outcome.kind !== "ok") return null;
-    const reply = outcome.reply;
-    if (reply.kind === "ok" || reply.kind === "duplicate") return { queueId, queueOffset: reply.queueOffset };
-    // outOfOrder cannot happen with one message in flight per queue, and a store error means
-    // nothing was appended: both are safe to retry.
-    return null;
+  // maybe (timeout): unknown; send again, same sequence. The broker will say "duplicate" if it
+  // landed. outOfOrder cannot happen with one message in flight per queue, and a store error means
+  // nothing was appended: both are safe to retry.
+  retryUntil(link.env, async () => storedAt(message.queueId, await sendOnce(link, message)));
+
+/** Sends one numbered message, once: the broker's reply, or null if none came back in time. */
+export async function sendOnce(link: ProducerLink, message: NumberedMessage): Promise<SendReply | null> {
+  const { queueId, sequence, key, body } = message;
+  const outcome = await link.client.call({
+    type: "send",
+    topic: TOPIC,
+    queueId,
+    key,
+    body,
+    producerId: link.producerId,
+    sequence,
   });
+  return outcome.kind === "ok" ? outcome.reply : null;
+}
+
+/** Where the message is, if the reply says the broker has it ("duplicate": it had it already). */
+export function storedAt(queueId: number, reply: SendReply | null): Sent | null {
+  return reply?.kind === "ok" || reply?.kind === "duplicate" ? { queueId, queueOffset: reply.queueOffset } : null;
+}
 
 /**
  * Runs tasks one after another, in the order they were handed in: each starts once the previous

@@ -63,7 +63,11 @@ export function checkQueues(sends: readonly Op[], queues: readonly StoredMessage
       const where = copies.map((m) => `queue ${m.queueId} offset ${m.queueOffset}`).join(" and ");
       const send = byId.get(id);
       found.push(
-        anomaly("duplicate", `message ${id} was sent once but is stored twice: ${where}.`, send ? [send] : []),
+        anomaly(
+          "duplicate",
+          `message ${id} was sent once but is stored ${copies.length === 2 ? "twice" : `${copies.length} times`}: ${where}.`,
+          send ? [send] : [],
+        ),
       );
       return found;
     }

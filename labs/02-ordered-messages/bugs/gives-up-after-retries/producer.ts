@@ -20,32 +20,21 @@
  * while the process lives.
  */
 import type { Env } from "#lab";
-import { type OrderedProducer, type ProducerOptions, type Sent, TOPIC } from "#labs/02-ordered-messages/provided.ts";
+import type { OrderedProducer, ProducerOptions, Sent } from "#labs/02-ordered-messages/provided.ts";
 import { openProducerWith, producerParts } from "../../solution/producer-with.ts";
-import type { NumberedMessage, ProducerLink } from "../../solution/queue-stream.ts";
+import { type NumberedMessage, type ProducerLink, sendOnce, storedAt } from "../../solution/queue-stream.ts";
 
 const ATTEMPTS = 3;
 const BACKOFF_MS = 10;
 
 async function deliver(link: ProducerLink, message: NumberedMessage): Promise<Sent> {
-  const { queueId, sequence, key, body } = message;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const outcome = await link.client.call({
-      type: "send",
-      topic: TOPIC,
-      queueId,
-      key,
-      body,
-      producerId: link.producerId,
-      sequence,
-    });
-    if (outcome.kind === "ok" && (outcome.reply.kind === "ok" || outcome.reply.kind === "duplicate")) {
-      return { queueId, queueOffset: outcome.reply.queueOffset };
-    }
+    const stored = storedAt(message.queueId, await sendOnce(link, message));
+    if (stored !== null) return stored;
     await link.env.clock.sleep(BACKOFF_MS * attempt);
   }
   // The bug: the send gives up while the process lives, and the message's fate is unknown.
-  throw new Error(`send of ${body} failed after ${ATTEMPTS} attempts`);
+  throw new Error(`send of ${message.body} failed after ${ATTEMPTS} attempts`);
 }
 
 export function openProducer(env: Env, options: ProducerOptions): Promise<OrderedProducer> {

@@ -24,8 +24,9 @@
  * column in a database). That is the fencing token of Chubby and of Kleppmann's "How to do
  * distributed locking"; Kafka's producer epochs and leader epochs fence zombies the same way.
  */
-import { FencedError, type QueueSession, TIMING, TransientFailure } from "#labs/02-ordered-messages/provided.ts";
+import { type QueueSession, TIMING } from "#labs/02-ordered-messages/provided.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
+import { attemptOnce } from "../../solution/process-in-place.ts";
 import type { Step } from "../../solution/session-calls.ts";
 import { orderlyParts, runOrderlyQueueWith } from "../../solution/worker-with.ts";
 
@@ -34,14 +35,9 @@ const UNFENCED = 0;
 
 async function processInPlace(session: QueueSession, message: StoredMessage): Promise<Step> {
   while (session.isActive()) {
-    try {
-      await session.handler(message, UNFENCED); // the bug: the effect carries no fencing token
-      return "continue";
-    } catch (error) {
-      if (error instanceof FencedError) return "stop";
-      if (!(error instanceof TransientFailure)) throw error;
-      await session.env.clock.sleep(TIMING.suspendMs);
-    }
+    const attempt = await attemptOnce(session, message, UNFENCED); // the bug: no fencing token
+    if (attempt !== "failed") return attempt === "done" ? "continue" : "stop";
+    await session.env.clock.sleep(TIMING.suspendMs);
   }
   return "stop";
 }

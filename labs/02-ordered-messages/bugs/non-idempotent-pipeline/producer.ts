@@ -20,9 +20,9 @@
  * client (the application decides), and one message of a queue is sent at a time.
  */
 import type { Env } from "#lab";
-import { type OrderedProducer, type ProducerOptions, TOPIC } from "#labs/02-ordered-messages/provided.ts";
+import type { OrderedProducer, ProducerOptions } from "#labs/02-ordered-messages/provided.ts";
 import { openProducerWith, producerParts } from "../../solution/producer-with.ts";
-import type { ProducerLink, QueueStream } from "../../solution/queue-stream.ts";
+import { type ProducerLink, type QueueStream, sendOnce, storedAt } from "../../solution/queue-stream.ts";
 import { retryUntil } from "../../solution/retry.ts";
 
 /** Kafka's RecordBatch.NO_SEQUENCE: "not idempotent, append whatever arrives". */
@@ -31,20 +31,9 @@ const NO_SEQUENCE = -1;
 /** The bug: no place in a stream, and no waiting for the previous send of the queue. */
 function openStream(link: ProducerLink, queueId: number): QueueStream {
   return (key, body) =>
-    retryUntil(link.env, async () => {
-      const outcome = await link.client.call({
-        type: "send",
-        topic: TOPIC,
-        queueId,
-        key,
-        body,
-        producerId: link.producerId,
-        sequence: NO_SEQUENCE,
-      });
-      if (outcome.kind !== "ok") return null; // timed out: send it again
-      const reply = outcome.reply;
-      return reply.kind === "ok" || reply.kind === "duplicate" ? { queueId, queueOffset: reply.queueOffset } : null;
-    });
+    retryUntil(link.env, async () =>
+      storedAt(queueId, await sendOnce(link, { queueId, sequence: NO_SEQUENCE, key, body })),
+    );
 }
 
 export function openProducer(env: Env, options: ProducerOptions): Promise<OrderedProducer> {

@@ -18,7 +18,8 @@
  * (ConsumeMessageOrderlyService). Kafka has no retry topic at all for a partition: its consumer
  * seeks back to the failed record.
  */
-import { FencedError, type QueueSession, TIMING, TransientFailure } from "#labs/02-ordered-messages/provided.ts";
+import { type QueueSession, TIMING } from "#labs/02-ordered-messages/provided.ts";
+import { attemptOnce } from "../../solution/process-in-place.ts";
 import { commitOffset, type Step } from "../../solution/session-calls.ts";
 import { type Batch, orderlyParts, runOrderlyQueueWith } from "../../solution/worker-with.ts";
 
@@ -27,11 +28,9 @@ async function consumeBatch(session: QueueSession, batch: Batch): Promise<Step> 
   const todo = [...batch.messages];
   for (let message = todo.shift(); message !== undefined; message = todo.shift()) {
     if (!session.isActive()) return "stop";
-    try {
-      await session.handler(message, session.token);
-    } catch (error) {
-      if (error instanceof FencedError) return "stop";
-      if (!(error instanceof TransientFailure)) throw error;
+    const attempt = await attemptOnce(session, message);
+    if (attempt === "fenced") return "stop";
+    if (attempt === "failed") {
       todo.push(message);
       await session.env.clock.sleep(TIMING.suspendMs);
     }

@@ -19,9 +19,9 @@
  * place does not change because a reply was lost.
  */
 import type { Env } from "#lab";
-import { type OrderedProducer, type ProducerOptions, TOPIC } from "#labs/02-ordered-messages/provided.ts";
+import type { OrderedProducer, ProducerOptions } from "#labs/02-ordered-messages/provided.ts";
 import { openProducerWith, producerParts } from "../../solution/producer-with.ts";
-import { oneAtATime, type ProducerLink, type QueueStream } from "../../solution/queue-stream.ts";
+import { oneAtATime, type ProducerLink, type QueueStream, sendOnce, storedAt } from "../../solution/queue-stream.ts";
 import { retryUntil } from "../../solution/retry.ts";
 
 function openStream(link: ProducerLink, queueId: number): QueueStream {
@@ -31,21 +31,9 @@ function openStream(link: ProducerLink, queueId: number): QueueStream {
     inCallOrder(() =>
       retryUntil(link.env, async () => {
         // The bug: a fresh number per attempt. A retry of a message that landed looks like a new one.
-        const sequence = nextSequence++;
-        const outcome = await link.client.call({
-          type: "send",
-          topic: TOPIC,
-          queueId,
-          key,
-          body,
-          producerId: link.producerId,
-          sequence,
-        });
-        if (outcome.kind !== "ok") return null;
-        const reply = outcome.reply;
-        if (reply.kind === "ok" || reply.kind === "duplicate") return { queueId, queueOffset: reply.queueOffset };
-        if (reply.kind === "outOfOrder") nextSequence = reply.expected; // "resynchronise"
-        return null;
+        const reply = await sendOnce(link, { queueId, sequence: nextSequence++, key, body });
+        if (reply?.kind === "outOfOrder") nextSequence = reply.expected; // "resynchronise"
+        return storedAt(queueId, reply);
       }),
     );
 }

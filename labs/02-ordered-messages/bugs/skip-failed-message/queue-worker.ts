@@ -16,21 +16,18 @@
  * fails a record does not commit past it; it seeks back to it. Skipping makes every later message
  * of the key overtake the failed one, which is a reorder, or a loss if it is never seen again.
  */
-import { FencedError, type QueueSession, TransientFailure } from "#labs/02-ordered-messages/provided.ts";
+import type { QueueSession } from "#labs/02-ordered-messages/provided.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
+import { attemptOnce } from "../../solution/process-in-place.ts";
 import type { Step } from "../../solution/session-calls.ts";
 import { orderlyParts, runOrderlyQueueWith } from "../../solution/worker-with.ts";
 
 async function processInPlace(session: QueueSession, message: StoredMessage): Promise<Step> {
   if (!session.isActive()) return "stop";
-  try {
-    await session.handler(message, session.token);
-  } catch (error) {
-    if (error instanceof FencedError) return "stop";
-    if (!(error instanceof TransientFailure)) throw error;
-    // The bug: give up on the message and go on with the next one.
-    session.env.log.warn({ offset: message.queueOffset }, "handler failed; skipping the message");
-  }
+  const attempt = await attemptOnce(session, message);
+  if (attempt === "fenced") return "stop";
+  // The bug: give up on a failed message and go on with the next one.
+  if (attempt === "failed") session.env.log.warn({ offset: message.queueOffset }, "handler failed; skipping it");
   return "continue";
 }
 
