@@ -10,7 +10,9 @@
  *   wakes the whole batch. Requests that arrive during the round's fsync form the next batch. The
  *   contract's condition holds by construction: every end in a batch was written before its
  *   acknowledge call, so the batch's furthest end is at most writtenOffset when flushTo is called,
- *   and flushTo(goal) resolving makes every byte below every end of the batch durable.
+ *   and flushTo(goal) resolving makes every byte below every end of the batch durable. (Its first
+ *   version flushed to writtenOffset; that turned out to be the reference's design, so it now
+ *   follows the stub's other hint, RocketMQ's, to differ.)
  * - AsyncFlusher re-arms a one-shot timer after each flush ends instead of using setInterval, so
  *   two of its flushes never overlap and it needs no "busy" flag. The period is intervalMs plus
  *   the flush's own time, a few milliseconds at most, well inside the guide's allowance of
