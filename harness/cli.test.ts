@@ -102,23 +102,27 @@ describe("lab grade", () => {
     rmSync(path.dirname(out), { recursive: true });
   });
 
-  it("stops a synchronous infinite loop with the watchdog and says so", () => {
+  it("stops a synchronous infinite loop with the watchdog, says so, and keeps the trace up to the loop", () => {
     const started = Date.now();
-    const run = lab(
-      "grade",
-      "00",
-      "--impl",
-      "harness/grade/fixtures/hazards/sync-loop",
-      "--part",
-      "A",
-      "--seeds",
-      "3",
-      "--workers",
-      "1",
-    );
+    const fixture = "harness/grade/fixtures/hazards/sync-loop";
+    const run = lab("grade", "00", "--impl", fixture, "--part", "A", "--seeds", "3", "--workers", "1");
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain("a loop never yielded");
+    expect(run.stdout).toMatch(
+      /a loop never yielded: the event loop was blocked for 5 s of real time, with simulated time standing still at 1\.000ms/,
+    );
+    // The flight recorder's last lines: the call that never returned.
+    expect(run.stdout).toMatch(
+      /the last things that happened before the loop:\n.*\n +1\.000ms client op invoke save\("v1\|/,
+    );
     expect(Date.now() - started).toBeLessThan(30_000);
+
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), "lab-replay-")), "trace.log");
+    const replay = lab("replay", "00", "--impl", fixture, "--part", "A", "--seed", "1", "--out", out);
+    expect(replay.code).toBe(1);
+    expect(replay.stdout).toContain("a loop never yielded");
+    expect(replay.stdout).toMatch(/The last lines of the trace \(2 lines\) written to/);
+    expect(readFileSync(out, "utf8")).toMatch(/\n1\.000ms client op invoke save\("v1\|[^\n]*\n$/);
+    rmSync(path.dirname(out), { recursive: true });
   });
 });
 

@@ -69,8 +69,8 @@ export class FlightRecorder implements TraceRecorder {
     } else bytes.set(this.ring.subarray(0, at));
     const lines = new TextDecoder().decode(bytes).split("\n");
     lines.pop(); // after the last "\n"
-    // The oldest line was partly overwritten, unless the newest one ended right before it.
-    if (wrapped && this.ring[(at + size - 1) % size] !== 0x0a) lines.shift();
+    // Once wrapped, the oldest line may have lost its beginning: drop it.
+    if (wrapped) lines.shift();
     return lines;
   }
 }

@@ -15,7 +15,7 @@ import { createFlightRecorderBuffer, FlightRecorder } from "./flight-recorder.ts
 import type { PartOutcome } from "./grade-part.ts";
 import type { ImplChoice, LabEntry } from "./labs.ts";
 import { ImplLoadError } from "./labs.ts";
-import type { ToMain, ToWorker } from "./protocol.ts";
+import type { ToMain, ToWorker, WorkerData } from "./protocol.ts";
 import { keepTrace, timeOf } from "./stopped-run.ts";
 import type { Verdict } from "./verdict.ts";
 
@@ -37,6 +37,8 @@ type Job = ToWorker & { resolve: (result: PartOutcome | ReplayResult) => void; r
 
 const ENTRY = new URL("./worker-entry.mjs", import.meta.url);
 const STARTUP_TIMEOUT_MS = 120_000;
+/** A worker's heartbeat during a long run comes at least this often (and 5 times per watchdog period). */
+const BEAT_MS_MAX = 250;
 
 export class GradingPool {
   private readonly queue: Job[] = [];
@@ -106,7 +108,13 @@ export class GradingPool {
   private spawn(): void {
     if (this.fatal) return;
     const recorder = createFlightRecorderBuffer();
-    const worker = new Worker(ENTRY, { workerData: { slug: this.lab.slug, choice: this.choice, recorder } });
+    const workerData: WorkerData = {
+      slug: this.lab.slug,
+      choice: this.choice,
+      recorder,
+      beatMs: Math.min(BEAT_MS_MAX, this.watchdogMs / 5),
+    };
+    const worker = new Worker(ENTRY, { workerData });
     const w: ActiveWorker = {
       worker,
       recorder: new FlightRecorder(recorder),

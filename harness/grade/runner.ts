@@ -31,7 +31,7 @@ export interface RunSettings {
   logLevel?: "silent" | "trace" | "debug" | "info" | "warn" | "error" | "fatal";
   /** Sees every trace line (a grading worker's flight recorder: see flight-recorder.ts). */
   recorder?: TraceRecorder;
-  /** Called every few thousand events of a run (a grading worker's heartbeat). */
+  /** Called after every event of a run (a grading worker's heartbeat, which it throttles). */
   onProgress?: () => void;
 }
 

@@ -176,6 +176,6 @@ export function keptLines(kept: KeptTrace, eventsHeading: string): string[] {
   if (kept.lastEvents.length > 0) out.push(`${eventsHeading}:`, ...kept.lastEvents.map((line) => `  ${line}`));
   if (kept.logLines.length > 0)
     out.push("your code's last log lines (env.log):", ...kept.logLines.map((line) => `  ${formatLogLine(line)}`));
-  else out.push("your code logged nothing at level info or above (env.log.warn(...) lines would show here)");
+  else out.push("no log lines from your code (env.log: a grade keeps level info and above, a replay every level)");
   return out;
 }

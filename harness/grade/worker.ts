@@ -1,7 +1,7 @@
 /**
  * A grading worker thread: loads the lab and the implementation once, then grades the parts (or
  * replays the runs) the main thread sends it, reporting each seed as it starts, each run as it
- * ends, and, during a long run, a heartbeat every `BEAT_MS` of real time. The main thread watches
+ * ends, and, during a long run, a heartbeat every `beatMs` of real time. The main thread watches
  * those reports; a worker that goes quiet has its event loop blocked by a loop that never yields,
  * and is terminated (see pool.ts). Running learner code off the main thread is what makes that
  * possible, and the flight recorder (flight-recorder.ts) keeps what happened up to that point.
@@ -9,18 +9,15 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { FlightRecorder } from "./flight-recorder.ts";
 import { gradePart } from "./grade-part.ts";
-import { guardRootsFor, type ImplChoice, loadImpl, loadLab } from "./labs.ts";
-import type { ToMain, ToWorker } from "./protocol.ts";
+import { guardRootsFor, loadImpl, loadLab } from "./labs.ts";
+import type { ToMain, ToWorker, WorkerData } from "./protocol.ts";
 import { replayScenario } from "./runner.ts";
 
 const port = parentPort;
 if (port === null) throw new Error("worker.ts must run in a worker thread");
 
-const { slug, choice, recorder } = workerData as { slug: string; choice: ImplChoice; recorder: SharedArrayBuffer };
+const { slug, choice, recorder, beatMs } = workerData as WorkerData;
 const send = (message: ToMain): void => port.postMessage(message);
-
-/** Real time between heartbeats during a run: well under the watchdog's 5 s, and cheap. */
-const BEAT_MS = 250;
 // Captured before any run installs the determinism guard over the real clock.
 const realNowMs = performance.now.bind(performance);
 
@@ -31,7 +28,7 @@ try {
   let lastBeatMs = realNowMs();
   const onProgress = (): void => {
     const now = realNowMs();
-    if (now - lastBeatMs < BEAT_MS) return;
+    if (now - lastBeatMs < beatMs) return;
     lastBeatMs = now;
     send({ type: "beat", jobId });
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HarnessInvariantError } from "./invariant.ts";
-import { PROGRESS_EVERY_EVENTS, Scheduler } from "./scheduler.ts";
+import { Scheduler } from "./scheduler.ts";
 import { envOf, envWorld, simulate } from "./testing.ts";
 
 function collect(): { scheduler: Scheduler; log: string[]; errors: unknown[] } {
@@ -76,20 +76,17 @@ describe("scheduler", () => {
     });
   });
 
-  it("reports progress every PROGRESS_EVERY_EVENTS events, however long the run takes", async () => {
-    const { scheduler } = collect();
-    const tick = (): void => {
-      scheduler.after(1, null, "tick", tick);
-    };
-    tick();
-    let beats = 0;
-    const limits = { maxSimMs: 1e9, maxEvents: 3 * PROGRESS_EVERY_EVENTS + 5, maxEventsPerInstant: 10 };
+  it("reports progress after every event, once the event's promise continuations have run", async () => {
+    const { scheduler, log } = collect();
+    for (const atMs of [1, 2, 3]) {
+      scheduler.at(atMs, null, "tick", () => void Promise.resolve().then(() => log.push(`tick@${atMs}`)));
+    }
     await scheduler.run(
       () => false,
-      limits,
-      () => beats++,
+      undefined,
+      () => log.push("progress"),
     );
-    expect(beats).toBe(3);
+    expect(log).toEqual(["tick@1", "progress", "tick@2", "progress", "tick@3", "progress"]);
   });
 
   it("reports an error thrown by an event and keeps going", async () => {

@@ -69,9 +69,6 @@ export const defaultRunLimits: RunLimits = {
   maxEventsPerInstant: 10_000,
 };
 
-/** How often, in events, `run` reports progress (a worker's heartbeat: see harness/grade/pool.ts). */
-export const PROGRESS_EVERY_EVENTS = 1024;
-
 export class Scheduler {
   /** Current simulated time, in milliseconds since the run began. */
   nowMs = 0;
@@ -146,8 +143,8 @@ export class Scheduler {
 
   /**
    * Runs events until `isDone()` holds after an event, the queue is empty, or the budget is spent.
-   * `onProgress` is called every `PROGRESS_EVERY_EVENTS` events: a run that keeps going, however
-   * long it takes in real time, says so (a blocked event loop cannot).
+   * `onProgress` is called after every event: a run that keeps going, however long it takes in real
+   * time, can say so (a blocked event loop cannot). The caller decides how often to pass it on.
    */
   async run(isDone: () => boolean, limits: RunLimits = defaultRunLimits, onProgress?: () => void): Promise<RunEnd> {
     let instantMs = this.nowMs;
@@ -178,13 +175,13 @@ export class Scheduler {
       }
       this.eventsRun++;
       if (this.eventsRun > limits.maxEvents) return this.spent("events");
-      if (onProgress !== undefined && this.eventsRun % PROGRESS_EVERY_EVENTS === 0) onProgress();
       try {
         event.fn();
       } catch (error) {
         this.onError(error, event);
       }
       await drainMicrotasks();
+      onProgress?.();
     }
     return { kind: "done" };
   }

@@ -29,7 +29,7 @@ export interface WorldOptions {
   guardRoots?: readonly string[];
   /** Sees every trace line as it is recorded (a grading worker's flight recorder). */
   recorder?: TraceRecorder;
-  /** Called every few thousand events while the run goes on (a grading worker's heartbeat). */
+  /** Called after every event while the run goes on (a grading worker's heartbeat). */
   onProgress?: () => void;
 }
 
