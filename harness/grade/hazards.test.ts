@@ -3,9 +3,11 @@
  * (The synchronous infinite loop needs a worker thread and the watchdog: see harness/cli.test.ts
  * and pool.test.ts.)
  */
+import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { defaultRunLimits } from "../sim/scheduler.ts";
+
 import { gradeInProcess } from "./in-process.ts";
 import { ImplLoadError } from "./labs.ts";
 import type { Verdict } from "./verdict.ts";
@@ -112,5 +114,30 @@ describe("hazard verdicts", () => {
     await expect(verdictOf("syntax-error")).rejects.toThrow(ImplLoadError);
     await expect(verdictOf("syntax-error")).rejects.toThrow(/register\.ts does not load: .*register\.ts:3/);
     await expect(verdictOf("missing-export")).rejects.toThrow(/must export function openRegister/);
+  });
+});
+
+describe("a rejected promise nobody awaited", () => {
+  // Run under tsx, as the grader's workers are: Vitest rewrites stack traces and drops the
+  // `async` frames that say which function's promise it was.
+  const driver = path.join(import.meta.dirname, "fixtures", "stops", "unawaited-driver.ts");
+  let said: { stderr: string; handed?: string; dropped?: string } = { stderr: "" };
+  beforeAll(() => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", driver], { encoding: "utf8", timeout: 60_000 });
+    const [handed, dropped] = run.stdout.trim().split("\n");
+    said = { stderr: run.stderr, handed, dropped };
+  });
+
+  it("handed to the harness: names the learner's function that made it and the harness's that dropped it", () => {
+    expect(said.stderr).toBe("");
+    expect(said.handed).toMatch(
+      /^your code threw in the promise your work \(harness\/grade\/fixtures\/stops\/unawaited\/worker\.ts:5:\d+\) returned to harnessConsumer \(harness\/grade\/fixtures\/stops\/unawaited-driver\.ts:\d+:\d+\), which nobody awaited: Error: the downstream refused$/,
+    );
+  });
+
+  it("dropped by the learner's own code: names where it was rejected, in the learner's code", () => {
+    expect(said.dropped).toMatch(
+      /^your code threw in a promise nobody awaited, rejected in work \(harness\/grade\/fixtures\/stops\/unawaited\/worker\.ts:5:\d+\): Error: the downstream refused$/,
+    );
   });
 });

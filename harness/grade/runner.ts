@@ -16,7 +16,7 @@ import { World, type WorldRunResult } from "../sim/world.ts";
 import { History } from "../workloads/history.ts";
 import type { Implementation, Part } from "./define.ts";
 import { busiest, keepTrace, pendingCalls } from "./stopped-run.ts";
-import { type Verdict, verdictOfError } from "./verdict.ts";
+import { type Verdict, verdictOfError, verdictOfLabError } from "./verdict.ts";
 
 export interface RunSettings {
   /** Folders whose code is lab code, guarded against real clocks and randomness. */
@@ -89,7 +89,7 @@ function judge(
   settings: RunSettings,
 ): Verdict {
   const firstError = result.labErrors[0];
-  if (firstError !== undefined) return verdictOfError(firstError.error, firstError.where, [settings.implDir]);
+  if (firstError !== undefined) return verdictOfLabError(firstError, [settings.implDir]);
   const end = result.end;
   const kept = keepTrace(world.trace.recent(), world.trace.recentLogLines());
   if (end.kind === "idle") return { kind: "deadlock", atMs: end.atMs, pending: pendingCalls(history), kept };

@@ -11,12 +11,12 @@
  *   noYield   the event loop is blocked: simulated time stands still (a synchronous loop), and
  *             only the worker's watchdog can stop it.
  */
-import path from "node:path";
 import type { Anomaly } from "../checkers/anomaly.ts";
 import { DeterminismViolation, NotImplemented } from "../lab-api.ts";
 import type { BudgetSpent } from "../sim/scheduler.ts";
 import { formatMs } from "../sim/trace.ts";
-import { originalPosition } from "./modules.ts";
+import type { LabError } from "../sim/world.ts";
+import { learnerFrames, unawaitedPromise } from "./stack.ts";
 import { type Busiest, busiestLines, type KeptTrace, keptLines, type Pending, pendingLines } from "./stopped-run.ts";
 import { plural } from "./words.ts";
 
@@ -140,6 +140,12 @@ export function rethrowFrom(call: string, error: unknown): never {
   throw error;
 }
 
+/** Turns an error that no caller could catch (see World's `labErrors`) into a verdict. */
+export function verdictOfLabError(labError: LabError, codeRoots: readonly string[]): Verdict {
+  const where = labError.unawaited ? unawaitedPromise(labError.error, codeRoots) : labError.where;
+  return verdictOfError(labError.error, where, codeRoots);
+}
+
 /** Turns an error raised by lab code into a verdict. */
 export function verdictOfError(error: unknown, fallbackWhere: string, codeRoots: readonly string[]): Verdict {
   const where = (typeof error === "object" && error !== null ? raisedIn.get(error) : undefined) ?? fallbackWhere;
@@ -151,25 +157,6 @@ export function verdictOfError(error: unknown, fallbackWhere: string, codeRoots:
   }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : `a thrown value: ${String(error)}`;
   return { kind: "exception", where, message, frames: learnerFrames(error, codeRoots) };
-}
-
-/** The stack frames that point into lab code, as `file.ts:12:5 (functionName)`, relative to cwd. */
-export function learnerFrames(error: unknown, codeRoots: readonly string[]): string[] {
-  if (!(error instanceof Error) || error.stack === undefined) return [];
-  const frames: string[] = [];
-  for (const line of error.stack.split("\n").slice(1)) {
-    const match = /^\s*at (?:(.+?) \()?(?:file:\/\/)?(\/[^():]+):(\d+):(\d+)\)?\s*$/.exec(line);
-    if (!match) continue;
-    const [, fn, file, row, col] = match;
-    if (file === undefined || !codeRoots.some((root) => file.startsWith(root.endsWith("/") ? root : `${root}/`)))
-      continue;
-    // Learner files run transpiled (modules.ts): point at the line they wrote.
-    const at = originalPosition(file, Number(row), Number(col));
-    const where = `${path.relative(process.cwd(), file)}:${at.line}:${at.column}`;
-    frames.push(fn ? `${where} (${fn.replace(/^async /, "")})` : where);
-    if (frames.length >= 6) break;
-  }
-  return frames;
 }
 
 /** Whether an error is a programming mistake (never an honest failure of an operation). */

@@ -38,6 +38,8 @@ export interface LabError {
   error: unknown;
   where: string;
   atMs: number;
+  /** It rejected a promise nobody awaited (the verdict reads which one from its stack). */
+  unawaited: boolean;
 }
 
 export interface WorldRunResult<T> {
@@ -130,10 +132,10 @@ export class World {
     this.trace.record(this.scheduler.nowMs, node, kind, detail);
   }
 
-  reportLabError(error: unknown, where: string): void {
+  reportLabError(error: unknown, where: string, unawaited = false): void {
     // The harness's own bug must not pass for the learner's: let it end the grade loudly.
     if (error instanceof HarnessInvariantError) throw error;
-    this.labErrors.push({ error, where, atMs: this.scheduler.nowMs });
+    this.labErrors.push({ error, where, atMs: this.scheduler.nowMs, unawaited });
     this.traceEvent("-", "error", `${where}: ${error instanceof Error ? error.message : String(error)}`);
   }
 
@@ -148,7 +150,7 @@ export class World {
     });
     const savedListeners = process.listeners("unhandledRejection");
     process.removeAllListeners("unhandledRejection");
-    const onRejection = (reason: unknown): void => this.reportLabError(reason, "a promise nobody awaited");
+    const onRejection = (reason: unknown): void => this.reportLabError(reason, "a promise nobody awaited", true);
     process.on("unhandledRejection", onRejection);
     let outcome: WorldRunResult<T>["outcome"] = null;
     let end: RunEnd;
