@@ -42,6 +42,10 @@ describe("hazard verdicts", () => {
     if (verdict?.kind !== "livelock") throw new Error(`expected a livelock, got ${JSON.stringify(verdict)}`);
     expect(verdict.spent).toBe("eventsAtOneInstant");
     expect(headline(verdict)).toMatch(/events ran without simulated time moving$/);
+    // Nothing reached a disk or a network: what it kept running comes from the scheduler's events.
+    expect(details(verdict).join("\n")).toMatch(
+      /what it did most in its last 1,000 events, from 1\.000ms:\n {2}1,000 × sleep on n1/,
+    );
   });
 
   it("retries that can never succeed: a livelock, stopped within 2 s, naming what it kept doing and the learner's warnings", async () => {

@@ -106,7 +106,7 @@ function judge(
       spent: end.spent,
       limit,
       pending: pendingCalls(history),
-      busiest: busiest(world.trace.recent()),
+      busiest: busiest(world.trace.recent(), world.scheduler.recentEvents()),
       kept,
     };
   }

@@ -36,12 +36,21 @@ export interface Activity {
   count: number;
 }
 
-/** What the run did most in its recent trace. */
+/** What the run did most lately. */
 export interface Busiest {
   activities: Activity[];
-  /** Entries counted (the recent window) and the simulated time of the first. */
+  /** What was counted: the recent trace, or (when little reached it) the events the scheduler ran. */
+  counted: "trace entries" | "events";
+  /** How many were counted, and the simulated time of the first. */
   entries: number;
   fromMs: number | null;
+}
+
+/** An event as the scheduler ran it (harness/sim/scheduler.ts `recentEvents`). */
+export interface RunEvent {
+  atMs: number;
+  owner: string | null;
+  label: string;
 }
 
 /** The trace kept at the stop: the last events and the learner's last log lines, raw. */
@@ -54,6 +63,11 @@ const PENDING_SHOWN = 3;
 const ACTIVITIES_SHOWN = 3;
 const EVENTS_SHOWN = 8;
 const LOG_LINES_SHOWN = 6;
+/**
+ * Below this many recent trace entries, the trace says too little about a spinning run (a loop
+ * of timers reaches no disk and no network): count the scheduler's events instead.
+ */
+const TRACE_ENTRIES_MIN = 100;
 
 export function pendingCalls(history: History): Pending {
   const pending = history.pending().sort((a, b) => a.invokedAtMs - b.invokedAtMs);
@@ -72,19 +86,33 @@ export function keepTrace(lines: readonly string[], logLines?: readonly string[]
   return { lastEvents: events.slice(-EVENTS_SHOWN), logLines: logs.slice(-LOG_LINES_SHOWN) };
 }
 
-/** Counts the recent entries by what they did (numbers stripped) and names the most frequent. */
-export function busiest(recent: readonly string[]): Busiest {
-  const counts = new Map<string, number>();
-  for (const line of recent) {
-    const key = activityOf(line);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+/**
+ * Counts what the run did lately, numbers stripped, and names the most frequent: from the recent
+ * trace (what reached disks, networks and the learner's logs), or, when little did, from the
+ * events the scheduler ran (timers, deliveries).
+ */
+export function busiest(recent: readonly string[], events: readonly RunEvent[]): Busiest {
+  if (recent.length >= TRACE_ENTRIES_MIN || events.length === 0) {
+    const first = recent.find((line) => !isLogLine(line));
+    const fromMs = first === undefined ? null : timeOf(first);
+    return {
+      activities: mostFrequent(recent.map(activityOf)),
+      counted: "trace entries",
+      entries: recent.length,
+      fromMs,
+    };
   }
-  const activities = [...counts]
+  const keys = events.map((e) => stripNumbers(`${e.label} ${e.owner === null ? "(the workload)" : `on ${e.owner}`}`));
+  return { activities: mostFrequent(keys), counted: "events", entries: events.length, fromMs: events[0]?.atMs ?? null };
+}
+
+function mostFrequent(keys: readonly string[]): Activity[] {
+  const counts = new Map<string, number>();
+  for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+  return [...counts]
     .map(([what, count]) => ({ what, count }))
     .sort((a, b) => b.count - a.count || (a.what < b.what ? -1 : 1))
     .slice(0, ACTIVITIES_SHOWN);
-  const first = recent.find((line) => !isLogLine(line));
-  return { activities, entries: recent.length, fromMs: first === undefined ? null : timeOf(first) };
 }
 
 /**
@@ -96,8 +124,11 @@ export function activityOf(line: string): string {
     const log = parseLog(line);
     return log === null ? line : `${log.node} log ${log.level} "${log.msg}"`;
   }
-  return line
-    .slice(line.indexOf(" ") + 1)
+  return stripNumbers(line.slice(line.indexOf(" ") + 1));
+}
+
+function stripNumbers(text: string): string {
+  return text
     .replace(/\bcrc [0-9a-f]+/g, "crc ?")
     .replace(/ ?#\d+/g, "")
     .replace(/(?<![A-Za-z_])\d+(?:\.\d+)?/g, "N");
@@ -165,7 +196,7 @@ export function busiestLines(busy: Busiest): string[] {
   const since = busy.fromMs === null ? "" : `, from ${formatMs(busy.fromMs)}`;
   const width = Math.max(...busy.activities.map((a) => a.count.toLocaleString("en-US").length));
   return [
-    `what it did most in its last ${busy.entries.toLocaleString("en-US")} trace ${busy.entries === 1 ? "entry" : "entries"}${since}:`,
+    `what it did most in its last ${busy.entries.toLocaleString("en-US")} ${busy.counted}${since}:`,
     ...busy.activities.map((a) => `  ${a.count.toLocaleString("en-US").padStart(width)} × ${a.what}`),
   ];
 }

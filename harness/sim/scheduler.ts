@@ -18,6 +18,10 @@
  */
 
 import { invariant } from "./invariant.ts";
+import { Ring } from "./ring.ts";
+
+/** Events kept for explaining a run that stopped (what it kept running). */
+export const RECENT_EVENTS = 1_000;
 
 // Captured before any determinism guard can replace it: the harness itself may use the real loop.
 const realSetImmediate = globalThis.setImmediate;
@@ -80,6 +84,7 @@ export class Scheduler {
   private nextSeq = 0;
   private readonly paused = new Set<string>();
   private readonly held = new Map<string, ScheduledEvent[]>();
+  private readonly recent = new Ring<ScheduledEvent>(RECENT_EVENTS);
 
   constructor(private readonly onError: (error: unknown, event: ScheduledEvent) => void) {}
 
@@ -136,6 +141,11 @@ export class Scheduler {
     this.held.delete(owner);
   }
 
+  /** The last events run, oldest first (at most `RECENT_EVENTS`). */
+  recentEvents(): ScheduledEvent[] {
+    return this.recent.toArray();
+  }
+
   /** Number of events waiting (including cancelled ones not yet discarded). */
   get pendingCount(): number {
     return this.heap.length;
@@ -175,6 +185,7 @@ export class Scheduler {
       }
       this.eventsRun++;
       if (this.eventsRun > limits.maxEvents) return this.spent("events");
+      this.recent.push(event);
       try {
         event.fn();
       } catch (error) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { KEPT_HEAD_LINES, KEPT_TAIL_LINES, RECENT_ENTRIES, RECENT_LOG_LINES, Ring, Trace } from "./trace.ts";
+import { Ring } from "./ring.ts";
+import { KEPT_HEAD_LINES, KEPT_TAIL_LINES, RECENT_ENTRIES, RECENT_LOG_LINES, Trace } from "./trace.ts";
 
 describe("trace", () => {
   it("a ring keeps the last values pushed, oldest first", () => {

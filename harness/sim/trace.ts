@@ -14,6 +14,8 @@
  * after the worker is terminated (see harness/grade/flight-recorder.ts).
  */
 
+import { Ring } from "./ring.ts";
+
 /** Entries kept for explaining a stopped run (trace lines and log lines together). */
 export const RECENT_ENTRIES = 5_000;
 /** The lab code's own log lines kept for explaining a stopped run. */
@@ -34,28 +36,6 @@ export interface TraceOptions {
   /** Keep the lines (bounded: the first and last ones), for replays. */
   keepLines?: boolean;
   recorder?: TraceRecorder;
-}
-
-/** A fixed-size ring of the last values pushed. */
-export class Ring<T> {
-  private readonly slots: T[] = [];
-  private next = 0;
-  /** Values pushed in all, including those since overwritten. */
-  pushed = 0;
-
-  constructor(readonly capacity: number) {}
-
-  push(value: T): void {
-    this.slots[this.next] = value;
-    this.next = (this.next + 1) % this.capacity;
-    this.pushed++;
-  }
-
-  /** The values kept, oldest first. */
-  toArray(): T[] {
-    if (this.pushed <= this.capacity) return this.slots.slice(0, this.pushed);
-    return [...this.slots.slice(this.next), ...this.slots.slice(0, this.next)];
-  }
 }
 
 export class Trace {
