@@ -14,6 +14,7 @@ import fc from "fast-check";
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { isProgrammingError, rethrowFrom } from "#harness/grade/verdict.ts";
+import { errorText } from "#harness/workloads/call.ts";
 import type { History, Op } from "#harness/workloads/history.ts";
 import { crc32 } from "#lab";
 import {
@@ -21,7 +22,6 @@ import {
   type DecodeResult,
   END_MAGIC,
   END_MARKER_BYTES,
-  errorText,
   type LogModule,
   type MessageRecord,
   RECORD_MAGIC,

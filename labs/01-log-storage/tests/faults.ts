@@ -14,9 +14,9 @@ import fc from "fast-check";
 import type { SimNode } from "#harness/sim/node.ts";
 import { formatMs } from "#harness/sim/trace.ts";
 import type { World } from "#harness/sim/world.ts";
+import { recordCallResult } from "#harness/workloads/call.ts";
 import type { History } from "#harness/workloads/history.ts";
 import type { MessageLog } from "./api.ts";
-import { call } from "./calls.ts";
 
 export interface RecoveryCrash {
   atMs: number;
@@ -151,19 +151,23 @@ export function scheduleCleanRestarts(
         life.restartsUnderWay--;
       };
       history.nemesis(`the operator shuts ${node.id} down cleanly (close()) and starts it again`);
-      void call(node, history, "operator", "close", undefined, (log) => log.close(), { threwMeans: "info" }).then(
-        (result) => {
-          closes.push({ op: result.op });
-          if (node.incarnation !== incarnation || !node.isUp) {
-            done();
-            return;
-          }
-          node.crash();
-          world.at(world.nowMs + 0.5, "restart", () =>
-            restart(world, node, history, ` after a clean shutdown (at ${formatMs(world.nowMs)})`, done),
-          );
-        },
-      );
+      void recordCallResult(history, node, (log) => log.close(), {
+        client: "operator",
+        f: "close",
+        input: undefined,
+        onError: "info",
+        keepOutput: false,
+      }).then((result) => {
+        closes.push({ op: result.op });
+        if (node.incarnation !== incarnation || !node.isUp) {
+          done();
+          return;
+        }
+        node.crash();
+        world.at(world.nowMs + 0.5, "restart", () =>
+          restart(world, node, history, ` after a clean shutdown (at ${formatMs(world.nowMs)})`, done),
+        );
+      });
     });
   }
 }

@@ -17,17 +17,10 @@ import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
 import type { SimNode } from "#harness/sim/node.ts";
+import { errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import { utf8 } from "#lab";
-import {
-  type CommitLogApi,
-  type ConsumeQueueStoreApi,
-  errorText,
-  type LogModule,
-  type QueueMessage,
-  type StoredRecord,
-} from "./api.ts";
-import { call } from "./calls.ts";
+import type { CommitLogApi, ConsumeQueueStoreApi, LogModule, QueueMessage, StoredRecord } from "./api.ts";
 import {
   describeRecord,
   difference,
@@ -160,18 +153,19 @@ export async function runQueueWorkload(ctx: TestContext<LogModule>, scenario: Qu
         const sent = book.make(step.spec, SIM_EPOCH_MS + world.nowMs);
         const model = modelOf(sent.message.topic, sent.message.queueId);
         const dispatch = !lagging;
-        const result = await call(
-          node,
+        const result = await recordCallResult(
           history,
-          CLIENT,
-          dispatch ? "append+dispatch" : "append (not dispatched)",
-          `${sent.id} to ${sent.message.topic}/${sent.message.queueId}`,
+          node,
           async ({ commitLog, queues }) => {
             const stored = await commitLog.append(sent.message);
             if (dispatch) await queues.dispatch(stored);
             return stored;
           },
           {
+            client: CLIENT,
+            f: dispatch ? "append+dispatch" : "append (not dispatched)",
+            input: `${sent.id} to ${sent.message.topic}/${sent.message.queueId}`,
+            onError: "info",
             output: (stored) =>
               stored?.record ? `@${stored.record.physicalOffset} #${stored.record.queueOffset}` : stored,
           },
@@ -251,15 +245,13 @@ async function checkQueueRead(
   n: number,
 ): Promise<Anomaly[]> {
   const name = `${model.topic}/${model.queueId}`;
-  const result = await call(
-    node,
-    ctx.history,
-    CLIENT,
-    "readQueue",
-    `${name} @${n}`,
-    ({ queues }) => queues.read(model.topic, model.queueId, n),
-    { output: (m) => (m === null ? null : describeRecord(m)), threwMeans: "fail" },
-  );
+  const result = await recordCallResult(ctx.history, node, ({ queues }) => queues.read(model.topic, model.queueId, n), {
+    client: CLIENT,
+    f: "readQueue",
+    input: `${name} @${n}`,
+    onError: "fail",
+    output: (m) => (m === null ? null : describeRecord(m)),
+  });
   if (result.kind === "lost") return [failedWithoutFault(result.op)];
   const want = n < model.indexed ? model.messages[n] : undefined;
   const related = want === undefined ? [result.op] : [want.op, result.op];
@@ -349,17 +341,11 @@ function describeMessage(got: QueueMessage): string {
 
 async function checkEnd(node: SimNode<Store>, ctx: TestContext<LogModule>, model: QueueModel): Promise<Anomaly[]> {
   const name = `${model.topic}/${model.queueId}`;
-  const result = await call(
-    node,
+  const result = await recordCallResult(
     ctx.history,
-    CLIENT,
-    "nextOffset",
-    name,
+    node,
     ({ queues }) => queues.nextOffset(model.topic, model.queueId),
-    {
-      output: (n) => n,
-      threwMeans: "fail",
-    },
+    { client: CLIENT, f: "nextOffset", input: name, onError: "fail", output: (n) => n },
   );
   if (result.kind !== "ok") return [failedWithoutFault(result.op)];
   if (result.value === model.indexed) return [];
@@ -383,12 +369,9 @@ async function injectStale(
   ctx.history.nemesis(
     `an index entry for ${name} #${model.messages.length} appears, pointing past the end of the log (a record a power cut took away)`,
   );
-  const result = await call(
-    node,
+  const result = await recordCallResult(
     ctx.history,
-    CLIENT,
-    "dispatch",
-    `a record the log does not have, as ${name} #${model.messages.length}`,
+    node,
     ({ commitLog, queues }) =>
       queues.dispatch({
         record: {
@@ -403,13 +386,24 @@ async function injectStale(
         },
         sizeBytes: 120,
       }),
+    {
+      client: CLIENT,
+      f: "dispatch",
+      input: `a record the log does not have, as ${name} #${model.messages.length}`,
+      onError: "info",
+      keepOutput: false,
+    },
   );
   return result.kind === "ok" ? [] : [failedWithoutFault(result.op)];
 }
 
 async function rebuild(node: SimNode<Store>, ctx: TestContext<LogModule>): Promise<Anomaly[]> {
-  const result = await call(node, ctx.history, CLIENT, "rebuild", undefined, ({ queues }) => queues.rebuild(), {
-    threwMeans: "fail",
+  const result = await recordCallResult(ctx.history, node, ({ queues }) => queues.rebuild(), {
+    client: CLIENT,
+    f: "rebuild",
+    input: undefined,
+    onError: "fail",
+    keepOutput: false,
   });
   return result.kind === "ok" ? [] : [failedWithoutFault(result.op)];
 }

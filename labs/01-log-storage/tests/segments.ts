@@ -20,11 +20,11 @@ import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
 import type { SimNode } from "#harness/sim/node.ts";
+import { errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import {
   type CommitLogApi,
   END_MARKER_BYTES,
-  errorText,
   isOutOfRange,
   type LogModule,
   type MessageRecord,
@@ -32,7 +32,6 @@ import {
   recordSizeOf,
   type StoredRecord,
 } from "./api.ts";
-import { call } from "./calls.ts";
 import {
   describeRecord,
   difference,
@@ -136,17 +135,13 @@ export async function runSegmentWorkload(ctx: TestContext<LogModule>, scenario: 
     switch (step.kind) {
       case "append": {
         const sent = book.make(step.spec, SIM_EPOCH_MS + world.nowMs);
-        const result = await call(
-          node,
-          history,
-          CLIENT,
-          "append",
-          describeSentShort(sent),
-          (log) => log.append(sent.message),
-          {
-            output: (stored) => summarizeStored(stored),
-          },
-        );
+        const result = await recordCallResult(history, node, (log) => log.append(sent.message), {
+          client: CLIENT,
+          f: "append",
+          input: describeSentShort(sent),
+          onError: "info",
+          output: (stored) => summarizeStored(stored),
+        });
         if (result.kind !== "ok") return [unexpectedFailure(result.op)];
         found = checkAppend(sent, result.value, result.op, S, written, nextQueueOffset.get(key(sent)) ?? 0);
         if (found.length === 0) {
@@ -285,9 +280,12 @@ async function checkRead(
   target: Appended,
 ): Promise<Anomaly[]> {
   const offset = target.stored.record.physicalOffset;
-  const result = await call(node, ctx.history, CLIENT, "read", offset, (log) => log.read(offset), {
+  const result = await recordCallResult(ctx.history, node, (log) => log.read(offset), {
+    client: CLIENT,
+    f: "read",
+    input: offset,
+    onError: "fail",
     output: (stored) => (stored?.record ? describeRecord(stored.record) : stored),
-    threwMeans: "fail",
   });
   if (result.kind === "lost") return [unexpectedFailure(result.op)];
   if (result.kind === "threw") {
@@ -356,10 +354,13 @@ async function checkBadRead(
   outOfRange: boolean,
   related: Op[],
 ): Promise<Anomaly[]> {
-  const result = await call(node, ctx.history, CLIENT, "read", offset, (log) => log.read(offset), {
+  const result = await recordCallResult(ctx.history, node, (log) => log.read(offset), {
+    client: CLIENT,
+    f: "read",
+    input: offset,
+    onError: "fail",
     output: (stored) => (stored?.record ? describeRecord(stored.record) : stored),
     answerOf: (error) => (isOutOfRange(error) ? "out of range" : undefined),
-    threwMeans: "fail",
   });
   if (result.kind === "lost") return [unexpectedFailure(result.op)];
   if (result.kind === "ok") {
@@ -388,12 +389,9 @@ async function checkScan(
   ctx: TestContext<LogModule>,
   appended: Appended[],
 ): Promise<Anomaly[]> {
-  const result = await call(
-    node,
+  const result = await recordCallResult(
     ctx.history,
-    CLIENT,
-    "records",
-    undefined,
+    node,
     async (log) => {
       const seen: StoredRecord[] = [];
       for await (const stored of log.records()) {
@@ -402,7 +400,7 @@ async function checkScan(
       }
       return seen;
     },
-    { output: (seen) => `${seen.length} records`, threwMeans: "fail" },
+    { client: CLIENT, f: "records", input: undefined, onError: "fail", output: (seen) => `${seen.length} records` },
   );
   if (result.kind === "lost") return [unexpectedFailure(result.op)];
   if (result.kind === "threw") {
@@ -451,9 +449,13 @@ async function restart(
   if (booted.kind === "error") throw booted.error;
   // The queue offsets live in the consume queues (part C); here the grader hands them back.
   const offsets = new Map(nextQueueOffset);
-  const result = await call(node, ctx.history, CLIENT, "setQueueOffsets", `${offsets.size} queues`, (log) =>
-    log.setQueueOffsets(offsets),
-  );
+  const result = await recordCallResult(ctx.history, node, (log) => log.setQueueOffsets(offsets), {
+    client: CLIENT,
+    f: "setQueueOffsets",
+    input: `${offsets.size} queues`,
+    onError: "info",
+    keepOutput: false,
+  });
   if (result.kind !== "ok") return [unexpectedFailure(result.op)];
   return [];
 }
