@@ -25,7 +25,7 @@ export const partA = definePart<LogModule, CodecScenario>({
   points: 10,
   seeds: 300,
   property:
-    "decodeRecord(encodeRecord(r)) is r, encodeRecord follows the format, and every damaged record (a flipped bit, a torn sector, a cut tail, a wrong size) or run of garbage decodes as invalid",
+    "decodeRecord(encodeRecord(r)) is r, with a body of its own; encodeRecord follows the format, and refuses with a RangeError a record the format cannot hold (an empty or over-long topic, over-long properties, a queue id or offset out of range), as encodeEndMarker refuses a size out of range; and every damaged record (a flipped bit, a torn sector, a cut tail, a wrong size) or run of garbage decodes as invalid",
   scenario: codecScenarioArb,
   describe: describeCodecScenario,
   run: runCodecWorkload,
