@@ -255,9 +255,10 @@ export class CommitLog extends CommitLogBase implements CommitLogApi {
 
   /**
    * Cuts the log at `end` (a record boundary found by recovery): truncates the segment that holds
-   * it, deletes every later segment, and makes both durable before anything new is written past
-   * `end`. Without the fsync, a power cut after new appends could bring the cut bytes back behind
-   * them, and recovery would then find stale records after the new ones.
+   * it, deletes every later segment, and makes both durable before it returns. A cut that is only
+   * in the page cache can be undone by the next power cut: the removed records come back, behind
+   * the records appended since, or at the end of a log that a clean close has since called clean,
+   * where nothing cuts them again.
    */
   truncateTo(end: number): Promise<void> {
     return this.serialize(async () => {
@@ -267,12 +268,14 @@ export class CommitLog extends CommitLogBase implements CommitLogApi {
       const keepIndex = this.segments.findLastIndex((s) => s.base <= end);
       const keep = this.segments[keepIndex] as Segment;
       const later = this.segments.slice(keepIndex + 1);
-      if ((await this.disk.size(keep.path)) > end - keep.base) {
-        await this.disk.truncate(keep.path, end - keep.base);
-        await this.disk.fsync(keep.path);
-      }
+      if ((await this.disk.size(keep.path)) > end - keep.base) await this.disk.truncate(keep.path, end - keep.base);
+      // Last segment first, so that a crash in between leaves the segments contiguous.
       for (const segment of later.reverse()) await this.disk.unlink(segment.path);
-      if (later.length > 0) await this.disk.fsyncDir(this.dirPath);
+      // Both syncs even when there was nothing left to cut: a cut made before a crash may still be
+      // in the page cache only, and this call, made again by the next recovery, makes it durable.
+      await this.disk.fsync(keep.path);
+      await this.disk.fsyncDir(this.dirPath);
+      // -- the commit point of the cut.
       this.segments = this.segments.slice(0, keepIndex + 1);
       this.writtenOffset = end;
       this.flushedOffset = Math.min(this.flushedOffset, end);
