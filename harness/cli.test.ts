@@ -1,7 +1,7 @@
 /**
  * The `lab` command, end to end: spawned as a learner would run it, checked by exit code and output.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -76,6 +76,32 @@ describe("lab grade", () => {
     expect(existsSync(path.join(ROOT, ".lab", "results", "00-durable-register.json"))).toBe(true);
   });
 
+  it("a call that threw is shown as throwing, not as never completed; counts of one are singular", () => {
+    const run = lab("grade", "00", "--impl", "harness/grade/fixtures/hazards/throws", "--part", "B", "--seeds", "3");
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/> +[\d.]+ms {2}client: save\("v\d[^"]*"\) threw TypeError: Cannot set properties/);
+    expect(run.stdout).not.toContain("never completed");
+    expect(run.stdout).toContain("failed on seed 1 (1 seed run)");
+  });
+
+  it("a replay names its trace file briefly, and a run that passes says it reproduces no failure", () => {
+    const failing = lab("grade", "00", "--impl", "harness/grade/fixtures/hazards/throws", "--part", "B", "--json");
+    const command = JSON.parse(failing.stdout).parts[0].failures[0].replay as string;
+    expect(command).toMatch(/--path (\d+:){5,}/);
+    const replay = lab(...command.replace(/^npx lab /, "").split(" "));
+    expect(replay.code).toBe(1);
+    const written = /written to (\S+)$/m.exec(replay.stdout)?.[1] as string;
+    expect(path.basename(written)).toMatch(/^00-L0\.B-seed\d+-[0-9a-f]{8}\.log$/);
+    rmSync(path.join(ROOT, written));
+
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), "lab-replay-")), "trace.log");
+    const passing = lab("replay", "00", "--part", "A", "--seed", "1", "--solution", "--out", out);
+    expect(passing.code).toBe(0);
+    expect(passing.stdout).toContain("L0.A seed 1: this run passes, so it reproduces no failure");
+    expect(passing.stdout).not.toMatch(/: passed$/m);
+    rmSync(path.dirname(out), { recursive: true });
+  });
+
   it("stops a synchronous infinite loop with the watchdog and says so", () => {
     const started = Date.now();
     const run = lab(
@@ -100,14 +126,35 @@ describe("lab: bad input gets one clear line and exit 2, never a stack trace", (
   const cases: Array<[string[], RegExp]> = [
     [["grade", "99"], /unknown lab '99'/],
     [["grade", "00", "--part", "Q"], /has no part 'Q'/],
-    [["grade", "00", "--seed", "-3"], /--seed|Unknown option|ambiguous/],
+    [["grade", "00", "--seed", "-1"], /--seed takes a whole number from 0 to \d+, not '-1'/],
+    [["grade", "00", "--seed"], /--seed needs a value: --seed S/],
     [["grade", "00", "--seeds", "lots"], /--seeds takes a whole number/],
-    [["grade", "00", "--frobnicate"], /Unknown option '--frobnicate'/],
+    [["grade", "00", "--frobnicate"], /unknown option --frobnicate for `lab grade`/],
+    [["grade", "00", "--seeed", "3"], /unknown option --seeed for `lab grade`: did you mean --seed\?/],
+    [["grade", "00", "--json=yes"], /--json takes no value/],
+    [["grade", "00", "--seed", "1", "--seed", "2"], /--seed is given twice/],
     [["grade", "00", "--impl", "no/such/dir"], /--impl no\/such\/dir: no such folder/],
+    [
+      ["grade", "00", "--impl", "README.md"],
+      /--impl README\.md is a file; --impl takes the folder that holds register\.ts/,
+    ],
     [["grade", "00", "--impl", "harness"], /register\.ts is missing/],
     [["grade", "00", "--solution", "--impl", "x"], /either --solution or --impl/],
+    [["grade", "00", "01"], /grade takes at most one lab; '01' is one too many/],
+    [["status", "07"], /unknown lab '07'/],
+    [["list", "07"], /unknown lab '07'/],
+    [["list", "00", "01"], /one too many/],
     [["replay", "00", "--part", "A"], /replay needs --seed/],
-    [["replay", "00", "--part", "A", "--seed", "1", "--path", "x"], /--path takes numbers/],
+    [["replay", "00", "--part", "A", "--seed", "1", "--json"], /unknown option --json for `lab replay`/],
+    [["replay", "00", "--part", "A", "--seed", "1", "--path", "x"], /--path takes non-negative whole numbers/],
+    [
+      ["replay", "00", "--part", "A", "--seed", "1", "--path", "3:1"],
+      /not a path the grader prints: they all start with 0/,
+    ],
+    [["replay", "00", "--part", "B", "--seed", "1", "--path", "0:100000"], /names no scenario of L0\.B seed 1/],
+    [["replay", "00", "--part", "B", "--seed", "1", "--path", `${"0:".repeat(60)}5`], /names no scenario/],
+    [["help", "dance"], /no command 'dance'/],
+    [["help", "grade", "extra"], /help takes at most one command; 'extra' is one too many/],
     [["dance"], /unknown command 'dance'/],
   ];
   for (const [args, message] of cases) {
@@ -117,6 +164,9 @@ describe("lab: bad input gets one clear line and exit 2, never a stack trace", (
       expect(run.stderr.trim().split("\n")).toHaveLength(1);
       expect(run.stderr).toMatch(message);
       expect(run.stderr).not.toMatch(/\n\s+at /);
+      // Quotes come in pairs (Node's own messages left one open).
+      expect((run.stderr.replace(/(\w)'(\w)/g, "$1$2").match(/'/g) ?? []).length % 2).toBe(0);
+      expect((run.stderr.match(/`/g) ?? []).length % 2).toBe(0);
     });
   }
 
@@ -130,6 +180,26 @@ describe("lab: bad input gets one clear line and exit 2, never a stack trace", (
   });
 });
 
+describe("lab help", () => {
+  for (const command of ["list", "status", "grade", "replay", "help"]) {
+    it(`lab ${command} --help prints its own usage, exit 0`, () => {
+      const run = lab(command, "--help");
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe("");
+      expect(run.stdout.startsWith(`npx lab ${command}`)).toBe(true);
+      expect(run.stdout).not.toMatch(/positional/i);
+    });
+  }
+
+  it("the overview lists every option grade accepts, --workers included", () => {
+    const overview = lab("help").stdout;
+    const options = [...lab("grade", "--help").stdout.matchAll(/^ {2}(--[\w-]+)/gm)].map((m) => m[1] as string);
+    expect(options).toContain("--workers");
+    for (const option of options) expect(overview).toContain(option);
+    expect(lab("help", "replay").stdout).toBe(lab("replay", "-h").stdout);
+  });
+});
+
 describe("lab list and lab status", () => {
   it("list shows every lab and part", () => {
     const run = lab("list");
@@ -138,10 +208,70 @@ describe("lab list and lab status", () => {
     for (const id of ["L0.A", "L0.B", "L0.C", "L0.D"]) expect(run.stdout).toContain(id);
   });
 
+  it("list LAB and status LAB show that lab only", () => {
+    for (const command of ["list", "status"]) {
+      const run = lab(command, "01");
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^01 {2}Log storage/);
+      expect(run.stdout).not.toContain("00  A durable register");
+    }
+  });
+
   it("status shows each part's state for the learner's implementation", () => {
     const run = lab("status");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/00 {2}A durable register: \d+\/100 points/);
     expect(run.stdout).toContain("L0.C");
+  });
+});
+
+describe("the ways to start `lab`", () => {
+  it("package.json's bin and `npm run lab` point at the launcher that exists", () => {
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+      bin: Record<string, string>;
+      scripts: Record<string, string>;
+    };
+    expect(existsSync(path.join(ROOT, manifest.bin.lab as string))).toBe(true);
+    const script = /^node (\S+)$/.exec(manifest.scripts.lab as string)?.[1];
+    expect(script).toBeDefined();
+    expect(existsSync(path.join(ROOT, script as string))).toBe(true);
+  });
+
+  it("every dependency with an install script is reviewed in allowScripts (so `npm ci` prints no warning)", () => {
+    // npm 11.16+ lists, after every install, each package whose install script package.json's
+    // allowScripts does not cover. Entries are by name: the lockfile keeps no "resolved" URL, and
+    // npm cannot pin a version without one.
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+      allowScripts?: Record<string, boolean>;
+    };
+    const lock = JSON.parse(readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as {
+      packages: Record<string, { hasInstallScript?: boolean }>;
+    };
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, entry]) => entry.hasInstallScript === true)
+      .map(([where]) => where.slice(where.lastIndexOf("node_modules/") + "node_modules/".length));
+    expect(withScripts.length).toBeGreaterThan(0);
+    for (const name of withScripts) expect(manifest.allowScripts?.[name], name).toBeTypeOf("boolean");
+  });
+
+  it("`npm run lab -- list` lists the labs", () => {
+    const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+    const run = spawnSync(npm, ["run", "--silent", "lab", "--", "list"], { cwd: ROOT, encoding: "utf8" });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("00  A durable register");
+  });
+
+  it("a reader that closes the pipe early (`lab list | head -1`) gets no EPIPE stack", async () => {
+    const child = spawn(process.execPath, [BIN, "list"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on("close", (status) => resolve(status)));
+    expect(stderr).not.toContain("EPIPE");
+    expect(code).toBe(0);
   });
 });

@@ -3,11 +3,12 @@
  *
  * Exit codes: 0 when every graded part passed (or the command succeeded), 1 when a part failed,
  * 2 for bad input (an unknown lab or part, a malformed seed, a missing file). Bad input is one line
- * on stderr that names the fix, never a stack trace.
+ * on stderr that names the fix, never a stack trace. Every command answers `--help` with its own
+ * usage, drawn from the same table its arguments are parsed with (cli-args.ts).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { type CommandSpec, commandUsage, optionLines, type ParsedArgs, parseCommandArgs } from "./cli-args.ts";
 import type { Part } from "./grade/define.ts";
 import type { PartOutcome } from "./grade/grade-part.ts";
 import {
@@ -15,6 +16,7 @@ import {
   checkImplFiles,
   chooseImpl,
   findLab,
+  type ImplChoice,
   ImplLoadError,
   type LabEntry,
   listLabs,
@@ -23,45 +25,128 @@ import {
 } from "./grade/labs.ts";
 import { GradingPool } from "./grade/pool.ts";
 import { ProgressBar } from "./grade/progress.ts";
+import { replayFileName, replayPathProblem } from "./grade/replay-path.ts";
 import { allPassed, type GradeResult, jsonReport, terminalReport } from "./grade/report.ts";
-import { hashFiles, readSaved, saveResult } from "./grade/results.ts";
+import { filesOfPart, hashesOf, readSaved, type SavedPart, saveResult } from "./grade/results.ts";
+import { labPassed, labStatus, statusLines } from "./grade/status.ts";
 import { details, headline } from "./grade/verdict.ts";
+import { plural } from "./grade/words.ts";
 
-const USAGE = `lab: learn message-broker internals by building them
+const SEED_MAX = 0xffff_ffff;
 
-  npx lab list                      every lab and its parts
-  npx lab status                    your progress: each part's state for your implementation
-  npx lab grade [LAB] [options]     grade an implementation (default: yours, of the first lab not yet passed)
-      --part ID                     only this part (L0.B, or just B); repeatable
-      --seeds N                     grade N seeds per part (default: each part's own number)
-      --seed S                      grade exactly seed S
-      --solution                    grade the reference solution instead
-      --impl DIR                    grade the implementation in DIR (same files as the lab's stubs)
-      --json                        print one JSON object on stdout, nothing else
-      --no-shrink                   report failures as found, without shrinking the fault plan
-  npx lab replay LAB --part ID --seed S [--path P] [--solution | --impl DIR] [--out FILE]
-                                    rerun one failing run exactly; write its full trace and your logs to a file
+const LIST: CommandSpec = {
+  name: "list",
+  synopsis: "list [LAB]",
+  summary: "every lab and its parts (or one lab's)",
+  positionals: { min: 0, max: 1, noun: "lab", missing: "" },
+  options: [],
+};
 
-Exit codes: 0 all graded parts pass, 1 some part fails, 2 bad input.`;
+const STATUS: CommandSpec = {
+  name: "status",
+  synopsis: "status [LAB]",
+  summary: "your progress: each part's state for your implementation (or one lab's)",
+  positionals: { min: 0, max: 1, noun: "lab", missing: "" },
+  options: [],
+  notes: [
+    "A part earns its points once graded on its default seeds (or more), and keeps its result until",
+    "you change a file it runs; then the result is marked as from before your change.",
+  ],
+};
+
+const GRADE: CommandSpec = {
+  name: "grade",
+  synopsis: "grade [LAB] [options]",
+  summary: "grade an implementation (default: yours, of the first lab not yet passed)",
+  positionals: { min: 0, max: 1, noun: "lab", missing: "" },
+  options: [
+    { name: "part", value: "ID", multiple: true, help: "only this part (L0.B, or just B); repeatable" },
+    { name: "seeds", value: "N", help: "grade N seeds per part (default: each part's own number)" },
+    { name: "seed", value: "S", help: "grade exactly seed S" },
+    { name: "solution", help: "grade the reference solution instead" },
+    { name: "impl", value: "DIR", help: "grade the implementation in DIR (same files as the lab's stubs)" },
+    { name: "json", help: "print one JSON object on stdout, nothing else" },
+    { name: "no-shrink", help: "report failures as found, without shrinking the fault plan" },
+    { name: "workers", value: "N", help: "grade on N worker threads (default: 2, or 1 on one core)" },
+  ],
+  notes: ["Exit codes: 0 all graded parts pass, 1 some part fails, 2 bad input."],
+};
+
+const REPLAY: CommandSpec = {
+  name: "replay",
+  synopsis: "replay LAB --part ID --seed S [--path P] [--solution | --impl DIR] [--out FILE]",
+  summary: "rerun one failing run exactly; write its full trace and your logs to a file",
+  positionals: {
+    min: 1,
+    max: 1,
+    noun: "lab",
+    missing: "replay needs a lab: npx lab replay LAB --part ID --seed S [--path P]",
+  },
+  options: [
+    { name: "part", value: "ID", help: "the part the failure report names" },
+    { name: "seed", value: "S", help: "the seed the failure report names" },
+    {
+      name: "path",
+      value: "P",
+      help: "the shrunk run's path, as the report prints it (default: the seed's first run)",
+    },
+    { name: "solution", help: "replay the reference solution" },
+    { name: "impl", value: "DIR", help: "replay the implementation in DIR" },
+    { name: "out", value: "FILE", help: "write the trace to FILE (default: .lab/replays/...)" },
+  ],
+  notes: ["Every failure report prints the exact replay command: copy it whole."],
+};
+
+const HELP: CommandSpec = {
+  name: "help",
+  synopsis: "help [COMMAND]",
+  summary: "this text, or one command's usage (the same as `npx lab COMMAND --help`)",
+  positionals: { min: 0, max: 1, noun: "command", missing: "" },
+  options: [],
+};
+
+const COMMANDS: readonly CommandSpec[] = [LIST, STATUS, GRADE, REPLAY, HELP];
+
+/** The overview: every command, and the options of `grade`, the one a learner runs most. */
+export function usage(): string {
+  const column = 34;
+  const line = (spec: CommandSpec) => {
+    const left = `  npx lab ${spec.synopsis}`;
+    return left.length < column ? [left.padEnd(column) + spec.summary] : [left, " ".repeat(column) + spec.summary];
+  };
+  return [
+    "lab: learn message-broker internals by building them",
+    "",
+    ...line(LIST),
+    ...line(STATUS),
+    ...line(GRADE),
+    ...optionLines(GRADE, "      "),
+    ...line(REPLAY),
+    ...line(HELP),
+    "",
+    "Exit codes: 0 all graded parts pass, 1 some part fails, 2 bad input.",
+  ].join("\n");
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case undefined:
-      case "help":
       case "--help":
       case "-h":
-        console.log(USAGE);
+        console.log(usage());
         return 0;
+      case "help":
+        return helpCommand(rest);
       case "list":
-        return await listCommand();
+        return await withArgs(LIST, rest, listCommand);
       case "status":
-        return await statusCommand();
+        return await withArgs(STATUS, rest, statusCommand);
       case "grade":
-        return await gradeCommand(rest);
+        return await withArgs(GRADE, rest, gradeCommand);
       case "replay":
-        return await replayCommand(rest);
+        return await withArgs(REPLAY, rest, (args) => replayCommand(args, rest));
       default:
         throw new BadInput(`unknown command '${command}': use list, status, grade or replay (see \`npx lab help\`)`);
     }
@@ -78,8 +163,41 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function listCommand(): Promise<number> {
-  for (const lab of await listLabs()) {
+/** Parses a command's arguments; `--help` prints its usage instead of running it. */
+async function withArgs(spec: CommandSpec, args: string[], run: (args: ParsedArgs) => Promise<number>) {
+  const parsed = parseCommandArgs(spec, args);
+  if (parsed.help) {
+    console.log(commandUsage(spec));
+    return 0;
+  }
+  return run(parsed);
+}
+
+function helpCommand(args: string[]): number {
+  const parsed = parseCommandArgs(HELP, args);
+  const topic = parsed.positionals[0];
+  if (parsed.help) {
+    console.log(commandUsage(HELP));
+    return 0;
+  }
+  if (topic === undefined) {
+    console.log(usage());
+    return 0;
+  }
+  const spec = COMMANDS.find((c) => c.name === topic);
+  if (spec === undefined)
+    throw new BadInput(`no command '${topic}': the commands are ${COMMANDS.map((c) => c.name).join(", ")}`);
+  console.log(commandUsage(spec));
+  return 0;
+}
+
+/** The labs a command is about: the one named, or all of them. */
+async function labsNamed(positional: string | undefined): Promise<LabEntry[]> {
+  return positional === undefined ? listLabs() : [await findLab(positional)];
+}
+
+async function listCommand(args: ParsedArgs): Promise<number> {
+  for (const lab of await labsNamed(args.positionals[0])) {
     const total = lab.manifest.parts.reduce((sum, p) => sum + p.points, 0);
     console.log(`${lab.id}  ${lab.manifest.title} (${total} points) — ${lab.manifest.summary}`);
     console.log(
@@ -92,63 +210,12 @@ async function listCommand(): Promise<number> {
   return 0;
 }
 
-async function statusCommand(): Promise<number> {
-  for (const lab of await listLabs()) {
+async function statusCommand(args: ParsedArgs): Promise<number> {
+  for (const lab of await labsNamed(args.positionals[0])) {
     const dir = path.join(lab.dir, lab.manifest.learnerDir);
-    const saved = readSaved(lab);
-    const changed = saved !== null && saved.filesHash !== hashFiles(dir, lab.manifest.files);
-    const untouched = lab.manifest.files.every((file) => {
-      const full = path.join(dir, file);
-      return existsSync(full) && readFileSync(full, "utf8").includes("throw new NotImplemented(");
-    });
-    let earned = 0;
-    const total = lab.manifest.parts.reduce((sum, p) => sum + p.points, 0);
-    const lines: string[] = [];
-    const width = Math.max(...lab.manifest.parts.map((p) => p.title.length));
-    for (const part of lab.manifest.parts) {
-      const state = saved?.parts[part.id];
-      let text: string;
-      if (state === undefined) text = untouched ? "not started (the stub is untouched)" : "not graded yet";
-      else if (state.passed) {
-        text = `passed (${state.seedsRun} seeds)`;
-        earned += part.points;
-      } else if (state.message?.includes("not implemented yet")) text = "not implemented yet";
-      else text = `failing: seed ${state.failedSeed}, ${state.message}`;
-      const mark = state === undefined ? "·" : state.passed ? "✓" : "✗";
-      lines.push(`    ${mark} ${part.id.padEnd(5)} ${part.title.padEnd(width)}   ${text}`);
-    }
-    const when = saved ? `last graded ${saved.gradedAt.replace("T", " ").slice(0, 16)} UTC` : "never graded";
-    const note = changed ? "; your files changed since: run `npx lab grade " + lab.id + "` again" : "";
-    console.log(`${lab.id}  ${lab.manifest.title}: ${earned}/${total} points (${when}${note})`);
-    for (const line of lines) console.log(line);
+    for (const line of statusLines(labStatus(lab, dir, readSaved(lab)))) console.log(line);
   }
   return 0;
-}
-
-function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        part: { type: "string", multiple: true },
-        seeds: { type: "string" },
-        seed: { type: "string" },
-        path: { type: "string" },
-        solution: { type: "boolean" },
-        impl: { type: "string" },
-        json: { type: "boolean" },
-        "no-shrink": { type: "boolean" },
-        out: { type: "string" },
-        workers: { type: "string" },
-      },
-    });
-  } catch (error) {
-    throw new BadInput(
-      `${error instanceof Error ? error.message.split("\n")[0] : String(error)} (see \`npx lab help\`)`,
-    );
-  }
 }
 
 function parseWhole(text: string, flag: string, min: number, max: number): number {
@@ -161,7 +228,7 @@ function parseWhole(text: string, flag: string, min: number, max: number): numbe
 function selectParts(lab: LabEntry, wanted: string[] | undefined): Part<unknown>[] {
   if (wanted === undefined || wanted.length === 0) return lab.manifest.parts;
   const labNumber = String(Number(lab.id));
-  return wanted
+  const chosen = wanted
     .flatMap((w) => w.split(","))
     .map((raw) => {
       const id = raw.trim().toUpperCase();
@@ -175,44 +242,64 @@ function selectParts(lab: LabEntry, wanted: string[] | undefined): Part<unknown>
       }
       return part;
     });
+  // `--part B --part L0.B` names one part: grade it once.
+  return [...new Set(chosen)];
+}
+
+/** `--solution` or `--impl DIR`, checked: a file given as DIR is named as such. */
+function implChoice(lab: LabEntry, args: ParsedArgs): ImplChoice {
+  const impl = args.strings.get("impl")?.[0];
+  if (impl !== undefined && existsSync(impl) && !statSync(impl).isDirectory()) {
+    const example = relative(path.join(lab.dir, "solution"));
+    throw new BadInput(
+      `--impl ${impl} is a file; --impl takes the folder that holds ${lab.manifest.files.join(", ")} (like ${example})`,
+    );
+  }
+  return chooseImpl(lab, { solution: args.flags.has("solution"), impl });
 }
 
 async function defaultLab(): Promise<LabEntry> {
   const labs = await listLabs();
-  const first = labs.find((lab) => {
-    const saved = readSaved(lab);
-    return !lab.manifest.parts.every((p) => saved?.parts[p.id]?.passed === true);
-  });
+  const first = labs.find(
+    (lab) => !labPassed(labStatus(lab, path.join(lab.dir, lab.manifest.learnerDir), readSaved(lab))),
+  );
   const lab = first ?? labs[0];
   if (lab === undefined) throw new BadInput("no labs found under labs/");
   return lab;
 }
 
-async function gradeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args);
-  if (positionals.length > 1) throw new BadInput(`grade takes one lab, not '${positionals.join(" ")}'`);
-  const lab = positionals[0] === undefined ? await defaultLab() : await findLab(positionals[0]);
-  const choice = chooseImpl(lab, { solution: values.solution, impl: values.impl });
-  const parts = selectParts(lab, values.part);
-  if (values.seed !== undefined && values.seeds !== undefined)
+async function gradeCommand(args: ParsedArgs): Promise<number> {
+  const named = args.positionals[0];
+  const lab = named === undefined ? await defaultLab() : await findLab(named);
+  const choice = implChoice(lab, args);
+  const parts = selectParts(lab, args.strings.get("part"));
+  const seedText = args.strings.get("seed")?.[0];
+  const seedsText = args.strings.get("seeds")?.[0];
+  const workersText = args.strings.get("workers")?.[0];
+  if (seedText !== undefined && seedsText !== undefined)
     throw new BadInput("use either --seed S or --seeds N, not both");
-  const onlySeed = values.seed === undefined ? null : parseWhole(values.seed, "--seed", 0, 0xffff_ffff);
-  const seedCount = values.seeds === undefined ? null : parseWhole(values.seeds, "--seeds", 1, 1_000_000);
-  const workers = values.workers === undefined ? undefined : parseWhole(values.workers, "--workers", 1, 64);
+  const onlySeed = seedText === undefined ? null : parseWhole(seedText, "--seed", 0, SEED_MAX);
+  const seedCount = seedsText === undefined ? null : parseWhole(seedsText, "--seeds", 1, 1_000_000);
+  const workers = workersText === undefined ? undefined : parseWhole(workersText, "--workers", 1, 64);
   checkImplFiles(lab, choice);
   const seedsOf = (part: Part<unknown>): number[] =>
     onlySeed !== null ? [onlySeed] : Array.from({ length: seedCount ?? part.seeds }, (_, i) => i + 1);
 
-  const json = values.json === true;
+  const json = args.flags.has("json");
   const totalSeeds = parts.reduce((sum, p) => sum + seedsOf(p).length, 0);
   const progress = new ProgressBar(json ? 0 : totalSeeds, `Grading lab ${lab.id}`);
-  if (!json && positionals[0] === undefined)
+  if (!json && named === undefined)
     console.log(`(no lab named: grading lab ${lab.id}, the first you have not passed yet)`);
+  // Hashed before grading: a file saved while the grade runs must make its result stale, not fresh.
+  const hashesBefore = new Map(
+    parts.map((part) => [part.id, hashesOf(choice.dir, filesOfPart(lab, part.id, choice.dir))]),
+  );
+  const gradedAt = new Date().toISOString();
   const pool = new GradingPool(lab, choice, { workers, onSeed: (partId) => progress.tick(partId) });
   const result: GradeResult = { lab, choice, parts: [] };
   try {
     const outcomes = await Promise.all(
-      parts.map((part) => pool.grade(part.id, seedsOf(part), values["no-shrink"] !== true)),
+      parts.map((part) => pool.grade(part.id, seedsOf(part), !args.flags.has("no-shrink"))),
     );
     result.parts = parts.map((part, i) => ({ part, outcome: outcomes[i] as PartOutcome }));
   } catch (error) {
@@ -224,37 +311,49 @@ async function gradeCommand(args: string[]): Promise<number> {
     await pool.close();
   }
 
-  if (choice.kind === "learner" && result.loadError === undefined) {
-    saveResult(
-      lab,
-      hashFiles(choice.dir, lab.manifest.files),
-      result.parts.map(({ part, outcome }) => ({
-        id: part.id,
-        passed: outcome.failure === null,
-        seedsRun: outcome.seedsRun,
-        ...(outcome.failure ? { failedSeed: outcome.failure.seed, message: headline(outcome.failure.verdict) } : {}),
-      })),
-      new Date(),
-    );
-  }
+  if (choice.kind === "learner" && result.loadError === undefined)
+    saveResult(lab, savedParts(result, seedsOf, hashesBefore, gradedAt));
   if (json) process.stdout.write(`${JSON.stringify(jsonReport(result))}\n`);
   else console.log(terminalReport(result));
   return allPassed(result) ? 0 : 1;
 }
 
-async function replayCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args);
-  if (positionals.length !== 1)
-    throw new BadInput("replay needs a lab: npx lab replay LAB --part ID --seed S [--path P]");
-  const lab = await findLab(positionals[0] as string);
-  const choice = chooseImpl(lab, { solution: values.solution, impl: values.impl });
-  if (values.part === undefined || values.part.length !== 1) throw new BadInput("replay needs exactly one --part ID");
-  const [part] = selectParts(lab, values.part) as [Part<unknown>];
-  if (values.seed === undefined) throw new BadInput("replay needs --seed S (the seed the failure report printed)");
-  const seed = parseWhole(values.seed, "--seed", 0, 0xffff_ffff);
-  const replayPath = values.path ?? "0";
-  if (!/^\d+(:\d+)*$/.test(replayPath))
-    throw new BadInput(`--path takes numbers separated by colons (like 0:3:1), not '${replayPath}'`);
+/** The learner's fresh results, as `lab status` keeps them. */
+function savedParts(
+  result: GradeResult,
+  seedsOf: (part: Part<unknown>) => number[],
+  hashesBefore: ReadonlyMap<string, Record<string, string>>,
+  gradedAt: string,
+): Map<string, SavedPart> {
+  const fresh = new Map<string, SavedPart>();
+  for (const { part, outcome } of result.parts) {
+    const failure = outcome.failure;
+    fresh.set(part.id, {
+      passed: failure === null,
+      firstSeed: seedsOf(part)[0] ?? 1,
+      seedsRun: outcome.seedsRun,
+      gradedAt,
+      ...(failure === null
+        ? {}
+        : { failedSeed: failure.seed, verdict: failure.verdict.kind, message: headline(failure.verdict) }),
+      fileHashes: hashesBefore.get(part.id) ?? {},
+    });
+  }
+  return fresh;
+}
+
+async function replayCommand(args: ParsedArgs, argv: readonly string[]): Promise<number> {
+  const lab = await findLab(args.positionals[0] as string);
+  const choice = implChoice(lab, args);
+  const wanted = args.strings.get("part");
+  if (wanted === undefined || wanted.length !== 1) throw new BadInput("replay needs exactly one --part ID");
+  const [part] = selectParts(lab, wanted) as [Part<unknown>];
+  const seedText = args.strings.get("seed")?.[0];
+  if (seedText === undefined) throw new BadInput("replay needs --seed S (the seed the failure report printed)");
+  const seed = parseWhole(seedText, "--seed", 0, SEED_MAX);
+  const replayPath = args.strings.get("path")?.[0] ?? "0";
+  const problem = replayPathProblem(part, seed, replayPath);
+  if (problem !== null) throw new BadInput(problem);
   checkImplFiles(lab, choice);
 
   const pool = new GradingPool(lab, choice, { workers: 1 });
@@ -264,37 +363,42 @@ async function replayCommand(args: string[]): Promise<number> {
   } finally {
     await pool.close();
   }
+  const runName = `${part.id} seed ${seed}${replayPath === "0" ? "" : ` path ${replayPath}`}`;
   if (replay.kind === "noYield") {
     console.log(
-      `${part.id} seed ${seed}: a loop never yielded; the watchdog stopped the run after ${replay.seconds} s, so no trace was kept.`,
+      `${runName}: a loop never yielded; the watchdog stopped the run after ${replay.seconds} s, so no trace was kept.`,
     );
     console.log("Look for a while/for loop that never ends, or one that never awaits anything.");
     return 1;
   }
+  const out = args.strings.get("out")?.[0];
   const outFile =
-    values.out === undefined
-      ? path.join(
-          REPO_ROOT,
-          ".lab",
-          "replays",
-          `${lab.id}-${part.id}-seed${seed}${replayPath === "0" ? "" : `-${replayPath.replaceAll(":", ".")}`}.log`,
-        )
-      : path.resolve(values.out);
+    out === undefined
+      ? path.join(REPO_ROOT, ".lab", "replays", replayFileName(lab.id, part.id, seed, replayPath, choice.flag))
+      : path.resolve(out);
   const verdictLines = [headline(replay.verdict), ...details(replay.verdict).map((d) => `  ${d}`)];
   const header = [
-    `# npx lab replay ${args.join(" ")}`,
+    `# npx lab replay ${argv.join(" ")}`,
     `# lab ${lab.id}, part ${part.id} (${part.title}), seed ${seed}, path ${replayPath}, implementation ${choice.label}/`,
     `# verdict: ${verdictLines.join("\n#   ")}`,
     "# scenario:",
     ...replay.scenarioLines.map((line) => `#   ${line}`),
-    `# ${replay.events} events, ${replay.simMs.toFixed(3)} ms of simulated time. Each line: time, node, what happened.`,
+    `# ${plural(replay.events, "event")}, ${replay.simMs.toFixed(3)} ms of simulated time. Each line: time, node, what happened.`,
     "# Lines starting with { are your code's own log lines (env.log), with simMs and node.",
     "",
   ];
   mkdirSync(path.dirname(outFile), { recursive: true });
   writeFileSync(outFile, `${[...header, ...replay.trace].join("\n")}\n`);
-  console.log(`${part.id} seed ${seed}${replayPath === "0" ? "" : ` path ${replayPath}`}: ${verdictLines.join("\n")}`);
+  if (replay.verdict.kind === "pass") {
+    // Said plainly: a replay exists to show a failure, and this run has none to show.
+    console.log(
+      `${runName}: this run passes, so it reproduces no failure (${choice.label}/ as it is now). ` +
+        "If you fixed the bug since the report, that is why; otherwise check the command against the report.",
+    );
+  } else {
+    console.log(`${runName}: ${verdictLines.join("\n")}`);
+  }
   for (const line of replay.scenarioLines) console.log(`  ${line}`);
-  console.log(`Full trace (${replay.trace.length} lines) written to ${relative(outFile)}`);
+  console.log(`Full trace (${plural(replay.trace.length, "line")}) written to ${relative(outFile)}`);
   return replay.verdict.kind === "pass" ? 0 : 1;
 }

@@ -1,24 +1,43 @@
 /**
  * Fault plans: what goes wrong, and when, as plain data.
  *
- * A plan is a list of timed events. Each event is self-contained (a crash carries its own restart
- * delay, a partition its own duration), so that removing any one of them leaves a valid plan: that
- * is what lets fast-check shrink a failing plan to the few events that matter. Plans are drawn from
- * the run's seed, printed in every failure report, and applied to a world by `applyPlan`.
+ * A plan is a list of events. Each event is self-contained (a crash carries its own restart delay,
+ * a partition its own duration), so that removing any one of them leaves a valid plan: that is
+ * what lets fast-check shrink a failing plan to the few events that matter. Plans are drawn from
+ * the run's seed, printed in every failure report, and applied to a world by `applyPlan`
+ * (apply.ts). Event times count from the moment the plan is applied.
+ *
+ * Two ideas make plans find the bugs a careful reviewer would:
+ * - Faults aimed at gaps. A crash at a random time rarely lands in the microseconds between a
+ *   write and its fsync, or a rename and the directory's fsync, where durability bugs live. So a
+ *   crash, power loss, pause or clock jump can instead be aimed "right after the node's k-th disk
+ *   call (or message sent) from time t": every gap of a protocol is reached with good probability
+ *   (ALICE's crash states, TigerBeetle's VOPR). k shrinks like everything else.
+ * - Swarm testing. Each seed enables a random subset of the part's fault kinds, and whether faults
+ *   are timed or aimed, and draws its own network fault rates, so that rare combinations are not
+ *   diluted by the noise of every other fault (Groce et al., "Swarm testing", ISSTA 2012).
  */
 import fc from "fast-check";
-import type { World } from "../sim/world.ts";
-import type { History } from "../workloads/history.ts";
+import type { Boundary } from "../sim/node.ts";
+import { faultLimits } from "./limits.ts";
+
+/** Where a fault is aimed: right after the node's `count`-th call of a kind, within `withinMs`. */
+export interface AimedAt {
+  boundary: Boundary;
+  count: number;
+  /** Disarmed if the node has not made that many calls this long after the event's time. */
+  withinMs: number;
+}
 
 export type FaultEvent =
   /** The process dies; unsynced writes survive in the page cache. Restarted after `downMs`. */
-  | { atMs: number; kind: "crash"; node: string; downMs: number }
+  | { atMs: number; kind: "crash"; node: string; downMs: number; after?: AimedAt }
   /** The machine loses power; the disk keeps only what it must. Restarted after `downMs`. */
-  | { atMs: number; kind: "powerLoss"; node: string; downMs: number }
+  | { atMs: number; kind: "powerLoss"; node: string; downMs: number; after?: AimedAt }
   /** The process freezes for `forMs` (a long GC pause) while the world moves on. */
-  | { atMs: number; kind: "pause"; node: string; forMs: number }
+  | { atMs: number; kind: "pause"; node: string; forMs: number; after?: AimedAt }
   /** The node's clock jumps by `deltaMs`. */
-  | { atMs: number; kind: "skew"; node: string; deltaMs: number }
+  | { atMs: number; kind: "skew"; node: string; deltaMs: number; after?: AimedAt }
   /** The node's clock runs fast or slow by `ppm` parts per million from now on. */
   | { atMs: number; kind: "drift"; node: string; ppm: number }
   /** The network splits into two sides for `forMs`. */
@@ -33,6 +52,9 @@ export type FaultEvent =
   | { atMs: number; kind: "diskFull"; node: string; forMs: number };
 
 export type FaultKind = FaultEvent["kind"];
+
+/** The kinds that can be aimed at a gap instead of a time. */
+const AIMABLE: readonly FaultKind[] = ["crash", "powerLoss", "pause", "skew"];
 
 /** Network fault rates for a whole run. */
 export interface NetFaultRates {
@@ -52,33 +74,64 @@ export interface PlanShape {
   nodes: readonly string[];
   /** Nodes a partition may separate (default: `nodes`). */
   networkNodes?: readonly string[];
-  /** Faults start in [0, windowMs). */
+  /** Faults start in [0, windowMs) after the plan is applied. */
   windowMs: number;
   kinds: readonly FaultKind[];
   /** At least this many events (default 0). Fault-heavy parts set 1, so no seed runs fault-free. */
-  minEvents?: number;
-  maxEvents: number;
+  eventsMin?: number;
+  eventsMax: number;
   /** Longest time a crashed node stays down, a pause lasts, a partition holds. */
-  maxOutageMs?: number;
+  outageMsMax?: number;
+  /** A longer or shorter bound for some kinds (say, link losses that outlast a lease). */
+  outageMsMaxByKind?: Partial<Record<FaultKind, number>>;
   /** If set, network fault rates are drawn up to these maxima. */
-  maxNetRates?: NetFaultRates;
+  netRatesMax?: NetFaultRates;
+  /**
+   * The gaps faults may be aimed at. Default: disk calls, plus messages sent when the plan has
+   * network faults.
+   */
+  boundaries?: readonly Boundary[];
+}
+
+/** How one seed uses its part's shape: which kinds it enables, and how it aims them. */
+interface Swarm {
+  kinds: FaultKind[];
+  aim: "time" | "gap" | "both";
 }
 
 /** The arbitrary of one event of `kind`. */
-function eventArb(kind: FaultKind, shape: PlanShape): fc.Arbitrary<FaultEvent> {
+function eventArb(kind: FaultKind, shape: PlanShape, aim: Swarm["aim"]): fc.Arbitrary<FaultEvent> {
   const at = fc.integer({ min: 0, max: Math.max(0, shape.windowMs - 1) });
   const node = fc.constantFrom(...shape.nodes);
-  const outage = fc.integer({ min: 1, max: shape.maxOutageMs ?? 50 });
+  const outageMsMax = shape.outageMsMaxByKind?.[kind] ?? shape.outageMsMax ?? faultLimits.outageMsMaxDefault;
+  const outage = fc.integer({ min: 1, max: outageMsMax });
+  const timed = eventAt(kind, shape, at, node, outage);
+  if (!AIMABLE.includes(kind) || aim === "time") return timed;
+  const aimed = fc.tuple(timed, aimArb(shape)).map(([event, after]) => ({ ...event, after }) as FaultEvent);
+  return aim === "gap" ? aimed : fc.oneof(timed, aimed);
+}
+
+function eventAt(
+  kind: FaultKind,
+  shape: PlanShape,
+  at: fc.Arbitrary<number>,
+  node: fc.Arbitrary<string>,
+  outage: fc.Arbitrary<number>,
+): fc.Arbitrary<FaultEvent> {
   switch (kind) {
     case "crash":
     case "powerLoss":
       return fc.record({ atMs: at, kind: fc.constant(kind), node, downMs: outage });
     case "pause":
       return fc.record({ atMs: at, kind: fc.constant(kind), node, forMs: outage });
-    case "skew":
-      return fc.record({ atMs: at, kind: fc.constant(kind), node, deltaMs: fc.integer({ min: -60_000, max: 60_000 }) });
-    case "drift":
-      return fc.record({ atMs: at, kind: fc.constant(kind), node, ppm: fc.integer({ min: -200_000, max: 200_000 }) });
+    case "skew": {
+      const deltaMs = fc.integer({ min: -faultLimits.skewMsMax, max: faultLimits.skewMsMax });
+      return fc.record({ atMs: at, kind: fc.constant(kind), node, deltaMs });
+    }
+    case "drift": {
+      const ppm = fc.integer({ min: -faultLimits.driftPpmMax, max: faultLimits.driftPpmMax });
+      return fc.record({ atMs: at, kind: fc.constant(kind), node, ppm });
+    }
     case "partition": {
       const everyone = shape.networkNodes ?? shape.nodes;
       return fc
@@ -96,32 +149,57 @@ function eventArb(kind: FaultKind, shape: PlanShape): fc.Arbitrary<FaultEvent> {
       return fc.record({ atMs: at, kind: fc.constant(kind), from: linkEnd, to: linkEnd, forMs: outage });
     }
     case "fsyncFails":
-    case "flipReads":
-      return fc.record({
-        atMs: at,
-        kind: fc.constant(kind),
-        node,
-        count: fc.integer({ min: 1, max: 3 }),
-        forMs: outage,
-      });
+    case "flipReads": {
+      const count = fc.integer({ min: 1, max: faultLimits.spoiledCallsMax });
+      return fc.record({ atMs: at, kind: fc.constant(kind), node, count, forMs: outage });
+    }
     case "diskFull":
       return fc.record({ atMs: at, kind: fc.constant(kind), node, forMs: outage });
   }
 }
 
-/** The arbitrary of plans of a shape: events sorted by time. */
+function aimArb(shape: PlanShape): fc.Arbitrary<AimedAt> {
+  return fc.record({
+    boundary: fc.constantFrom(...boundariesOf(shape)),
+    count: fc.integer({ min: 1, max: faultLimits.boundaryCallsMax }),
+    withinMs: fc.constant(shape.windowMs),
+  });
+}
+
+function boundariesOf(shape: PlanShape): readonly Boundary[] {
+  if (shape.boundaries !== undefined && shape.boundaries.length > 0) return shape.boundaries;
+  const networked =
+    shape.netRatesMax !== undefined || shape.kinds.some((kind) => kind === "partition" || kind === "blockLink");
+  return networked ? ["disk", "send"] : ["disk"];
+}
+
+/** The arbitrary of plans of a shape: each seed a swarm of kinds, events sorted by time. */
 export function planArb(shape: PlanShape): fc.Arbitrary<FaultPlan> {
-  if (shape.kinds.length === 0 || shape.maxEvents === 0) return fc.constant({ events: [] });
+  if (shape.kinds.length === 0 || shape.eventsMax === 0) return fc.constant({ events: [] });
+  const swarm: fc.Arbitrary<Swarm> = fc.record({
+    kinds: fc.subarray([...shape.kinds], { minLength: 1 }),
+    aim: fc.constantFrom("both" as const, "time" as const, "gap" as const),
+  });
+  return swarm.chain((chosen) => plansOf(shape, chosen));
+}
+
+function plansOf(shape: PlanShape, swarm: Swarm): fc.Arbitrary<FaultPlan> {
   const events = fc
-    .array(fc.oneof(...shape.kinds.map((kind) => eventArb(kind, shape))), {
-      minLength: Math.min(shape.minEvents ?? 0, shape.maxEvents),
-      maxLength: shape.maxEvents,
+    .array(fc.oneof(...swarm.kinds.map((kind) => eventArb(kind, shape, swarm.aim))), {
+      minLength: Math.min(shape.eventsMin ?? 0, shape.eventsMax),
+      maxLength: shape.eventsMax,
     })
     .map((list) => [...list].sort((a, b) => a.atMs - b.atMs));
-  if (shape.maxNetRates === undefined) return events.map((list) => ({ events: list }));
-  const max = shape.maxNetRates;
+  const max = shape.netRatesMax;
+  if (max === undefined) return events.map((list) => ({ events: list }));
+  // Each rate is off for some seeds and drawn up to its maximum for others.
   const rate = (limit: number): fc.Arbitrary<number> =>
-    limit <= 0 ? fc.constant(0) : fc.integer({ min: 0, max: Math.round(limit * 1000) }).map((n) => n / 1000);
+    limit <= 0
+      ? fc.constant(0)
+      : fc.oneof(
+          fc.constant(0),
+          fc.integer({ min: 1, max: Math.round(limit * 1000) }).map((n) => n / 1000),
+        );
   return fc
     .record({
       events,
@@ -134,31 +212,52 @@ export function planArb(shape: PlanShape): fc.Arbitrary<FaultPlan> {
     .map(({ events: list, net }) => ({ events: list, net }));
 }
 
-/** One event in words, as a failure report prints it. */
-export function describeEvent(event: FaultEvent): string {
-  const at = `at ${event.atMs} ms`.padEnd(12);
+/** "1st", "2nd", "3rd", "11th", "22nd". */
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? "th" : (["th", "st", "nd", "rd"][n % 10] ?? "th");
+  return `${n}${suffix}`;
+}
+
+/** "right after its 3rd disk call" */
+export function describeAim(after: AimedAt): string {
+  return `right after its ${ordinal(after.count)} ${after.boundary === "disk" ? "disk call" : "message sent"}`;
+}
+
+/** What an event does, without its time: "n1 crashes (process killed), restarts 5 ms later". */
+export function describeFault(event: FaultEvent): string {
   switch (event.kind) {
     case "crash":
-      return `${at} ${event.node} crashes (process killed), restarts ${event.downMs} ms later`;
+      return `${event.node} crashes (process killed)${aimed(event.after)}, restarts ${event.downMs} ms later`;
     case "powerLoss":
-      return `${at} ${event.node} loses power (unsynced writes may be lost, torn or reordered), restarts ${event.downMs} ms later`;
+      return `${event.node} loses power (unsynced writes may be lost, torn or reordered)${aimed(event.after)}, restarts ${event.downMs} ms later`;
     case "pause":
-      return `${at} ${event.node} pauses for ${event.forMs} ms (frozen, like a long GC pause)`;
+      return `${event.node} pauses${aimed(event.after)} for ${event.forMs} ms (frozen, like a long GC pause)`;
     case "skew":
-      return `${at} ${event.node}'s clock jumps ${event.deltaMs >= 0 ? "ahead" : "back"} ${Math.abs(event.deltaMs)} ms`;
+      return `${event.node}'s clock jumps ${event.deltaMs >= 0 ? "ahead" : "back"} ${Math.abs(event.deltaMs)} ms${aimed(event.after)}`;
     case "drift":
-      return `${at} ${event.node}'s clock starts running ${event.ppm >= 0 ? "fast" : "slow"} by ${Math.abs(event.ppm)} ppm`;
+      return `${event.node}'s clock starts running ${event.ppm >= 0 ? "fast" : "slow"} by ${Math.abs(event.ppm)} ppm`;
     case "partition":
-      return `${at} network partition {${event.sideA.join(", ")}} | {${event.sideB.join(", ")}} for ${event.forMs} ms`;
+      return `network partition {${event.sideA.join(", ")}} | {${event.sideB.join(", ")}} for ${event.forMs} ms`;
     case "blockLink":
-      return `${at} messages from ${event.from} to ${event.to} are lost for ${event.forMs} ms`;
+      return `messages from ${event.from} to ${event.to} are lost for ${event.forMs} ms`;
     case "fsyncFails":
-      return `${at} the next ${event.count} fsync(s) on ${event.node} in ${event.forMs} ms fail with EIO`;
+      return `the next ${plural(event.count, "fsync")} on ${event.node} in ${event.forMs} ms fail with EIO`;
     case "flipReads":
-      return `${at} the next ${event.count} read(s) on ${event.node} in ${event.forMs} ms return a flipped bit`;
+      return `the next ${plural(event.count, "read")} on ${event.node} in ${event.forMs} ms return a flipped bit`;
     case "diskFull":
-      return `${at} ${event.node}'s disk is full for ${event.forMs} ms`;
+      return `${event.node}'s disk is full for ${event.forMs} ms`;
   }
+}
+
+function aimed(after: AimedAt | undefined): string {
+  return after === undefined ? "" : ` ${describeAim(after)}`;
+}
+
+/** One event in words, as a failure report prints it. */
+export function describeEvent(event: FaultEvent): string {
+  const when = "after" in event && event.after !== undefined ? `from ${event.atMs} ms` : `at ${event.atMs} ms`;
+  return `${when.padEnd(12)} ${describeFault(event)}`;
 }
 
 export function describePlan(plan: FaultPlan): string[] {
@@ -172,110 +271,23 @@ export function describePlan(plan: FaultPlan): string[] {
   return lines.length > 0 ? lines : ["(no faults)"];
 }
 
-/** The time by which every event of the plan, and the outage it causes, is over. */
+/**
+ * How long after the plan is applied every event of the plan, and the outage it causes, is over
+ * (an aimed fault counts as firing as late as it may). The node a crash stopped may still be
+ * starting then: `ActiveFaults.healed()` (apply.ts) waits for that too.
+ */
 export function planEndMs(plan: FaultPlan): number {
   let end = 0;
   for (const e of plan.events) {
     const lasts = "downMs" in e ? e.downMs : "forMs" in e ? e.forMs : 0;
-    end = Math.max(end, e.atMs + lasts);
+    const latest = "after" in e && e.after !== undefined ? e.after.withinMs : 0;
+    end = Math.max(end, e.atMs + latest + lasts);
   }
   return end;
 }
 
-/**
- * Schedules every event of the plan on the world, recording each in the history as it happens.
- * Restarts that fail are reported as lab errors (a boot that throws is the lab's bug).
- */
-export function applyPlan(world: World, plan: FaultPlan, history: History): void {
-  if (plan.net) Object.assign(world.network.profile, plan.net);
-  const restartAfter = (node: string, downMs: number): void => {
-    world.at(world.nowMs + downMs, `restart ${node}`, () => {
-      const target = world.node(node);
-      if (target.isUp) return;
-      history.nemesis(`${node} restarts`);
-      void target.start().then((outcome) => {
-        if (outcome.kind === "error") world.reportLabError(outcome.error, `restarting ${node}`);
-      });
-    });
-  };
-  for (const event of plan.events) {
-    world.at(event.atMs, event.kind, () => {
-      switch (event.kind) {
-        case "crash":
-        case "powerLoss": {
-          const target = world.node(event.node);
-          if (!target.isUp) return;
-          history.nemesis(describeEvent(event).replace(/^at \d+ ms\s+/, ""));
-          if (event.kind === "crash") target.crash();
-          else target.powerLoss();
-          restartAfter(event.node, event.downMs);
-          return;
-        }
-        case "pause": {
-          const target = world.node(event.node);
-          if (target.isPaused || !target.isUp) return;
-          history.nemesis(`${event.node} pauses`);
-          target.pause();
-          world.at(world.nowMs + event.forMs, `resume ${event.node}`, () => {
-            history.nemesis(`${event.node} resumes after ${event.forMs} ms`);
-            target.resume();
-          });
-          return;
-        }
-        case "skew":
-          history.nemesis(`${event.node}'s clock jumps by ${event.deltaMs} ms`);
-          world.node(event.node).skewClock(event.deltaMs);
-          return;
-        case "drift":
-          history.nemesis(`${event.node}'s clock drifts by ${event.ppm} ppm`);
-          world.node(event.node).setClockDrift(event.ppm);
-          return;
-        case "partition":
-          history.nemesis(`partition {${event.sideA.join(", ")}} | {${event.sideB.join(", ")}}`);
-          world.network.partition(event.sideA, event.sideB);
-          world.at(world.nowMs + event.forMs, "heal", () => {
-            history.nemesis("network heals");
-            world.network.heal();
-          });
-          return;
-        case "blockLink":
-          if (event.from === event.to) return;
-          history.nemesis(`link ${event.from} -> ${event.to} drops everything`);
-          world.network.block(event.from, event.to);
-          world.at(world.nowMs + event.forMs, "heal", () => {
-            history.nemesis("network heals");
-            world.network.heal();
-          });
-          return;
-        case "fsyncFails": {
-          const disk = world.node(event.node).disk;
-          history.nemesis(`the next ${event.count} fsync(s) on ${event.node} will fail with EIO`);
-          disk.failNextFsyncs += event.count;
-          world.at(world.nowMs + event.forMs, "fsyncs work", () => {
-            disk.failNextFsyncs = 0;
-          });
-          return;
-        }
-        case "flipReads": {
-          const disk = world.node(event.node).disk;
-          history.nemesis(`the next ${event.count} read(s) on ${event.node} will return a flipped bit`);
-          disk.flipNextReads += event.count;
-          world.at(world.nowMs + event.forMs, "reads are clean", () => {
-            disk.flipNextReads = 0;
-          });
-          return;
-        }
-        case "diskFull": {
-          const disk = world.node(event.node).disk;
-          history.nemesis(`${event.node}'s disk is full`);
-          disk.quotaBytes = disk.usageBytes();
-          world.at(world.nowMs + event.forMs, "disk has room", () => {
-            history.nemesis(`${event.node}'s disk has room again`);
-            disk.quotaBytes = null;
-          });
-          return;
-        }
-      }
-    });
-  }
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
+
+export { ActiveFaults, applyPlan } from "./apply.ts";

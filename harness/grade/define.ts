@@ -108,6 +108,11 @@ export interface LabManifest<TImpl = unknown> {
   /** Exports the entry module must have. */
   exports: string[];
   parts: Part<TImpl>[];
+  /**
+   * The learner files each part runs, by part id (a part not listed runs all of `files`). `lab
+   * status` marks a part's result stale only when one of these, or a file they import, changed.
+   */
+  partFiles?: Readonly<Record<string, readonly string[]>>;
 }
 
 export function defineLab<TImpl>(manifest: LabManifest<TImpl>): LabManifest<TImpl> {

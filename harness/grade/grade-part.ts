@@ -7,7 +7,7 @@
  * to check that the implementation is deterministic.
  */
 import { formatMs } from "../sim/trace.ts";
-import { describeOp, type History } from "../workloads/history.ts";
+import { describeCall, describeOp, describeOpInStoppedRun, type History, type Op } from "../workloads/history.ts";
 import type { Implementation, Part } from "./define.ts";
 import { checkSeed, runScenario, type SeedOptions } from "./runner.ts";
 import type { Verdict } from "./verdict.ts";
@@ -112,6 +112,8 @@ function timelineOf(history: History, verdict: Verdict): string[] {
   const involved = new Set<number>();
   if (verdict.kind === "anomaly") for (const a of verdict.anomalies) for (const op of a.ops) involved.add(op.index);
   const lastInvolved = involved.size > 0 ? Math.max(...involved) : history.timeline.length - 1;
+  const thrower = verdict.kind === "exception" ? callThatThrew(history, verdict.where) : undefined;
+  const stopped = verdict.kind === "exception" || verdict.kind === "determinism";
   const lines: string[] = [];
   for (const entry of history.timeline) {
     if (entry.kind === "op" && entry.op.index > lastInvolved) break;
@@ -120,12 +122,25 @@ function timelineOf(history: History, verdict: Verdict): string[] {
       lines.push(`  ${formatMs(entry.event.atMs).padStart(11)}  !! ${entry.event.description}`);
     } else {
       const op = entry.op;
-      const mark = involved.has(op.index) ? ">" : " ";
+      const threw = op === thrower && verdict.kind === "exception" ? verdict.message : undefined;
+      const mark = involved.has(op.index) || threw !== undefined ? ">" : " ";
       const end = op.completedAtMs === undefined ? "" : ` .. ${formatMs(op.completedAtMs)}`;
-      lines.push(`${mark} ${formatMs(op.invokedAtMs).padStart(11)}  ${op.client}: ${describeOp(op)}${end}`);
+      const text = stopped ? describeOpInStoppedRun(op, threw) : describeOp(op);
+      lines.push(`${mark} ${formatMs(op.invokedAtMs).padStart(11)}  ${op.client}: ${text}${end}`);
     }
   }
   return abridge(lines, TIMELINE_LINES_MAX);
+}
+
+/**
+ * The pending call an exception came from: the verdict names it as the call was written
+ * ("save(\"v3\")"); the latest pending one of that name is the one that was running.
+ */
+function callThatThrew(history: History, where: string): Op | undefined {
+  return history
+    .pending()
+    .filter((op) => describeCall(op) === where)
+    .at(-1);
 }
 
 /**

@@ -281,15 +281,15 @@ function standIn(module: Exports, prefix: string, rule: { instead: string; only?
 
 /**
  * Module-level state in a learner's file: top-level `let` and `var`, and top-level constants that
- * hold a mutable container. Such state does not survive a restart, so when a part fails the report
- * names it as a likely cause. A lookup table that is never changed is named too; the note says
- * "if it changes", so a false mention costs the learner one glance.
+ * start as an empty container (`new Map()`, `[]`, `{}`), to be filled while running. Such state
+ * does not survive a restart, so when a part fails the report names it as a likely cause. A
+ * constant table written out in full (`const SLOTS = ["a", "b"]`) is not named.
  */
 function findModuleState(file: string): string[] {
   const found: string[] = [];
   const lines = readFileSync(file, "utf8").split("\n");
   const declaration =
-    /^(?:export\s+)?(?:(let|var)\s+([A-Za-z_$][\w$]*)|const\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*(?:new\s+(?:Map|Set|Array|WeakMap)\b|\[|\{))/;
+    /^(?:export\s+)?(?:(let|var)\s+([A-Za-z_$][\w$]*)|const\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*(?:new\s+(?:Map|Set|Array|WeakMap)\b|\[\s*\]|\{\s*\}))/;
   for (const [i, line] of lines.entries()) {
     const match = declaration.exec(line);
     if (match === null) continue;

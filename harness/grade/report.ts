@@ -6,6 +6,7 @@ import type { Part } from "./define.ts";
 import type { PartFailure, PartOutcome } from "./grade-part.ts";
 import type { ImplChoice, LabEntry } from "./labs.ts";
 import { details, headline } from "./verdict.ts";
+import { plural } from "./words.ts";
 
 export interface GradeResult {
   lab: LabEntry;
@@ -49,7 +50,7 @@ export function failureReport(result: GradeResult, part: Part<unknown>, failure:
   }
   if (failure.scenarioLines.length > 0 && failure.verdict.kind !== "notImplemented") {
     const { before, after } = failure.planEvents;
-    const shrunk = before > after ? ` (shrunk from ${before} fault events to ${after})` : "";
+    const shrunk = before > after ? ` (shrunk from ${plural(before, "fault event")} to ${after})` : "";
     lines.push(`  The scenario${shrunk}:`);
     for (const line of failure.scenarioLines) lines.push(`    ${line}`);
   }
@@ -78,10 +79,10 @@ export function terminalReport(result: GradeResult): string {
     const status = result.loadError
       ? "not graded"
       : passed
-        ? `${outcome.seedsRun} seeds`
+        ? plural(outcome.seedsRun, "seed")
         : outcome.failure?.verdict.kind === "notImplemented"
           ? "not implemented yet"
-          : `failed on seed ${outcome.failure?.seed} (${outcome.seedsRun} seeds run)`;
+          : `failed on seed ${outcome.failure?.seed} (${plural(outcome.seedsRun, "seed")} run)`;
     out.push(`  ${mark} ${part.id.padEnd(5)} ${part.title.padEnd(width)} ${points}   ${status}`);
   }
   const { score: total, maxScore } = score(result);

@@ -8,9 +8,13 @@
  */
 import path from "node:path";
 import type { Anomaly } from "../checkers/anomaly.ts";
+import { callThatRaised } from "../errors.ts";
 import { DeterminismViolation, NotImplemented } from "../lab-api.ts";
 import { formatMs } from "../sim/trace.ts";
 import { originalPosition } from "./modules.ts";
+
+// Lab workloads import these from here; they live on the floor below (harness/errors.ts).
+export { isProgrammingError, rethrowFrom } from "../errors.ts";
 
 export type Verdict =
   | { kind: "pass" }
@@ -76,20 +80,9 @@ export function details(verdict: Verdict): string[] {
   }
 }
 
-const raisedIn = new WeakMap<object, string>();
-
-/**
- * Rethrows an error that lab code raised during a client call, remembering the call, so that the
- * verdict can say "your code threw in save("v1")" rather than "in the workload".
- */
-export function rethrowFrom(call: string, error: unknown): never {
-  if (typeof error === "object" && error !== null && !raisedIn.has(error)) raisedIn.set(error, call);
-  throw error;
-}
-
 /** Turns an error raised by lab code into a verdict. */
 export function verdictOfError(error: unknown, fallbackWhere: string, codeRoots: readonly string[]): Verdict {
-  const where = (typeof error === "object" && error !== null ? raisedIn.get(error) : undefined) ?? fallbackWhere;
+  const where = callThatRaised(error) ?? fallbackWhere;
   if (error instanceof NotImplemented || (error instanceof Error && error.name === "NotImplemented")) {
     return { kind: "notImplemented", part: (error as NotImplemented).part ?? "this part" };
   }
@@ -117,16 +110,4 @@ export function learnerFrames(error: unknown, codeRoots: readonly string[]): str
     if (frames.length >= 6) break;
   }
   return frames;
-}
-
-/** Whether an error is a programming mistake (never an honest failure of an operation). */
-export function isProgrammingError(error: unknown): boolean {
-  return (
-    error instanceof TypeError ||
-    error instanceof ReferenceError ||
-    error instanceof RangeError ||
-    error instanceof SyntaxError ||
-    error instanceof NotImplemented ||
-    error instanceof DeterminismViolation
-  );
 }

@@ -36,7 +36,8 @@ export class MachineClock {
 
   /** How much true time passes while this clock advances `localMs`. */
   trueDurationOf(localMs: number): number {
-    return Math.max(0, localMs) / this.rate;
+    // As Node's timers do, a negative or non-finite delay means "as soon as possible".
+    return Number.isFinite(localMs) && localMs > 0 ? localMs / this.rate : 0;
   }
 }
 

@@ -23,8 +23,10 @@
  *
  * This file holds only state transitions; `disk.ts` adds latency, queues and incarnations.
  */
+
 import { DiskError } from "../env.ts";
 import { Bytes } from "./bytes.ts";
+import { invariant } from "./invariant.ts";
 import type { SimRng } from "./rng.ts";
 
 /** Torn writes break at this granularity, as disks promise atomicity only per sector. */
@@ -304,9 +306,27 @@ function surviveChanges(inode: Inode, rng: SimRng, report: PowerLossReport): voi
   }
   const contents = inode.durable.clone();
   for (const change of order) applyChange(contents, change);
+  assertSyncedBytesKept(inode, contents);
   inode.durable = contents;
   inode.current = contents.clone();
   inode.pending = [];
+}
+
+/**
+ * The contract a power loss keeps: a byte that no unsynced change touched is what the last fsync
+ * made durable. (Bit flips happen on reads, never here.)
+ */
+function assertSyncedBytesKept(inode: Inode, after: Bytes): void {
+  const before = inode.durable.view();
+  const now = after.view();
+  const cutAt = Math.min(before.length, ...inode.pending.map((c) => (c.kind === "truncate" ? c.sizeBytes : Infinity)));
+  invariant(now.length >= cutAt, () => `power loss shortened file #${inode.id} below what any truncate allowed`);
+  const touched = inode.pending.filter((c) => c.kind === "write");
+  for (let at = 0; at < cutAt; at++) {
+    if (now[at] === before[at]) continue;
+    const covered = touched.some((w) => w.kind === "write" && at >= w.offset && at < w.offset + w.data.length);
+    invariant(covered, () => `power loss changed byte ${at} of file #${inode.id}, which no unsynced write touched`);
+  }
 }
 
 /**

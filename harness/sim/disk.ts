@@ -13,10 +13,8 @@
 import { crc32 } from "node:zlib";
 import { type Disk, DiskError } from "../env.ts";
 import { type DiskModel, normalizePath } from "./disk-model.ts";
+import { drawLatency, type LatencyMs } from "./latency.ts";
 import type { SimRng } from "./rng.ts";
-
-/** A latency: a fixed number of milliseconds, or a range drawn uniformly per operation. */
-export type LatencyMs = number | readonly [minMs: number, maxMs: number];
 
 /** How fast a simulated disk is. */
 export interface DiskProfile {
@@ -34,16 +32,17 @@ export const defaultDiskProfile: DiskProfile = {
   fsyncMs: [0.5, 1.5],
 };
 
-export function drawLatency(latency: LatencyMs, rng: SimRng): number {
-  return typeof latency === "number" ? latency : rng.between(latency[0], latency[1]);
-}
-
 /** What the handle needs from the world around it. */
 export interface DiskHost {
   nowMs(): number;
   /** Schedules `fn` at `atMs` on the node's behalf; it runs only while the incarnation lives. */
   scheduleForIncarnation(atMs: number, label: string, fn: () => void): void;
   trace(kind: string, detail: string): void;
+  /**
+   * Called right after a call that changes the disk took effect, before its caller hears of it: a
+   * fault plan may crash or pause the node at exactly this point. Says what became of the caller.
+   */
+  afterChange(label: string): "goOn" | "dead" | "paused";
 }
 
 /** Queue positions for one node's disk, shared by its incarnations. */
@@ -63,12 +62,12 @@ export class SimDisk implements Disk {
 
   list(dir: string): Promise<string[]> {
     const d = normalizePath(dir);
-    return this.io("metadata", `list ${d === "" ? "/" : d}`, () => this.model.list(d));
+    return this.io("metadata", `list ${d === "" ? "/" : d}`, () => this.model.list(d), false);
   }
 
   exists(path: string): Promise<boolean> {
     const p = normalizePath(path);
-    return this.io("metadata", `exists ${p}`, () => this.model.exists(p));
+    return this.io("metadata", `exists ${p}`, () => this.model.exists(p), false);
   }
 
   mkdir(path: string): Promise<void> {
@@ -96,16 +95,21 @@ export class SimDisk implements Disk {
     const p = normalizePath(path);
     const bad = checkRange("read", p, offset, length);
     if (bad) return Promise.reject(bad);
-    return this.io("read", `read ${p} @${offset} +${length}`, () => {
-      const { data, flipped } = this.model.read(p, offset, length, this.rng);
-      if (flipped) this.host.trace("fault", `read of ${p} @${offset} returned a flipped bit`);
-      return data;
-    });
+    return this.io(
+      "read",
+      `read ${p} @${offset} +${length}`,
+      () => {
+        const { data, flipped } = this.model.read(p, offset, length, this.rng);
+        if (flipped) this.host.trace("fault", `read of ${p} @${offset} returned a flipped bit`);
+        return data;
+      },
+      false,
+    );
   }
 
   size(path: string): Promise<number> {
     const p = normalizePath(path);
-    return this.io("metadata", `size ${p}`, () => this.model.size(p));
+    return this.io("metadata", `size ${p}`, () => this.model.size(p), false);
   }
 
   truncate(path: string, sizeBytes: number): Promise<void> {
@@ -139,31 +143,37 @@ export class SimDisk implements Disk {
     return this.io("metadata", `unlink ${p}`, () => this.model.unlink(p));
   }
 
-  private io<T>(kind: "read" | "write" | "metadata", label: string, effect: () => T): Promise<T> {
+  private io<T>(kind: "read" | "write" | "metadata", label: string, effect: () => T, changes = true): Promise<T> {
     const latency = this.profile[kind === "read" ? "readMs" : kind === "write" ? "writeMs" : "metadataMs"];
     const doneAtMs = Math.max(this.host.nowMs(), this.queues.ioFreeAtMs) + drawLatency(latency, this.rng);
     this.queues.ioFreeAtMs = doneAtMs;
-    return this.complete(doneAtMs, label, effect);
+    return this.complete(doneAtMs, label, effect, changes);
   }
 
   private flush(label: string, effect: () => void): Promise<void> {
     const doneAtMs =
       Math.max(this.host.nowMs(), this.queues.flushFreeAtMs) + drawLatency(this.profile.fsyncMs, this.rng);
     this.queues.flushFreeAtMs = doneAtMs;
-    return this.complete(doneAtMs, label, effect);
+    return this.complete(doneAtMs, label, effect, true);
   }
 
-  private complete<T>(atMs: number, label: string, effect: () => T): Promise<T> {
+  private complete<T>(atMs: number, label: string, effect: () => T, changes: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.host.scheduleForIncarnation(atMs, `disk ${label}`, () => {
+        let settle: () => void;
         try {
           const result = effect();
           this.host.trace("disk", label);
-          resolve(result);
+          settle = () => resolve(result);
         } catch (error) {
           this.host.trace("disk", `${label} -> ${error instanceof DiskError ? error.code : String(error)}`);
-          reject(error);
+          settle = () => reject(error);
         }
+        // A fault aimed at this gap: a dead caller never hears back; a paused one hears back when it resumes.
+        const fate = changes ? this.host.afterChange(label) : "goOn";
+        if (fate === "goOn") settle();
+        else if (fate === "paused")
+          this.host.scheduleForIncarnation(this.host.nowMs(), `disk ${label} (reply)`, settle);
       });
     });
   }

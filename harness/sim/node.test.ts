@@ -95,7 +95,7 @@ describe("nodes", () => {
     expect(seen.trueSleep).toBeCloseTo(100);
   });
 
-  it("a boot function that throws makes start() an error, and later calls see it", async () => {
+  it("a boot function that throws makes start() an error, and later calls find the node down (it never served)", async () => {
     const world = new World({ seed: 1 });
     const node = world.addNode<Env>("n1", () => {
       throw new Error("cannot boot");
@@ -105,7 +105,7 @@ describe("nodes", () => {
       const call = await node.invoke((env) => env.nodeId);
       return [started.kind, call.kind];
     });
-    expect(seen).toEqual(["error", "error"]);
+    expect(seen).toEqual(["error", "down"]);
   });
 
   it("errors thrown in lab timers and handlers are collected and end the run", async () => {

@@ -27,6 +27,16 @@ export type InvokeOutcome<T> =
   /** The node was not running: the call never reached it. */
   | { kind: "down" };
 
+/** The gaps a fault can be aimed at: right after a call that changes the disk, or a message sent. */
+export type Boundary = "disk" | "send";
+
+/** A fault aimed at a gap: it fires right after the node's next `remaining` calls of one kind. */
+interface Trip {
+  boundary: Boundary;
+  remaining: number;
+  fire(label: string): void;
+}
+
 /** Starts a node's program: builds its API object from the environment (and may recover first). */
 export type Boot<TApi> = (env: Env) => TApi | Promise<TApi>;
 
@@ -65,6 +75,7 @@ export class SimNode<TApi = unknown> {
   private incarnations = 0;
   private readonly diskQueues: DiskQueues = { ioFreeAtMs: 0, flushFreeAtMs: 0 };
   private readonly powerRng: SimRng;
+  private readonly trips: Trip[] = [];
 
   constructor(
     readonly id: string,
@@ -131,8 +142,9 @@ export class SimNode<TApi = unknown> {
       };
       this.scheduleFor(inc, this.host.scheduler.nowMs, "invoke", () => {
         const run = (): void => {
+          // A process that failed to start never served the call: to the caller it was down.
           if (inc.bootError !== undefined) {
-            finish({ kind: "error", error: inc.bootError });
+            finish({ kind: "down" });
             return;
           }
           Promise.resolve()
@@ -199,6 +211,32 @@ export class SimNode<TApi = unknown> {
     this.host.traceEvent(this.id, "clock", `drift ${ppm}ppm`);
   }
 
+  /**
+   * Arms a fault at a gap: `fire` runs right after the node's `count`-th disk change (write,
+   * truncate, fsync, create, rename, ...) or message sent from now on, before the code that made
+   * that call goes on. `fire` may crash, cut the power of, or pause the node.
+   */
+  armTrip(boundary: Boundary, count: number, fire: (label: string) => void): { disarm(): void } {
+    const trip: Trip = { boundary, remaining: count, fire };
+    this.trips.push(trip);
+    return {
+      disarm: () => {
+        const at = this.trips.indexOf(trip);
+        if (at >= 0) this.trips.splice(at, 1);
+      },
+    };
+  }
+
+  /** Counts one call at a boundary, fires the trips it completes, and says what became of the caller. */
+  private passBoundary(boundary: Boundary, label: string): "goOn" | "dead" | "paused" {
+    for (const trip of [...this.trips]) {
+      if (trip.boundary !== boundary || --trip.remaining > 0) continue;
+      this.trips.splice(this.trips.indexOf(trip), 1);
+      trip.fire(label);
+    }
+    return !this.isUp ? "dead" : this.isPaused ? "paused" : "goOn";
+  }
+
   /** Hands a network packet to the live incarnation. False if there is none. */
   deliver(from: string, packet: Packet): boolean {
     const inc = this.incarnation;
@@ -228,6 +266,7 @@ export class SimNode<TApi = unknown> {
             toIncarnation: packet.fromIncarnation,
             body: reply,
           });
+          this.passBoundary("send", `reply to ${from}`);
         },
         (error: unknown) => {
           if (inc.alive) this.host.reportLabError(error, `the request handler of ${this.id}`);
@@ -269,6 +308,7 @@ export class SimNode<TApi = unknown> {
         this.scheduleFor(inc, atMs, label, fn);
       },
       trace: (kind, detail) => host.traceEvent(this.id, kind, detail),
+      afterChange: (label) => this.passBoundary("disk", label),
     });
     return {
       nodeId: this.id,
@@ -286,7 +326,9 @@ export class SimNode<TApi = unknown> {
     const id = this.id;
     return {
       send: (to, message) => {
-        if (inc.alive) host.network.transmit(id, to, { kind: "oneway", body: message });
+        if (!inc.alive) return;
+        host.network.transmit(id, to, { kind: "oneway", body: message });
+        this.passBoundary("send", `message to ${to}`);
       },
       request: <TReply>(to: string, body: unknown, options: { timeoutMs: number }) => {
         if (!inc.alive) return new Promise<RequestOutcome<TReply>>(() => {});
@@ -301,6 +343,7 @@ export class SimNode<TApi = unknown> {
             resolve({ kind: "ok", reply: reply as TReply });
           });
           host.network.transmit(id, to, { kind: "request", rpcId, fromIncarnation: inc.number, body });
+          this.passBoundary("send", `request to ${to}`);
         });
       },
       onMessage: (handler) => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { HarnessInvariantError } from "./invariant.ts";
 import { Scheduler } from "./scheduler.ts";
+import { envOf, envWorld, simulate } from "./testing.ts";
 
 function collect(): { scheduler: Scheduler; log: string[]; errors: unknown[] } {
   const errors: unknown[] = [];
@@ -86,5 +88,27 @@ describe("scheduler", () => {
     scheduler.dropOwner("n1");
     await scheduler.run(() => false);
     expect(log).toEqual(["y"]);
+  });
+});
+
+describe("the scheduler's invariants", () => {
+  it("refuses a NaN delay or a time in the past, naming the harness, instead of quietly repairing it", () => {
+    const scheduler = new Scheduler(() => {});
+    expect(() => scheduler.after(Number.NaN, null, "bad", () => {})).toThrow(HarnessInvariantError);
+    expect(() => scheduler.after(-1, null, "bad", () => {})).toThrow(/a bug in the grader, not in your code/);
+    scheduler.nowMs = 10;
+    expect(() => scheduler.at(9, null, "late", () => {})).toThrow(/scheduled at 9 ms, but it is already 10 ms/);
+  });
+
+  it("a lab's sleep with a negative or NaN delay means 'as soon as possible', as Node's timers do", async () => {
+    const { world, node } = envWorld();
+    const woke = await simulate(world, async () => {
+      await node.start();
+      const env = await envOf(node);
+      await env.clock.sleep(-5);
+      await env.clock.sleep(Number.NaN);
+      return world.nowMs;
+    });
+    expect(woke).toBe(0);
   });
 });

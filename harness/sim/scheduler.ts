@@ -12,6 +12,8 @@
  * released in their original order when it resumes: that is how a long GC pause looks from inside.
  */
 
+import { invariant } from "./invariant.ts";
+
 // Captured before any determinism guard can replace it: the harness itself may use the real loop.
 const realSetImmediate = globalThis.setImmediate;
 
@@ -64,15 +66,20 @@ export class Scheduler {
 
   constructor(private readonly onError: (error: unknown, event: ScheduledEvent) => void) {}
 
-  /** Schedules `fn` to run `delayMs` from now (never in the past). */
+  /** Schedules `fn` to run `delayMs` (finite, >= 0) from now. */
   after(delayMs: number, owner: string | null, label: string, fn: () => void): ScheduledEvent {
-    const atMs = this.nowMs + Math.max(0, Number.isFinite(delayMs) ? delayMs : 0);
-    return this.at(atMs, owner, label, fn);
+    invariant(Number.isFinite(delayMs) && delayMs >= 0, () => `event "${label}" scheduled after ${delayMs} ms`);
+    return this.at(this.nowMs + delayMs, owner, label, fn);
   }
 
+  /** Schedules `fn` at `atMs` (finite, not in the past): time never runs backwards. */
   at(atMs: number, owner: string | null, label: string, fn: () => void): ScheduledEvent {
+    invariant(
+      Number.isFinite(atMs) && atMs >= this.nowMs,
+      () => `event "${label}" scheduled at ${atMs} ms, but it is already ${this.nowMs} ms`,
+    );
     const event: ScheduledEvent = {
-      atMs: Math.max(atMs, this.nowMs),
+      atMs,
       seq: this.nextSeq++,
       owner,
       label,

@@ -10,6 +10,7 @@
 import pino, { type Logger } from "pino";
 import { type DiskProfile, defaultDiskProfile } from "./disk.ts";
 import { installGuard } from "./guard.ts";
+import { HarnessInvariantError } from "./invariant.ts";
 import { defaultNetProfile, type NetProfile, type Packet, SimNetwork } from "./net.ts";
 import { type Boot, SimNode } from "./node.ts";
 import { SimRng } from "./rng.ts";
@@ -115,6 +116,8 @@ export class World {
   }
 
   reportLabError(error: unknown, where: string): void {
+    // The harness's own bug must not pass for the learner's: let it end the grade loudly.
+    if (error instanceof HarnessInvariantError) throw error;
     this.labErrors.push({ error, where, atMs: this.scheduler.nowMs });
     this.traceEvent("-", "error", `${where}: ${error instanceof Error ? error.message : String(error)}`);
   }

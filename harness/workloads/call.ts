@@ -14,7 +14,7 @@
  *
  * `recordCall` gives back the history's op; `recordCallResult` also what the call returned or threw.
  */
-import { isProgrammingError, rethrowFrom } from "../grade/verdict.ts";
+import { isProgrammingError, rethrowFrom } from "../errors.ts";
 import type { SimNode } from "../sim/node.ts";
 import { describeCall, type History, type Op } from "./history.ts";
 

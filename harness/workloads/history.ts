@@ -113,6 +113,16 @@ export function describeOp(op: Op): string {
   }
 }
 
+/**
+ * An operation of a run that an exception stopped. The call that threw says what it threw, and
+ * calls still pending were cut short by the stop: "never completed" would blame them instead.
+ */
+export function describeOpInStoppedRun(op: Op, threw: string | undefined): string {
+  if (op.status !== "pending") return describeOp(op);
+  if (threw !== undefined) return `${describeCall(op)} threw ${threw}`;
+  return `${describeCall(op)} (invoked at ${formatMs(op.invokedAtMs)}, still pending when the run stopped)`;
+}
+
 /** An operation with its times: `save("v7") ok, invoked 40.100ms, completed 41.200ms`. */
 export function describeOpTimed(op: Op): string {
   const when =

@@ -27,4 +27,10 @@ export default defineLab<LogModule>({
     "markCleanShutdown",
   ],
   parts: [partA, partB, partC, partD, partE, partF, partG],
+  // What each part calls, with what the reference's files import; D to G open the whole log.
+  partFiles: {
+    "L1.A": ["record.ts"],
+    "L1.B": ["commit-log.ts", "record.ts"],
+    "L1.C": ["commit-log.ts", "consume-queue.ts", "record.ts"],
+  },
 });

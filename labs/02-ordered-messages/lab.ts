@@ -15,4 +15,14 @@ export default defineLab<OrderingModule>({
   entry: FILES,
   exports: ["selectQueue", "openProducer", "runOrderlyQueue", "openConsumer", "runKeyParallelQueue"],
   parts: [partA, partB, partC, partD, partE, partF],
+  // What each part calls: the producer routes with the learner's selectQueue, and the consumer
+  // parts run the learner's orderly worker on every queue they lock.
+  partFiles: {
+    "L2.A": ["routing.ts"],
+    "L2.B": ["producer.ts", "routing.ts"],
+    "L2.C": ["queue-worker.ts"],
+    "L2.D": ["consumer.ts", "queue-worker.ts"],
+    "L2.E": ["consumer.ts", "queue-worker.ts"],
+    "L2.F": ["key-parallel.ts"],
+  },
 });

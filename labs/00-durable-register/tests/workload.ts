@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
-import { applyPlan, describePlan, type FaultPlan, planEndMs } from "#harness/faults/plan.ts";
+import { applyPlan, describePlan, type FaultPlan } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import type { SimRng } from "#harness/sim/rng.ts";
@@ -57,7 +57,7 @@ export async function runRegisterWorkload(
   const node = world.addNode(NODE, (env) => ctx.implFor(env).openRegister(env));
   const booted = await node.start();
   if (booted.kind === "error") throw booted.error;
-  applyPlan(world, scenario.plan, history);
+  const faults = applyPlan(world, scenario.plan, history);
 
   let saveNumber = 0;
   for (const op of scenario.ops) {
@@ -67,8 +67,7 @@ export async function runRegisterWorkload(
   }
 
   // Let every fault end and every crashed node come back, then demand that the register works.
-  await world.sleep(Math.max(0, planEndMs(scenario.plan) - world.nowMs) + 1);
-  while (!node.isUp) await world.sleep(1);
+  await faults.healed();
   await load(node, history);
   const finalSave = await save(node, history, valueFor(++saveNumber, 100, ctx.rng));
   const finalLoad = await load(node, history);

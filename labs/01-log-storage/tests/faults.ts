@@ -107,7 +107,7 @@ export function scheduleRecoveryCrashes(
   events: readonly RecoveryCrash[],
 ): void {
   for (const event of events) {
-    world.at(event.atMs, "crash before a recovery", () => {
+    world.at(Math.max(world.nowMs, event.atMs), "crash before a recovery", () => {
       if (!node.isUp) return;
       history.nemesis(
         `${node.id} ${event.first === "crash" ? "crashes (process killed)" : "loses power (unsynced writes may be lost, torn or reordered)"}`,
@@ -143,7 +143,7 @@ export function scheduleCleanRestarts(
   closes: Array<{ op: import("#harness/workloads/history.ts").Op }>,
 ): void {
   for (const atMs of times) {
-    world.at(atMs, "clean restart", () => {
+    world.at(Math.max(world.nowMs, atMs), "clean restart", () => {
       if (!life.isBooted(node)) return;
       const incarnation = node.incarnation;
       life.restartsUnderWay++;

@@ -72,7 +72,7 @@ class LogChecker {
       this.breaks.push({ fromMs: death.atMs, toMs: death.atMs });
     }
     for (const event of this.scenario.plan.events) {
-      const atMs = Math.max(event.atMs, this.run.planStartMs);
+      const atMs = this.run.planStartMs + event.atMs;
       if (event.kind === "fsyncFails") this.losses.push({ fromMs: atMs, toMs: atMs + event.forMs });
       if (event.kind === "fsyncFails" || event.kind === "diskFull")
         this.breaks.push({ fromMs: atMs, toMs: atMs + event.forMs });

@@ -9,7 +9,7 @@
  */
 import fc from "fast-check";
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
-import { applyPlan, describePlan, type FaultPlan, planEndMs } from "#harness/faults/plan.ts";
+import { applyPlan, describePlan, type FaultPlan } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { isProgrammingError } from "#harness/grade/verdict.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
@@ -336,7 +336,7 @@ export async function runLogWorkload(ctx: TestContext<LogModule>, scenario: LogS
   run.life.watch(node as SimNode<unknown>);
   // Events due before now (the first boot takes a few milliseconds) fire now: the checker shifts them too.
   run.planStartMs = world.nowMs;
-  applyPlan(world, scenario.plan, history);
+  const faults = applyPlan(world, scenario.plan, history);
   scheduleRecoveryCrashes(world, node, history, run.life, scenario.recoveryCrashes);
   scheduleCleanRestarts(world, node, history, run.life, scenario.cleanRestarts, run.closes);
 
@@ -344,11 +344,8 @@ export async function runLogWorkload(ctx: TestContext<LogModule>, scenario: LogS
   await Promise.all(scenario.clients.map((ops, i) => playClient(active, `c${i + 1}`, ops)));
 
   // Let every fault end, and the node come back, before the final reads.
-  const endMs = Math.max(
-    planEndMs(scenario.plan),
-    recoveryCrashesEndMs(scenario.recoveryCrashes),
-    ...scenario.cleanRestarts,
-  );
+  await faults.healed();
+  const endMs = Math.max(recoveryCrashesEndMs(scenario.recoveryCrashes), ...scenario.cleanRestarts);
   await world.sleep(Math.max(0, endMs - world.nowMs) + 1);
   for (let waited = 0; waited < 5_000; waited++) {
     if (run.life.restartsUnderWay === 0 && run.life.isBooted(node as SimNode<unknown>)) break;

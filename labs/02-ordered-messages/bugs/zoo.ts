@@ -3,13 +3,9 @@
  * default depth (with shrinking, as `npx lab grade` runs), and the anomaly its report leads with.
  * `lab.test.ts` checks that every line here is true, and that no part catches more or less.
  * Each folder's README.md explains the bug to a learner. After a change to the workloads, the
- * checkers or the deployment, re-tabulate with `npx tsx labs/02-ordered-messages/bugs/tabulate.ts`.
+ * checkers or the deployment, re-tabulate with `npx tsx harness/tools/tabulate-zoo.ts 02`.
  */
-export interface ZooEntry {
-  name: string;
-  /** Every part that fails, with the name of the anomaly its report leads with. */
-  caughtBy: Record<string, string>;
-}
+import type { ZooEntry } from "#harness/grade/lab-suite.ts";
 
 export const zoo: ZooEntry[] = [
   // L2.A, L2.B: routing and the producer.

@@ -5,7 +5,7 @@
  */
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import { anomaly } from "#harness/checkers/anomaly.ts";
-import { applyPlan, type FaultPlan, planEndMs } from "#harness/faults/plan.ts";
+import { applyPlan, type FaultPlan } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { rethrowFrom } from "#harness/grade/verdict.ts";
 import type { Op } from "#harness/workloads/history.ts";
@@ -121,7 +121,7 @@ export async function runConsumeWorkload(
   );
   const producer = addHarnessProducer(ctx, keyedMessages(load), load.queueCount, load.produceGapMs);
   await producer.start();
-  applyPlan(world, plan, history);
+  const faults = applyPlan(world, plan, history);
   // Members join one after another, at the scenario's times: every join is a rebalance.
   const joins = consumers.map((node, i) => ({ node, atMs: i === 0 ? 0 : (setup.joinAtMs[i - 1] ?? 0) }));
   for (const { node, atMs } of joins.sort((a, b) => a.atMs - b.atMs)) {
@@ -132,7 +132,7 @@ export async function runConsumeWorkload(
       rethrowFrom(setup.mode === "group" ? "openConsumer" : "your queue worker", started.error);
   }
 
-  const endMs = planEndMs(plan);
+  const endMs = faults.endMs;
   const total = keyedMessages(load).length;
   let progressAtMs = endMs;
   let processedCount = 0;

@@ -3,7 +3,7 @@
  * the faults that its mechanism exists to survive.
  */
 import fc from "fast-check";
-import { applyPlan, describePlan, type FaultPlan, planArb, planEndMs } from "#harness/faults/plan.ts";
+import { applyPlan, describePlan, type FaultPlan, planArb } from "#harness/faults/plan.ts";
 import { definePart } from "#harness/grade/define.ts";
 import type { OrderingModule } from "./api.ts";
 import { serialBaselineWorker } from "./baseline.ts";
@@ -62,10 +62,10 @@ const produceScenario: fc.Arbitrary<ProduceScenario> = fc
       networkNodes: ["p1", "p2", "broker"],
       windowMs: 150,
       kinds: ["crash", "powerLoss", "partition", "blockLink"],
-      minEvents: 1,
-      maxEvents: 4,
-      maxOutageMs: 100,
-      maxNetRates: { dropRate: 0.2, duplicateRate: 0.2, reorderRate: 0.3 },
+      eventsMin: 1,
+      eventsMax: 4,
+      outageMsMax: 100,
+      netRatesMax: { dropRate: 0.2, duplicateRate: 0.2, reorderRate: 0.3 },
     }),
   })
   .map((s) => ({
@@ -89,8 +89,8 @@ export const partB = definePart<OrderingModule, ProduceScenario>({
     const { world, history } = ctx;
     const deployment = deployBroker(ctx, 4, false);
     await startInfrastructure(ctx, deployment);
-    applyPlan(world, scenario.plan, history);
-    await runLearnerProducers(ctx, scenario.load, () => planEndMs(scenario.plan) + HARD_STOP_MS);
+    const faults = applyPlan(world, scenario.plan, history);
+    await runLearnerProducers(ctx, scenario.load, () => faults.endMs + HARD_STOP_MS);
     const sends = history.ops.filter((op) => op.f === "send");
     const queues = await deployment.readAllQueues();
     const broken = checkQueues(sends, queues);
@@ -121,7 +121,7 @@ const SLOW_MS_MAX = 150;
 function consumeScenario(options: {
   consumers: [number, number];
   kinds: Parameters<typeof planArb>[0]["kinds"];
-  maxOutageMs: number;
+  outageMsMax: number;
   nodes: (consumers: number) => string[];
   /** Faults start within this window. */
   windowMs: number;
@@ -154,10 +154,10 @@ function consumeScenario(options: {
         networkNodes: ["broker", "ledger", ...consumerNames(consumers)],
         windowMs: options.windowMs,
         kinds: options.kinds,
-        minEvents: 1,
-        maxEvents: 5,
-        maxOutageMs: options.maxOutageMs,
-        maxNetRates: { dropRate: 0.1, duplicateRate: 0.1, reorderRate: 0.2 },
+        eventsMin: 1,
+        eventsMax: 5,
+        outageMsMax: options.outageMsMax,
+        netRatesMax: { dropRate: 0.1, duplicateRate: 0.1, reorderRate: 0.2 },
       }),
     }),
   );
@@ -224,7 +224,7 @@ export const partC = definePart<OrderingModule, ConsumeScenario>({
   scenario: consumeScenario({
     consumers: [1, 1],
     kinds: ["crash", "powerLoss"],
-    maxOutageMs: 100,
+    outageMsMax: 100,
     nodes: () => ["c1", "broker"],
     windowMs: WINDOW_MS,
     queuesMax: 4,
@@ -249,7 +249,7 @@ export const partD = definePart<OrderingModule, ConsumeScenario>({
   scenario: consumeScenario({
     consumers: [2, 3],
     kinds: ["crash", "partition", "blockLink"],
-    maxOutageMs: 1_000,
+    outageMsMax: 1_000,
     nodes: (n) => [...consumerNames(n), "broker"],
     windowMs: GROUP_WINDOW_MS,
     queuesMax: 4,
@@ -274,7 +274,7 @@ export const partE = definePart<OrderingModule, ConsumeScenario>({
   scenario: consumeScenario({
     consumers: [2, 3],
     kinds: ["pause", "skew", "drift", "crash", "partition"],
-    maxOutageMs: 1_500,
+    outageMsMax: 1_500,
     nodes: (n) => consumerNames(n),
     windowMs: GROUP_WINDOW_MS,
     queuesMax: 4,
@@ -309,7 +309,7 @@ export const partF = definePart<OrderingModule, ParallelScenario>({
       arbitrary: consumeScenario({
         consumers: [1, 1],
         kinds: ["crash", "powerLoss"],
-        maxOutageMs: 100,
+        outageMsMax: 100,
         nodes: () => ["c1", "broker"],
         windowMs: WINDOW_MS,
         queuesMax: 4,

@@ -76,7 +76,7 @@ async function commit(session: QueueSession, offset: number): Promise<Step> {
 }
 
 /** Where the group left off on this queue; null if the session ended before the broker answered. */
-async function committedOffset(session: QueueSession): Promise<number | null> {
+export async function committedOffset(session: QueueSession): Promise<number | null> {
   while (session.isActive()) {
     const reply = await session.client.call({
       type: "queryOffset",

@@ -1,2 +1,0 @@
-/** Not part of this bug: the reference solution's file. */
-export { runOrderlyQueue } from "../../solution/queue-worker.ts";
