@@ -35,7 +35,7 @@ export const RECORD_OVERHEAD_BYTES = 55;
 export const TOPIC_BYTES_MAX = 127;
 /** Longest encoded properties, in bytes (their length field is two bytes). */
 export const PROPERTIES_BYTES_MAX = 32_767;
-/** Largest queue id (RocketMQ's is a Java int). */
+/** Largest queue id the log accepts (RocketMQ's is a Java int; the record's u32 field could hold more). */
 export const QUEUE_ID_MAX = 0x7fff_ffff;
 
 /** A message as the log stores it. */

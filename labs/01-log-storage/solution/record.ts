@@ -51,7 +51,6 @@ import {
   getU64,
   type MessageRecord,
   PROPERTIES_BYTES_MAX,
-  QUEUE_ID_MAX,
   RECORD_MAGIC,
   RECORD_OVERHEAD_BYTES,
   setU64,
@@ -74,8 +73,9 @@ export function encodeRecord(record: MessageRecord): Uint8Array {
   if (properties.length > PROPERTIES_BYTES_MAX) {
     throw new RangeError(`properties must be at most ${PROPERTIES_BYTES_MAX} bytes, not ${properties.length}`);
   }
-  if (!Number.isInteger(record.queueId) || record.queueId < 0 || record.queueId > QUEUE_ID_MAX) {
-    throw new RangeError(`queueId must be a whole number from 0 to 2^31 - 1, not ${record.queueId}`);
+  // The u32 field holds up to 2^32 - 1 (the log itself allows only RocketMQ's 2^31 - 1: checkMessage).
+  if (!Number.isInteger(record.queueId) || record.queueId < 0 || record.queueId > 0xffff_ffff) {
+    throw new RangeError(`queueId must be a whole number from 0 to 2^32 - 1, not ${record.queueId}`);
   }
 
   const totalSize = RECORD_OVERHEAD_BYTES + record.body.length + topic.length + properties.length;

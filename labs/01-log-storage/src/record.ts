@@ -41,8 +41,8 @@ import type { DecodeResult, MessageRecord } from "#labs/01-log-storage/provided.
  * back. Throws a RangeError for a record the format cannot hold, rather than write bytes the
  * decoder would reject or misread: a topic that is empty or longer than TOPIC_BYTES_MAX (127)
  * bytes in UTF-8; properties longer than PROPERTIES_BYTES_MAX bytes encoded, or with an empty name
- * or a separator character; a queueId that is not a whole number from 0 to QUEUE_ID_MAX; an
- * offset or timestamp that is not a whole number from 0 to 2^53 - 1.
+ * or a separator character; a queueId that is not a whole number from 0 to 2^32 - 1 (its u32
+ * field); an offset or timestamp that is not a whole number from 0 to 2^53 - 1.
  *
  * Implementation hints:
  * - Measure everything first (`utf8(topic)`, `utf8(encodeProperties(...))`), allocate once, fill

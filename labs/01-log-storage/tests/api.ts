@@ -30,7 +30,6 @@ export {
   END_MARKER_BYTES,
   openLogWith,
   PROPERTIES_BYTES_MAX,
-  QUEUE_ID_MAX,
   RECORD_MAGIC,
   TOPIC_BYTES_MAX,
 } from "#labs/01-log-storage/provided.ts";
