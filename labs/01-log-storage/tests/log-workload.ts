@@ -29,7 +29,6 @@ import {
   describeRecoveryCrash,
   NodeLife,
   type RecoveryCrash,
-  recoveryCrashesEndMs,
   scheduleCleanRestarts,
   scheduleRecoveryCrashes,
 } from "./faults.ts";
@@ -334,21 +333,20 @@ export async function runLogWorkload(ctx: TestContext<LogModule>, scenario: LogS
   const booted = await node.start();
   if (booted.kind === "error") throw booted.error;
   run.life.watch(node as SimNode<unknown>);
-  // Events due before now (the first boot takes a few milliseconds) fire now: the checker shifts them too.
+  // Fault times count from here (the first boot takes a few milliseconds); the checker counts from here too.
   run.planStartMs = world.nowMs;
   const faults = applyPlan(world, scenario.plan, history);
-  scheduleRecoveryCrashes(world, node, history, run.life, scenario.recoveryCrashes);
-  scheduleCleanRestarts(world, node, history, run.life, scenario.cleanRestarts, run.closes);
+  // The lab's own faults count from the plan's start too, and are outages of it: healed() waits for them.
+  scheduleRecoveryCrashes(faults, node, run.life, scenario.recoveryCrashes);
+  scheduleCleanRestarts(faults, node, run.life, scenario.cleanRestarts, run.closes);
 
   const active = run;
   await Promise.all(scenario.clients.map((ops, i) => playClient(active, `c${i + 1}`, ops)));
 
-  // Let every fault end, and the node come back, before the final reads.
+  // Let every fault end, and the node come back and finish booting, before the final reads.
   await faults.healed();
-  const endMs = Math.max(recoveryCrashesEndMs(scenario.recoveryCrashes), ...scenario.cleanRestarts);
-  await world.sleep(Math.max(0, endMs - world.nowMs) + 1);
   for (let waited = 0; waited < 5_000; waited++) {
-    if (run.life.restartsUnderWay === 0 && run.life.isBooted(node as SimNode<unknown>)) break;
+    if (run.life.isBooted(node as SimNode<unknown>)) break;
     await world.sleep(1);
   }
   const healedAtMs = world.nowMs;
