@@ -31,6 +31,7 @@ export {
   openLogWith,
   PROPERTIES_BYTES_MAX,
   RECORD_MAGIC,
+  RECORD_OVERHEAD_BYTES,
   TOPIC_BYTES_MAX,
 } from "#labs/01-log-storage/provided.ts";
 

@@ -20,7 +20,14 @@ import type { SimNode } from "#harness/sim/node.ts";
 import { errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import { utf8 } from "#lab";
-import type { CommitLogApi, ConsumeQueueStoreApi, LogModule, QueueMessage, StoredRecord } from "./api.ts";
+import {
+  type CommitLogApi,
+  type ConsumeQueueStoreApi,
+  isOutOfRange,
+  type LogModule,
+  type QueueMessage,
+  type StoredRecord,
+} from "./api.ts";
 import {
   describeRecord,
   difference,
@@ -38,6 +45,7 @@ export type QueueOp =
   | { kind: "lag" }
   | { kind: "readQueue"; queue: number; pick: number }
   | { kind: "end"; queue: number }
+  | { kind: "negative"; queue: number; below: number }
   | { kind: "stale"; queue: number; after: "rebuild" | "restart" }
   | { kind: "rebuild" }
   | { kind: "restart" };
@@ -71,6 +79,14 @@ export const queueScenarioArb: fc.Arbitrary<QueueScenario> = fc.record({
       {
         weight: 1,
         arbitrary: fc.record({
+          kind: fc.constant("negative" as const),
+          queue: queueIndex,
+          below: fc.integer({ min: 1, max: 3 }),
+        }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({
           kind: fc.constant("stale" as const),
           queue: queueIndex,
           after: fc.constantFrom("rebuild" as const, "restart" as const),
@@ -89,7 +105,7 @@ export function describeQueueScenario(scenario: QueueScenario): string[] {
     "(no faults; the grader plays the dispatcher, falling behind or getting ahead of the log on purpose)",
     `workload: segments of ${scenario.segmentBytes} bytes, ${scenario.entriesPerFile} entries per consume-queue file; ` +
       `${count("append")} appends, the dispatcher falling behind ${count("lag")} time(s), ${count("stale")} stale index entries, ` +
-      `${count("readQueue")} queue reads, ${count("rebuild")} rebuilds, ${count("restart")} restarts`,
+      `${count("readQueue") + count("negative")} queue reads (${count("negative")} below offset 0), ${count("rebuild")} rebuilds, ${count("restart")} restarts`,
   ];
 }
 
@@ -197,6 +213,9 @@ export async function runQueueWorkload(ctx: TestContext<LogModule>, scenario: Qu
       }
       case "end":
         found = await checkEnd(node, ctx, models[step.queue] as QueueModel);
+        break;
+      case "negative":
+        found = await checkNegative(node, ctx, models[step.queue] as QueueModel, -step.below);
         break;
       case "stale": {
         const model = models[step.queue] as QueueModel;
@@ -353,6 +372,37 @@ async function checkEnd(node: SimNode<Store>, ctx: TestContext<LogModule>, model
     anomaly(
       "wrong answer",
       `nextOffset(${name}) is ${result.value}; its index holds ${model.indexed} entries (the log holds ${model.messages.length} messages of ${name}).`,
+      [result.op],
+    ),
+  ];
+}
+
+/** A negative queue offset is below every queue's start: OffsetOutOfRangeError, never a message or null. */
+async function checkNegative(
+  node: SimNode<Store>,
+  ctx: TestContext<LogModule>,
+  model: QueueModel,
+  n: number,
+): Promise<Anomaly[]> {
+  const name = `${model.topic}/${model.queueId}`;
+  const result = await recordCallResult(ctx.history, node, ({ queues }) => queues.read(model.topic, model.queueId, n), {
+    client: CLIENT,
+    f: "readQueue",
+    input: `${name} @${n}`,
+    onError: "fail",
+    output: (m) => (m === null ? null : describeMessage(m)),
+    answerOf: (error) => (isOutOfRange(error) ? "out of range" : undefined),
+  });
+  if (result.kind === "threw" && isOutOfRange(result.error)) return [];
+  if (result.kind === "lost") return [failedWithoutFault(result.op)];
+  const answer =
+    result.kind === "threw"
+      ? `threw ${errorText(result.error)}`
+      : `returned ${result.value === null ? "null" : describeMessage(result.value)}`;
+  return [
+    anomaly(
+      "wrong answer",
+      `readQueue(${name} @${n}) ${answer}; queue offsets start at 0, so it must throw an error named OffsetOutOfRangeError (null means past the queue's end, not before its start).`,
       [result.op],
     ),
   ];
