@@ -100,13 +100,14 @@ class CutRun {
     f: string,
     input: unknown,
     body: (log: CommitLogApi) => Promise<T>,
+    output?: (value: T) => unknown,
   ): Promise<T | Anomaly> {
     const result = await recordCallResult(this.ctx.history, this.node, body, {
       client,
       f,
       input,
       onError: "fail",
-      keepOutput: false,
+      ...(output === undefined ? { keepOutput: false } : { output }),
     });
     if (result.kind === "ok") return result.value;
     const why = result.kind === "threw" ? `it threw ${errorText(result.error)}` : (result.op.note ?? "no answer");
@@ -155,13 +156,21 @@ export async function runCutWorkload(ctx: TestContext<LogModule>, scenario: CutS
   }
   const last = before.at(-1) as Appended;
   const written = last.stored.record.physicalOffset + last.stored.sizeBytes;
-  const flushed = await run.step(WRITER, "flushTo", written, (log) => log.flushTo(log.writtenOffset));
-  if (isAnomaly(flushed)) return [flushed];
+  const flushed = await recordCallResult(ctx.history, node, (log) => log.flushTo(log.writtenOffset), {
+    client: WRITER,
+    f: "flushTo",
+    input: written,
+    onError: "fail",
+    keepOutput: false,
+  });
+  if (flushed.kind !== "ok") {
+    return [anomaly("wrong answer", `flushTo(${written}) failed with no fault under way.`, [flushed.op])];
+  }
 
   const kept = before.slice(0, scenario.cutAt);
   const cut = before.slice(scenario.cutAt);
   const end = cut[0]?.stored.record.physicalOffset ?? written;
-  const cutOp = await cutTheLog(run, scenario, end);
+  const cutOp = await cutTheLog(run, scenario, end, flushed.op);
   if (isAnomaly(cutOp)) return [cutOp];
 
   // Recovery numbers the queues again from what the log kept.
@@ -215,7 +224,7 @@ export async function runCutWorkload(ctx: TestContext<LogModule>, scenario: CutS
  * truncateTo(end), perhaps cut short by a crash and then made again after the restart. Returns the
  * call whose cut must be durable, or what went wrong.
  */
-async function cutTheLog(run: CutRun, scenario: CutScenario, end: number): Promise<Op | Anomaly> {
+async function cutTheLog(run: CutRun, scenario: CutScenario, end: number, flushOp: Op): Promise<Op | Anomaly> {
   const { world, history } = run.ctx;
   const interrupt = scenario.interrupt;
   if (interrupt !== null) {
@@ -245,6 +254,22 @@ async function cutTheLog(run: CutRun, scenario: CutScenario, end: number): Promi
   await world.sleep(Math.max(0, interrupt.delayMs + 0.05));
   if (run.node.isUp) run.node.crash();
   await run.restart(": recovery cuts the log again, at the same place");
+  const ends = await run.step(
+    RECOVERY,
+    "writtenOffset",
+    undefined,
+    async (log) => log.writtenOffset,
+    (n) => n,
+  );
+  if (isAnomaly(ends)) return ends;
+  if (ends < end) {
+    return anomaly(
+      "lost write",
+      `after the ${interrupt.kind === "crash" ? "crash" : "power loss"} during truncateTo(${end}), the log ends at ${ends}: records before the cut, flushed (flushTo resolved), are gone. ` +
+        "Either the cut removed more than it was asked to, or a segment's name was never made durable (fsync makes a file's bytes durable, not its name: open and roll must fsync the directory).",
+      [flushOp, first.op],
+    );
+  }
   const again = await recordCallResult(history, run.node, (log) => log.truncateTo(end), {
     client: RECOVERY,
     f: "truncateTo",
@@ -331,7 +356,7 @@ async function readBack(run: CutRun, outcome: CutOutcome): Promise<Anomaly[]> {
     const isAfter = i >= kept.length;
     const why = isAfter
       ? `it was appended after the cut, and flushTo(${logEnd}) resolved before the power loss (after a cut, flushedOffset must move back to it, or the next flush skips the new records)`
-      : `it was before the cut at ${end} and durable`;
+      : `it was before the cut at ${end}, and flushTo resolved before the cut (fsync makes a file's bytes durable, not its name: open and roll must fsync the directory)`;
     const instead =
       got === undefined
         ? error === null

@@ -38,7 +38,7 @@ export const partB = definePart<LogModule, SegmentScenario>({
   points: 15,
   seeds: 200,
   property:
-    "append returns the offset the rules give (records never straddle two segments), read returns exactly what was appended, a read where no record starts throws, and all of it holds across restarts",
+    "append returns the offset the rules give (records never straddle two segments) and refuses a record too large for a segment (MessageTooLargeError), changing nothing; read returns exactly what was appended; a read or a scan where no record starts throws (RecordNotFoundError inside the log, OffsetOutOfRangeError past its end); and all of it holds across restarts",
   scenario: segmentScenarioArb,
   describe: describeSegmentScenario,
   run: runSegmentWorkload,
@@ -50,7 +50,7 @@ export const partC = definePart<LogModule, QueueScenario>({
   points: 15,
   seeds: 200,
   property:
-    "readQueue returns the n-th message appended to a queue (checked against its index entry), null past the end; and after a rebuild the queues agree with the log even when the dispatcher fell behind or the index got ahead of the log",
+    "readQueue returns the n-th message appended to a queue (checked against its index entry), null past the end, OffsetOutOfRangeError below offset 0; and after a rebuild the queues agree with the log even when the dispatcher fell behind or the index got ahead of the log",
   scenario: queueScenarioArb,
   describe: describeQueueScenario,
   run: runQueueWorkload,
