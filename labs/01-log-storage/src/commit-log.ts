@@ -50,7 +50,7 @@ export class CommitLog extends CommitLogBase implements CommitLogApi {
    *
    * Contract: believes the files as they are, which is right after a clean shutdown; after a crash,
    * recovery (part E) corrects it. On return, every segment name it found or made is durable.
-   * flushedOffset starts at minOffset: nothing is known durable at open.
+   * (CommitLogBase starts flushedOffset at minOffset: nothing is known durable at open.)
    *
    * Implementation hints:
    * - `disk.list` shows the page cache's view of a directory. Could a segment you find there vanish
@@ -173,9 +173,12 @@ export class CommitLog extends CommitLogBase implements CommitLogApi {
   /**
    * Cuts the log at `end`, a record boundary recovery found: everything from `end` on is removed.
    *
-   * Contract: the segment holding `end` is truncated there, every later segment is deleted, both
-   * durably, before it resolves; writtenOffset becomes `end`, flushedOffset at most `end`. Safe to
-   * call again with the same `end` after a crash.
+   * Contract: when it resolves, the segment holding `end` ends at `end` and every later segment is
+   * gone, durably: a power loss from then on brings back none of the bytes or segments it removed,
+   * and nothing below `end` is touched. writtenOffset becomes `end` (the next record goes where the
+   * cut left the log's end) and flushedOffset at most `end` (so a later flushTo covers what is
+   * appended past it). Safe to call again with the same `end` after a crash in the middle, even
+   * when the first call's cut already shows in the files.
    *
    * Implementation hints:
    * - Suppose the truncation is still only in the page cache, new records are written past `end`,

@@ -67,7 +67,7 @@ export class ConsumeQueueStore extends ConsumeQueueStoreBase implements ConsumeQ
    * Contract: afterwards nextOffset of that queue is at least queueOffset + 1, and read() finds the
    * entry. Whether it goes to its file now or later, in batches, is yours to choose (the reference
    * keeps the newest entries in memory and writes them 64 at a time); no fsync either way: a crash
-   * is repaired by rebuild. Writing an entry that is already there is harmless.
+   * is repaired by rebuild.
    *
    * @param stored the record and its size, as CommitLog.append returned them.
    */
