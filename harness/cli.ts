@@ -409,26 +409,24 @@ async function replayCommand(args: ParsedArgs, argv: readonly string[]): Promise
     await pool.close();
   }
   const runName = `${part.id} seed ${seed}${replayPath === "0" ? "" : ` path ${replayPath}`}`;
-  if (replay.kind === "noYield") {
-    console.log(
-      `${runName}: a loop never yielded; the watchdog stopped the run after ${replay.seconds} s, so no trace was kept.`,
-    );
-    console.log("Look for a while/for loop that never ends, or one that never awaits anything.");
-    return 1;
-  }
   const out = args.strings.get("out")?.[0];
   const outFile =
     out === undefined
       ? path.join(REPO_ROOT, ".lab", "replays", replayFileName(lab.id, part.id, seed, replayPath, choice.flag))
       : path.resolve(out);
   const verdictLines = [headline(replay.verdict), ...details(replay.verdict).map((d) => `  ${d}`)];
+  const scenarioLines = replay.kind === "replayed" ? replay.scenarioLines : [];
+  // A run the watchdog stopped left only what its flight recorder kept: the last lines.
+  const extent =
+    replay.kind === "replayed"
+      ? `${plural(replay.events, "event")}, ${replay.simMs.toFixed(3)} ms of simulated time.`
+      : `the watchdog stopped the run; these are the last ${plural(replay.trace.length, "line")} it recorded.`;
   const header = [
     `# npx lab replay ${argv.join(" ")}`,
     `# lab ${lab.id}, part ${part.id} (${part.title}), seed ${seed}, path ${replayPath}, implementation ${choice.label}/`,
     `# verdict: ${verdictLines.join("\n#   ")}`,
-    "# scenario:",
-    ...replay.scenarioLines.map((line) => `#   ${line}`),
-    `# ${plural(replay.events, "event")}, ${replay.simMs.toFixed(3)} ms of simulated time. Each line: time, node, what happened.`,
+    ...(scenarioLines.length === 0 ? [] : ["# scenario:", ...scenarioLines.map((line) => `#   ${line}`)]),
+    `# ${extent} Each line: time, node, what happened.`,
     "# Lines starting with { are your code's own log lines (env.log), with simMs and node.",
     "",
   ];
@@ -443,7 +441,8 @@ async function replayCommand(args: ParsedArgs, argv: readonly string[]): Promise
   } else {
     console.log(`${runName}: ${verdictLines.join("\n")}`);
   }
-  for (const line of replay.scenarioLines) console.log(`  ${line}`);
-  console.log(`Full trace (${plural(replay.trace.length, "line")}) written to ${relative(outFile)}`);
+  for (const line of scenarioLines) console.log(`  ${line}`);
+  const what = replay.kind === "replayed" ? "Full trace" : "The last lines of the trace";
+  console.log(`${what} (${plural(replay.trace.length, "line")}) written to ${relative(outFile)}`);
   return replay.verdict.kind === "pass" ? 0 : 1;
 }
