@@ -242,7 +242,7 @@ export const partC = definePart<OrderingModule, ConsumeScenario>({
     outageMsMax: 100,
     nodes: () => ["c1", "broker"],
     windowMs: WINDOW_MS,
-    queuesMax: 4,
+    queuesMax: 6,
   }),
   describe: describeConsume,
   run: consumePart({
@@ -267,7 +267,7 @@ export const partD = definePart<OrderingModule, ConsumeScenario>({
     outageMsMax: 1_000,
     nodes: (n) => [...consumerNames(n), "broker"],
     windowMs: GROUP_WINDOW_MS,
-    queuesMax: 4,
+    queuesMax: 6,
   }),
   describe: describeConsume,
   run: consumePart({
@@ -292,7 +292,7 @@ export const partE = definePart<OrderingModule, ConsumeScenario>({
     outageMsMax: 1_500,
     nodes: (n) => consumerNames(n),
     windowMs: GROUP_WINDOW_MS,
-    queuesMax: 4,
+    queuesMax: 6,
     gcPause: true,
   }),
   describe: describeConsume,
@@ -324,14 +324,14 @@ export const partF = definePart<OrderingModule, ParallelScenario>({
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("throughput" as const), keyStyle: keyStyleArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("stuck key" as const), keyStyle: keyStyleArb }) },
     {
-      weight: 4,
+      weight: 3,
       arbitrary: consumeScenario({
         consumers: [1, 1],
         kinds: ["crash", "powerLoss"],
         outageMsMax: 100,
         nodes: () => ["c1", "broker"],
         windowMs: WINDOW_MS,
-        queuesMax: 4,
+        queuesMax: 6,
       }).map((s) => ({ kind: "faults" as const, ...s })),
     },
   ),
