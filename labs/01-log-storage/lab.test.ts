@@ -67,7 +67,9 @@ describe("lab 01-log-storage, beyond the shared suite", () => {
         const faults = history.timeline.flatMap((e) => (e.kind === "nemesis" ? [e.event.description] : []));
         const count = (text: string) => faults.filter((line) => line.includes(text)).length;
         expect(count("shuts n1 down cleanly"), `${id} seed ${seed}: clean restarts`).toBe(log.cleanRestarts.length);
-        expect(count(" ms into the restart, "), `${id} seed ${seed}: crashes during recovery`).toBe(log.recoveryCrashes.length);
+        expect(count(" ms into the restart, "), `${id} seed ${seed}: crashes during recovery`).toBe(
+          log.recoveryCrashes.length,
+        );
       }
     }
   });
