@@ -7,6 +7,8 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { findLab } from "./grade/labs.ts";
+import { shippedStubs } from "./grade/shipped.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const BIN = path.join(ROOT, "harness", "bin", "lab.mjs");
@@ -67,13 +69,26 @@ describe("lab grade", () => {
     expect(run.stdout).toContain("npx lab replay 00 --part L0.C --seed");
   });
 
-  it("grades the learner's untouched stubs as not implemented, and never modifies the learner's files", () => {
+  it("grades the learner's own files by default, whatever they hold, and never modifies them", () => {
     const before = hashTree(path.join(ROOT, LAB00, "src"));
     const run = lab("grade", "00", "--seeds", "5");
-    expect(run.code).toBe(1);
-    expect(run.stdout).toContain("not implemented yet");
+    // The stubs as shipped fail every part, a learner's finished work passes: both are fine here.
+    expect([0, 1]).toContain(run.code);
+    expect(run.stdout).toContain(`grading your implementation in ${LAB00}/src/`);
     expect(hashTree(path.join(ROOT, LAB00, "src"))).toBe(before);
     expect(existsSync(path.join(ROOT, ".lab", "results", "00-durable-register.json"))).toBe(true);
+  });
+
+  it("grades the stubs as shipped (read from git, not from the learner's src/) as not implemented", async () => {
+    const stubs = shippedStubs(await findLab("00"));
+    try {
+      const run = lab("grade", "00", "--impl", stubs, "--seeds", "5");
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/L0\.A .* not implemented yet/);
+      expect(run.stdout).toContain("L0.A is not implemented yet");
+    } finally {
+      if (stubs.includes(`${path.sep}.lab${path.sep}`)) rmSync(stubs, { recursive: true });
+    }
   });
 
   it("a call that threw is shown as throwing, not as never completed; counts of one are singular", () => {
@@ -102,23 +117,27 @@ describe("lab grade", () => {
     rmSync(path.dirname(out), { recursive: true });
   });
 
-  it("stops a synchronous infinite loop with the watchdog and says so", () => {
+  it("stops a synchronous infinite loop with the watchdog, says so, and keeps the trace up to the loop", () => {
     const started = Date.now();
-    const run = lab(
-      "grade",
-      "00",
-      "--impl",
-      "harness/grade/fixtures/hazards/sync-loop",
-      "--part",
-      "A",
-      "--seeds",
-      "3",
-      "--workers",
-      "1",
-    );
+    const fixture = "harness/grade/fixtures/hazards/sync-loop";
+    const run = lab("grade", "00", "--impl", fixture, "--part", "A", "--seeds", "3", "--workers", "1");
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain("a loop never yielded");
+    expect(run.stdout).toMatch(
+      /a loop never yielded: the event loop was blocked for 5 s of real time, with simulated time standing still at 1\.000ms/,
+    );
+    // The flight recorder's last lines: the call that never returned.
+    expect(run.stdout).toMatch(
+      /the last things that happened before the loop:\n.*\n +1\.000ms client op invoke save\("v1\|/,
+    );
     expect(Date.now() - started).toBeLessThan(30_000);
+
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), "lab-replay-")), "trace.log");
+    const replay = lab("replay", "00", "--impl", fixture, "--part", "A", "--seed", "1", "--out", out);
+    expect(replay.code).toBe(1);
+    expect(replay.stdout).toContain("a loop never yielded");
+    expect(replay.stdout).toMatch(/The last lines of the trace \(2 lines\) written to/);
+    expect(readFileSync(out, "utf8")).toMatch(/\n1\.000ms client op invoke save\("v1\|[^\n]*\n$/);
+    rmSync(path.dirname(out), { recursive: true });
   });
 });
 
@@ -197,6 +216,24 @@ describe("lab help", () => {
     expect(options).toContain("--workers");
     for (const option of options) expect(overview).toContain(option);
     expect(lab("help", "replay").stdout).toBe(lab("replay", "-h").stdout);
+  });
+});
+
+describe("lab deep-check", () => {
+  it("grades the solution on the seeds asked, part by part; a bug is reported with its replay command", () => {
+    const run = lab("deep-check", "00", "--seeds", "20", "--part", "B");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/✓ L0\.B {2}passed 20 seeds/);
+    const bug = lab("deep-check", "00", "--seeds", "40", "--part", "B", "--impl", `${LAB00}/bugs/in-memory`);
+    expect(bug.code).toBe(1);
+    expect(bug.stdout).toMatch(/✗ L0\.B {2}FAILED on seed \d+/);
+    expect(bug.stdout).toContain("Replay it: npx lab replay 00 --part L0.B --seed");
+  });
+
+  it("needs a lab, and says so in one line", () => {
+    const run = lab("deep-check");
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
   });
 });
 

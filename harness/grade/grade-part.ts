@@ -9,7 +9,7 @@
 import { formatMs } from "../sim/trace.ts";
 import { describeCall, describeOp, describeOpInStoppedRun, type History, type Op } from "../workloads/history.ts";
 import type { Implementation, Part } from "./define.ts";
-import { checkSeed, runScenario, type SeedOptions } from "./runner.ts";
+import { checkSeed, type SeedOptions } from "./runner.ts";
 import type { Verdict } from "./verdict.ts";
 
 export interface PartFailure {
@@ -41,14 +41,13 @@ export interface GradePartOptions extends Omit<SeedOptions, "selfCheck"> {
   onSeed?: (seed: number) => void;
 }
 
-/** Verdicts that no smaller scenario would explain better: shrinking them only wastes time. */
+/**
+ * Verdicts that a smaller scenario explains better. Not a livelock: every run of it spends the
+ * whole budget (about a second), so shrinking would take minutes, and what explains it is what it
+ * keeps doing, which the verdict counts, not the faults that led there.
+ */
 function shrinkable(verdict: Verdict): boolean {
-  return (
-    verdict.kind === "anomaly" ||
-    verdict.kind === "exception" ||
-    verdict.kind === "stuck" ||
-    verdict.kind === "livelock"
-  );
+  return verdict.kind === "anomaly" || verdict.kind === "exception" || verdict.kind === "deadlock";
 }
 
 export async function gradePart<TImpl>(
@@ -71,7 +70,6 @@ export async function gradePart<TImpl>(
     }
     const failure = result.failure;
     const scenario = failure?.scenario;
-    const rerun = await runScenario(part, impl, seed, scenario, options);
     return {
       partId: part.id,
       seedsRun,
@@ -82,7 +80,7 @@ export async function gradePart<TImpl>(
         planEvents: { before: countPlanEvents(failure?.originalScenario), after: countPlanEvents(scenario) },
         shrinks: failure?.shrinks ?? 0,
         path: failure?.path ?? "0",
-        timeline: timelineOf(rerun.history, result.verdict),
+        timeline: timelineOf(result.run.history, result.verdict),
         notes: notesOn(impl, result.verdict),
       },
     };

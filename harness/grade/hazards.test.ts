@@ -1,15 +1,21 @@
 /**
  * Every hazard in learner code earns its own verdict, never a hung or crashed grader.
- * (The synchronous infinite loop needs a worker thread and the watchdog: see harness/cli.test.ts.)
+ * (The synchronous infinite loop needs a worker thread and the watchdog: see harness/cli.test.ts
+ * and pool.test.ts.)
  */
+import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { defaultRunLimits } from "../sim/scheduler.ts";
+
 import { gradeInProcess } from "./in-process.ts";
 import { ImplLoadError } from "./labs.ts";
 import type { Verdict } from "./verdict.ts";
-import { headline } from "./verdict.ts";
+import { details, headline } from "./verdict.ts";
 
 const FIXTURES = path.join(import.meta.dirname, "fixtures", "hazards");
+/** Lab 02's producer with one sequence counter for all its queues (see its opening comment). */
+const ONE_COUNTER = path.join(import.meta.dirname, "fixtures", "stops", "one-counter");
 
 async function verdictOf(name: string): Promise<Verdict | undefined> {
   const { outcomes } = await gradeInProcess("00", path.join(FIXTURES, name), { parts: ["L0.A"], seeds: 5 });
@@ -17,14 +23,56 @@ async function verdictOf(name: string): Promise<Verdict | undefined> {
 }
 
 describe("hazard verdicts", () => {
-  it("a promise that never settles: stuck, naming the pending call", async () => {
+  it("a promise that never settles: a deadlock, naming the call, its client and when it started", async () => {
     const verdict = await verdictOf("never-settles");
-    expect(verdict?.kind).toBe("stuck");
-    expect(verdict?.kind === "stuck" && verdict.waitingOn[0]).toContain('save("v1|');
+    if (verdict?.kind !== "deadlock") throw new Error(`expected a deadlock, got ${JSON.stringify(verdict)}`);
+    expect(headline(verdict)).toMatch(
+      /^deadlock at simulated time [\d.]+ms: nothing is left to happen, and 1 call never settled$/,
+    );
+    expect(verdict.pending.calls[0]).toMatchObject({ client: "client", sinceMs: 1 });
+    expect(verdict.pending.calls[0]?.call).toContain('save("v1|');
+    const text = details(verdict).join("\n");
+    expect(text).toMatch(/never settled:\n {2}save\("v1\|[^"]*"\) on client, started at 1\.000ms/);
+    // The kept trace: the last things that happened, up to the invocation that never settled.
+    expect(verdict.kept.lastEvents.at(-1)).toMatch(/client op invoke save\("v1\|/);
   });
 
-  it("a loop that never lets simulated time move: livelock", async () => {
-    expect((await verdictOf("livelock"))?.kind).toBe("livelock");
+  it("a loop that never lets simulated time move: a livelock, said as such", async () => {
+    const verdict = await verdictOf("livelock");
+    if (verdict?.kind !== "livelock") throw new Error(`expected a livelock, got ${JSON.stringify(verdict)}`);
+    expect(verdict.spent).toBe("eventsAtOneInstant");
+    expect(headline(verdict)).toMatch(/events ran without simulated time moving$/);
+    // Nothing reached a disk or a network: what it kept running comes from the scheduler's events.
+    expect(details(verdict).join("\n")).toMatch(
+      /what it did most in its last 1,000 events, from 1\.000ms:\n {2}1,000 × sleep on n1/,
+    );
+  });
+
+  it("retries that can never succeed: a livelock, stopped within 2 s, naming what it kept doing and the learner's warnings", async () => {
+    // CPU time, not wall time: the machine may be shared, and what is promised is the grader's work.
+    const cpuBefore = process.cpuUsage();
+    const { outcomes } = await gradeInProcess("02", ONE_COUNTER, { parts: ["L2.B"], shrink: true });
+    const cpu = process.cpuUsage(cpuBefore);
+    const verdict = outcomes.get("L2.B")?.failure?.verdict;
+    if (verdict?.kind !== "livelock") throw new Error(`expected a livelock, got ${JSON.stringify(verdict)}`);
+    expect(verdict.spent).toBe("events");
+    const budget = defaultRunLimits.maxEvents.toLocaleString("en-US");
+    expect(headline(verdict)).toMatch(
+      new RegExp(
+        `^livelock at simulated time [\\d.]+ms: events kept coming \\(${budget}, the run's budget\\), but \\d+ calls never completed$`,
+      ),
+    );
+    const text = details(verdict).join("\n");
+    expect(text).toMatch(
+      /pending longest:\n {2}send\(\{"key":"p1-k\d","id":"p1\/p1-k\d#\d"\}\) on p1, started at [\d.]+ms/,
+    );
+    expect(text).toMatch(
+      /what it did most in its last 5,000 trace entries, from [\d.]+ms:\n {2}[\d,]+ × p1 net reply from broker: outOfOrder/,
+    );
+    expect(text).toMatch(
+      /your code's last log lines \(env\.log\):\n {2}[\d.]+ms p1#\d warn send out of order \{"queueId"/,
+    );
+    expect((cpu.user + cpu.system) / 1000).toBeLessThan(2_000);
   });
 
   it("an exception: the call that threw, the message, and the learner's own stack frames", async () => {
@@ -70,5 +118,30 @@ describe("hazard verdicts", () => {
     await expect(verdictOf("syntax-error")).rejects.toThrow(ImplLoadError);
     await expect(verdictOf("syntax-error")).rejects.toThrow(/register\.ts does not load: .*register\.ts:3/);
     await expect(verdictOf("missing-export")).rejects.toThrow(/must export function openRegister/);
+  });
+});
+
+describe("a rejected promise nobody awaited", () => {
+  // Run under tsx, as the grader's workers are: Vitest rewrites stack traces and drops the
+  // `async` frames that say which function's promise it was.
+  const driver = path.join(import.meta.dirname, "fixtures", "stops", "unawaited-driver.ts");
+  let said: { stderr: string; handed?: string; dropped?: string } = { stderr: "" };
+  beforeAll(() => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", driver], { encoding: "utf8", timeout: 60_000 });
+    const [handed, dropped] = run.stdout.trim().split("\n");
+    said = { stderr: run.stderr, handed, dropped };
+  });
+
+  it("handed to the harness: names the learner's function that made it and the harness's that dropped it", () => {
+    expect(said.stderr).toBe("");
+    expect(said.handed).toMatch(
+      /^your code threw in the promise your work \(harness\/grade\/fixtures\/stops\/unawaited\/worker\.ts:5:\d+\) returned to harnessConsumer \(harness\/grade\/fixtures\/stops\/unawaited-driver\.ts:\d+:\d+\), which nobody awaited: Error: the downstream refused$/,
+    );
+  });
+
+  it("dropped by the learner's own code: names where it was rejected, in the learner's code", () => {
+    expect(said.dropped).toMatch(
+      /^your code threw in a promise nobody awaited, rejected in work \(harness\/grade\/fixtures\/stops\/unawaited\/worker\.ts:5:\d+\): Error: the downstream refused$/,
+    );
   });
 });

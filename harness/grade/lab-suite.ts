@@ -3,14 +3,18 @@
  * of "a lab is done": the untouched stubs earn "not implemented" on every part; the reference
  * solution passes every part on many seeds; every bug-zoo entry is caught exactly as its zoo
  * entry says; the same seed gives the same run; stubs and solution export the same names.
+ *
+ * The stubs checked are the ones the project ships, read from git (shipped.ts), never the
+ * learner's `src/`: a learner's work there must not turn the project's tests red.
  */
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { gradeInProcess } from "./in-process.ts";
 import { entryFiles, findLab, guardRootsFor, loadImpl } from "./labs.ts";
 import { runScenario } from "./runner.ts";
+import { shippedStubs } from "./shipped.ts";
 
 /** A bug-zoo entry: a folder under the lab's bugs/, and what the grader must say of it. */
 export interface ZooEntry {
@@ -32,10 +36,12 @@ export function describeLabSuite(options: LabSuiteOptions): void {
   describe(`lab ${slug}`, () => {
     it("the untouched stubs earn 'not implemented' on every part, never a crash", async () => {
       const lab = await findLab(slug);
-      const { outcomes } = await gradeInProcess(slug, lab.manifest.learnerDir, { seeds: 3 });
-      for (const part of lab.manifest.parts) {
-        expect(outcomes.get(part.id)?.failure?.verdict.kind, part.id).toBe("notImplemented");
-      }
+      await withShippedStubs(slug, async (stubs) => {
+        const { outcomes } = await gradeInProcess(slug, stubs, { seeds: 3 });
+        for (const part of lab.manifest.parts) {
+          expect(outcomes.get(part.id)?.failure?.verdict.kind, part.id).toBe("notImplemented");
+        }
+      });
     });
 
     it(`the reference solution passes every part on ${options.solutionSeeds} seeds`, async () => {
@@ -88,14 +94,27 @@ export function describeLabSuite(options: LabSuiteOptions): void {
       const lab = await findLab(slug);
       const stub: Record<string, unknown> = {};
       const solution: Record<string, unknown> = {};
-      for (const entry of entryFiles(lab)) {
-        Object.assign(stub, await import(path.join(lab.dir, lab.manifest.learnerDir, entry)));
-        Object.assign(solution, await import(path.join(lab.dir, "solution", entry)));
-      }
+      await withShippedStubs(slug, async (stubs) => {
+        for (const entry of entryFiles(lab)) {
+          Object.assign(stub, await import(path.join(stubs, entry)));
+          Object.assign(solution, await import(path.join(lab.dir, "solution", entry)));
+        }
+      });
       for (const name of lab.manifest.exports) {
         expect(typeof stub[name], `stub export ${name}`).toBe("function");
         expect(typeof solution[name], `solution export ${name}`).toBe("function");
       }
     });
   });
+}
+
+/** Runs `check` on a copy of the lab's stubs as shipped (see shipped.ts), then removes the copy. */
+async function withShippedStubs(slug: string, check: (dir: string) => Promise<void>): Promise<void> {
+  const lab = await findLab(slug);
+  const dir = shippedStubs(lab);
+  try {
+    await check(dir);
+  } finally {
+    if (dir !== path.join(lab.dir, lab.manifest.learnerDir)) rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -2,16 +2,21 @@
  * The grading pool: worker threads that run learner code, and a watchdog over them.
  *
  * Simulated time cannot stop a synchronous `while (true) {}`: the thread running it never returns
- * to the scheduler. So learner code runs in worker threads, each reporting every seed it starts
- * and every run it finishes. A worker silent for `watchdogMs` of real time is terminated, its part
- * gets a "loop never yielded" verdict, and a fresh worker takes the remaining parts.
+ * to the scheduler. So learner code runs in worker threads, each reporting every seed it starts,
+ * every run it finishes, and a heartbeat while a long run goes on (however long a run takes in
+ * real time, its event loop turns). A worker silent for `watchdogMs` of real time has its event
+ * loop blocked: it is terminated, its part gets a "loop never yielded" verdict with the last lines
+ * of its trace (read from its flight recorder, which outlives it), and a fresh worker takes the
+ * remaining parts.
  */
 import os from "node:os";
 import { Worker } from "node:worker_threads";
+import { createFlightRecorderBuffer, FlightRecorder } from "./flight-recorder.ts";
 import type { PartOutcome } from "./grade-part.ts";
 import type { ImplChoice, LabEntry } from "./labs.ts";
 import { ImplLoadError } from "./labs.ts";
-import type { ToMain, ToWorker } from "./protocol.ts";
+import type { ToMain, ToWorker, WorkerData } from "./protocol.ts";
+import { keepTrace, timeOf } from "./stopped-run.ts";
 import type { Verdict } from "./verdict.ts";
 
 export interface PoolOptions {
@@ -21,14 +26,19 @@ export interface PoolOptions {
   onSeed?: (partId: string, seed: number) => void;
 }
 
+type NoYield = Extract<Verdict, { kind: "noYield" }>;
+
 export type ReplayResult =
   | { kind: "replayed"; verdict: Verdict; scenarioLines: string[]; trace: string[]; simMs: number; events: number }
-  | { kind: "noYield"; seconds: number };
+  /** The watchdog stopped the replay: `trace` is what the flight recorder kept, the last lines. */
+  | { kind: "noYield"; verdict: NoYield; trace: string[] };
 
 type Job = ToWorker & { resolve: (result: PartOutcome | ReplayResult) => void; reject: (error: Error) => void };
 
 const ENTRY = new URL("./worker-entry.mjs", import.meta.url);
 const STARTUP_TIMEOUT_MS = 120_000;
+/** A worker's heartbeat during a long run comes at least this often (and 5 times per watchdog period). */
+const BEAT_MS_MAX = 250;
 
 export class GradingPool {
   private readonly queue: Job[] = [];
@@ -97,9 +107,17 @@ export class GradingPool {
 
   private spawn(): void {
     if (this.fatal) return;
-    const worker = new Worker(ENTRY, { workerData: { slug: this.lab.slug, choice: this.choice } });
+    const recorder = createFlightRecorderBuffer();
+    const workerData: WorkerData = {
+      slug: this.lab.slug,
+      choice: this.choice,
+      recorder,
+      beatMs: Math.min(BEAT_MS_MAX, this.watchdogMs / 5),
+    };
+    const worker = new Worker(ENTRY, { workerData });
     const w: ActiveWorker = {
       worker,
+      recorder: new FlightRecorder(recorder),
       ready: false,
       job: null,
       lastBeatMs: Date.now(),
@@ -177,10 +195,10 @@ export class GradingPool {
     this.pump();
   }
 
-  private failedOutcome(job: Job, w: ActiveWorker, verdict: Verdict): PartOutcome | ReplayResult {
+  private failedOutcome(job: Job, w: ActiveWorker, verdict: Verdict, trace: string[] = []): PartOutcome | ReplayResult {
     if (job.type === "replay") {
       return verdict.kind === "noYield"
-        ? { kind: "noYield", seconds: verdict.seconds }
+        ? { kind: "noYield", verdict, trace }
         : { kind: "replayed", verdict, scenarioLines: [], trace: [], simMs: 0, events: 0 };
     }
     const seed = w.currentSeed ?? job.seeds[0] ?? 1;
@@ -205,6 +223,17 @@ export class GradingPool {
     this.pump();
   }
 
+  /** The verdict on a worker whose event loop stayed blocked, from the trace it recorded. */
+  private noYield(trace: readonly string[]): NoYield {
+    const times = trace.map(timeOf).filter((t): t is number => t !== null);
+    return {
+      kind: "noYield",
+      seconds: Math.round(this.watchdogMs / 100) / 10,
+      atMs: times.at(-1) ?? null,
+      kept: keepTrace(trace),
+    };
+  }
+
   private watch(): void {
     const now = Date.now();
     for (const w of [...this.active]) {
@@ -220,8 +249,8 @@ export class GradingPool {
         );
         continue;
       }
-      const seconds = Math.round(this.watchdogMs / 1000);
-      job.resolve(this.failedOutcome(job, w, { kind: "noYield", seconds }));
+      const trace = w.recorder.lines();
+      job.resolve(this.failedOutcome(job, w, this.noYield(trace), trace));
       this.pump();
     }
   }
@@ -229,6 +258,8 @@ export class GradingPool {
 
 interface ActiveWorker {
   worker: Worker;
+  /** The worker's flight recorder: the last lines of its trace, readable after it is terminated. */
+  recorder: FlightRecorder;
   ready: boolean;
   job: Job | null;
   lastBeatMs: number;

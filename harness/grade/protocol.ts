@@ -1,6 +1,17 @@
 /** Messages between the grading pool (main thread) and its workers. */
 import type { PartOutcome } from "./grade-part.ts";
+import type { ImplChoice } from "./labs.ts";
 import type { Verdict } from "./verdict.ts";
+
+/** What a worker is started with. */
+export interface WorkerData {
+  slug: string;
+  choice: ImplChoice;
+  /** The flight recorder's memory (flight-recorder.ts), shared with the pool. */
+  recorder: SharedArrayBuffer;
+  /** Real milliseconds between heartbeats during a run: a fraction of the watchdog's limit. */
+  beatMs: number;
+}
 
 export type ToWorker =
   | { type: "grade"; jobId: number; partId: string; seeds: number[]; shrink: boolean }
@@ -11,7 +22,7 @@ export type ToMain =
   | { type: "loadFailed"; message: string }
   /** A seed starts: progress, and the watchdog's heartbeat. */
   | { type: "seed"; jobId: number; seed: number }
-  /** A run finished (shrinking runs many per seed): heartbeat only. */
+  /** A run finished (shrinking runs many per seed), or a long run goes on: heartbeat only. */
   | { type: "beat"; jobId: number }
   | { type: "graded"; jobId: number; outcome: PartOutcome }
   | {

@@ -8,12 +8,15 @@
  * path are themselves deterministic.
  */
 import fc from "fast-check";
+import type { Anomaly } from "../checkers/anomaly.ts";
 import type { Env } from "../env.ts";
-import { defaultRunLimits } from "../sim/scheduler.ts";
-import { World } from "../sim/world.ts";
+import { defaultRunLimits, type RunLimits } from "../sim/scheduler.ts";
+import type { TraceRecorder } from "../sim/trace.ts";
+import { World, type WorldRunResult } from "../sim/world.ts";
 import { History } from "../workloads/history.ts";
 import type { Implementation, Part } from "./define.ts";
-import { type Verdict, verdictOfError } from "./verdict.ts";
+import { busiest, keepTrace, pendingCalls } from "./stopped-run.ts";
+import { type Verdict, verdictOfError, verdictOfLabError } from "./verdict.ts";
 
 export interface RunSettings {
   /** Folders whose code is lab code, guarded against real clocks and randomness. */
@@ -21,7 +24,15 @@ export interface RunSettings {
   /** The implementation's folder: stack frames in it are the ones a report shows. */
   implDir: string;
   keepTrace?: boolean;
+  /**
+   * The lab code's log lines at this level and above go into the trace. Default "info": a stopped
+   * run's report shows the learner's last warnings; `lab replay` uses "trace".
+   */
   logLevel?: "silent" | "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+  /** Sees every trace line (a grading worker's flight recorder: see flight-recorder.ts). */
+  recorder?: TraceRecorder;
+  /** Called after every event of a run (a grading worker's heartbeat, which it throttles). */
+  onProgress?: () => void;
 }
 
 export interface ScenarioRun {
@@ -45,8 +56,10 @@ export async function runScenario<TImpl>(
     ...part.world,
     seed,
     keepTrace: settings.keepTrace ?? false,
-    logLevel: settings.logLevel ?? "silent",
+    logLevel: settings.logLevel ?? "info",
     guardRoots: settings.guardRoots,
+    recorder: settings.recorder,
+    onProgress: settings.onProgress,
   });
   const history = new History(
     () => world.nowMs,
@@ -61,34 +74,47 @@ export async function runScenario<TImpl>(
     return copy;
   };
   const ctx = { world, impl: impl.shared, implFor, history, seed, rng: world.rootRng.fork("workload") };
-  const result = await world.run(() => part.run(ctx, scenario), { ...defaultRunLimits, ...part.limits });
-  let verdict: Verdict;
-  const firstError = result.labErrors[0];
-  if (firstError !== undefined) {
-    verdict = verdictOfError(firstError.error, firstError.where, [settings.implDir]);
-  } else if (result.end.kind === "idle" || result.end.kind === "timeLimit" || result.end.kind === "eventLimit") {
-    const pending = history
-      .pending()
-      .map(
-        (op) =>
-          `${op.f}(${op.input === undefined ? "" : JSON.stringify(op.input)}) invoked at ${op.invokedAtMs.toFixed(3)}ms on ${op.client}`,
-      );
-    verdict = {
-      kind: "stuck",
-      atMs: result.end.atMs,
-      waitingOn: pending.length > 0 ? pending : ["the workload (no operation was pending)"],
-    };
-  } else if (result.end.kind === "livelock") {
-    verdict = { kind: "livelock", atMs: result.end.atMs, events: result.end.events };
-  } else if (result.outcome === null) {
-    verdict = { kind: "stuck", atMs: result.simMs, waitingOn: ["the workload"] };
-  } else if (result.outcome.kind === "error") {
-    verdict = verdictOfError(result.outcome.error, "the workload", [settings.implDir]);
-  } else {
-    const anomalies = result.outcome.value;
-    verdict = anomalies.length === 0 ? { kind: "pass" } : { kind: "anomaly", anomalies };
-  }
+  const limits: RunLimits = { ...defaultRunLimits, ...part.limits };
+  const result = await world.run(() => part.run(ctx, scenario), limits);
+  const verdict = judge(result, world, history, limits, settings);
   return { verdict, digest: result.traceDigest, simMs: result.simMs, events: result.events, world, history };
+}
+
+/** What a finished (or stopped) run earned. */
+function judge(
+  result: WorldRunResult<Anomaly[]>,
+  world: World,
+  history: History,
+  limits: RunLimits,
+  settings: RunSettings,
+): Verdict {
+  const firstError = result.labErrors[0];
+  if (firstError !== undefined) return verdictOfLabError(firstError, [settings.implDir]);
+  const end = result.end;
+  const kept = keepTrace(world.trace.recent(), world.trace.recentLogLines());
+  if (end.kind === "idle") return { kind: "deadlock", atMs: end.atMs, pending: pendingCalls(history), kept };
+  if (end.kind === "budget") {
+    const limit = {
+      simTime: limits.maxSimMs,
+      events: limits.maxEvents,
+      eventsAtOneInstant: limits.maxEventsPerInstant,
+    }[end.spent];
+    return {
+      kind: "livelock",
+      atMs: end.atMs,
+      events: end.events,
+      spent: end.spent,
+      limit,
+      pending: pendingCalls(history),
+      busiest: busiest(world.trace.recent(), world.scheduler.recentEvents()),
+      kept,
+    };
+  }
+  // The scheduler said "done", so the workload settled (a lab error was handled above).
+  if (result.outcome === null) return { kind: "deadlock", atMs: result.simMs, pending: pendingCalls(history), kept };
+  if (result.outcome.kind === "error") return verdictOfError(result.outcome.error, "the workload", [settings.implDir]);
+  const anomalies = result.outcome.value;
+  return anomalies.length === 0 ? { kind: "pass" } : { kind: "anomaly", anomalies };
 }
 
 /** The result of grading one seed. */
@@ -102,6 +128,8 @@ export interface SeedResult {
     path: string;
     shrinks: number;
   };
+  /** The run of the scenario reported (the shrunk one, for a failure), kept so no one runs it again. */
+  run: ScenarioRun;
 }
 
 export interface SeedOptions extends RunSettings {
@@ -115,6 +143,11 @@ export interface SeedOptions extends RunSettings {
   onRun?: () => void;
 }
 
+interface Played {
+  scenario: unknown;
+  run: ScenarioRun;
+}
+
 /** Grades one seed: draws its scenario, runs it, and shrinks it if it fails. */
 export async function checkSeed<TImpl>(
   part: Part<TImpl>,
@@ -124,46 +157,64 @@ export async function checkSeed<TImpl>(
 ): Promise<SeedResult> {
   const maxRuns = 1 + (options.shrink === false ? 0 : (options.maxShrinkRuns ?? 500));
   let runs = 0;
-  let first: { scenario: unknown; verdict: Verdict; digest: string } | null = null;
+  let first: Played | null = null;
+  let lastFailing: Played | null = null;
   const property = fc.asyncProperty(part.scenario, async (scenario) => {
     runs++;
     // Past the budget, report "passes": the shrinker stops descending, deterministically.
     if (runs > maxRuns) return true;
     const run = await runScenario(part, impl, seed, scenario, options);
     options.onRun?.();
-    if (first === null) first = { scenario, verdict: run.verdict, digest: run.digest };
+    if (first === null) first = { scenario, run };
+    if (run.verdict.kind !== "pass") lastFailing = { scenario, run };
     return run.verdict.kind === "pass";
   });
   const details = await fc.check(property, { seed, numRuns: 1, endOnFailure: options.shrink === false });
-  const original = first as { scenario: unknown; verdict: Verdict; digest: string } | null;
+  const original = first as Played | null;
   if (original === null) throw new Error(`seed ${seed}: the property never ran`);
 
   if (!details.failed) {
-    if (!options.selfCheck) return { seed, verdict: { kind: "pass" } };
+    const passed: SeedResult = { seed, verdict: { kind: "pass" }, run: original.run };
+    if (!options.selfCheck) return passed;
     const again = await runScenario(part, impl, seed, original.scenario, options);
     options.onRun?.();
-    if (again.digest === original.digest) return { seed, verdict: { kind: "pass" } };
+    if (again.digest === original.run.digest) return passed;
     return {
       seed,
-      verdict: { kind: "nondeterministic", digests: [original.digest, again.digest] },
+      verdict: { kind: "nondeterministic", digests: [original.run.digest, again.digest] },
       failure: { scenario: original.scenario, originalScenario: original.scenario, path: "0", shrinks: 0 },
+      run: again,
     };
   }
   const counterexample = details.counterexample?.[0];
   const path = details.counterexamplePath ?? "0";
-  // Re-run the shrunk scenario: its verdict is the one reported (shrinking may change the symptom).
-  const shrunk = await runScenario(part, impl, seed, counterexample, options);
-  options.onRun?.();
-  const verdict = shrunk.verdict.kind === "pass" ? original.verdict : shrunk.verdict;
+  // The counterexample is the last scenario that failed; run it again only if that is not so (a
+  // stopped run can cost a whole budget: it is run once).
+  const failing = lastFailing as Played | null;
+  const shrunk =
+    failing !== null && failing.scenario === counterexample
+      ? failing.run
+      : await runScenario(part, impl, seed, counterexample, options);
+  if (failing === null || failing.scenario !== counterexample) options.onRun?.();
+  // Its verdict is the one reported (shrinking may change the symptom).
+  if (shrunk.verdict.kind === "pass") {
+    return {
+      seed,
+      verdict: original.run.verdict,
+      failure: {
+        scenario: original.scenario,
+        originalScenario: original.scenario,
+        path: "0",
+        shrinks: details.numShrinks,
+      },
+      run: original.run,
+    };
+  }
   return {
     seed,
-    verdict,
-    failure: {
-      scenario: shrunk.verdict.kind === "pass" ? original.scenario : counterexample,
-      originalScenario: original.scenario,
-      path: shrunk.verdict.kind === "pass" ? "0" : path,
-      shrinks: details.numShrinks,
-    },
+    verdict: shrunk.verdict,
+    failure: { scenario: counterexample, originalScenario: original.scenario, path, shrinks: details.numShrinks },
+    run: shrunk,
   };
 }
 

@@ -2,16 +2,24 @@
  * Verdicts: what one run of one seed earned, and how it is said in plain words.
  *
  * Every way learner code can go wrong has its own verdict, so the grader never hangs and never dies
- * with a raw stack: an untouched stub, an exception, a promise that never settles, a loop that never
- * lets simulated time move, a synchronous loop that never returns (the watchdog), a call to the
- * real clock, a run that differs from itself, and of course a broken guarantee.
+ * with a raw stack: an untouched stub, an exception, a call to the real clock, a run that differs
+ * from itself, a broken guarantee, and the three ways a run stops without finishing (see
+ * stopped-run.ts for the evidence each keeps):
+ *   deadlock  nothing is left to happen, and calls are still pending;
+ *   livelock  events keep coming (simulated time may or may not move), but the run never finishes
+ *             within its budget;
+ *   noYield   the event loop is blocked: simulated time stands still (a synchronous loop), and
+ *             only the worker's watchdog can stop it.
  */
-import path from "node:path";
 import type { Anomaly } from "../checkers/anomaly.ts";
 import { callThatRaised } from "../errors.ts";
 import { DeterminismViolation, NotImplemented } from "../lab-api.ts";
+import type { BudgetSpent } from "../sim/scheduler.ts";
 import { formatMs } from "../sim/trace.ts";
-import { originalPosition } from "./modules.ts";
+import type { LabError } from "../sim/world.ts";
+import { learnerFrames, unawaitedPromise } from "./stack.ts";
+import { type Busiest, busiestLines, type KeptTrace, keptLines, type Pending, pendingLines } from "./stopped-run.ts";
+import { plural } from "./words.ts";
 
 // Lab workloads import these from here; they live on the floor below (harness/errors.ts).
 export { isProgrammingError, rethrowFrom } from "../errors.ts";
@@ -22,9 +30,19 @@ export type Verdict =
   | { kind: "anomaly"; anomalies: Anomaly[] }
   | { kind: "exception"; where: string; message: string; frames: string[] }
   | { kind: "determinism"; call: string; instead: string; frames: string[] }
-  | { kind: "stuck"; atMs: number; waitingOn: string[] }
-  | { kind: "livelock"; atMs: number; events: number }
-  | { kind: "noYield"; seconds: number }
+  | { kind: "deadlock"; atMs: number; pending: Pending; kept: KeptTrace }
+  | {
+      kind: "livelock";
+      atMs: number;
+      events: number;
+      spent: BudgetSpent;
+      /** The budget that was spent: simulated ms, events, or events at one instant. */
+      limit: number;
+      pending: Pending;
+      busiest: Busiest;
+      kept: KeptTrace;
+    }
+  | { kind: "noYield"; seconds: number; atMs: number | null; kept: KeptTrace }
   | { kind: "nondeterministic"; digests: [string, string] };
 
 /** The headline of a verdict: one line. */
@@ -42,12 +60,14 @@ export function headline(verdict: Verdict): string {
       return `your code threw in ${verdict.where}: ${verdict.message}`;
     case "determinism":
       return `your code called ${verdict.call}, which makes runs unrepeatable; use ${verdict.instead}`;
-    case "stuck":
-      return `stuck at simulated time ${formatMs(verdict.atMs)}: an operation never completed and nothing else was scheduled`;
+    case "deadlock":
+      return `deadlock at simulated time ${formatMs(verdict.atMs)}: nothing is left to happen, and ${unfinished(verdict.pending, "settled")}`;
     case "livelock":
-      return `livelock at simulated time ${formatMs(verdict.atMs)}: ${verdict.events} events ran without simulated time moving`;
+      return livelockHeadline(verdict);
     case "noYield":
-      return `a loop never yielded: the run was stopped after ${verdict.seconds} s of real time with no progress`;
+      return `a loop never yielded: the event loop was blocked for ${verdict.seconds} s of real time${
+        verdict.atMs === null ? "" : `, with simulated time standing still at ${formatMs(verdict.atMs)}`
+      }`;
     case "nondeterministic":
       return "the same seed gave two different runs (module-level state, or an iteration order that changes?)";
   }
@@ -61,15 +81,26 @@ export function details(verdict: Verdict): string[] {
     case "exception":
     case "determinism":
       return verdict.frames.length > 0 ? verdict.frames.map((f) => `at ${f}`) : [];
-    case "stuck":
+    case "deadlock":
       return [
-        ...verdict.waitingOn.map((w) => `waiting on ${w}`),
+        ...pendingLines(verdict.pending, "never settled"),
+        ...keptLines(verdict.kept, "the last things that happened"),
         "a promise that is never resolved, or an await on something that will never happen?",
       ];
     case "livelock":
-      return ["a loop that awaits sleep(0) or a resolved promise forever lets no simulated time pass"];
+      return [
+        ...pendingLines(verdict.pending, "pending longest"),
+        ...busiestLines(verdict.busiest),
+        ...keptLines(verdict.kept, "the last things that happened"),
+        verdict.spent === "eventsAtOneInstant"
+          ? "a loop that awaits sleep(0) or a resolved promise forever lets no simulated time pass"
+          : "a retry that can never succeed, or a loop waiting for something that never comes? your log lines may say which",
+      ];
     case "noYield":
-      return ["a synchronous loop (while/for) that never ends? the watchdog stopped it"];
+      return [
+        ...keptLines(verdict.kept, "the last things that happened before the loop"),
+        "a synchronous loop (while/for) that never ends? nothing else can block the event loop; the watchdog stopped it",
+      ];
     case "nondeterministic":
       return [
         `trace hashes ${verdict.digests[0]} and ${verdict.digests[1]}`,
@@ -78,6 +109,34 @@ export function details(verdict: Verdict): string[] {
     default:
       return [];
   }
+}
+
+/** "3 calls never settled", or, with none pending, that the workload itself never finished. */
+function unfinished(pending: Pending, verb: string): string {
+  if (pending.count === 0) return "the workload never finished (no call was pending)";
+  return `${plural(pending.count, "call")} never ${verb}`;
+}
+
+function livelockHeadline(verdict: Extract<Verdict, { kind: "livelock" }>): string {
+  const at = `livelock at simulated time ${formatMs(verdict.atMs)}`;
+  switch (verdict.spent) {
+    case "eventsAtOneInstant":
+      return `${at}: ${count(verdict.limit)} events ran without simulated time moving`;
+    case "events":
+      return `${at}: events kept coming (${count(verdict.limit)}, the run's budget), but ${unfinished(verdict.pending, "completed")}`;
+    case "simTime":
+      return `${at}: simulated time kept moving (${count(verdict.limit / 1000)} s, the run's budget), but ${unfinished(verdict.pending, "completed")}`;
+  }
+}
+
+function count(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/** Turns an error that no caller could catch (see World's `labErrors`) into a verdict. */
+export function verdictOfLabError(labError: LabError, codeRoots: readonly string[]): Verdict {
+  const where = labError.unawaited ? unawaitedPromise(labError.error, codeRoots) : labError.where;
+  return verdictOfError(labError.error, where, codeRoots);
 }
 
 /** Turns an error raised by lab code into a verdict. */
@@ -91,23 +150,4 @@ export function verdictOfError(error: unknown, fallbackWhere: string, codeRoots:
   }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : `a thrown value: ${String(error)}`;
   return { kind: "exception", where, message, frames: learnerFrames(error, codeRoots) };
-}
-
-/** The stack frames that point into lab code, as `file.ts:12:5 (functionName)`, relative to cwd. */
-export function learnerFrames(error: unknown, codeRoots: readonly string[]): string[] {
-  if (!(error instanceof Error) || error.stack === undefined) return [];
-  const frames: string[] = [];
-  for (const line of error.stack.split("\n").slice(1)) {
-    const match = /^\s*at (?:(.+?) \()?(?:file:\/\/)?(\/[^():]+):(\d+):(\d+)\)?\s*$/.exec(line);
-    if (!match) continue;
-    const [, fn, file, row, col] = match;
-    if (file === undefined || !codeRoots.some((root) => file.startsWith(root.endsWith("/") ? root : `${root}/`)))
-      continue;
-    // Learner files run transpiled (modules.ts): point at the line they wrote.
-    const at = originalPosition(file, Number(row), Number(col));
-    const where = `${path.relative(process.cwd(), file)}:${at.line}:${at.column}`;
-    frames.push(fn ? `${where} (${fn.replace(/^async /, "")})` : where);
-    if (frames.length >= 6) break;
-  }
-  return frames;
 }

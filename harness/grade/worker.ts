@@ -1,25 +1,43 @@
 /**
  * A grading worker thread: loads the lab and the implementation once, then grades the parts (or
- * replays the runs) the main thread sends it, reporting each seed as it starts. The main thread
- * watches those reports; a worker that goes quiet is stuck in a loop that never yields, and is
- * terminated (see pool.ts). Running learner code off the main thread is what makes that possible.
+ * replays the runs) the main thread sends it, reporting each seed as it starts, each run as it
+ * ends, and, during a long run, a heartbeat every `beatMs` of real time. The main thread watches
+ * those reports; a worker that goes quiet has its event loop blocked by a loop that never yields,
+ * and is terminated (see pool.ts). Running learner code off the main thread is what makes that
+ * possible, and the flight recorder (flight-recorder.ts) keeps what happened up to that point.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { FlightRecorder } from "./flight-recorder.ts";
 import { gradePart } from "./grade-part.ts";
-import { guardRootsFor, type ImplChoice, loadImpl, loadLab } from "./labs.ts";
-import type { ToMain, ToWorker } from "./protocol.ts";
+import { guardRootsFor, loadImpl, loadLab } from "./labs.ts";
+import type { ToMain, ToWorker, WorkerData } from "./protocol.ts";
 import { replayScenario } from "./runner.ts";
 
 const port = parentPort;
 if (port === null) throw new Error("worker.ts must run in a worker thread");
 
-const { slug, choice } = workerData as { slug: string; choice: ImplChoice };
+const { slug, choice, recorder, beatMs } = workerData as WorkerData;
 const send = (message: ToMain): void => port.postMessage(message);
+// Captured before any run installs the determinism guard over the real clock.
+const realNowMs = performance.now.bind(performance);
 
 try {
   const lab = await loadLab(slug);
   const impl = await loadImpl(lab, choice);
-  const settings = { guardRoots: guardRootsFor(choice), implDir: choice.dir };
+  let jobId = 0;
+  let lastBeatMs = realNowMs();
+  const onProgress = (): void => {
+    const now = realNowMs();
+    if (now - lastBeatMs < beatMs) return;
+    lastBeatMs = now;
+    send({ type: "beat", jobId });
+  };
+  const settings = {
+    guardRoots: guardRootsFor(choice),
+    implDir: choice.dir,
+    recorder: new FlightRecorder(recorder),
+    onProgress,
+  };
   port.on("message", (message: ToWorker) => {
     void handle(message).catch((error: unknown) => {
       send({
@@ -33,6 +51,7 @@ try {
   async function handle(message: ToWorker): Promise<void> {
     const part = lab.manifest.parts.find((p) => p.id === message.partId);
     if (part === undefined) throw new Error(`no part ${message.partId}`);
+    jobId = message.jobId;
     if (message.type === "grade") {
       const outcome = await gradePart(part, impl, message.seeds, {
         ...settings,
@@ -53,7 +72,7 @@ try {
         jobId: message.jobId,
         verdict: run.verdict,
         scenarioLines: part.describe(scenario),
-        trace: run.world.trace.lines ?? [],
+        trace: run.world.trace.keptLines() ?? [],
         simMs: run.simMs,
         events: run.events,
       });

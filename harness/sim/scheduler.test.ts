@@ -46,28 +46,47 @@ describe("scheduler", () => {
     expect(log).toEqual(["other@3", "x@10", "y@10"]);
   });
 
-  it("stops a loop that never lets simulated time move, and names it a livelock", async () => {
+  it("stops a loop that never lets simulated time move when it spends the events allowed at one instant", async () => {
     const { scheduler } = collect();
     const spin = (): void => {
       scheduler.after(0, null, "spin", spin);
     };
     spin();
     const end = await scheduler.run(() => false, { maxSimMs: 1e9, maxEvents: 1e9, maxEventsPerInstant: 1000 });
-    expect(end.kind).toBe("livelock");
+    expect(end).toEqual({ kind: "budget", spent: "eventsAtOneInstant", atMs: 0, events: 1000 });
   });
 
-  it("stops at the simulated time limit and at the event limit", async () => {
+  it("stops a run that keeps going when it spends its simulated time, or its events", async () => {
     const { scheduler } = collect();
     const tick = (): void => {
       scheduler.after(1, null, "tick", tick);
     };
     tick();
-    expect((await scheduler.run(() => false, { maxSimMs: 50, maxEvents: 1e9, maxEventsPerInstant: 10 })).kind).toBe(
-      "timeLimit",
+    expect(await scheduler.run(() => false, { maxSimMs: 50, maxEvents: 1e9, maxEventsPerInstant: 10 })).toEqual({
+      kind: "budget",
+      spent: "simTime",
+      atMs: 50,
+      events: 50,
+    });
+    expect(await scheduler.run(() => false, { maxSimMs: 1e9, maxEvents: 60, maxEventsPerInstant: 10 })).toEqual({
+      kind: "budget",
+      spent: "events",
+      atMs: 61,
+      events: 61,
+    });
+  });
+
+  it("reports progress after every event, once the event's promise continuations have run", async () => {
+    const { scheduler, log } = collect();
+    for (const atMs of [1, 2, 3]) {
+      scheduler.at(atMs, null, "tick", () => void Promise.resolve().then(() => log.push(`tick@${atMs}`)));
+    }
+    await scheduler.run(
+      () => false,
+      undefined,
+      () => log.push("progress"),
     );
-    expect((await scheduler.run(() => false, { maxSimMs: 1e9, maxEvents: 10, maxEventsPerInstant: 10 })).kind).toBe(
-      "eventLimit",
-    );
+    expect(log).toEqual(["tick@1", "progress", "tick@2", "progress", "tick@3", "progress"]);
   });
 
   it("reports an error thrown by an event and keeps going", async () => {

@@ -1,37 +1,106 @@
 /**
  * The trace of a simulated run: every event that reached the outside world, in order.
  *
- * Grading keeps only a running hash of it (two runs of one seed must give the same hash: the
- * determinism self-check); a replay keeps the lines too and writes them to a file, interleaved with
- * the lab code's own log lines, so a learner can see what their code thought at each moment.
+ * Grading keeps a running hash of it (two runs of one seed must give the same hash: the
+ * determinism self-check) and, always, the recent past: the last `RECENT_ENTRIES` entries and the
+ * last `RECENT_LOG_LINES` of the lab code's own log lines. A run that is stopped (a deadlock, a
+ * livelock) is explained from them: what it did most lately, what the learner's code last said.
+ * A replay keeps the lines too and writes them to a file, interleaved with the lab code's log
+ * lines, so a learner can see what their code thought at each moment; a replay of a run that spins
+ * for its whole budget keeps its first and last lines (`KEPT_HEAD_LINES`, `KEPT_TAIL_LINES`).
+ *
+ * A `TraceRecorder` sees every line as it is recorded. A grading worker hands one that writes into
+ * shared memory, so that the trace up to a synchronous loop that never returns can still be read
+ * after the worker is terminated (see harness/grade/flight-recorder.ts).
  */
+
+import { Ring } from "./ring.ts";
+
+/** Entries kept for explaining a stopped run (trace lines and log lines together). */
+export const RECENT_ENTRIES = 5_000;
+/** The lab code's own log lines kept for explaining a stopped run. */
+export const RECENT_LOG_LINES = 50;
+/** A replay keeps at most this many lines from the start of the run... */
+export const KEPT_HEAD_LINES = 50_000;
+/** ...and this many from its end. */
+export const KEPT_TAIL_LINES = 50_000;
+
+/** Sees every line of a trace as it is recorded. */
+export interface TraceRecorder {
+  /** A run starts: forget the previous one. */
+  reset(): void;
+  write(line: string): void;
+}
+
+export interface TraceOptions {
+  /** Keep the lines (bounded: the first and last ones), for replays. */
+  keepLines?: boolean;
+  recorder?: TraceRecorder;
+}
+
 export class Trace {
   private h1 = 0x811c9dc5;
   private h2 = 0x01000193;
-  /** Number of entries recorded. */
+  /** Number of entries recorded (trace lines, not log lines). */
   count = 0;
-  readonly lines: string[] | null;
+  private readonly recentEntries = new Ring<string>(RECENT_ENTRIES);
+  private readonly recentLogs = new Ring<string>(RECENT_LOG_LINES);
+  private readonly head: string[] | null;
+  private readonly tail: Ring<string> | null;
+  private readonly recorder: TraceRecorder | undefined;
 
-  constructor(keepLines: boolean) {
-    this.lines = keepLines ? [] : null;
+  constructor(options: TraceOptions = {}) {
+    this.head = options.keepLines ? [] : null;
+    this.tail = options.keepLines ? new Ring(KEPT_TAIL_LINES) : null;
+    this.recorder = options.recorder;
+    this.recorder?.reset();
   }
 
   record(timeMs: number, node: string, kind: string, detail: string): void {
     this.count++;
-    const line = `${formatMs(timeMs)} ${node} ${kind} ${detail}`;
-    this.mix(line);
-    this.lines?.push(line);
+    this.keep(`${formatMs(timeMs)} ${node} ${kind} ${detail}`);
   }
 
   /** A log line written by lab code (already formatted). Hashed too: logs are observable output. */
   recordLog(line: string): void {
-    this.mix(line);
-    this.lines?.push(line);
+    this.recentLogs.push(line);
+    this.keep(line);
+  }
+
+  /** The last entries, oldest first: trace lines and log lines (those start with `{`) together. */
+  recent(): string[] {
+    return this.recentEntries.toArray();
+  }
+
+  /** The lab code's last log lines, oldest first. */
+  recentLogLines(): string[] {
+    return this.recentLogs.toArray();
+  }
+
+  /**
+   * The kept lines (only with `keepLines`): all of them, or, past `KEPT_HEAD_LINES +
+   * KEPT_TAIL_LINES`, the first and the last with one line that says how many were left out.
+   */
+  keptLines(): string[] | null {
+    if (this.head === null || this.tail === null) return null;
+    const tail = this.tail.toArray();
+    const omitted = this.tail.pushed - tail.length;
+    if (omitted === 0) return [...this.head, ...tail];
+    return [...this.head, `... ${omitted} lines left out (the run's first and last lines are kept) ...`, ...tail];
   }
 
   /** The hash of everything recorded, as 16 hex digits. */
   digest(): string {
     return (this.h1 >>> 0).toString(16).padStart(8, "0") + (this.h2 >>> 0).toString(16).padStart(8, "0");
+  }
+
+  private keep(line: string): void {
+    this.mix(line);
+    this.recentEntries.push(line);
+    this.recorder?.write(line);
+    if (this.head === null || this.tail === null) return;
+    if (this.head.length < KEPT_HEAD_LINES) this.head.push(line);
+    else this.tail.push(line);
   }
 
   private mix(text: string): void {

@@ -15,7 +15,7 @@ import { defaultNetProfile, type NetProfile, type Packet, SimNetwork } from "./n
 import { type Boot, SimNode } from "./node.ts";
 import { SimRng } from "./rng.ts";
 import { defaultRunLimits, drainMicrotasks, type RunEnd, type RunLimits, Scheduler } from "./scheduler.ts";
-import { Trace } from "./trace.ts";
+import { Trace, type TraceRecorder } from "./trace.ts";
 
 export interface WorldOptions {
   seed: number;
@@ -27,6 +27,10 @@ export interface WorldOptions {
   logLevel?: pino.Level | "silent";
   /** Absolute folders whose code must not use the real clock or randomness. */
   guardRoots?: readonly string[];
+  /** Sees every trace line as it is recorded (a grading worker's flight recorder). */
+  recorder?: TraceRecorder;
+  /** Called after every event while the run goes on (a grading worker's heartbeat). */
+  onProgress?: () => void;
 }
 
 /** An error raised by lab code where no caller could catch it. */
@@ -34,6 +38,8 @@ export interface LabError {
   error: unknown;
   where: string;
   atMs: number;
+  /** It rejected a promise nobody awaited (the verdict reads which one from its stack). */
+  unawaited: boolean;
 }
 
 export interface WorldRunResult<T> {
@@ -60,14 +66,14 @@ export class World {
   constructor(readonly options: WorldOptions) {
     this.scheduler = new Scheduler((error, event) => this.reportLabError(error, `an event (${event.label})`));
     this.rootRng = new SimRng(options.seed >>> 0);
-    this.trace = new Trace(options.keepTrace ?? false);
+    this.trace = new Trace({ keepLines: options.keepTrace ?? false, recorder: options.recorder });
     this.diskProfile = { ...defaultDiskProfile, ...options.disk };
     this.network = new SimNetwork({ ...defaultNetProfile, ...options.net }, this.rootRng.fork("net"), {
       nowMs: () => this.scheduler.nowMs,
       scheduleDelivery: (delayMs, to, fn) => {
         this.scheduler.after(delayMs, to, "deliver", fn);
       },
-      deliver: (from: string, to: string, packet: Packet) => this.nodes.get(to)?.deliver(from, packet) ?? false,
+      deliver: (from: string, to: string, packet: Packet) => this.deliver(from, to, packet),
       trace: (node, kind, detail) => this.traceEvent(node, kind, detail),
     });
     const level = options.logLevel ?? "silent";
@@ -111,14 +117,25 @@ export class World {
     this.scheduler.at(atMs, null, label, fn);
   }
 
+  /**
+   * Hands a packet to a live node, tracing it first (so that what the receiver does comes after it
+   * in the trace) with the kind of message it carries: a run that spins shows what it spins on.
+   */
+  private deliver(from: string, to: string, packet: Packet): boolean {
+    const node = this.nodes.get(to);
+    if (node === undefined || !node.isUp) return false;
+    this.traceEvent(to, "net", describeDelivery(from, packet));
+    return node.deliver(from, packet);
+  }
+
   traceEvent(node: string, kind: string, detail: string): void {
     this.trace.record(this.scheduler.nowMs, node, kind, detail);
   }
 
-  reportLabError(error: unknown, where: string): void {
+  reportLabError(error: unknown, where: string, unawaited = false): void {
     // The harness's own bug must not pass for the learner's: let it end the grade loudly.
     if (error instanceof HarnessInvariantError) throw error;
-    this.labErrors.push({ error, where, atMs: this.scheduler.nowMs });
+    this.labErrors.push({ error, where, atMs: this.scheduler.nowMs, unawaited });
     this.traceEvent("-", "error", `${where}: ${error instanceof Error ? error.message : String(error)}`);
   }
 
@@ -133,7 +150,7 @@ export class World {
     });
     const savedListeners = process.listeners("unhandledRejection");
     process.removeAllListeners("unhandledRejection");
-    const onRejection = (reason: unknown): void => this.reportLabError(reason, "a promise nobody awaited");
+    const onRejection = (reason: unknown): void => this.reportLabError(reason, "a promise nobody awaited", true);
     process.on("unhandledRejection", onRejection);
     let outcome: WorldRunResult<T>["outcome"] = null;
     let end: RunEnd;
@@ -146,7 +163,8 @@ export class World {
           outcome = { kind: "error", error };
         },
       );
-      end = await this.scheduler.run(() => outcome !== null || this.labErrors.length > 0, limits);
+      const isDone = () => outcome !== null || this.labErrors.length > 0;
+      end = await this.scheduler.run(isDone, limits, this.options.onProgress);
       // Let a rejection from the last event reach the listener before it is removed.
       await drainMicrotasks();
     } finally {
@@ -163,4 +181,12 @@ export class World {
       traceDigest: this.trace.digest(),
     };
   }
+}
+
+/** `reply #12 from broker: outOfOrder`: a delivered packet, with its body's `type` or `kind`. */
+function describeDelivery(from: string, packet: Packet): string {
+  const what = packet.kind === "oneway" ? "message" : `${packet.kind} #${packet.rpcId}`;
+  const body = packet.body as { type?: unknown; kind?: unknown } | null;
+  const tag = typeof body !== "object" || body === null ? undefined : (body.type ?? body.kind);
+  return typeof tag === "string" ? `${what} from ${from}: ${tag}` : `${what} from ${from}`;
 }

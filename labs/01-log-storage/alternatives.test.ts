@@ -6,7 +6,7 @@
  *
  *     nice -n 10 npx lab grade 01 --impl labs/01-log-storage/alternatives/write-through --seeds 2000
  */
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { gradeInProcess } from "#harness/grade/in-process.ts";
@@ -25,6 +25,19 @@ describe("lab 01-log-storage, correct alternatives", () => {
   });
 
   for (const { name, seeds } of alternatives) {
+    it(`${name}: its log.ts is the provided one, unchanged below a comment`, () => {
+      const provided = readFileSync(path.join(LAB, "src", "log.ts"), "utf8");
+      const copy = readFileSync(path.join(LAB, "alternatives", name, "log.ts"), "utf8");
+      expect(copy.endsWith(provided)).toBe(true);
+      expect(
+        copy
+          .slice(0, copy.length - provided.length)
+          .split("\n")
+          .slice(0, -1)
+          .every((line) => line.startsWith("//")),
+      ).toBe(true);
+    });
+
     it(`a correct alternative (${name}) passes every part on ${seeds} seeds`, async () => {
       const { lab, outcomes } = await gradeInProcess("01-log-storage", `alternatives/${name}`, { seeds });
       for (const part of lab.manifest.parts) {

@@ -10,7 +10,7 @@ import { zoo } from "./bugs/zoo.ts";
 import type { LogScenario } from "./tests/log-workload.ts";
 import type { RecoveryScenario } from "./tests/parts.ts";
 
-// The solution passes every part on 300 seeds here; `npx tsx labs/01-log-storage/deep-check.ts`
+// The solution passes every part on 300 seeds here; `npx lab deep-check 01`
 // grades 2,000 or more per part (the guide gives the figures).
 describeLabSuite({ slug: "01-log-storage", solutionSeeds: 300, zoo });
 

@@ -55,6 +55,11 @@ export const defaultBrokerConfig: BrokerConfig = {
 
 export interface Broker {
   readonly epoch: number;
+  /**
+   * The committed offset of a queue for a group, and the token it was committed under, as this
+   * incarnation holds it now: for graders, which compare it with where a consumer started.
+   */
+  committed(group: string, topic: string, queueId: number): { offset: number; token: number };
   handle(from: string, request: BrokerRequest): Promise<ReplyOf[BrokerRequest["type"]]>;
 }
 
@@ -171,6 +176,7 @@ export async function openBroker(env: Env, config: BrokerConfig, store: MessageS
 
   const broker: Broker = {
     epoch: offsets.epoch,
+    committed: (group, topic, queueId) => offsets.get(group, topic, queueId),
     handle(_from, request) {
       const handler = handlers[request.type] as (r: BrokerRequest) => Promise<ReplyOf[BrokerRequest["type"]]>;
       if (handler === undefined)
