@@ -135,7 +135,7 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length] as number;
 }
 
-const OPTION_COLUMN_WIDTH = 30;
+export const OPTION_COLUMN_WIDTH = 30;
 
 /** The lines that describe a command's options, aligned. */
 export function optionLines(spec: CommandSpec, indent: string): string[] {

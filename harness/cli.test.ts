@@ -219,6 +219,24 @@ describe("lab help", () => {
   });
 });
 
+describe("lab deep-check", () => {
+  it("grades the solution on the seeds asked, part by part; a bug is reported with its replay command", () => {
+    const run = lab("deep-check", "00", "--seeds", "20", "--part", "B");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/✓ L0\.B {2}passed 20 seeds/);
+    const bug = lab("deep-check", "00", "--seeds", "40", "--part", "B", "--impl", `${LAB00}/bugs/in-memory`);
+    expect(bug.code).toBe(1);
+    expect(bug.stdout).toMatch(/✗ L0\.B {2}FAILED on seed \d+/);
+    expect(bug.stdout).toContain("Replay it: npx lab replay 00 --part L0.B --seed");
+  });
+
+  it("needs a lab, and says so in one line", () => {
+    const run = lab("deep-check");
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
 describe("lab list and lab status", () => {
   it("list shows every lab and part", () => {
     const run = lab("list");

@@ -8,7 +8,14 @@
  */
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { type CommandSpec, commandUsage, optionLines, type ParsedArgs, parseCommandArgs } from "./cli-args.ts";
+import {
+  type CommandSpec,
+  commandUsage,
+  OPTION_COLUMN_WIDTH,
+  optionLines,
+  type ParsedArgs,
+  parseCommandArgs,
+} from "./cli-args.ts";
 import type { Part } from "./grade/define.ts";
 import type { PartOutcome } from "./grade/grade-part.ts";
 import {
@@ -31,6 +38,7 @@ import { filesOfPart, hashesOf, readSaved, type SavedPart, saveResult } from "./
 import { labPassed, labStatus, statusLines } from "./grade/status.ts";
 import { details, headline } from "./grade/verdict.ts";
 import { plural } from "./grade/words.ts";
+import { deepCheck } from "./tools/deep-check.ts";
 
 const SEED_MAX = 0xffff_ffff;
 
@@ -97,6 +105,21 @@ const REPLAY: CommandSpec = {
   notes: ["Every failure report prints the exact replay command: copy it whole."],
 };
 
+const DEEP_CHECK: CommandSpec = {
+  name: "deep-check",
+  synopsis: "deep-check LAB [--seeds N] [--part ID] [--first S] [--impl DIR]",
+  summary: "grade the reference solution (or DIR) on thousands of seeds per part, without shrinking",
+  positionals: { min: 1, max: 1, noun: "lab", missing: "deep-check needs a lab: npx lab deep-check LAB" },
+  options: [
+    { name: "seeds", value: "N", help: "seeds per part (default 5000)" },
+    { name: "part", value: "ID", multiple: true, help: "only this part; repeatable" },
+    { name: "first", value: "S", help: "start at seed S (default 1), to check a later range" },
+    { name: "impl", value: "DIR", help: "check the implementation in DIR instead of the solution" },
+    { name: "workers", value: "N", help: "grade on N worker threads (default: 2, or 1 on one core)" },
+  ],
+  notes: ["For lab authors: the promise that a reference solution never fails. Exit code 1 if a part failed."],
+};
+
 const HELP: CommandSpec = {
   name: "help",
   synopsis: "help [COMMAND]",
@@ -105,11 +128,12 @@ const HELP: CommandSpec = {
   options: [],
 };
 
-const COMMANDS: readonly CommandSpec[] = [LIST, STATUS, GRADE, REPLAY, HELP];
+const COMMANDS: readonly CommandSpec[] = [LIST, STATUS, GRADE, REPLAY, DEEP_CHECK, HELP];
 
 /** The overview: every command, and the options of `grade`, the one a learner runs most. */
 export function usage(): string {
-  const column = 34;
+  // Summaries line up with the option descriptions under `grade`.
+  const column = 6 + OPTION_COLUMN_WIDTH;
   const line = (spec: CommandSpec) => {
     const left = `  npx lab ${spec.synopsis}`;
     return left.length < column ? [left.padEnd(column) + spec.summary] : [left, " ".repeat(column) + spec.summary];
@@ -122,8 +146,10 @@ export function usage(): string {
     ...line(GRADE),
     ...optionLines(GRADE, "      "),
     ...line(REPLAY),
+    ...line(DEEP_CHECK),
     ...line(HELP),
     "",
+    "Every command answers --help with its own usage.",
     "Exit codes: 0 all graded parts pass, 1 some part fails, 2 bad input.",
   ].join("\n");
 }
@@ -147,8 +173,12 @@ export async function main(argv: string[]): Promise<number> {
         return await withArgs(GRADE, rest, gradeCommand);
       case "replay":
         return await withArgs(REPLAY, rest, (args) => replayCommand(args, rest));
+      case "deep-check":
+        return await withArgs(DEEP_CHECK, rest, deepCheckCommand);
       default:
-        throw new BadInput(`unknown command '${command}': use list, status, grade or replay (see \`npx lab help\`)`);
+        throw new BadInput(
+          `unknown command '${command}': use list, status, grade, replay or deep-check (see \`npx lab help\`)`,
+        );
     }
   } catch (error) {
     if (error instanceof BadInput) {
@@ -256,6 +286,21 @@ function implChoice(lab: LabEntry, args: ParsedArgs): ImplChoice {
     );
   }
   return chooseImpl(lab, { solution: args.flags.has("solution"), impl });
+}
+
+async function deepCheckCommand(args: ParsedArgs): Promise<number> {
+  const lab = await findLab(args.positionals[0] as string);
+  const impl = args.strings.get("impl")?.[0];
+  const choice = impl === undefined ? chooseImpl(lab, { solution: true }) : implChoice(lab, args);
+  checkImplFiles(lab, choice);
+  const seedsText = args.strings.get("seeds")?.[0];
+  const firstText = args.strings.get("first")?.[0];
+  const workersText = args.strings.get("workers")?.[0];
+  return deepCheck(lab, choice, selectParts(lab, args.strings.get("part")), {
+    seeds: seedsText === undefined ? 5000 : parseWhole(seedsText, "--seeds", 1, 1_000_000),
+    firstSeed: firstText === undefined ? 1 : parseWhole(firstText, "--first", 0, SEED_MAX),
+    workers: workersText === undefined ? undefined : parseWhole(workersText, "--workers", 1, 64),
+  });
 }
 
 async function defaultLab(): Promise<LabEntry> {

@@ -20,7 +20,10 @@ export type AnomalyName =
   | "overlap" // two things that must never run at once did
   | "visible before commit"
   | "applied twice"
-  | "too slow"; // a throughput or cost goal was missed
+  | "too slow" // a throughput or cost goal was missed
+  | "rewound below the committed offset" // a consumer started before where its group had committed
+  | "processed without the lock" // work done outside the lease (or after the release) that guards it
+  | "head-of-line blocking"; // one stuck item held back others that did not depend on it
 
 export interface Anomaly {
   name: AnomalyName;

@@ -12,7 +12,7 @@
  * begin: every fault over, in the same clock the faults use, and every node they stopped running.
  */
 
-import { isProgrammingError } from "../grade/verdict.ts";
+import { isProgrammingError } from "../errors.ts";
 import type { SimNode } from "../sim/node.ts";
 import type { World } from "../sim/world.ts";
 import type { History } from "../workloads/history.ts";

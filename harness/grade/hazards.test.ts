@@ -48,11 +48,11 @@ describe("hazard verdicts", () => {
     );
   });
 
-  it("retries that can never succeed: a livelock, stopped within 2 s, naming what it kept doing and the learner's warnings", async () => {
-    // CPU time, not wall time: the machine may be shared, and what is promised is the grader's work.
-    const cpuBefore = process.cpuUsage();
+  it("retries that can never succeed: a livelock, stopped by the run's event budget, naming what it kept doing and the learner's warnings", async () => {
+    // The promise "stopped within about a second" is kept by the event budget asserted below, not
+    // by a clock: process CPU time counts every test file running beside this one, and a timed
+    // test flakes on a shared machine.
     const { outcomes } = await gradeInProcess("02", ONE_COUNTER, { parts: ["L2.B"], shrink: true });
-    const cpu = process.cpuUsage(cpuBefore);
     const verdict = outcomes.get("L2.B")?.failure?.verdict;
     if (verdict?.kind !== "livelock") throw new Error(`expected a livelock, got ${JSON.stringify(verdict)}`);
     expect(verdict.spent).toBe("events");
@@ -72,7 +72,6 @@ describe("hazard verdicts", () => {
     expect(text).toMatch(
       /your code's last log lines \(env\.log\):\n {2}[\d.]+ms p1#\d warn send out of order \{"queueId"/,
     );
-    expect((cpu.user + cpu.system) / 1000).toBeLessThan(2_000);
   });
 
   it("an exception: the call that threw, the message, and the learner's own stack frames", async () => {

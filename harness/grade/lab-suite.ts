@@ -16,12 +16,19 @@ import { entryFiles, findLab, guardRootsFor, loadImpl } from "./labs.ts";
 import { runScenario } from "./runner.ts";
 import { shippedStubs } from "./shipped.ts";
 
+/** A bug-zoo entry: a folder under the lab's bugs/, and what the grader must say of it. */
+export interface ZooEntry {
+  name: string;
+  /** Every part that fails, with the name of the anomaly its report leads with (or the verdict kind). */
+  caughtBy: Record<string, string>;
+}
+
 export interface LabSuiteOptions {
   /** The lab's folder name: "00-durable-register". */
   slug: string;
   /** Seeds per part the solution must pass in this suite. */
   solutionSeeds: number;
-  zoo: ReadonlyArray<{ name: string; caughtBy: Record<string, string> }>;
+  zoo: readonly ZooEntry[];
 }
 
 export function describeLabSuite(options: LabSuiteOptions): void {

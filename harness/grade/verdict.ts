@@ -12,6 +12,7 @@
  *             only the worker's watchdog can stop it.
  */
 import type { Anomaly } from "../checkers/anomaly.ts";
+import { callThatRaised } from "../errors.ts";
 import { DeterminismViolation, NotImplemented } from "../lab-api.ts";
 import type { BudgetSpent } from "../sim/scheduler.ts";
 import { formatMs } from "../sim/trace.ts";
@@ -19,6 +20,9 @@ import type { LabError } from "../sim/world.ts";
 import { learnerFrames, unawaitedPromise } from "./stack.ts";
 import { type Busiest, busiestLines, type KeptTrace, keptLines, type Pending, pendingLines } from "./stopped-run.ts";
 import { plural } from "./words.ts";
+
+// Lab workloads import these from here; they live on the floor below (harness/errors.ts).
+export { isProgrammingError, rethrowFrom } from "../errors.ts";
 
 export type Verdict =
   | { kind: "pass" }
@@ -129,17 +133,6 @@ function count(n: number): string {
   return n.toLocaleString("en-US");
 }
 
-const raisedIn = new WeakMap<object, string>();
-
-/**
- * Rethrows an error that lab code raised during a client call, remembering the call, so that the
- * verdict can say "your code threw in save("v1")" rather than "in the workload".
- */
-export function rethrowFrom(call: string, error: unknown): never {
-  if (typeof error === "object" && error !== null && !raisedIn.has(error)) raisedIn.set(error, call);
-  throw error;
-}
-
 /** Turns an error that no caller could catch (see World's `labErrors`) into a verdict. */
 export function verdictOfLabError(labError: LabError, codeRoots: readonly string[]): Verdict {
   const where = labError.unawaited ? unawaitedPromise(labError.error, codeRoots) : labError.where;
@@ -148,7 +141,7 @@ export function verdictOfLabError(labError: LabError, codeRoots: readonly string
 
 /** Turns an error raised by lab code into a verdict. */
 export function verdictOfError(error: unknown, fallbackWhere: string, codeRoots: readonly string[]): Verdict {
-  const where = (typeof error === "object" && error !== null ? raisedIn.get(error) : undefined) ?? fallbackWhere;
+  const where = callThatRaised(error) ?? fallbackWhere;
   if (error instanceof NotImplemented || (error instanceof Error && error.name === "NotImplemented")) {
     return { kind: "notImplemented", part: (error as NotImplemented).part ?? "this part" };
   }
@@ -157,16 +150,4 @@ export function verdictOfError(error: unknown, fallbackWhere: string, codeRoots:
   }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : `a thrown value: ${String(error)}`;
   return { kind: "exception", where, message, frames: learnerFrames(error, codeRoots) };
-}
-
-/** Whether an error is a programming mistake (never an honest failure of an operation). */
-export function isProgrammingError(error: unknown): boolean {
-  return (
-    error instanceof TypeError ||
-    error instanceof ReferenceError ||
-    error instanceof RangeError ||
-    error instanceof SyntaxError ||
-    error instanceof NotImplemented ||
-    error instanceof DeterminismViolation
-  );
 }

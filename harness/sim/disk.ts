@@ -13,10 +13,8 @@
 import { crc32 } from "node:zlib";
 import { type Disk, DiskError } from "../env.ts";
 import { type DiskModel, normalizePath } from "./disk-model.ts";
+import { drawLatency, type LatencyMs } from "./latency.ts";
 import type { SimRng } from "./rng.ts";
-
-/** A latency: a fixed number of milliseconds, or a range drawn uniformly per operation. */
-export type LatencyMs = number | readonly [minMs: number, maxMs: number];
 
 /** How fast a simulated disk is. */
 export interface DiskProfile {
@@ -33,10 +31,6 @@ export const defaultDiskProfile: DiskProfile = {
   metadataMs: [0.005, 0.03],
   fsyncMs: [0.5, 1.5],
 };
-
-export function drawLatency(latency: LatencyMs, rng: SimRng): number {
-  return typeof latency === "number" ? latency : rng.between(latency[0], latency[1]);
-}
 
 /** What the handle needs from the world around it. */
 export interface DiskHost {

@@ -12,8 +12,7 @@
  * Messages are delivered to the destination's *current* incarnation (like UDP to a host that
  * rebooted); replies only to the incarnation that asked (its successor never asked anything).
  */
-import type { LatencyMs } from "./disk.ts";
-import { drawLatency } from "./disk.ts";
+import { drawLatency, type LatencyMs } from "./latency.ts";
 import type { SimRng } from "./rng.ts";
 
 export interface NetProfile {

@@ -17,7 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { createRealEnv, type RealEnv } from "#harness/real/env.ts";
 import type { Disk } from "#lab";
-import { openLog } from "./solution/log.ts";
+import { openReferenceLog } from "./reference.ts";
 import { encodeRecord } from "./solution/record.ts";
 
 const BODY_BYTES = 1024;
@@ -86,7 +86,7 @@ async function logAppends(
   producers: number,
 ): Promise<{ ms: number; fsyncs: number }> {
   const counting = countingFsyncs(env.disk);
-  const log = await openLog(
+  const log = await openReferenceLog(
     { ...env, disk: counting.disk },
     {
       segmentBytes: 64 * 1024 * 1024,

@@ -3,15 +3,29 @@ import { defineLab } from "#harness/grade/define.ts";
 import type { LogModule } from "./tests/api.ts";
 import { partA, partB, partC, partD, partE, partF, partG } from "./tests/parts.ts";
 
+/** The learner's files, in the order the guide has them written; together they are the implementation. */
+const FILES = ["record.ts", "commit-log.ts", "consume-queue.ts", "flush.ts", "recovery.ts"];
+
 export default defineLab<LogModule>({
   id: "01",
   title: "Log storage",
   summary:
     "a segmented commit log with consume queues: record format, group commit, crash recovery and retention, under power loss, torn writes, fsync errors and flipped bits",
   learnerDir: "src",
-  files: ["record.ts", "commit-log.ts", "consume-queue.ts", "flush.ts", "recovery.ts", "log.ts"],
-  entry: "log.ts",
-  exports: ["encodeRecord", "encodeEndMarker", "decodeRecord", "CommitLog", "ConsumeQueueStore", "openLog"],
+  files: FILES,
+  // The log itself (provided.ts's openLogWith) is assembled from these files' exports.
+  entry: FILES,
+  exports: [
+    "encodeRecord",
+    "encodeEndMarker",
+    "decodeRecord",
+    "CommitLog",
+    "ConsumeQueueStore",
+    "GroupCommit",
+    "AsyncFlusher",
+    "recoverIfNeeded",
+    "markCleanShutdown",
+  ],
   parts: [partA, partB, partC, partD, partE, partF, partG],
   // What each part calls, with what the reference's files import; D to G open the whole log.
   partFiles: {

@@ -103,6 +103,24 @@ export interface QueueSession {
 /** A queue worker: processes one locked queue until its session ends. */
 export type QueueWorker = (session: QueueSession) => Promise<void>;
 
+/** Where the broker stored a message: the answer to a send. */
+export interface Sent {
+  queueId: number;
+  queueOffset: number;
+}
+
+/** What `openProducer` returns. Its contract is in src/producer.ts. */
+export interface OrderedProducer {
+  /** Sends one message of `key` and resolves with where the broker stored it. */
+  send(key: string, body: string): Promise<Sent>;
+}
+
+/** What `openConsumer` returns. Its contract is in src/consumer.ts. */
+export interface OrderlyConsumer {
+  /** Stops every worker, waits for the messages in flight, and unlocks the queues. */
+  close(): Promise<void>;
+}
+
 export interface ConsumerOptions {
   group: string;
   brokerId: string;

@@ -4,11 +4,7 @@
  * `lab.test.ts` checks that every line here is true, and that no part catches more or less.
  * Each folder's README.md explains the bug to a learner.
  */
-export interface ZooEntry {
-  name: string;
-  /** Every part that fails, with the name of the anomaly its report leads with. */
-  caughtBy: Record<string, string>;
-}
+import type { ZooEntry } from "#harness/grade/lab-suite.ts";
 
 export const zoo: ZooEntry[] = [
   { name: "in-memory", caughtBy: { "L0.B": "lost write", "L0.C": "lost write", "L0.D": "lost write" } },

@@ -32,103 +32,35 @@
  * being preallocated and memory-mapped; reads go through the disk each time (no mmap, no cache);
  * and the queue-offset table is rebuilt from the consume queues rather than kept in a checkpoint.
  */
-import { type Disk, DiskError, type Env } from "#lab";
+import { DiskError, type Env } from "#lab";
 import {
+  type CommitLogApi,
+  CommitLogBase,
+  type CommitLogConfig,
+  checkMessage,
   type DecodeResult,
-  decodeRecord,
   END_MAGIC,
   END_MARKER_BYTES,
-  encodeEndMarker,
-  encodeRecord,
+  fileNameOf,
+  joinPath,
   type MessageRecord,
+  MessageTooLargeError,
+  type NewMessage,
+  OffsetOutOfRangeError,
+  queueKey,
+  READ_ATTEMPTS_MAX,
   RECORD_OVERHEAD_BYTES,
-} from "./record.ts";
+  RecordNotFoundError,
+  type Segment,
+  type StoredRecord,
+} from "#labs/01-log-storage/provided.ts";
+import { decodeRecord, encodeEndMarker, encodeRecord } from "./record.ts";
 
-export interface CommitLogConfig {
-  /** The folder that holds `commitlog/` ("" for the node's data directory). */
-  dir: string;
-  /** Capacity of one segment file. A record is at most segmentBytes - END_MARKER_BYTES. */
-  segmentBytes: number;
-}
-
-/** A message as a producer hands it to the log. The log adds the offsets and the store time. */
-export interface NewMessage {
-  topic: string;
-  queueId: number;
-  body: Uint8Array;
-  properties?: Record<string, string>;
-  /** Defaults to the store time. */
-  bornTimestamp?: number;
-}
-
-/** A record with the number of bytes it takes in the log. */
-export interface StoredRecord {
-  record: MessageRecord;
-  sizeBytes: number;
-}
-
-export interface Segment {
-  base: number;
-  path: string;
-}
-
-/** The offset is below the log start (deleted by retention) or at or past its end. */
-export class OffsetOutOfRangeError extends Error {
-  constructor(
-    readonly offset: number,
-    detail: string,
-  ) {
-    super(`offset ${offset} is out of range: ${detail}`);
-    this.name = "OffsetOutOfRangeError";
-  }
-}
-
-/** No valid record starts at this offset (it is inside a record, or the bytes there do not verify). */
-export class RecordNotFoundError extends Error {
-  constructor(
-    readonly offset: number,
-    readonly reason: string,
-  ) {
-    super(`no valid record at offset ${offset}: ${reason}`);
-    this.name = "RecordNotFoundError";
-  }
-}
-
-export class MessageTooLargeError extends Error {
-  constructor(sizeBytes: number, maxBytes: number) {
-    super(`a record of ${sizeBytes} bytes does not fit in a segment (at most ${maxBytes})`);
-    this.name = "MessageTooLargeError";
-  }
-}
-
-/** Reads that do not verify are retried this many times: a flipped bit on the way from the disk is transient. */
-export const READ_ATTEMPTS_MAX = 16;
-const TOPIC_PATTERN = /^[A-Za-z0-9_%|-]{1,127}$/;
-
-export function joinPath(dir: string, name: string): string {
-  return dir === "" ? name : `${dir}/${name}`;
-}
-
-/** The name of the segment (or consume-queue file) whose first byte is at `base`. */
-export function fileNameOf(base: number): string {
-  return String(base).padStart(20, "0");
-}
-
-/** The key of a consume queue in maps: "topic/queueId" (topics cannot contain "/"). */
-export function queueKey(topic: string, queueId: number): string {
-  return `${topic}/${queueId}`;
-}
-
-export class CommitLog {
-  /** Segments in offset order, contiguous; the last one is the active segment. */
-  protected segments: Segment[];
-  writtenOffset: number;
-  /** Nothing is known durable at open: a process crash leaves written bytes unsynced in the page cache. */
-  flushedOffset: number;
-  protected readonly queueOffsets = new Map<string, number>();
-  protected readonly disk: Disk;
-  readonly dirPath: string;
-  private chain: Promise<unknown> = Promise.resolve();
+/**
+ * The state (segments, the three positions, the queue-offset table) and its bookkeeping come from
+ * `CommitLogBase` in provided.ts; this class adds the mechanisms.
+ */
+export class CommitLog extends CommitLogBase implements CommitLogApi {
   /** Set by the first failed fsync: from then on nothing this instance wrote can be called durable. */
   private flushFailure: unknown = null;
 
@@ -159,51 +91,6 @@ export class CommitLog {
     const last = segments.at(-1) as Segment;
     const writtenOffset = last.base + (await disk.size(last.path));
     return new this(env, config, dirPath, segments, writtenOffset);
-  }
-
-  constructor(
-    protected readonly env: Env,
-    readonly config: CommitLogConfig,
-    dirPath: string,
-    segments: Segment[],
-    writtenOffset: number,
-  ) {
-    this.disk = env.disk;
-    this.dirPath = dirPath;
-    this.segments = segments;
-    this.writtenOffset = writtenOffset;
-    this.flushedOffset = (segments[0] as Segment).base;
-  }
-
-  get minOffset(): number {
-    return (this.segments[0] as Segment).base;
-  }
-
-  get segmentBytes(): number {
-    return this.config.segmentBytes;
-  }
-
-  get maxRecordBytes(): number {
-    return this.config.segmentBytes - END_MARKER_BYTES;
-  }
-
-  /** The base offsets of the segments, oldest first. */
-  segmentBases(): number[] {
-    return this.segments.map((s) => s.base);
-  }
-
-  protected get activeSegment(): Segment {
-    return this.segments.at(-1) as Segment;
-  }
-
-  nextQueueOffset(topic: string, queueId: number): number {
-    return this.queueOffsets.get(queueKey(topic, queueId)) ?? 0;
-  }
-
-  /** Sets the next queue offset of every queue (from the consume queues, after open or recovery). */
-  setQueueOffsets(offsets: ReadonlyMap<string, number>): void {
-    this.queueOffsets.clear();
-    for (const [key, next] of offsets) this.queueOffsets.set(key, next);
   }
 
   /**
@@ -321,16 +208,6 @@ export class CommitLog {
     }
   }
 
-  /** The segment that holds `offset` (which must be in [minOffset, end of the active segment)). */
-  protected segmentFor(offset: number): Segment {
-    const index = Math.floor((offset - this.minOffset) / this.config.segmentBytes);
-    const segment = this.segments[Math.min(index, this.segments.length - 1)] as Segment;
-    if (offset < segment.base || offset >= segment.base + this.config.segmentBytes) {
-      throw new Error(`segments are not contiguous around offset ${offset}`);
-    }
-    return segment;
-  }
-
   // ---------------------------------------------------------------------------------------------
   // L1.D: making written bytes durable.
 
@@ -378,9 +255,10 @@ export class CommitLog {
 
   /**
    * Cuts the log at `end` (a record boundary found by recovery): truncates the segment that holds
-   * it, deletes every later segment, and makes both durable before anything new is written past
-   * `end`. Without the fsync, a power cut after new appends could bring the cut bytes back behind
-   * them, and recovery would then find stale records after the new ones.
+   * it, deletes every later segment, and makes both durable before it returns. A cut that is only
+   * in the page cache can be undone by the next power cut: the removed records come back, behind
+   * the records appended since, or at the end of a log that a clean close has since called clean,
+   * where nothing cuts them again.
    */
   truncateTo(end: number): Promise<void> {
     return this.serialize(async () => {
@@ -390,12 +268,14 @@ export class CommitLog {
       const keepIndex = this.segments.findLastIndex((s) => s.base <= end);
       const keep = this.segments[keepIndex] as Segment;
       const later = this.segments.slice(keepIndex + 1);
-      if ((await this.disk.size(keep.path)) > end - keep.base) {
-        await this.disk.truncate(keep.path, end - keep.base);
-        await this.disk.fsync(keep.path);
-      }
+      if ((await this.disk.size(keep.path)) > end - keep.base) await this.disk.truncate(keep.path, end - keep.base);
+      // Last segment first, so that a crash in between leaves the segments contiguous.
       for (const segment of later.reverse()) await this.disk.unlink(segment.path);
-      if (later.length > 0) await this.disk.fsyncDir(this.dirPath);
+      // Both syncs even when there was nothing left to cut: a cut made before a crash may still be
+      // in the page cache only, and this call, made again by the next recovery, makes it durable.
+      await this.disk.fsync(keep.path);
+      await this.disk.fsyncDir(this.dirPath);
+      // -- the commit point of the cut.
       this.segments = this.segments.slice(0, keepIndex + 1);
       this.writtenOffset = end;
       this.flushedOffset = Math.min(this.flushedOffset, end);
@@ -430,21 +310,4 @@ export class CommitLog {
       return deleted;
     });
   }
-
-  /** Runs `task` after every earlier serialized task has finished (the put-message lock). */
-  protected serialize<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(task);
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-}
-
-function checkMessage(message: NewMessage): void {
-  if (typeof message.topic !== "string" || !TOPIC_PATTERN.test(message.topic)) {
-    throw new RangeError(`topic ${JSON.stringify(message.topic)} must be 1 to 127 of A-Z a-z 0-9 _ % | -`);
-  }
-  if (!Number.isInteger(message.queueId) || message.queueId < 0 || message.queueId > 0x7fff_ffff) {
-    throw new RangeError(`queueId must be a whole number from 0 to 2^31 - 1, not ${message.queueId}`);
-  }
-  if (!(message.body instanceof Uint8Array)) throw new TypeError("body must be a Uint8Array");
 }

@@ -29,105 +29,53 @@
  * RocketMQ also builds the queues asynchronously (`ReputMessageService` in `DefaultMessageStore.java`
  * reads the commit log behind the writers and dispatches each record), so they may lag the log by
  * a few milliseconds; here the log's append path dispatches each record right after writing it
- * (log.ts), and the lag that remains is the one a crash leaves behind.
+ * (provided.ts, section 5), and the lag that remains is the one a crash leaves behind.
  *
  * Entries carry no checksum, so a reader checks the record an entry points at: same topic, queue,
  * queue offset, size and tag hash. A misread entry then costs a retry, never a wrong message.
  */
-import { crc32, type Disk, type Env, utf8 } from "#lab";
+import type { Env } from "#lab";
 import {
-  type CommitLog,
+  type CommitLogApi,
+  type ConsumeQueue,
+  type ConsumeQueueConfig,
+  type ConsumeQueueStoreApi,
+  ConsumeQueueStoreBase,
+  CorruptIndexError,
+  CQ_ENTRY_BYTES,
   fileNameOf,
   joinPath,
   OffsetOutOfRangeError,
+  type QueueMessage,
   queueKey,
   READ_ATTEMPTS_MAX,
   RecordNotFoundError,
   type StoredRecord,
-} from "./commit-log.ts";
-import type { MessageRecord } from "./record.ts";
-
-export const CQ_ENTRY_BYTES = 20;
-
-export interface ConsumeQueueConfig {
-  /** The folder that holds `consumequeue/` ("" for the node's data directory). */
-  dir: string;
-  /** Entries per consume-queue file. */
-  entriesPerFile: number;
-}
-
-/** A message read through its consume queue, with the tag hash its index entry holds. */
-export interface QueueMessage extends MessageRecord {
-  tagsHash: number;
-}
-
-/** The index entry at a queue offset does not lead to the record it should (after retries). */
-export class CorruptIndexError extends Error {
-  constructor(topic: string, queueId: number, queueOffset: number, reason: string) {
-    super(`the index entry for ${topic}/${queueId} @${queueOffset} does not lead to its record: ${reason}`);
-    this.name = "CorruptIndexError";
-  }
-}
-
-/** The tag hash of a message: CRC-32 of its "TAGS" property, 0 when it has none. */
-export function tagsHashOf(properties: Record<string, string>): number {
-  const tags = properties.TAGS;
-  return tags === undefined ? 0 : crc32(utf8(tags));
-}
+  tagsHashOf,
+} from "#labs/01-log-storage/provided.ts";
 
 /** Entries of a queue wait in memory until this many are ready, then go to disk in one write. */
 const WRITE_BATCH_ENTRIES = 64;
 
-/** One topic and queue: where its files are and how many entries it holds. */
-class ConsumeQueue {
-  /** Entries [0, written) are in the queue's files. */
-  written = 0;
-  /** Entries [written, nextOffset), encoded, not yet written. */
-  readonly unwritten: Uint8Array[] = [];
-  /** Indexes (floor(n / entriesPerFile)) of the files that exist. */
-  readonly files = new Set<number>();
-
-  get nextOffset(): number {
-    return this.written + this.unwritten.length;
-  }
-  private chain: Promise<unknown> = Promise.resolve();
-
-  constructor(
-    readonly topic: string,
-    readonly queueId: number,
-    readonly dirPath: string,
-  ) {}
-
-  /** Writes to one queue happen one at a time (creating a file twice would fail). */
-  serialize<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(task);
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-}
-
-export class ConsumeQueueStore {
-  protected readonly queues = new Map<string, ConsumeQueue>();
-  protected readonly disk: Disk;
-  protected readonly rootPath: string;
+/**
+ * The queues' state (each queue's folder, files and next offset) comes from
+ * `ConsumeQueueStoreBase` in provided.ts; this class adds the index itself.
+ */
+export class ConsumeQueueStore extends ConsumeQueueStoreBase implements ConsumeQueueStoreApi {
+  /**
+   * Per queue, its newest entries, encoded and not yet written: they end at the queue's nextOffset,
+   * so entries [nextOffset - unwritten.length, nextOffset) are here and every one below is on disk.
+   */
+  private readonly unwritten = new Map<ConsumeQueue, Uint8Array[]>();
 
   /** Opens every consume queue found on disk, believing its files' sizes (see rebuild for when not to). */
-  static async open(env: Env, config: ConsumeQueueConfig, commitLog: CommitLog): Promise<ConsumeQueueStore> {
+  static async open(env: Env, config: ConsumeQueueConfig, commitLog: CommitLogApi): Promise<ConsumeQueueStore> {
     if (!Number.isInteger(config.entriesPerFile) || config.entriesPerFile < 1) {
       throw new RangeError(`entriesPerFile must be a whole number >= 1, not ${config.entriesPerFile}`);
     }
     const store = new this(env, config, commitLog);
     await store.load();
     return store;
-  }
-
-  constructor(
-    env: Env,
-    readonly config: ConsumeQueueConfig,
-    protected readonly commitLog: CommitLog,
-  ) {
-    this.disk = env.disk;
-    this.rootPath = joinPath(config.dir, "consumequeue");
   }
 
   private async load(): Promise<void> {
@@ -141,27 +89,10 @@ export class ConsumeQueueStore {
           const index = Number(name) / CQ_ENTRY_BYTES / this.config.entriesPerFile;
           queue.files.add(index);
           const entries = Math.floor((await this.disk.size(joinPath(queue.dirPath, name))) / CQ_ENTRY_BYTES);
-          queue.written = Math.max(queue.written, index * this.config.entriesPerFile + entries);
+          queue.nextOffset = Math.max(queue.nextOffset, index * this.config.entriesPerFile + entries);
         }
       }
     }
-  }
-
-  /** How many entries the queue holds: the queue offset its next message will get. */
-  nextOffset(topic: string, queueId: number): number {
-    return this.queues.get(queueKey(topic, queueId))?.nextOffset ?? 0;
-  }
-
-  /** nextOffset of every queue, by queueKey: what the commit log needs to number new messages. */
-  nextOffsets(): Map<string, number> {
-    const offsets = new Map<string, number>();
-    for (const [key, queue] of this.queues) offsets.set(key, queue.nextOffset);
-    return offsets;
-  }
-
-  /** Every queue this store knows, with its next offset. */
-  list(): Array<{ topic: string; queueId: number; nextOffset: number }> {
-    return [...this.queues.values()].map((q) => ({ topic: q.topic, queueId: q.queueId, nextOffset: q.nextOffset }));
   }
 
   /** Adds the index entry of a record just appended to the commit log, at its queue offset. */
@@ -171,14 +102,16 @@ export class ConsumeQueueStore {
     const entry = encodeEntry(stored);
     return queue.serialize(async () => {
       if (record.queueOffset === queue.nextOffset) {
-        queue.unwritten.push(entry);
-        if (queue.unwritten.length >= WRITE_BATCH_ENTRIES) await this.writeUnwritten(queue);
+        const waiting = this.unwrittenOf(queue);
+        waiting.push(entry);
+        queue.nextOffset++;
+        if (waiting.length >= WRITE_BATCH_ENTRIES) await this.writeUnwritten(queue);
         return;
       }
       // Not the next entry (a rewrite, or a gap a lagging dispatcher left): write it in place.
       await this.writeUnwritten(queue);
       await this.writeEntries(queue, record.queueOffset, [entry]);
-      queue.written = Math.max(queue.written, record.queueOffset + 1);
+      queue.nextOffset = Math.max(queue.nextOffset, record.queueOffset + 1);
     });
   }
 
@@ -238,8 +171,9 @@ export class ConsumeQueueStore {
 
   /** Entry n: from memory if it is not written yet, else with one read of its file. */
   private entryBytes(queue: ConsumeQueue, queueOffset: number): Promise<Uint8Array> {
-    const unwritten = queue.unwritten[queueOffset - queue.written];
-    if (queueOffset >= queue.written && unwritten !== undefined) return Promise.resolve(unwritten);
+    const written = this.writtenOf(queue);
+    const waiting = this.unwritten.get(queue)?.[queueOffset - written];
+    if (queueOffset >= written && waiting !== undefined) return Promise.resolve(waiting);
     const { path, position } = this.locate(queue, queueOffset);
     return this.disk.read(path, position, CQ_ENTRY_BYTES);
   }
@@ -266,7 +200,9 @@ export class ConsumeQueueStore {
     for (const [key, queue] of this.queues) {
       const seen = fromLog.get(key);
       await queue.serialize(async () => {
-        queue.unwritten.length = 0; // what the log says replaces whatever was waiting
+        // What the log says replaces whatever was waiting.
+        queue.nextOffset = this.writtenOf(queue);
+        this.unwritten.delete(queue);
         if (seen === undefined) {
           await this.cut(queue, await this.firstEntryAtOrPastLogStart(queue));
           return;
@@ -294,16 +230,6 @@ export class ConsumeQueueStore {
     await this.disk.fsyncDir(this.config.dir);
   }
 
-  protected queueFor(topic: string, queueId: number): ConsumeQueue {
-    const key = queueKey(topic, queueId);
-    let queue = this.queues.get(key);
-    if (queue === undefined) {
-      queue = new ConsumeQueue(topic, queueId, joinPath(joinPath(this.rootPath, topic), String(queueId)));
-      this.queues.set(key, queue);
-    }
-    return queue;
-  }
-
   protected locate(queue: ConsumeQueue, queueOffset: number): { index: number; path: string; position: number } {
     const perFile = this.config.entriesPerFile;
     const index = Math.floor(queueOffset / perFile);
@@ -311,13 +237,29 @@ export class ConsumeQueueStore {
     return { index, path, position: (queueOffset % perFile) * CQ_ENTRY_BYTES };
   }
 
+  /** The entries of `queue` waiting in memory (an empty list when none). */
+  private unwrittenOf(queue: ConsumeQueue): Uint8Array[] {
+    let waiting = this.unwritten.get(queue);
+    if (waiting === undefined) {
+      waiting = [];
+      this.unwritten.set(queue, waiting);
+    }
+    return waiting;
+  }
+
+  /** How many entries of `queue` are in its files: every one below this is on disk. */
+  private writtenOf(queue: ConsumeQueue): number {
+    return queue.nextOffset - (this.unwritten.get(queue)?.length ?? 0);
+  }
+
   /** Writes the entries waiting in memory, if any. */
   protected async writeUnwritten(queue: ConsumeQueue): Promise<void> {
-    if (queue.unwritten.length === 0) return;
-    const entries = queue.unwritten.slice();
-    await this.writeEntries(queue, queue.written, entries);
-    queue.unwritten.splice(0, entries.length);
-    queue.written += entries.length;
+    const waiting = this.unwritten.get(queue);
+    if (waiting === undefined || waiting.length === 0) return;
+    const entries = waiting.slice();
+    await this.writeEntries(queue, this.writtenOf(queue), entries);
+    // Only now: until the write completed, readers found these entries in memory.
+    waiting.splice(0, entries.length);
   }
 
   /** Writes `entries` (encoded) from queue offset `first` on, one write per file. */
@@ -353,7 +295,7 @@ export class ConsumeQueueStore {
         await this.disk.truncate(path, keepBytes);
       }
     }
-    queue.written = queueOffset;
+    queue.nextOffset = queueOffset;
   }
 
   /** For a queue with no record in the log: the first entry that claims a record the log does not have. */
@@ -368,7 +310,7 @@ export class ConsumeQueueStore {
       }
       if (bytes.length < perFile * CQ_ENTRY_BYTES) return index * perFile + Math.floor(bytes.length / CQ_ENTRY_BYTES);
     }
-    return queue.written;
+    return queue.nextOffset;
   }
 }
 

@@ -27,30 +27,10 @@
  *
  * And when fsync fails: the kernel has already dropped the dirty pages, so a retry "succeeds" with
  * nothing to write. Every waiting append is failed, and the log is told (onFailure) so that it can
- * forget what it believes is in its files and recover from what is really there (log.ts).
+ * forget what it believes is in its files and recover from what is really there (provided.ts, section 5).
  */
 import type { Clock, Timer } from "#lab";
-
-/** What a flush policy needs from the commit log. */
-export interface FlushTarget {
-  /** End of the bytes whose writes have completed. */
-  readonly writtenOffset: number;
-  /** End of the bytes known durable. */
-  readonly flushedOffset: number;
-  /** Makes every byte below `offset` durable (see CommitLog.flushTo). */
-  flushTo(offset: number): Promise<void>;
-}
-
-/** Decides when an append may be acknowledged, and makes sure the bytes get flushed. */
-export interface FlushPolicy {
-  /**
-   * Called once the record that ends at `end` is written. Resolves when the append may be
-   * acknowledged; rejects if the record cannot be made durable.
-   */
-  acknowledge(end: number): Promise<void>;
-  /** Stops flushing: cancels timers and rejects every append still waiting, with `reason`. */
-  stop(reason: Error): void;
-}
+import type { FlushPolicy, FlushTarget } from "#labs/01-log-storage/provided.ts";
 
 interface Waiter {
   end: number;
@@ -65,7 +45,7 @@ export class GroupCommit implements FlushPolicy {
   private stopped: Error | null = null;
 
   constructor(
-    private readonly target: FlushTarget,
+    protected readonly target: FlushTarget,
     private readonly onFailure: (error: unknown) => void,
   ) {}
 
@@ -90,9 +70,7 @@ export class GroupCommit implements FlushPolicy {
     this.running = true;
     try {
       while (this.waiting.length > 0 && this.stopped === null) {
-        // Read before the fsync starts: these bytes, and not one more, are what it will cover.
-        const upTo = this.target.writtenOffset;
-        await this.target.flushTo(upTo);
+        const upTo = await this.flushRound();
         // -- the commit point for every append that ends at or below upTo.
         const still: Waiter[] = [];
         for (const waiter of this.waiting) {
@@ -111,6 +89,16 @@ export class GroupCommit implements FlushPolicy {
       this.running = false;
     }
   }
+
+  /**
+   * One fsync round; returns the offset it made durable. The target is read before the fsync
+   * starts: these bytes, and not one more, are what it covers.
+   */
+  protected async flushRound(): Promise<number> {
+    const upTo = this.target.writtenOffset;
+    await this.target.flushTo(upTo);
+    return upTo;
+  }
 }
 
 /** Asynchronous flush: acknowledges at once, and flushes what was written every intervalMs. */
@@ -120,7 +108,7 @@ export class AsyncFlusher implements FlushPolicy {
   private stopped: Error | null = null;
 
   constructor(
-    private readonly target: FlushTarget,
+    protected readonly target: FlushTarget,
     clock: Clock,
     intervalMs: number,
     private readonly onFailure: (error: unknown) => void,
@@ -139,8 +127,7 @@ export class AsyncFlusher implements FlushPolicy {
 
   private tick(): void {
     // One flush at a time; a tick that finds one running leaves the work to the next tick.
-    if (this.flushing || this.stopped !== null) return;
-    if (this.target.flushedOffset >= this.target.writtenOffset) return;
+    if (this.flushing || this.stopped !== null || !this.due()) return;
     this.flushing = true;
     this.target.flushTo(this.target.writtenOffset).then(
       () => {
@@ -152,5 +139,15 @@ export class AsyncFlusher implements FlushPolicy {
         this.onFailure(error);
       },
     );
+  }
+
+  /**
+   * Whether this tick should flush: whenever anything written is not yet durable. (RocketMQ waits
+   * for 4 dirty pages, `flushCommitLogLeastPages`, but flushes whatever there is at least every
+   * 10 s, `flushCommitLogThoroughInterval`: a minimum with no deadline would keep a quiet log's
+   * tail unflushed for ever.)
+   */
+  protected due(): boolean {
+    return this.target.flushedOffset < this.target.writtenOffset;
   }
 }

@@ -42,43 +42,25 @@
  * disk, and anything can come from the disk.
  */
 import { crc32, fromUtf8, utf8 } from "#lab";
-
-/** "MSG1": the first bytes of a record after its size. */
-export const RECORD_MAGIC = 0x4d534731;
-/** "END!": the end marker of a segment. Differs from RECORD_MAGIC in 8 bits, so no single flip turns one into the other. */
-export const END_MAGIC = 0x454e4421;
-/** Bytes of an end marker: totalSize and END_MAGIC. A segment always keeps room for one. */
-export const END_MARKER_BYTES = 8;
-/** Bytes of a record around its variable parts (body, topic, properties). */
-export const RECORD_OVERHEAD_BYTES = 55;
-export const TOPIC_BYTES_MAX = 127;
-export const PROPERTIES_BYTES_MAX = 32_767;
+import {
+  type DecodeResult,
+  decodeProperties,
+  END_MAGIC,
+  END_MARKER_BYTES,
+  encodeProperties,
+  getU64,
+  type MessageRecord,
+  PROPERTIES_BYTES_MAX,
+  RECORD_MAGIC,
+  RECORD_OVERHEAD_BYTES,
+  setU64,
+  TOPIC_BYTES_MAX,
+} from "#labs/01-log-storage/provided.ts";
 
 const OFFSET_CRC = 8;
 const OFFSET_COVERED = 12;
 const OFFSET_BODY_LENGTH = 48;
 const OFFSET_BODY = 52;
-const NAME_VALUE_SEPARATOR = "\u0001";
-const PROPERTY_SEPARATOR = "\u0002";
-
-/** A message as the log stores it. */
-export interface MessageRecord {
-  topic: string;
-  queueId: number;
-  queueOffset: number;
-  physicalOffset: number;
-  bornTimestamp: number;
-  storeTimestamp: number;
-  body: Uint8Array;
-  /** Free-form string properties. RocketMQ keeps the tags in "TAGS" and the keys in "KEYS". */
-  properties: Record<string, string>;
-}
-
-/** What a run of bytes turned out to hold. */
-export type DecodeResult =
-  | { kind: "record"; record: MessageRecord; sizeBytes: number }
-  | { kind: "end"; sizeBytes: number }
-  | { kind: "invalid"; reason: string };
 
 /** The bytes of `record`, ready to be written at `record.physicalOffset`. */
 export function encodeRecord(record: MessageRecord): Uint8Array {
@@ -91,8 +73,9 @@ export function encodeRecord(record: MessageRecord): Uint8Array {
   if (properties.length > PROPERTIES_BYTES_MAX) {
     throw new RangeError(`properties must be at most ${PROPERTIES_BYTES_MAX} bytes, not ${properties.length}`);
   }
-  if (!Number.isInteger(record.queueId) || record.queueId < 0 || record.queueId > 0x7fff_ffff) {
-    throw new RangeError(`queueId must be a whole number from 0 to 2^31 - 1, not ${record.queueId}`);
+  // The u32 field holds up to 2^32 - 1 (the log itself allows only RocketMQ's 2^31 - 1: checkMessage).
+  if (!Number.isInteger(record.queueId) || record.queueId < 0 || record.queueId > 0xffff_ffff) {
+    throw new RangeError(`queueId must be a whole number from 0 to 2^32 - 1, not ${record.queueId}`);
   }
 
   const totalSize = RECORD_OVERHEAD_BYTES + record.body.length + topic.length + properties.length;
@@ -194,49 +177,6 @@ function parseFields(bytes: Uint8Array, view: DataView): DecodeResult {
       properties,
     },
   };
-}
-
-/** RocketMQ's property encoding (`MessageDecoder.messageProperties2String`): "k\u0001v\u0002" per property. */
-export function encodeProperties(properties: Record<string, string>): string {
-  let text = "";
-  for (const [key, value] of Object.entries(properties)) {
-    if (key === "" || hasSeparator(key) || hasSeparator(value)) {
-      throw new RangeError(`property ${JSON.stringify(key)} has an empty name or a separator character`);
-    }
-    text += key + NAME_VALUE_SEPARATOR + value + PROPERTY_SEPARATOR;
-  }
-  return text;
-}
-
-function hasSeparator(text: string): boolean {
-  return text.includes("\u0001") || text.includes("\u0002");
-}
-
-/** The inverse of encodeProperties, or null if `text` is not in its format. */
-export function decodeProperties(text: string): Record<string, string> | null {
-  const properties: Record<string, string> = {};
-  if (text === "") return properties;
-  if (!text.endsWith(PROPERTY_SEPARATOR)) return null;
-  for (const pair of text.slice(0, -1).split(PROPERTY_SEPARATOR)) {
-    const parts = pair.split(NAME_VALUE_SEPARATOR);
-    if (parts.length !== 2 || parts[0] === "" || Object.hasOwn(properties, parts[0] as string)) return null;
-    properties[parts[0] as string] = parts[1] as string;
-  }
-  return properties;
-}
-
-/** Writes a whole number in [0, 2^53) as 8 big-endian bytes. Throws a RangeError otherwise. */
-export function setU64(view: DataView, at: number, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${value} is not a whole number >= 0`);
-  view.setUint32(at, Math.floor(value / 0x1_0000_0000));
-  view.setUint32(at + 4, value >>> 0);
-}
-
-/** Reads 8 big-endian bytes as a number, or null if it is 2^53 or more. */
-export function getU64(view: DataView, at: number): number | null {
-  const high = view.getUint32(at);
-  if (high > 0x1f_ffff) return null;
-  return high * 0x1_0000_0000 + view.getUint32(at + 4);
 }
 
 function invalid(reason: string): DecodeResult {

@@ -35,11 +35,13 @@
  * because a broker's log is terabytes; ours is kilobytes.
  */
 import type { Env } from "#lab";
-import { type CommitLog, joinPath, queueKey } from "./commit-log.ts";
-import type { ConsumeQueueStore } from "./consume-queue.ts";
-
-/** The marker file that exists while the log runs (RocketMQ's name for it). */
-export const ABORT_FILE = "abort";
+import {
+  ABORT_FILE,
+  type CommitLogApi,
+  type ConsumeQueueStoreApi,
+  joinPath,
+  queueKey,
+} from "#labs/01-log-storage/provided.ts";
 
 /**
  * Called at every open, after the commit log and the consume queues are opened. Returns "clean"
@@ -48,8 +50,8 @@ export const ABORT_FILE = "abort";
 export async function recoverIfNeeded(
   env: Env,
   dir: string,
-  commitLog: CommitLog,
-  queues: ConsumeQueueStore,
+  commitLog: CommitLogApi,
+  queues: ConsumeQueueStoreApi,
 ): Promise<"clean" | "recovered"> {
   const marker = joinPath(dir, ABORT_FILE);
   if (await env.disk.exists(marker)) {
@@ -73,7 +75,7 @@ export async function markCleanShutdown(env: Env, dir: string): Promise<void> {
 }
 
 /** Steps 1 to 3 above. */
-export async function recover(env: Env, commitLog: CommitLog, queues: ConsumeQueueStore): Promise<void> {
+export async function recover(env: Env, commitLog: CommitLogApi, queues: ConsumeQueueStoreApi): Promise<void> {
   const before = commitLog.writtenOffset;
   const end = await findValidEnd(commitLog);
   await commitLog.truncateTo(end);
@@ -83,7 +85,7 @@ export async function recover(env: Env, commitLog: CommitLog, queues: ConsumeQue
 }
 
 /** The offset just past the last valid record: where the log must end. */
-export async function findValidEnd(commitLog: CommitLog): Promise<number> {
+export async function findValidEnd(commitLog: CommitLogApi): Promise<number> {
   const segmentBytes = commitLog.segmentBytes;
   const bases = new Set(commitLog.segmentBases());
   const nextQueueOffset = new Map<string, number>();

@@ -27,102 +27,30 @@
  * Everything outside reaches the disk through `env.disk`; read the disk rules in lab 00's guide if
  * they are not fresh. Keep all state in the CommitLog object.
  */
-import { type Disk, type Env, NotImplemented } from "#lab";
-import type { DecodeResult, MessageRecord } from "./record.ts";
+import { type Env, NotImplemented } from "#lab";
+import {
+  type CommitLogApi,
+  CommitLogBase,
+  type CommitLogConfig,
+  checkMessage,
+  type DecodeResult,
+  type NewMessage,
+  type StoredRecord,
+} from "#labs/01-log-storage/provided.ts";
 
-export interface CommitLogConfig {
-  /** The folder that holds `commitlog/` ("" for the node's data directory). */
-  dir: string;
-  /** Capacity of one segment file. A record is at most segmentBytes - END_MARKER_BYTES. */
-  segmentBytes: number;
-}
-
-/** A message as a producer hands it to the log. The log adds the offsets and the store time. */
-export interface NewMessage {
-  topic: string;
-  queueId: number;
-  body: Uint8Array;
-  properties?: Record<string, string>;
-  /** Defaults to the store time. */
-  bornTimestamp?: number;
-}
-
-/** A record with the number of bytes it takes in the log. */
-export interface StoredRecord {
-  record: MessageRecord;
-  sizeBytes: number;
-}
-
-export interface Segment {
-  base: number;
-  path: string;
-}
-
-/** The offset is below the log start (deleted by retention) or at or past its end. */
-export class OffsetOutOfRangeError extends Error {
-  constructor(
-    readonly offset: number,
-    detail: string,
-  ) {
-    super(`offset ${offset} is out of range: ${detail}`);
-    this.name = "OffsetOutOfRangeError";
-  }
-}
-
-/** No valid record starts at this offset (it is inside a record, or the bytes there do not verify). */
-export class RecordNotFoundError extends Error {
-  constructor(
-    readonly offset: number,
-    readonly reason: string,
-  ) {
-    super(`no valid record at offset ${offset}: ${reason}`);
-    this.name = "RecordNotFoundError";
-  }
-}
-
-export class MessageTooLargeError extends Error {
-  constructor(sizeBytes: number, maxBytes: number) {
-    super(`a record of ${sizeBytes} bytes does not fit in a segment (at most ${maxBytes})`);
-    this.name = "MessageTooLargeError";
-  }
-}
-
-/** Reads that do not verify are retried this many times: a flipped bit on the way from the disk is transient. */
-export const READ_ATTEMPTS_MAX = 16;
-const TOPIC_PATTERN = /^[A-Za-z0-9_%|-]{1,127}$/;
-
-export function joinPath(dir: string, name: string): string {
-  return dir === "" ? name : `${dir}/${name}`;
-}
-
-/** The name of the segment (or consume-queue file) whose first byte is at `base`. */
-export function fileNameOf(base: number): string {
-  return String(base).padStart(20, "0");
-}
-
-/** The key of a consume queue in maps: "topic/queueId" (topics cannot contain "/"). */
-export function queueKey(topic: string, queueId: number): string {
-  return `${topic}/${queueId}`;
-}
-
-export class CommitLog {
-  /** Segments in offset order, contiguous; the last one is the active segment. */
-  protected segments: Segment[];
-  writtenOffset: number;
-  flushedOffset: number;
-  protected readonly queueOffsets = new Map<string, number>();
-  protected readonly disk: Disk;
-  readonly dirPath: string;
-  private chain: Promise<unknown> = Promise.resolve();
-  // You may add fields here.
-
+/**
+ * Your commit log. Its state (segments, writtenOffset, flushedOffset, the queue-offset table) and
+ * bookkeeping (minOffset, segmentFor, serialize, ...) come from `CommitLogBase` in provided.ts:
+ * read it first. You may add fields and helper methods (keep helpers `protected` or `private`).
+ */
+export class CommitLog extends CommitLogBase implements CommitLogApi {
   /**
    * Opens the log in `config.dir`: creates `commitlog/` and its first segment (base 0) if they do
    * not exist, lists the segments, and takes the end of the last segment file as writtenOffset.
    *
    * Contract: believes the files as they are, which is right after a clean shutdown; after a crash,
    * recovery (part E) corrects it. On return, every segment name it found or made is durable.
-   * flushedOffset starts at minOffset: nothing is known durable at open.
+   * (CommitLogBase starts flushedOffset at minOffset: nothing is known durable at open.)
    *
    * Implementation hints:
    * - `disk.list` shows the page cache's view of a directory. Could a segment you find there vanish
@@ -137,51 +65,6 @@ export class CommitLog {
     void env;
     void config;
     throw new NotImplemented("L1.B");
-  }
-
-  constructor(
-    protected readonly env: Env,
-    readonly config: CommitLogConfig,
-    dirPath: string,
-    segments: Segment[],
-    writtenOffset: number,
-  ) {
-    this.disk = env.disk;
-    this.dirPath = dirPath;
-    this.segments = segments;
-    this.writtenOffset = writtenOffset;
-    this.flushedOffset = (segments[0] as Segment).base;
-  }
-
-  get minOffset(): number {
-    return (this.segments[0] as Segment).base;
-  }
-
-  get segmentBytes(): number {
-    return this.config.segmentBytes;
-  }
-
-  get maxRecordBytes(): number {
-    return this.config.segmentBytes - 8;
-  }
-
-  /** The base offsets of the segments, oldest first. */
-  segmentBases(): number[] {
-    return this.segments.map((s) => s.base);
-  }
-
-  protected get activeSegment(): Segment {
-    return this.segments.at(-1) as Segment;
-  }
-
-  nextQueueOffset(topic: string, queueId: number): number {
-    return this.queueOffsets.get(queueKey(topic, queueId)) ?? 0;
-  }
-
-  /** Sets the next queue offset of every queue (from the consume queues, after open or recovery). */
-  setQueueOffsets(offsets: ReadonlyMap<string, number>): void {
-    this.queueOffsets.clear();
-    for (const [key, next] of offsets) this.queueOffsets.set(key, next);
   }
 
   /**
@@ -200,7 +83,7 @@ export class CommitLog {
    * - When may writtenOffset and the queue-offset table move forward: before or after the write?
    * - Rolling: write the end marker, create the next segment file, then think about what a power
    *   cut does to a file whose name was never made durable.
-   * - `checkMessage` (below) rejects topics and queue ids the format cannot hold.
+   * - `checkMessage` (provided, called first) refuses topics and queue ids the format cannot hold.
    *
    * @param message what the producer sent.
    */
@@ -265,16 +148,6 @@ export class CommitLog {
     throw new NotImplemented("L1.B");
   }
 
-  /** The segment that holds `offset` (which must be in [minOffset, end of the active segment)). */
-  protected segmentFor(offset: number): Segment {
-    const index = Math.floor((offset - this.minOffset) / this.config.segmentBytes);
-    const segment = this.segments[Math.min(index, this.segments.length - 1)] as Segment;
-    if (offset < segment.base || offset >= segment.base + this.config.segmentBytes) {
-      throw new Error(`segments are not contiguous around offset ${offset}`);
-    }
-    return segment;
-  }
-
   /**
    * Makes every byte below `offset` durable.
    *
@@ -300,9 +173,12 @@ export class CommitLog {
   /**
    * Cuts the log at `end`, a record boundary recovery found: everything from `end` on is removed.
    *
-   * Contract: the segment holding `end` is truncated there, every later segment is deleted, both
-   * durably, before it resolves; writtenOffset becomes `end`, flushedOffset at most `end`. Safe to
-   * call again with the same `end` after a crash.
+   * Contract: when it resolves, the segment holding `end` ends at `end` and every later segment is
+   * gone, durably: a power loss from then on brings back none of the bytes or segments it removed,
+   * and nothing below `end` is touched. writtenOffset becomes `end` (the next record goes where the
+   * cut left the log's end) and flushedOffset at most `end` (so a later flushTo covers what is
+   * appended past it). Safe to call again with the same `end` after a crash in the middle, even
+   * when the first call's cut already shows in the files.
    *
    * Implementation hints:
    * - Suppose the truncation is still only in the page cache, new records are written past `end`,
@@ -338,21 +214,4 @@ export class CommitLog {
     void retentionMs;
     throw new NotImplemented("L1.F");
   }
-
-  /** Runs `task` after every earlier serialized task has finished (RocketMQ's put-message lock). */
-  protected serialize<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(task);
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-}
-
-function checkMessage(message: NewMessage): void {
-  if (typeof message.topic !== "string" || !TOPIC_PATTERN.test(message.topic)) {
-    throw new RangeError(`topic ${JSON.stringify(message.topic)} must be 1 to 127 of A-Z a-z 0-9 _ % | -`);
-  }
-  if (!Number.isInteger(message.queueId) || message.queueId < 0 || message.queueId > 0x7fff_ffff) {
-    throw new RangeError(`queueId must be a whole number from 0 to 2^31 - 1, not ${message.queueId}`);
-  }
-  if (!(message.body instanceof Uint8Array)) throw new TypeError("body must be a Uint8Array");
 }

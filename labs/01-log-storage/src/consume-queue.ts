@@ -22,66 +22,24 @@
  * an entry for a record the log does not have (what a power cut leaves), and calls `rebuild`, as
  * every boot does. Keep all state in the objects.
  */
-import { crc32, type Disk, type Env, NotImplemented, utf8 } from "#lab";
-import { type CommitLog, joinPath, queueKey, type StoredRecord } from "./commit-log.ts";
-import type { MessageRecord } from "./record.ts";
+import { type Env, NotImplemented } from "#lab";
+import {
+  type CommitLogApi,
+  type ConsumeQueueConfig,
+  type ConsumeQueueStoreApi,
+  ConsumeQueueStoreBase,
+  type QueueMessage,
+  type StoredRecord,
+} from "#labs/01-log-storage/provided.ts";
 
-export const CQ_ENTRY_BYTES = 20;
-
-export interface ConsumeQueueConfig {
-  /** The folder that holds `consumequeue/` ("" for the node's data directory). */
-  dir: string;
-  /** Entries per consume-queue file. */
-  entriesPerFile: number;
-}
-
-/** A message read through its consume queue, with the tag hash its index entry holds. */
-export interface QueueMessage extends MessageRecord {
-  tagsHash: number;
-}
-
-/** The index entry at a queue offset does not lead to the record it should (after retries). */
-export class CorruptIndexError extends Error {
-  constructor(topic: string, queueId: number, queueOffset: number, reason: string) {
-    super(`the index entry for ${topic}/${queueId} @${queueOffset} does not lead to its record: ${reason}`);
-    this.name = "CorruptIndexError";
-  }
-}
-
-/** The tag hash of a message: CRC-32 of its "TAGS" property, 0 when it has none. */
-export function tagsHashOf(properties: Record<string, string>): number {
-  const tags = properties.TAGS;
-  return tags === undefined ? 0 : crc32(utf8(tags));
-}
-
-/** One topic and queue: where its files are and how many entries it holds. */
-class ConsumeQueue {
-  nextOffset = 0;
-  /** Indexes (floor(n / entriesPerFile)) of the files that exist. */
-  readonly files = new Set<number>();
-  private chain: Promise<unknown> = Promise.resolve();
-  // You may add fields here.
-
-  constructor(
-    readonly topic: string,
-    readonly queueId: number,
-    readonly dirPath: string,
-  ) {}
-
-  /** Runs writes to one queue one at a time (creating a file twice would fail). */
-  serialize<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(task);
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-}
-
-export class ConsumeQueueStore {
-  protected readonly queues = new Map<string, ConsumeQueue>();
-  protected readonly disk: Disk;
-  protected readonly rootPath: string;
-  // You may add fields here.
-
+/**
+ * Your consume queues. Their state (a `ConsumeQueue` per topic and queue: its folder, its files,
+ * its nextOffset) and bookkeeping (nextOffset, nextOffsets, list, queueFor) come from
+ * `ConsumeQueueStoreBase` in provided.ts: read it first. You may add fields and helper methods
+ * (keep helpers `protected` or `private`); state of your own per queue can live in a
+ * `Map<ConsumeQueue, ...>`.
+ */
+export class ConsumeQueueStore extends ConsumeQueueStoreBase implements ConsumeQueueStoreApi {
   /**
    * Opens every consume queue found under `consumequeue/`, believing its files: a queue's next
    * offset is where its last file ends (whole entries only).
@@ -94,38 +52,12 @@ export class ConsumeQueueStore {
    * @param config where the queues live and how many entries a file holds (at least 1).
    * @param commitLog the log the entries point into.
    */
-  static async open(env: Env, config: ConsumeQueueConfig, commitLog: CommitLog): Promise<ConsumeQueueStore> {
+  static async open(env: Env, config: ConsumeQueueConfig, commitLog: CommitLogApi): Promise<ConsumeQueueStore> {
     // YOUR CODE HERE (L1.C)
     void env;
     void config;
     void commitLog;
     throw new NotImplemented("L1.C");
-  }
-
-  constructor(
-    env: Env,
-    readonly config: ConsumeQueueConfig,
-    protected readonly commitLog: CommitLog,
-  ) {
-    this.disk = env.disk;
-    this.rootPath = joinPath(config.dir, "consumequeue");
-  }
-
-  /** How many entries the queue holds: the queue offset its next message will get. */
-  nextOffset(topic: string, queueId: number): number {
-    return this.queues.get(queueKey(topic, queueId))?.nextOffset ?? 0;
-  }
-
-  /** nextOffset of every queue, by queueKey: what the commit log needs to number new messages. */
-  nextOffsets(): Map<string, number> {
-    const offsets = new Map<string, number>();
-    for (const [key, queue] of this.queues) offsets.set(key, queue.nextOffset);
-    return offsets;
-  }
-
-  /** Every queue this store knows, with its next offset. */
-  list(): Array<{ topic: string; queueId: number; nextOffset: number }> {
-    return [...this.queues.values()].map((q) => ({ topic: q.topic, queueId: q.queueId, nextOffset: q.nextOffset }));
   }
 
   /**
@@ -135,7 +67,7 @@ export class ConsumeQueueStore {
    * Contract: afterwards nextOffset of that queue is at least queueOffset + 1, and read() finds the
    * entry. Whether it goes to its file now or later, in batches, is yours to choose (the reference
    * keeps the newest entries in memory and writes them 64 at a time); no fsync either way: a crash
-   * is repaired by rebuild. Writing an entry that is already there is harmless.
+   * is repaired by rebuild.
    *
    * @param stored the record and its size, as CommitLog.append returned them.
    */
@@ -149,7 +81,7 @@ export class ConsumeQueueStore {
    * The message at `queueOffset` of a queue.
    *
    * Contract: null at or past the queue's end (nextOffset); OffsetOutOfRangeError (from
-   * commit-log.ts) when the entry points below the commit log's start (retention deleted it) or
+   * provided.ts) when the entry points below the commit log's start (retention deleted it) or
    * queueOffset is negative; otherwise the record the entry leads to, with the entry's tag hash,
    * checked: same topic, queue, queue offset, size and tag hash. When they disagree, read again
    * (up to READ_ATTEMPTS_MAX times); then throw CorruptIndexError. Never another queue's message.
@@ -200,16 +132,5 @@ export class ConsumeQueueStore {
   async flush(): Promise<void> {
     // YOUR CODE HERE (L1.C)
     throw new NotImplemented("L1.C");
-  }
-
-  /** The state of one queue, made on first use. */
-  protected queueFor(topic: string, queueId: number): ConsumeQueue {
-    const key = queueKey(topic, queueId);
-    let queue = this.queues.get(key);
-    if (queue === undefined) {
-      queue = new ConsumeQueue(topic, queueId, joinPath(joinPath(this.rootPath, topic), String(queueId)));
-      this.queues.set(key, queue);
-    }
-    return queue;
   }
 }

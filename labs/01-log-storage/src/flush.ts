@@ -3,7 +3,7 @@
  *
  * An append writes its record into the page cache (CommitLog.append). That survives a process
  * crash, but not a power cut: only fsync puts bytes on the platter. Two policies, chosen by the
- * log's configuration (log.ts builds one per opened log):
+ * log's configuration (provided.ts builds one per opened log):
  *
  *   GroupCommit   synchronous flush: an append is acknowledged only once an fsync covers it.
  *                 Many concurrent appends must share one fsync (part G measures it).
@@ -16,30 +16,11 @@
  * recovery (part E) too: the grader cuts the power and then reads back.
  *
  * When flushTo fails, do not retry it: report the error (`onFailure`) and fail the appends that
- * were waiting. log.ts then fences this instance of the log and recovers a new one from disk.
+ * were waiting. The log (provided.ts, section 5) then fences this instance and recovers a new one
+ * from disk.
  */
 import { type Clock, NotImplemented } from "#lab";
-
-/** What a flush policy needs from the commit log. */
-export interface FlushTarget {
-  /** End of the bytes whose writes have completed. */
-  readonly writtenOffset: number;
-  /** End of the bytes known durable. */
-  readonly flushedOffset: number;
-  /** Makes every byte below `offset` durable (see CommitLog.flushTo). */
-  flushTo(offset: number): Promise<void>;
-}
-
-/** Decides when an append may be acknowledged, and makes sure the bytes get flushed. */
-export interface FlushPolicy {
-  /**
-   * Called once the record that ends at `end` is written. Resolves when the append may be
-   * acknowledged; rejects if the record cannot be made durable.
-   */
-  acknowledge(end: number): Promise<void>;
-  /** Stops flushing: cancels timers and rejects every append still waiting, with `reason`. */
-  stop(reason: Error): void;
-}
+import type { FlushPolicy, FlushTarget } from "#labs/01-log-storage/provided.ts";
 
 /** Synchronous flush with group commit: acknowledges an append once an fsync covers it. */
 export class GroupCommit implements FlushPolicy {

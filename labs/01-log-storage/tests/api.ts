@@ -1,106 +1,46 @@
 /**
- * The shape of a lab 01 implementation, as the grader sees it: the exports of `log.ts`. Kept apart
- * from the learner's files so that a broken learner file cannot break the grader's types. Also the
- * record format as the guide specifies it, which the codec part checks encodeRecord against.
+ * The shape of a lab 01 implementation, as the grader sees it: the exports of the learner's files
+ * together (the codec functions and the parts `openLogWith` assembles). The types come from
+ * provided.ts, never from the learner's files, so that a broken learner file cannot break the
+ * grader's types. Also the record format as the guide specifies it, which part A checks
+ * encodeRecord against, and small helpers every workload shares.
  */
-import { crc32, type Env, utf8 } from "#lab";
+import { crc32, utf8 } from "#lab";
+import {
+  type DecodeResult,
+  type LogParts,
+  type MessageRecord,
+  RECORD_OVERHEAD_BYTES,
+} from "#labs/01-log-storage/provided.ts";
 
-export interface MessageRecord {
-  topic: string;
-  queueId: number;
-  queueOffset: number;
-  physicalOffset: number;
-  bornTimestamp: number;
-  storeTimestamp: number;
-  body: Uint8Array;
-  properties: Record<string, string>;
-}
+export type {
+  CommitLogApi,
+  ConsumeQueueStoreApi,
+  DecodeResult,
+  FlushConfig,
+  LogConfig,
+  MessageLog,
+  MessageRecord,
+  NewMessage,
+  QueueMessage,
+  StoredRecord,
+} from "#labs/01-log-storage/provided.ts";
+export {
+  END_MAGIC,
+  END_MARKER_BYTES,
+  openLogWith,
+  PROPERTIES_BYTES_MAX,
+  RECORD_MAGIC,
+  RECORD_OVERHEAD_BYTES,
+  TOPIC_BYTES_MAX,
+} from "#labs/01-log-storage/provided.ts";
 
-export type DecodeResult =
-  | { kind: "record"; record: MessageRecord; sizeBytes: number }
-  | { kind: "end"; sizeBytes: number }
-  | { kind: "invalid"; reason: string };
-
-export interface NewMessage {
-  topic: string;
-  queueId: number;
-  body: Uint8Array;
-  properties?: Record<string, string>;
-  bornTimestamp?: number;
-}
-
-export interface StoredRecord {
-  record: MessageRecord;
-  sizeBytes: number;
-}
-
-export interface CommitLogApi {
-  readonly minOffset: number;
-  readonly writtenOffset: number;
-  append(message: NewMessage): Promise<StoredRecord>;
-  read(offset: number): Promise<StoredRecord>;
-  records(from?: number): AsyncIterable<StoredRecord>;
-  setQueueOffsets(offsets: ReadonlyMap<string, number>): void;
-}
-
-export interface QueueMessage extends MessageRecord {
-  tagsHash: number;
-}
-
-export interface ConsumeQueueStoreApi {
-  dispatch(stored: StoredRecord): Promise<void>;
-  read(topic: string, queueId: number, queueOffset: number): Promise<QueueMessage | null>;
-  rebuild(): Promise<void>;
-  nextOffset(topic: string, queueId: number): number;
-  nextOffsets(): Map<string, number>;
-}
-
-export type FlushConfig = { mode: "sync" } | { mode: "async"; intervalMs: number } | { mode: "manual" };
-
-export interface LogConfig {
-  dir?: string;
-  segmentBytes?: number;
-  entriesPerFile?: number;
-  flush: FlushConfig;
-  retentionMs?: number;
-}
-
-export interface AppendResult {
-  physicalOffset: number;
-  queueOffset: number;
-  sizeBytes: number;
-  storeTimestamp: number;
-}
-
-export interface MessageLog {
-  append(message: NewMessage): Promise<AppendResult>;
-  read(physicalOffset: number): Promise<MessageRecord>;
-  readQueue(topic: string, queueId: number, queueOffset: number): Promise<QueueMessage | null>;
-  flush(): Promise<void>;
-  deleteExpiredSegments(): Promise<number>;
-  close(): Promise<void>;
-}
-
-export interface LogModule {
+export interface LogModule extends LogParts {
   encodeRecord(record: MessageRecord): Uint8Array;
   encodeEndMarker(sizeBytes: number): Uint8Array;
   decodeRecord(bytes: Uint8Array): DecodeResult;
-  CommitLog: { open(env: Env, config: { dir: string; segmentBytes: number }): Promise<CommitLogApi> };
-  ConsumeQueueStore: {
-    open(
-      env: Env,
-      config: { dir: string; entriesPerFile: number },
-      commitLog: CommitLogApi,
-    ): Promise<ConsumeQueueStoreApi>;
-  };
-  openLog(env: Env, config: LogConfig): Promise<MessageLog>;
 }
 
-// The record format, as the guide and the stub specify it.
-export const RECORD_MAGIC = 0x4d534731;
-export const END_MAGIC = 0x454e4421;
-export const END_MARKER_BYTES = 8;
-export const RECORD_OVERHEAD_BYTES = 55;
 /** The bytes the CRC at offset 8 covers start here and run to the end of the record. */
 export const CRC_COVERS_FROM = 12;
 
@@ -130,9 +70,4 @@ export function queueKey(topic: string, queueId: number): string {
 /** Whether an error is the log's "offset out of range" (by name, so a learner's own class counts). */
 export function isOutOfRange(error: unknown): boolean {
   return error instanceof Error && error.name === "OffsetOutOfRangeError";
-}
-
-export function errorText(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }

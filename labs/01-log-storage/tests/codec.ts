@@ -1,6 +1,7 @@
 /**
  * Part L1.A: the record codec, on its own. No disk, no faults: records and damaged bytes straight
- * into encodeRecord and decodeRecord.
+ * into encodeRecord and decodeRecord, and records the format cannot hold into encodeRecord, which
+ * must refuse them (codec-refusals.ts).
  *
  * Anomalies:
  *   wrong answer               encode does not follow the format, or decode(encode(r)) is not r.
@@ -9,11 +10,14 @@
  *                              decode(encode(r) with bit 200 flipped) -> a record (body differs)
  *   garbage read               bytes that were never a record decoded as one.
  *                              decode(<40 zero bytes>) -> a record
+ *   wrong answer               the decoded body is a view into the bytes decoded: changing those
+ *                              bytes afterwards changed the record.
  */
 import fc from "fast-check";
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { isProgrammingError, rethrowFrom } from "#harness/grade/verdict.ts";
+import { errorText } from "#harness/workloads/call.ts";
 import type { History, Op } from "#harness/workloads/history.ts";
 import { crc32 } from "#lab";
 import {
@@ -21,12 +25,19 @@ import {
   type DecodeResult,
   END_MAGIC,
   END_MARKER_BYTES,
-  errorText,
   type LogModule,
   type MessageRecord,
   RECORD_MAGIC,
   recordSizeOf,
 } from "./api.ts";
+import {
+  badEndMarkerArb,
+  checkRefusedEndMarker,
+  checkRefusedRecord,
+  type Flaw,
+  flawArb,
+  withFlaw,
+} from "./codec-refusals.ts";
 import { sameBytes } from "./messages.ts";
 
 type Damage =
@@ -39,7 +50,9 @@ export type CodecCase =
   | { kind: "roundTrip"; record: MessageRecord; trailing: Uint8Array }
   | { kind: "damaged"; record: MessageRecord; damage: Damage }
   | { kind: "garbage"; bytes: Uint8Array; headerLike: boolean }
-  | { kind: "end"; sizeBytes: number };
+  | { kind: "end"; sizeBytes: number }
+  | { kind: "refused"; record: MessageRecord; flaw: Flaw }
+  | { kind: "badEndMarker"; sizeBytes: number };
 
 export interface CodecScenario {
   cases: CodecCase[];
@@ -108,6 +121,8 @@ const caseArb: fc.Arbitrary<CodecCase> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant("end" as const), sizeBytes: fc.integer({ min: 8, max: 1 << 30 }) }),
   },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("refused" as const), record: recordArb, flaw: flawArb }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("badEndMarker" as const), sizeBytes: badEndMarkerArb }) },
 );
 
 export const codecScenarioArb: fc.Arbitrary<CodecScenario> = fc.record({
@@ -119,7 +134,8 @@ export function describeCodecScenario(scenario: CodecScenario): string[] {
   return [
     "(no faults: the codec is called directly)",
     `workload: ${count("roundTrip")} round trips, ${count("damaged")} damaged records, ` +
-      `${count("garbage")} runs of garbage, ${count("end")} end markers`,
+      `${count("garbage")} runs of garbage, ${count("end")} end markers, ` +
+      `${count("refused") + count("badEndMarker")} records and end markers the format cannot hold`,
   ];
 }
 
@@ -180,7 +196,18 @@ function checkCase(codec: Codec, c: CodecCase): Anomaly[] {
       const what = c.trailing.length === 0 ? "<a record>" : `<a record followed by ${c.trailing.length} other bytes>`;
       const decoded = codec.decode(withTail, what);
       if ("threw" in decoded) return [threwAnomaly(decoded.op, decoded.threw)];
-      return checkRoundTrip(c.record, encoded.bytes.length, decoded.result, [encoded.op, decoded.op]);
+      const found = checkRoundTrip(c.record, encoded.bytes.length, decoded.result, [encoded.op, decoded.op]);
+      if (found.length > 0 || decoded.result.kind !== "record") return found;
+      // The record must not change when the bytes it came from do (a reader's buffer is reused).
+      withTail.fill(0xa5);
+      if (sameBytes(decoded.result.record.body, c.record.body)) return [];
+      return [
+        anomaly(
+          "wrong answer",
+          "the body decodeRecord returned changed when the bytes it decoded were overwritten afterwards: it is a view into them, not a copy (use slice, not subarray).",
+          [encoded.op, decoded.op],
+        ),
+      ];
     }
     case "damaged": {
       const encoded = checkedEncode(codec, c.record);
@@ -220,6 +247,10 @@ function checkCase(codec: Codec, c: CodecCase): Anomaly[] {
     }
     case "end":
       return checkEndMarker(codec, c.sizeBytes);
+    case "refused":
+      return checkRefusedRecord(codec.impl, codec.history, withFlaw(c.record, c.flaw), c.flaw);
+    case "badEndMarker":
+      return checkRefusedEndMarker(codec.impl, codec.history, c.sizeBytes);
   }
 }
 

@@ -11,12 +11,12 @@
  * start must believe the files as they are, without a scan.
  */
 import fc from "fast-check";
+import type { ActiveFaults } from "#harness/faults/apply.ts";
 import type { SimNode } from "#harness/sim/node.ts";
-import { formatMs } from "#harness/sim/trace.ts";
 import type { World } from "#harness/sim/world.ts";
-import type { History } from "#harness/workloads/history.ts";
+import { recordCallResult } from "#harness/workloads/call.ts";
+import type { Op } from "#harness/workloads/history.ts";
 import type { MessageLog } from "./api.ts";
-import { call } from "./calls.ts";
 
 export interface RecoveryCrash {
   atMs: number;
@@ -48,16 +48,10 @@ export function describeRecoveryCrash(event: RecoveryCrash): string {
   );
 }
 
-export function recoveryCrashesEndMs(events: readonly RecoveryCrash[]): number {
-  return Math.max(0, ...events.map((e) => e.atMs + e.downMs + e.delayMs + 1));
-}
-
 /** What the workload saw of the node's life: when each incarnation booted and how each ended. */
 export class NodeLife {
   readonly boots: Array<{ incarnation: number; atMs: number }> = [];
   private node: SimNode<unknown> | null = null;
-  /** Clean restarts under way: the final reads wait for them. */
-  restartsUnderWay = 0;
 
   constructor(private readonly world: World) {}
 
@@ -82,16 +76,26 @@ export class NodeLife {
   }
 }
 
-function restart(world: World, node: SimNode<MessageLog>, history: History, why: string, done = () => {}): void {
-  if (node.isUp) {
-    done();
-    return;
-  }
-  history.nemesis(`${node.id} restarts${why}`);
-  void node.start().then((outcome) => {
-    done();
-    if (outcome.kind === "error") world.reportLabError(outcome.error, `restarting ${node.id}`);
-  });
+/** A clean restart: the process is started again this long after it stopped. */
+const CLEAN_RESTART_DOWN_MS = 0.5;
+/** How long a lab fault waits for the node to be up (or booted) before it is called off. */
+const WAIT_FOR_NODE_MS_MAX = 5_000;
+
+/**
+ * Runs `fn` once `ready()` holds, checking every millisecond from now; `late` says whether it had
+ * to wait. After WAIT_FOR_NODE_MS_MAX it gives up and runs `never` instead, so a node that never
+ * comes back cannot keep a run going for ever.
+ */
+function whenReady(
+  world: World,
+  ready: () => boolean,
+  fn: (late: boolean) => void,
+  never: () => void,
+  waitedMs = 0,
+): void {
+  if (ready()) fn(waitedMs > 0);
+  else if (waitedMs >= WAIT_FOR_NODE_MS_MAX) never();
+  else world.at(world.nowMs + 1, "wait for the node", () => whenReady(world, ready, fn, never, waitedMs + 1));
 }
 
 function cut(node: SimNode<MessageLog>, kind: "crash" | "powerLoss"): void {
@@ -99,71 +103,132 @@ function cut(node: SimNode<MessageLog>, kind: "crash" | "powerLoss"): void {
   else node.powerLoss();
 }
 
-export function scheduleRecoveryCrashes(
-  world: World,
-  node: SimNode<MessageLog>,
-  history: History,
-  life: NodeLife,
-  events: readonly RecoveryCrash[],
-): void {
-  for (const event of events) {
-    world.at(Math.max(world.nowMs, event.atMs), "crash before a recovery", () => {
-      if (!node.isUp) return;
-      history.nemesis(
-        `${node.id} ${event.first === "crash" ? "crashes (process killed)" : "loses power (unsynced writes may be lost, torn or reordered)"}`,
-      );
-      cut(node, event.first);
-      world.at(world.nowMs + event.downMs, "restart", () => {
-        if (node.isUp) return;
-        restart(world, node, history, ": its recovery begins");
-        world.at(world.nowMs + event.delayMs, "crash during recovery", () => {
-          if (!node.isUp) return;
-          const during = life.isBooted(node) ? "just after its recovery finished" : "in the middle of its recovery";
-          history.nemesis(
-            `${node.id} ${event.second === "crash" ? "crashes" : "loses power"} again ${event.delayMs} ms into the restart, ${during}`,
-          );
-          cut(node, event.second);
-          world.at(world.nowMs + 1, "restart", () => restart(world, node, history, " and recovers again"));
-        });
-      });
-    });
-  }
+function cutWords(kind: "crash" | "powerLoss"): string {
+  return kind === "crash" ? "crashes (process killed)" : "loses power (unsynced writes may be lost, torn or reordered)";
 }
 
 /**
- * At each time, if the node is up and booted, the operator closes the log, stops the process, and
- * starts it again. The close is an operation of its own client, "operator", in the history.
+ * Schedules each recovery crash at its time, counted from the plan's start like the plan's own
+ * events. Each is an outage of the plan (`faults.healed()` waits for it), and happens in full: when
+ * its moment finds the node down, it waits for the node to be up, and says so in the timeline.
  */
-export function scheduleCleanRestarts(
-  world: World,
+export function scheduleRecoveryCrashes(
+  faults: ActiveFaults,
   node: SimNode<MessageLog>,
-  history: History,
   life: NodeLife,
-  times: readonly number[],
-  closes: Array<{ op: import("#harness/workloads/history.ts").Op }>,
+  events: readonly RecoveryCrash[],
 ): void {
-  for (const atMs of times) {
-    world.at(Math.max(world.nowMs, atMs), "clean restart", () => {
-      if (!life.isBooted(node)) return;
-      const incarnation = node.incarnation;
-      life.restartsUnderWay++;
-      const done = () => {
-        life.restartsUnderWay--;
-      };
-      history.nemesis(`the operator shuts ${node.id} down cleanly (close()) and starts it again`);
-      void call(node, history, "operator", "close", undefined, (log) => log.close(), { threwMeans: "info" }).then(
-        (result) => {
-          closes.push({ op: result.op });
-          if (node.incarnation !== incarnation || !node.isUp) {
-            done();
-            return;
-          }
-          node.crash();
-          world.at(world.nowMs + 0.5, "restart", () =>
-            restart(world, node, history, ` after a clean shutdown (at ${formatMs(world.nowMs)})`, done),
+  const { world } = faults;
+  for (const event of events) {
+    const over = faults.begin();
+    const calledOff = (what: string) => () => {
+      faults.note(`${what}: ${node.id} was not up for ${WAIT_FOR_NODE_MS_MAX} ms`);
+      over();
+    };
+    world.at(faults.startMs + event.atMs, "crash before a recovery", () =>
+      whenReady(
+        world,
+        () => node.isUp,
+        (late) => {
+          const due = late ? ` (due at ${event.atMs} ms, when ${node.id} was down)` : "";
+          faults.note(`${node.id} ${cutWords(event.first)}${due}, restarts ${event.downMs} ms later`);
+          cut(node, event.first);
+          faults.restart(node, event.downMs);
+          // The second cut lands delayMs into the incarnation that restart (or the supervisor's next try) starts.
+          world.at(world.nowMs + event.downMs, "wait for the restart", () =>
+            whenReady(
+              world,
+              () => node.isUp,
+              () =>
+                world.at(world.nowMs + event.delayMs, "crash during recovery", () =>
+                  cutAgain(faults, node, life, event, over),
+                ),
+              calledOff("the crash during recovery is called off"),
+            ),
           );
         },
-      );
-    });
+        calledOff(`the crash due at ${event.atMs} ms is called off`),
+      ),
+    );
+  }
+}
+
+function cutAgain(
+  faults: ActiveFaults,
+  node: SimNode<MessageLog>,
+  life: NodeLife,
+  event: RecoveryCrash,
+  over: () => void,
+): void {
+  if (!node.isUp) {
+    // Something else cut it first: the next incarnation's recovery is the one to cut.
+    faults.note(`${node.id} is down already: its next start's recovery is cut instead`);
+    faults.world.at(faults.world.nowMs + 1, "wait for the restart", () =>
+      whenReady(
+        faults.world,
+        () => node.isUp,
+        () =>
+          faults.world.at(faults.world.nowMs + event.delayMs, "crash during recovery", () =>
+            cutAgain(faults, node, life, event, over),
+          ),
+        () => over(),
+      ),
+    );
+    return;
+  }
+  const during = life.isBooted(node) ? "just after its recovery finished" : "in the middle of its recovery";
+  faults.note(
+    `${node.id} ${event.second === "crash" ? "crashes" : "loses power"} again ${event.delayMs} ms into the restart, ${during}, restarting 1 ms later`,
+  );
+  cut(node, event.second);
+  faults.restart(node, 1);
+  over();
+}
+
+/**
+ * At each time (counted from the plan's start), the operator closes the log, stops the process and
+ * starts it again. The close is an operation of its own client, "operator", in the history. When
+ * the moment finds the node down or still starting, the operator waits until it is up and booted.
+ */
+export function scheduleCleanRestarts(
+  faults: ActiveFaults,
+  node: SimNode<MessageLog>,
+  life: NodeLife,
+  times: readonly number[],
+  closes: Array<{ op: Op }>,
+): void {
+  const { world, history } = faults;
+  for (const atMs of times) {
+    const over = faults.begin();
+    world.at(faults.startMs + atMs, "clean restart", () =>
+      whenReady(
+        world,
+        () => life.isBooted(node),
+        (late) => {
+          const incarnation = node.incarnation;
+          const due = late ? ` (due at ${atMs} ms, when ${node.id} was down or starting)` : "";
+          faults.note(`the operator shuts ${node.id} down cleanly (close()) and starts it again${due}`);
+          void recordCallResult(history, node, (log) => log.close(), {
+            client: "operator",
+            f: "close",
+            input: undefined,
+            onError: "info",
+            keepOutput: false,
+          }).then((result) => {
+            closes.push({ op: result.op });
+            // A fault that struck during the close already stopped this incarnation.
+            if (node.incarnation === incarnation && node.isUp) {
+              node.crash();
+              faults.restart(node, CLEAN_RESTART_DOWN_MS);
+            }
+            over();
+          });
+        },
+        () => {
+          faults.note(`the operator's clean restart due at ${atMs} ms is called off: ${node.id} was not up`);
+          over();
+        },
+      ),
+    );
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The log workload of parts L1.D, L1.E and L1.F: clients append, read and flush through
- * `openLog`'s MessageLog while the fault plan runs; then, once every fault has healed, the grader
+ * the MessageLog (provided.ts's openLogWith over the learner's parts) while the fault plan runs; then, once every fault has healed, the grader
  * reads back every acknowledged message by its offset, reads every queue from its start, and
  * appends once more. log-checker.ts judges the history.
  *
@@ -14,22 +14,21 @@ import type { TestContext } from "#harness/grade/define.ts";
 import { isProgrammingError } from "#harness/grade/verdict.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
 import type { SimNode } from "#harness/sim/node.ts";
+import { type CallResult, errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import {
-  errorText,
   type FlushConfig,
   isOutOfRange,
   type LogConfig,
   type LogModule,
   type MessageLog,
   type MessageRecord,
+  openLogWith,
 } from "./api.ts";
-import { call } from "./calls.ts";
 import {
   describeRecoveryCrash,
   NodeLife,
   type RecoveryCrash,
-  recoveryCrashesEndMs,
   scheduleCleanRestarts,
   scheduleRecoveryCrashes,
 } from "./faults.ts";
@@ -211,9 +210,12 @@ export class LogRun {
   async append(client: string, spec: MessageSpec, final = false): Promise<AppendEntry> {
     const sent = this.book.make(spec, SIM_EPOCH_MS + this.ctx.world.nowMs);
     const input = `${sent.id} to ${sent.message.topic}/${sent.message.queueId} (${sent.message.body.length} bytes)`;
-    const result = await call(this.node, this.ctx.history, client, "append", input, (log) => log.append(sent.message), {
+    const result = await recordCallResult(this.ctx.history, this.node, (log) => log.append(sent.message), {
+      client,
+      f: "append",
+      input,
+      onError: "info",
       output: (r) => (r && typeof r === "object" ? `@${r.physicalOffset} #${r.queueOffset}` : r),
-      threwMeans: "info",
     });
     const entry: AppendEntry = { sent, op: result.op, final };
     if (result.kind === "ok") {
@@ -227,10 +229,13 @@ export class LogRun {
 
   async read(client: string, target: AppendEntry, final = false): Promise<ReadEntry> {
     const offset = target.result?.physicalOffset as number;
-    const result = await call(this.node, this.ctx.history, client, "read", offset, (log) => log.read(offset), {
+    const result = await recordCallResult(this.ctx.history, this.node, (log) => log.read(offset), {
+      client,
+      f: "read",
+      input: offset,
+      onError: "fail",
       output: (record) => describeGot(record),
       answerOf: (error) => (isOutOfRange(error) ? "out of range" : undefined),
-      threwMeans: "fail",
     });
     const entry: ReadEntry = { op: result.op, offset, target, got: gotOf(result), final };
     this.reads.push(entry);
@@ -238,41 +243,38 @@ export class LogRun {
   }
 
   async readQueue(client: string, topic: string, queueId: number, n: number, final = false): Promise<QueueReadEntry> {
-    const result = await call(
-      this.node,
-      this.ctx.history,
+    const result = await recordCallResult(this.ctx.history, this.node, (log) => log.readQueue(topic, queueId, n), {
       client,
-      "readQueue",
-      `${topic}/${queueId} @${n}`,
-      (log) => log.readQueue(topic, queueId, n),
-      {
-        output: (record) => (record === null ? null : describeGot(record)),
-        answerOf: (error) => (isOutOfRange(error) ? "out of range" : undefined),
-        threwMeans: "fail",
-      },
-    );
+      f: "readQueue",
+      input: `${topic}/${queueId} @${n}`,
+      onError: "fail",
+      output: (record) => (record === null ? null : describeGot(record)),
+      answerOf: (error) => (isOutOfRange(error) ? "out of range" : undefined),
+    });
     const entry: QueueReadEntry = { op: result.op, topic, queueId, n, got: gotOf(result), final };
     this.queueReads.push(entry);
     return entry;
   }
 
   async flush(client: string): Promise<void> {
-    const result = await call(this.node, this.ctx.history, client, "flush", undefined, (log) => log.flush());
+    const result = await recordCallResult(this.ctx.history, this.node, (log) => log.flush(), {
+      client,
+      f: "flush",
+      input: undefined,
+      onError: "info",
+      keepOutput: false,
+    });
     this.flushes.push(result.op);
   }
 
   async expire(client: string): Promise<void> {
-    const result = await call(
-      this.node,
-      this.ctx.history,
+    const result = await recordCallResult(this.ctx.history, this.node, (log) => log.deleteExpiredSegments(), {
       client,
-      "deleteExpiredSegments",
-      undefined,
-      (log) => log.deleteExpiredSegments(),
-      {
-        output: (n) => n,
-      },
-    );
+      f: "deleteExpiredSegments",
+      input: undefined,
+      onError: "info",
+      output: (n) => n,
+    });
     const entry: ExpireEntry = { op: result.op };
     this.expires.push(entry);
     if (result.kind !== "ok") return;
@@ -299,7 +301,7 @@ export class LogRun {
   }
 }
 
-function gotOf(result: Awaited<ReturnType<typeof call>>): Got {
+function gotOf(result: CallResult<unknown>): Got {
   if (result.kind === "ok") {
     const value = result.value as (MessageRecord & { tagsHash?: number }) | null;
     return value === null ? { kind: "null" } : { kind: "message", record: value };
@@ -323,7 +325,7 @@ export async function runLogWorkload(ctx: TestContext<LogModule>, scenario: LogS
   };
   let run: LogRun | null = null;
   const node = world.addNode<MessageLog>(NODE, async (env) => {
-    const log = await ctx.implFor(env).openLog(env, config);
+    const log = await openLogWith(ctx.implFor(env), env, config);
     run?.life.booted(env.incarnation);
     return log;
   });
@@ -331,21 +333,20 @@ export async function runLogWorkload(ctx: TestContext<LogModule>, scenario: LogS
   const booted = await node.start();
   if (booted.kind === "error") throw booted.error;
   run.life.watch(node as SimNode<unknown>);
-  // Events due before now (the first boot takes a few milliseconds) fire now: the checker shifts them too.
+  // Fault times count from here (the first boot takes a few milliseconds); the checker counts from here too.
   run.planStartMs = world.nowMs;
   const faults = applyPlan(world, scenario.plan, history);
-  scheduleRecoveryCrashes(world, node, history, run.life, scenario.recoveryCrashes);
-  scheduleCleanRestarts(world, node, history, run.life, scenario.cleanRestarts, run.closes);
+  // The lab's own faults count from the plan's start too, and are outages of it: healed() waits for them.
+  scheduleRecoveryCrashes(faults, node, run.life, scenario.recoveryCrashes);
+  scheduleCleanRestarts(faults, node, run.life, scenario.cleanRestarts, run.closes);
 
   const active = run;
   await Promise.all(scenario.clients.map((ops, i) => playClient(active, `c${i + 1}`, ops)));
 
-  // Let every fault end, and the node come back, before the final reads.
+  // Let every fault end, and the node come back and finish booting, before the final reads.
   await faults.healed();
-  const endMs = Math.max(recoveryCrashesEndMs(scenario.recoveryCrashes), ...scenario.cleanRestarts);
-  await world.sleep(Math.max(0, endMs - world.nowMs) + 1);
   for (let waited = 0; waited < 5_000; waited++) {
-    if (run.life.restartsUnderWay === 0 && run.life.isBooted(node as SimNode<unknown>)) break;
+    if (run.life.isBooted(node as SimNode<unknown>)) break;
     await world.sleep(1);
   }
   const healedAtMs = world.nowMs;
@@ -445,9 +446,12 @@ async function batch(
   input: string,
   body: (log: MessageLog) => Promise<Got[]>,
 ): Promise<{ op: Op; got?: Got[] }> {
-  const result = await call(run.node, run.ctx.history, client, f, input, body, {
+  const result = await recordCallResult(run.ctx.history, run.node, body, {
+    client,
+    f,
+    input,
+    onError: "fail",
     output: (got) => summarizeGot(got),
-    threwMeans: "fail",
   });
   return result.kind === "ok" ? { op: result.op, got: result.value } : { op: result.op };
 }

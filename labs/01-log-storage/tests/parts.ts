@@ -6,6 +6,7 @@ import { planArb } from "#harness/faults/plan.ts";
 import { definePart } from "#harness/grade/define.ts";
 import type { LogModule } from "./api.ts";
 import { type CodecScenario, codecScenarioArb, describeCodecScenario, runCodecWorkload } from "./codec.ts";
+import { type CutScenario, cutScenarioArb, describeCutScenario, runCutWorkload } from "./cuts.ts";
 import { recoveryCrashArb } from "./faults.ts";
 import { describeLogScenario, type LogScenario, logScenarioArb, runLogWorkload } from "./log-workload.ts";
 import { describeQueueScenario, type QueueScenario, queueScenarioArb, runQueueWorkload } from "./queues.ts";
@@ -25,7 +26,7 @@ export const partA = definePart<LogModule, CodecScenario>({
   points: 10,
   seeds: 300,
   property:
-    "decodeRecord(encodeRecord(r)) is r, encodeRecord follows the format, and every damaged record (a flipped bit, a torn sector, a cut tail, a wrong size) or run of garbage decodes as invalid",
+    "decodeRecord(encodeRecord(r)) is r, with a body of its own; encodeRecord follows the format, and refuses with a RangeError a record the format cannot hold (an empty or over-long topic, over-long properties, a queue id or offset out of range), as encodeEndMarker refuses a size out of range; and every damaged record (a flipped bit, a torn sector, a cut tail, a wrong size) or run of garbage decodes as invalid",
   scenario: codecScenarioArb,
   describe: describeCodecScenario,
   run: runCodecWorkload,
@@ -37,7 +38,7 @@ export const partB = definePart<LogModule, SegmentScenario>({
   points: 15,
   seeds: 200,
   property:
-    "append returns the offset the rules give (records never straddle two segments), read returns exactly what was appended, a read where no record starts throws, and all of it holds across restarts",
+    "append returns the offset the rules give (records never straddle two segments) and refuses a record too large for a segment (MessageTooLargeError), changing nothing; read returns exactly what was appended; a read or a scan where no record starts throws (RecordNotFoundError inside the log, OffsetOutOfRangeError past its end); and all of it holds across restarts",
   scenario: segmentScenarioArb,
   describe: describeSegmentScenario,
   run: runSegmentWorkload,
@@ -49,7 +50,7 @@ export const partC = definePart<LogModule, QueueScenario>({
   points: 15,
   seeds: 200,
   property:
-    "readQueue returns the n-th message appended to a queue (checked against its index entry), null past the end; and after a rebuild the queues agree with the log even when the dispatcher fell behind or the index got ahead of the log",
+    "readQueue returns the n-th message appended to a queue (checked against its index entry), null past the end, OffsetOutOfRangeError below offset 0; and after a rebuild the queues agree with the log even when the dispatcher fell behind or the index got ahead of the log",
   scenario: queueScenarioArb,
   describe: describeQueueScenario,
   run: runQueueWorkload,
@@ -89,33 +90,43 @@ export const partD = definePart<LogModule, LogScenario>({
   run: runLogWorkload,
 });
 
-export const partE = definePart<LogModule, LogScenario>({
+/** Part E plays either the whole log under faults, or truncateTo on its own (cuts.ts). */
+export type RecoveryScenario = { kind: "log"; log: LogScenario } | { kind: "cut"; cut: CutScenario };
+
+const recoveryLogArb = logScenarioArb({
+  flush: fc.constant({ mode: "manual" as const }),
+  clients: { min: 2, max: 4 },
+  opsPerClient: { min: 6, max: 18 },
+  gapMs: { max: 8 },
+  weights: { append: 7, read: 2, readQueue: 2, flush: 2 },
+  maxBodyBytes: 700,
+  plan: planArb({
+    nodes: NODES,
+    windowMs: WINDOW_MS,
+    kinds: ["powerLoss", "crash", "flipReads"],
+    eventsMin: 1,
+    eventsMax: 4,
+    outageMsMax: 20,
+  }),
+  recoveryCrashes: { arb: recoveryCrashArb(WINDOW_MS), max: 2 },
+  cleanRestarts: { windowMs: WINDOW_MS, max: 1 },
+});
+
+export const partE = definePart<LogModule, RecoveryScenario>({
   id: "L1.E",
   title: "recovery",
   points: 20,
   seeds: 400,
   property:
-    "after crashes, power losses (torn, lost and reordered writes), flipped bits and crashes during recovery itself, the log holds every flushed message at its offset, keeps no record after a lost one, reads back nothing that was not appended, rebuilds its queues dense, and accepts appends again",
-  scenario: logScenarioArb({
-    flush: fc.constant({ mode: "manual" as const }),
-    clients: { min: 2, max: 4 },
-    opsPerClient: { min: 6, max: 18 },
-    gapMs: { max: 8 },
-    weights: { append: 7, read: 2, readQueue: 2, flush: 2 },
-    maxBodyBytes: 700,
-    plan: planArb({
-      nodes: NODES,
-      windowMs: WINDOW_MS,
-      kinds: ["powerLoss", "crash", "flipReads"],
-      eventsMin: 1,
-      eventsMax: 4,
-      outageMsMax: 20,
-    }),
-    recoveryCrashes: { arb: recoveryCrashArb(WINDOW_MS), max: 2 },
-    cleanRestarts: { windowMs: WINDOW_MS, max: 1 },
-  }),
-  describe: describeLogScenario,
-  run: runLogWorkload,
+    "after crashes, power losses (torn, lost and reordered writes), flipped bits and crashes during recovery itself, the log holds every flushed message at its offset, keeps no record after a lost one, reads back nothing that was not appended, rebuilds its queues dense, and accepts appends again; and truncateTo's cut is durable once it resolves (no power loss brings back what it removed), safe to make again after a crash, and the next record goes where it left the log's end",
+  scenario: fc.oneof(
+    { weight: 3, arbitrary: recoveryLogArb.map((log) => ({ kind: "log" as const, log })) },
+    { weight: 1, arbitrary: cutScenarioArb.map((cut) => ({ kind: "cut" as const, cut })) },
+  ),
+  describe: (scenario) =>
+    scenario.kind === "log" ? describeLogScenario(scenario.log) : describeCutScenario(scenario.cut),
+  run: (ctx, scenario) =>
+    scenario.kind === "log" ? runLogWorkload(ctx, scenario.log) : runCutWorkload(ctx, scenario.cut),
 });
 
 export const partF = definePart<LogModule, LogScenario>({

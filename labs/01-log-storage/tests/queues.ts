@@ -17,17 +17,17 @@ import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
 import type { SimNode } from "#harness/sim/node.ts";
+import { errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import { utf8 } from "#lab";
 import {
   type CommitLogApi,
   type ConsumeQueueStoreApi,
-  errorText,
+  isOutOfRange,
   type LogModule,
   type QueueMessage,
   type StoredRecord,
 } from "./api.ts";
-import { call } from "./calls.ts";
 import {
   describeRecord,
   difference,
@@ -45,6 +45,7 @@ export type QueueOp =
   | { kind: "lag" }
   | { kind: "readQueue"; queue: number; pick: number }
   | { kind: "end"; queue: number }
+  | { kind: "negative"; queue: number; below: number }
   | { kind: "stale"; queue: number; after: "rebuild" | "restart" }
   | { kind: "rebuild" }
   | { kind: "restart" };
@@ -78,6 +79,14 @@ export const queueScenarioArb: fc.Arbitrary<QueueScenario> = fc.record({
       {
         weight: 1,
         arbitrary: fc.record({
+          kind: fc.constant("negative" as const),
+          queue: queueIndex,
+          below: fc.integer({ min: 1, max: 3 }),
+        }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({
           kind: fc.constant("stale" as const),
           queue: queueIndex,
           after: fc.constantFrom("rebuild" as const, "restart" as const),
@@ -96,7 +105,7 @@ export function describeQueueScenario(scenario: QueueScenario): string[] {
     "(no faults; the grader plays the dispatcher, falling behind or getting ahead of the log on purpose)",
     `workload: segments of ${scenario.segmentBytes} bytes, ${scenario.entriesPerFile} entries per consume-queue file; ` +
       `${count("append")} appends, the dispatcher falling behind ${count("lag")} time(s), ${count("stale")} stale index entries, ` +
-      `${count("readQueue")} queue reads, ${count("rebuild")} rebuilds, ${count("restart")} restarts`,
+      `${count("readQueue") + count("negative")} queue reads (${count("negative")} below offset 0), ${count("rebuild")} rebuilds, ${count("restart")} restarts`,
   ];
 }
 
@@ -160,18 +169,19 @@ export async function runQueueWorkload(ctx: TestContext<LogModule>, scenario: Qu
         const sent = book.make(step.spec, SIM_EPOCH_MS + world.nowMs);
         const model = modelOf(sent.message.topic, sent.message.queueId);
         const dispatch = !lagging;
-        const result = await call(
-          node,
+        const result = await recordCallResult(
           history,
-          CLIENT,
-          dispatch ? "append+dispatch" : "append (not dispatched)",
-          `${sent.id} to ${sent.message.topic}/${sent.message.queueId}`,
+          node,
           async ({ commitLog, queues }) => {
             const stored = await commitLog.append(sent.message);
             if (dispatch) await queues.dispatch(stored);
             return stored;
           },
           {
+            client: CLIENT,
+            f: dispatch ? "append+dispatch" : "append (not dispatched)",
+            input: `${sent.id} to ${sent.message.topic}/${sent.message.queueId}`,
+            onError: "info",
             output: (stored) =>
               stored?.record ? `@${stored.record.physicalOffset} #${stored.record.queueOffset}` : stored,
           },
@@ -203,6 +213,9 @@ export async function runQueueWorkload(ctx: TestContext<LogModule>, scenario: Qu
       }
       case "end":
         found = await checkEnd(node, ctx, models[step.queue] as QueueModel);
+        break;
+      case "negative":
+        found = await checkNegative(node, ctx, models[step.queue] as QueueModel, -step.below);
         break;
       case "stale": {
         const model = models[step.queue] as QueueModel;
@@ -251,15 +264,13 @@ async function checkQueueRead(
   n: number,
 ): Promise<Anomaly[]> {
   const name = `${model.topic}/${model.queueId}`;
-  const result = await call(
-    node,
-    ctx.history,
-    CLIENT,
-    "readQueue",
-    `${name} @${n}`,
-    ({ queues }) => queues.read(model.topic, model.queueId, n),
-    { output: (m) => (m === null ? null : describeRecord(m)), threwMeans: "fail" },
-  );
+  const result = await recordCallResult(ctx.history, node, ({ queues }) => queues.read(model.topic, model.queueId, n), {
+    client: CLIENT,
+    f: "readQueue",
+    input: `${name} @${n}`,
+    onError: "fail",
+    output: (m) => (m === null ? null : describeRecord(m)),
+  });
   if (result.kind === "lost") return [failedWithoutFault(result.op)];
   const want = n < model.indexed ? model.messages[n] : undefined;
   const related = want === undefined ? [result.op] : [want.op, result.op];
@@ -349,17 +360,11 @@ function describeMessage(got: QueueMessage): string {
 
 async function checkEnd(node: SimNode<Store>, ctx: TestContext<LogModule>, model: QueueModel): Promise<Anomaly[]> {
   const name = `${model.topic}/${model.queueId}`;
-  const result = await call(
-    node,
+  const result = await recordCallResult(
     ctx.history,
-    CLIENT,
-    "nextOffset",
-    name,
+    node,
     ({ queues }) => queues.nextOffset(model.topic, model.queueId),
-    {
-      output: (n) => n,
-      threwMeans: "fail",
-    },
+    { client: CLIENT, f: "nextOffset", input: name, onError: "fail", output: (n) => n },
   );
   if (result.kind !== "ok") return [failedWithoutFault(result.op)];
   if (result.value === model.indexed) return [];
@@ -367,6 +372,37 @@ async function checkEnd(node: SimNode<Store>, ctx: TestContext<LogModule>, model
     anomaly(
       "wrong answer",
       `nextOffset(${name}) is ${result.value}; its index holds ${model.indexed} entries (the log holds ${model.messages.length} messages of ${name}).`,
+      [result.op],
+    ),
+  ];
+}
+
+/** A negative queue offset is below every queue's start: OffsetOutOfRangeError, never a message or null. */
+async function checkNegative(
+  node: SimNode<Store>,
+  ctx: TestContext<LogModule>,
+  model: QueueModel,
+  n: number,
+): Promise<Anomaly[]> {
+  const name = `${model.topic}/${model.queueId}`;
+  const result = await recordCallResult(ctx.history, node, ({ queues }) => queues.read(model.topic, model.queueId, n), {
+    client: CLIENT,
+    f: "readQueue",
+    input: `${name} @${n}`,
+    onError: "fail",
+    output: (m) => (m === null ? null : describeMessage(m)),
+    answerOf: (error) => (isOutOfRange(error) ? "out of range" : undefined),
+  });
+  if (result.kind === "threw" && isOutOfRange(result.error)) return [];
+  if (result.kind === "lost") return [failedWithoutFault(result.op)];
+  const answer =
+    result.kind === "threw"
+      ? `threw ${errorText(result.error)}`
+      : `returned ${result.value === null ? "null" : describeMessage(result.value)}`;
+  return [
+    anomaly(
+      "wrong answer",
+      `readQueue(${name} @${n}) ${answer}; queue offsets start at 0, so it must throw an error named OffsetOutOfRangeError (null means past the queue's end, not before its start).`,
       [result.op],
     ),
   ];
@@ -383,12 +419,9 @@ async function injectStale(
   ctx.history.nemesis(
     `an index entry for ${name} #${model.messages.length} appears, pointing past the end of the log (a record a power cut took away)`,
   );
-  const result = await call(
-    node,
+  const result = await recordCallResult(
     ctx.history,
-    CLIENT,
-    "dispatch",
-    `a record the log does not have, as ${name} #${model.messages.length}`,
+    node,
     ({ commitLog, queues }) =>
       queues.dispatch({
         record: {
@@ -403,13 +436,24 @@ async function injectStale(
         },
         sizeBytes: 120,
       }),
+    {
+      client: CLIENT,
+      f: "dispatch",
+      input: `a record the log does not have, as ${name} #${model.messages.length}`,
+      onError: "info",
+      keepOutput: false,
+    },
   );
   return result.kind === "ok" ? [] : [failedWithoutFault(result.op)];
 }
 
 async function rebuild(node: SimNode<Store>, ctx: TestContext<LogModule>): Promise<Anomaly[]> {
-  const result = await call(node, ctx.history, CLIENT, "rebuild", undefined, ({ queues }) => queues.rebuild(), {
-    threwMeans: "fail",
+  const result = await recordCallResult(ctx.history, node, ({ queues }) => queues.rebuild(), {
+    client: CLIENT,
+    f: "rebuild",
+    input: undefined,
+    onError: "fail",
+    keepOutput: false,
   });
   return result.kind === "ok" ? [] : [failedWithoutFault(result.op)];
 }

@@ -20,19 +20,18 @@ import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
 import type { SimNode } from "#harness/sim/node.ts";
+import { errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import {
   type CommitLogApi,
   END_MARKER_BYTES,
-  errorText,
-  isOutOfRange,
   type LogModule,
   type MessageRecord,
   queueKey,
+  RECORD_OVERHEAD_BYTES,
   recordSizeOf,
   type StoredRecord,
 } from "./api.ts";
-import { call } from "./calls.ts";
 import {
   describeRecord,
   difference,
@@ -42,6 +41,7 @@ import {
   type SentMessage,
   sameBytes,
 } from "./messages.ts";
+import { checkBadRead, checkScanInside, checkTooLarge } from "./segment-errors.ts";
 
 export type SegmentOp =
   | { kind: "append"; spec: MessageSpec }
@@ -49,6 +49,8 @@ export type SegmentOp =
   | { kind: "readInside"; pick: number; into: number }
   | { kind: "readPast"; beyond: number }
   | { kind: "scan" }
+  | { kind: "scanInside"; pick: number; into: number }
+  | { kind: "appendTooLarge"; spec: MessageSpec; overBytes: number }
   | { kind: "restart" };
 
 export interface SegmentScenario {
@@ -95,6 +97,22 @@ export const segmentScenarioArb: fc.Arbitrary<SegmentScenario> = fc
             arbitrary: fc.record({ kind: fc.constant("readPast" as const), beyond: fc.integer({ min: 0, max: 3000 }) }),
           },
           { weight: 1, arbitrary: fc.record({ kind: fc.constant("scan" as const) }) },
+          {
+            weight: 1,
+            arbitrary: fc.record({
+              kind: fc.constant("scanInside" as const),
+              pick,
+              into: fc.double({ min: 0, max: 1, minExcluded: true, maxExcluded: true, noNaN: true }),
+            }),
+          },
+          {
+            weight: 1,
+            arbitrary: fc.record({
+              kind: fc.constant("appendTooLarge" as const),
+              spec: specArb(8),
+              overBytes: fc.integer({ min: 1, max: 400 }),
+            }),
+          },
           { weight: 1, arbitrary: fc.record({ kind: fc.constant("restart" as const) }) },
         ),
         { minLength: 10, maxLength: 50 },
@@ -106,7 +124,8 @@ export function describeSegmentScenario(scenario: SegmentScenario): string[] {
   const count = (kind: SegmentOp["kind"]) => scenario.ops.filter((op) => op.kind === kind).length;
   return [
     "(no faults; restarts happen between calls, when every write has completed)",
-    `workload: segments of ${scenario.segmentBytes} bytes; ${count("append")} appends, ${count("read") + count("readInside") + count("readPast")} reads, ${count("scan")} scans, ${count("restart")} restarts`,
+    `workload: segments of ${scenario.segmentBytes} bytes; ${count("append")} appends (and ${count("appendTooLarge")} too large for a segment), ` +
+      `${count("read") + count("readInside") + count("readPast")} reads, ${count("scan") + count("scanInside")} scans, ${count("restart")} restarts`,
   ];
 }
 
@@ -136,17 +155,13 @@ export async function runSegmentWorkload(ctx: TestContext<LogModule>, scenario: 
     switch (step.kind) {
       case "append": {
         const sent = book.make(step.spec, SIM_EPOCH_MS + world.nowMs);
-        const result = await call(
-          node,
-          history,
-          CLIENT,
-          "append",
-          describeSentShort(sent),
-          (log) => log.append(sent.message),
-          {
-            output: (stored) => summarizeStored(stored),
-          },
-        );
+        const result = await recordCallResult(history, node, (log) => log.append(sent.message), {
+          client: CLIENT,
+          f: "append",
+          input: describeSentShort(sent),
+          onError: "info",
+          output: (stored) => summarizeStored(stored),
+        });
         if (result.kind !== "ok") return [unexpectedFailure(result.op)];
         found = checkAppend(sent, result.value, result.op, S, written, nextQueueOffset.get(key(sent)) ?? 0);
         if (found.length === 0) {
@@ -185,6 +200,22 @@ export async function runSegmentWorkload(ctx: TestContext<LogModule>, scenario: 
       case "scan":
         found = await checkScan(node, ctx, appended);
         break;
+      case "scanInside": {
+        const target = appended[step.pick % Math.max(1, appended.length)];
+        if (target === undefined) break;
+        const inside =
+          target.stored.record.physicalOffset + Math.max(1, Math.floor(step.into * target.stored.sizeBytes));
+        if (inside >= target.stored.record.physicalOffset + target.stored.sizeBytes) break;
+        const why = `${inside} is inside ${target.sent.id}, which spans ${span(target.stored)}`;
+        found = await checkScanInside(node, ctx, inside, why, [target.op]);
+        break;
+      }
+      case "appendTooLarge": {
+        // Body bytes enough that the record is `overBytes` past the most a segment holds, or more.
+        const bodyBytes = S - END_MARKER_BYTES - RECORD_OVERHEAD_BYTES + step.overBytes;
+        found = await checkTooLarge(node, ctx, book.make({ ...step.spec, bodyBytes }, SIM_EPOCH_MS + world.nowMs), S);
+        break;
+      }
       case "restart":
         found = await restart(node, ctx, nextQueueOffset);
         break;
@@ -285,9 +316,12 @@ async function checkRead(
   target: Appended,
 ): Promise<Anomaly[]> {
   const offset = target.stored.record.physicalOffset;
-  const result = await call(node, ctx.history, CLIENT, "read", offset, (log) => log.read(offset), {
+  const result = await recordCallResult(ctx.history, node, (log) => log.read(offset), {
+    client: CLIENT,
+    f: "read",
+    input: offset,
+    onError: "fail",
     output: (stored) => (stored?.record ? describeRecord(stored.record) : stored),
-    threwMeans: "fail",
   });
   if (result.kind === "lost") return [unexpectedFailure(result.op)];
   if (result.kind === "threw") {
@@ -348,52 +382,14 @@ function sameFields(expected: MessageRecord, got: MessageRecord): string | null 
   return null;
 }
 
-async function checkBadRead(
-  node: SimNode<CommitLogApi>,
-  ctx: TestContext<LogModule>,
-  offset: number,
-  why: string,
-  outOfRange: boolean,
-  related: Op[],
-): Promise<Anomaly[]> {
-  const result = await call(node, ctx.history, CLIENT, "read", offset, (log) => log.read(offset), {
-    output: (stored) => (stored?.record ? describeRecord(stored.record) : stored),
-    answerOf: (error) => (isOutOfRange(error) ? "out of range" : undefined),
-    threwMeans: "fail",
-  });
-  if (result.kind === "lost") return [unexpectedFailure(result.op)];
-  if (result.kind === "ok") {
-    return [
-      anomaly(
-        "garbage read",
-        `read(${offset}) returned a record, but ${why}: no record starts there. It must throw instead.`,
-        [...related, result.op],
-      ),
-    ];
-  }
-  if (outOfRange && !isOutOfRange(result.error)) {
-    return [
-      anomaly(
-        "wrong answer",
-        `read(${offset}) threw ${errorText(result.error)}; ${why}, so it must throw an error named OffsetOutOfRangeError.`,
-        [result.op],
-      ),
-    ];
-  }
-  return [];
-}
-
 async function checkScan(
   node: SimNode<CommitLogApi>,
   ctx: TestContext<LogModule>,
   appended: Appended[],
 ): Promise<Anomaly[]> {
-  const result = await call(
-    node,
+  const result = await recordCallResult(
     ctx.history,
-    CLIENT,
-    "records",
-    undefined,
+    node,
     async (log) => {
       const seen: StoredRecord[] = [];
       for await (const stored of log.records()) {
@@ -402,7 +398,7 @@ async function checkScan(
       }
       return seen;
     },
-    { output: (seen) => `${seen.length} records`, threwMeans: "fail" },
+    { client: CLIENT, f: "records", input: undefined, onError: "fail", output: (seen) => `${seen.length} records` },
   );
   if (result.kind === "lost") return [unexpectedFailure(result.op)];
   if (result.kind === "threw") {
@@ -451,9 +447,13 @@ async function restart(
   if (booted.kind === "error") throw booted.error;
   // The queue offsets live in the consume queues (part C); here the grader hands them back.
   const offsets = new Map(nextQueueOffset);
-  const result = await call(node, ctx.history, CLIENT, "setQueueOffsets", `${offsets.size} queues`, (log) =>
-    log.setQueueOffsets(offsets),
-  );
+  const result = await recordCallResult(ctx.history, node, (log) => log.setQueueOffsets(offsets), {
+    client: CLIENT,
+    f: "setQueueOffsets",
+    input: `${offsets.size} queues`,
+    onError: "info",
+    keepOutput: false,
+  });
   if (result.kind !== "ok") return [unexpectedFailure(result.op)];
   return [];
 }

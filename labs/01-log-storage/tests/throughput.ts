@@ -19,9 +19,9 @@ import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { isProgrammingError, rethrowFrom } from "#harness/grade/verdict.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
+import { errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Disk, Env } from "#lab";
-import { errorText, type LogModule, type MessageLog, recordSizeOf } from "./api.ts";
-import { call } from "./calls.ts";
+import { type LogConfig, type LogModule, type MessageLog, openLogWith, recordSizeOf } from "./api.ts";
 import { describeRecord, MessageBook, type SentMessage } from "./messages.ts";
 
 export interface ThroughputScenario {
@@ -38,6 +38,8 @@ export const throughputScenarioArb: fc.Arbitrary<ThroughputScenario> = fc.record
 
 /** The disk of this part: fixed latencies, so that the ratio is the design's, not the dice's. */
 export const THROUGHPUT_DISK = { fsyncMs: 1, writeMs: 0.01, readMs: 0.01, metadataMs: 0.01 };
+/** The log part G measures: sync flush, segments and index files big enough that nothing rolls. */
+const THROUGHPUT_LOG: LogConfig = { segmentBytes: 64 * 1024, entriesPerFile: 1024, flush: { mode: "sync" } };
 export const SPEEDUP_MIN = 10;
 const READS_PER_LOOKUP_MAX = 6;
 const LOOKUP_BYTES_SLACK = 1024;
@@ -126,12 +128,7 @@ export async function runThroughputWorkload(
   // 2. The learner's log, with group commit.
   const counter = new CountingDisk();
   const node = world.addNode<MessageLog>("n1", (env) =>
-    ctx
-      .implFor(env)
-      .openLog(
-        { ...env, disk: counter.wrap(env.disk) },
-        { segmentBytes: 64 * 1024, entriesPerFile: 1024, flush: { mode: "sync" } },
-      ),
+    openLogWith(ctx.implFor(env), { ...env, disk: counter.wrap(env.disk) }, THROUGHPUT_LOG),
   );
   const booted = await node.start();
   if (booted.kind === "error") throw booted.error;
@@ -191,18 +188,13 @@ async function checkLookups(
     if (want === undefined) continue;
     counter.reads = 0;
     counter.bytes = 0;
-    const result = await call(
-      node,
-      ctx.history,
-      "reader",
-      "readQueue",
-      `orders/0 @${n}`,
-      (log) => log.readQueue("orders", 0, n),
-      {
-        output: (m) => (m === null ? null : describeRecord(m)),
-        threwMeans: "fail",
-      },
-    );
+    const result = await recordCallResult(ctx.history, node, (log) => log.readQueue("orders", 0, n), {
+      client: "reader",
+      f: "readQueue",
+      input: `orders/0 @${n}`,
+      onError: "fail",
+      output: (m) => (m === null ? null : describeRecord(m)),
+    });
     const identity = result.kind === "ok" && result.value !== null ? book.identify(result.value) : null;
     if (identity?.kind !== "ok" || identity.sent !== want) {
       return [

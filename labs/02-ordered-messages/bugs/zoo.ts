@@ -5,30 +5,43 @@
  * Each folder's README.md explains the bug to a learner. After a change to the workloads, the
  * checkers or the deployment, re-tabulate with `npx tsx harness/tools/tabulate-zoo.ts 02`.
  */
-export interface ZooEntry {
-  name: string;
-  /** Every part that fails, with the name of the anomaly its report leads with. */
-  caughtBy: Record<string, string>;
-}
+import type { ZooEntry } from "#harness/grade/lab-suite.ts";
 
 export const zoo: ZooEntry[] = [
   // L2.A, L2.B: routing and the producer.
-  { name: "negative-modulo", caughtBy: { "L2.A": "wrong answer" } },
+  { name: "negative-modulo", caughtBy: { "L2.A": "wrong answer", "L2.B": "not live" } },
+  { name: "hash-and-mask", caughtBy: { "L2.A": "wrong answer" } },
   { name: "hash-message-id", caughtBy: { "L2.B": "reorder" } },
   { name: "non-idempotent-pipeline", caughtBy: { "L2.B": "duplicate" } },
   { name: "sequence-per-attempt", caughtBy: { "L2.B": "duplicate" } },
+  { name: "gives-up-after-retries", caughtBy: { "L2.B": "not live" } },
+  { name: "module-level-sequences", caughtBy: { "L2.B": "not live" } },
   // L2.C: the orderly worker (the group parts run it too).
-  { name: "skip-failed-message", caughtBy: { "L2.C": "lost write", "L2.D": "lost write", "L2.E": "reorder" } },
+  { name: "skip-failed-message", caughtBy: { "L2.C": "lost write", "L2.D": "reorder", "L2.E": "lost write" } },
   { name: "retry-later", caughtBy: { "L2.C": "reorder", "L2.D": "reorder", "L2.E": "reorder" } },
   {
     name: "commit-before-processing",
     caughtBy: { "L2.C": "reorder", "L2.D": "lost write", "L2.E": "lost write" },
   },
+  {
+    name: "start-at-zero",
+    caughtBy: {
+      "L2.C": "rewound below the committed offset",
+      "L2.D": "rewound below the committed offset",
+      "L2.E": "rewound below the committed offset",
+    },
+  },
   // L2.D, L2.E: locks, leases and fencing.
-  { name: "unlock-before-drain", caughtBy: { "L2.D": "overlap", "L2.E": "overlap" } },
-  { name: "lock-never-renewed", caughtBy: { "L2.D": "overlap" } },
+  {
+    name: "unlock-before-drain",
+    caughtBy: { "L2.D": "processed without the lock", "L2.E": "processed without the lock" },
+  },
+  { name: "lock-never-renewed", caughtBy: { "L2.D": "processed without the lock" } },
+  { name: "lock-ok-means-granted", caughtBy: { "L2.D": "overlap", "L2.E": "overlap" } },
+  { name: "no-safety-margin", caughtBy: { "L2.D": "processed without the lock" } },
   { name: "no-fencing-token", caughtBy: { "L2.E": "overlap" } },
   // L2.F: keys in parallel.
   { name: "key-overlap", caughtBy: { "L2.F": "overlap" } },
   { name: "commit-highest-finished", caughtBy: { "L2.F": "reorder" } },
+  { name: "batch-barrier", caughtBy: { "L2.F": "head-of-line blocking" } },
 ];

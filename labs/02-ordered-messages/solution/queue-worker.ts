@@ -18,77 +18,15 @@
  * L2.E: every effect and every commit carries the session's fencing token. If the handler or the
  * broker says the token is stale, another consumer owns the queue now: stop at once, without
  * retrying and without committing.
+ *
+ * The worker is assembled from its parts in worker-with.ts (the bug zoo replaces one at a time):
+ * where a session starts (session-calls.ts: `committedOffset`), one message until it is done
+ * (process-in-place.ts), and the messages of one pull in order, each committed once done
+ * (`consumeInOrder`, where the commit point is marked).
  */
+import type { QueueSession } from "#labs/02-ordered-messages/provided.ts";
+import { orderlyParts, runOrderlyQueueWith } from "./worker-with.ts";
 
-import { FencedError, type QueueSession, TIMING, TOPIC, TransientFailure } from "#labs/02-ordered-messages/provided.ts";
-import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
-
-type Step = "continue" | "stop";
-
-export async function runOrderlyQueue(session: QueueSession): Promise<void> {
-  const { env, client, queueId } = session;
-  let offset = await committedOffset(session);
-  while (offset !== null && session.isActive()) {
-    const pulled = await client.call({ type: "pull", topic: TOPIC, queueId, offset, max: TIMING.pullBatch });
-    if (pulled.kind !== "ok") continue; // the pull timed out: nothing happened, pull again
-    const reply = pulled.reply;
-    if (reply.kind === "offsetOutOfRange") {
-      offset = reply.minOffset; // retention removed what we had not read; start at what is left
-      continue;
-    }
-    if (reply.kind !== "ok" || reply.messages.length === 0) {
-      await env.clock.sleep(TIMING.pullIdleMs);
-      continue;
-    }
-    for (const message of reply.messages) {
-      if ((await processInPlace(session, message)) === "stop") return;
-      offset = message.queueOffset + 1;
-      // -- the message's effect is done: only now may the offset pass it.
-      if ((await commit(session, offset)) === "stop") return;
-    }
-  }
-}
-
-/** Runs the handler on one message until it succeeds, suspending the queue after each failure. */
-async function processInPlace(session: QueueSession, message: StoredMessage): Promise<Step> {
-  for (;;) {
-    if (!session.isActive()) return "stop";
-    try {
-      await session.handler(message, session.token);
-      return "continue";
-    } catch (error) {
-      if (error instanceof FencedError) return "stop";
-      if (!(error instanceof TransientFailure)) throw error;
-      await session.env.clock.sleep(TIMING.suspendMs);
-    }
-  }
-}
-
-/** Commits `offset` under the session's token. A lost reply is fine: the next commit covers it. */
-async function commit(session: QueueSession, offset: number): Promise<Step> {
-  const reply = await session.client.call({
-    type: "commitOffset",
-    group: session.group,
-    topic: TOPIC,
-    queueId: session.queueId,
-    consumerId: session.consumerId,
-    offset,
-    token: session.token,
-  });
-  return reply.kind === "ok" && reply.reply.kind === "fenced" ? "stop" : "continue";
-}
-
-/** Where the group left off on this queue; null if the session ended before the broker answered. */
-export async function committedOffset(session: QueueSession): Promise<number | null> {
-  while (session.isActive()) {
-    const reply = await session.client.call({
-      type: "queryOffset",
-      group: session.group,
-      topic: TOPIC,
-      queueId: session.queueId,
-    });
-    if (reply.kind === "ok" && reply.reply.kind === "ok") return reply.reply.offset;
-    if (reply.kind === "ok") return null; // no such topic: nothing to do
-  }
-  return null;
+export function runOrderlyQueue(session: QueueSession): Promise<void> {
+  return runOrderlyQueueWith(orderlyParts, session);
 }

@@ -22,19 +22,15 @@
  * negative, another (equally valid, equally spread) one for the rest. What matters for order is only
  * that every producer uses the same function.
  */
+import { javaStringHashCode } from "./java-hash.ts";
+
 export function selectQueue(shardingKey: string, queueCount: number): number {
   if (!Number.isInteger(queueCount) || queueCount < 1)
     throw new RangeError(`queueCount must be >= 1, not ${queueCount}`);
   return nonNegativeModulo(javaStringHashCode(shardingKey), queueCount);
 }
 
-/** Java's `String.hashCode()`: s[0]*31^(n-1) + ... + s[n-1], in 32-bit two's complement. */
-export function javaStringHashCode(text: string): number {
-  let hash = 0;
-  for (let i = 0; i < text.length; i++) hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0;
-  return hash;
-}
-
+/** The remainder brought into [0, modulus): JavaScript's `%` keeps the dividend's sign. */
 function nonNegativeModulo(value: number, modulus: number): number {
   const r = value % modulus;
   return r < 0 ? r + modulus : r;

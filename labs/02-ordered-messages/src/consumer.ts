@@ -6,12 +6,7 @@
  * let go of queues it no longer owns without ever letting two consumers work on one queue at once.
  */
 import { type Env, NotImplemented } from "#lab";
-import type { ConsumerOptions } from "#labs/02-ordered-messages/provided.ts";
-
-export interface OrderlyConsumer {
-  /** Stops every worker, waits for the messages in flight, and unlocks the queues. */
-  close(): Promise<void>;
-}
+import type { ConsumerOptions, OrderlyConsumer } from "#labs/02-ordered-messages/provided.ts";
 
 /**
  * Starts a consumer of the group `options.group` on topic `TOPIC`; resolves once it is running.

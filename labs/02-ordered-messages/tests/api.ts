@@ -1,22 +1,16 @@
 /**
  * The shape of a lab 02 implementation, as the grader sees it: the exports of the learner's files.
- * Kept apart from the learner's files so that a broken learner file cannot break the grader's types.
+ * Kept apart from the learner's files so that a broken learner file cannot break the grader's types;
+ * the types the learner's functions return come from provided.ts, like everything shared.
  */
 import type { Env } from "#lab";
-import type { ConsumerOptions, ProducerOptions, QueueWorker } from "#labs/02-ordered-messages/provided.ts";
-
-export interface Sent {
-  queueId: number;
-  queueOffset: number;
-}
-
-export interface OrderedProducer {
-  send(key: string, body: string): Promise<Sent>;
-}
-
-export interface OrderlyConsumer {
-  close(): Promise<void>;
-}
+import type {
+  ConsumerOptions,
+  OrderedProducer,
+  OrderlyConsumer,
+  ProducerOptions,
+  QueueWorker,
+} from "#labs/02-ordered-messages/provided.ts";
 
 /** All five learner files' exports, merged. */
 export interface OrderingModule {

@@ -16,8 +16,13 @@
  *               the new owner started but before the new owner's first write, so the ledger has not
  *               seen the newer token yet. Then every write of the old token precedes every write of
  *               the new one, which is all fencing promises.
+ *   rewound below the committed offset
+ *               a session's first handler call is below the offset its group had committed under
+ *               an earlier lock. Commits at 0..5 by c1#1 (token 7), crash, c1#2 (token 8) starts at
+ *               offset 0: the six messages are done again, though the group said they were done.
  *   lost write  an acknowledged send that is not in its queue, or never processed.
- *   not live    once the faults are over, a send that never completed.
+ *   not live    a send rejected while its producer was running, or, once the faults are over, a
+ *               send that never completed.
  */
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import { formatMs } from "#harness/sim/trace.ts";
@@ -58,7 +63,11 @@ export function checkQueues(sends: readonly Op[], queues: readonly StoredMessage
       const where = copies.map((m) => `queue ${m.queueId} offset ${m.queueOffset}`).join(" and ");
       const send = byId.get(id);
       found.push(
-        anomaly("duplicate", `message ${id} was sent once but is stored twice: ${where}.`, send ? [send] : []),
+        anomaly(
+          "duplicate",
+          `message ${id} was sent once but is stored ${copies.length === 2 ? "twice" : `${copies.length} times`}: ${where}.`,
+          send ? [send] : [],
+        ),
       );
       return found;
     }
@@ -124,6 +133,13 @@ function describeCall(op: Op): string {
 export interface ProcessingRules {
   /** No two handler calls on one queue at once by one consumer (the orderly worker). */
   oneInFlightPerQueue: boolean;
+  /** No queue is unlocked while its consumer is processing it (L2.D, L2.E). */
+  releaseAfterDrain: boolean;
+  /**
+   * Handler calls start only under a live lease of their consumer (L2.D: no pauses, no clock
+   * faults, so a correct lease estimate is never wrong there; in L2.E fencing takes over).
+   */
+  workUnderLease: boolean;
   /** The ledger refuses stale tokens (L2.E): see "overlap" above for what that allows. */
   fencedLedger: boolean;
 }
@@ -134,13 +150,136 @@ export function checkProcessing(
   queues: readonly StoredMessage[][],
   ackedIds: ReadonlySet<string>,
   rules: ProcessingRules,
+  seen: { sessionStarts: ReadonlyMap<Op, Committed>; locks: readonly LockEvent[] },
 ): Anomaly[] {
+  const { sessionStarts } = seen;
   return (
     firstOf(checkOverlaps(processed, rules)) ??
+    firstOf(rules.releaseAfterDrain ? checkReleases(processed, seen.locks) : []) ??
+    firstOf(rules.workUnderLease ? checkLeases(processed, seen.locks) : []) ??
     firstOf(checkKeyOrder(processed, queues)) ??
+    firstOf(checkSessionStarts(processed, sessionStarts)) ??
     firstOf(checkEveryAckedProcessed(processed, ackedIds)) ??
     []
   );
+}
+
+/** A lock the broker granted (or renewed) until `untilMs`, or an unlock it accepted; true times. */
+export type LockEvent =
+  | { kind: "granted"; atMs: number; consumerId: string; queueId: number; untilMs: number }
+  | { kind: "unlocked"; atMs: number; consumerId: string; queueId: number };
+
+/**
+ * A consumer unlocks a queue only once no handler call of its on that queue is in flight: the
+ * broker's answer to the unlock comes after the call's end.
+ *   c1 process(k2#1) 259..320 ms, c1 unlock(queue 0) answered at 262 ms: processed without the lock.
+ */
+function checkReleases(processed: readonly Op[], locks: readonly LockEvent[]): Anomaly[] {
+  for (const unlock of locks) {
+    if (unlock.kind !== "unlocked") continue;
+    const busy = processed.find(
+      (op) =>
+        op.client === unlock.consumerId &&
+        processInput(op).queueId === unlock.queueId &&
+        op.invokedAtMs < unlock.atMs &&
+        (op.completedAtMs ?? Number.POSITIVE_INFINITY) > unlock.atMs,
+    );
+    if (busy !== undefined) {
+      return [
+        anomaly(
+          "processed without the lock",
+          `${unlock.consumerId} unlocked queue ${unlock.queueId} at ${formatMs(unlock.atMs)} (the broker's answer) while its handler was still processing ${processInput(busy).id} (from ${formatMs(busy.invokedAtMs)}). Once unlocked, the queue can go to another consumer, which starts on it at once: release a queue only after its message in flight is done.`,
+          [busy],
+        ),
+      ];
+    }
+  }
+  return [];
+}
+
+/**
+ * A consumer processes a queue only while it holds the queue's lock: each handler call starts, and
+ * its effect lands, within a lease the broker granted that consumer, from the grant to its end or
+ * to the consumer's unlock. Tokens do not matter here: any lease of the consumer on the queue
+ * covers the call. (The reference starts a message at most 400 ms into a 600 ms lease, and a
+ * message takes at most 150 ms plus the write: SLOW_MS_MAX in parts.ts keeps it so.)
+ *   c1 lock(queue 0) granted at 100 ms for 600 ms, never renewed; c1 process(k1#5) at 750 ms:
+ *   processed without the lock.
+ */
+function checkLeases(processed: readonly Op[], locks: readonly LockEvent[]): Anomaly[] {
+  for (const op of processed) {
+    // The call must start inside a lease, and its effect, if it took one, must land inside one.
+    const { id } = processInput(op);
+    const moments: Array<[number, string]> = [[op.invokedAtMs, `${op.client} started ${id}`]];
+    if (op.status === "ok")
+      moments.push([
+        effectAtMs(op),
+        `the effect of ${id}, which ${op.client} started at ${formatMs(op.invokedAtMs)}, landed`,
+      ]);
+    for (const [atMs, what] of moments) {
+      const broken = outsideLease(op, atMs, what, locks);
+      if (broken !== null) return [broken];
+    }
+  }
+  return [];
+}
+
+/** An anomaly if `op`'s consumer held no lease on its queue at `atMs`, else null. */
+function outsideLease(op: Op, atMs: number, what: string, locks: readonly LockEvent[]): Anomaly | null {
+  const { queueId } = processInput(op);
+  const history = locks.filter((e) => e.consumerId === op.client && e.queueId === queueId && e.atMs <= atMs);
+  let coveredUntil = Number.NEGATIVE_INFINITY;
+  for (const event of history)
+    coveredUntil = event.kind === "granted" ? Math.max(coveredUntil, event.untilMs) : event.atMs;
+  if (atMs < coveredUntil) return null;
+  const last = history.at(-1);
+  const grants = history.filter((e) => e.kind === "granted").map((e) => e.atMs);
+  const why =
+    last === undefined
+      ? `the broker had never granted it the lock of queue ${queueId}`
+      : last.kind === "unlocked"
+        ? `it had unlocked queue ${queueId} at ${formatMs(last.atMs)}`
+        : `its lock on queue ${queueId} had run out at the broker at ${formatMs(coveredUntil)} (last granted or renewed at ${formatMs(Math.max(...grants))})`;
+  return anomaly(
+    "processed without the lock",
+    `${what} at ${formatMs(atMs)}, but ${why}. Once a lease runs out, the broker may give the queue to another consumer: a consumer works on a queue only while its lease, renewed in time, is valid, and starts a message only if the lease will outlast it.`,
+    [op],
+  );
+}
+
+/** A queue's committed offset at the broker, and the token it was committed under. */
+export interface Committed {
+  offset: number;
+  token: number;
+}
+
+/**
+ * A session (one consumer incarnation on one queue, under one token) starts where the group left
+ * off. Its first handler call may repeat messages above the committed offset (a rewind: the last
+ * owner processed them but had not committed yet), never one below it: those were done, and the
+ * group said so. Only commits under an *older* token count: a commit under the session's own token
+ * may still have been in flight when the session asked where to start.
+ */
+function checkSessionStarts(processed: readonly Op[], starts: ReadonlyMap<Op, Committed>): Anomaly[] {
+  for (const [op, committed] of starts) {
+    const { queueId, queueOffset, token, id } = processInput(op);
+    if (queueOffset >= committed.offset || committed.token >= token) continue;
+    const done = processed.filter(
+      (other) =>
+        other.status === "ok" &&
+        other.index < op.index &&
+        processInput(other).queueId === queueId &&
+        processInput(other).queueOffset === committed.offset - 1,
+    );
+    return [
+      anomaly(
+        "rewound below the committed offset",
+        `${op.client} started on queue ${queueId} (token ${token}) with ${id} at offset ${queueOffset}, but the group had committed offset ${committed.offset} (under token ${committed.token}, an earlier lock): everything below ${committed.offset} was done, and the group said so. A session starts at the group's committed offset (queryOffset); after a crash it repeats only what was not committed yet.`,
+        [...done.slice(-1), op],
+      ),
+    ];
+  }
+  return [];
 }
 
 function firstOf(list: Anomaly[]): Anomaly[] | null {
@@ -279,8 +418,21 @@ function checkEveryAckedProcessed(processed: readonly Op[], ackedIds: ReadonlySe
   ];
 }
 
-/** Liveness for producers: once the faults heal, every send of a live producer completes. */
+/**
+ * Liveness for producers: a send of a live producer never gives up (a rejection while the process
+ * lives is a broken promise, whatever the faults), and once the faults heal, every send completes.
+ */
 export function checkSendsCompleted(sends: readonly Op[]): Anomaly[] {
+  const rejected = sends.find((op) => op.threw !== undefined);
+  if (rejected !== undefined) {
+    return [
+      anomaly(
+        "not live",
+        `${describeCall(rejected)} was rejected (${rejected.threw}) while its producer was running. A producer must not give up while its process lives: it retries until the broker answers, however long a partition lasts.`,
+        [rejected],
+      ),
+    ];
+  }
   const stuck = sends.filter((op) => op.status === "pending");
   if (stuck.length === 0) return [];
   return [

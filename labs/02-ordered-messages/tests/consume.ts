@@ -8,27 +8,32 @@ import { anomaly } from "#harness/checkers/anomaly.ts";
 import { applyPlan, type FaultPlan } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { rethrowFrom } from "#harness/grade/verdict.ts";
-import type { Op } from "#harness/workloads/history.ts";
+import { formatMs } from "#harness/sim/trace.ts";
+import { formatValue, type Op } from "#harness/workloads/history.ts";
 import type { Env } from "#lab";
 import type { QueueWorker } from "#labs/02-ordered-messages/provided.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
 import type { OrderingModule } from "./api.ts";
-import { checkProcessing, checkQueues, type ProcessingRules } from "./checker.ts";
+import { type Committed, checkProcessing, checkQueues, type ProcessingRules } from "./checker.ts";
 import {
   consumerIdOf,
+  type Deployment,
   deployBroker,
   GROUP,
   type HandlerBehaviour,
+  type HandlerSetup,
   harnessConsumer,
   makeHandler,
   messageId,
   settlePending,
   startInfrastructure,
 } from "./deployment.ts";
+import { type KeyStyle, keyName } from "./keys.ts";
 import { addHarnessProducer } from "./produce.ts";
 
 export interface ConsumeLoad {
   keys: number;
+  keyStyle: KeyStyle;
   messagesPerKey: number;
   queueCount: number;
   /** Pause between two messages the harness's producer sends: the topic fills while consumers run. */
@@ -78,12 +83,41 @@ export function describeGcPause(pause: GcPause): string {
 export const STALL_MS = 3_000;
 export const HARD_STOP_MS = 60_000;
 
-export function keyedMessages(load: Pick<ConsumeLoad, "keys" | "messagesPerKey">): Array<{ key: string; id: string }> {
+export function keyedMessages(
+  load: Pick<ConsumeLoad, "keys" | "messagesPerKey" | "keyStyle">,
+): Array<{ key: string; id: string }> {
   const out: Array<{ key: string; id: string }> = [];
   for (let n = 1; n <= load.messagesPerKey; n++) {
-    for (let k = 1; k <= load.keys; k++) out.push({ key: `k${k}`, id: messageId("p0", `k${k}`, n) });
+    for (let k = 1; k <= load.keys; k++) {
+      const key = keyName(load.keyStyle, k);
+      out.push({ key, id: messageId("p0", key, n) });
+    }
   }
   return out;
+}
+
+/**
+ * Where each session of a worker started: its first handler call, with the group's committed
+ * offset at the broker at that moment. A session is one consumer incarnation on one queue under one
+ * token.
+ */
+export class SessionStarts {
+  readonly starts = new Map<Op, Committed>();
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly deployment: Deployment,
+    private readonly group: string,
+  ) {}
+
+  readonly onCall = (op: Op): void => {
+    const { queueId, token } = op.input as { queueId: number; token: number };
+    const session = `${op.client}|${queueId}|${token}`;
+    if (this.seen.has(session)) return;
+    this.seen.add(session);
+    const committed = this.deployment.committed(this.group, queueId);
+    if (committed !== null) this.starts.set(op, committed);
+  };
 }
 
 export async function runConsumeWorkload(
@@ -96,24 +130,28 @@ export async function runConsumeWorkload(
   const deployment = deployBroker(ctx, load.queueCount, setup.fencing);
   await startInfrastructure(ctx, deployment);
   const beforeEffect = gcPauseHook(ctx, setup.gcPause);
+  const sessions = new SessionStarts(deployment, GROUP);
+  const handlerSetup = (env: Env, consumerId: string): HandlerSetup => ({
+    history,
+    rng: world.rootRng.fork(`handler:${consumerId}`),
+    behaviour: load.behaviour,
+    trueNowMs: () => world.nowMs,
+    beforeEffect: (message) => beforeEffect(env, message),
+    onCall: sessions.onCall,
+  });
   const consumers = Array.from({ length: setup.consumers }, (_, i) =>
     world.addNode(`c${i + 1}`, (env) => {
       const own = ctx.implFor(env);
       const worker = setup.worker(own);
-      if (setup.mode === "worker") return harnessConsumer(ctx, worker, load.queueCount, load.behaviour)(env);
+      if (setup.mode === "worker")
+        return harnessConsumer(worker, load.queueCount, (consumerId) => handlerSetup(env, consumerId))(env);
+      const consumerId = consumerIdOf(env);
       return own
         .openConsumer(env, {
           group: GROUP,
           brokerId: "broker",
-          consumerId: consumerIdOf(env),
-          handler: makeHandler(
-            env,
-            consumerIdOf(env),
-            history,
-            world.rootRng.fork(`handler:${consumerIdOf(env)}`),
-            load.behaviour,
-            (message) => beforeEffect(env, message),
-          ),
+          consumerId,
+          handler: makeHandler(env, consumerId, handlerSetup(env, consumerId)),
           worker,
         })
         .then(() => undefined);
@@ -159,7 +197,10 @@ export async function runConsumeWorkload(
   const acked = new Set(sends.filter((op) => op.status === "ok").map((op) => (op.input as { id: string }).id));
   const broken = checkQueues(sends, queues);
   if (broken.length > 0) return broken;
-  return checkProcessing(processed, queues, acked, setup.rules);
+  return checkProcessing(processed, queues, acked, setup.rules, {
+    sessionStarts: sessions.starts,
+    locks: deployment.locks,
+  });
 }
 
 /** The hook that plays a GcPause from inside the handler (a no-op without one). */
@@ -193,6 +234,65 @@ function everyAckedProcessed(ops: readonly Op[]): boolean {
   return ops.every((op) => op.f !== "send" || op.status !== "ok" || done.has((op.input as { id: string }).id));
 }
 
+/** The queue every L2.F measurement runs on: 16 keys, 6 messages each, 10 ms a message. */
+function parallelLoad(keyStyle: KeyStyle, stuckKey?: HandlerBehaviour["stuckKey"]): ConsumeLoad {
+  return {
+    keys: 16,
+    keyStyle,
+    messagesPerKey: 6,
+    queueCount: 1,
+    produceGapMs: 0,
+    behaviour: { processingMs: 10, slowRate: 0, slowMs: 10, failureRate: 0, ...(stuckKey ? { stuckKey } : {}) },
+  };
+}
+
+/** Fills one queue with the load's messages through the harness's producer, and waits for them. */
+async function fillQueue(ctx: TestContext<OrderingModule>, load: ConsumeLoad): Promise<Deployment> {
+  const { world, history } = ctx;
+  const deployment = deployBroker(ctx, load.queueCount, false);
+  await startInfrastructure(ctx, deployment);
+  const messages = keyedMessages(load);
+  await addHarnessProducer(ctx, messages, load.queueCount, 0).start();
+  while (sendsAcked(history.ops) < messages.length) await world.sleep(5);
+  return deployment;
+}
+
+/** Runs `worker` on the queue as consumer `name` of `group` until it has processed `count` messages. */
+async function consumeAll(
+  ctx: TestContext<OrderingModule>,
+  deployment: Deployment,
+  load: ConsumeLoad,
+  consumer: { name: string; group: string; worker: (env: Env) => QueueWorker; until?: () => boolean },
+): Promise<{ ops: Op[]; elapsedMs: number; starts: Map<Op, Committed> }> {
+  const { world, history } = ctx;
+  const { name, group } = consumer;
+  const sessions = new SessionStarts(deployment, group);
+  const setup = (consumerId: string): HandlerSetup => ({
+    history,
+    rng: world.rootRng.fork(`handler:${consumerId}`),
+    behaviour: load.behaviour,
+    trueNowMs: () => world.nowMs,
+    onCall: sessions.onCall,
+  });
+  const node = world.addNode(name, (env) => harnessConsumer(consumer.worker(env), load.queueCount, setup, group)(env));
+  const started = await node.start();
+  if (started.kind === "error") rethrowFrom("your queue worker", started.error);
+  const mine = (op: Op) => op.f === "process" && op.client.startsWith(`${name}#`);
+  const done = () => new Set(history.ops.filter((op) => mine(op) && op.status === "ok").map((op) => processId(op)));
+  const total = keyedMessages(load).length;
+  const deadline = world.nowMs + 10_000;
+  while (done().size < total && world.nowMs < deadline) await world.sleep(5);
+  node.crash();
+  const ops = history.ops.filter(mine);
+  const first = Math.min(...ops.map((op) => op.invokedAtMs));
+  const last = Math.max(...ops.map((op) => op.completedAtMs ?? op.invokedAtMs));
+  return { ops, elapsedMs: last - first, starts: sessions.starts };
+}
+
+function processId(op: Op): string {
+  return (op.input as { id: string }).id;
+}
+
 /**
  * L2.F's throughput test: the same queue, consumed first by the one-at-a-time baseline (group
  * "base"), then by the learner's key-parallel worker (group "g"). Same messages, same handler.
@@ -201,54 +301,75 @@ export async function runThroughputWorkload(
   ctx: TestContext<OrderingModule>,
   baseline: QueueWorker,
   minimumRatio: number,
+  keyStyle: KeyStyle,
 ): Promise<Anomaly[]> {
-  const { world, history } = ctx;
-  const load: ConsumeLoad = {
-    keys: 16,
-    messagesPerKey: 6,
-    queueCount: 1,
-    produceGapMs: 0,
-    behaviour: { processingMs: 10, slowRate: 0, slowMs: 10, failureRate: 0 },
-  };
-  const deployment = deployBroker(ctx, 1, false);
-  await startInfrastructure(ctx, deployment);
-  const messages = keyedMessages(load);
-  await addHarnessProducer(ctx, messages, 1, 0).start();
-  while (sendsAcked(history.ops) < messages.length) await world.sleep(5);
-
-  const measure = async (name: string, group: string, workerOf: (env: Env) => QueueWorker) => {
-    const node = world.addNode(name, (env) => harnessConsumer(ctx, workerOf(env), 1, load.behaviour, group)(env));
-    const started = await node.start();
-    if (started.kind === "error") rethrowFrom("your queue worker", started.error);
-    const ids = () =>
-      new Set(
-        history.ops
-          .filter((op) => op.f === "process" && op.status === "ok" && op.client.startsWith(`${name}#`))
-          .map((op) => (op.input as { id: string }).id),
-      );
-    const deadline = world.nowMs + 10_000;
-    while (ids().size < messages.length && world.nowMs < deadline) await world.sleep(5);
-    node.crash();
-    const ops = history.ops.filter((op) => op.f === "process" && op.client.startsWith(`${name}#`));
-    const first = Math.min(...ops.map((op) => op.invokedAtMs));
-    const last = Math.max(...ops.map((op) => op.completedAtMs ?? op.invokedAtMs));
-    return { done: ids().size, elapsedMs: last - first, ops };
-  };
-  const base = await measure("base", "base", () => baseline);
-  const learner = await measure("c1", GROUP, (env) => ctx.implFor(env).runKeyParallelQueue);
-  settlePending(history);
+  const load = parallelLoad(keyStyle);
+  const deployment = await fillQueue(ctx, load);
+  const base = await consumeAll(ctx, deployment, load, { name: "base", group: "base", worker: () => baseline });
+  const learner = await consumeAll(ctx, deployment, load, {
+    name: "c1",
+    group: GROUP,
+    worker: (env) => ctx.implFor(env).runKeyParallelQueue,
+  });
+  settlePending(ctx.history);
   const queues = await deployment.readAllQueues();
-  const acked = new Set(messages.map((m) => m.id));
-  const broken = checkProcessing(learner.ops, queues, acked, { oneInFlightPerQueue: false, fencedLedger: false });
+  const acked = new Set(keyedMessages(load).map((m) => m.id));
+  const rules = { oneInFlightPerQueue: false, fencedLedger: false, releaseAfterDrain: false, workUnderLease: false };
+  const broken = checkProcessing(learner.ops, queues, acked, rules, { sessionStarts: learner.starts, locks: [] });
   if (broken.length > 0) return broken;
   const ratio = base.elapsedMs / learner.elapsedMs;
   if (ratio < minimumRatio) {
     return [
       anomaly(
         "too slow",
-        `${messages.length} messages over ${load.keys} keys, ${load.behaviour.processingMs} ms each: the one-at-a-time worker took ${base.elapsedMs.toFixed(0)} ms, yours ${learner.elapsedMs.toFixed(0)} ms, ${ratio.toFixed(1)} times as fast. The goal is ${minimumRatio} times: run different keys at the same time.`,
+        `${acked.size} messages over ${load.keys} keys, ${load.behaviour.processingMs} ms each: the one-at-a-time worker took ${base.elapsedMs.toFixed(0)} ms, yours ${learner.elapsedMs.toFixed(0)} ms, ${ratio.toFixed(1)} times as fast. The goal is ${minimumRatio} times: run different keys at the same time.`,
       ),
     ];
   }
   return [];
+}
+
+/** How long the stuck key fails, from when the learner's worker starts. */
+export const STUCK_FOR_MS = 600;
+
+/**
+ * L2.F's stuck-key test: one key's messages fail every attempt for STUCK_FOR_MS (a row locked by a
+ * long transaction), while the other 15 keys' messages could go on. A failing message may hold back
+ * its own key only: by the time the stuck key recovers, at least half of the other keys' messages
+ * must be done. (The reference does all of them in about 70 ms; a worker that waits for a whole
+ * batch before pulling the next, or suspends the whole queue, does one batch's worth.)
+ */
+export async function runStuckKeyWorkload(ctx: TestContext<OrderingModule>, keyStyle: KeyStyle): Promise<Anomaly[]> {
+  const { world } = ctx;
+  const stuck = { key: keyName(keyStyle, 1), untilMs: Number.POSITIVE_INFINITY };
+  const load = parallelLoad(keyStyle, stuck);
+  const deployment = await fillQueue(ctx, load);
+  const fromMs = world.nowMs;
+  stuck.untilMs = fromMs + STUCK_FOR_MS;
+  const learner = await consumeAll(ctx, deployment, load, {
+    name: "c1",
+    group: GROUP,
+    worker: (env) => ctx.implFor(env).runKeyParallelQueue,
+  });
+  settlePending(ctx.history);
+  const queues = await deployment.readAllQueues();
+  const acked = new Set(keyedMessages(load).map((m) => m.id));
+  const rules = { oneInFlightPerQueue: false, fencedLedger: false, releaseAfterDrain: false, workUnderLease: false };
+  const broken = checkProcessing(learner.ops, queues, acked, rules, { sessionStarts: learner.starts, locks: [] });
+  if (broken.length > 0) return broken;
+  const others = learner.ops.filter((op) => (op.input as { key: string }).key !== stuck.key);
+  const othersTotal = acked.size - load.messagesPerKey;
+  const doneInTime = new Set(
+    others.filter((op) => op.status === "ok" && (op.completedAtMs ?? Infinity) <= stuck.untilMs).map(processId),
+  );
+  if (doneInTime.size * 2 >= othersTotal) return [];
+  const failing = learner.ops.filter((op) => op.status === "fail" && (op.input as { key: string }).key === stuck.key);
+  const lastDone = others.filter((op) => op.status === "ok" && doneInTime.has(processId(op))).at(-1);
+  return [
+    anomaly(
+      "head-of-line blocking",
+      `every attempt on key ${formatValue(stuck.key)} failed from ${formatMs(fromMs)} to ${formatMs(stuck.untilMs)}, and in that time your worker finished only ${doneInTime.size} of the other ${load.keys - 1} keys' ${othersTotal} messages, which do not depend on it. A failing message may hold back its own key only: the other keys must go on (at least half of their messages in ${STUCK_FOR_MS} ms; 10 ms each, ${load.keys - 1} keys side by side).`,
+      [...failing.slice(0, 2), ...(lastDone ? [lastDone] : [])],
+    ),
+  ];
 }

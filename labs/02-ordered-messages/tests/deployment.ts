@@ -30,11 +30,12 @@ import {
   TOPIC,
   TransientFailure,
 } from "#labs/02-ordered-messages/provided.ts";
-import { defaultBrokerConfig, openBroker } from "#labs/shared/broker/broker.ts";
+import { type Broker, defaultBrokerConfig, openBroker } from "#labs/shared/broker/broker.ts";
 import { BrokerClient } from "#labs/shared/broker/client.ts";
 import { openLogStore } from "#labs/shared/broker/log-store.ts";
-import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
+import type { BrokerRequest, LockReply, StoredMessage, UnlockReply } from "#labs/shared/broker/protocol.ts";
 import type { OrderingModule } from "./api.ts";
+import type { Committed, LockEvent } from "./checker.ts";
 import { type ApplyReply, LEDGER, openLedger } from "./ledger.ts";
 
 export const BROKER = "broker";
@@ -49,12 +50,18 @@ export interface HandlerBehaviour {
   slowMs: number;
   /** Probability that one attempt fails with TransientFailure. */
   failureRate: number;
+  /** Every attempt on this key fails until this true time (a row locked by a long transaction). */
+  stuckKey?: { key: string; untilMs: number };
 }
 
 export interface Deployment {
-  broker: SimNode<unknown>;
+  broker: SimNode<Broker>;
+  /** Every lock the broker granted or renewed, and every unlock it accepted, in true time. */
+  readonly locks: LockEvent[];
   /** Reads every queue's full contents through the broker (retrying until it answers). */
   readAllQueues(): Promise<StoredMessage[][]>;
+  /** The group's committed offset of a queue, as the running broker holds it; null while it is down. */
+  committed(group: string, queueId: number): Committed | null;
 }
 
 /** The message every send carries as its body: a unique id, `p1/k3#5` (producer, key, number). */
@@ -71,12 +78,25 @@ export function deployBroker(ctx: TestContext<OrderingModule>, queueCount: numbe
     sessionMs: TIMING.sessionMs,
   };
   // The broker stores messages in lab 01's reference log, recovered at every start.
-  const broker = world.addNode(BROKER, async (env) => openBroker(env, config, await openLogStore(env)));
+  const locks: LockEvent[] = [];
+  const broker = world.addNode<Broker>(BROKER, async (env) =>
+    openBroker(
+      observeLocks(env, locks, () => world.nowMs),
+      config,
+      await openLogStore(env),
+    ),
+  );
   world.addNode(LEDGER, (env) => openLedger(env, fencing, () => world.nowMs));
   const auditor = world.addNode<Env>("auditor", (env) => env);
 
   return {
     broker,
+    locks,
+    committed(group, queueId) {
+      const incarnation = broker.incarnation;
+      if (incarnation === null || !incarnation.alive || incarnation.api === undefined) return null;
+      return incarnation.api.committed(group, TOPIC, queueId);
+    },
     async readAllQueues() {
       if (!auditor.isUp) await auditor.start();
       const outcome = await auditor.invoke(async (env) => {
@@ -100,6 +120,41 @@ export function deployBroker(ctx: TestContext<OrderingModule>, queueCount: numbe
   };
 }
 
+/**
+ * The broker's env, with its request handler watched: every lock reply (what it granted, with the
+ * lease) and every accepted unlock is recorded, at the true time the broker answered. That is what
+ * the broker saw, as a client-facing server, and the lock checker compares it with the handler
+ * calls (checker.ts: "processed without the lock").
+ */
+function observeLocks(env: Env, locks: LockEvent[], trueNowMs: () => number): Env {
+  const net: Env["net"] = {
+    ...env.net,
+    onRequest: (handler) =>
+      env.net.onRequest(async (from, request) => {
+        const reply = await handler(from, request);
+        recordLock(request as BrokerRequest, reply, locks, trueNowMs());
+        return reply;
+      }),
+  };
+  return { ...env, net };
+}
+
+function recordLock(request: BrokerRequest, reply: unknown, locks: LockEvent[], atMs: number): void {
+  if (request.type === "lock" && (reply as LockReply).kind === "ok") {
+    for (const grant of (reply as Extract<LockReply, { kind: "ok" }>).granted) {
+      locks.push({
+        kind: "granted",
+        atMs,
+        consumerId: request.consumerId,
+        queueId: grant.queueId,
+        untilMs: atMs + grant.leaseMs,
+      });
+    }
+  } else if (request.type === "unlock" && (reply as UnlockReply).kind === "ok") {
+    locks.push({ kind: "unlocked", atMs, consumerId: request.consumerId, queueId: request.queueId });
+  }
+}
+
 /** Starts the ledger and the broker (the broker first: clients need it). */
 export async function startInfrastructure(ctx: TestContext<OrderingModule>, deployment: Deployment): Promise<void> {
   const started = await deployment.broker.start();
@@ -108,21 +163,27 @@ export async function startInfrastructure(ctx: TestContext<OrderingModule>, depl
   if (ledger.kind === "error") throw ledger.error;
 }
 
+/** Where a handler reports to, and the hooks a workload may add. */
+export interface HandlerSetup {
+  history: History;
+  rng: SimRng;
+  behaviour: HandlerBehaviour;
+  /** The true simulated time (the grader's clock, not the node's). */
+  trueNowMs: () => number;
+  /** Runs after the work and before the write: the moment a GC pause does the most harm. */
+  beforeEffect?: (message: StoredMessage) => Promise<void>;
+  /** Called with every handler call as it starts (to see where sessions start). */
+  onCall?: (op: Op) => void;
+}
+
 /**
  * The business logic a consumer runs per message: simulated work, an occasional transient failure,
  * then the effect, written to the ledger under the fencing token. Recorded as a "process" op (with
  * the token it was called with): ok when the ledger accepted the effect, fail when it certainly did
- * not, info when unknown. `beforeEffect`, if given, runs after the work and before the write: the
- * moment a GC pause does the most harm (see consume.ts).
+ * not, info when unknown.
  */
-export function makeHandler(
-  env: Env,
-  consumerId: string,
-  history: History,
-  rng: SimRng,
-  behaviour: HandlerBehaviour,
-  beforeEffect?: (message: StoredMessage) => Promise<void>,
-): Handler {
+export function makeHandler(env: Env, consumerId: string, setup: HandlerSetup): Handler {
+  const { history, rng, behaviour } = setup;
   return async (message, token) => {
     const op = history.invoke(consumerId, "process", {
       queueId: message.queueId,
@@ -131,12 +192,14 @@ export function makeHandler(
       id: message.body,
       token,
     });
+    setup.onCall?.(op);
     await env.clock.sleep(rng.chance(behaviour.slowRate) ? behaviour.slowMs : behaviour.processingMs);
-    if (rng.chance(behaviour.failureRate)) {
+    const stuck = behaviour.stuckKey;
+    if (rng.chance(behaviour.failureRate) || (stuck?.key === message.key && setup.trueNowMs() < stuck.untilMs)) {
       history.complete(op, "fail", { note: "a transient failure: retry in place" });
       throw new TransientFailure(message.queueOffset);
     }
-    if (beforeEffect !== undefined) await beforeEffect(message);
+    if (setup.beforeEffect !== undefined) await setup.beforeEffect(message);
     const reply = await env.net.request<ApplyReply>(
       LEDGER,
       {
@@ -174,22 +237,15 @@ export function consumerIdOf(env: Env): string {
  * handed out new tokens).
  */
 export function harnessConsumer(
-  ctx: TestContext<OrderingModule>,
   worker: QueueWorker,
   queueCount: number,
-  behaviour: HandlerBehaviour,
+  handlerSetup: (consumerId: string) => HandlerSetup,
   group = GROUP,
 ): (env: Env) => Promise<void> {
   return async (env) => {
     const consumerId = consumerIdOf(env);
     const client = new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs);
-    const handler = makeHandler(
-      env,
-      consumerId,
-      ctx.history,
-      ctx.world.rootRng.fork(`handler:${consumerId}`),
-      behaviour,
-    );
+    const handler = makeHandler(env, consumerId, handlerSetup(consumerId));
     const tokens = new Map<number, number>();
     const lockAll = async (): Promise<void> => {
       const reply = await client.call({

@@ -13,11 +13,13 @@ import {
   type ConsumeSetup,
   describeGcPause,
   type GcPause,
-  HARD_STOP_MS,
   runConsumeWorkload,
+  runStuckKeyWorkload,
   runThroughputWorkload,
+  STUCK_FOR_MS,
 } from "./consume.ts";
 import { deployBroker, startInfrastructure } from "./deployment.ts";
+import { type KeyStyle, keyStyleArb } from "./keys.ts";
 import { type ProducerLoad, runLearnerProducers } from "./produce.ts";
 import { type RoutingScenario, routingScenario, runRoutingCheck } from "./routing.ts";
 
@@ -37,7 +39,9 @@ export const partA = definePart<OrderingModule, RoutingScenario>({
   property:
     "selectQueue depends on the key and the queue count only: always the same queue, a valid one, spread over all queues",
   scenario: routingScenario,
-  describe: (s) => [`${s.keys.length} keys, queue counts ${s.queueCounts.join(", ")}, and 400 order ids over 8 queues`],
+  describe: (s) => [
+    `${s.keys.length} keys, queue counts ${s.queueCounts.join(", ")}, and 400 order ids over 3, 5, 6, 8 and 12 queues`,
+  ],
   run: runRoutingCheck,
 });
 
@@ -52,7 +56,10 @@ const produceScenario: fc.Arbitrary<ProduceScenario> = fc
   .record({
     load: fc.record({
       producers: fc.integer({ min: 1, max: 2 }),
-      keysPerProducer: fc.integer({ min: 1, max: 3 }),
+      producersPerNode: fc.integer({ min: 1, max: 2 }),
+      keyStyle: keyStyleArb,
+      queueCount: fc.integer({ min: 1, max: 6 }),
+      keysPerProducer: fc.integer({ min: 1, max: 4 }),
       messagesPerKey: fc.integer({ min: 2, max: 8 }),
       window: fc.integer({ min: 1, max: 4 }),
       gapMs: fc.integer({ min: 0, max: 3 }),
@@ -64,7 +71,8 @@ const produceScenario: fc.Arbitrary<ProduceScenario> = fc
       kinds: ["crash", "powerLoss", "partition", "blockLink"],
       eventsMin: 1,
       eventsMax: 4,
-      outageMsMax: 100,
+      // Long enough to outlast a retry budget of a few timeouts: a send must not give up.
+      outageMsMax: 400,
       netRatesMax: { dropRate: 0.2, duplicateRate: 0.2, reorderRate: 0.3 },
     }),
   })
@@ -73,24 +81,30 @@ const produceScenario: fc.Arbitrary<ProduceScenario> = fc
     plan: { ...s.plan, events: s.plan.events.filter((e) => !("node" in e) || e.node !== "p2" || s.load.producers > 1) },
   }));
 
+/**
+ * Once every fault has healed, a live producer's sends complete within milliseconds; a send still
+ * pending this long after is stuck for good (a gap in its stream that nothing will fill).
+ */
+const SENDS_SETTLE_MS = 5_000;
+
 export const partB = definePart<OrderingModule, ProduceScenario>({
   id: "L2.B",
   title: "retries without reordering or duplication",
   points: 20,
   seeds: 150,
   property:
-    "through lost, duplicated and delayed requests, partitions and crashes, each acknowledged message is stored once, every key in one queue, in the order its sends were called; and every send completes once the faults heal",
+    "through lost, duplicated and delayed requests, partitions and crashes, each acknowledged message is stored once, every key in one queue, in the order its sends were called; no send is rejected while its process lives, and every send completes once the faults heal (also with two producers in one process)",
   scenario: produceScenario,
   describe: (s) => [
     ...describePlan(s.plan),
-    `workload: ${s.load.producers} producer(s), ${s.load.keysPerProducer} key(s) each, ${s.load.messagesPerKey} messages per key, up to ${s.load.window} sends in flight`,
+    `workload: ${s.load.producers} producer node(s), each opening ${s.load.producersPerNode} producer(s) and sending ${s.load.keysPerProducer} key(s) (${s.load.keyStyle} names) x ${s.load.messagesPerKey} messages, up to ${s.load.window} sends in flight, to ${s.load.queueCount} queue(s)`,
   ],
   run: async (ctx, scenario) => {
     const { world, history } = ctx;
-    const deployment = deployBroker(ctx, 4, false);
+    const deployment = deployBroker(ctx, scenario.load.queueCount, false);
     await startInfrastructure(ctx, deployment);
     const faults = applyPlan(world, scenario.plan, history);
-    await runLearnerProducers(ctx, scenario.load, () => faults.endMs + HARD_STOP_MS);
+    await runLearnerProducers(ctx, scenario.load, () => faults.endMs + SENDS_SETTLE_MS);
     const sends = history.ops.filter((op) => op.f === "send");
     const queues = await deployment.readAllQueues();
     const broken = checkQueues(sends, queues);
@@ -132,7 +146,8 @@ function consumeScenario(options: {
   return fc.integer({ min: options.consumers[0], max: options.consumers[1] }).chain((consumers) =>
     fc.record({
       load: fc.record({
-        keys: fc.integer({ min: 2, max: 8 }),
+        keys: fc.integer({ min: 1, max: 10 }),
+        keyStyle: keyStyleArb,
         messagesPerKey: fc.integer({ min: 4, max: 16 }),
         queueCount: fc.integer({ min: 1, max: options.queuesMax }),
         produceGapMs: fc.integer({ min: 0, max: 3 }),
@@ -196,7 +211,7 @@ function describeConsume(s: ConsumeScenario): string[] {
   return [
     ...(s.gcPause ? [describeGcPause(s.gcPause)] : []),
     ...describePlan(s.plan),
-    `workload: ${keys} key(s) x ${messagesPerKey} messages over ${queueCount} queue(s); ` +
+    `workload: ${keys} key(s) (${s.load.keyStyle} names) x ${messagesPerKey} messages over ${queueCount} queue(s); ` +
       `${s.consumers} consumer(s)${joins ? `: c1 starts at once, ${joins}` : ""}; ` +
       `each message takes ${behaviour.processingMs} ms${slow} and fails ${(behaviour.failureRate * 100).toFixed(0)}% of the time`,
   ];
@@ -227,7 +242,7 @@ export const partC = definePart<OrderingModule, ConsumeScenario>({
     outageMsMax: 100,
     nodes: () => ["c1", "broker"],
     windowMs: WINDOW_MS,
-    queuesMax: 4,
+    queuesMax: 6,
   }),
   describe: describeConsume,
   run: consumePart({
@@ -235,7 +250,7 @@ export const partC = definePart<OrderingModule, ConsumeScenario>({
     mode: "worker",
     worker: (impl) => impl.runOrderlyQueue,
     fencing: false,
-    rules: { oneInFlightPerQueue: true, fencedLedger: false },
+    rules: { oneInFlightPerQueue: true, fencedLedger: false, releaseAfterDrain: false, workUnderLease: false },
   }),
 });
 
@@ -245,14 +260,14 @@ export const partD = definePart<OrderingModule, ConsumeScenario>({
   points: 20,
   seeds: 120,
   property:
-    "consumers share the queues; a consumer processes a queue only while it holds its lock, renews it, and releases a queue only after its in-flight message is done: never two consumers on one queue",
+    "a consumer processes a queue only while it holds its lock (each handler call starts, and its effect lands, inside its lease at the broker), renews it, and releases a queue only after its in-flight message is done: never two consumers on one queue",
   scenario: consumeScenario({
     consumers: [2, 3],
     kinds: ["crash", "partition", "blockLink"],
     outageMsMax: 1_000,
     nodes: (n) => [...consumerNames(n), "broker"],
     windowMs: GROUP_WINDOW_MS,
-    queuesMax: 4,
+    queuesMax: 6,
   }),
   describe: describeConsume,
   run: consumePart({
@@ -260,7 +275,7 @@ export const partD = definePart<OrderingModule, ConsumeScenario>({
     mode: "group",
     worker: (impl) => impl.runOrderlyQueue,
     fencing: false,
-    rules: { oneInFlightPerQueue: true, fencedLedger: false },
+    rules: { oneInFlightPerQueue: true, fencedLedger: false, releaseAfterDrain: true, workUnderLease: true },
   }),
 });
 
@@ -277,7 +292,7 @@ export const partE = definePart<OrderingModule, ConsumeScenario>({
     outageMsMax: 1_500,
     nodes: (n) => consumerNames(n),
     windowMs: GROUP_WINDOW_MS,
-    queuesMax: 4,
+    queuesMax: 6,
     gcPause: true,
   }),
   describe: describeConsume,
@@ -286,13 +301,16 @@ export const partE = definePart<OrderingModule, ConsumeScenario>({
     mode: "group",
     worker: (impl) => impl.runOrderlyQueue,
     fencing: true,
-    rules: { oneInFlightPerQueue: true, fencedLedger: true },
+    rules: { oneInFlightPerQueue: true, fencedLedger: true, releaseAfterDrain: true, workUnderLease: false },
   }),
 });
 
 // ---------------------------------------------------------------- L2.F throughput
 
-type ParallelScenario = { kind: "throughput" } | ({ kind: "faults" } & ConsumeScenario);
+type ParallelScenario =
+  | { kind: "throughput"; keyStyle: KeyStyle }
+  | { kind: "stuck key"; keyStyle: KeyStyle }
+  | ({ kind: "faults" } & ConsumeScenario);
 
 export const MINIMUM_SPEEDUP = 4;
 
@@ -301,9 +319,10 @@ export const partF = definePart<OrderingModule, ParallelScenario>({
   title: "throughput: keys in parallel, each key in order",
   points: 10,
   seeds: 80,
-  property: `messages of different keys run at the same time (at least ${MINIMUM_SPEEDUP} times the one-at-a-time throughput), messages of one key never overlap and stay in order, and the committed offset never passes an unfinished message`,
+  property: `messages of different keys run at the same time (at least ${MINIMUM_SPEEDUP} times the one-at-a-time throughput), and a failing key holds back only itself; messages of one key never overlap and stay in order, and the committed offset never passes an unfinished message`,
   scenario: fc.oneof(
-    { weight: 1, arbitrary: fc.constant({ kind: "throughput" as const }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant("throughput" as const), keyStyle: keyStyleArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant("stuck key" as const), keyStyle: keyStyleArb }) },
     {
       weight: 3,
       arbitrary: consumeScenario({
@@ -312,20 +331,32 @@ export const partF = definePart<OrderingModule, ParallelScenario>({
         outageMsMax: 100,
         nodes: () => ["c1", "broker"],
         windowMs: WINDOW_MS,
-        queuesMax: 4,
+        queuesMax: 6,
       }).map((s) => ({ kind: "faults" as const, ...s })),
     },
   ),
-  describe: (s) =>
-    s.kind === "throughput"
-      ? [
-          `throughput: 96 messages over 16 keys in one queue, 10 ms each, against the one-at-a-time worker (goal: ${MINIMUM_SPEEDUP}x)`,
-        ]
-      : describeConsume(s),
-  run: (ctx, s) =>
-    s.kind === "throughput"
-      ? runThroughputWorkload(ctx, serialBaselineWorker, MINIMUM_SPEEDUP)
-      : runConsumeWorkload(
+  describe: (s) => {
+    switch (s.kind) {
+      case "throughput":
+        return [
+          `throughput: 96 messages over 16 keys (${s.keyStyle} key names) in one queue, 10 ms each, against the one-at-a-time worker (goal: ${MINIMUM_SPEEDUP}x)`,
+        ];
+      case "stuck key":
+        return [
+          `a stuck key: 96 messages over 16 keys (${s.keyStyle} key names) in one queue, 10 ms each; every attempt on the first key fails for ${STUCK_FOR_MS} ms`,
+        ];
+      case "faults":
+        return describeConsume(s);
+    }
+  },
+  run: (ctx, s) => {
+    switch (s.kind) {
+      case "throughput":
+        return runThroughputWorkload(ctx, serialBaselineWorker, MINIMUM_SPEEDUP, s.keyStyle);
+      case "stuck key":
+        return runStuckKeyWorkload(ctx, s.keyStyle);
+      case "faults":
+        return runConsumeWorkload(
           ctx,
           s.load,
           {
@@ -334,8 +365,10 @@ export const partF = definePart<OrderingModule, ParallelScenario>({
             mode: "worker",
             worker: (impl) => impl.runKeyParallelQueue,
             fencing: false,
-            rules: { oneInFlightPerQueue: false, fencedLedger: false },
+            rules: { oneInFlightPerQueue: false, fencedLedger: false, releaseAfterDrain: false, workUnderLease: false },
           },
           s.plan,
-        ),
+        );
+    }
+  },
 });

@@ -16,13 +16,22 @@ import type { SimNode } from "#harness/sim/node.ts";
 import { hashString } from "#harness/sim/rng.ts";
 import { recordCall } from "#harness/workloads/call.ts";
 import type { Env } from "#lab";
+import type { OrderedProducer } from "#labs/02-ordered-messages/provided.ts";
 import { TIMING, TOPIC } from "#labs/02-ordered-messages/provided.ts";
 import { BrokerClient } from "#labs/shared/broker/client.ts";
-import type { OrderedProducer, OrderingModule } from "./api.ts";
+import type { OrderingModule } from "./api.ts";
 import { BROKER, messageId } from "./deployment.ts";
+import { type KeyStyle, keyName } from "./keys.ts";
 
 export interface ProducerLoad {
   producers: number;
+  /**
+   * Producers each node opens (one process may open several): the node's keys are dealt out among
+   * them. State kept outside the object `openProducer` returns is shared between them.
+   */
+  producersPerNode: number;
+  keyStyle: KeyStyle;
+  queueCount: number;
   keysPerProducer: number;
   messagesPerKey: number;
   /** Sends in flight at once, per producer. */
@@ -31,13 +40,20 @@ export interface ProducerLoad {
   gapMs: number;
 }
 
-/** Each producer's messages, in its send order: keys round-robin, each key's messages numbered. */
-export function messagesOf(producer: string, load: ProducerLoad): Array<{ key: string; id: string }> {
-  const out: Array<{ key: string; id: string }> = [];
+/** A message of a producer node, and which of the node's producers sends it. */
+interface Outgoing {
+  key: string;
+  id: string;
+  instance: number;
+}
+
+/** Each producer node's messages, in its send order: keys round-robin, each key's messages numbered. */
+export function messagesOf(producer: string, load: ProducerLoad): Outgoing[] {
+  const out: Outgoing[] = [];
   for (let n = 1; n <= load.messagesPerKey; n++) {
     for (let k = 1; k <= load.keysPerProducer; k++) {
-      const key = `${producer}-k${k}`;
-      out.push({ key, id: messageId(producer, key, n) });
+      const key = keyName(load.keyStyle, k, `${producer}-`);
+      out.push({ key, id: messageId(producer, key, n), instance: (k - 1) % load.producersPerNode });
     }
   }
   return out;
@@ -52,7 +68,12 @@ export async function runLearnerProducers(
   const { world } = ctx;
   const names = Array.from({ length: load.producers }, (_, i) => `p${i + 1}`);
   const nodes = names.map((name) =>
-    world.addNode<OrderedProducer>(name, (env) => ctx.implFor(env).openProducer(env, { brokerId: BROKER })),
+    world.addNode<OrderedProducer[]>(name, async (env) => {
+      const producers: OrderedProducer[] = [];
+      for (let i = 0; i < load.producersPerNode; i++)
+        producers.push(await ctx.implFor(env).openProducer(env, { brokerId: BROKER }));
+      return producers;
+    }),
   );
   for (const node of nodes) {
     const started = await node.start();
@@ -64,9 +85,13 @@ export async function runLearnerProducers(
       const inFlight = new Set<Promise<void>>();
       for (const message of messagesOf(node.id, load)) {
         await world.sleep(load.gapMs);
-        while (inFlight.size >= load.window) await Promise.race(inFlight);
+        // Sends that never complete must not keep the rest waiting past the deadline.
+        while (inFlight.size >= load.window) {
+          if (world.nowMs >= deadlineMs()) return;
+          await Promise.race([...inFlight, world.sleep(deadlineMs() - world.nowMs)]);
+        }
         while (!node.isUp) await world.sleep(1);
-        const sent = sendOne(ctx, node, message.key, message.id);
+        const sent = sendOne(ctx, node, message);
         inFlight.add(sent);
         all.push(sent);
         void sent.then(() => inFlight.delete(sent));
@@ -78,14 +103,18 @@ export async function runLearnerProducers(
 
 async function sendOne(
   ctx: TestContext<OrderingModule>,
-  node: SimNode<OrderedProducer>,
-  key: string,
-  id: string,
+  node: SimNode<OrderedProducer[]>,
+  message: Outgoing,
 ): Promise<void> {
-  // The contract: send() retries until the broker answers. Giving up is allowed only as a thrown
-  // error, whose outcome is then unknown (the message may have landed): hence "info".
-  await recordCall(ctx.history, node, { client: node.id, f: "send", input: { key, id }, onError: "info" }, (producer) =>
-    producer.send(key, id),
+  const { key, id, instance } = message;
+  // The contract: send() retries until the broker answers, and never gives up while its process
+  // lives. A rejection's outcome is unknown (the message may have landed), hence "info"; the
+  // checker then reports the rejection itself as "not live" (checkSendsCompleted).
+  await recordCall(
+    ctx.history,
+    node,
+    { client: node.id, f: "send", input: { key, id }, onError: "info" },
+    (producers) => (producers[instance] as OrderedProducer).send(key, id),
   );
 }
 

@@ -26,8 +26,9 @@ export const routingScenario: fc.Arbitrary<RoutingScenario> = fc.record({
 });
 
 /** Keys shaped like real order ids, to check the spread. */
-const SPREAD_KEYS = Array.from({ length: 400 }, (_, i) => `order-${100_000 + i * 7}`);
-const SPREAD_QUEUES = 8;
+const SPREAD_KEYS = Array.from({ length: 400 }, (_, i) => `order-${100_000 + i}`);
+/** Queue counts the spread is checked for: not only powers of two, which a bit mask would pass. */
+const SPREAD_QUEUE_COUNTS = [3, 5, 6, 8, 12];
 
 export async function runRoutingCheck(ctx: TestContext<OrderingModule>, scenario: RoutingScenario): Promise<Anomaly[]> {
   const { world, impl } = ctx;
@@ -38,7 +39,7 @@ export async function runRoutingCheck(ctx: TestContext<OrderingModule>, scenario
         const out: number[] = [];
         for (const count of scenario.queueCounts)
           for (const key of scenario.keys) out.push(impl.selectQueue(key, count));
-        for (const key of SPREAD_KEYS) out.push(impl.selectQueue(key, SPREAD_QUEUES));
+        for (const count of SPREAD_QUEUE_COUNTS) for (const key of SPREAD_KEYS) out.push(impl.selectQueue(key, count));
         return out;
       })
       .then((outcome) => {
@@ -55,7 +56,7 @@ export async function runRoutingCheck(ctx: TestContext<OrderingModule>, scenario
 
   const inputs: Array<[string, number]> = [];
   for (const count of scenario.queueCounts) for (const key of scenario.keys) inputs.push([key, count]);
-  for (const key of SPREAD_KEYS) inputs.push([key, SPREAD_QUEUES]);
+  for (const count of SPREAD_QUEUE_COUNTS) for (const key of SPREAD_KEYS) inputs.push([key, count]);
   for (const [i, [key, count]] of inputs.entries()) {
     const q = first[i];
     const call = `selectQueue(${JSON.stringify(key)}, ${count})`;
@@ -74,17 +75,25 @@ export async function runRoutingCheck(ctx: TestContext<OrderingModule>, scenario
       ];
     }
   }
-  const counts = new Array<number>(SPREAD_QUEUES).fill(0);
-  for (const q of first.slice(-SPREAD_KEYS.length)) counts[q] = (counts[q] ?? 0) + 1;
-  const fair = SPREAD_KEYS.length / SPREAD_QUEUES;
-  const worst = Math.min(...counts);
-  if (worst < fair / 4) {
-    return [
-      anomaly(
-        "wrong answer",
-        `${SPREAD_KEYS.length} keys like "${SPREAD_KEYS[0]}" over ${SPREAD_QUEUES} queues landed ${counts.join(", ")}: some queue gets almost nothing. Spread keys over every queue (hash them).`,
-      ),
-    ];
+  const spreadStart = inputs.length - SPREAD_QUEUE_COUNTS.length * SPREAD_KEYS.length;
+  for (const [c, count] of SPREAD_QUEUE_COUNTS.entries()) {
+    const from = spreadStart + c * SPREAD_KEYS.length;
+    const counts = new Array<number>(count).fill(0);
+    for (const q of first.slice(from, from + SPREAD_KEYS.length)) counts[q] = (counts[q] ?? 0) + 1;
+    const fair = SPREAD_KEYS.length / count;
+    if (Math.min(...counts) < fair / 4) {
+      const empty = counts.flatMap((n, q) => (n === 0 ? [q] : []));
+      return [
+        anomaly(
+          "wrong answer",
+          `${SPREAD_KEYS.length} keys like "${SPREAD_KEYS[0]}" over ${count} queues landed ${counts.join(", ")}: ` +
+            (empty.length > 0
+              ? `queue${empty.length > 1 ? "s" : ""} ${empty.join(", ")} never get${empty.length > 1 ? "" : "s"} a key. `
+              : "some queue gets almost nothing. ") +
+            "Spread keys over every queue, whatever the queue count (hash them, then reduce the hash to a queue number that can be any of 0 to n - 1).",
+        ),
+      ];
+    }
   }
   return [];
 }

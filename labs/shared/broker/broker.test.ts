@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { envOf, simulate } from "#harness/sim/testing.ts";
 import { World } from "#harness/sim/world.ts";
 import { type Env, type RequestOutcome, utf8 } from "#lab";
-import { openLog } from "#labs/01-log-storage/solution/log.ts";
+import { openReferenceLog } from "#labs/01-log-storage/reference.ts";
 import { type BrokerConfig, defaultBrokerConfig, openBroker } from "./broker.ts";
 import { BrokerClient } from "./client.ts";
 import { openLogStore } from "./log-store.ts";
@@ -280,7 +280,7 @@ describe("broker: the log store", () => {
       const bodies = await simulate(world, async () => {
         await node.start();
         // Appends written but never fsynced, as a broker that crashed mid group commit leaves them.
-        const raw = await openLog(await envOf(node), {
+        const raw = await openReferenceLog(await envOf(node), {
           dir: "store",
           segmentBytes: 64 * 1024,
           flush: { mode: "manual" },

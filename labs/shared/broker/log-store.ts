@@ -9,7 +9,8 @@
  * only once it is durable, which is what lets the broker acknowledge a send.
  */
 import { type Env, fromUtf8, utf8 } from "#lab";
-import { type MessageLog, openLog, type QueueMessage } from "#labs/01-log-storage/solution/log.ts";
+import type { MessageLog, QueueMessage } from "#labs/01-log-storage/provided.ts";
+import { openReferenceLog } from "#labs/01-log-storage/reference.ts";
 import type { StoredMessage } from "./protocol.ts";
 import type { MessageStore, NewMessage } from "./store.ts";
 
@@ -18,7 +19,7 @@ const SEGMENT_BYTES = 64 * 1024;
 const STORE_DIR = "store";
 
 export async function openLogStore(env: Env): Promise<MessageStore> {
-  const log = await openLog(env, { dir: STORE_DIR, segmentBytes: SEGMENT_BYTES, flush: { mode: "sync" } });
+  const log = await openReferenceLog(env, { dir: STORE_DIR, segmentBytes: SEGMENT_BYTES, flush: { mode: "sync" } });
   // After a process crash, recovery keeps the records that survived in the page cache, though no
   // fsync covered them yet (their appends were never acknowledged). The broker then rebuilds its
   // idempotence table from them and answers a producer's retry of one with "duplicate": an

@@ -14,7 +14,7 @@
  * are built from it so they keep rising across restarts.
  */
 import type { Env } from "#lab";
-import { openRegister, type Register } from "../../00-durable-register/solution/register.ts";
+import { openRegister, type Register } from "#labs/00-durable-register/solution/register.ts";
 
 interface Document {
   epoch: number;

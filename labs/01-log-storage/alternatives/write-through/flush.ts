@@ -3,13 +3,16 @@
  *
  * How it differs from the reference, and why it is still correct. Written from the stub's contract
  * and the guide alone:
- * - GroupCommit does not swap request lists as RocketMQ's GroupCommitService does. One flush loop
- *   runs while anyone waits; each round flushes to the log's writtenOffset as it is when the round
- *   starts (so it also covers appends whose acknowledge call has not arrived yet), then wakes every
- *   waiter whose record ends at or below that offset. A waiter that arrived during the round's
- *   fsync waits for the next round: its record may have been written after the fsync was called.
- *   The contract's condition holds by construction: a waiter is woken only after flushTo(x)
- *   resolved with x >= its end, and x was read from writtenOffset when that flushTo was called.
+ * - GroupCommit swaps request lists, as RocketMQ's GroupCommitService does, where the reference
+ *   flushes to writtenOffset and then wakes the waiters that flush covered. Each round takes the
+ *   whole list of waiting requests, flushes once to the furthest end among them (not to
+ *   writtenOffset: appends whose acknowledge has not arrived yet are left to the next round), and
+ *   wakes the whole batch. Requests that arrive during the round's fsync form the next batch. The
+ *   contract's condition holds by construction: every end in a batch was written before its
+ *   acknowledge call, so the batch's furthest end is at most writtenOffset when flushTo is called,
+ *   and flushTo(goal) resolving makes every byte below every end of the batch durable. (Its first
+ *   version flushed to writtenOffset; that turned out to be the reference's design, so it now
+ *   follows the stub's other hint, RocketMQ's, to differ.)
  * - AsyncFlusher re-arms a one-shot timer after each flush ends instead of using setInterval, so
  *   two of its flushes never overlap and it needs no "busy" flag. The period is intervalMs plus
  *   the flush's own time, a few milliseconds at most, well inside the guide's allowance of
@@ -39,7 +42,10 @@ function asError(error: unknown): Error {
 }
 
 export class GroupCommit implements FlushPolicy {
-  private waiters: Waiter[] = [];
+  /** Requests that arrived since the current round took its batch: the next round's batch. */
+  private requests: Waiter[] = [];
+  /** The batch whose flush is running. */
+  private inFlight: Waiter[] = [];
   private running = false;
   private stopped: Error | null = null;
 
@@ -52,33 +58,33 @@ export class GroupCommit implements FlushPolicy {
     if (this.stopped !== null) return Promise.reject(this.stopped);
     if (end <= this.target.flushedOffset) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.waiters.push({ end, resolve, reject });
+      this.requests.push({ end, resolve, reject });
       if (!this.running) void this.loop();
     });
   }
 
-  /** Flushes round after round while anyone waits. */
+  /** One round per batch: swap the request list out, flush once to its furthest end, wake it. */
   private async loop(): Promise<void> {
     this.running = true;
     try {
-      while (this.waiters.length > 0 && this.stopped === null) {
-        const goal = this.target.writtenOffset;
+      while (this.requests.length > 0 && this.stopped === null) {
+        const batch = this.requests;
+        this.requests = [];
+        this.inFlight = batch;
+        // Each end was written before its acknowledge call, so the furthest one is at most
+        // writtenOffset now: flushTo(goal) promises every byte of the batch.
+        const goal = batch.reduce((furthest, w) => Math.max(furthest, w.end), 0);
         try {
           await this.target.flushTo(goal);
         } catch (error) {
           this.fail(error);
           return;
         }
+        // stop() rejected the batch while the fsync ran: it stays rejected.
         if (this.stopped !== null) return;
-        // -- durable up to `goal`: wake whoever it covers.
-        const covered = this.waiters.filter((w) => w.end <= goal);
-        this.waiters = this.waiters.filter((w) => w.end > goal);
-        for (const waiter of covered) waiter.resolve();
-        if (covered.length === 0 && this.waiters.every((w) => w.end > this.target.writtenOffset)) {
-          // Nothing written can ever cover them: never spin on it.
-          this.fail(new Error(`acknowledge() past the written end ${this.target.writtenOffset}`));
-          return;
-        }
+        this.inFlight = [];
+        // -- durable up to `goal`: the whole batch may be acknowledged.
+        for (const waiter of batch) waiter.resolve();
       }
     } finally {
       this.running = false;
@@ -88,7 +94,7 @@ export class GroupCommit implements FlushPolicy {
   private fail(error: unknown): void {
     if (this.stopped !== null) return;
     this.stopped = asError(error);
-    this.rejectAll(this.stopped);
+    this.rejectAll(error);
     this.onFailure(error);
   }
 
@@ -97,9 +103,11 @@ export class GroupCommit implements FlushPolicy {
     this.rejectAll(reason);
   }
 
-  private rejectAll(reason: Error): void {
-    const waiters = this.waiters;
-    this.waiters = [];
+  /** Fails the batch in flight and every request after it. */
+  private rejectAll(reason: unknown): void {
+    const waiters = [...this.inFlight, ...this.requests];
+    this.inFlight = [];
+    this.requests = [];
     for (const waiter of waiters) waiter.reject(reason);
   }
 }

@@ -10,19 +10,19 @@
  * (`DefaultMessageStore`), so a crash at any moment of a recovery leaves the marker in place.
  */
 import type { Env } from "#lab";
-import type { CommitLog } from "../../solution/commit-log.ts";
-import type { ConsumeQueueStore } from "../../solution/consume-queue.ts";
-import { ABORT_FILE, recover } from "../../solution/recovery.ts";
+import { ABORT_FILE, type CommitLogApi, type ConsumeQueueStoreApi, joinPath } from "#labs/01-log-storage/provided.ts";
+import { recover } from "../../solution/recovery.ts";
 
-export { ABORT_FILE, markCleanShutdown, recover } from "../../solution/recovery.ts";
+// Not part of the bug: the clean close is the reference's.
+export { markCleanShutdown } from "../../solution/recovery.ts";
 
 export async function recoverIfNeeded(
   env: Env,
   dir: string,
-  commitLog: CommitLog,
-  queues: ConsumeQueueStore,
+  commitLog: CommitLogApi,
+  queues: ConsumeQueueStoreApi,
 ): Promise<"clean" | "recovered"> {
-  const marker = dir === "" ? ABORT_FILE : `${dir}/${ABORT_FILE}`;
+  const marker = joinPath(dir, ABORT_FILE);
   if (await env.disk.exists(marker)) {
     // The bug: the marker is gone before the repair it stands for is done.
     await env.disk.unlink(marker);

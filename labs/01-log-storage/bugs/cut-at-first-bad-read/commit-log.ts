@@ -9,10 +9,8 @@
  * read again before you cut. (Real disks seldom hand back flipped bits, thanks to their own
  * checksums; this lab's disk does, as a bad cable, controller or DMA transfer would.)
  */
-import { OffsetOutOfRangeError, CommitLog as ReferenceCommitLog } from "../../solution/commit-log.ts";
-import type { DecodeResult } from "../../solution/record.ts";
-
-export * from "../../solution/commit-log.ts";
+import { type DecodeResult, OffsetOutOfRangeError } from "#labs/01-log-storage/provided.ts";
+import { CommitLog as ReferenceCommitLog } from "../../solution/commit-log.ts";
 
 export class CommitLog extends ReferenceCommitLog {
   override async readAt(offset: number): Promise<DecodeResult> {

@@ -9,14 +9,13 @@
  * a new one first, past the old end ("we must always have at least one segment", `UnifiedLog`
  * `deleteSegments`); RocketMQ's CleanCommitLogService never deletes the file being written.
  */
-import { fileNameOf, joinPath, CommitLog as ReferenceCommitLog } from "../../solution/commit-log.ts";
-
-export * from "../../solution/commit-log.ts";
+import { fileNameOf, joinPath, type NewMessage, type StoredRecord } from "#labs/01-log-storage/provided.ts";
+import { CommitLog as ReferenceCommitLog } from "../../solution/commit-log.ts";
 
 export class CommitLog extends ReferenceCommitLog {
   private lastStoreTimestamp = 0;
 
-  override async append(message: Parameters<ReferenceCommitLog["append"]>[0]) {
+  override async append(message: NewMessage): Promise<StoredRecord> {
     const stored = await super.append(message);
     this.lastStoreTimestamp = stored.record.storeTimestamp;
     return stored;

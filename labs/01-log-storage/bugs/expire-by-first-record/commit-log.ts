@@ -10,8 +10,6 @@
  */
 import { CommitLog as ReferenceCommitLog } from "../../solution/commit-log.ts";
 
-export * from "../../solution/commit-log.ts";
-
 export class CommitLog extends ReferenceCommitLog {
   override deleteExpiredSegments(nowMs: number, retentionMs: number): Promise<number> {
     return this.serialize(async () => {

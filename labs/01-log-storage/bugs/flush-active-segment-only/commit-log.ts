@@ -11,8 +11,6 @@
  */
 import { CommitLog as ReferenceCommitLog } from "../../solution/commit-log.ts";
 
-export * from "../../solution/commit-log.ts";
-
 export class CommitLog extends ReferenceCommitLog {
   override async flushTo(offset: number): Promise<void> {
     const target = Math.min(offset, this.writtenOffset);

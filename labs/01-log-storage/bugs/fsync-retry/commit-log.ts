@@ -12,8 +12,6 @@
 import { DiskError } from "#lab";
 import { CommitLog as ReferenceCommitLog } from "../../solution/commit-log.ts";
 
-export * from "../../solution/commit-log.ts";
-
 const FSYNC_ATTEMPTS_MAX = 3;
 
 export class CommitLog extends ReferenceCommitLog {

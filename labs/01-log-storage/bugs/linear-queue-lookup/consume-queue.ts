@@ -9,24 +9,20 @@
  * the nearest entry by binary search and scans a little from there (`OffsetIndex.lookup`). Only
  * part G, which counts disk reads, catches it.
  */
-import { fileNameOf, joinPath, queueKey } from "../../solution/commit-log.ts";
-import {
-  CQ_ENTRY_BYTES,
-  type QueueMessage,
-  ConsumeQueueStore as ReferenceStore,
-} from "../../solution/consume-queue.ts";
+import { CQ_ENTRY_BYTES, type QueueMessage, queueKey } from "#labs/01-log-storage/provided.ts";
+import { ConsumeQueueStore as ReferenceStore } from "../../solution/consume-queue.ts";
 
-export * from "../../solution/consume-queue.ts";
-
+/** The reference consume queues, with a lookup that walks to the entry it wants. */
 export class ConsumeQueueStore extends ReferenceStore {
   override async read(topic: string, queueId: number, queueOffset: number): Promise<QueueMessage | null> {
     const queue = this.queues.get(queueKey(topic, queueId));
     if (queue !== undefined && queueOffset >= 0 && queueOffset < queue.nextOffset) {
       // The bug: count the entries one by one, from the start of the queue.
-      const perFile = this.config.entriesPerFile;
-      for (let n = 0; n < Math.min(queueOffset, queue.written); n++) {
-        const path = joinPath(queue.dirPath, fileNameOf(Math.floor(n / perFile) * perFile * CQ_ENTRY_BYTES));
-        await this.disk.read(path, (n % perFile) * CQ_ENTRY_BYTES, CQ_ENTRY_BYTES);
+      for (let n = 0; n < queueOffset; n++) {
+        const { index, path, position } = this.locate(queue, n);
+        if (!queue.files.has(index)) break;
+        const entry = await this.disk.read(path, position, CQ_ENTRY_BYTES);
+        if (entry.length < CQ_ENTRY_BYTES) break;
       }
     }
     return super.read(topic, queueId, queueOffset);

@@ -11,10 +11,9 @@
  * it recovers a segment (`LogSegment.recover`), and its consumers check it again (`check.crcs`).
  */
 import { crc32 } from "#lab";
-import { CommitLog as ReferenceCommitLog, type Segment } from "../../solution/commit-log.ts";
-import { type DecodeResult, decodeRecord, END_MAGIC } from "../../solution/record.ts";
-
-export * from "../../solution/commit-log.ts";
+import { type DecodeResult, END_MAGIC, type Segment } from "#labs/01-log-storage/provided.ts";
+import { CommitLog as ReferenceCommitLog } from "../../solution/commit-log.ts";
+import { decodeRecord } from "../../solution/record.ts";
 
 export class CommitLog extends ReferenceCommitLog {
   protected override async readOnce(segment: Segment, position: number): Promise<DecodeResult> {

@@ -12,19 +12,18 @@
  * point (`LogLoader.recoverLog`).
  */
 import type { Env } from "#lab";
-import type { CommitLog } from "../../solution/commit-log.ts";
-import type { ConsumeQueueStore } from "../../solution/consume-queue.ts";
-import { ABORT_FILE } from "../../solution/recovery.ts";
+import { ABORT_FILE, type CommitLogApi, type ConsumeQueueStoreApi, joinPath } from "#labs/01-log-storage/provided.ts";
 
-export { ABORT_FILE, markCleanShutdown, recover } from "../../solution/recovery.ts";
+// Not part of the bug: the clean close is the reference's.
+export { markCleanShutdown } from "../../solution/recovery.ts";
 
 export async function recoverIfNeeded(
   env: Env,
   dir: string,
-  commitLog: CommitLog,
-  queues: ConsumeQueueStore,
+  commitLog: CommitLogApi,
+  queues: ConsumeQueueStoreApi,
 ): Promise<"clean" | "recovered"> {
-  const marker = dir === "" ? ABORT_FILE : `${dir}/${ABORT_FILE}`;
+  const marker = joinPath(dir, ABORT_FILE);
   const crashed = await env.disk.exists(marker);
   // The bug: the files are believed whether or not the last run ended cleanly.
   commitLog.setQueueOffsets(queues.nextOffsets());

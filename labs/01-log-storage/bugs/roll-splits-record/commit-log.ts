@@ -10,19 +10,18 @@
  * (`CommitLog.DefaultAppendMessageCallback.doAppend` returns END_OF_FILE and the put is retried in
  * a new file); Kafka rolls before an append that would not fit (`LogSegment.shouldRoll`).
  */
-
 import {
   fileNameOf,
   joinPath,
+  type MessageRecord,
   MessageTooLargeError,
   type NewMessage,
   queueKey,
-  CommitLog as ReferenceCommitLog,
+  type Segment,
   type StoredRecord,
-} from "../../solution/commit-log.ts";
-import { encodeRecord, type MessageRecord } from "../../solution/record.ts";
-
-export * from "../../solution/commit-log.ts";
+} from "#labs/01-log-storage/provided.ts";
+import { CommitLog as ReferenceCommitLog } from "../../solution/commit-log.ts";
+import { encodeRecord } from "../../solution/record.ts";
 
 export class CommitLog extends ReferenceCommitLog {
   override append(message: NewMessage): Promise<StoredRecord> {
@@ -56,7 +55,7 @@ export class CommitLog extends ReferenceCommitLog {
     });
   }
 
-  private async nextSegment() {
+  private async nextSegment(): Promise<Segment> {
     const base = this.activeSegment.base + this.segmentBytes;
     const next = { base, path: joinPath(this.dirPath, fileNameOf(base)) };
     if (!(await this.disk.exists(next.path))) await this.disk.create(next.path);

@@ -9,12 +9,10 @@
  * RocketMQ cuts every consume queue at the recovered end of the commit log
  * (`ConsumeQueue.truncateDirtyLogicFiles`, called from `DefaultMessageStore.truncateDirtyLogicFiles`).
  */
-import type { StoredRecord } from "../../solution/commit-log.ts";
-import { queueKey } from "../../solution/commit-log.ts";
+import { queueKey, type StoredRecord } from "#labs/01-log-storage/provided.ts";
 import { encodeEntry, ConsumeQueueStore as ReferenceStore } from "../../solution/consume-queue.ts";
 
-export * from "../../solution/consume-queue.ts";
-
+/** The reference consume queues, with a rebuild that only ever adds. */
 export class ConsumeQueueStore extends ReferenceStore {
   override async rebuild(): Promise<void> {
     const fromLog = new Map<string, StoredRecord[]>();
@@ -29,7 +27,7 @@ export class ConsumeQueueStore extends ReferenceStore {
         await this.writeUnwritten(queue);
         await this.writeEntries(queue, first.record.queueOffset, records.map(encodeEntry));
         // The bug: nothing past the last record is removed, and the end never moves back.
-        queue.written = Math.max(queue.written, first.record.queueOffset + records.length);
+        queue.nextOffset = Math.max(queue.nextOffset, first.record.queueOffset + records.length);
       });
     }
   }

@@ -20,60 +20,22 @@
  * client (the application decides), and one message of a queue is sent at a time.
  */
 import type { Env } from "#lab";
-import { type ProducerOptions, TIMING, TOPIC } from "#labs/02-ordered-messages/provided.ts";
-import { BrokerClient } from "#labs/shared/broker/client.ts";
-import { selectQueue } from "../../solution/routing.ts";
+import type { OrderedProducer, ProducerOptions } from "#labs/02-ordered-messages/provided.ts";
+import { openProducerWith, producerParts } from "../../solution/producer-with.ts";
+import { type ProducerLink, type QueueStream, sendOnce, storedAt } from "../../solution/queue-stream.ts";
+import { retryUntil } from "../../solution/retry.ts";
 
-export interface Sent {
-  queueId: number;
-  queueOffset: number;
-}
-
-export interface OrderedProducer {
-  send(key: string, body: string): Promise<Sent>;
-}
-
-const RETRY_BACKOFF_MS = 5;
 /** Kafka's RecordBatch.NO_SEQUENCE: "not idempotent, append whatever arrives". */
 const NO_SEQUENCE = -1;
 
-export async function openProducer(env: Env, options: ProducerOptions): Promise<OrderedProducer> {
-  const client = new BrokerClient(env.net, options.brokerId, TIMING.requestTimeoutMs);
-  const queueCount = await retryUntil(env, async () => {
-    const route = await client.call({ type: "route", topic: TOPIC });
-    return route.kind === "ok" && route.reply.kind === "ok" ? route.reply.queueCount : null;
-  });
-  const producerId = await retryUntil(env, async () => {
-    const init = await client.call({ type: "initProducer" });
-    return init.kind === "ok" ? init.reply.producerId : null;
-  });
-
-  return {
-    send(key, body) {
-      const queueId = selectQueue(key, queueCount);
-      // The bug: no place in a stream, and no waiting for the previous send of the queue.
-      return retryUntil(env, async () => {
-        const outcome = await client.call({
-          type: "send",
-          topic: TOPIC,
-          queueId,
-          key,
-          body,
-          producerId,
-          sequence: NO_SEQUENCE,
-        });
-        if (outcome.kind !== "ok") return null; // timed out: send it again
-        const reply = outcome.reply;
-        return reply.kind === "ok" || reply.kind === "duplicate" ? { queueId, queueOffset: reply.queueOffset } : null;
-      });
-    },
-  };
+/** The bug: no place in a stream, and no waiting for the previous send of the queue. */
+function openStream(link: ProducerLink, queueId: number): QueueStream {
+  return (key, body) =>
+    retryUntil(link.env, async () =>
+      storedAt(queueId, await sendOnce(link, { queueId, sequence: NO_SEQUENCE, key, body })),
+    );
 }
 
-async function retryUntil<T>(env: Env, attempt: () => Promise<T | null>): Promise<T> {
-  for (;;) {
-    const result = await attempt();
-    if (result !== null) return result;
-    await env.clock.sleep(RETRY_BACKOFF_MS);
-  }
+export function openProducer(env: Env, options: ProducerOptions): Promise<OrderedProducer> {
+  return openProducerWith({ ...producerParts, openStream }, env, options);
 }

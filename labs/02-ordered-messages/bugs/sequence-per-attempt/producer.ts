@@ -19,62 +19,25 @@
  * place does not change because a reply was lost.
  */
 import type { Env } from "#lab";
-import { type ProducerOptions, TIMING, TOPIC } from "#labs/02-ordered-messages/provided.ts";
-import { BrokerClient } from "#labs/shared/broker/client.ts";
-import { selectQueue } from "../../solution/routing.ts";
+import type { OrderedProducer, ProducerOptions } from "#labs/02-ordered-messages/provided.ts";
+import { openProducerWith, producerParts } from "../../solution/producer-with.ts";
+import { oneAtATime, type ProducerLink, type QueueStream, sendOnce, storedAt } from "../../solution/queue-stream.ts";
+import { retryUntil } from "../../solution/retry.ts";
 
-export interface Sent {
-  queueId: number;
-  queueOffset: number;
+function openStream(link: ProducerLink, queueId: number): QueueStream {
+  let nextSequence = 0;
+  const inCallOrder = oneAtATime();
+  return (key, body) =>
+    inCallOrder(() =>
+      retryUntil(link.env, async () => {
+        // The bug: a fresh number per attempt. A retry of a message that landed looks like a new one.
+        const reply = await sendOnce(link, { queueId, sequence: nextSequence++, key, body });
+        if (reply?.kind === "outOfOrder") nextSequence = reply.expected; // "resynchronise"
+        return storedAt(queueId, reply);
+      }),
+    );
 }
 
-export interface OrderedProducer {
-  send(key: string, body: string): Promise<Sent>;
-}
-
-const RETRY_BACKOFF_MS = 5;
-
-export async function openProducer(env: Env, options: ProducerOptions): Promise<OrderedProducer> {
-  const client = new BrokerClient(env.net, options.brokerId, TIMING.requestTimeoutMs);
-  const queueCount = await retryUntil(env, async () => {
-    const route = await client.call({ type: "route", topic: TOPIC });
-    return route.kind === "ok" && route.reply.kind === "ok" ? route.reply.queueCount : null;
-  });
-  const producerId = await retryUntil(env, async () => {
-    const init = await client.call({ type: "initProducer" });
-    return init.kind === "ok" ? init.reply.producerId : null;
-  });
-  const nextSequence = new Map<number, number>();
-  const tails = new Map<number, Promise<unknown>>();
-
-  const deliver = (queueId: number, key: string, body: string) =>
-    retryUntil(env, async () => {
-      // The bug: a fresh number per attempt. A retry of a message that landed looks like a new one.
-      const sequence = nextSequence.get(queueId) ?? 0;
-      nextSequence.set(queueId, sequence + 1);
-      const outcome = await client.call({ type: "send", topic: TOPIC, queueId, key, body, producerId, sequence });
-      if (outcome.kind !== "ok") return null;
-      const reply = outcome.reply;
-      if (reply.kind === "ok" || reply.kind === "duplicate") return { queueId, queueOffset: reply.queueOffset };
-      if (reply.kind === "outOfOrder") nextSequence.set(queueId, reply.expected); // "resynchronise"
-      return null;
-    });
-
-  return {
-    send(key, body) {
-      const queueId = selectQueue(key, queueCount);
-      const previous = tails.get(queueId) ?? Promise.resolve();
-      const sent = previous.then(() => deliver(queueId, key, body));
-      tails.set(queueId, sent);
-      return sent;
-    },
-  };
-}
-
-async function retryUntil<T>(env: Env, attempt: () => Promise<T | null>): Promise<T> {
-  for (;;) {
-    const result = await attempt();
-    if (result !== null) return result;
-    await env.clock.sleep(RETRY_BACKOFF_MS);
-  }
+export function openProducer(env: Env, options: ProducerOptions): Promise<OrderedProducer> {
+  return openProducerWith({ ...producerParts, openStream }, env, options);
 }

@@ -1,1 +1,0 @@
-export * from "../../solution/flush.ts";

@@ -1,0 +1,98 @@
+/**
+ * The key-parallel worker, assembled from its parts (key-parallel.ts explains the design). The loop
+ * is: pull while fewer than BUFFER_LOW messages are pulled and unfinished; schedule each batch on
+ * the keys' chains; commit the commit point after every step; at the end, let every message in
+ * flight finish. Two decisions are parts, and a bug-zoo entry replaces one at a time:
+ *   chains     which message waits for which (key-chains.ts);
+ *   progress   which offset is safe to commit (commit-point.ts).
+ */
+import { type QueueSession, TIMING } from "#labs/02-ordered-messages/provided.ts";
+import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
+import { LowestUnfinished, type Progress } from "./commit-point.ts";
+import { KeyChains, type KeyScheduler } from "./key-chains.ts";
+import { processInPlace } from "./process-in-place.ts";
+import { commitOffset, committedOffset, pullFrom } from "./session-calls.ts";
+
+export interface KeyParallelParts {
+  chains(): KeyScheduler;
+  progress(): Progress;
+}
+
+export const keyParallelParts: KeyParallelParts = {
+  chains: () => new KeyChains(),
+  progress: () => new LowestUnfinished(),
+};
+
+/** At most this many messages of one queue in flight at once. */
+const MAX_IN_FLIGHT = 16;
+/** Pull more once fewer than this many messages are waiting or running. */
+const BUFFER_LOW = 32;
+
+export async function runKeyParallelWith(parts: KeyParallelParts, session: QueueSession): Promise<void> {
+  const start = await committedOffset(session);
+  if (start === null) return;
+  const chains = parts.chains();
+  const progress = parts.progress();
+  const slots = new Slots(MAX_IN_FLIGHT);
+  let nextPull = start;
+  let committed = start;
+  let stopped = false; // fenced: another consumer owns the queue now
+  const active = (): boolean => !stopped && session.isActive();
+
+  const run = async (message: StoredMessage): Promise<void> => {
+    await slots.acquire();
+    try {
+      if ((await processInPlace(session, message, active)) === "stop") stopped = true;
+      else progress.done(message.queueOffset);
+    } finally {
+      slots.release();
+    }
+  };
+
+  const commit = async (): Promise<void> => {
+    const offset = progress.commitPoint(nextPull);
+    if (offset <= committed || stopped) return;
+    if ((await commitOffset(session, offset)) === "stop") stopped = true;
+    else committed = offset; // a lost reply leaves `committed` behind: the next commit covers it
+  };
+
+  while (active()) {
+    if (progress.pending >= BUFFER_LOW) {
+      await Promise.race([chains.someDone(), session.env.clock.sleep(TIMING.pullIdleMs)]);
+      await commit();
+      continue;
+    }
+    const pulled = await pullFrom(session, nextPull);
+    if (pulled.kind === "resumeAt") nextPull = pulled.offset;
+    else if (pulled.kind === "none") {
+      await commit();
+      if (!pulled.timedOut) await session.env.clock.sleep(TIMING.pullIdleMs);
+    } else {
+      for (const message of pulled.messages) progress.pulled(message.queueOffset);
+      await chains.schedule(pulled.messages, run);
+      nextPull = pulled.nextOffset;
+      await commit();
+    }
+  }
+  // Let every message in flight finish before the session ends: the consumer unlocks after this.
+  await chains.allDone();
+  await commit();
+}
+
+/** A counting semaphore: at most `size` holders at once, the others wait in line. */
+class Slots {
+  private used = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly size: number) {}
+
+  async acquire(): Promise<void> {
+    while (this.used >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.used++;
+  }
+
+  release(): void {
+    this.used--;
+    this.waiting.shift()?.();
+  }
+}
