@@ -116,7 +116,14 @@ function judge(
     return { kind: "deadlock", atMs: result.simMs, pending: pendingCalls(history), kept: kept() };
   if (result.outcome.kind === "error") return verdictOfError(result.outcome.error, "the workload", [settings.implDir]);
   const anomalies = result.outcome.value;
-  return anomalies.length === 0 ? { kind: "pass" } : { kind: "anomaly", anomalies };
+  if (anomalies.length === 0) return { kind: "pass" };
+  if (!anomalies.some((a) => a.name === "not live")) return { kind: "anomaly", anomalies };
+  const unfinished = {
+    pending: pendingCalls(history),
+    busiest: busiest(world.trace.recent(), world.scheduler.recentEvents()),
+    logLines: kept().logLines,
+  };
+  return { kind: "anomaly", anomalies, unfinished };
 }
 
 /** The result of grading one seed. */
