@@ -21,9 +21,13 @@
  * - The determinism guard treats files under labs/ as lab code. Stryker's instrumentation only
  *   adds plain functions and a global counter object; it calls no clock, timer or randomness, so
  *   the guard never sees it.
- * - A mutant that loops forever is stopped by Stryker's timeout (the unmutated part's time times
- *   TIMEOUT_FACTOR plus TIMEOUT_EXTRA_MS), generous because the machine may be busy; Vitest's
- *   own timeout is off, or a slow grade that passes would count as a kill.
+ * - A mutant that loops forever is stopped by Stryker's timeout (the unmutated parts' time times
+ *   `--timeout-factor`, 3 by default, plus TIMEOUT_EXTRA_MS), generous because the machine may be
+ *   busy; Vitest's own timeout is off, or a slow grade that passes would count as a kill. Stryker
+ *   counts a timeout as a kill. Most are: a retry loop that never ends runs the simulation to its
+ *   event limit, which the grader reports as stuck. But a mutant that only makes grading slower
+ *   also times out; look again at a suspect one alone, with a larger factor:
+ *   `npm run mutate -- 02 consumer.ts:115 --timeout-factor 20`.
  * - Reports (HTML, JSON) go to `.mutate/NN-name/`, which git ignores. Equivalent mutants listed
  *   in the lab's `mutants.md` are matched by file, mutator, original code and replacement (not
  *   by line, which drifts), and the summary gives the score over the others too.
@@ -40,10 +44,11 @@ import { BadInput, findLab, REPO_ROOT } from "../grade/labs.ts";
 type StrykerOptions = ConstructorParameters<typeof Stryker>[0];
 type MutantResult = Awaited<ReturnType<Stryker["runMutationTest"]>>[number];
 
-const USAGE = "usage: npm run mutate -- NN [FILE] [--concurrency N]";
+const USAGE = "usage: npm run mutate -- NN [FILE[:LINE[-LINE]]] [--concurrency N] [--timeout-factor F]";
 /** Everything the tool writes: reports per lab, and Stryker's sandboxes while it runs. */
 const OUT_DIR = ".mutate";
-const TIMEOUT_FACTOR = 3;
+const TIMEOUT_FACTOR_DEFAULT = 3;
+const TIMEOUT_FACTOR_MAX = 100;
 const TIMEOUT_EXTRA_MS = 30_000;
 const CONCURRENCY_MAX = 8;
 
@@ -55,7 +60,11 @@ export interface MutatePlan {
   solutionDir: string;
   /** Files to mutate, relative to the repository root. */
   files: string[];
+  /** Only the mutants on these lines (of the one file), to look at a few again. */
+  lines: { from: number; to: number } | null;
   concurrency: number;
+  /** A mutant times out after the unmutated parts' time times this, plus TIMEOUT_EXTRA_MS. */
+  timeoutFactor: number;
 }
 
 /** Reads the arguments; throws BadInput (one line) for anything wrong. */
@@ -71,8 +80,15 @@ export async function parseMutateArgs(args: string[]): Promise<MutatePlan> {
   if (extra.length > 0) throw new BadInput(`one FILE at most (got ${[file, ...extra].join(", ")}); ${USAGE}`);
   const lab = await findLab(labQuery);
   const solutionDir = path.relative(REPO_ROOT, path.join(lab.dir, "solution"));
-  const files = file === undefined ? solutionFiles(solutionDir) : [solutionFile(solutionDir, file)];
-  return { slug: lab.slug, solutionDir, files, concurrency: concurrencyOf(parsed.values.concurrency) };
+  const range = file === undefined ? null : splitRange(file);
+  return {
+    slug: lab.slug,
+    solutionDir,
+    files: range === null ? solutionFiles(solutionDir) : [solutionFile(solutionDir, range.file)],
+    lines: range?.lines ?? null,
+    concurrency: concurrencyOf(parsed.values.concurrency),
+    timeoutFactor: timeoutFactorOf(parsed.values["timeout-factor"]),
+  };
 }
 
 /** Node's own parseArgs messages run long and quote oddly; say it in a few words instead. */
@@ -85,7 +101,12 @@ function optionProblem(error: unknown): string {
 }
 
 function parseOptions(args: string[]) {
-  return parseArgs({ args, allowPositionals: true, strict: true, options: { concurrency: { type: "string" } } });
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { concurrency: { type: "string" }, "timeout-factor": { type: "string" } },
+  });
 }
 
 /** The solution's TypeScript files (not its tests, if it ever has any). */
@@ -114,6 +135,24 @@ function solutionFile(solutionDir: string, file: string): string {
   return path.relative(REPO_ROOT, found);
 }
 
+/** "record.ts:40-52" -> the file and lines 40 to 52; "record.ts:40" -> line 40 only. */
+function splitRange(arg: string): { file: string; lines: { from: number; to: number } | null } {
+  const m = /^(.*):(\d+)(?:-(\d+))?$/.exec(arg);
+  if (m === null) return { file: arg, lines: null };
+  const [, file = "", from = "", to = from] = m;
+  if (Number(from) < 1 || Number(to) < Number(from))
+    throw new BadInput(`'${arg}': lines run from 1 up, first line first (FILE:LINE or FILE:FROM-TO)`);
+  return { file, lines: { from: Number(from), to: Number(to) } };
+}
+
+function timeoutFactorOf(raw: string | undefined): number {
+  if (raw === undefined) return TIMEOUT_FACTOR_DEFAULT;
+  const f = Number(raw);
+  if (!Number.isFinite(f) || f < 1 || f > TIMEOUT_FACTOR_MAX)
+    throw new BadInput(`--timeout-factor ${raw}: a number from 1 to ${TIMEOUT_FACTOR_MAX}`);
+  return f;
+}
+
 function concurrencyOf(raw: string | undefined): number {
   if (raw === undefined) return Math.min(2, os.availableParallelism());
   const n = Number(raw);
@@ -131,10 +170,10 @@ export function strykerOptions(plan: MutatePlan): StrykerOptions {
     // `related: false`: the grading test reaches the solution through a computed path, not an
     // import Vitest could follow, so "related test files" would find none.
     vitest: { configFile: "harness/tools/mutate.vitest.config.ts", related: false },
-    mutate: plan.files,
+    mutate: plan.lines === null ? plan.files : plan.files.map((f) => `${f}:${plan.lines?.from}-${plan.lines?.to}`),
     coverageAnalysis: "perTest",
     concurrency: plan.concurrency,
-    timeoutFactor: TIMEOUT_FACTOR,
+    timeoutFactor: plan.timeoutFactor,
     timeoutMS: TIMEOUT_EXTRA_MS,
     dryRunTimeoutMinutes: 30,
     tempDirName: path.join(OUT_DIR, "tmp"),
@@ -290,7 +329,9 @@ export function summarize(plan: MutatePlan, results: readonly MutantResult[], se
     survivorsOf(results, sources),
     listed.filter((e) => mutated.has(e.file)),
   );
-  const where = plan.files.length === 1 ? plan.files[0] : `${plan.solutionDir}/ (${plan.files.length} files)`;
+  const range = plan.lines === null ? "" : `:${plan.lines.from}-${plan.lines.to}`;
+  const where =
+    plan.files.length === 1 ? `${plan.files[0]}${range}` : `${plan.solutionDir}/ (${plan.files.length} files)`;
   const lines = [
     "",
     `mutate ${plan.slug}: ${where}, ${results.length} mutants in ${formatDuration(seconds)}`,
