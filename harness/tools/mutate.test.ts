@@ -106,4 +106,11 @@ describe("mutants.md", () => {
     expect(unexplained).toEqual([twin, other]);
     expect(stale).toEqual([]);
   });
+
+  it("gives each entry to the survivor on the nearest line, whatever the order", () => {
+    const gap = survivor({ line: 83, mutator: "BooleanLiteral", original: "true", replacement: "false" });
+    const equivalent = { ...gap, line: 122 };
+    const { unexplained } = triage([gap, equivalent], [{ ...equivalent, line: 120, status: "listed" }]);
+    expect(unexplained).toEqual([gap]);
+  });
 });

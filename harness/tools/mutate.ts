@@ -39,7 +39,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Stryker } from "@stryker-mutator/core";
-import { BadInput, findLab, REPO_ROOT } from "../grade/labs.ts";
+import { BadInput, labSlugs, REPO_ROOT } from "../grade/labs.ts";
 
 type StrykerOptions = ConstructorParameters<typeof Stryker>[0];
 type MutantResult = Awaited<ReturnType<Stryker["runMutationTest"]>>[number];
@@ -68,7 +68,7 @@ export interface MutatePlan {
 }
 
 /** Reads the arguments; throws BadInput (one line) for anything wrong. */
-export async function parseMutateArgs(args: string[]): Promise<MutatePlan> {
+export function parseMutateArgs(args: string[]): MutatePlan {
   let parsed: ReturnType<typeof parseOptions>;
   try {
     parsed = parseOptions(args);
@@ -78,17 +78,34 @@ export async function parseMutateArgs(args: string[]): Promise<MutatePlan> {
   const [labQuery, file, ...extra] = parsed.positionals;
   if (labQuery === undefined) throw new BadInput(`which lab? ${USAGE}`);
   if (extra.length > 0) throw new BadInput(`one FILE at most (got ${[file, ...extra].join(", ")}); ${USAGE}`);
-  const lab = await findLab(labQuery);
-  const solutionDir = path.relative(REPO_ROOT, path.join(lab.dir, "solution"));
+  const slug = labSlugOf(labQuery);
+  const solutionDir = path.join("labs", slug, "solution");
   const range = file === undefined ? null : splitRange(file);
   return {
-    slug: lab.slug,
+    slug,
     solutionDir,
     files: range === null ? solutionFiles(solutionDir) : [solutionFile(solutionDir, range.file)],
     lines: range?.lines ?? null,
     concurrency: concurrencyOf(parsed.values.concurrency),
     timeoutFactor: timeoutFactorOf(parsed.values["timeout-factor"]),
   };
+}
+
+/**
+ * The lab's folder name, by number or name, as `findLab` reads it (same rule, same message), but
+ * without loading the lab: a mistyped command answers at once.
+ */
+function labSlugOf(query: string): string {
+  const slugs = labSlugs();
+  const q = query.trim().toLowerCase();
+  const match = slugs.find(
+    (slug) => slug === q || slug.slice(3) === q || (/^\d+$/.test(q) && Number(slug.slice(0, 2)) === Number(q)),
+  );
+  if (match === undefined) {
+    const known = slugs.map((slug) => slug.slice(0, 2)).join(", ") || "none";
+    throw new BadInput(`unknown lab '${query}': the labs are ${known} (see \`npx lab list\`)`);
+  }
+  return match;
 }
 
 /** Node's own parseArgs messages run long and quote oddly; say it in a few words instead. */
@@ -284,27 +301,29 @@ export function listedEquivalents(markdown: string): Survivor[] {
 
 /**
  * Splits survivors into those mutants.md lists as equivalent and the rest. An entry matches a
- * survivor with the same file, mutator, original code and replacement; the nearest line wins, and
- * each entry matches once, so two identical mutations need two entries.
+ * survivor with the same file, mutator, original code and replacement; the same mutation can occur
+ * on several lines, so the closest pairs (by line) are matched first, and each entry matches once.
  */
 export function triage(survivors: readonly Survivor[], listed: readonly Survivor[]) {
-  const unused = [...listed];
-  const equivalent: Survivor[] = [];
-  const unexplained: Survivor[] = [];
-  for (const s of survivors) {
-    const same = unused.filter(
-      (e) =>
-        e.file === s.file && e.mutator === s.mutator && e.original === s.original && e.replacement === s.replacement,
-    );
-    same.sort((a, b) => Math.abs(a.line - s.line) - Math.abs(b.line - s.line));
-    const match = same[0];
-    if (match === undefined) unexplained.push(s);
-    else {
-      equivalent.push(s);
-      unused.splice(unused.indexOf(match), 1);
-    }
+  const same = (a: Survivor, b: Survivor) =>
+    a.file === b.file && a.mutator === b.mutator && a.original === b.original && a.replacement === b.replacement;
+  const pairs: Array<{ s: number; e: number; distance: number }> = [];
+  for (const [si, s] of survivors.entries())
+    for (const [ei, e] of listed.entries())
+      if (same(s, e)) pairs.push({ s: si, e: ei, distance: Math.abs(s.line - e.line) });
+  pairs.sort((a, b) => a.distance - b.distance || a.s - b.s || a.e - b.e);
+  const matchedSurvivors = new Set<number>();
+  const usedEntries = new Set<number>();
+  for (const { s, e } of pairs) {
+    if (matchedSurvivors.has(s) || usedEntries.has(e)) continue;
+    matchedSurvivors.add(s);
+    usedEntries.add(e);
   }
-  return { equivalent, unexplained, stale: unused };
+  return {
+    equivalent: survivors.filter((_, i) => matchedSurvivors.has(i)),
+    unexplained: survivors.filter((_, i) => !matchedSurvivors.has(i)),
+    stale: listed.filter((_, i) => !usedEntries.has(i)),
+  };
 }
 
 function percent(part: number, whole: number): string {
@@ -389,7 +408,7 @@ async function runStryker(plan: MutatePlan): Promise<number> {
 export async function main(args: string[], run: (plan: MutatePlan) => Promise<number> = runStryker): Promise<number> {
   let plan: MutatePlan;
   try {
-    plan = await parseMutateArgs(args);
+    plan = parseMutateArgs(args);
   } catch (error) {
     if (!(error instanceof BadInput)) throw error;
     console.error(`mutate: ${error.message}`);
