@@ -21,13 +21,16 @@
  * - The determinism guard treats files under labs/ as lab code. Stryker's instrumentation only
  *   adds plain functions and a global counter object; it calls no clock, timer or randomness, so
  *   the guard never sees it.
- * - A mutant that loops forever is stopped by Stryker's timeout (the unmutated parts' time times
- *   `--timeout-factor`, 3 by default, plus TIMEOUT_EXTRA_MS), generous because the machine may be
- *   busy; Vitest's own timeout is off, or a slow grade that passes would count as a kill. Stryker
- *   counts a timeout as a kill. Most are: a retry loop that never ends runs the simulation to its
- *   event limit, which the grader reports as stuck. But a mutant that only makes grading slower
- *   also times out; look again at a suspect one alone, with a larger factor:
- *   `npm run mutate -- 02 consumer.ts:115 --timeout-factor 20`.
+ * - Timeouts. Stryker stops a mutant after the unmutated parts' time times `--timeout-factor`
+ *   plus TIMEOUT_EXTRA_MS, and counts it as killed. The factor is 10 by default, not Stryker's
+ *   1.5, because a timeout is a poor verdict here: a mutant that makes every seed slower but still
+ *   passes (say, one that never lets go of a queue and waits for its lease instead) times out on a
+ *   busy machine at a small factor, and is counted as killed when it is a survivor. (On lab 02,
+ *   factor 3 timed out mutants identical in effect to survivors.) A mutant that spins in the
+ *   simulation needs no timeout at all: the simulation stops at its event limit and the grader says
+ *   "stuck" or "livelock", a real kill. Only a loop that never yields needs Stryker's timeout (the
+ *   CLI's watchdog would call it "loop never yielded"). Vitest's own timeout is off, for the same
+ *   reason. Look again at a suspect timeout alone with `FILE:LINE --timeout-factor 30`.
  * - Reports (HTML, JSON) go to `.mutate/NN-name/`, which git ignores. Equivalent mutants listed
  *   in the lab's `mutants.md` are matched by file, mutator, original code and replacement (not
  *   by line, which drifts), and the summary gives the score over the others too.
@@ -47,9 +50,9 @@ type MutantResult = Awaited<ReturnType<Stryker["runMutationTest"]>>[number];
 const USAGE = "usage: npm run mutate -- NN [FILE[:LINE[-LINE]]] [--concurrency N] [--timeout-factor F]";
 /** Everything the tool writes: reports per lab, and Stryker's sandboxes while it runs. */
 const OUT_DIR = ".mutate";
-const TIMEOUT_FACTOR_DEFAULT = 3;
+const TIMEOUT_FACTOR_DEFAULT = 10;
 const TIMEOUT_FACTOR_MAX = 100;
-const TIMEOUT_EXTRA_MS = 30_000;
+const TIMEOUT_EXTRA_MS = 60_000;
 const CONCURRENCY_MAX = 8;
 
 /** What to mutate, decided from the command line before anything heavy loads. */
@@ -239,9 +242,14 @@ function originalCode(source: string, result: MutantResult): string {
   return picked.join("\n");
 }
 
-export function survivorsOf(results: readonly MutantResult[], sources: Map<string, string>): Survivor[] {
+/** The mutants with one of `statuses`, described as mutants.md lists them, in file and line order. */
+export function mutantsOf(
+  results: readonly MutantResult[],
+  sources: Map<string, string>,
+  statuses: readonly string[] = ["Survived", "NoCoverage"],
+): Survivor[] {
   return results
-    .filter((r) => r.status === "Survived" || r.status === "NoCoverage")
+    .filter((r) => statuses.includes(r.status))
     .map((r) => ({
       file: path.basename(r.fileName),
       line: r.location.start.line,
@@ -345,7 +353,7 @@ export function summarize(plan: MutatePlan, results: readonly MutantResult[], se
   const listed = existsSync(mutantsMd) ? listedEquivalents(readFileSync(mutantsMd, "utf8")) : [];
   const mutated = new Set(plan.files.map((f) => path.basename(f)));
   const { equivalent, unexplained, stale } = triage(
-    survivorsOf(results, sources),
+    mutantsOf(results, sources),
     listed.filter((e) => mutated.has(e.file)),
   );
   const range = plan.lines === null ? "" : `:${plan.lines.from}-${plan.lines.to}`;
@@ -368,6 +376,13 @@ export function summarize(plan: MutatePlan, results: readonly MutantResult[], se
   if (stale.length > 0) {
     lines.push(`  listed in mutants.md but not among this run's survivors (killed now, or the code moved):`);
     for (const s of stale) lines.push(`  ${formatSurvivor(s)}`);
+  }
+  if (timeouts > 0) {
+    lines.push(
+      "  killed by timeout (a hang, which the grader reports as stuck, or only a slower grade: look again at a",
+      "  suspect one alone with FILE:LINE --timeout-factor 30):",
+    );
+    for (const s of mutantsOf(results, sources, ["Timeout"])) lines.push(`  ${formatSurvivor(s)}`);
   }
   return lines;
 }
