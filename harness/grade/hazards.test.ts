@@ -48,31 +48,43 @@ describe("hazard verdicts", () => {
     );
   });
 
-  it("retries that can never succeed: a livelock, stopped within 2 s, naming what it kept doing and the learner's warnings", async () => {
-    // CPU time, not wall time: the machine may be shared, and what is promised is the grader's work.
-    const cpuBefore = process.cpuUsage();
-    const { outcomes } = await gradeInProcess("02", ONE_COUNTER, { parts: ["L2.B"], shrink: true });
-    const cpu = process.cpuUsage(cpuBefore);
-    const verdict = outcomes.get("L2.B")?.failure?.verdict;
+  it("a retry that can never succeed: a livelock, stopped by the run's event budget, naming what it kept doing and the learner's warnings", async () => {
+    // "Stopped within about a second" is kept by the event budget asserted here, not by a clock:
+    // a timed test flakes on a shared machine (harness/sim/scheduler.ts says how it was measured).
+    const verdict = await verdictOf("retry-forever");
     if (verdict?.kind !== "livelock") throw new Error(`expected a livelock, got ${JSON.stringify(verdict)}`);
     expect(verdict.spent).toBe("events");
     const budget = defaultRunLimits.maxEvents.toLocaleString("en-US");
     expect(headline(verdict)).toMatch(
       new RegExp(
-        `^livelock at simulated time [\\d.]+ms: events kept coming \\(${budget}, the run's budget\\), but \\d+ calls never completed$`,
+        `^livelock at simulated time [\\d.]+ms: events kept coming \\(${budget}, the run's budget\\), but 1 call never completed$`,
       ),
     );
     const text = details(verdict).join("\n");
+    expect(text).toMatch(/pending longest:\n {2}save\("v1\|[^"]*"\) on client, started at [\d.]+ms/);
     expect(text).toMatch(
-      /pending longest:\n {2}send\(\{"key":"p1-k\d","id":"p1\/p1-k\d#\d"\}\) on p1, started at [\d.]+ms/,
+      /what it did most in its last 5,000 trace entries, from [\d.]+ms:\n( {2}[\d,]+ × .*\n)* {2}[\d,]+ × n1 disk read register-never-written @N \+N -> ENOENT\n/,
     );
     expect(text).toMatch(
-      /what it did most in its last 5,000 trace entries, from [\d.]+ms:\n {2}[\d,]+ × p1 net reply from broker: outOfOrder/,
+      /your code's last log lines \(env\.log\):\n {2}[\d.]+ms n1#1 warn save failed, retrying \{"attempt"/,
+    );
+  });
+
+  it("lab 02's producer with one sequence counter for all queues: its liveness failure names outOfOrder and shows the learner's warnings", async () => {
+    // Lab 02's workload gives sends a deadline, so this livelock ends as "not live"; either way,
+    // the report must say what the run kept doing and what the learner's code said.
+    const { outcomes } = await gradeInProcess("02", ONE_COUNTER, { parts: ["L2.B"], shrink: true });
+    const verdict = outcomes.get("L2.B")?.failure?.verdict;
+    const live = verdict?.kind === "livelock" || (verdict?.kind === "anomaly" && verdict.unfinished !== undefined);
+    expect(live, JSON.stringify(verdict)).toBe(true);
+    const text = verdict === undefined ? "" : details(verdict).join("\n");
+    expect(text).toMatch(/\n {2}send\(\{"key":"p1-k\d","id":"p1\/p1-k\d#\d"\}\) on p1, started at [\d.]+ms/);
+    expect(text).toMatch(
+      /what it did most in its last [\d,]+ trace entries, from [\d.]+ms:\n(.*\n)*? {2}[\d,]+ × p1 net reply from broker: outOfOrder/,
     );
     expect(text).toMatch(
       /your code's last log lines \(env\.log\):\n {2}[\d.]+ms p1#\d warn send out of order \{"queueId"/,
     );
-    expect((cpu.user + cpu.system) / 1000).toBeLessThan(2_000);
   });
 
   it("an exception: the call that threw, the message, and the learner's own stack frames", async () => {

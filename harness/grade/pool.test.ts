@@ -11,14 +11,15 @@ import { chooseImpl, findLab } from "./labs.ts";
 import { GradingPool } from "./pool.ts";
 import type { ToMain, WorkerData } from "./protocol.ts";
 
-const ONE_COUNTER = path.join(import.meta.dirname, "fixtures", "stops", "one-counter");
+/** A lab 00 register whose save() retries forever: each run is a livelock that spends its budget. */
+const RETRY_FOREVER = path.join(import.meta.dirname, "fixtures", "hazards", "retry-forever");
 
 describe("grading workers", () => {
   it("send heartbeats during a long run, before its result", async () => {
-    const lab = await findLab("02");
+    const lab = await findLab("00");
     const workerData: WorkerData = {
       slug: lab.slug,
-      choice: chooseImpl(lab, { impl: ONE_COUNTER }),
+      choice: chooseImpl(lab, { impl: RETRY_FOREVER }),
       recorder: createFlightRecorderBuffer(),
       beatMs: 5,
     };
@@ -30,7 +31,7 @@ describe("grading workers", () => {
         worker.on("message", (message: ToMain) => {
           seen.push(message.type);
           if (message.type === "ready")
-            worker.postMessage({ type: "grade", jobId: 1, partId: "L2.B", seeds: [1], shrink: false });
+            worker.postMessage({ type: "grade", jobId: 1, partId: "L0.A", seeds: [1], shrink: false });
           if (message.type === "graded" || message.type === "loadFailed" || message.type === "crashed") resolve();
         });
       });
@@ -38,17 +39,17 @@ describe("grading workers", () => {
       await worker.terminate();
     }
     expect(seen.at(-1)).toBe("graded");
-    // Seed 1 is a livelock: one run that spends its whole budget (50,000 events). Its heartbeats
-    // come while it runs, more than the one "beat" that ends each run.
+    // Seed 1 is a livelock: one run (a failure is neither shrunk here nor run twice) that spends its
+    // whole budget. Heartbeats come while it runs: more beats than the one that ends the run.
     const beats = seen.filter((type) => type === "beat").length;
     expect(beats).toBeGreaterThan(1);
   });
 
   it("a livelock that takes longer than the watchdog's limit in real time is a livelock, not a blocked loop", async () => {
-    const lab = await findLab("02");
-    const pool = new GradingPool(lab, chooseImpl(lab, { impl: ONE_COUNTER }), { workers: 1, watchdogMs: 1_000 });
+    const lab = await findLab("00");
+    const pool = new GradingPool(lab, chooseImpl(lab, { impl: RETRY_FOREVER }), { workers: 1, watchdogMs: 1_000 });
     try {
-      const outcome = await pool.grade("L2.B", [1], false);
+      const outcome = await pool.grade("L0.A", [1], false);
       expect(outcome.failure?.verdict.kind).toBe("livelock");
     } finally {
       await pool.close();

@@ -91,8 +91,9 @@ function judge(
   const firstError = result.labErrors[0];
   if (firstError !== undefined) return verdictOfLabError(firstError, [settings.implDir]);
   const end = result.end;
-  const kept = keepTrace(world.trace.recent(), world.trace.recentLogLines());
-  if (end.kind === "idle") return { kind: "deadlock", atMs: end.atMs, pending: pendingCalls(history), kept };
+  // Only a stopped run needs its recent past, and a passing run must not pay for it.
+  const kept = () => keepTrace(world.trace.recent(), world.trace.recentLogLines());
+  if (end.kind === "idle") return { kind: "deadlock", atMs: end.atMs, pending: pendingCalls(history), kept: kept() };
   if (end.kind === "budget") {
     const limit = {
       simTime: limits.maxSimMs,
@@ -107,14 +108,22 @@ function judge(
       limit,
       pending: pendingCalls(history),
       busiest: busiest(world.trace.recent(), world.scheduler.recentEvents()),
-      kept,
+      kept: kept(),
     };
   }
   // The scheduler said "done", so the workload settled (a lab error was handled above).
-  if (result.outcome === null) return { kind: "deadlock", atMs: result.simMs, pending: pendingCalls(history), kept };
+  if (result.outcome === null)
+    return { kind: "deadlock", atMs: result.simMs, pending: pendingCalls(history), kept: kept() };
   if (result.outcome.kind === "error") return verdictOfError(result.outcome.error, "the workload", [settings.implDir]);
   const anomalies = result.outcome.value;
-  return anomalies.length === 0 ? { kind: "pass" } : { kind: "anomaly", anomalies };
+  if (anomalies.length === 0) return { kind: "pass" };
+  if (!anomalies.some((a) => a.name === "not live")) return { kind: "anomaly", anomalies };
+  const unfinished = {
+    pending: pendingCalls(history),
+    busiest: busiest(world.trace.recent(), world.scheduler.recentEvents()),
+    logLines: kept().logLines,
+  };
+  return { kind: "anomaly", anomalies, unfinished };
 }
 
 /** The result of grading one seed. */

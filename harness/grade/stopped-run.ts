@@ -59,6 +59,13 @@ export interface KeptTrace {
   logLines: string[];
 }
 
+/** What a run that ended with work unfinished leaves behind (see verdict.ts, "not live"). */
+export interface Unfinished {
+  pending: Pending;
+  busiest: Busiest;
+  logLines: string[];
+}
+
 const PENDING_SHOWN = 3;
 const ACTIVITIES_SHOWN = 3;
 const EVENTS_SHOWN = 8;
@@ -209,4 +216,13 @@ export function keptLines(kept: KeptTrace, eventsHeading: string): string[] {
     out.push("your code's last log lines (env.log):", ...kept.logLines.map((line) => `  ${formatLogLine(line)}`));
   else out.push("no log lines from your code (env.log: a grade keeps level info and above, a replay every level)");
   return out;
+}
+
+/** The evidence under a liveness anomaly: the calls still pending, the busiest activity, the logs. */
+export function unfinishedLines(unfinished: Unfinished): string[] {
+  return [
+    ...pendingLines(unfinished.pending, "still pending when the run ended"),
+    ...busiestLines(unfinished.busiest),
+    ...keptLines({ lastEvents: [], logLines: unfinished.logLines }, "the last things that happened"),
+  ];
 }

@@ -18,7 +18,16 @@ import type { BudgetSpent } from "../sim/scheduler.ts";
 import { formatMs } from "../sim/trace.ts";
 import type { LabError } from "../sim/world.ts";
 import { learnerFrames, unawaitedPromise } from "./stack.ts";
-import { type Busiest, busiestLines, type KeptTrace, keptLines, type Pending, pendingLines } from "./stopped-run.ts";
+import {
+  type Busiest,
+  busiestLines,
+  type KeptTrace,
+  keptLines,
+  type Pending,
+  pendingLines,
+  type Unfinished,
+  unfinishedLines,
+} from "./stopped-run.ts";
 import { plural } from "./words.ts";
 
 // Lab workloads import these from here; they live on the floor below (harness/errors.ts).
@@ -27,7 +36,16 @@ export { isProgrammingError, rethrowFrom } from "../errors.ts";
 export type Verdict =
   | { kind: "pass" }
   | { kind: "notImplemented"; part: string }
-  | { kind: "anomaly"; anomalies: Anomaly[] }
+  | {
+      kind: "anomaly";
+      anomalies: Anomaly[];
+      /**
+       * For a liveness failure ("not live": the workload gave up waiting), the same evidence a
+       * stopped run keeps: the calls still pending, what the run did most lately, the learner's
+       * last log lines. A workload that waits with a deadline ends a livelock this way.
+       */
+      unfinished?: Unfinished;
+    }
   | { kind: "exception"; where: string; message: string; frames: string[] }
   | { kind: "determinism"; call: string; instead: string; frames: string[] }
   | { kind: "deadlock"; atMs: number; pending: Pending; kept: KeptTrace }
@@ -77,7 +95,10 @@ export function headline(verdict: Verdict): string {
 export function details(verdict: Verdict): string[] {
   switch (verdict.kind) {
     case "anomaly":
-      return verdict.anomalies.flatMap((a) => [`${a.name}: ${a.explanation}`]);
+      return [
+        ...verdict.anomalies.flatMap((a) => [`${a.name}: ${a.explanation}`]),
+        ...(verdict.unfinished === undefined ? [] : unfinishedLines(verdict.unfinished)),
+      ];
     case "exception":
     case "determinism":
       return verdict.frames.length > 0 ? verdict.frames.map((f) => `at ${f}`) : [];

@@ -26,7 +26,7 @@ afterEach(() => {
 describe("npm run mutate -- NN [FILE]", () => {
   it.each([
     [["99"], /^mutate: unknown lab '99': the labs are 00, 01/],
-    [[], /^mutate: which lab\? usage: npm run mutate -- NN \[FILE\]/],
+    [[], /^mutate: which lab\? usage: npm run mutate -- NN \[FILE/],
     [
       ["00", "nope.ts"],
       /^mutate: 'nope.ts' is not a file of labs\/00-durable-register\/solution\/: its files are register.ts$/,
@@ -36,6 +36,8 @@ describe("npm run mutate -- NN [FILE]", () => {
     [["00", "register.ts", "more.ts"], /^mutate: one FILE at most/],
     [["00", "--concurrency", "0"], /^mutate: --concurrency 0: a whole number from 1 to 8$/],
     [["00", "--frob"], /^mutate: unknown option --frob; usage:/],
+    [["00", "register.ts:9-3"], /^mutate: 'register.ts:9-3': lines run from 1 up/],
+    [["00", "--timeout-factor", "0.5"], /^mutate: --timeout-factor 0.5: a number from 1 to 100$/],
   ])("%j: one line, exit 2, Stryker never starts", async (args, message) => {
     const run = await mutate(...args);
     expect(run.code).toBe(2);
@@ -53,6 +55,15 @@ describe("npm run mutate -- NN [FILE]", () => {
       files: ["labs/01-log-storage/solution/record.ts"],
     });
     expect(byPath.plan?.[0]?.files).toEqual(["labs/01-log-storage/solution/record.ts"]);
+    expect(byPath.plan?.[0]?.lines).toBeNull();
+  });
+
+  it("takes a range of lines, to look at a few mutants again", async () => {
+    const one = await mutate("02", "consumer.ts:115", "--timeout-factor", "20");
+    const range = await mutate("02", "consumer.ts:110-120");
+    expect(one.plan?.[0]).toMatchObject({ lines: { from: 115, to: 115 }, timeoutFactor: 20 });
+    expect(range.plan?.[0]?.lines).toEqual({ from: 110, to: 120 });
+    expect(range.plan?.[0]?.files).toEqual(["labs/02-ordered-messages/solution/consumer.ts"]);
   });
 
   it("as a process: exit code 2 and one line on stderr", () => {
@@ -94,5 +105,12 @@ describe("mutants.md", () => {
     expect(equivalent).toEqual([moved]);
     expect(unexplained).toEqual([twin, other]);
     expect(stale).toEqual([]);
+  });
+
+  it("gives each entry to the survivor on the nearest line, whatever the order", () => {
+    const gap = survivor({ line: 83, mutator: "BooleanLiteral", original: "true", replacement: "false" });
+    const equivalent = { ...gap, line: 122 };
+    const { unexplained } = triage([gap, equivalent], [{ ...equivalent, line: 120, status: "listed" }]);
+    expect(unexplained).toEqual([gap]);
   });
 });

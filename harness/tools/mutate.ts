@@ -21,9 +21,16 @@
  * - The determinism guard treats files under labs/ as lab code. Stryker's instrumentation only
  *   adds plain functions and a global counter object; it calls no clock, timer or randomness, so
  *   the guard never sees it.
- * - A mutant that loops forever is stopped by Stryker's timeout (the unmutated part's time times
- *   TIMEOUT_FACTOR plus TIMEOUT_EXTRA_MS), generous because the machine may be busy; Vitest's
- *   own timeout is off, or a slow grade that passes would count as a kill.
+ * - Timeouts. Stryker stops a mutant after the unmutated parts' time times `--timeout-factor`
+ *   plus TIMEOUT_EXTRA_MS, and counts it as killed. The factor is 10 by default, not Stryker's
+ *   1.5, because a timeout is a poor verdict here: a mutant that makes every seed slower but still
+ *   passes (say, one that never lets go of a queue and waits for its lease instead) times out on a
+ *   busy machine at a small factor, and is counted as killed when it is a survivor. (On lab 02,
+ *   factor 3 timed out mutants identical in effect to survivors.) A mutant that spins in the
+ *   simulation needs no timeout at all: the simulation stops at its event limit and the grader says
+ *   "stuck" or "livelock", a real kill. Only a loop that never yields needs Stryker's timeout (the
+ *   CLI's watchdog would call it "loop never yielded"). Vitest's own timeout is off, for the same
+ *   reason. Look again at a suspect timeout alone with `FILE:LINE --timeout-factor 30`.
  * - Reports (HTML, JSON) go to `.mutate/NN-name/`, which git ignores. Equivalent mutants listed
  *   in the lab's `mutants.md` are matched by file, mutator, original code and replacement (not
  *   by line, which drifts), and the summary gives the score over the others too.
@@ -35,16 +42,17 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Stryker } from "@stryker-mutator/core";
-import { BadInput, findLab, REPO_ROOT } from "../grade/labs.ts";
+import { BadInput, labSlugs, REPO_ROOT } from "../grade/labs.ts";
 
 type StrykerOptions = ConstructorParameters<typeof Stryker>[0];
 type MutantResult = Awaited<ReturnType<Stryker["runMutationTest"]>>[number];
 
-const USAGE = "usage: npm run mutate -- NN [FILE] [--concurrency N]";
+const USAGE = "usage: npm run mutate -- NN [FILE[:LINE[-LINE]]] [--concurrency N] [--timeout-factor F]";
 /** Everything the tool writes: reports per lab, and Stryker's sandboxes while it runs. */
 const OUT_DIR = ".mutate";
-const TIMEOUT_FACTOR = 3;
-const TIMEOUT_EXTRA_MS = 30_000;
+const TIMEOUT_FACTOR_DEFAULT = 10;
+const TIMEOUT_FACTOR_MAX = 100;
+const TIMEOUT_EXTRA_MS = 60_000;
 const CONCURRENCY_MAX = 8;
 
 /** What to mutate, decided from the command line before anything heavy loads. */
@@ -55,11 +63,15 @@ export interface MutatePlan {
   solutionDir: string;
   /** Files to mutate, relative to the repository root. */
   files: string[];
+  /** Only the mutants on these lines (of the one file), to look at a few again. */
+  lines: { from: number; to: number } | null;
   concurrency: number;
+  /** A mutant times out after the unmutated parts' time times this, plus TIMEOUT_EXTRA_MS. */
+  timeoutFactor: number;
 }
 
 /** Reads the arguments; throws BadInput (one line) for anything wrong. */
-export async function parseMutateArgs(args: string[]): Promise<MutatePlan> {
+export function parseMutateArgs(args: string[]): MutatePlan {
   let parsed: ReturnType<typeof parseOptions>;
   try {
     parsed = parseOptions(args);
@@ -69,10 +81,34 @@ export async function parseMutateArgs(args: string[]): Promise<MutatePlan> {
   const [labQuery, file, ...extra] = parsed.positionals;
   if (labQuery === undefined) throw new BadInput(`which lab? ${USAGE}`);
   if (extra.length > 0) throw new BadInput(`one FILE at most (got ${[file, ...extra].join(", ")}); ${USAGE}`);
-  const lab = await findLab(labQuery);
-  const solutionDir = path.relative(REPO_ROOT, path.join(lab.dir, "solution"));
-  const files = file === undefined ? solutionFiles(solutionDir) : [solutionFile(solutionDir, file)];
-  return { slug: lab.slug, solutionDir, files, concurrency: concurrencyOf(parsed.values.concurrency) };
+  const slug = labSlugOf(labQuery);
+  const solutionDir = path.join("labs", slug, "solution");
+  const range = file === undefined ? null : splitRange(file);
+  return {
+    slug,
+    solutionDir,
+    files: range === null ? solutionFiles(solutionDir) : [solutionFile(solutionDir, range.file)],
+    lines: range?.lines ?? null,
+    concurrency: concurrencyOf(parsed.values.concurrency),
+    timeoutFactor: timeoutFactorOf(parsed.values["timeout-factor"]),
+  };
+}
+
+/**
+ * The lab's folder name, by number or name, as `findLab` reads it (same rule, same message), but
+ * without loading the lab: a mistyped command answers at once.
+ */
+function labSlugOf(query: string): string {
+  const slugs = labSlugs();
+  const q = query.trim().toLowerCase();
+  const match = slugs.find(
+    (slug) => slug === q || slug.slice(3) === q || (/^\d+$/.test(q) && Number(slug.slice(0, 2)) === Number(q)),
+  );
+  if (match === undefined) {
+    const known = slugs.map((slug) => slug.slice(0, 2)).join(", ") || "none";
+    throw new BadInput(`unknown lab '${query}': the labs are ${known} (see \`npx lab list\`)`);
+  }
+  return match;
 }
 
 /** Node's own parseArgs messages run long and quote oddly; say it in a few words instead. */
@@ -85,7 +121,12 @@ function optionProblem(error: unknown): string {
 }
 
 function parseOptions(args: string[]) {
-  return parseArgs({ args, allowPositionals: true, strict: true, options: { concurrency: { type: "string" } } });
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { concurrency: { type: "string" }, "timeout-factor": { type: "string" } },
+  });
 }
 
 /** The solution's TypeScript files (not its tests, if it ever has any). */
@@ -114,6 +155,24 @@ function solutionFile(solutionDir: string, file: string): string {
   return path.relative(REPO_ROOT, found);
 }
 
+/** "record.ts:40-52" -> the file and lines 40 to 52; "record.ts:40" -> line 40 only. */
+function splitRange(arg: string): { file: string; lines: { from: number; to: number } | null } {
+  const m = /^(.*):(\d+)(?:-(\d+))?$/.exec(arg);
+  if (m === null) return { file: arg, lines: null };
+  const [, file = "", from = "", to = from] = m;
+  if (Number(from) < 1 || Number(to) < Number(from))
+    throw new BadInput(`'${arg}': lines run from 1 up, first line first (FILE:LINE or FILE:FROM-TO)`);
+  return { file, lines: { from: Number(from), to: Number(to) } };
+}
+
+function timeoutFactorOf(raw: string | undefined): number {
+  if (raw === undefined) return TIMEOUT_FACTOR_DEFAULT;
+  const f = Number(raw);
+  if (!Number.isFinite(f) || f < 1 || f > TIMEOUT_FACTOR_MAX)
+    throw new BadInput(`--timeout-factor ${raw}: a number from 1 to ${TIMEOUT_FACTOR_MAX}`);
+  return f;
+}
+
 function concurrencyOf(raw: string | undefined): number {
   if (raw === undefined) return Math.min(2, os.availableParallelism());
   const n = Number(raw);
@@ -131,10 +190,10 @@ export function strykerOptions(plan: MutatePlan): StrykerOptions {
     // `related: false`: the grading test reaches the solution through a computed path, not an
     // import Vitest could follow, so "related test files" would find none.
     vitest: { configFile: "harness/tools/mutate.vitest.config.ts", related: false },
-    mutate: plan.files,
+    mutate: plan.lines === null ? plan.files : plan.files.map((f) => `${f}:${plan.lines?.from}-${plan.lines?.to}`),
     coverageAnalysis: "perTest",
     concurrency: plan.concurrency,
-    timeoutFactor: TIMEOUT_FACTOR,
+    timeoutFactor: plan.timeoutFactor,
     timeoutMS: TIMEOUT_EXTRA_MS,
     dryRunTimeoutMinutes: 30,
     tempDirName: path.join(OUT_DIR, "tmp"),
@@ -183,9 +242,14 @@ function originalCode(source: string, result: MutantResult): string {
   return picked.join("\n");
 }
 
-export function survivorsOf(results: readonly MutantResult[], sources: Map<string, string>): Survivor[] {
+/** The mutants with one of `statuses`, described as mutants.md lists them, in file and line order. */
+export function mutantsOf(
+  results: readonly MutantResult[],
+  sources: Map<string, string>,
+  statuses: readonly string[] = ["Survived", "NoCoverage"],
+): Survivor[] {
   return results
-    .filter((r) => r.status === "Survived" || r.status === "NoCoverage")
+    .filter((r) => statuses.includes(r.status))
     .map((r) => ({
       file: path.basename(r.fileName),
       line: r.location.start.line,
@@ -245,27 +309,29 @@ export function listedEquivalents(markdown: string): Survivor[] {
 
 /**
  * Splits survivors into those mutants.md lists as equivalent and the rest. An entry matches a
- * survivor with the same file, mutator, original code and replacement; the nearest line wins, and
- * each entry matches once, so two identical mutations need two entries.
+ * survivor with the same file, mutator, original code and replacement; the same mutation can occur
+ * on several lines, so the closest pairs (by line) are matched first, and each entry matches once.
  */
 export function triage(survivors: readonly Survivor[], listed: readonly Survivor[]) {
-  const unused = [...listed];
-  const equivalent: Survivor[] = [];
-  const unexplained: Survivor[] = [];
-  for (const s of survivors) {
-    const same = unused.filter(
-      (e) =>
-        e.file === s.file && e.mutator === s.mutator && e.original === s.original && e.replacement === s.replacement,
-    );
-    same.sort((a, b) => Math.abs(a.line - s.line) - Math.abs(b.line - s.line));
-    const match = same[0];
-    if (match === undefined) unexplained.push(s);
-    else {
-      equivalent.push(s);
-      unused.splice(unused.indexOf(match), 1);
-    }
+  const same = (a: Survivor, b: Survivor) =>
+    a.file === b.file && a.mutator === b.mutator && a.original === b.original && a.replacement === b.replacement;
+  const pairs: Array<{ s: number; e: number; distance: number }> = [];
+  for (const [si, s] of survivors.entries())
+    for (const [ei, e] of listed.entries())
+      if (same(s, e)) pairs.push({ s: si, e: ei, distance: Math.abs(s.line - e.line) });
+  pairs.sort((a, b) => a.distance - b.distance || a.s - b.s || a.e - b.e);
+  const matchedSurvivors = new Set<number>();
+  const usedEntries = new Set<number>();
+  for (const { s, e } of pairs) {
+    if (matchedSurvivors.has(s) || usedEntries.has(e)) continue;
+    matchedSurvivors.add(s);
+    usedEntries.add(e);
   }
-  return { equivalent, unexplained, stale: unused };
+  return {
+    equivalent: survivors.filter((_, i) => matchedSurvivors.has(i)),
+    unexplained: survivors.filter((_, i) => !matchedSurvivors.has(i)),
+    stale: listed.filter((_, i) => !usedEntries.has(i)),
+  };
 }
 
 function percent(part: number, whole: number): string {
@@ -287,10 +353,12 @@ export function summarize(plan: MutatePlan, results: readonly MutantResult[], se
   const listed = existsSync(mutantsMd) ? listedEquivalents(readFileSync(mutantsMd, "utf8")) : [];
   const mutated = new Set(plan.files.map((f) => path.basename(f)));
   const { equivalent, unexplained, stale } = triage(
-    survivorsOf(results, sources),
+    mutantsOf(results, sources),
     listed.filter((e) => mutated.has(e.file)),
   );
-  const where = plan.files.length === 1 ? plan.files[0] : `${plan.solutionDir}/ (${plan.files.length} files)`;
+  const range = plan.lines === null ? "" : `:${plan.lines.from}-${plan.lines.to}`;
+  const where =
+    plan.files.length === 1 ? `${plan.files[0]}${range}` : `${plan.solutionDir}/ (${plan.files.length} files)`;
   const lines = [
     "",
     `mutate ${plan.slug}: ${where}, ${results.length} mutants in ${formatDuration(seconds)}`,
@@ -308,6 +376,13 @@ export function summarize(plan: MutatePlan, results: readonly MutantResult[], se
   if (stale.length > 0) {
     lines.push(`  listed in mutants.md but not among this run's survivors (killed now, or the code moved):`);
     for (const s of stale) lines.push(`  ${formatSurvivor(s)}`);
+  }
+  if (timeouts > 0) {
+    lines.push(
+      "  killed by timeout (a hang, which the grader reports as stuck, or only a slower grade: look again at a",
+      "  suspect one alone with FILE:LINE --timeout-factor 30):",
+    );
+    for (const s of mutantsOf(results, sources, ["Timeout"])) lines.push(`  ${formatSurvivor(s)}`);
   }
   return lines;
 }
@@ -348,7 +423,7 @@ async function runStryker(plan: MutatePlan): Promise<number> {
 export async function main(args: string[], run: (plan: MutatePlan) => Promise<number> = runStryker): Promise<number> {
   let plan: MutatePlan;
   try {
-    plan = await parseMutateArgs(args);
+    plan = parseMutateArgs(args);
   } catch (error) {
     if (!(error instanceof BadInput)) throw error;
     console.error(`mutate: ${error.message}`);

@@ -7,9 +7,10 @@
 import type { ZooEntry } from "#harness/grade/lab-suite.ts";
 
 export const zoo: ZooEntry[] = [
+  { name: "long-topic-accepted", caughtBy: { "L1.A": "wrong answer" } },
   { name: "ack-before-fsync", caughtBy: { "L1.D": "lost write", "L1.F": "lost write" } },
   { name: "late-writes-acked", caughtBy: { "L1.D": "lost write" } },
-  { name: "fsync-retry", caughtBy: { "L1.D": "lost write" } },
+  { name: "fsync-retry", caughtBy: { "L1.D": "wrong answer" } },
   { name: "async-flush-least-pages", caughtBy: { "L1.D": "lost write" } },
   { name: "flush-active-segment-only", caughtBy: { "L1.D": "lost write", "L1.E": "lost write", "L1.F": "lost write" } },
   {
@@ -22,11 +23,12 @@ export const zoo: ZooEntry[] = [
       "L1.F": "not live",
     },
   },
-  { name: "stale-queue-entries", caughtBy: { "L1.C": "wrong answer", "L1.D": "wrong answer", "L1.E": "wrong answer" } },
-  { name: "no-crc-check", caughtBy: { "L1.D": "corruption passed through", "L1.E": "corruption passed through" } },
+  { name: "stale-queue-entries", caughtBy: { "L1.C": "wrong answer", "L1.E": "wrong answer" } },
+  { name: "no-crc-check", caughtBy: { "L1.E": "corruption passed through" } },
   { name: "recovery-trusts-file-size", caughtBy: { "L1.D": "hole", "L1.E": "lost write", "L1.F": "lost write" } },
   { name: "cut-at-first-bad-read", caughtBy: { "L1.E": "lost write" } },
-  { name: "abort-marker-cleared-early", caughtBy: { "L1.D": "lost write", "L1.E": "lost write" } },
+  { name: "abort-marker-cleared-early", caughtBy: { "L1.D": "lost write", "L1.E": "hole", "L1.F": "lost write" } },
+  { name: "truncate-without-fsync", caughtBy: { "L1.E": "stale read" } },
   { name: "delete-active-segment", caughtBy: { "L1.F": "lost write" } },
   { name: "expire-by-first-record", caughtBy: { "L1.F": "lost write" } },
   { name: "fsync-per-message", caughtBy: { "L1.G": "too slow" } },

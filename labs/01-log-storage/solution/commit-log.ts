@@ -287,21 +287,16 @@ export class CommitLog extends CommitLogBase implements CommitLogApi {
 
   /**
    * Deletes segments, oldest first, whose every record is older than `retentionMs`, and never the
-   * active one. A segment's newest record is older than the first record of the segment after it,
-   * so that first record's store time decides (RocketMQ looks at the file's modification time,
-   * Kafka at the largest timestamp in the segment's time index). Oldest first, and the directory
-   * fsynced after: a power cut then forgets a suffix of the deletions, never one in the middle.
-   * Returns how many segments were deleted.
+   * active one. Oldest first, and the directory fsynced after: a power cut then forgets a suffix
+   * of the deletions, never one in the middle. Returns how many segments were deleted.
    */
   deleteExpiredSegments(nowMs: number, retentionMs: number): Promise<number> {
     return this.serialize(async () => {
       let deleted = 0;
       // `length > 1`: the active segment is the one appends are writing; it is never a candidate.
       while (this.segments.length > 1) {
-        const next = this.segments[1] as Segment;
-        if (next.base >= this.writtenOffset) break; // the next segment is empty: no age to go by
-        const first = await this.read(next.base);
-        if (first.record.storeTimestamp > nowMs - retentionMs) break;
+        const newest = await this.newestStoreTimestamp(0);
+        if (newest === null || newest > nowMs - retentionMs) break;
         const oldest = this.segments.shift() as Segment;
         await this.disk.unlink(oldest.path);
         deleted++;
@@ -309,5 +304,17 @@ export class CommitLog extends CommitLogBase implements CommitLogApi {
       if (deleted > 0) await this.disk.fsyncDir(this.dirPath);
       return deleted;
     });
+  }
+
+  /**
+   * How old segment `index` is: the store time of its newest record, or null when that cannot be
+   * known yet. Not the active segment's. The first record of the segment after it was stored after
+   * every record in it, so its store time bounds theirs, in one read (RocketMQ looks at the
+   * file's modification time, Kafka at the largest timestamp in the segment's time index).
+   */
+  protected async newestStoreTimestamp(index: number): Promise<number | null> {
+    const next = this.segments[index + 1];
+    if (next === undefined || next.base >= this.writtenOffset) return null; // nothing after it yet
+    return (await this.read(next.base)).record.storeTimestamp;
   }
 }

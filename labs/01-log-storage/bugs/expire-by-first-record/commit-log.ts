@@ -8,23 +8,14 @@
  * (`LogSegment.maxTimestampSoFar`), RocketMQ uses the file's last-modified time, which is the
  * time of its last write (`CleanCommitLogService`, `MappedFile.getLastModifiedTimestamp`).
  */
+import type { Segment } from "#labs/01-log-storage/provided.ts";
 import { CommitLog as ReferenceCommitLog } from "../../solution/commit-log.ts";
 
+/** The reference commit log, with this answer to "how old is a segment?". */
 export class CommitLog extends ReferenceCommitLog {
-  override deleteExpiredSegments(nowMs: number, retentionMs: number): Promise<number> {
-    return this.serialize(async () => {
-      let deleted = 0;
-      while (this.segments.length > 1) {
-        const oldest = this.segments[0] as { base: number; path: string };
-        // The bug: the oldest record says when the segment started, not when it was last written.
-        const first = await this.read(oldest.base);
-        if (first.record.storeTimestamp > nowMs - retentionMs) break;
-        this.segments.shift();
-        await this.disk.unlink(oldest.path);
-        deleted++;
-      }
-      if (deleted > 0) await this.disk.fsyncDir(this.dirPath);
-      return deleted;
-    });
+  protected override async newestStoreTimestamp(index: number): Promise<number | null> {
+    const segment = this.segments[index] as Segment;
+    // The bug: the oldest record says when the segment started, not when it was last written.
+    return (await this.read(segment.base)).record.storeTimestamp;
   }
 }

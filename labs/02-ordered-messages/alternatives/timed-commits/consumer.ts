@@ -52,8 +52,8 @@ export async function openConsumer(env: Env, options: ConsumerOptions): Promise<
   const client = new BrokerClient(env.net, options.brokerId, TIMING.requestTimeoutMs);
   const { group, consumerId } = options;
   const running = new Map<number, Running>();
-  /** Queue -> clock reading before which it is not locked again (an unanswered unlock). */
-  const setAside = new Map<number, number>();
+  /** Queues not locked again yet: their unlock went unanswered less than a lease ago. */
+  const setAside = new Set<number>();
   let round: Promise<void> | undefined;
   let closed = false;
 
@@ -73,7 +73,11 @@ export async function openConsumer(env: Env, options: ConsumerOptions): Promise<
       const outcome = await client.call({ type: "unlock", group, topic: TOPIC, consumerId, queueId });
       if (outcome.kind === "ok") return;
     }
-    setAside.set(queueId, env.clock.now() + TIMING.lockLeaseMs);
+    // A timer, not a deadline on env.clock.now(): a timer measures elapsed time, so a clock that
+    // jumps backwards cannot stretch the wait by the size of the jump (it did, in an early version:
+    // L2.E seed 992 set a queue aside for 4 s after a jump of -3.5 s, and nobody served it).
+    setAside.add(queueId);
+    env.clock.setTimer(TIMING.lockLeaseMs, () => setAside.delete(queueId));
   }
 
   /** Stops, drains and unlocks every queue in `queueIds`. */
@@ -125,13 +129,13 @@ export async function openConsumer(env: Env, options: ConsumerOptions): Promise<
         ? allocateAveragely(queueCount, members.reply.consumerIds, consumerId)
         : [...running.keys()].filter((q) => running.get(q)?.stopped === false);
     await drop([...running.keys()].filter((q) => !wanted.includes(q)));
-    const now = env.clock.now();
-    const toLock = wanted.filter((q) => (setAside.get(q) ?? Number.NEGATIVE_INFINITY) <= now);
+    const toLock = wanted.filter((q) => !setAside.has(q));
     if (closed || toLock.length === 0) return;
     const requestedAtMs = env.clock.now();
     const outcome = await client.call({ type: "lock", group, topic: TOPIC, consumerId, queueIds: toLock });
     if (closed || outcome.kind !== "ok" || outcome.reply.kind !== "ok") return;
     const grants = new Map(outcome.reply.granted.map((g) => [g.queueId, g]));
+    env.log.debug({ wanted, toLock, granted: [...grants.keys()], held: [...running.keys()] }, "round");
     for (const [queueId, entry] of running) {
       const grant = grants.get(queueId);
       if (!toLock.includes(queueId)) continue; // not asked about this time
