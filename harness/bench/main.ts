@@ -4,7 +4,9 @@
  *
  *   1. simulated events per second (the scheduler, timers, disk and network);
  *   2. fault plans explored per second (lab 00's solution graded seed after seed; a bug shrunk);
- *   3. every lab's own benchmark (labs/NN-name/bench.ts exporting runBench()).
+ *   3. how fast a stopped run is stopped and explained (a livelock, a deadlock), against the
+ *      budget of about a second of grading that issue 13 set for a livelock;
+ *   4. every lab's own benchmark (labs/NN-name/bench.ts exporting runBench()).
  */
 import { existsSync } from "node:fs";
 import os from "node:os";
@@ -78,16 +80,90 @@ async function faultPlans(): Promise<string[]> {
   return lines;
 }
 
+/** What a stopped run may cost a learner, in real time, before its verdict is on the screen. */
+const STOPPED_RUN_BUDGET_MS = 2_000;
+
+/**
+ * Time to the verdict for runs that never finish: a retry loop that can never succeed (the lab 00
+ * hazard fixture), lab 02's producer with one sequence counter for all its queues (graded and
+ * shrunk on L2.B, as `npx lab grade` does), and a promise that never settles. The first two are
+ * stopped by the run's event budget, the last because nothing is left to happen.
+ */
+async function stoppedRuns(): Promise<string[]> {
+  const fixtures = path.join(import.meta.dirname, "..", "grade", "fixtures");
+  const cases: { label: string; lab: string; impl: string; part: string; shrink: boolean }[] = [
+    {
+      label: "livelock (lab 00 retry-forever, L0.A)",
+      lab: "00",
+      impl: "hazards/retry-forever",
+      part: "L0.A",
+      shrink: false,
+    },
+    {
+      label: "livelock (lab 02 one-counter, L2.B, shrunk)",
+      lab: "02",
+      impl: "stops/one-counter",
+      part: "L2.B",
+      shrink: true,
+    },
+    {
+      label: "deadlock (lab 00 never-settles, L0.A)",
+      lab: "00",
+      impl: "hazards/never-settles",
+      part: "L0.A",
+      shrink: false,
+    },
+  ];
+  const lines: string[] = [];
+  for (const c of cases) {
+    const started = performance.now();
+    const { outcomes } = await gradeInProcess(c.lab, path.join(fixtures, c.impl), {
+      parts: [c.part],
+      seeds: 5,
+      shrink: c.shrink,
+    });
+    const ms = performance.now() - started;
+    const kind = outcomes.get(c.part)?.failure?.verdict.kind ?? "no failure (the fixture no longer stops?)";
+    const share = (ms / STOPPED_RUN_BUDGET_MS).toFixed(2);
+    lines.push(`${c.label.padEnd(46)} ${ms.toFixed(0).padStart(6)} ms = ${share} × the 2 s budget (${kind})`);
+  }
+  return lines;
+}
+
+const SECTIONS = ["simulation", "stopped", "labs"] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** `npm run bench -- [SECTION...]`: every section by default, or only those named. */
+function sectionsFromArgs(args: readonly string[]): Set<Section> | string {
+  const unknown = args.filter((arg) => !(SECTIONS as readonly string[]).includes(arg));
+  if (unknown.length > 0) return `unknown section ${unknown.join(", ")}; the sections are ${SECTIONS.join(", ")}`;
+  return new Set(args.length === 0 ? SECTIONS : (args as Section[]));
+}
+
 async function main(): Promise<void> {
+  const sections = sectionsFromArgs(process.argv.slice(2));
+  if (typeof sections === "string") {
+    console.error(`npm run bench: ${sections}`);
+    process.exitCode = 2;
+    return;
+  }
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   console.log(
-    `Machine: ${os.availableParallelism()} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    `Machine: ${os.availableParallelism()} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${os.loadavg()[0]?.toFixed(1)}`,
   );
-  console.log("");
-  console.log("Simulation");
-  console.log(`  ${await timersAndDisk()}`);
-  console.log(`  ${await network()}`);
-  for (const line of await faultPlans()) console.log(`  ${line}`);
+  if (sections.has("simulation")) {
+    console.log("");
+    console.log("Simulation");
+    console.log(`  ${await timersAndDisk()}`);
+    console.log(`  ${await network()}`);
+    for (const line of await faultPlans()) console.log(`  ${line}`);
+  }
+  if (sections.has("stopped")) {
+    console.log("");
+    console.log("Stopped runs: real time to the verdict");
+    for (const line of await stoppedRuns()) console.log(`  ${line}`);
+  }
+  if (!sections.has("labs")) return;
   for (const slug of labSlugs()) {
     const file = path.join(LABS_DIR, slug, "bench.ts");
     if (!existsSync(file)) continue;
