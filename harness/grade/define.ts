@@ -64,18 +64,13 @@ export interface PartDefinition<TImpl, TScenario> {
   run(ctx: TestContext<TImpl>, scenario: TScenario): Promise<Anomaly[]>;
 }
 
-/** A part with its scenario type erased, so parts of one lab can live in one list. */
-export interface Part<TImpl> {
-  id: string;
-  title: string;
-  points: number;
-  seeds: number;
-  property: string;
-  scenario: fc.Arbitrary<unknown>;
-  describe(scenario: unknown): string[];
+/**
+ * A part with its scenario type erased, so parts of one lab can live in one list; the optional
+ * settings are filled in with their defaults.
+ */
+export interface Part<TImpl> extends Omit<PartDefinition<TImpl, unknown>, "world" | "limits"> {
   world: PartWorldOptions;
   limits: Partial<RunLimits>;
-  run(ctx: TestContext<TImpl>, scenario: unknown): Promise<Anomaly[]>;
 }
 
 export function definePart<TImpl, TScenario>(definition: PartDefinition<TImpl, TScenario>): Part<TImpl> {

@@ -226,22 +226,22 @@ async function importExternal(key: string): Promise<unknown> {
   return standIn(module, `${bare}.`, guarded);
 }
 
+type StandInRule = { instead: string; only?: readonly string[] };
+
+/** The same advice for each of `names`. */
+function insteadOf(names: readonly string[], instead: string): Record<string, StandInRule> {
+  return Object.fromEntries(names.map((name) => [name, { instead }]));
+}
+
 /**
  * Built-ins lab code must not use in a simulated run, and what to use instead. For `crypto`, only
  * its randomness is the real world; hashes and ciphers are pure and stay usable.
  */
-const REAL_WORLD_MODULES: Record<string, { instead: string; only?: readonly string[] }> = {
+const REAL_WORLD_MODULES: Record<string, StandInRule> = {
   fs: { instead: "env.disk (read, write, fsync, rename, ...)" },
-  net: { instead: "env.net (request, send, onRequest)" },
-  http: { instead: "env.net (request, send, onRequest)" },
-  https: { instead: "env.net (request, send, onRequest)" },
-  http2: { instead: "env.net (request, send, onRequest)" },
-  dgram: { instead: "env.net (request, send, onRequest)" },
+  ...insteadOf(["net", "http", "https", "http2", "dgram", "tls"], "env.net (request, send, onRequest)"),
   dns: { instead: "env.net (nodes are named by id)" },
-  tls: { instead: "env.net (request, send, onRequest)" },
-  child_process: { instead: "the nodes the grader starts: each gets its own env" },
-  worker_threads: { instead: "the nodes the grader starts: each gets its own env" },
-  cluster: { instead: "the nodes the grader starts: each gets its own env" },
+  ...insteadOf(["child_process", "worker_threads", "cluster"], "the nodes the grader starts: each gets its own env"),
   timers: { instead: "env.clock.setTimer(ms, fn) or await env.clock.sleep(ms)" },
   perf_hooks: { instead: "env.clock.now()" },
   crypto: {
@@ -251,7 +251,7 @@ const REAL_WORLD_MODULES: Record<string, { instead: string; only?: readonly stri
 };
 
 /** A copy of `module` whose real-world functions fail, naming the env call to use instead. */
-function standIn(module: Exports, prefix: string, rule: { instead: string; only?: readonly string[] }): Exports {
+function standIn(module: Exports, prefix: string, rule: StandInRule): Exports {
   const wrap = (value: unknown, name: string): unknown => {
     if (typeof value === "function") {
       return (..._args: unknown[]): never => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DiskError, type Env } from "../env.ts";
 import { SECTOR_BYTES } from "./disk-model.ts";
-import { envOf, envWorld, simulate } from "./testing.ts";
+import { envOf, envWorld, inBootedNode, simulate } from "./testing.ts";
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
 const filled = (length: number, value: number): Uint8Array => new Uint8Array(length).fill(value);
@@ -29,10 +29,7 @@ async function readAll(env: Env, path: string): Promise<Uint8Array | null> {
 
 describe("disk: the page cache", () => {
   it("reads see writes that were never synced", async () => {
-    const { world, node } = envWorld();
-    const seen = await simulate(world, async () => {
-      await node.start();
-      const env = await envOf(node);
+    const seen = await inBootedNode({}, async ({ env }) => {
       await env.disk.create("f");
       await env.disk.write("f", 0, bytes(1, 2, 3));
       await env.disk.write("f", 5, bytes(9));
@@ -42,10 +39,7 @@ describe("disk: the page cache", () => {
   });
 
   it("a process crash keeps unsynced writes and unsynced directory changes", async () => {
-    const { world, node } = envWorld();
-    const seen = await simulate(world, async () => {
-      await node.start();
-      const env = await envOf(node);
+    const seen = await inBootedNode({}, async ({ node, env }) => {
       await env.disk.mkdir("d");
       await env.disk.create("d/f");
       await env.disk.write("d/f", 0, bytes(7, 7));
@@ -59,10 +53,7 @@ describe("disk: the page cache", () => {
   });
 
   it("a write copies its buffer: changing it afterwards changes nothing", async () => {
-    const { world, node } = envWorld();
-    const seen = await simulate(world, async () => {
-      await node.start();
-      const env = await envOf(node);
+    const seen = await inBootedNode({}, async ({ env }) => {
       await env.disk.create("f");
       const buffer = bytes(1, 1);
       const pending = env.disk.write("f", 0, buffer);
@@ -192,10 +183,7 @@ describe("disk: fsync", () => {
   });
 
   it("fails with EIO on demand, drops the unsynced data, and a retried fsync 'succeeds' with the data gone", async () => {
-    const { world, node } = envWorld();
-    const seen = await simulate(world, async () => {
-      await node.start();
-      const env = await envOf(node);
+    const seen = await inBootedNode({}, async ({ node, env }) => {
       await env.disk.create("f");
       await env.disk.write("f", 0, bytes(1, 1));
       await env.disk.fsync("f");
@@ -212,10 +200,7 @@ describe("disk: fsync", () => {
   });
 
   it("flushes one at a time: ten fsyncs take ten times as long as one", async () => {
-    const { world, node } = envWorld({ disk: { fsyncMs: 2, writeMs: 0.01 } });
-    const elapsed = await simulate(world, async () => {
-      await node.start();
-      const env = await envOf(node);
+    const elapsed = await inBootedNode({ disk: { fsyncMs: 2, writeMs: 0.01 } }, async ({ world, env }) => {
       await env.disk.create("f");
       const start = world.nowMs;
       await env.disk.fsync("f");
@@ -231,10 +216,7 @@ describe("disk: fsync", () => {
 
 describe("disk: other faults and errors", () => {
   it("returns one flipped bit on demand, while the stored data stays intact", async () => {
-    const { world, node } = envWorld();
-    const seen = await simulate(world, async () => {
-      await node.start();
-      const env = await envOf(node);
+    const seen = await inBootedNode({}, async ({ node, env }) => {
       await env.disk.create("f");
       await env.disk.write("f", 0, filled(64, 0));
       node.disk.flipNextReads = 1;
@@ -247,10 +229,7 @@ describe("disk: other faults and errors", () => {
   });
 
   it("fails writes that grow files past the quota with ENOSPC and writes nothing", async () => {
-    const { world, node } = envWorld();
-    const seen = await simulate(world, async () => {
-      await node.start();
-      const env = await envOf(node);
+    const seen = await inBootedNode({}, async ({ node, env }) => {
       await env.disk.create("f");
       await env.disk.write("f", 0, filled(10, 1));
       node.disk.quotaBytes = 12;
@@ -265,10 +244,7 @@ describe("disk: other faults and errors", () => {
   });
 
   it("reports POSIX errors: ENOENT, EEXIST, ENOTEMPTY, EISDIR", async () => {
-    const { world, node } = envWorld();
-    const codes = await simulate(world, async () => {
-      await node.start();
-      const env = await envOf(node);
+    const codes = await inBootedNode({}, async ({ env }) => {
       const code = (p: Promise<unknown>) =>
         p.then(
           () => "ok",
@@ -288,10 +264,7 @@ describe("disk: other faults and errors", () => {
   });
 
   it("rejects negative or fractional offsets with a RangeError", async () => {
-    const { world, node } = envWorld();
-    const error = await simulate(world, async () => {
-      await node.start();
-      const env = await envOf(node);
+    const error = await inBootedNode({}, async ({ env }) => {
       await env.disk.create("f");
       return env.disk.write("f", -1, bytes(1)).then(
         () => null,

@@ -1,28 +1,29 @@
 import { describe, expect, it } from "vitest";
 import type { Env } from "../env.ts";
+import type { SimNode } from "./node.ts";
 import { envOf, simulate } from "./testing.ts";
 import { World } from "./world.ts";
 
-/** A world with nodes a and b, each booting to its env. */
-function pair(options: ConstructorParameters<typeof World>[0]) {
+type WorldOptions = ConstructorParameters<typeof World>[0];
+
+/** Runs `body` in a world whose nodes a and b have both booted, each to its env. */
+async function inPair<T>(
+  options: WorldOptions,
+  body: (pair: { world: World; a: SimNode<Env>; b: SimNode<Env>; envA: Env; envB: Env }) => Promise<T>,
+): Promise<T> {
   const world = new World(options);
   const a = world.addNode<Env>("a", (env) => env);
   const b = world.addNode<Env>("b", (env) => env);
-  return { world, a, b };
-}
-
-/** Sends `count` numbered one-way messages from a to b and returns what b received, in order. */
-async function sendMany(
-  options: ConstructorParameters<typeof World>[0],
-  count: number,
-  during?: (world: World) => void,
-) {
-  const { world, a, b } = pair(options);
   return simulate(world, async () => {
     await a.start();
     await b.start();
-    const envA = await envOf(a);
-    const envB = await envOf(b);
+    return body({ world, a, b, envA: await envOf(a), envB: await envOf(b) });
+  });
+}
+
+/** Sends `count` numbered one-way messages from a to b and returns what b received, in order. */
+async function sendMany(options: WorldOptions, count: number, during?: (world: World) => void) {
+  return inPair(options, async ({ world, envA, envB }) => {
     const received: number[] = [];
     envB.net.onMessage((_from, message) => received.push(message as number));
     during?.(world);
@@ -70,11 +71,7 @@ describe("network", () => {
   });
 
   it("a one-way partition drops one direction only", async () => {
-    const { world, a, b } = pair({ seed: 6 });
-    const seen = await simulate(world, async () => {
-      await a.start();
-      await b.start();
-      const [envA, envB] = [await envOf(a), await envOf(b)];
+    const seen = await inPair({ seed: 6 }, async ({ world, envA, envB }) => {
       const atA: unknown[] = [];
       const atB: unknown[] = [];
       envA.net.onMessage((_f, m) => atA.push(m));
@@ -89,11 +86,7 @@ describe("network", () => {
   });
 
   it("copies messages: the receiver never shares the sender's objects", async () => {
-    const { world, a, b } = pair({ seed: 7 });
-    const seen = await simulate(world, async () => {
-      await a.start();
-      await b.start();
-      const [envA, envB] = [await envOf(a), await envOf(b)];
+    const seen = await inPair({ seed: 7 }, async ({ world, envA, envB }) => {
       let got: { n: number } | undefined;
       envB.net.onMessage((_f, m) => {
         got = m as { n: number };
@@ -108,11 +101,7 @@ describe("network", () => {
   });
 
   it("answers requests; a request with no reply in time resolves as maybe, not as a failure", async () => {
-    const { world, a, b } = pair({ seed: 8 });
-    const seen = await simulate(world, async () => {
-      await a.start();
-      await b.start();
-      const [envA, envB] = [await envOf(a), await envOf(b)];
+    const seen = await inPair({ seed: 8 }, async ({ world, envA, envB }) => {
       let handled = 0;
       envB.net.onRequest(async (_from, request) => {
         handled++;
@@ -133,11 +122,7 @@ describe("network", () => {
   });
 
   it("a crashed node's requests never settle, and replies never reach its next incarnation", async () => {
-    const { world, a, b } = pair({ seed: 9 });
-    const seen = await simulate(world, async () => {
-      await a.start();
-      await b.start();
-      const [envA, envB] = [await envOf(a), await envOf(b)];
+    const seen = await inPair({ seed: 9 }, async ({ world, a, envA, envB }) => {
       envB.net.onRequest(async () => {
         await envB.clock.sleep(10);
         return "late";
@@ -156,11 +141,7 @@ describe("network", () => {
   });
 
   it("messages to a node that is down are lost", async () => {
-    const { world, a, b } = pair({ seed: 10 });
-    const seen = await simulate(world, async () => {
-      await a.start();
-      await b.start();
-      const envA = await envOf(a);
+    const seen = await inPair({ seed: 10 }, async ({ world, b, envA }) => {
       b.crash();
       envA.net.send("b", 1);
       await world.sleep(20);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Env } from "../env.ts";
 import { SIM_EPOCH_MS } from "./clock.ts";
-import { envOf, envWorld, simulate } from "./testing.ts";
+import { envOf, envWorld, inBootedNode, simulate } from "./testing.ts";
 import { World } from "./world.ts";
 
 describe("nodes", () => {
@@ -28,10 +28,7 @@ describe("nodes", () => {
   });
 
   it("a zombie's timers never fire and its sleeps never end", async () => {
-    const { world, node } = envWorld();
-    const seen = await simulate(world, async () => {
-      await node.start();
-      const env = await envOf(node);
+    const seen = await inBootedNode({}, async ({ world, node, env }) => {
       const fired: string[] = [];
       env.clock.setTimer(10, () => fired.push("timer"));
       void env.clock.sleep(10).then(() => fired.push("sleep"));
@@ -55,10 +52,7 @@ describe("nodes", () => {
   });
 
   it("a paused node does nothing while the world moves on, then sees its clock jump", async () => {
-    const { world, node } = envWorld();
-    const seen = await simulate(world, async () => {
-      await node.start();
-      const env = await envOf(node);
+    const seen = await inBootedNode({}, async ({ world, node, env }) => {
       const ticks: number[] = [];
       env.clock.setInterval(10, () => ticks.push(Math.round(world.nowMs)));
       await world.sleep(25);
@@ -73,10 +67,7 @@ describe("nodes", () => {
   });
 
   it("clocks start at a realistic epoch, and can be skewed and made to drift", async () => {
-    const { world, node } = envWorld();
-    const seen = await simulate(world, async () => {
-      await node.start();
-      const env = await envOf(node);
+    const seen = await inBootedNode({}, async ({ world, node, env }) => {
       const start = env.clock.now();
       node.skewClock(-5000);
       const skewed = env.clock.now();

@@ -15,6 +15,18 @@ export function envWorld(options: Partial<WorldOptions> = {}, nodeId = "n1"): En
   return { world, node };
 }
 
+/** Runs `body` in simulated time, in an `envWorld` whose node has booted to its env. */
+export async function inBootedNode<T>(
+  options: Partial<WorldOptions>,
+  body: (booted: EnvWorld & { env: Env }) => Promise<T>,
+): Promise<T> {
+  const { world, node } = envWorld(options);
+  return simulate(world, async () => {
+    await node.start();
+    return body({ world, node, env: await envOf(node) });
+  });
+}
+
 /** Runs `body` in the world's simulated time; fails the test if lab errors occurred. */
 export async function simulate<T>(world: World, body: () => Promise<T>): Promise<T> {
   const result = await world.run(body);
