@@ -42,11 +42,25 @@ import { deepCheck } from "./tools/deep-check.ts";
 
 const SEED_MAX = 0xffff_ffff;
 
+/** Commands that act on one lab, or on every lab when none is named. */
+const OPTIONAL_LAB: CommandSpec["positionals"] = { min: 0, max: 1, noun: "lab", missing: "" };
+
+/** Commands that need a lab: `missing` says how to call them. */
+function requiredLab(missing: string): CommandSpec["positionals"] {
+  return { min: 1, max: 1, noun: "lab", missing };
+}
+
+const WORKERS_OPTION = {
+  name: "workers",
+  value: "N",
+  help: "grade on N worker threads (default: 2, or 1 on one core)",
+} as const;
+
 const LIST: CommandSpec = {
   name: "list",
   synopsis: "list [LAB]",
   summary: "every lab and its parts (or one lab's)",
-  positionals: { min: 0, max: 1, noun: "lab", missing: "" },
+  positionals: OPTIONAL_LAB,
   options: [],
 };
 
@@ -54,7 +68,7 @@ const STATUS: CommandSpec = {
   name: "status",
   synopsis: "status [LAB]",
   summary: "your progress: each part's state for your implementation (or one lab's)",
-  positionals: { min: 0, max: 1, noun: "lab", missing: "" },
+  positionals: OPTIONAL_LAB,
   options: [],
   notes: [
     "A part earns its points once graded on its default seeds (or more), and keeps its result until",
@@ -66,7 +80,7 @@ const GRADE: CommandSpec = {
   name: "grade",
   synopsis: "grade [LAB] [options]",
   summary: "grade an implementation (default: yours, of the first lab not yet passed)",
-  positionals: { min: 0, max: 1, noun: "lab", missing: "" },
+  positionals: OPTIONAL_LAB,
   options: [
     { name: "part", value: "ID", multiple: true, help: "only this part (L0.B, or just B); repeatable" },
     { name: "seeds", value: "N", help: "grade N seeds per part (default: each part's own number)" },
@@ -75,7 +89,7 @@ const GRADE: CommandSpec = {
     { name: "impl", value: "DIR", help: "grade the implementation in DIR (same files as the lab's stubs)" },
     { name: "json", help: "print one JSON object on stdout, nothing else" },
     { name: "no-shrink", help: "report failures as found, without shrinking the fault plan" },
-    { name: "workers", value: "N", help: "grade on N worker threads (default: 2, or 1 on one core)" },
+    WORKERS_OPTION,
   ],
   notes: ["Exit codes: 0 all graded parts pass, 1 some part fails, 2 bad input."],
 };
@@ -84,12 +98,7 @@ const REPLAY: CommandSpec = {
   name: "replay",
   synopsis: "replay LAB --part ID --seed S [--path P] [--solution | --impl DIR] [--out FILE]",
   summary: "rerun one failing run exactly; write its full trace and your logs to a file",
-  positionals: {
-    min: 1,
-    max: 1,
-    noun: "lab",
-    missing: "replay needs a lab: npx lab replay LAB --part ID --seed S [--path P]",
-  },
+  positionals: requiredLab("replay needs a lab: npx lab replay LAB --part ID --seed S [--path P]"),
   options: [
     { name: "part", value: "ID", help: "the part the failure report names" },
     { name: "seed", value: "S", help: "the seed the failure report names" },
@@ -109,13 +118,13 @@ const DEEP_CHECK: CommandSpec = {
   name: "deep-check",
   synopsis: "deep-check LAB [--seeds N] [--part ID] [--first S] [--impl DIR]",
   summary: "grade the reference solution (or DIR) on thousands of seeds per part, without shrinking",
-  positionals: { min: 1, max: 1, noun: "lab", missing: "deep-check needs a lab: npx lab deep-check LAB" },
+  positionals: requiredLab("deep-check needs a lab: npx lab deep-check LAB"),
   options: [
     { name: "seeds", value: "N", help: "seeds per part (default 5000)" },
     { name: "part", value: "ID", multiple: true, help: "only this part; repeatable" },
     { name: "first", value: "S", help: "start at seed S (default 1), to check a later range" },
     { name: "impl", value: "DIR", help: "check the implementation in DIR instead of the solution" },
-    { name: "workers", value: "N", help: "grade on N worker threads (default: 2, or 1 on one core)" },
+    WORKERS_OPTION,
   ],
   notes: ["For lab authors: the promise that a reference solution never fails. Exit code 1 if a part failed."],
 };
