@@ -116,7 +116,7 @@ const REPLAY: CommandSpec = {
 
 const DEEP_CHECK: CommandSpec = {
   name: "deep-check",
-  synopsis: "deep-check LAB [--seeds N] [--part ID] [--first S] [--impl DIR]",
+  synopsis: "deep-check LAB [--seeds N] [--part ID] [--first S] [--impl DIR] [--workers N]",
   summary: "grade the reference solution (or DIR) on thousands of seeds per part, without shrinking",
   positionals: requiredLab("deep-check needs a lab: npx lab deep-check LAB"),
   options: [
