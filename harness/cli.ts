@@ -37,8 +37,8 @@ import { allPassed, type GradeResult, jsonReport, terminalReport } from "./grade
 import { filesOfPart, hashesOf, readSaved, type SavedPart, saveResult } from "./grade/results.ts";
 import { labPassed, labStatus, statusLines } from "./grade/status.ts";
 import { details, headline } from "./grade/verdict.ts";
-import { plural } from "./grade/words.ts";
 import { deepCheck } from "./tools/deep-check.ts";
+import { plural } from "./words.ts";
 
 const SEED_MAX = 0xffff_ffff;
 

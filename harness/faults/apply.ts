@@ -15,6 +15,7 @@
 import { isProgrammingError } from "../errors.ts";
 import type { SimNode } from "../sim/node.ts";
 import type { World } from "../sim/world.ts";
+import { plural } from "../words.ts";
 import type { History } from "../workloads/history.ts";
 import { faultLimits } from "./limits.ts";
 import { type AimedAt, describeAim, describeFault, type FaultEvent, type FaultPlan, planEndMs } from "./plan.ts";
@@ -128,6 +129,8 @@ const handlers: Handlers = {
     faults.world.node(event.node).setClockDrift(event.ppm);
   },
   partition: (faults, event) => {
+    // Everyone on one side cuts nothing (the plan says "no fault"), so it heals nothing either.
+    if (event.sideA.length === 0 || event.sideB.length === 0) return;
     faults.note(`partition {${event.sideA.join(", ")}} | {${event.sideB.join(", ")}}`);
     faults.world.network.partition(event.sideA, event.sideB);
     healNetworkAfter(faults, event.forMs);
@@ -140,7 +143,7 @@ const handlers: Handlers = {
   },
   fsyncFails: (faults, event) => {
     const disk = faults.world.node(event.node).disk;
-    faults.note(`the next ${event.count} fsync(s) on ${event.node} will fail with EIO`);
+    faults.note(`the next ${plural(event.count, "fsync")} on ${event.node} will fail with EIO`);
     disk.failNextFsyncs += event.count;
     faults.world.at(faults.world.nowMs + event.forMs, "fsyncs work", () => {
       disk.failNextFsyncs = 0;
@@ -148,7 +151,7 @@ const handlers: Handlers = {
   },
   flipReads: (faults, event) => {
     const disk = faults.world.node(event.node).disk;
-    faults.note(`the next ${event.count} read(s) on ${event.node} will return a flipped bit`);
+    faults.note(`the next ${plural(event.count, "read")} on ${event.node} will return a flipped bit`);
     disk.flipNextReads += event.count;
     faults.world.at(faults.world.nowMs + event.forMs, "reads are clean", () => {
       disk.flipNextReads = 0;

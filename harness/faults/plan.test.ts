@@ -49,6 +49,39 @@ describe("fault plans", () => {
     expect(lines[2]).toContain("network partition {a} | {b} for 20 ms");
   });
 
+  it("an event a shrunk plan kept although it cuts nothing is printed as no fault, and applies as none", async () => {
+    const plan: FaultPlan = {
+      events: [
+        { atMs: 1, kind: "partition", sideA: ["a", "b"], sideB: [], forMs: 5 },
+        { atMs: 2, kind: "blockLink", from: "b", to: "b", forMs: 50 },
+        { atMs: 3, kind: "partition", sideA: ["a"], sideB: ["b"], forMs: 20 },
+      ],
+    };
+    const lines = describePlan(plan);
+    expect(lines).toContainEqual(expect.stringMatching(/at 1 ms\s+no fault: a partition with everyone on one side/));
+    expect(lines).toContainEqual(expect.stringMatching(/at 2 ms\s+no fault: a link from b to itself/));
+    // The empty partition must not heal the real one at 6 ms: b stays cut off from a until 23 ms.
+    const world = new World({ seed: 1 });
+    const a = world.addNode<Env>("a", (env) => env);
+    const b = world.addNode<Env>("b", (env) => env);
+    const received: number[] = [];
+    const result = await world.run(async () => {
+      await a.start();
+      await b.start();
+      (await envOf(b)).net.onMessage((_from, message) => received.push(message as number));
+      const envA = await envOf(a);
+      const startMs = world.nowMs;
+      applyPlan(world, plan, new History(() => world.nowMs));
+      for (const atMs of [10, 15, 40]) {
+        await world.sleep(startMs + atMs - world.nowMs);
+        envA.net.send("b", atMs);
+      }
+      await world.sleep(20);
+    });
+    expect(result.outcome?.kind).toBe("ok");
+    expect(received).toEqual([40]);
+  });
+
   it("are applied to a world: each fault happens at its time and is recorded in the history", async () => {
     const world = new World({ seed: 1 });
     const node = world.addNode<Env>("a", (env) => env);
@@ -90,7 +123,7 @@ describe("fault plans", () => {
         "15 a restarts",
         "30 a pauses",
         "40 a resumes after 10 ms",
-        "50 the next 1 fsync(s) on a will fail with EIO",
+        "50 the next 1 fsync on a will fail with EIO",
       ],
     );
     expect(planEndMs(plan)).toBe(55);

@@ -19,6 +19,7 @@
  */
 import fc from "fast-check";
 import type { Boundary } from "../sim/node.ts";
+import { plural } from "../words.ts";
 import { faultLimits } from "./limits.ts";
 
 /** Where a fault is aimed: right after the node's `count`-th call of a kind, within `withinMs`. */
@@ -238,8 +239,13 @@ export function describeFault(event: FaultEvent): string {
     case "drift":
       return `${event.node}'s clock starts running ${event.ppm >= 0 ? "fast" : "slow"} by ${Math.abs(event.ppm)} ppm`;
     case "partition":
+      // A shrunk plan can keep an event that does nothing, when the part needs one event and the
+      // failure needs none: say so, rather than leave the learner hunting for its effect.
+      if (event.sideA.length === 0 || event.sideB.length === 0)
+        return `no fault: a partition with everyone on one side, {${event.sideA.join(", ")}}`;
       return `network partition {${event.sideA.join(", ")}} | {${event.sideB.join(", ")}} for ${event.forMs} ms`;
     case "blockLink":
+      if (event.from === event.to) return `no fault: a link from ${event.from} to itself, which carries no messages`;
       return `messages from ${event.from} to ${event.to} are lost for ${event.forMs} ms`;
     case "fsyncFails":
       return `the next ${plural(event.count, "fsync")} on ${event.node} in ${event.forMs} ms fail with EIO`;
@@ -284,10 +290,6 @@ export function planEndMs(plan: FaultPlan): number {
     end = Math.max(end, e.atMs + latest + lasts);
   }
   return end;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
 export { ActiveFaults, applyPlan } from "./apply.ts";

@@ -2,11 +2,12 @@
  * Grade reports: the table a learner reads in the terminal, the failure reports under it, and the
  * one JSON object `--json` prints for tools.
  */
+
+import { plural } from "../words.ts";
 import type { Part } from "./define.ts";
 import type { PartFailure, PartOutcome } from "./grade-part.ts";
 import type { ImplChoice, LabEntry } from "./labs.ts";
 import { details, headline } from "./verdict.ts";
-import { plural } from "./words.ts";
 
 export interface GradeResult {
   lab: LabEntry;

@@ -7,10 +7,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { plural } from "../words.ts";
 import { findLab, type LabEntry } from "./labs.ts";
 import { filesOfPart, hashesOf, hashFilesV1, readSaved, type SavedPart, saveResult } from "./results.ts";
 import { labPassed, labStatus, statusLines } from "./status.ts";
-import { plural } from "./words.ts";
 
 let dir = "";
 let resultsDir = "";

@@ -15,10 +15,10 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { plural } from "../words.ts";
 import type { Part } from "./define.ts";
 import type { LabEntry } from "./labs.ts";
 import { changedFiles, filesOfPart, passCounts, type SavedPart, type SavedResult } from "./results.ts";
-import { plural } from "./words.ts";
 
 export type PartView =
   | { kind: "notGraded"; blockedBy: string | null }

@@ -13,8 +13,8 @@
  * Everything here is bounded: a few calls, a few kinds of activity, a few lines.
  */
 import { formatMs } from "../sim/trace.ts";
+import { plural } from "../words.ts";
 import { describeCall, type History } from "../workloads/history.ts";
-import { plural } from "./words.ts";
 
 /** A call that never completed. */
 export interface PendingCall {

@@ -17,6 +17,7 @@ import { DeterminismViolation, NotImplemented } from "../lab-api.ts";
 import type { BudgetSpent } from "../sim/scheduler.ts";
 import { formatMs } from "../sim/trace.ts";
 import type { LabError } from "../sim/world.ts";
+import { plural } from "../words.ts";
 import { learnerFrames, unawaitedPromise } from "./stack.ts";
 import {
   type Busiest,
@@ -28,7 +29,6 @@ import {
   type Unfinished,
   unfinishedLines,
 } from "./stopped-run.ts";
-import { plural } from "./words.ts";
 
 // Lab workloads import these from here; they live on the floor below (harness/errors.ts).
 export { isProgrammingError, rethrowFrom } from "../errors.ts";
