@@ -50,12 +50,18 @@ describe("lab grade", () => {
 
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), "lab-replay-")), "trace.log");
     const args = failure.replay.replace(/^npx lab /, "").split(" ");
-    const replay = lab(...args, "--out", out);
+    const replay = lab(...args, "--out", out, "--html");
     expect(replay.code).toBe(1);
     expect(replay.stdout).toContain("lost write");
     const trace = readFileSync(out, "utf8");
     expect(trace).toContain("fsync register.tmp -> EIO");
     expect(trace).toMatch(/"msg":"fsync failed, retrying"/); // the lab code's own log line
+    // --html draws the same run beside the trace, with the verdict in the report's words.
+    const htmlFile = path.join(path.dirname(out), "trace.html");
+    expect(replay.stdout).toContain(`Space-time diagram written to ${path.relative(ROOT, htmlFile)}`);
+    const html = readFileSync(htmlFile, "utf8");
+    expect(html).toContain("invariant broken: lost write");
+    expect(html).toContain("fsync register.tmp -&gt; EIO");
     rmSync(path.dirname(out), { recursive: true });
   });
 

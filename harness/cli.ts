@@ -38,6 +38,7 @@ import { filesOfPart, hashesOf, readSaved, type SavedPart, saveResult } from "./
 import { labPassed, labStatus, statusLines } from "./grade/status.ts";
 import { details, headline } from "./grade/verdict.ts";
 import { deepCheck } from "./tools/deep-check.ts";
+import { renderHtml } from "./viz/html.ts";
 import { plural } from "./words.ts";
 
 const SEED_MAX = 0xffff_ffff;
@@ -96,7 +97,7 @@ const GRADE: CommandSpec = {
 
 const REPLAY: CommandSpec = {
   name: "replay",
-  synopsis: "replay LAB --part ID --seed S [--path P] [--solution | --impl DIR] [--out FILE]",
+  synopsis: "replay LAB --part ID --seed S [--path P] [--solution | --impl DIR] [--out FILE] [--html]",
   summary: "rerun one failing run exactly; write its full trace and your logs to a file",
   positionals: requiredLab("replay needs a lab: npx lab replay LAB --part ID --seed S [--path P]"),
   options: [
@@ -110,6 +111,7 @@ const REPLAY: CommandSpec = {
     { name: "solution", help: "replay the reference solution" },
     { name: "impl", value: "DIR", help: "replay the implementation in DIR" },
     { name: "out", value: "FILE", help: "write the trace to FILE (default: .lab/replays/...)" },
+    { name: "html", help: "also draw the run as a space-time diagram: one HTML page beside the trace" },
   ],
   notes: ["Every failure report prints the exact replay command: copy it whole."],
 };
@@ -413,7 +415,7 @@ async function replayCommand(args: ParsedArgs, argv: readonly string[]): Promise
   const pool = new GradingPool(lab, choice, { workers: 1 });
   let replay: Awaited<ReturnType<GradingPool["replay"]>>;
   try {
-    replay = await pool.replay(part.id, seed, replayPath);
+    replay = await pool.replay(part.id, seed, replayPath, args.flags.has("html"));
   } finally {
     await pool.close();
   }
@@ -453,5 +455,19 @@ async function replayCommand(args: ParsedArgs, argv: readonly string[]): Promise
   for (const line of scenarioLines) console.log(`  ${line}`);
   const what = replay.kind === "replayed" ? "Full trace" : "The last lines of the trace";
   console.log(`${what} (${plural(replay.trace.length, "line")}) written to ${relative(outFile)}`);
+  if (args.flags.has("html")) {
+    if (replay.kind === "replayed" && replay.picture !== undefined) {
+      const htmlFile = `${outFile.replace(/\.(log|txt)$/, "")}.html`;
+      const title = `Lab ${lab.id}, ${part.id} (${part.title}), seed ${seed}: ${headline(replay.verdict)}`;
+      const command = `npx lab ${argv.join(" ")}`;
+      writeFileSync(
+        htmlFile,
+        renderHtml(replay.picture, { title, verdict: verdictLines, scenario: scenarioLines, replayCommand: command }),
+      );
+      console.log(`Space-time diagram written to ${relative(htmlFile)} (open it in a browser; it needs no network)`);
+    } else {
+      console.log("No diagram: the watchdog stopped this run, so only its last trace lines exist.");
+    }
+  }
   return replay.verdict.kind === "pass" ? 0 : 1;
 }

@@ -15,6 +15,7 @@ import { createFlightRecorderBuffer, FlightRecorder } from "./flight-recorder.ts
 import type { PartOutcome } from "./grade-part.ts";
 import type { ImplChoice, LabEntry } from "./labs.ts";
 import { ImplLoadError } from "./labs.ts";
+import type { RunPicture } from "./picture.ts";
 import type { ToMain, ToWorker, WorkerData } from "./protocol.ts";
 import { keepTrace, timeOf } from "./stopped-run.ts";
 import type { Verdict } from "./verdict.ts";
@@ -29,7 +30,16 @@ export interface PoolOptions {
 type NoYield = Extract<Verdict, { kind: "noYield" }>;
 
 export type ReplayResult =
-  | { kind: "replayed"; verdict: Verdict; scenarioLines: string[]; trace: string[]; simMs: number; events: number }
+  | {
+      kind: "replayed";
+      verdict: Verdict;
+      scenarioLines: string[];
+      trace: string[];
+      simMs: number;
+      events: number;
+      /** With `picture` asked for: the run as data for a space-time diagram. */
+      picture?: RunPicture;
+    }
   /** The watchdog stopped the replay: `trace` is what the flight recorder kept, the last lines. */
   | { kind: "noYield"; verdict: NoYield; trace: string[] };
 
@@ -63,8 +73,9 @@ export class GradingPool {
     return this.enqueue({ type: "grade", jobId: this.nextJobId++, partId, seeds, shrink }) as Promise<PartOutcome>;
   }
 
-  replay(partId: string, seed: number, path: string): Promise<ReplayResult> {
-    return this.enqueue({ type: "replay", jobId: this.nextJobId++, partId, seed, path }) as Promise<ReplayResult>;
+  replay(partId: string, seed: number, path: string, picture = false): Promise<ReplayResult> {
+    const job = { type: "replay", jobId: this.nextJobId++, partId, seed, path, picture } as const;
+    return this.enqueue(job) as Promise<ReplayResult>;
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 /** Messages between the grading pool (main thread) and its workers. */
 import type { PartOutcome } from "./grade-part.ts";
 import type { ImplChoice } from "./labs.ts";
+import type { RunPicture } from "./picture.ts";
 import type { Verdict } from "./verdict.ts";
 
 /** What a worker is started with. */
@@ -15,7 +16,8 @@ export interface WorkerData {
 
 export type ToWorker =
   | { type: "grade"; jobId: number; partId: string; seeds: number[]; shrink: boolean }
-  | { type: "replay"; jobId: number; partId: string; seed: number; path: string };
+  /** `picture`: also send the run as data for a space-time diagram (`lab replay --html`). */
+  | { type: "replay"; jobId: number; partId: string; seed: number; path: string; picture: boolean };
 
 export type ToMain =
   | { type: "ready" }
@@ -33,6 +35,7 @@ export type ToMain =
       trace: string[];
       simMs: number;
       events: number;
+      picture?: RunPicture;
     }
   /** The harness itself failed on this job (a bug in the grader, not in lab code). */
   | { type: "crashed"; jobId: number; message: string };

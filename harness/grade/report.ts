@@ -56,9 +56,9 @@ export function failureReport(result: GradeResult, part: Part<unknown>, failure:
     for (const line of failure.scenarioLines) lines.push(`    ${line}`);
   }
   if (failure.verdict.kind !== "notImplemented") {
-    lines.push(
-      `  Replay it, with a full trace and your logs: ${replayCommand(result.lab, result.choice, part.id, failure)}`,
-    );
+    const command = replayCommand(result.lab, result.choice, part.id, failure);
+    lines.push(`  Replay it, with a full trace and your logs: ${command}`);
+    lines.push(`  See it drawn (a space-time diagram in your browser): ${command} --html`);
   }
   return lines;
 }

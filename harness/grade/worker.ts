@@ -10,8 +10,9 @@ import { parentPort, workerData } from "node:worker_threads";
 import { FlightRecorder } from "./flight-recorder.ts";
 import { gradePart } from "./grade-part.ts";
 import { guardRootsFor, loadImpl, loadLab } from "./labs.ts";
+import { pictureOf, type RunPicture } from "./picture.ts";
 import type { ToMain, ToWorker, WorkerData } from "./protocol.ts";
-import { replayScenario } from "./runner.ts";
+import { replayScenario, type ScenarioRun } from "./runner.ts";
 
 const port = parentPort;
 if (port === null) throw new Error("worker.ts must run in a worker thread");
@@ -75,10 +76,17 @@ try {
         trace: run.world.trace.keptLines() ?? [],
         simMs: run.simMs,
         events: run.events,
+        ...(message.picture ? { picture: picture(run) } : {}),
       });
     }
   }
   send({ type: "ready" });
 } catch (error) {
   send({ type: "loadFailed", message: error instanceof Error ? error.message : String(error) });
+}
+
+/** The replayed run as data for `lab replay --html`. */
+function picture(run: ScenarioRun): RunPicture {
+  const kept = run.world.trace.keptEntries() ?? { entries: [], omitted: 0 };
+  return pictureOf(run.history, kept, run.verdict, run.simMs);
 }

@@ -14,6 +14,7 @@
  */
 import { drawLatency, type LatencyMs } from "./latency.ts";
 import type { SimRng } from "./rng.ts";
+import type { MessageLink } from "./trace.ts";
 
 export interface NetProfile {
   latencyMs: LatencyMs;
@@ -45,8 +46,8 @@ export interface NetHost {
   /** Schedules a delivery to node `to` (held while it is paused). */
   scheduleDelivery(delayMs: number, to: string, fn: () => void): void;
   /** Hands a packet to the node's live incarnation; false if it is down or unknown. */
-  deliver(from: string, to: string, packet: Packet): boolean;
-  trace(node: string, kind: string, detail: string): void;
+  deliver(from: string, to: string, packet: Packet, sentAtMs: number): boolean;
+  trace(node: string, kind: string, detail: string, link?: MessageLink): void;
 }
 
 export class SimNetwork {
@@ -93,14 +94,20 @@ export class SimNetwork {
   transmit(from: string, to: string, packet: Packet): void {
     this.stats.sent++;
     const label = describe(packet);
+    const sentAtMs = this.host.nowMs();
     if (this.isBlocked(from, to)) {
       this.stats.dropped++;
-      this.host.trace(from, "net", `${label} to ${to} dropped: partitioned`);
+      this.host.trace(from, "net", `${label} to ${to} dropped: partitioned`, {
+        from,
+        to,
+        sentAtMs,
+        fate: "partitioned",
+      });
       return;
     }
     if (this.rng.chance(this.profile.dropRate)) {
       this.stats.dropped++;
-      this.host.trace(from, "net", `${label} to ${to} dropped: lost`);
+      this.host.trace(from, "net", `${label} to ${to} dropped: lost`, { from, to, sentAtMs, fate: "lost" });
       return;
     }
     const copies = this.rng.chance(this.profile.duplicateRate) ? 2 : 1;
@@ -119,13 +126,23 @@ export class SimNetwork {
       this.host.scheduleDelivery(delayMs, to, () => {
         if (this.isBlocked(from, to)) {
           this.stats.dropped++;
-          this.host.trace(to, "net", `${label} from ${from} dropped on arrival: partitioned`);
+          this.host.trace(to, "net", `${label} from ${from} dropped on arrival: partitioned`, {
+            from,
+            to,
+            sentAtMs,
+            fate: "partitioned",
+          });
           return;
         }
-        if (this.host.deliver(from, to, copy)) this.stats.delivered++;
+        if (this.host.deliver(from, to, copy, sentAtMs)) this.stats.delivered++;
         else {
           this.stats.dropped++;
-          this.host.trace(to, "net", `${label} from ${from} dropped: ${to} is down`);
+          this.host.trace(to, "net", `${label} from ${from} dropped: ${to} is down`, {
+            from,
+            to,
+            sentAtMs,
+            fate: "down",
+          });
         }
       });
     }

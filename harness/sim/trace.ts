@@ -25,6 +25,27 @@ export const KEPT_HEAD_LINES = 50_000;
 /** ...and this many from its end. */
 export const KEPT_TAIL_LINES = 50_000;
 
+/** A message's journey, attached to the trace entry that ends it (a delivery, or a drop). */
+export interface MessageLink {
+  from: string;
+  to: string;
+  /** When it was sent: an arrow on a space-time diagram runs from here to the entry's time. */
+  sentAtMs: number;
+  fate: "delivered" | "lost" | "partitioned" | "down";
+}
+
+/**
+ * One kept entry, as data: what `lab replay --html` draws. A log line of the lab code has kind
+ * "log", node "-" and the formatted line as its detail.
+ */
+export interface TraceEntry {
+  atMs: number;
+  node: string;
+  kind: string;
+  detail: string;
+  link?: MessageLink;
+}
+
 /** Sees every line of a trace as it is recorded. */
 export interface TraceRecorder {
   /** A run starts: forget the previous one. */
@@ -47,24 +68,32 @@ export class Trace {
   private readonly recentLogs = new Ring<string>(RECENT_LOG_LINES);
   private readonly head: string[] | null;
   private readonly tail: Ring<string> | null;
+  /** The same entries as `head` and `tail`, as data (only with `keepLines`). */
+  private readonly headEntries: TraceEntry[] | null;
+  private readonly tailEntries: Ring<TraceEntry> | null;
   private readonly recorder: TraceRecorder | undefined;
 
   constructor(options: TraceOptions = {}) {
     this.head = options.keepLines ? [] : null;
     this.tail = options.keepLines ? new Ring(KEPT_TAIL_LINES) : null;
+    this.headEntries = options.keepLines ? [] : null;
+    this.tailEntries = options.keepLines ? new Ring(KEPT_TAIL_LINES) : null;
     this.recorder = options.recorder;
     this.recorder?.reset();
   }
 
-  record(timeMs: number, node: string, kind: string, detail: string): void {
+  /** An event; `link` (kept as data only, never hashed: the line says the same) for a message's end. */
+  record(timeMs: number, node: string, kind: string, detail: string, link?: MessageLink): void {
     this.count++;
-    this.keep(`${formatMs(timeMs)} ${node} ${kind} ${detail}`);
+    this.keep(`${formatMs(timeMs)} ${node} ${kind} ${detail}`, () =>
+      link === undefined ? { atMs: timeMs, node, kind, detail } : { atMs: timeMs, node, kind, detail, link },
+    );
   }
 
   /** A log line written by lab code (already formatted). Hashed too: logs are observable output. */
-  recordLog(line: string): void {
+  recordLog(line: string, atMs = Number.NaN): void {
     this.recentLogs.push(line);
-    this.keep(line);
+    this.keep(line, () => ({ atMs, node: "-", kind: "log", detail: line }));
   }
 
   /** The last entries, oldest first: trace lines and log lines (those start with `{`) together. */
@@ -89,18 +118,33 @@ export class Trace {
     return [...this.head, `... ${omitted} lines left out (the run's first and last lines are kept) ...`, ...tail];
   }
 
+  /**
+   * The kept entries as data (only with `keepLines`), with the same bound as `keptLines`, and how
+   * many were left out between the first and the last.
+   */
+  keptEntries(): { entries: TraceEntry[]; omitted: number } | null {
+    if (this.headEntries === null || this.tailEntries === null) return null;
+    const tail = this.tailEntries.toArray();
+    return { entries: [...this.headEntries, ...tail], omitted: this.tailEntries.pushed - tail.length };
+  }
+
   /** The hash of everything recorded, as 16 hex digits. */
   digest(): string {
     return (this.h1 >>> 0).toString(16).padStart(8, "0") + (this.h2 >>> 0).toString(16).padStart(8, "0");
   }
 
-  private keep(line: string): void {
+  private keep(line: string, entry: () => TraceEntry): void {
     this.mix(line);
     this.recentEntries.push(line);
     this.recorder?.write(line);
-    if (this.head === null || this.tail === null) return;
-    if (this.head.length < KEPT_HEAD_LINES) this.head.push(line);
-    else this.tail.push(line);
+    if (this.head === null || this.tail === null || this.headEntries === null || this.tailEntries === null) return;
+    if (this.head.length < KEPT_HEAD_LINES) {
+      this.head.push(line);
+      this.headEntries.push(entry());
+    } else {
+      this.tail.push(line);
+      this.tailEntries.push(entry());
+    }
   }
 
   private mix(text: string): void {

@@ -73,8 +73,8 @@ export class World {
       scheduleDelivery: (delayMs, to, fn) => {
         this.scheduler.after(delayMs, to, "deliver", fn);
       },
-      deliver: (from: string, to: string, packet: Packet) => this.deliver(from, to, packet),
-      trace: (node, kind, detail) => this.traceEvent(node, kind, detail),
+      deliver: (from: string, to: string, packet: Packet, sentAtMs: number) => this.deliver(from, to, packet, sentAtMs),
+      trace: (node, kind, detail, link) => this.trace.record(this.scheduler.nowMs, node, kind, detail, link),
     });
     const level = options.logLevel ?? "silent";
     this.logger = pino(
@@ -83,7 +83,7 @@ export class World {
         base: undefined,
         timestamp: () => `,"simMs":${this.scheduler.nowMs.toFixed(3)}`,
       },
-      { write: (line: string) => this.trace.recordLog(line.trimEnd()) },
+      { write: (line: string) => this.trace.recordLog(line.trimEnd(), this.scheduler.nowMs) },
     );
   }
 
@@ -121,10 +121,15 @@ export class World {
    * Hands a packet to a live node, tracing it first (so that what the receiver does comes after it
    * in the trace) with the kind of message it carries: a run that spins shows what it spins on.
    */
-  private deliver(from: string, to: string, packet: Packet): boolean {
+  private deliver(from: string, to: string, packet: Packet, sentAtMs: number): boolean {
     const node = this.nodes.get(to);
     if (node === undefined || !node.isUp) return false;
-    this.traceEvent(to, "net", describeDelivery(from, packet));
+    this.trace.record(this.scheduler.nowMs, to, "net", describeDelivery(from, packet), {
+      from,
+      to,
+      sentAtMs,
+      fate: "delivered",
+    });
     return node.deliver(from, packet);
   }
 
