@@ -81,7 +81,8 @@ describe("lab replay --html", () => {
     expect(html).toContain('class="band paused"');
     expect(html).toContain('<g class="msg dropped"');
     expect(html).toContain('class="cross"');
-    expect(html).toContain('<line class="disk sync"');
+    expect(html).toContain('<g class="disk sync"');
+    expect(html).toContain('<text class="tag disk" x="');
     expect(html).toMatch(/<text class="fold"[^>]*>⋯ 51 ms<\/text>/);
   });
 

@@ -30,26 +30,33 @@ export interface PageText {
   replayCommand: string;
 }
 
+/** Up to this many messages or disk calls, each is labelled in words beside its mark, not only on hover. */
+const LABELLED_MAX = 400;
+
 /** Drawn elements of each kind at most, so that a ten-minute run stays a page of a few MB. */
 export const DRAWN_MAX = { messages: 2_500, diskCalls: 2_500, ops: 2_000, logLines: 3_000 } as const;
 
-const PX_PER_MS = 24;
+const PX_PER_MS = 40;
 /** A quiet stretch longer than this is folded to `FOLD_PX`. */
 const FOLD_MS = 4;
 const FOLD_PX = 36;
 /** Events at the same instant still get this much room, so that they can be told apart. */
-const STEP_PX = 3;
-const LANE_PX = 190;
+const STEP_PX = 6;
+const LABELLED_STEP_PX = 11;
+const LANE_PX = 260;
 const TOP_PX = 60;
-const LEFT_PX = 90;
+const LEFT_PX = 240;
 
 export function renderHtml(picture: RunPicture, text: PageText): string {
   const drawn = chooseDrawn(picture);
   const lanes = laneOrder(picture, drawn.entries);
-  const axis = new FoldedAxis(drawn.times, TOP_PX);
+  const labelled = drawn.entries.filter((e) => e.link !== undefined || e.kind === "disk").length <= LABELLED_MAX;
+  // Labelled marks need a line of text each.
+  const axis = new FoldedAxis(drawn.times, TOP_PX, labelled ? LABELLED_STEP_PX : STEP_PX);
   const x = (lane: string) => LEFT_PX + (lanes.indexOf(lane) + 0.5) * LANE_PX;
   const svg: string[] = [];
-  const width = LEFT_PX + lanes.length * LANE_PX + 20;
+  // Room on the right for the last lane's labels.
+  const width = LEFT_PX + lanes.length * LANE_PX + 160;
   const height = axis.y(Number.POSITIVE_INFINITY) + 40;
 
   for (const fold of axis.folds) {
@@ -76,8 +83,9 @@ export function renderHtml(picture: RunPicture, text: PageText): string {
     );
   }
   for (const entry of drawn.entries) {
-    if (entry.link !== undefined) svg.push(arrow(entry, x, axis, lanes));
-    else if (entry.kind === "disk" && lanes.includes(entry.node)) svg.push(diskTick(entry, x(entry.node), axis));
+    if (entry.link !== undefined) svg.push(arrow(entry, x, axis, lanes, labelled));
+    else if (entry.kind === "disk" && lanes.includes(entry.node))
+      svg.push(diskTick(entry, x(entry.node), axis, labelled));
     else if ((entry.kind === "error" || entry.kind === "fault") && lanes.includes(entry.node)) {
       svg.push(
         `<circle class="error" cx="${x(entry.node)}" cy="${axis.y(entry.atMs).toFixed(1)}" r="5" data-t="${entry.atMs}" data-n="${esc(entry.node)}"><title>${esc(line(entry))}</title></circle>`,
@@ -203,7 +211,7 @@ class FoldedAxis {
   private readonly ys: number[];
   readonly folds: { y: number; ms: number }[] = [];
 
-  constructor(times: number[], topPx: number) {
+  constructor(times: number[], topPx: number, stepPx: number) {
     this.times = [...new Set(times.filter(Number.isFinite))].sort((a, b) => a - b);
     this.ys = [];
     let y = topPx;
@@ -213,7 +221,7 @@ class FoldedAxis {
         if (gapMs > FOLD_MS) {
           this.folds.push({ y: y + FOLD_PX / 2 + 4, ms: gapMs });
           y += FOLD_PX;
-        } else y += Math.max(STEP_PX, gapMs * PX_PER_MS);
+        } else y += Math.max(stepPx, gapMs * PX_PER_MS);
       }
       this.ys.push(y);
     }
@@ -271,7 +279,13 @@ function bands(entries: TraceEntry[], endMs: number): Band[] {
   return [...done, ...open.values()];
 }
 
-function arrow(entry: TraceEntry, x: (lane: string) => number, axis: FoldedAxis, lanes: string[]): string {
+function arrow(
+  entry: TraceEntry,
+  x: (lane: string) => number,
+  axis: FoldedAxis,
+  lanes: string[],
+  labelled: boolean,
+): string {
   const link = entry.link as NonNullable<TraceEntry["link"]>;
   if (!lanes.includes(link.from) || !lanes.includes(link.to)) return "";
   const x1 = x(link.from);
@@ -288,15 +302,22 @@ function arrow(entry: TraceEntry, x: (lane: string) => number, axis: FoldedAxis,
     ? ""
     : `<path class="cross" d="M${x2 - 4},${y2 - 4}L${x2 + 4},${y2 + 4}M${x2 - 4},${y2 + 4}L${x2 + 4},${y2 - 4}"/>`;
   const cls = delivered ? "msg" : "msg dropped";
-  return `<g class="${cls}" data-t="${entry.atMs}" data-n="${esc(link.to)}"><line x1="${x1}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}"${delivered ? ' marker-end="url(#head)"' : ""}/>${cross}<title>${esc(`${ms(link.sentAtMs)} → ${line(entry)}`)}</title></g>`;
+  // The words after the sender's name: "request #3: send", "reply #3: outOfOrder".
+  const words = entry.detail.replace(/ from \S+:? ?| to \S+ /, " ").trim();
+  const tag = labelled
+    ? `<text class="tag" x="${((x1 + x2) / 2).toFixed(1)}" y="${((y1 + y2) / 2 - 2).toFixed(1)}">${esc(words)}</text>`
+    : "";
+  return `<g class="${cls}" data-t="${entry.atMs}" data-n="${esc(link.to)}"><line x1="${x1}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}"${delivered ? ' marker-end="url(#head)"' : ""}/>${cross}${tag}<title>${esc(`${ms(link.sentAtMs)} → ${line(entry)}`)}</title></g>`;
 }
 
-function diskTick(entry: TraceEntry, x: number, axis: FoldedAxis): string {
+function diskTick(entry: TraceEntry, x: number, axis: FoldedAxis, labelled: boolean): string {
   const sync = /^fsync/.test(entry.detail);
-  const failed = entry.detail.includes("->");
+  // A failed call ends in its error code: "fsync register.tmp -> EIO" (a rename has an arrow too).
+  const failed = / -> E[A-Z]+$/.test(entry.detail);
   const cls = `disk${sync ? " sync" : ""}${failed ? " failed" : ""}`;
   const y = axis.y(entry.atMs).toFixed(1);
-  return `<line class="${cls}" x1="${x + 3}" y1="${y}" x2="${x + (sync ? 16 : 9)}" y2="${y}" data-t="${entry.atMs}" data-n="${esc(entry.node)}"><title>${esc(line(entry))}</title></line>`;
+  const tag = labelled ? `<text class="tag disk" x="${x + 20}" y="${Number(y) + 3}">${esc(entry.detail)}</text>` : "";
+  return `<g class="${cls}" data-t="${entry.atMs}" data-n="${esc(entry.node)}"><line x1="${x + 3}" y1="${y}" x2="${x + (sync ? 16 : 9)}" y2="${y}"/>${tag}<title>${esc(line(entry))}</title></g>`;
 }
 
 function opBar(op: PictureOp, laneX: number, axis: FoldedAxis, endMs: number): string {
@@ -345,7 +366,8 @@ text.fold{fill:#888}
 .fault line{stroke:#c60;stroke-dasharray:6 4}.fault text{fill:#c60}
 .msg line{stroke:#447;stroke-width:1}.msg.dropped line{stroke:#c33;stroke-dasharray:3 3}
 .cross{stroke:#c33;stroke-width:2}
-.disk{stroke:#393;stroke-width:1.5}.disk.sync{stroke:#063;stroke-width:2.5}.disk.failed{stroke:#c33}
+.disk line{stroke:#393;stroke-width:1.5}.disk.sync line{stroke:#063;stroke-width:2.5}.disk.failed line{stroke:#c33}
+text.tag{font-size:9px;fill:#557;text-anchor:middle}text.tag.disk{fill:#363;text-anchor:start}.failed text.tag{fill:#c33}
 .op rect{fill:#9c9;stroke:#363}.op.fail rect{fill:#ccc;stroke:#777}.op.info rect{fill:#ec6;stroke:#a70}
 .op.pending rect{fill:#fff;stroke:#c33;stroke-dasharray:3 2}.op text{text-anchor:end;fill:#333}
 .op.flagged rect{stroke:#d00;stroke-width:3}.op.flagged text{fill:#d00;font-weight:bold}
