@@ -6,7 +6,8 @@
  *   2. fault plans explored per second (lab 00's solution graded seed after seed; a bug shrunk);
  *   3. how fast a stopped run is stopped and explained (a livelock, a deadlock), against the
  *      budget of about a second of grading that issue 13 set for a livelock;
- *   4. every lab's own benchmark (labs/NN-name/bench.ts exporting runBench()).
+ *   4. how long `lab replay --html` takes to draw the largest run a replay keeps, and its size;
+ *   5. every lab's own benchmark (labs/NN-name/bench.ts exporting runBench()).
  */
 import { existsSync } from "node:fs";
 import os from "node:os";
@@ -15,7 +16,10 @@ import { pathToFileURL } from "node:url";
 import type { Env } from "../env.ts";
 import { gradeInProcess } from "../grade/in-process.ts";
 import { LABS_DIR, labSlugs } from "../grade/labs.ts";
+import type { PictureOp } from "../grade/picture.ts";
+import { KEPT_HEAD_LINES, KEPT_TAIL_LINES, type TraceEntry } from "../sim/trace.ts";
 import { World } from "../sim/world.ts";
+import { renderHtml } from "../viz/html.ts";
 
 function rate(count: number, ms: number): string {
   return Math.round((count / ms) * 1000).toLocaleString("en-US");
@@ -130,7 +134,7 @@ async function stoppedRuns(): Promise<string[]> {
   return lines;
 }
 
-const SECTIONS = ["simulation", "stopped", "labs"] as const;
+const SECTIONS = ["simulation", "stopped", "html", "labs"] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** `npm run bench -- [SECTION...]`: every section by default, or only those named. */
@@ -138,6 +142,46 @@ function sectionsFromArgs(args: readonly string[]): Set<Section> | string {
   const unknown = args.filter((arg) => !(SECTIONS as readonly string[]).includes(arg));
   if (unknown.length > 0) return `unknown section ${unknown.join(", ")}; the sections are ${SECTIONS.join(", ")}`;
   return new Set(args.length === 0 ? SECTIONS : (args as Section[]));
+}
+
+/**
+ * `lab replay --html` on the biggest picture a replay can hold: the trace's whole kept window
+ * (`KEPT_HEAD_LINES + KEPT_TAIL_LINES` entries, more than a ten-minute lab 02 run keeps) of
+ * messages, disk calls and log lines, and 5,000 operations. Issue 10's budget: under 2 s and 2 MB.
+ */
+function htmlPage(): string[] {
+  const entries: TraceEntry[] = [];
+  const total = KEPT_HEAD_LINES + KEPT_TAIL_LINES;
+  for (let i = 0; i < total; i++) {
+    const atMs = i * 6; // 100,000 entries over 600,000 ms: ten simulated minutes
+    if (i % 3 === 0) {
+      const fate = i % 300 === 0 ? ("lost" as const) : ("delivered" as const);
+      const link = { from: `c${i % 4}`, to: "broker", sentAtMs: atMs - 1, fate };
+      entries.push({ atMs, node: "broker", kind: "net", detail: `request #${i} from c${i % 4}: send`, link });
+    } else if (i % 3 === 1) entries.push({ atMs, node: "broker", kind: "disk", detail: `write store/log @${i} +91` });
+    else entries.push({ atMs, node: "-", kind: "log", detail: `{"level":30,"simMs":${atMs},"msg":"handled ${i}"}` });
+  }
+  const ops: PictureOp[] = Array.from({ length: 5_000 }, (_, i) => ({
+    index: i,
+    client: `c${i % 4}`,
+    call: `send({"key":"k${i % 7}","id":"m${i}"})`,
+    outcome: `send({"key":"k${i % 7}","id":"m${i}"}) -> {"queueId":${i % 4}}`,
+    status: "ok",
+    invokedAtMs: i * 120,
+    completedAtMs: i * 120 + 3,
+    flagged: i === 2_500,
+  }));
+  const started = performance.now();
+  const html = renderHtml(
+    { entries, omittedEntries: 0, ops, faults: [], simMs: total * 6 },
+    { title: "bench", verdict: ["v"], scenario: [], replayCommand: "npx lab replay" },
+  );
+  const ms = performance.now() - started;
+  const mb = Buffer.byteLength(html) / 2 ** 20;
+  return [
+    `a ${total.toLocaleString("en-US")}-entry, 10-simulated-minute picture drawn in ${ms.toFixed(0)} ms = ${(ms / 2_000).toFixed(2)} × the 2 s budget`,
+    `its page: ${mb.toFixed(2)} MB = ${(mb / 2).toFixed(2)} × the 2 MB budget`,
+  ];
 }
 
 async function main(): Promise<void> {
@@ -162,6 +206,11 @@ async function main(): Promise<void> {
     console.log("");
     console.log("Stopped runs: real time to the verdict");
     for (const line of await stoppedRuns()) console.log(`  ${line}`);
+  }
+  if (sections.has("html")) {
+    console.log("");
+    console.log("lab replay --html");
+    for (const line of htmlPage()) console.log(`  ${line}`);
   }
   if (!sections.has("labs")) return;
   for (const slug of labSlugs()) {

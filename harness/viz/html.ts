@@ -34,7 +34,7 @@ export interface PageText {
 const LABELLED_MAX = 400;
 
 /** Drawn elements of each kind at most, so that a ten-minute run stays a page of a few MB. */
-export const DRAWN_MAX = { messages: 2_500, diskCalls: 2_500, ops: 2_000, logLines: 3_000 } as const;
+export const DRAWN_MAX = { messages: 2_500, diskCalls: 2_000, ops: 1_500, logLines: 3_000 } as const;
 
 const PX_PER_MS = 40;
 /** A quiet stretch longer than this is folded to `FOLD_PX`. */
@@ -73,7 +73,7 @@ export function renderHtml(picture: RunPicture, text: PageText): string {
     const y1 = axis.y(band.fromMs);
     const y2 = Math.max(axis.y(band.toMs), y1 + STEP_PX);
     svg.push(
-      `<rect class="band ${band.kind}" x="${x(band.node) - 7}" y="${y1.toFixed(1)}" width="14" height="${(y2 - y1).toFixed(1)}" data-t="${band.fromMs}" data-n="${esc(band.node)}"><title>${esc(`${band.node} ${band.label}`)}</title></rect>`,
+      `<rect class="band ${band.kind}" x="${x(band.node) - 7}" y="${y1.toFixed(1)}" width="14" height="${(y2 - y1).toFixed(1)}" data-t="${band.fromMs}"><title>${esc(`${band.node} ${band.label}`)}</title></rect>`,
     );
   }
   for (const fault of picture.faults) {
@@ -88,7 +88,7 @@ export function renderHtml(picture: RunPicture, text: PageText): string {
       svg.push(diskTick(entry, x(entry.node), axis, labelled));
     else if ((entry.kind === "error" || entry.kind === "fault") && lanes.includes(entry.node)) {
       svg.push(
-        `<circle class="error" cx="${x(entry.node)}" cy="${axis.y(entry.atMs).toFixed(1)}" r="5" data-t="${entry.atMs}" data-n="${esc(entry.node)}"><title>${esc(line(entry))}</title></circle>`,
+        `<circle class="error" cx="${x(entry.node)}" cy="${axis.y(entry.atMs).toFixed(1)}" r="5" data-t="${entry.atMs}"><title>${esc(line(entry))}</title></circle>`,
       );
     }
   }
@@ -307,7 +307,7 @@ function arrow(
   const tag = labelled
     ? `<text class="tag" x="${((x1 + x2) / 2).toFixed(1)}" y="${((y1 + y2) / 2 - 2).toFixed(1)}">${esc(words)}</text>`
     : "";
-  return `<g class="${cls}" data-t="${entry.atMs}" data-n="${esc(link.to)}"><line x1="${x1}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}"${delivered ? ' marker-end="url(#head)"' : ""}/>${cross}${tag}<title>${esc(`${ms(link.sentAtMs)} → ${line(entry)}`)}</title></g>`;
+  return `<g class="${cls}" data-t="${entry.atMs}"><line x1="${x1}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}"${delivered ? ' marker-end="url(#head)"' : ""}/>${cross}${tag}<title>${esc(`${ms(link.sentAtMs)} → ${line(entry)}`)}</title></g>`;
 }
 
 function diskTick(entry: TraceEntry, x: number, axis: FoldedAxis, labelled: boolean): string {
@@ -317,7 +317,7 @@ function diskTick(entry: TraceEntry, x: number, axis: FoldedAxis, labelled: bool
   const cls = `disk${sync ? " sync" : ""}${failed ? " failed" : ""}`;
   const y = axis.y(entry.atMs).toFixed(1);
   const tag = labelled ? `<text class="tag disk" x="${x + 20}" y="${Number(y) + 3}">${esc(entry.detail)}</text>` : "";
-  return `<g class="${cls}" data-t="${entry.atMs}" data-n="${esc(entry.node)}"><line x1="${x + 3}" y1="${y}" x2="${x + (sync ? 16 : 9)}" y2="${y}"/>${tag}<title>${esc(line(entry))}</title></g>`;
+  return `<g class="${cls}" data-t="${entry.atMs}"><line x1="${x + 3}" y1="${y}" x2="${x + (sync ? 16 : 9)}" y2="${y}"/>${tag}<title>${esc(line(entry))}</title></g>`;
 }
 
 function opBar(op: PictureOp, laneX: number, axis: FoldedAxis, endMs: number): string {
@@ -329,7 +329,7 @@ function opBar(op: PictureOp, laneX: number, axis: FoldedAxis, endMs: number): s
     op.completedAtMs === undefined
       ? `invoked ${ms(op.invokedAtMs)}, never completed`
       : `${ms(op.invokedAtMs)} .. ${ms(op.completedAtMs)}`;
-  return `<g class="${cls}" id="op${op.index}" data-t="${op.invokedAtMs}" data-n="${esc(op.client)}"><rect x="${laneX - 16}" y="${y1.toFixed(1)}" width="9" height="${(y2 - y1).toFixed(1)}"/><text x="${laneX - 20}" y="${(y1 + 9).toFixed(1)}">${esc(label)}</text><title>${esc(`${op.client}: ${op.outcome}   [${when}]`)}</title></g>`;
+  return `<g class="${cls}" id="op${op.index}" data-t="${op.invokedAtMs}"><rect x="${laneX - 16}" y="${y1.toFixed(1)}" width="9" height="${(y2 - y1).toFixed(1)}"/><text x="${laneX - 20}" y="${(y1 + 9).toFixed(1)}">${esc(label)}</text><title>${esc(`${op.client}: ${op.outcome}   [${when}]`)}</title></g>`;
 }
 
 function page(
