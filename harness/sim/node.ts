@@ -76,6 +76,7 @@ export class SimNode<TApi = unknown> {
   private readonly diskQueues: DiskQueues = { ioFreeAtMs: 0, flushFreeAtMs: 0 };
   private readonly powerRng: SimRng;
   private readonly trips: Trip[] = [];
+  private readonly deathListeners: Array<(incarnation: number, reason: "crash" | "power loss") => void> = [];
 
   constructor(
     readonly id: string,
@@ -174,6 +175,15 @@ export class SimNode<TApi = unknown> {
     for (const settle of [...inc.pendingInvokes]) settle({ kind: "crashed", reason });
     inc.pendingInvokes.clear();
     inc.pendingRpcs.clear();
+    for (const listener of this.deathListeners) listener(inc.number, reason);
+  }
+
+  /**
+   * Calls `listener` each time an incarnation dies, right after it died: what lives outside the
+   * machine and holds the process's connections (the business database) ends them then.
+   */
+  onDeath(listener: (incarnation: number, reason: "crash" | "power loss") => void): void {
+    this.deathListeners.push(listener);
   }
 
   /** The machine loses power: the process dies and the disk keeps only what it must. */
