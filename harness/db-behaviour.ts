@@ -148,6 +148,18 @@ export function describeDatabaseBehaviour(name: string, withDb: WithEmptyDatabas
       expect(Object.keys((seen as { a: object }).a)).toEqual(["c", "bb"]);
     });
 
+    it("a row may be JSON null, which is not the same as no row", async () => {
+      const seen = await withDb(async (db) => {
+        await db.transaction((tx) => tx.insert("t", "k", null));
+        const read = await db.transaction(async (tx) => ({
+          k: await tx.get("t", "k"),
+          absent: await tx.get("t", "absent"),
+        }));
+        return { ...read, again: await outcome(db.transaction((tx) => tx.insert("t", "k", 1))) };
+      });
+      expect(seen).toEqual({ k: null, absent: undefined, again: "UniqueViolation" });
+    });
+
     it("a value JSON cannot store is a TypeError, and the transaction goes on", async () => {
       const seen = await inTx(async (tx) => {
         const errors = [];

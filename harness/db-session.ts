@@ -17,12 +17,8 @@ import {
   TransactionAborted,
 } from "./db.ts";
 
-/** One row a committed transaction wrote: its new value, or `null` for a delete. */
-export interface RowWrite {
-  table: string;
-  key: string;
-  row: JsonValue | null;
-}
+/** One row a transaction wrote: its new value, or that it deleted the row. */
+export type RowWrite = { table: string; key: string; row: JsonValue } | { table: string; key: string; deleted: true };
 
 /** The statements of one open transaction, as an implementation runs them. */
 export interface TransactionDriver {
@@ -104,7 +100,7 @@ class Session implements Transaction {
   delete(table: string, key: string): Promise<boolean> {
     return this.statement("delete", [table, key], async () => {
       const deleted = await this.driver.delete(table, key);
-      if (deleted) this.writes.push({ table, key, row: null });
+      if (deleted) this.writes.push({ table, key, deleted: true });
       return deleted;
     });
   }

@@ -124,8 +124,8 @@ class ServerTx {
   state: "open" | "committing" | "committed" | "rolled back" = "open";
   /** A message of this transaction on its way to the server. */
   inTransit: "none" | "statement" | "commit" = "none";
-  /** Its own writes: the newest row (null: deleted) per row id. */
-  readonly writes = new Map<string, JsonValue | null>();
+  /** Its own writes: the newest row per row id, or DELETED. */
+  readonly writes = new Map<string, JsonValue | typeof DELETED>();
   /** Rows it holds the lock of. */
   readonly locked = new Set<string>();
   waiting: Waiter | null = null;
@@ -445,7 +445,7 @@ export class SimDatabase {
   /** What `tx` sees at `table/key`: its own write, else the newest committed row. */
   visible(tx: ServerTx, table: string, key: string): JsonValue | undefined {
     const own = tx.writes.get(rowIdOf(table, key));
-    if (own !== undefined) return own ?? undefined;
+    if (own !== undefined) return own === DELETED ? undefined : own;
     return this.committedRow(table, key);
   }
 
@@ -490,7 +490,7 @@ export class SimDatabase {
     const holder = this.otherHolder(tx, rowId);
     if (holder !== undefined) return { kind: "wait", on: holder, rowId };
     this.lock(tx, rowId);
-    tx.writes.set(rowId, null);
+    tx.writes.set(rowId, DELETED);
     return { kind: "done", value: true };
   }
 
@@ -500,7 +500,7 @@ export class SimDatabase {
     for (const [rowId, row] of tx.writes) {
       if (!rowId.startsWith(tablePrefix)) continue;
       const key = rowId.slice(tablePrefix.length);
-      if (row === null) seen.delete(key);
+      if (row === DELETED) seen.delete(key);
       else seen.set(key, row);
     }
     let rows = [...seen]
@@ -536,7 +536,7 @@ export class SimDatabase {
         rows = new Map();
         this.committed.set(table, rows);
       }
-      if (row === null) rows.delete(key);
+      if (row === DELETED) rows.delete(key);
       else rows.set(key, row);
     }
     this.end(tx, "committed", "committed");
@@ -564,7 +564,10 @@ export class SimDatabase {
       writes:
         outcome === "committed"
           ? tx.commitWrites
-          : [...tx.writes].map(([rowId, row]) => ({ ...splitRowIdNamed(rowId), row })),
+          : [...tx.writes].map(([rowId, row]): RowWrite => {
+              const [table, key] = splitRowId(rowId);
+              return row === DELETED ? { table, key, deleted: true } : { table, key, row };
+            }),
     });
     this.trace(tx.client.nodeId, `${tx.label} ${outcome === "committed" ? "committed" : `rolled back: ${reason}`}`);
     const woken: Waiter[] = [];
@@ -626,6 +629,9 @@ class SimDriver implements TransactionDriver {
   }
 }
 
+/** What a transaction's own write of a deleted row holds. */
+const DELETED: unique symbol = Symbol("deleted");
+
 /** Table and key in one string; a NUL cannot occur in either (db-session.ts refuses it). */
 function rowIdOf(table: string, key: string): string {
   return `${table}\u0000${key}`;
@@ -634,11 +640,6 @@ function rowIdOf(table: string, key: string): string {
 function splitRowId(rowId: string): [table: string, key: string] {
   const at = rowId.indexOf("\u0000");
   return [rowId.slice(0, at), rowId.slice(at + 1)];
-}
-
-function splitRowIdNamed(rowId: string): { table: string; key: string } {
-  const [table, key] = splitRowId(rowId);
-  return { table, key };
 }
 
 /** Spends one of `nodeId`'s counted faults; true if there was one. */
