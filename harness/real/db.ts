@@ -30,7 +30,7 @@ import {
   TransactionConflict,
   UniqueViolation,
 } from "../db.ts";
-import { compareKeys, type RowWrite, runTransaction, type TransactionDriver } from "../db-session.ts";
+import { type RowWrite, runTransaction, type TransactionDriver } from "../db-session.ts";
 
 /** Where the database came from. */
 export type RealDatabaseKind = "server" | "container" | "pglite";
@@ -222,13 +222,31 @@ async function runAll(run: Run, statements: readonly string[]): Promise<void> {
   for (const sql of statements) await run(sql, []);
 }
 
-function toRows<TRow extends JsonValue>(rows: Record<string, unknown>[]): ScannedRow<TRow>[] {
-  const scanned = rows.map((r) => ({ key: r.key as string, row: r.row as TRow }));
-  return scanned.sort((a, b) => compareKeys(a.key, b.key));
+/** What a checker reads, and the reset between scenarios: outside any transaction. */
+function inspect(run: Run): Pick<RealDatabase, "reset" | "rows" | "history"> {
+  return {
+    reset: () => runAll(run, ["TRUNCATE lab_rows, lab_commits RESTART IDENTITY"]),
+    rows: async <TRow extends JsonValue>(table: string) => {
+      const { rows } = await run('SELECT key, row FROM lab_rows WHERE tbl = $1 ORDER BY key COLLATE "C"', [table]);
+      return rows.map((r) => ({ key: r.key as string, row: r.row as TRow }));
+    },
+    history: async () => {
+      const { rows } = await run("SELECT client, writes FROM lab_commits ORDER BY seq", []);
+      return rows.map((r) => ({ client: r.client as string, writes: r.writes as RowWrite[] }));
+    },
+  };
 }
 
-function toHistory(rows: Record<string, unknown>[]): CommitRecord[] {
-  return rows.map((r) => ({ client: r.client as string, writes: r.writes as RowWrite[] }));
+/** A connection whose transactions `begin` runs, until it is killed. */
+function killable(begin: <T>(life: Lifeline, work: (tx: Transaction) => Promise<T>) => Promise<T>): RealConnection {
+  const life = new Lifeline();
+  return {
+    kill: () => life.kill(),
+    transaction: <T>(work: (tx: Transaction) => Promise<T>): Promise<T> => {
+      if (life.dead) return new Promise(() => {});
+      return life.guard(begin(life, work));
+    },
+  };
 }
 
 /** A one-line name of a server: "PostgreSQL 15.20". */
@@ -281,11 +299,8 @@ export async function openPostgres(options: PostgresOptions): Promise<RealDataba
     kind: options.kind,
     description: `${version} at ${where}, schema ${schema} (${options.origin})`,
     concurrent: true,
-    connect: (client) => pgConnection(pool, client),
-    reset: () => runAll(run, ["TRUNCATE lab_rows, lab_commits RESTART IDENTITY"]),
-    rows: async (table) =>
-      toRows((await run('SELECT key, row FROM lab_rows WHERE tbl = $1 ORDER BY key COLLATE "C"', [table])).rows),
-    history: async () => toHistory((await run("SELECT client, writes FROM lab_commits ORDER BY seq", [])).rows),
+    connect: (client) => killable((life, work) => pgTransaction(pool, client, life, work)),
+    ...inspect(run),
     close: async () => {
       if (options.dropSchemaOnClose) await run(`DROP SCHEMA IF EXISTS ${schema} CASCADE`, []).catch(() => undefined);
       await pool.end();
@@ -302,17 +317,6 @@ function describeUrl(connectionString: string): string {
   } catch {
     return "the configured server";
   }
-}
-
-function pgConnection(pool: pg.Pool, client: string): RealConnection {
-  const life = new Lifeline();
-  return {
-    kill: () => life.kill(),
-    transaction: <T>(work: (tx: Transaction) => Promise<T>): Promise<T> => {
-      if (life.dead) return new Promise(() => {});
-      return life.guard(pgTransaction(pool, client, life, work));
-    },
-  };
 }
 
 async function pgTransaction<T>(
@@ -396,22 +400,9 @@ async function pgliteDatabase(db: PGlite, origin: string): Promise<RealDatabase>
     kind: "pglite",
     description: `${pglite} (${shortVersion(version)}, embedded, in memory, one transaction at a time) (${origin})`,
     concurrent: false,
-    connect: (client) => pgliteConnection(db, client),
-    reset: () => runAll(run, ["TRUNCATE lab_rows, lab_commits RESTART IDENTITY"]),
-    rows: async (table) => toRows((await run("SELECT key, row FROM lab_rows WHERE tbl = $1", [table])).rows),
-    history: async () => toHistory((await run("SELECT client, writes FROM lab_commits ORDER BY seq", [])).rows),
+    connect: (client) => killable((life, work) => pgliteTransaction(db, client, life, work)),
+    ...inspect(run),
     close: () => db.close(),
-  };
-}
-
-function pgliteConnection(db: PGlite, client: string): RealConnection {
-  const life = new Lifeline();
-  return {
-    kill: () => life.kill(),
-    transaction: <T>(work: (tx: Transaction) => Promise<T>): Promise<T> => {
-      if (life.dead) return new Promise(() => {});
-      return life.guard(pgliteTransaction(db, client, life, work));
-    },
   };
 }
 

@@ -230,6 +230,48 @@ describe("simulated database: faults", () => {
     expect(await crashAt(5.5)).toEqual([5.5]);
   });
 
+  it("a fault aimed at the 'db' gap strikes after a write or a commit took effect, before its caller hears", async () => {
+    const crashAfter = async (dbCalls: number) => {
+      const c = clients();
+      let label = "";
+      const seen = await simulate(c.world, async () => {
+        await startAll(c);
+        c.nodes.a.armTrip("db", dbCalls, (what) => {
+          label = what;
+          c.nodes.a.crash();
+        });
+        return txOn(c.nodes.a, async (tx) => {
+          await tx.get("t", "k"); // a read is no gap
+          await tx.put("t", "k", 1);
+          await tx.insertIfAbsent("t", "k", 2); // false: it changed nothing, no gap either
+          await tx.put("t", "j", 1);
+        });
+      });
+      return { seen, label, rows: c.db.rows("t").length };
+    };
+    expect(await crashAfter(1)).toEqual({ seen: "crashed", label: "put t/k (tx 1)", rows: 0 });
+    expect(await crashAfter(2)).toEqual({ seen: "crashed", label: "put t/j (tx 1)", rows: 0 });
+    expect(await crashAfter(3)).toEqual({ seen: "crashed", label: "commit (tx 1)", rows: 2 });
+  });
+
+  it("a pause aimed at the 'db' gap holds the reply, and the row lock, until the node resumes", async () => {
+    const c = clients();
+    const seen = await simulate(c.world, async () => {
+      await startAll(c);
+      c.nodes.a.armTrip("db", 1, () => {
+        c.nodes.a.pause();
+        c.world.at(c.world.nowMs + 50, "resume", () => c.nodes.a.resume());
+      });
+      const paused = txOn(c.nodes.a, (tx) => tx.put("t", "k", "a").then(() => c.world.nowMs));
+      await c.world.sleep(10);
+      const waiting = txOn(c.nodes.b, (tx) => tx.put("t", "k", "b").then(() => c.world.nowMs));
+      return { aHeardAtMs: await paused, bWroteAtMs: await waiting };
+    });
+    expect(seen.aHeardAtMs).toBeGreaterThanOrEqual(50);
+    expect(seen.bWroteAtMs).toBeGreaterThan(Number(seen.aHeardAtMs));
+    expect(c.db.rows("t")).toEqual([{ key: "k", row: "b" }]);
+  });
+
   it("a lost commit reply: the caller gets CommitOutcomeUnknown, and the transaction committed", async () => {
     const c = clients();
     const seen = await simulate(c.world, async () => {

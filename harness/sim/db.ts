@@ -114,6 +114,7 @@ interface PendingCall {
 
 /** Who is on the client end of a connection. */
 interface Client {
+  node: SimNode<unknown>;
   nodeId: string;
   incarnation: number;
   alive(): boolean;
@@ -175,6 +176,7 @@ export class SimDatabase {
     const node = this.world.node(env.nodeId);
     this.watch(node);
     const client: Client = {
+      node,
       nodeId: env.nodeId,
       incarnation: env.incarnation,
       alive: () => node.isUp && node.incarnation?.number === env.incarnation,
@@ -268,8 +270,11 @@ export class SimDatabase {
     });
   }
 
-  /** Sends one statement of `tx`; resolves with its result, as the server computed it. */
-  call<R>(tx: ServerTx, what: string, execute: () => Step<R>): Promise<R> {
+  /**
+   * Sends one statement of `tx`; resolves with its result, as the server computed it. `changed`
+   * says whether a result means the statement wrote: a fault can be aimed right after such a call.
+   */
+  call<R>(tx: ServerTx, what: string, execute: () => Step<R>, changed?: (result: R) => boolean): Promise<R> {
     if (!tx.client.alive()) return new Promise(() => {});
     return new Promise<R>((resolve, reject) => {
       tx.pending = {
@@ -280,7 +285,7 @@ export class SimDatabase {
         this.breakClientSide(tx, "the connection is broken");
         return;
       }
-      this.toServer(tx, "statement", what, () => this.run(tx, what, execute));
+      this.toServer(tx, "statement", what, () => this.run(tx, what, execute, changed));
     });
   }
 
@@ -330,15 +335,28 @@ export class SimDatabase {
     });
   }
 
-  /** The server's answer travels back; only the incarnation that asked, alive, hears it. */
-  private reply(tx: ServerTx, result: { ok: true; value: unknown } | { ok: false; error: Error }): void {
+  /**
+   * The server's answer travels back; only the incarnation that asked, alive, hears it. For a
+   * call that wrote (`wrote` names it), a fault aimed at the node's "db" gap strikes first: the
+   * write or commit took effect, and its caller has not heard yet.
+   */
+  private reply(
+    tx: ServerTx,
+    result: { ok: true; value: unknown } | { ok: false; error: Error },
+    wrote: string | null = null,
+  ): void {
     const call = tx.pending;
     if (call === null || tx.broken) return;
     const delayMs = drawLatency(this.profile.networkMs, this.rng);
-    this.world.scheduler.after(delayMs, tx.client.nodeId, `db ${tx.label} reply`, () => {
+    const nodeId = tx.client.nodeId;
+    this.world.scheduler.after(delayMs, nodeId, `db ${tx.label} reply`, () => {
       if (!tx.client.alive() || tx.pending !== call || tx.broken) return;
       tx.pending = null;
-      call.settle(result.ok ? { ok: true, value: structuredClone(result.value) } : result);
+      const settle = (): void => call.settle(result.ok ? { ok: true, value: structuredClone(result.value) } : result);
+      const fate = wrote === null ? "goOn" : tx.client.node.passBoundary("db", `${wrote} (${tx.label})`);
+      if (fate === "goOn") settle();
+      // A paused caller hears back when it resumes (the event is the node's, so it is held).
+      else if (fate === "paused") this.world.scheduler.after(0, nodeId, `db ${tx.label} reply`, settle);
     });
   }
 
@@ -387,10 +405,10 @@ export class SimDatabase {
 
   // ---- The server: statements, locks, commits ---------------------------------------------------
 
-  private run<R>(tx: ServerTx, what: string, execute: () => Step<R>): void {
+  private run<R>(tx: ServerTx, what: string, execute: () => Step<R>, changed?: (result: R) => boolean): void {
     const step = execute();
     if (step.kind === "done") {
-      this.reply(tx, { ok: true, value: step.value });
+      this.reply(tx, { ok: true, value: step.value }, changed?.(step.value) === true ? what : null);
       return;
     }
     if (step.kind === "error") {
@@ -406,7 +424,7 @@ export class SimDatabase {
       return;
     }
     this.trace(tx.client.nodeId, `${tx.label} ${what} waits for ${step.on.label}`);
-    const waiter: Waiter = { tx, rowId: step.rowId, retry: () => this.run(tx, what, execute) };
+    const waiter: Waiter = { tx, rowId: step.rowId, retry: () => this.run(tx, what, execute, changed) };
     tx.waiting = waiter;
     this.lockOf(step.rowId)?.waiters.push(waiter);
   }
@@ -523,7 +541,7 @@ export class SimDatabase {
       if (tx.state !== "committing") return;
       this.applyCommit(tx);
       if (takeOne(this.lostReplies, nodeId)) this.breakClientSide(tx, "the connection broke before the reply");
-      else this.reply(tx, { ok: true, value: undefined });
+      else this.reply(tx, { ok: true, value: undefined }, "commit");
     });
   }
 
@@ -603,17 +621,30 @@ class SimDriver implements TransactionDriver {
   }
 
   insert(table: string, key: string, row: JsonValue, ifAbsent: boolean): Promise<boolean> {
-    return this.db.call(this.tx, `${ifAbsent ? "insertIfAbsent" : "insert"} ${table}/${key}`, () =>
-      this.db.insert(this.tx, table, key, row, ifAbsent),
+    return this.db.call(
+      this.tx,
+      `${ifAbsent ? "insertIfAbsent" : "insert"} ${table}/${key}`,
+      () => this.db.insert(this.tx, table, key, row, ifAbsent),
+      (inserted) => inserted,
     );
   }
 
   put(table: string, key: string, row: JsonValue): Promise<void> {
-    return this.db.call(this.tx, `put ${table}/${key}`, () => this.db.put(this.tx, table, key, row));
+    return this.db.call(
+      this.tx,
+      `put ${table}/${key}`,
+      () => this.db.put(this.tx, table, key, row),
+      () => true,
+    );
   }
 
   delete(table: string, key: string): Promise<boolean> {
-    return this.db.call(this.tx, `delete ${table}/${key}`, () => this.db.delete(this.tx, table, key));
+    return this.db.call(
+      this.tx,
+      `delete ${table}/${key}`,
+      () => this.db.delete(this.tx, table, key),
+      (deleted) => deleted,
+    );
   }
 
   scan(table: string, prefix: string | undefined, limit: number | undefined): Promise<ScannedRow[]> {
