@@ -29,7 +29,9 @@
  *   connection breaks before the reply: the caller gets `CommitOutcomeUnknown`.
  * - `abortCommits(nodeId, count)`: the next `count` commits of the node fail with a serialization
  *   failure (`TransactionConflict`) and roll back, as a real server may abort any transaction.
- * None of these happens unless asked for: without faults, every call gets its answer.
+ * None of these happens unless asked for: without faults, every call gets its answer. A fault
+ * can also be aimed at a node's "db" gap (`SimNode.armTrip("db", n, fire)`): it strikes right
+ * after the node's n-th write or commit took effect, before the caller hears back.
  *
  * Where the model is simpler than PostgreSQL (docs/business-database.md lists all of it):
  * connections are unlimited (no pool to exhaust); a deadlock is detected at once (PostgreSQL
