@@ -193,16 +193,42 @@ describe.skipIf(serverProblem !== null)(`PostgreSQL server at ${SERVER_URL}`, ()
   );
 
   /** Two connections run "check the mark, then write it and the effect", interleaved. */
+  /**
+   * Resolves once some statement on lab_rows waits for a row lock (polling the server's own view),
+   * so that the tests below never depend on how fast a loaded machine runs.
+   */
+  async function someoneWaitsForALock(): Promise<void> {
+    const admin = new pg.Client({ connectionString: SERVER_URL });
+    await admin.connect();
+    try {
+      for (let tries = 0; tries < 500; tries++) {
+        const { rows } = await admin.query(
+          `SELECT 1 FROM pg_stat_activity
+           WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO lab_rows%' AND datname = current_database()`,
+        );
+        if (rows.length > 0) return;
+        await sleep(10);
+      }
+      throw new Error("no statement waited for a row lock within 5 s");
+    } finally {
+      await admin.end();
+    }
+  }
+
   async function race(write: "insert" | "put", firstRollsBack = false) {
     await db.reset();
     const bothChecked = barrier(2);
+    let aWrote: () => void = () => undefined;
+    const whenAWrote = new Promise<void>((resolve) => {
+      aWrote = resolve;
+    });
     const events: string[] = [];
     const consumer = (me: string, first: boolean) => (tx: Transaction) =>
       (async () => {
         const seen = await tx.get("dedup", "m1");
         await bothChecked();
         if (seen !== undefined) return "skipped";
-        if (!first) await sleep(50); // the other writes first
+        if (!first) await whenAWrote;
         try {
           await tx[write]("dedup", "m1", me);
         } finally {
@@ -210,7 +236,8 @@ describe.skipIf(serverProblem !== null)(`PostgreSQL server at ${SERVER_URL}`, ()
         }
         await tx.put("effects", `charge-by-${me}`, 1);
         if (first) {
-          await sleep(200); // hold the row while the other waits for it
+          aWrote();
+          await someoneWaitsForALock(); // b's write, on a's row
           events.push(`${me} ends`);
           if (firstRollsBack) throw new Error("handler failed");
         }
@@ -250,10 +277,13 @@ describe.skipIf(serverProblem !== null)(`PostgreSQL server at ${SERVER_URL}`, ()
     const counterAfter = async (read: "get" | "getForUpdate") => {
       await db.reset();
       await db.connect("setup").transaction((tx) => tx.put("t", "counter", 0));
+      // With get, both read before either writes; with getForUpdate the second read waits for the
+      // first transaction, whatever the timing, so a barrier there would never open.
+      const bothRead = barrier(2);
       const increment = (tx: Transaction) =>
         (async () => {
           const n = (await tx[read]<number>("t", "counter")) ?? 0;
-          await sleep(50);
+          await (read === "get" ? bothRead() : sleep(50));
           await tx.put("t", "counter", n + 1);
         })();
       await Promise.all([db.connect("a").transaction(increment), db.connect("b").transaction(increment)]);
@@ -272,7 +302,7 @@ describe.skipIf(serverProblem !== null)(`PostgreSQL server at ${SERVER_URL}`, ()
     });
     await sleep(100);
     const waiting = db.connect("b").transaction((tx) => tx.put("t", "k", "b"));
-    await sleep(100);
+    await someoneWaitsForALock();
     zombie.kill();
     await waiting;
     expect(await db.rows("t")).toEqual([{ key: "k", row: "b" }]);
