@@ -24,6 +24,8 @@ export interface ChooseOptions {
   say?: (line: string) => void;
   /** The schema on a server (default "lab"). */
   schema?: string;
+  /** Where PGlite keeps its initialised data directory (default under node_modules/.cache; null: nowhere). */
+  pgliteCacheDir?: string | null;
 }
 
 /** Opens the business database for a real run, as the header says. */
@@ -38,10 +40,13 @@ export async function chooseDatabase(options: ChooseOptions = {}): Promise<RealD
     const runtime = await (options.findRuntime ?? findContainerRuntime)(env);
     if (runtime.found) {
       db = await openContainer(runtime.where, options.schema).catch((error: unknown) =>
-        openPglite(`no DATABASE_URL; starting PostgreSQL at ${runtime.where} failed: ${firstLine(error)}`),
+        openPglite(
+          `no DATABASE_URL; starting PostgreSQL at ${runtime.where} failed: ${firstLine(error)}`,
+          options.pgliteCacheDir,
+        ),
       );
     } else {
-      db = await openPglite(`no DATABASE_URL, no container runtime: ${runtime.why}`);
+      db = await openPglite(`no DATABASE_URL, no container runtime: ${runtime.why}`, options.pgliteCacheDir);
     }
   }
   say(`business database: ${db.description}`);

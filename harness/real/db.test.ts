@@ -9,7 +9,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database, Transaction } from "../db.ts";
 import { describeDatabaseBehaviour } from "../db-behaviour.ts";
-import { databaseError, openPostgres, type RealDatabase } from "./db.ts";
+import { databaseError, openPglite, openPostgres, type RealDatabase } from "./db.ts";
 import { chooseDatabase, containerRuntimeHint, findContainerRuntime } from "./db-choose.ts";
 
 const SERVER_URL = process.env.LAB_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -94,6 +94,19 @@ describe("PGlite (embedded): the chooser's fallback", () => {
     "PGlite",
     emptied(() => db),
   );
+
+  it("a later open loads the initialised data directory the first one saved, and works the same", async () => {
+    const again = await openPglite("test");
+    try {
+      expect(again.description).toContain("from a cached data directory");
+      const conn = again.connect("c");
+      await conn.transaction((tx) => tx.insert("t", "k", 1));
+      expect(await outcome(conn.transaction((tx) => tx.insert("t", "k", 2)))).toBe("UniqueViolation");
+      expect(await again.rows("t")).toEqual([{ key: "k", row: 1 }]);
+    } finally {
+      await again.close();
+    }
+  }, 120_000);
 
   it("cannot show a race: concurrent transactions run one after the other, so check-then-put is never caught", async () => {
     await db.reset();
