@@ -352,6 +352,26 @@ describe("simulated database: faults", () => {
     });
   });
 
+  it("a restart during a commit's flush: the caller cannot know, and the commit was kept or lost (a seeded draw)", async () => {
+    const kept: boolean[] = [];
+    for (let seed = 1; seed <= 8; seed++) {
+      const c = clients(seed, { ...exact, commitMs: 10 });
+      const seen = await simulate(c.world, async () => {
+        await startAll(c);
+        const startMs = c.world.nowMs;
+        // COMMIT arrives at +5 and would be durable at +15.
+        c.world.at(startMs + 8, "restart", () => c.db.restart(20));
+        return txOn(c.nodes.a, (tx) => tx.put("t", "k", seed));
+      });
+      expect(seen).toBe("CommitOutcomeUnknown");
+      const committed = c.db.history().length === 1;
+      expect(c.db.rows("t")).toEqual(committed ? [{ key: "k", row: seed }] : []);
+      kept.push(committed);
+    }
+    expect(kept).toContain(true);
+    expect(kept).toContain(false);
+  });
+
   it("the same seed gives the same history and trace; latencies are drawn from the seed", async () => {
     const race = async (seed: number) => {
       const c = clients(seed, {});
