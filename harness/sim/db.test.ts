@@ -8,6 +8,9 @@ import { describe, expect, it } from "vitest";
 import { type Database, type JsonValue, type Transaction, UniqueViolation } from "../db.ts";
 import { describeDatabaseBehaviour } from "../db-behaviour.ts";
 import type { Env } from "../env.ts";
+import { applyPlan } from "../faults/apply.ts";
+import type { FaultPlan } from "../faults/plan.ts";
+import { History } from "../workloads/history.ts";
 import { type DbProfile, SimDatabase } from "./db.ts";
 import type { SimNode } from "./node.ts";
 import { envOf, envWorld, simulate } from "./testing.ts";
@@ -252,6 +255,25 @@ describe("simulated database: faults", () => {
     expect(await crashAfter(1)).toEqual({ seen: "crashed", label: "put t/k (tx 1)", rows: 0 });
     expect(await crashAfter(2)).toEqual({ seen: "crashed", label: "put t/j (tx 1)", rows: 0 });
     expect(await crashAfter(3)).toEqual({ seen: "crashed", label: "commit (tx 1)", rows: 2 });
+  });
+
+  it("a fault plan aims a crash at the 'db' gap, and the timeline says where it struck", async () => {
+    const c = clients();
+    const history = new History(() => c.world.nowMs);
+    const plan: FaultPlan = {
+      events: [{ atMs: 0, kind: "crash", node: "a", downMs: 5, after: { boundary: "db", count: 2, withinMs: 100 } }],
+    };
+    const seen = await simulate(c.world, async () => {
+      await startAll(c);
+      const faults = applyPlan(c.world, plan, history);
+      const first = await txOn(c.nodes.a, (tx) => tx.put("t", "k", 1));
+      await faults.healed();
+      return { first, after: await txOn(c.nodes.a, (tx) => tx.get("t", "k")) };
+    });
+    // The commit took effect; its caller crashed before hearing; the restarted process reads it.
+    expect(seen).toEqual({ first: "crashed", after: 1 });
+    const said = history.timeline.flatMap((entry) => (entry.kind === "nemesis" ? [entry.event.description] : []));
+    expect(said.join("\n")).toContain("right after its 2nd database write or commit since 0 ms: commit (tx 1)");
   });
 
   it("a pause aimed at the 'db' gap holds the reply, and the row lock, until the node resumes", async () => {
