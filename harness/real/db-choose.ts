@@ -10,7 +10,8 @@
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { openPglite, openPostgres, type RealDatabase } from "./db.ts";
+import { openPostgres, type RealDatabase } from "./db.ts";
+import { openPglite } from "./db-pglite.ts";
 
 /** Whether a container runtime answered, and if not, why not (for the one line). */
 export type ContainerRuntime = { found: true; where: string } | { found: false; why: string };

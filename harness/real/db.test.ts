@@ -9,8 +9,9 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database, Transaction } from "../db.ts";
 import { describeDatabaseBehaviour } from "../db-behaviour.ts";
-import { databaseError, openPglite, openPostgres, type RealDatabase } from "./db.ts";
+import { databaseError, openPostgres, type RealDatabase } from "./db.ts";
 import { chooseDatabase, containerRuntimeHint, findContainerRuntime } from "./db-choose.ts";
+import { openPglite } from "./db-pglite.ts";
 
 const SERVER_URL = process.env.LAB_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 // Each test file run gets its own schema, so parallel runs on one server do not meet.

@@ -1,7 +1,8 @@
 /**
  * The real business database: the `Database` interface (harness/db.ts) over real PostgreSQL,
- * reached through node-postgres (a server: from a URL, or one testcontainers started) or run
- * inside this process by PGlite. `db-choose.ts` picks one; this file holds both.
+ * reached through node-postgres (a server: from a URL, or one testcontainers started; this file)
+ * or run inside this process by PGlite (`db-pglite.ts`, on this file's SQL). `db-choose.ts` picks
+ * one.
  *
  * Every table lives in one PostgreSQL table, `lab_rows(tbl, key, row jsonb)` with the primary
  * key `(tbl, key)`, so lab code needs no schema and each method is one SQL statement (below, next
@@ -11,17 +12,7 @@
  * node-postgres: each transaction checks one client out of a pool and runs every statement on it,
  * BEGIN to COMMIT: a statement on another client (`pool.query`) would run outside the transaction.
  * Concurrent transactions use separate connections, so races and lock waits are PostgreSQL's own.
- *
- * PGlite: one connection, so one transaction at a time; its `transaction()` queues the others.
- * Races cannot show, and lab code that waits inside a transaction for another transaction would
- * wait forever. Inside its transaction callback every statement goes through its `tx` object:
- * `db.query` there waits for the transaction to end, which it never does.
  */
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import path from "node:path";
-import type { PGlite, Transaction as PgliteTransaction } from "@electric-sql/pglite";
 import pg from "pg";
 import {
   CommitOutcomeUnknown,
@@ -74,9 +65,9 @@ export interface RealConnection extends Database {
 }
 
 /** Runs one statement: the part of node-postgres' and PGlite's APIs this file uses. */
-type Run = (sql: string, params: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>;
+export type Run = (sql: string, params: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>;
 
-const SCHEMA_SQL = [
+export const SCHEMA_SQL = [
   `CREATE TABLE IF NOT EXISTS lab_rows (
      tbl text NOT NULL, key text NOT NULL, row jsonb NOT NULL, PRIMARY KEY (tbl, key))`,
   `CREATE TABLE IF NOT EXISTS lab_commits (
@@ -84,7 +75,7 @@ const SCHEMA_SQL = [
 ];
 
 /** The statements of `Transaction`, over one connection that has a transaction open. */
-class SqlDriver implements TransactionDriver {
+export class SqlDriver implements TransactionDriver {
   constructor(
     private readonly run: Run,
     private readonly client: string,
@@ -188,7 +179,7 @@ function isConnectionFailure(error: unknown): boolean {
 }
 
 /** Makes a connection's promises hang once it is killed: a dead process hears nothing. */
-class Lifeline {
+export class Lifeline {
   dead = false;
   private readonly onKill: Array<() => void> = [];
 
@@ -222,12 +213,12 @@ class Lifeline {
   }
 }
 
-async function runAll(run: Run, statements: readonly string[]): Promise<void> {
+export async function runAll(run: Run, statements: readonly string[]): Promise<void> {
   for (const sql of statements) await run(sql, []);
 }
 
 /** What a checker reads, and the reset between scenarios: outside any transaction. */
-function inspect(run: Run): Pick<RealDatabase, "reset" | "rows" | "history"> {
+export function inspect(run: Run): Pick<RealDatabase, "reset" | "rows" | "history"> {
   return {
     reset: () => runAll(run, ["TRUNCATE lab_rows, lab_commits RESTART IDENTITY"]),
     rows: async <TRow extends JsonValue>(table: string) => {
@@ -242,7 +233,9 @@ function inspect(run: Run): Pick<RealDatabase, "reset" | "rows" | "history"> {
 }
 
 /** A connection whose transactions `begin` runs, until it is killed. */
-function killable(begin: <T>(life: Lifeline, work: (tx: Transaction) => Promise<T>) => Promise<T>): RealConnection {
+export function killable(
+  begin: <T>(life: Lifeline, work: (tx: Transaction) => Promise<T>) => Promise<T>,
+): RealConnection {
   const life = new Lifeline();
   return {
     kill: () => life.kill(),
@@ -254,7 +247,7 @@ function killable(begin: <T>(life: Lifeline, work: (tx: Transaction) => Promise<
 }
 
 /** A one-line name of a server: "PostgreSQL 15.20". */
-function shortVersion(version: string): string {
+export function shortVersion(version: string): string {
   return /^(PostgreSQL \S+)/.exec(version)?.[1] ?? version;
 }
 
@@ -384,111 +377,4 @@ async function pgTransaction<T>(
     onKill.release();
     release();
   }
-}
-
-// ---- PGlite ---------------------------------------------------------------------------------
-
-/** Where PGlite's initialised data directory is kept between runs (node_modules is never committed). */
-export const defaultPgliteCacheDir = path.resolve(import.meta.dirname, "../../node_modules/.cache/mq-lab");
-
-/**
- * Opens PGlite in memory. Its first open in a process takes seconds (compiling PostgreSQL's
- * WebAssembly and running initdb: 7 to 18 s measured on this 2-core machine under load), so keep
- * one per process and `reset` it between scenarios. Loading an initialised data directory skips
- * initdb (about 4.5 s instead of 12 in a fresh process, same load), so the first open saves one,
- * gzipped (4.5 MB), in `cacheDir` (`null`: none), named by PGlite's version and this file's schema.
- */
-export async function openPglite(
-  origin: string,
-  cacheDir: string | null = defaultPgliteCacheDir,
-): Promise<RealDatabase> {
-  const { PGlite } = await import("@electric-sql/pglite");
-  const cached = cacheDir === null ? null : pgliteCacheFile(cacheDir);
-  if (cached !== null && existsSync(cached)) {
-    try {
-      const db = await PGlite.create({ loadDataDir: new Blob([await readFile(cached)]) });
-      return await pgliteDatabase(db, origin, true);
-    } catch {
-      // A damaged or foreign cache is only slower: open afresh and write it again.
-    }
-  }
-  const db = await PGlite.create();
-  const opened = await pgliteDatabase(db, origin, false);
-  if (cached !== null) {
-    const dump = await db.dumpDataDir("gzip");
-    await mkdir(path.dirname(cached), { recursive: true });
-    const temporary = `${cached}.${process.pid}.tmp`;
-    await writeFile(temporary, Buffer.from(await dump.arrayBuffer()));
-    await rename(temporary, cached);
-  }
-  return opened;
-}
-
-/** The cache file for this PGlite version and this schema, or null if the version is unknown. */
-function pgliteCacheFile(cacheDir: string): string | null {
-  try {
-    const manifest = path.resolve(import.meta.dirname, "../../node_modules/@electric-sql/pglite/package.json");
-    const { version } = JSON.parse(readFileSync(manifest, "utf8")) as { version: string };
-    const schema = createHash("sha256").update(SCHEMA_SQL.join(";")).digest("hex").slice(0, 12);
-    return path.join(cacheDir, `pglite-${version}-${schema}.tar.gz`);
-  } catch {
-    return null;
-  }
-}
-
-async function pgliteDatabase(db: PGlite, origin: string, fromCache: boolean): Promise<RealDatabase> {
-  const run: Run = (sql, params) => db.query<Record<string, unknown>>(sql, params);
-  await runAll(run, SCHEMA_SQL);
-  const version = (await run("SELECT version() AS v", [])).rows[0]?.v as string;
-  const pglite = /\((PGlite [^)]+)\)/.exec(version)?.[1] ?? "PGlite";
-  const how = fromCache ? "in memory from a cached data directory" : "in memory";
-  return {
-    kind: "pglite",
-    description: `${pglite} (${shortVersion(version)}, embedded, ${how}, one transaction at a time) (${origin})`,
-    concurrent: false,
-    connect: (client) => killable((life, work) => pgliteTransaction(db, client, life, work)),
-    ...inspect(run),
-    close: () => db.close(),
-  };
-}
-
-/**
- * PGlite's `transaction(callback)` commits when the callback returns and rolls back when it
- * throws; `runTransaction` decides which, and the driver's commit and rollback only say so.
- */
-async function pgliteTransaction<T>(
-  db: PGlite,
-  client: string,
-  life: Lifeline,
-  work: (tx: Transaction) => Promise<T>,
-): Promise<T> {
-  return db.transaction(async (ptx: PgliteTransaction) => {
-    let killed = false;
-    // A kill ends the callback at once, so that PGlite rolls back and serves the next
-    // transaction, whatever the dead process's work was waiting for.
-    let onKilled: (error: Error) => void = () => undefined;
-    const whenKilled = new Promise<never>((_, reject) => {
-      onKilled = reject;
-    });
-    const onKill = life.whileOpen(() => {
-      killed = true;
-      onKilled(new Error("the process was killed"));
-    });
-    const run: Run = (sql, params) => {
-      // A killed process's statements never reach the database; its transaction rolls back.
-      if (killed) return Promise.reject(new Error("Connection terminated: the process was killed"));
-      return ptx.query<Record<string, unknown>>(sql, params);
-    };
-    try {
-      const driver = new SqlDriver(run, client, {
-        commit: async () => {
-          if (killed) throw new Error("Connection terminated: the process was killed");
-        },
-        rollback: async () => undefined,
-      });
-      return await Promise.race([runTransaction(driver, work), whenKilled]);
-    } finally {
-      onKill.release();
-    }
-  });
 }
