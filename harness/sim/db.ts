@@ -80,6 +80,13 @@ interface PendingCall {
   settle(result: StatementResult<unknown>): void;
 }
 
+/** A counted fault armed on a node's next commits. */
+interface CommitFault {
+  nodeId: string;
+  kind: "lose reply" | "abort";
+  left: number;
+}
+
 /** Who is on the client end of a connection. */
 interface Client {
   node: SimNode<unknown>;
@@ -113,10 +120,11 @@ export class SimDatabase {
   /** Connections whose transaction may not have ended yet (ended ones are dropped as found). */
   private readonly connections = new Set<Connection>();
   private readonly watched = new Set<string>();
-  private readonly cutNodes = new Set<string>();
+  /** How many cuts each node is under (cuts may overlap; each heal ends one). */
+  private readonly cutNodes = new Map<string, number>();
   private downUntilMs = 0;
-  private readonly lostReplies = new Map<string, number>();
-  private readonly abortedCommits = new Map<string, number>();
+  /** Counted commit faults still armed, oldest first. */
+  private readonly commitFaults: CommitFault[] = [];
   private nextTxId = 1;
 
   constructor(
@@ -177,15 +185,17 @@ export class SimDatabase {
 
   // ---- Faults -------------------------------------------------------------------------------
 
-  /** Cuts `nodeId` off the database until `heal(nodeId)`; its connections break now. */
+  /** Cuts `nodeId` off the database until a `heal(nodeId)` for each cut; its connections break now. */
   cut(nodeId: string): void {
-    this.cutNodes.add(nodeId);
+    this.cutNodes.set(nodeId, (this.cutNodes.get(nodeId) ?? 0) + 1);
     this.world.traceEvent(nodeId, "db", "cut off from the database");
     for (const conn of this.live()) if (conn.nodeId === nodeId) this.sever(conn, "the network to the database broke");
   }
 
   heal(nodeId: string): void {
-    if (this.cutNodes.delete(nodeId)) this.world.traceEvent(nodeId, "db", "reaches the database again");
+    const cuts = this.cutNodes.get(nodeId) ?? 0;
+    if (cuts > 1) this.cutNodes.set(nodeId, cuts - 1);
+    else if (this.cutNodes.delete(nodeId)) this.world.traceEvent(nodeId, "db", "reaches the database again");
   }
 
   /** The server crashes and comes back after `downMs`. Committed rows survive. */
@@ -202,14 +212,32 @@ export class SimDatabase {
     }
   }
 
-  /** The next `count` commits of `nodeId` take effect, and their replies are lost. */
-  loseCommitReplies(nodeId: string, count: number): void {
-    this.lostReplies.set(nodeId, (this.lostReplies.get(nodeId) ?? 0) + count);
+  /** The next `count` commits of `nodeId` take effect, and their replies are lost (until disarmed). */
+  loseCommitReplies(nodeId: string, count: number): { disarm(): void } {
+    return this.armCommitFault({ nodeId, kind: "lose reply", left: count });
   }
 
-  /** The next `count` commits of `nodeId` fail with a serialization failure. */
-  abortCommits(nodeId: string, count: number): void {
-    this.abortedCommits.set(nodeId, (this.abortedCommits.get(nodeId) ?? 0) + count);
+  /** The next `count` commits of `nodeId` fail with a serialization failure (until disarmed). */
+  abortCommits(nodeId: string, count: number): { disarm(): void } {
+    return this.armCommitFault({ nodeId, kind: "abort", left: count });
+  }
+
+  private armCommitFault(fault: CommitFault): { disarm(): void } {
+    this.commitFaults.push(fault);
+    return {
+      disarm: () => {
+        const at = this.commitFaults.indexOf(fault);
+        if (at >= 0) this.commitFaults.splice(at, 1);
+      },
+    };
+  }
+
+  /** Spends one armed commit fault of this kind for `nodeId`; true if there was one. */
+  private takeCommitFault(nodeId: string, kind: CommitFault["kind"]): boolean {
+    const fault = this.commitFaults.find((f) => f.nodeId === nodeId && f.kind === kind);
+    if (fault === undefined) return false;
+    if (--fault.left <= 0) this.commitFaults.splice(this.commitFaults.indexOf(fault), 1);
+    return true;
   }
 
   // ---- Calls: to the server and back --------------------------------------------------------
@@ -277,7 +305,7 @@ export class SimDatabase {
   /** COMMIT arrived: an injected abort, or the log flush, then the commit point and the reply. */
   private flush(conn: Connection, writes: readonly RowWrite[]): void {
     const { tx, nodeId } = conn;
-    if (takeOne(this.abortedCommits, nodeId)) {
+    if (this.takeCommitFault(nodeId, "abort")) {
       this.server.end(tx, "rolled back", "serialization failure (injected)");
       this.reply(conn, { ok: false, error: new TransactionConflict("serialization failure") });
       return;
@@ -286,7 +314,8 @@ export class SimDatabase {
     this.world.scheduler.after(drawLatency(this.profile.commitMs, this.rng), null, `db ${tx.label} flush`, () => {
       if (tx.state !== "committing") return;
       this.server.applyCommit(tx);
-      if (takeOne(this.lostReplies, nodeId)) this.breakClientSide(conn, "the connection broke before the reply");
+      if (this.takeCommitFault(nodeId, "lose reply"))
+        this.breakClientSide(conn, "the connection broke before the reply");
       else this.reply(conn, { ok: true, value: undefined }, "commit");
     });
   }
@@ -463,12 +492,4 @@ class SimDriver implements TransactionDriver {
   rollback(): Promise<void> {
     return this.db.rollback(this.conn);
   }
-}
-
-/** Spends one of `nodeId`'s counted faults; true if there was one. */
-function takeOne(counts: Map<string, number>, nodeId: string): boolean {
-  const left = counts.get(nodeId) ?? 0;
-  if (left <= 0) return false;
-  counts.set(nodeId, left - 1);
-  return true;
 }
