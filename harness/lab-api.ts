@@ -6,6 +6,16 @@
  */
 import { crc32 as zlibCrc32 } from "node:zlib";
 
+// The business database of labs 03 and 04 (harness/db.ts): the same interface in simulation and for real.
+export type { Database, DatabaseErrorCode, JsonValue, ScannedRow, ScanOptions, Transaction } from "./db.ts";
+export {
+  CommitOutcomeUnknown,
+  ConnectionLost,
+  DatabaseError,
+  TransactionAborted,
+  TransactionConflict,
+  UniqueViolation,
+} from "./db.ts";
 export type {
   Clock,
   Disk,

@@ -222,7 +222,8 @@ export function ordinal(n: number): string {
 
 /** "right after its 3rd disk call" */
 export function describeAim(after: AimedAt): string {
-  return `right after its ${ordinal(after.count)} ${after.boundary === "disk" ? "disk call" : "message sent"}`;
+  const call = { disk: "disk call", send: "message sent", db: "database write or commit" }[after.boundary];
+  return `right after its ${ordinal(after.count)} ${call}`;
 }
 
 /** What an event does, without its time: "n1 crashes (process killed), restarts 5 ms later". */

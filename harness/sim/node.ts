@@ -27,8 +27,11 @@ export type InvokeOutcome<T> =
   /** The node was not running: the call never reached it. */
   | { kind: "down" };
 
-/** The gaps a fault can be aimed at: right after a call that changes the disk, or a message sent. */
-export type Boundary = "disk" | "send";
+/**
+ * The gaps a fault can be aimed at: right after a call that changes the disk, a message sent, or
+ * a business-database call that changes something (a write or a commit, harness/sim/db.ts).
+ */
+export type Boundary = "disk" | "send" | "db";
 
 /** A fault aimed at a gap: it fires right after the node's next `remaining` calls of one kind. */
 interface Trip {
@@ -76,6 +79,7 @@ export class SimNode<TApi = unknown> {
   private readonly diskQueues: DiskQueues = { ioFreeAtMs: 0, flushFreeAtMs: 0 };
   private readonly powerRng: SimRng;
   private readonly trips: Trip[] = [];
+  private readonly deathListeners: Array<(incarnation: number, reason: "crash" | "power loss") => void> = [];
 
   constructor(
     readonly id: string,
@@ -174,6 +178,15 @@ export class SimNode<TApi = unknown> {
     for (const settle of [...inc.pendingInvokes]) settle({ kind: "crashed", reason });
     inc.pendingInvokes.clear();
     inc.pendingRpcs.clear();
+    for (const listener of this.deathListeners) listener(inc.number, reason);
+  }
+
+  /**
+   * Calls `listener` each time an incarnation dies, right after it died: what lives outside the
+   * machine and holds the process's connections (the business database) ends them then.
+   */
+  onDeath(listener: (incarnation: number, reason: "crash" | "power loss") => void): void {
+    this.deathListeners.push(listener);
   }
 
   /** The machine loses power: the process dies and the disk keeps only what it must. */
@@ -227,8 +240,11 @@ export class SimNode<TApi = unknown> {
     };
   }
 
-  /** Counts one call at a boundary, fires the trips it completes, and says what became of the caller. */
-  private passBoundary(boundary: Boundary, label: string): "goOn" | "dead" | "paused" {
+  /**
+   * Counts one call at a boundary, fires the trips it completes, and says what became of the
+   * caller. The business database's model calls it too (boundary "db"), as its replies arrive.
+   */
+  passBoundary(boundary: Boundary, label: string): "goOn" | "dead" | "paused" {
     for (const trip of [...this.trips]) {
       if (trip.boundary !== boundary || --trip.remaining > 0) continue;
       this.trips.splice(this.trips.indexOf(trip), 1);
