@@ -8,7 +8,7 @@ import type { ZooEntry } from "#harness/grade/lab-suite.ts";
 
 export const zoo: ZooEntry[] = [
   { name: "in-memory", caughtBy: { "L0.B": "lost write", "L0.C": "lost write", "L0.D": "lost write" } },
-  { name: "write-in-place", caughtBy: { "L0.B": "wrong answer", "L0.C": "wrong answer", "L0.D": "wrong answer" } },
+  { name: "write-in-place", caughtBy: { "L0.B": "wrong answer", "L0.C": "lost write", "L0.D": "lost write" } },
   {
     name: "truncate-then-rewrite",
     caughtBy: { "L0.B": "lost write", "L0.C": "lost write", "L0.D": "lost write" },
@@ -18,4 +18,10 @@ export const zoo: ZooEntry[] = [
   { name: "fsync-after-rename", caughtBy: { "L0.C": "lost write", "L0.D": "wrong answer" } },
   { name: "no-checksum", caughtBy: { "L0.C": "garbage read" } },
   { name: "fsync-retry", caughtBy: { "L0.D": "lost write" } },
+  {
+    name: "empty-as-sentinel",
+    caughtBy: { "L0.A": "lost write", "L0.B": "lost write", "L0.C": "lost write", "L0.D": "lost write" },
+  },
+  { name: "corrupt-means-empty", caughtBy: { "L0.C": "lost write" } },
+  { name: "reread-until-valid", caughtBy: { "L0.C": "livelock" } },
 ];
