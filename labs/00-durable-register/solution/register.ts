@@ -177,9 +177,9 @@ export function openRegisterWith(parts: RegisterParts): (env: Env) => Promise<Re
   });
 }
 
-/**
- * Opens the register. Nothing to recover: `register` is always complete (or absent), and
- * `register.tmp` is either garbage from an interrupted save or a copy the next save overwrites.
- * No repair step, no special case.
- */
-export const openRegister = openRegisterWith(reference);
+export async function openRegister(env: Env): Promise<Register> {
+  // Nothing to recover: `register` is always complete (or absent), and `register.tmp` is either
+  // garbage from an interrupted save or a copy the next save overwrites. No repair step, no
+  // special case.
+  return openRegisterWith(reference)(env);
+}
