@@ -8,7 +8,7 @@ import type { ZooEntry } from "#harness/grade/lab-suite.ts";
 
 export const zoo: ZooEntry[] = [
   { name: "in-memory", caughtBy: { "L0.B": "lost write", "L0.C": "lost write", "L0.D": "lost write" } },
-  { name: "write-in-place", caughtBy: { "L0.B": "wrong answer", "L0.C": "lost write", "L0.D": "lost write" } },
+  { name: "write-in-place", caughtBy: { "L0.B": "wrong answer", "L0.C": "wrong answer", "L0.D": "wrong answer" } },
   {
     name: "truncate-then-rewrite",
     caughtBy: { "L0.B": "lost write", "L0.C": "lost write", "L0.D": "lost write" },

@@ -6,7 +6,7 @@
  * mostly unique ASCII (`v7|` then random characters) of random length up to a few sectors, so that
  * a torn or mixed write can never pass for a real value and a write can tear across sectors; some
  * with multi-byte characters (a string's length is then not its UTF-8 size); some of a few
- * kilobytes; and the empty string, which is a value, not "nothing saved".
+ * kilobytes (up to 4,096 bytes); and the empty string, which is a value, not "nothing saved".
  *
  * A load can be an unreadable one (parts that ask for it): for as long as that load runs, every
  * read on the node returns a flipped bit, as a failing disk or cable would. To the register its
@@ -26,39 +26,44 @@ import type { History, Op } from "#harness/workloads/history.ts";
 import type { Register, RegisterModule } from "./api.ts";
 import { checkRecovered, checkRegister } from "./checker.ts";
 
-/** What a saved value looks like (`sizeBytes` is its UTF-8 size; the empty string ignores it). */
-export type ValueShape = "ascii" | "multibyte" | "empty";
+export type RegisterOp = { kind: "save"; sizeBytes: number; gapMs: number } | { kind: "load"; gapMs: number };
 
-export type RegisterOp =
-  | { kind: "save"; shape: ValueShape; sizeBytes: number; gapMs: number }
-  | { kind: "load"; unreadable: boolean; gapMs: number };
+/** What a saved value looks like: see the opening comment. */
+export type ValueShape = "ascii" | "multibyte" | "kilobytes" | "empty";
 
+/**
+ * The operations and the plan come first and are drawn as they always were, so that a seed keeps
+ * its operations, timing and faults across versions of this workload (reports and tests name
+ * seeds); what came later (value shapes, unreadable loads) is drawn after them.
+ */
 export interface RegisterScenario {
   ops: RegisterOp[];
   plan: FaultPlan;
+  /** The shape of the value of the i-th save; a save past the end of the list saves "ascii". */
+  shapes: ValueShape[];
+  /** Whether the i-th load is unreadable; a load past the end of the list is not. */
+  unreadable: boolean[];
 }
 
-/** Sizes of non-empty values: mostly up to a few sectors, sometimes a few kilobytes. */
-const SIZE_BYTES_MAX = 4096;
-const sizeBytes = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: 1, max: 1600 }) },
-  { weight: 1, arbitrary: fc.integer({ min: 1601, max: SIZE_BYTES_MAX }) },
+const gapMs = fc.integer({ min: 0, max: 4 });
+const opArb: fc.Arbitrary<RegisterOp> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant("save" as const), sizeBytes: fc.integer({ min: 1, max: 1600 }), gapMs }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("load" as const), gapMs }) },
 );
-const shape = fc.oneof(
+/** A "kilobytes" value is this much longer than its drawn size: up to 4,096 bytes in all. */
+const KILOBYTES_EXTRA_BYTES = 2496;
+const shapeArb = fc.oneof(
   { weight: 6, arbitrary: fc.constant<ValueShape>("ascii") },
   { weight: 2, arbitrary: fc.constant<ValueShape>("multibyte") },
+  { weight: 1, arbitrary: fc.constant<ValueShape>("kilobytes") },
   { weight: 1, arbitrary: fc.constant<ValueShape>("empty") },
 );
-const gapMs = fc.integer({ min: 0, max: 4 });
-
-function opArb(unreadableLoads: boolean): fc.Arbitrary<RegisterOp> {
-  // One load in six is unreadable where the part asks for them; false shrinks first.
-  const unreadable = unreadableLoads ? fc.integer({ min: 0, max: 5 }).map((n) => n === 5) : fc.constant(false);
-  return fc.oneof(
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant("save" as const), shape, sizeBytes, gapMs }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant("load" as const), unreadable, gapMs }) },
-  );
-}
+/** One load in six is unreadable, where a part asks for them. */
+const unreadableArb = fc.integer({ min: 0, max: 5 }).map((n) => n === 5);
+const LIST_LENGTH_MAX = 40;
 
 export interface WorkloadOptions {
   /** Some loads run while every read returns a flipped bit (see the opening comment). */
@@ -69,16 +74,20 @@ export function scenarioArb(
   plan: fc.Arbitrary<FaultPlan>,
   options: WorkloadOptions = {},
 ): fc.Arbitrary<RegisterScenario> {
-  const ops = fc.array(opArb(options.unreadableLoads ?? false), { minLength: 4, maxLength: 40 });
-  return fc.record({ ops, plan });
+  return fc.record({
+    ops: fc.array(opArb, { minLength: 4, maxLength: LIST_LENGTH_MAX }),
+    plan,
+    shapes: fc.array(shapeArb, { maxLength: LIST_LENGTH_MAX }),
+    unreadable: options.unreadableLoads ? fc.array(unreadableArb, { maxLength: LIST_LENGTH_MAX }) : fc.constant([]),
+  });
 }
 
 export function describeScenario(scenario: RegisterScenario): string[] {
-  const saves = scenario.ops.filter((op) => op.kind === "save");
-  const empty = saves.filter((op) => op.shape === "empty").length;
-  const loads = scenario.ops.length - saves.length;
-  const unreadable = scenario.ops.filter((op) => op.kind === "load" && op.unreadable).length;
-  const savesText = `${plural(saves.length, "save")}${empty > 0 ? ` (${empty} of the empty string)` : ""}`;
+  const saves = scenario.ops.filter((op) => op.kind === "save").length;
+  const loads = scenario.ops.length - saves;
+  const empty = scenario.shapes.slice(0, saves).filter((shape) => shape === "empty").length;
+  const unreadable = scenario.unreadable.slice(0, loads).filter(Boolean).length;
+  const savesText = `${plural(saves, "save")}${empty > 0 ? ` (${empty} of the empty string)` : ""}`;
   const loadsText = `${plural(loads, "load")}${unreadable > 0 ? ` (${unreadable} while every read returns a flipped bit)` : ""}`;
   return [
     ...describePlan(scenario.plan),
@@ -101,11 +110,14 @@ export async function runRegisterWorkload(
   const faults = applyPlan(world, scenario.plan, history);
 
   let saveNumber = 0;
+  let loadNumber = 0;
   const unreadable = new Set<Op>();
   for (const op of scenario.ops) {
     await world.sleep(op.gapMs);
-    if (op.kind === "save") await save(node, history, valueFor(++saveNumber, op.shape, op.sizeBytes, ctx.rng));
-    else if (op.unreadable) unreadable.add(await loadUnreadable(node, history));
+    if (op.kind === "save") {
+      const shape = scenario.shapes[saveNumber] ?? "ascii";
+      await save(node, history, valueFor(++saveNumber, shape, op.sizeBytes, ctx.rng));
+    } else if (scenario.unreadable[loadNumber++] === true) unreadable.add(await loadUnreadable(node, history));
     else await load(node, history);
   }
 
@@ -129,10 +141,11 @@ const MULTIBYTE: ReadonlyArray<readonly [string, number]> = [
 function valueFor(n: number, shape: ValueShape, sizeBytes: number, rng: SimRng): string {
   if (shape === "empty") return "";
   const prefix = `v${n}|`;
-  if (shape === "ascii") {
+  if (shape === "ascii" || shape === "kilobytes") {
+    const size = shape === "ascii" ? sizeBytes : sizeBytes + KILOBYTES_EXTRA_BYTES;
     let text = prefix;
-    while (text.length < sizeBytes) text += rng.uint32().toString(36);
-    return text.slice(0, Math.max(sizeBytes, prefix.length));
+    while (text.length < size) text += rng.uint32().toString(36);
+    return text.slice(0, Math.max(size, prefix.length));
   }
   let text = prefix;
   let bytes = prefix.length;
