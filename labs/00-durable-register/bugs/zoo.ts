@@ -18,4 +18,10 @@ export const zoo: ZooEntry[] = [
   { name: "fsync-after-rename", caughtBy: { "L0.C": "lost write", "L0.D": "wrong answer" } },
   { name: "no-checksum", caughtBy: { "L0.C": "garbage read" } },
   { name: "fsync-retry", caughtBy: { "L0.D": "lost write" } },
+  {
+    name: "empty-as-sentinel",
+    caughtBy: { "L0.A": "lost write", "L0.B": "lost write", "L0.C": "lost write", "L0.D": "lost write" },
+  },
+  { name: "corrupt-means-empty", caughtBy: { "L0.C": "lost write" } },
+  { name: "reread-until-valid", caughtBy: { "L0.C": "livelock" } },
 ];

@@ -16,8 +16,8 @@
  *
  * Rules of the game: use only `env` to reach the outside world (`env.disk`, `env.log`); the grader
  * stops code that calls Date.now(), Math.random() or setTimeout() in a simulated run. Keep every
- * bit of state inside the object you return: module-level variables survive from one simulated
- * run to the next, and the grader reports that as nondeterminism.
+ * bit of state inside the object you return: the grader loads this file afresh for every process
+ * start, as a real restart does, so a module-level variable holds nothing across a crash.
  */
 import { type Env, NotImplemented } from "#lab";
 

@@ -37,11 +37,11 @@ export const partB = definePart<RegisterModule, RegisterScenario>({
 
 export const partC = definePart<RegisterModule, RegisterScenario>({
   id: "L0.C",
-  title: "survives power loss, torn writes and bit flips",
+  title: "survives power loss, torn writes and bit flips, and never guesses",
   points: 40,
   seeds: 500,
   property:
-    "after power loss (lost, torn and reordered unsynced writes, forgotten renames) and flipped bits on read, load() returns the last acknowledged value or a newer attempted one, never garbage",
+    "after power loss (lost, torn and reordered unsynced writes, forgotten renames) and flipped bits on read, load() returns the last acknowledged value or a newer attempted one, never garbage; when every read returns a flipped bit, load() throws rather than guess",
   scenario: scenarioArb(
     planArb({
       nodes: NODES,
@@ -51,6 +51,7 @@ export const partC = definePart<RegisterModule, RegisterScenario>({
       eventsMax: 5,
       outageMsMax: 20,
     }),
+    { unreadableLoads: true },
   ),
   describe: describeScenario,
   run: runRegisterWorkload,

@@ -2,25 +2,47 @@
  * The register workload: one client saves and loads in a loop while the fault plan runs, then,
  * once every fault has healed, checks that the register works again.
  *
- * Values are unique (`v7|` then random characters) and of random length up to a few sectors, so
- * that a torn or mixed write can never pass for a real value and a write can tear across sectors.
+ * Values come in the shapes the contract allows ("any string, from empty to a few kilobytes"):
+ * mostly unique ASCII (`v7|` then random characters) of random length up to a few sectors, so that
+ * a torn or mixed write can never pass for a real value and a write can tear across sectors; some
+ * with multi-byte characters (a string's length is then not its UTF-8 size); some of a few
+ * kilobytes (up to 4,096 bytes); and the empty string, which is a value, not "nothing saved".
+ *
+ * A load can be an unreadable one (parts that ask for it): for as long as that load runs, every
+ * read on the node returns a flipped bit, as a failing disk or cable would. To the register its
+ * file then never verifies, however often it re-reads it, and the contract says what to do: throw
+ * rather than guess. (The plan's flipReads events spoil a few reads only, which re-reads get past.)
+ * The stored bytes are intact, so once the load is over the register must work as before.
  */
 import fc from "fast-check";
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import { applyPlan, describePlan, type FaultPlan } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
+import { plural } from "#harness/grade/words.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import type { SimRng } from "#harness/sim/rng.ts";
 import { recordCall } from "#harness/workloads/call.ts";
-import type { History } from "#harness/workloads/history.ts";
+import type { History, Op } from "#harness/workloads/history.ts";
 import type { Register, RegisterModule } from "./api.ts";
 import { checkRecovered, checkRegister } from "./checker.ts";
 
 export type RegisterOp = { kind: "save"; sizeBytes: number; gapMs: number } | { kind: "load"; gapMs: number };
 
+/** What a saved value looks like: see the opening comment. */
+export type ValueShape = "ascii" | "multibyte" | "kilobytes" | "empty";
+
+/**
+ * The operations and the plan come first and are drawn as they always were, so that a seed keeps
+ * its operations, timing and faults across versions of this workload (reports and tests name
+ * seeds); what came later (value shapes, unreadable loads) is drawn after them.
+ */
 export interface RegisterScenario {
   ops: RegisterOp[];
   plan: FaultPlan;
+  /** The shape of the value of the i-th save; a save past the end of the list saves "ascii". */
+  shapes: ValueShape[];
+  /** Whether the i-th load is unreadable; a load past the end of the list is not. */
+  unreadable: boolean[];
 }
 
 const gapMs = fc.integer({ min: 0, max: 4 });
@@ -31,17 +53,45 @@ const opArb: fc.Arbitrary<RegisterOp> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("load" as const), gapMs }) },
 );
+/** A "kilobytes" value is this much longer than its drawn size: up to 4,096 bytes in all. */
+const KILOBYTES_EXTRA_BYTES = 2496;
+const shapeArb = fc.oneof(
+  { weight: 6, arbitrary: fc.constant<ValueShape>("ascii") },
+  { weight: 2, arbitrary: fc.constant<ValueShape>("multibyte") },
+  { weight: 1, arbitrary: fc.constant<ValueShape>("kilobytes") },
+  { weight: 1, arbitrary: fc.constant<ValueShape>("empty") },
+);
+/** One load in six is unreadable, where a part asks for them. */
+const unreadableArb = fc.integer({ min: 0, max: 5 }).map((n) => n === 5);
+const LIST_LENGTH_MAX = 40;
 
-export function scenarioArb(plan: fc.Arbitrary<FaultPlan>): fc.Arbitrary<RegisterScenario> {
-  return fc.record({ ops: fc.array(opArb, { minLength: 4, maxLength: 40 }), plan });
+export interface WorkloadOptions {
+  /** Some loads run while every read returns a flipped bit (see the opening comment). */
+  unreadableLoads?: boolean;
+}
+
+export function scenarioArb(
+  plan: fc.Arbitrary<FaultPlan>,
+  options: WorkloadOptions = {},
+): fc.Arbitrary<RegisterScenario> {
+  return fc.record({
+    ops: fc.array(opArb, { minLength: 4, maxLength: LIST_LENGTH_MAX }),
+    plan,
+    shapes: fc.array(shapeArb, { maxLength: LIST_LENGTH_MAX }),
+    unreadable: options.unreadableLoads ? fc.array(unreadableArb, { maxLength: LIST_LENGTH_MAX }) : fc.constant([]),
+  });
 }
 
 export function describeScenario(scenario: RegisterScenario): string[] {
   const saves = scenario.ops.filter((op) => op.kind === "save").length;
   const loads = scenario.ops.length - saves;
+  const empty = scenario.shapes.slice(0, saves).filter((shape) => shape === "empty").length;
+  const unreadable = scenario.unreadable.slice(0, loads).filter(Boolean).length;
+  const savesText = `${plural(saves, "save")}${empty > 0 ? ` (${empty} of the empty string)` : ""}`;
+  const loadsText = `${plural(loads, "load")}${unreadable > 0 ? ` (${unreadable} while every read returns a flipped bit)` : ""}`;
   return [
     ...describePlan(scenario.plan),
-    `workload: ${plural(saves, "save")} and ${plural(loads, "load")}, one at a time; then, once the faults are over, load, save, load`,
+    `workload: ${savesText} and ${loadsText}, one at a time; then, once the faults are over, load, save, load`,
   ];
 }
 
@@ -60,26 +110,51 @@ export async function runRegisterWorkload(
   const faults = applyPlan(world, scenario.plan, history);
 
   let saveNumber = 0;
+  let loadNumber = 0;
+  const unreadable = new Set<Op>();
   for (const op of scenario.ops) {
     await world.sleep(op.gapMs);
-    if (op.kind === "save") await save(node, history, valueFor(++saveNumber, op.sizeBytes, ctx.rng));
+    if (op.kind === "save") {
+      const shape = scenario.shapes[saveNumber] ?? "ascii";
+      await save(node, history, valueFor(++saveNumber, shape, op.sizeBytes, ctx.rng));
+    } else if (scenario.unreadable[loadNumber++] === true) unreadable.add(await loadUnreadable(node, history));
     else await load(node, history);
   }
 
   // Let every fault end and every crashed node come back, then demand that the register works.
   await faults.healed();
   await load(node, history);
-  const finalSave = await save(node, history, valueFor(++saveNumber, 100, ctx.rng));
+  const finalSave = await save(node, history, valueFor(++saveNumber, "ascii", 100, ctx.rng));
   const finalLoad = await load(node, history);
-  const broken = checkRegister(history.ops);
+  const broken = checkRegister(history.ops, unreadable);
   return broken.length > 0 ? broken : checkRecovered(finalSave, finalLoad);
 }
 
-function valueFor(n: number, sizeBytes: number, rng: SimRng): string {
+/** Characters of 2, 3 and 4 UTF-8 bytes, with their sizes. */
+const MULTIBYTE: ReadonlyArray<readonly [string, number]> = [
+  ["é", 2],
+  ["€", 3],
+  ["中", 3],
+  ["😀", 4],
+];
+
+function valueFor(n: number, shape: ValueShape, sizeBytes: number, rng: SimRng): string {
+  if (shape === "empty") return "";
   const prefix = `v${n}|`;
+  if (shape === "ascii" || shape === "kilobytes") {
+    const size = shape === "ascii" ? sizeBytes : sizeBytes + KILOBYTES_EXTRA_BYTES;
+    let text = prefix;
+    while (text.length < size) text += rng.uint32().toString(36);
+    return text.slice(0, Math.max(size, prefix.length));
+  }
   let text = prefix;
-  while (text.length < sizeBytes) text += rng.uint32().toString(36);
-  return text.slice(0, Math.max(sizeBytes, prefix.length));
+  let bytes = prefix.length;
+  while (bytes < sizeBytes) {
+    const [char, charBytes] = rng.pick(MULTIBYTE);
+    text += char;
+    bytes += charBytes;
+  }
+  return text;
 }
 
 function save(node: SimNode<Register>, history: History, value: string) {
@@ -97,6 +172,24 @@ function load(node: SimNode<Register>, history: History) {
   return recordCall(history, node, { client: CLIENT, f: "load", input: undefined, onError: "fail" }, (r) => r.load());
 }
 
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+/**
+ * A load during which every read returns a flipped bit: the register's file never verifies. The
+ * reads turn bad when load() starts running, not before: a restarting node opens with clean reads
+ * (what open() should do with a disk that never reads clean, the contract does not say). The
+ * timeline announces it before the call, so that a report which ends at this load still shows it.
+ */
+async function loadUnreadable(node: SimNode<Register>, history: History): Promise<Op> {
+  history.nemesis(`while the next load() runs, every read on ${node.id} returns a flipped bit (a failing disk)`);
+  let before: number | undefined;
+  const op = await recordCall(history, node, { client: CLIENT, f: "load", input: undefined, onError: "fail" }, (r) => {
+    before = node.disk.flipNextReads;
+    node.disk.flipNextReads = Number.POSITIVE_INFINITY;
+    return r.load();
+  });
+  if (before !== undefined) {
+    // Give back the plan's own spoiled reads, unless its flipReads window closed meanwhile (then 0).
+    node.disk.flipNextReads = Math.min(before, node.disk.flipNextReads);
+    history.nemesis(`reads on ${node.id} are clean again`);
+  }
+  return op;
 }

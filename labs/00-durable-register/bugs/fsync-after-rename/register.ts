@@ -7,28 +7,18 @@
  * directory changes on its own schedule) while the new file's data, never fsynced, is lost or
  * torn. The old value was replaced by a file that holds nothing. This is the ext4 "zero-length
  * file" story of 2009: write, rename, no fsync first.
+ *
+ * Only the save protocol is this entry's own; the file image and the verified load are the
+ * reference's (solution/register.ts, sections 1 and 3).
  */
 import type { Env } from "#lab";
-import { encode, readVerified } from "../../solution/register.ts";
+import { openRegisterWith, reference, writeTemp } from "../../solution/register.ts";
 
-const FILE = "register";
-const TMP = "register.tmp";
-
-export async function openRegister(env: Env) {
-  const { disk } = env;
-  return {
-    async save(value: string): Promise<void> {
-      if (await disk.exists(TMP)) await disk.truncate(TMP, 0);
-      else await disk.create(TMP);
-      await disk.write(TMP, 0, encode(value));
-      await disk.rename(TMP, FILE); // the bug: the switch happens before the data is durable
-      await disk.fsync(FILE);
-      await disk.fsyncDir("");
-    },
-
-    async load(): Promise<string | undefined> {
-      if (!(await disk.exists(FILE))) return undefined;
-      return readVerified(disk);
-    },
-  };
+async function store(env: Env, file: Uint8Array): Promise<void> {
+  await writeTemp(env, file);
+  await env.disk.rename("register.tmp", "register"); // the bug: the switch happens before the data is durable
+  await env.disk.fsync("register");
+  await env.disk.fsyncDir("");
 }
+
+export const openRegister = openRegisterWith({ ...reference, store });

@@ -6,27 +6,18 @@
  * a power loss the file system may come back with the old name pointing at the old file. The
  * acknowledged value silently turns into an older one. Kafka's Utils.atomicMoveWithFallback flushes
  * the parent directory after the move for exactly this reason.
+ *
+ * Only the save protocol is this entry's own; the file image and the verified load are the
+ * reference's (solution/register.ts, sections 1 and 3).
  */
 import type { Env } from "#lab";
-import { encode, readVerified } from "../../solution/register.ts";
+import { openRegisterWith, reference, writeTemp } from "../../solution/register.ts";
 
-const FILE = "register";
-const TMP = "register.tmp";
-
-export async function openRegister(env: Env) {
-  const { disk } = env;
-  return {
-    async save(value: string): Promise<void> {
-      if (await disk.exists(TMP)) await disk.truncate(TMP, 0);
-      else await disk.create(TMP);
-      await disk.write(TMP, 0, encode(value));
-      await disk.fsync(TMP);
-      await disk.rename(TMP, FILE);
-      // missing: await disk.fsyncDir("");
-    },
-    async load(): Promise<string | undefined> {
-      if (!(await disk.exists(FILE))) return undefined;
-      return readVerified(disk, FILE);
-    },
-  };
+async function store(env: Env, file: Uint8Array): Promise<void> {
+  await writeTemp(env, file);
+  await env.disk.fsync("register.tmp");
+  await env.disk.rename("register.tmp", "register");
+  // missing: await env.disk.fsyncDir("");
 }
+
+export const openRegister = openRegisterWith({ ...reference, store });

@@ -8,28 +8,22 @@
  * return instead. The acknowledged value is destroyed by the very save that was replacing it.
  * RocketMQ's StoreCheckpoint writes in place too, but into a file it can afford to lose: recovery
  * falls back to scanning the log when the checkpoint is unusable.
+ *
+ * Only the save protocol is this entry's own; the file image and the verified load are the
+ * reference's (solution/register.ts, sections 1 and 3).
  */
 import type { Env } from "#lab";
-import { encode, readVerified } from "../../solution/register.ts";
+import { openRegisterWith, reference } from "../../solution/register.ts";
 
-const FILE = "register";
-
-export async function openRegister(env: Env) {
+async function store(env: Env, file: Uint8Array): Promise<void> {
   const { disk } = env;
-  return {
-    async save(value: string): Promise<void> {
-      if (!(await disk.exists(FILE))) {
-        await disk.create(FILE);
-        await disk.fsyncDir("");
-      }
-      const file = encode(value);
-      await disk.write(FILE, 0, file); // overwrites the only copy: the bug
-      await disk.truncate(FILE, file.length);
-      await disk.fsync(FILE);
-    },
-    async load(): Promise<string | undefined> {
-      if (!(await disk.exists(FILE))) return undefined;
-      return readVerified(disk, FILE);
-    },
-  };
+  if (!(await disk.exists("register"))) {
+    await disk.create("register");
+    await disk.fsyncDir("");
+  }
+  await disk.write("register", 0, file); // overwrites the only copy: the bug
+  await disk.truncate("register", file.length);
+  await disk.fsync("register");
 }
+
+export const openRegister = openRegisterWith({ ...reference, store });
