@@ -18,7 +18,7 @@ import fc from "fast-check";
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import { applyPlan, describePlan, type FaultPlan } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
-import { plural } from "#harness/grade/words.ts";
+import { plural } from "#harness/words.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import type { SimRng } from "#harness/sim/rng.ts";
 import { recordCall } from "#harness/workloads/call.ts";
