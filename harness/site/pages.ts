@@ -1,0 +1,46 @@
+/**
+ * The bodies of the site's pages drawn from repository files: a guide (Markdown), an annotated
+ * source file (prose beside code, section by section), and a folder's listing.
+ */
+import { escapeHtml, highlight, type LinkResolver, type Markdown } from "./markdown.ts";
+import { splitSections } from "./sections.ts";
+
+export function guideBody(markdown: Markdown, text: string, resolveLink: LinkResolver): string {
+  return `<article class="guide">${markdown.render(text, resolveLink)}</article>`;
+}
+
+/**
+ * An annotated source file: one row per section, its prose on the left and its code on the right.
+ * Each row is anchored by the line it starts on (`#L42`), so a guide can point into the code.
+ */
+export function sourceBody(
+  markdown: Markdown,
+  repoPath: string,
+  source: string,
+  resolveLink: LinkResolver,
+  crumbs: string,
+): string {
+  const rows = splitSections(source).map((section) => {
+    const prose = section.prose.trim() === "" ? "" : markdown.render(section.prose, resolveLink);
+    const code =
+      section.code === ""
+        ? ""
+        : `<pre><code class="hljs language-typescript">${highlight(section.code, "typescript")}</code></pre>`;
+    const anchor = `L${section.line}`;
+    return (
+      `<section class="annotated" id="${anchor}"><div class="prose">${prose}</div>` +
+      `<div class="code"><a class="line" href="#${anchor}" title="line ${section.line} of ${escapeHtml(repoPath)}">${section.line}</a>${code}</div></section>`
+    );
+  });
+  return `<p class="crumbs">${crumbs}</p><h1><code>${escapeHtml(repoPath)}</code></h1>\n${rows.join("\n")}`;
+}
+
+/** A folder the guides link to: its files, each linked when the site has a page for it. */
+export function listingBody(repoPath: string, entries: ReadonlyArray<{ name: string; href: string | null }>): string {
+  const items = entries.map(({ name, href }) =>
+    href === null
+      ? `<li><code>${escapeHtml(name)}</code></li>`
+      : `<li><a href="${escapeHtml(href)}">${escapeHtml(name)}</a></li>`,
+  );
+  return `<h1><code>${escapeHtml(repoPath)}/</code></h1><ul>${items.join("")}</ul>`;
+}
