@@ -26,10 +26,10 @@ export function sourceBody(
       section.code === ""
         ? ""
         : `<pre><code class="hljs language-typescript">${highlight(section.code, "typescript")}</code></pre>`;
-    const anchor = `L${section.line}`;
+    const anchor = `L${section.codeLine}`;
     return (
       `<section class="annotated" id="${anchor}"><div class="prose">${prose}</div>` +
-      `<div class="code"><a class="line" href="#${anchor}" title="line ${section.line} of ${escapeHtml(repoPath)}">${section.line}</a>${code}</div></section>`
+      `<div class="code"><a class="line" href="#${anchor}" title="line ${section.codeLine} of ${escapeHtml(repoPath)}">${section.codeLine}</a>${code}</div></section>`
     );
   });
   return `<p class="crumbs">${crumbs}</p><h1><code>${escapeHtml(repoPath)}</code></h1>\n${rows.join("\n")}`;

@@ -15,8 +15,10 @@ export interface Section {
   prose: string;
   /** The code that follows the prose, blank lines at either end trimmed. */
   code: string;
-  /** The 1-based line the section starts on in the file, for links into it. */
+  /** The 1-based line the section starts on in the file. */
   line: number;
+  /** The 1-based line its code starts on (its first non-blank code line), for links into the code. */
+  codeLine: number;
 }
 
 const DIRECTIVE = /^\/\/\s*(biome-ignore|@ts-|eslint-|prettier-ignore|#region|#endregion)/;
@@ -35,12 +37,16 @@ export function splitSections(source: string): Section[] {
         current.prose = joinProse(current.prose, piece.text.join("\n"));
         continue;
       }
-      current = { prose: piece.text.join("\n"), code: "", line: piece.line };
+      current = { prose: piece.text.join("\n"), code: "", line: piece.line, codeLine: piece.line };
       sections.push(current);
     } else {
       if (current === null) {
-        current = { prose: "", code: "", line: piece.line };
+        current = { prose: "", code: "", line: piece.line, codeLine: piece.line };
         sections.push(current);
+      }
+      if (current.code.trim() === "") {
+        const firstCode = piece.text.findIndex((text) => text.trim() !== "");
+        current.codeLine = piece.line + Math.max(firstCode, 0);
       }
       current.code = current.code === "" ? piece.text.join("\n") : `${current.code}\n${piece.text.join("\n")}`;
     }
