@@ -3,7 +3,7 @@
  * site (and on an anchor that page has), the results page says what `lab status` says and links a
  * failing part's replays, and `lab open` writes the site or refuses bad input in one line.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -11,60 +11,24 @@ import path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { main } from "../cli.ts";
 import { parseCommandArgs } from "../cli-args.ts";
-import { findLab, listLabs, REPO_ROOT } from "../grade/labs.ts";
-import { filesOfPart, hashesOf, type SavedResult } from "../grade/results.ts";
+import { listLabs, REPO_ROOT } from "../grade/labs.ts";
 import { buildSite, type Site } from "./build.ts";
 import { OPEN, openCommand } from "./command.ts";
+import { savedResultsFixture } from "./test-fixtures.ts";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "lab-site-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Results as `lab grade` saves them: L0.A passed in full, L0.C failing at seed 7, both for the files as they are. */
 async function fixture(): Promise<{ resultsDir: string; replaysDir: string }> {
-  const lab = await findLab("00");
-  const dir = path.join(lab.dir, lab.manifest.learnerDir);
-  const [a, , c] = lab.manifest.parts;
-  if (a === undefined || c === undefined) throw new Error("lab 00 has parts A and C");
-  const saved: SavedResult = {
-    version: 2,
-    parts: {
-      [a.id]: {
-        passed: true,
-        firstSeed: 1,
-        seedsRun: a.seeds,
-        gradedAt: "2026-12-01T10:00:00.000Z",
-        fileHashes: hashesOf(dir, filesOfPart(lab, a.id, dir)),
-      },
-      [c.id]: {
-        passed: false,
-        firstSeed: 1,
-        seedsRun: 7,
-        gradedAt: "2026-12-01T10:00:00.000Z",
-        failedSeed: 7,
-        verdict: "invariant",
-        message: "invariant broken: lost write",
-        fileHashes: hashesOf(dir, filesOfPart(lab, c.id, dir)),
-      },
-    },
-  };
-  const resultsDir = path.join(tmp, "results");
-  const replaysDir = path.join(tmp, "replays");
-  mkdirSync(resultsDir, { recursive: true });
-  mkdirSync(replaysDir, { recursive: true });
-  writeFileSync(path.join(resultsDir, `${lab.slug}.json`), JSON.stringify(saved));
+  const dirs = await savedResultsFixture(tmp, "invariant broken: lost write");
   const header = (command: string) =>
     `# ${command}\n# lab 00, part L0.C, seed 7\n# verdict: invariant broken: lost write\n\n0.000 n1 start\n`;
-  writeFileSync(
-    path.join(replaysDir, "00-L0.C-seed7-0a1b2c3d.log"),
-    header("npx lab replay 00 --part L0.C --seed 7 --path 0:1"),
-  );
-  writeFileSync(path.join(replaysDir, "00-L0.C-seed7-0a1b2c3d.html"), "<!doctype html><p>diagram</p>");
+  const log = (name: string, command: string) => writeFileSync(path.join(dirs.replaysDir, name), header(command));
+  log("00-L0.C-seed7-0a1b2c3d.log", "npx lab replay 00 --part L0.C --seed 7 --path 0:1");
+  writeFileSync(path.join(dirs.replaysDir, "00-L0.C-seed7-0a1b2c3d.html"), "<!doctype html><p>diagram</p>");
   // The reference solution's replay of the same seed is not the learner's: left out.
-  writeFileSync(
-    path.join(replaysDir, "00-L0.C-seed7-99999999.log"),
-    header("npx lab replay 00 --part L0.C --seed 7 --solution"),
-  );
-  return { resultsDir, replaysDir };
+  log("00-L0.C-seed7-99999999.log", "npx lab replay 00 --part L0.C --seed 7 --solution");
+  return dirs;
 }
 
 function render(site: Site, url: string): string {
