@@ -90,24 +90,23 @@ export function createMarkdown(): Markdown {
     return self.renderToken(tokens, idx, options);
   };
 
-  const linkOpen = md.renderer.rules.link_open;
-  md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
-    const token = tokens[idx];
-    const href = token?.attrGet("href");
-    if (token !== undefined && href !== null && href !== undefined)
-      token.attrSet("href", envOf(env).resolveLink(String(href)));
-    return linkOpen === undefined ? self.renderToken(tokens, idx, options) : linkOpen(tokens, idx, options, env, self);
-  };
-
-  // Pictures too: a guide's diagram lives beside it in the repository and is copied into the site.
-  const image = md.renderer.rules.image;
-  md.renderer.rules.image = (tokens, idx, options, env, self) => {
-    const token = tokens[idx];
-    const src = token?.attrGet("src");
-    if (token !== undefined && src !== null && src !== undefined)
-      token.attrSet("src", envOf(env).resolveLink(String(src)));
-    return image === undefined ? self.renderToken(tokens, idx, options) : image(tokens, idx, options, env, self);
-  };
+  // Links, and pictures too: a guide's picture lives beside it in the repository and is copied
+  // into the site.
+  for (const [rule, attribute] of [
+    ["link_open", "href"],
+    ["image", "src"],
+  ] as const) {
+    const original = md.renderer.rules[rule];
+    md.renderer.rules[rule] = (tokens, idx, options, env, self) => {
+      const token = tokens[idx];
+      const value = token?.attrGet(attribute);
+      if (token !== undefined && value !== null && value !== undefined)
+        token.attrSet(attribute, envOf(env).resolveLink(String(value)));
+      return original === undefined
+        ? self.renderToken(tokens, idx, options)
+        : original(tokens, idx, options, env, self);
+    };
+  }
 
   return {
     render(text, resolveLink) {
