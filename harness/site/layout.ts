@@ -1,7 +1,8 @@
 /**
  * The page every site page is drawn in: a sidebar with the labs and the docs, the content, and the
  * site's own stylesheets and scripts, all linked relatively from the site's assets/ folder. Mermaid
- * is loaded only by pages that hold a diagram (its bundle is 3.5 MB).
+ * is loaded only by pages that hold a diagram (its bundle is 3.5 MB). On an annotated code page the
+ * sidebar starts folded: code lines are up to 120 characters, and the code column needs the room.
  */
 import { escapeHtml } from "./markdown.ts";
 import { relativeUrl } from "./paths.ts";
@@ -52,7 +53,7 @@ export function renderShell(page: PageShell): string {
 <link rel="stylesheet" href="${to(ASSETS.css)}">
 </head>
 <body class="${page.kind}">
-<nav class="site"><ul>${page.nav.map(navItem).join("")}</ul></nav>
+<nav class="site"><details${page.kind === "source" ? "" : " open"}><summary>Contents</summary><ul>${page.nav.map(navItem).join("")}</ul></details></nav>
 <main>
 ${page.body}
 </main>
@@ -73,7 +74,11 @@ body { margin: 0; display: grid; grid-template-columns: 16rem 1fr; color: var(--
 nav.site { border-right: 1px solid var(--line); padding: 1rem; font-size: 14px; position: sticky; top: 0;
   height: 100vh; overflow-y: auto; background: #fafbfc; }
 nav.site ul { list-style: none; margin: 0; padding-left: 0.8rem; }
-nav.site > ul { padding-left: 0; }
+nav.site details > ul { padding-left: 0; margin-top: 0.5rem; }
+nav.site summary { cursor: pointer; color: var(--muted); }
+body.source { grid-template-columns: auto 1fr; }
+body.source nav.site details:not([open]) { width: 6rem; }
+body.source nav.site details[open] { width: 14rem; }
 nav.site a { color: var(--ink); text-decoration: none; }
 nav.site a[aria-current] { font-weight: 600; color: var(--accent); }
 main { padding: 1.5rem 2.5rem 4rem; max-width: 56rem; min-width: 0; }
@@ -88,12 +93,12 @@ table { border-collapse: collapse; margin: 1rem 0; }
 th, td { border: 1px solid var(--line); padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
 blockquote { margin: 0; padding-left: 1rem; border-left: 4px solid var(--line); color: var(--muted); }
 .crumbs { color: var(--muted); font-size: 14px; }
-section.annotated { display: grid; grid-template-columns: minmax(18rem, 2fr) 3fr; border-top: 1px solid var(--line); }
+section.annotated { display: grid; grid-template-columns: minmax(17rem, 2fr) minmax(0, 5fr); border-top: 1px solid var(--line); }
 section.annotated > .prose { padding: 0.5rem 1.5rem 0.5rem 0; min-width: 0; }
 section.annotated > .code { background: var(--code-bg); min-width: 0; border-left: 1px solid var(--line); }
-section.annotated > .code pre { margin: 0; border-radius: 0; }
+section.annotated > .code pre { margin: 0; border-radius: 0; font-size: 12.5px; }
 section.annotated .line { float: right; font-size: 12px; color: var(--muted); text-decoration: none; padding: 0.4rem; }
-@media (max-width: 60rem) { body { grid-template-columns: 1fr; } nav.site { position: static; height: auto; }
+@media (max-width: 60rem) { body, body.source { grid-template-columns: 1fr; } nav.site { position: static; height: auto; }
   section.annotated { grid-template-columns: 1fr; } }
 .state-pass { color: #1a7f37; } .state-fail { color: #cf222e; } .state-other { color: var(--muted); }
 details.report { margin: 0.4rem 0 0.8rem; }
