@@ -70,13 +70,16 @@ describe.skipIf(!FOUND)("the lab site in Chromium", () => {
       const solution = await open("labs/00-durable-register/solution/register.ts.html");
       const sections = solution.locator("section.annotated");
       expect(await sections.count()).toBeGreaterThan(5);
-      expect(await solution.locator("section.annotated .prose").first().innerText()).toContain("durable register");
+      expect(await solution.locator(".intro").innerText()).toContain("The protocol is the classic atomic replace");
       expect(await solution.locator("section.annotated .code span.hljs-keyword").count()).toBeGreaterThan(20);
-      // Side by side: the section holding the protocol's prose has its code to the right, on the same rows.
-      const row = sections.filter({ hasText: "The protocol is the classic atomic replace" });
+      // Side by side: a section's prose has its code to its right, starting on the same row.
+      const row = sections.filter({ hasText: "Nothing to recover" });
+      expect(await row.count()).toBe(1);
       const prose = await row.locator(".prose").boundingBox();
       const code = await row.locator(".code").boundingBox();
       expect(prose !== null && code !== null && code.x >= prose.x + prose.width - 1 && code.y === prose.y).toBe(true);
+      expect(await row.locator(".code").innerText()).toContain("async save(value: string)");
+      await row.evaluate((element) => element.scrollIntoView());
       await solution.screenshot({ path: path.join(ARTIFACTS, "site-solution-register.png") });
 
       const guide = await open("labs/02-ordered-messages/index.html");

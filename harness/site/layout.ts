@@ -93,6 +93,7 @@ table { border-collapse: collapse; margin: 1rem 0; }
 th, td { border: 1px solid var(--line); padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
 blockquote { margin: 0; padding-left: 1rem; border-left: 4px solid var(--line); color: var(--muted); }
 .crumbs { color: var(--muted); font-size: 14px; }
+.intro { max-width: 56rem; }
 section.annotated { display: grid; grid-template-columns: minmax(17rem, 2fr) minmax(0, 5fr); border-top: 1px solid var(--line); }
 section.annotated > .prose { padding: 0.5rem 1.5rem 0.5rem 0; min-width: 0; }
 section.annotated > .code { background: var(--code-bg); min-width: 0; border-left: 1px solid var(--line); }

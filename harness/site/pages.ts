@@ -11,7 +11,9 @@ export function guideBody(markdown: Markdown, text: string, resolveLink: LinkRes
 
 /**
  * An annotated source file: one row per section, its prose on the left and its code on the right.
- * Each row is anchored by the line it starts on (`#L42`), so a guide can point into the code.
+ * Each row is anchored by the line its code starts on (`#L42`), so a guide can point into the code.
+ * The file's opening comment is its introduction, often a page long with diagrams of its own: it
+ * is set across the page, above the rows, rather than squeezed beside a few imports.
  */
 export function sourceBody(
   markdown: Markdown,
@@ -20,7 +22,14 @@ export function sourceBody(
   resolveLink: LinkResolver,
   crumbs: string,
 ): string {
-  const rows = splitSections(source).map((section) => {
+  const sections = splitSections(source);
+  const first = sections[0];
+  let intro = "";
+  if (first !== undefined && first.line === 1 && first.prose.trim() !== "") {
+    intro = `<div class="intro">${markdown.render(first.prose, resolveLink)}</div>`;
+    sections[0] = { ...first, prose: "" };
+  }
+  const rows = sections.map((section) => {
     const prose = section.prose.trim() === "" ? "" : markdown.render(section.prose, resolveLink);
     const code =
       section.code === ""
@@ -32,7 +41,7 @@ export function sourceBody(
       `<div class="code"><a class="line" href="#${anchor}" title="line ${section.codeLine} of ${escapeHtml(repoPath)}">${section.codeLine}</a>${code}</div></section>`
     );
   });
-  return `<p class="crumbs">${crumbs}</p><h1><code>${escapeHtml(repoPath)}</code></h1>\n${rows.join("\n")}`;
+  return `<p class="crumbs">${crumbs}</p><h1><code>${escapeHtml(repoPath)}</code></h1>\n${intro}\n${rows.join("\n")}`;
 }
 
 /** A folder the guides link to: its files, each linked when the site has a page for it. */
