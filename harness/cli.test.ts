@@ -178,6 +178,11 @@ describe("lab: bad input gets one clear line and exit 2, never a stack trace", (
     ],
     [["replay", "00", "--part", "B", "--seed", "1", "--path", "0:100000"], /names no scenario of L0\.B seed 1/],
     [["replay", "00", "--part", "B", "--seed", "1", "--path", `${"0:".repeat(60)}5`], /names no scenario/],
+    [["open", "07"], /unknown lab '07'/],
+    [["open", "--port", "http"], /--port takes a whole number from 0 to 65535/],
+    [["open", "--out", "README.md"], /--out README\.md is a file/],
+    [["open", "--out", "labs/site"], /would write over the repository's own files/],
+    [["open", "--out", "site", "--port", "80"], /either --out DIR .* or --port N/],
     [["help", "dance"], /no command 'dance'/],
     [["help", "grade", "extra"], /help takes at most one command; 'extra' is one too many/],
     [["dance"], /unknown command 'dance'/],
@@ -206,7 +211,7 @@ describe("lab: bad input gets one clear line and exit 2, never a stack trace", (
 });
 
 describe("lab help", () => {
-  for (const command of ["list", "status", "grade", "replay", "help"]) {
+  for (const command of ["list", "status", "grade", "replay", "open", "help"]) {
     it(`lab ${command} --help prints its own usage, exit 0`, () => {
       const run = lab(command, "--help");
       expect(run.code).toBe(0);

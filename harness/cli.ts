@@ -37,6 +37,7 @@ import { allPassed, type GradeResult, jsonReport, terminalReport } from "./grade
 import { filesOfPart, hashesOf, readSaved, type SavedPart, saveResult } from "./grade/results.ts";
 import { labPassed, labStatus, statusLines } from "./grade/status.ts";
 import { details, headline } from "./grade/verdict.ts";
+import { OPEN, openCommand } from "./site/command.ts";
 import { deepCheck } from "./tools/deep-check.ts";
 import { renderHtml } from "./viz/html.ts";
 import { plural } from "./words.ts";
@@ -139,7 +140,7 @@ const HELP: CommandSpec = {
   options: [],
 };
 
-const COMMANDS: readonly CommandSpec[] = [LIST, STATUS, GRADE, REPLAY, DEEP_CHECK, HELP];
+const COMMANDS: readonly CommandSpec[] = [LIST, STATUS, GRADE, REPLAY, OPEN, DEEP_CHECK, HELP];
 
 /** The overview: every command, and the options of `grade`, the one a learner runs most. */
 export function usage(): string {
@@ -157,6 +158,7 @@ export function usage(): string {
     ...line(GRADE),
     ...optionLines(GRADE, "      "),
     ...line(REPLAY),
+    ...line(OPEN),
     ...line(DEEP_CHECK),
     ...line(HELP),
     "",
@@ -184,11 +186,13 @@ export async function main(argv: string[]): Promise<number> {
         return await withArgs(GRADE, rest, gradeCommand);
       case "replay":
         return await withArgs(REPLAY, rest, (args) => replayCommand(args, rest));
+      case "open":
+        return await withArgs(OPEN, rest, (args) => openCommand(args));
       case "deep-check":
         return await withArgs(DEEP_CHECK, rest, deepCheckCommand);
       default:
         throw new BadInput(
-          `unknown command '${command}': use list, status, grade, replay or deep-check (see \`npx lab help\`)`,
+          `unknown command '${command}': use list, status, grade, replay, open or deep-check (see \`npx lab help\`)`,
         );
     }
   } catch (error) {

@@ -87,7 +87,8 @@ export function statusLines(status: LabStatus): string[] {
   return lines;
 }
 
-function describePart(lab: LabEntry, part: Part<unknown>, view: PartView): { mark: string; text: string } {
+/** One part's mark (✓ ✗ · ~) and the words `lab status` prints for it; the site shows the same. */
+export function describePart(lab: LabEntry, part: Part<unknown>, view: PartView): { mark: string; text: string } {
   const command = `\`npx lab grade ${lab.id} --part ${part.id}\``;
   if (view.kind === "notGraded") {
     if (view.blockedBy === null) return { mark: "·", text: "not graded yet" };
