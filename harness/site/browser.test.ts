@@ -73,12 +73,12 @@ describe.skipIf(!FOUND)("the lab site in Chromium", () => {
       expect(await solution.locator(".intro").innerText()).toContain("The protocol is the classic atomic replace");
       expect(await solution.locator("section.annotated .code span.hljs-keyword").count()).toBeGreaterThan(20);
       // Side by side: a section's prose has its code to its right, starting on the same row.
-      const row = sections.filter({ hasText: "Nothing to recover" });
+      const row = sections.filter({ hasText: "Step 1: a fresh" });
       expect(await row.count()).toBe(1);
       const prose = await row.locator(".prose").boundingBox();
       const code = await row.locator(".code").boundingBox();
       expect(prose !== null && code !== null && code.x >= prose.x + prose.width - 1 && code.y === prose.y).toBe(true);
-      expect(await row.locator(".code").innerText()).toContain("async save(value: string)");
+      expect(await row.locator(".code").innerText()).toContain("async function writeTemp(env: Env, file: Uint8Array)");
       await row.evaluate((element) => element.scrollIntoView());
       await solution.screenshot({ path: path.join(ARTIFACTS, "site-solution-register.png") });
 
