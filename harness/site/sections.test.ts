@@ -49,6 +49,11 @@ describe("splitSections", () => {
     expect(sections[2]?.codeLine).toBe(18);
   });
 
+  it("a banner rule of = or - around a title is a paragraph break, not text", () => {
+    const [section] = splitSections("// =====\n// 3. Loading\n// -----\nlet a = 1;");
+    expect(section?.prose).toBe("3. Loading");
+  });
+
   it("keeps tool directives and comments that share a line with code in the code", () => {
     expect(sections[2]?.code).toContain("// biome-ignore lint/x");
     expect(sections[2]?.code).toContain("return A; /* not prose */");

@@ -51,7 +51,10 @@ export function splitSections(source: string): Section[] {
       current.code = current.code === "" ? piece.text.join("\n") : `${current.code}\n${piece.text.join("\n")}`;
     }
   }
-  for (const section of sections) section.code = trimBlankLines(section.code);
+  for (const section of sections) {
+    section.code = trimBlankLines(section.code);
+    section.prose = trimBlankLines(section.prose);
+  }
   return sections.filter((s) => s.prose.trim() !== "" || s.code !== "");
 }
 
@@ -76,7 +79,8 @@ function readPieces(lines: readonly string[]): Piece[] {
     if (trimmed.startsWith("//") && !DIRECTIVE.test(trimmed)) {
       // A run of `//` lines is one prose piece; a blank `//` line is a paragraph break in it.
       const last = pieces.at(-1);
-      const text = trimmed.replace(/^\/\/ ?/, "");
+      // A rule drawn with `=` or `-` (a banner around a section title) is a paragraph break, not text.
+      const text = /^\/\/\s*([=-])\1{3,}\s*$/.test(trimmed) ? "" : trimmed.replace(/^\/\/ ?/, "");
       if (last?.kind === "prose" && last.text.length > 0 && lines[i - 1]?.trim().startsWith("//")) last.text.push(text);
       else pieces.push({ kind: "prose", text: [text], line: i + 1 });
       continue;
