@@ -103,11 +103,17 @@ function setup(options: { transactions?: boolean; logStore?: boolean; openDelayM
     return env;
   });
   const connect = async (timeoutMs = 50) => new BrokerClient((await envOf(p1)).net, "broker", timeoutMs);
+  /** Starts the broker, then p1, and connects p1 to the broker. */
+  const boot = async (): Promise<BrokerClient> => {
+    await broker.start();
+    await p1.start();
+    return connect();
+  };
   const side = (): BrokerSide => {
     if (seen.side === null) throw new Error("the service was never opened");
     return seen.side;
   };
-  return { world, broker, p1, connect, seen, received, side };
+  return { world, broker, p1, connect, boot, seen, received, side };
 }
 
 function ok<T>(outcome: RequestOutcome<T>): T {
@@ -129,11 +135,9 @@ const half = (key: string, queueId = 1): SendHalfRequest => ({
 
 describe("broker transactions: message properties", () => {
   it("keeps properties through a pull, a crash, a power loss and the store's scan, and `send` stores none", async () => {
-    const { world, broker, p1, connect, seen } = setup({ logStore: true });
+    const { world, broker, boot, seen } = setup({ logStore: true });
     const result = await simulate(world, async () => {
-      await broker.start();
-      await p1.start();
-      const c = await connect();
+      const c = await boot();
       const stored = ok(await c.call(half("a")));
       const { producerId } = ok(await c.call({ type: "initProducer" }));
       await c.call({ type: "send", topic: "orders", queueId: 0, key: "k", body: "plain", producerId, sequence: 0 });
@@ -292,11 +296,9 @@ const lab02Replies = [
 describe("broker transactions: lab 02 unchanged", () => {
   for (const transactions of [false, true]) {
     it(`answers every lab 02 request as before ${transactions ? "with" : "without"} a transaction service`, async () => {
-      const { world, broker, p1, connect } = setup({ transactions });
+      const { world, boot } = setup({ transactions });
       const replies = await simulate(world, async () => {
-        await broker.start();
-        await p1.start();
-        return lab02Script(await connect());
+        return lab02Script(await boot());
       });
       expect(replies).toEqual(lab02Replies);
     });
@@ -305,11 +307,9 @@ describe("broker transactions: lab 02 unchanged", () => {
 
 describe("broker transactions: system topics and routing", () => {
   it("refuses `send` to each system topic and serves `pull` of it; no client reads or moves the progress group", async () => {
-    const { world, broker, p1, connect } = setup();
+    const { world, boot } = setup();
     const seen = await simulate(world, async () => {
-      await broker.start();
-      await p1.start();
-      const c = await connect();
+      const c = await boot();
       const { producerId } = ok(await c.call({ type: "initProducer" }));
       const refused = [];
       for (const topic of [HALF_TOPIC, OP_TOPIC, SET_ASIDE_TOPIC]) {
@@ -349,11 +349,9 @@ describe("broker transactions: system topics and routing", () => {
   });
 
   it("routes sendHalf and endTransaction to the service with the sender as producerId; refuses a half for a missing queue", async () => {
-    const { world, broker, p1, connect, seen } = setup();
+    const { world, boot, seen } = setup();
     const replies = await simulate(world, async () => {
-      await broker.start();
-      await p1.start();
-      const c = await connect();
+      const c = await boot();
       const stored = ok(await c.call(half("a")));
       const end = (decision: EndTransactionRequest["decision"], transactionId = "tx-a") =>
         c.call({ type: "endTransaction", group: GROUP, transactionId, halfOffset: 0, decision, fromCheck: false });
@@ -385,11 +383,9 @@ describe("broker transactions: system topics and routing", () => {
   });
 
   it("answers sendHalf and endTransaction with noSuchTopic when no service is configured", async () => {
-    const { world, broker, p1, connect } = setup({ transactions: false });
+    const { world, boot } = setup({ transactions: false });
     const replies = await simulate(world, async () => {
-      await broker.start();
-      await p1.start();
-      const c = await connect();
+      const c = await boot();
       return [
         ok(await c.call(half("a"))),
         ok(
@@ -417,10 +413,9 @@ describe("broker transactions: system topics and routing", () => {
 
 describe("broker transactions: what the service is given", () => {
   it("counts a producer live for producerSessionMs of the broker's clock after its heartbeat, and not a millisecond longer", async () => {
-    const { world, broker, p1, side } = setup();
+    const { world, broker, boot, side } = setup();
     const seen = await simulate(world, async () => {
-      await broker.start();
-      await p1.start();
+      await boot();
       const heartbeat = (from: string) =>
         broker.invoke((b) => b.handle(from, { type: "producerHeartbeat", group: GROUP }));
       await heartbeat("p2");
@@ -437,12 +432,10 @@ describe("broker transactions: what the service is given", () => {
 
   it("goes by the broker's clock: a producer skewed a minute either way is live exactly as long", async () => {
     for (const skewMs of [-60_000, 60_000]) {
-      const { world, broker, p1, connect, side } = setup();
+      const { world, p1, boot, side } = setup();
       const seen = await simulate(world, async () => {
-        await broker.start();
-        await p1.start();
+        const c = await boot();
         p1.skewClock(skewMs);
-        const c = await connect();
         const sentAtMs = side().env.clock.now();
         ok(await c.call({ type: "producerHeartbeat", group: GROUP }));
         const repliedAtMs = side().env.clock.now();
@@ -462,7 +455,7 @@ describe("broker transactions: what the service is given", () => {
   });
 
   it("delivers a check one-way to a live node, and nothing to a node that is down", async () => {
-    const { world, broker, p1, side, received } = setup();
+    const { world, p1, boot, side, received } = setup();
     const check = (halfOffset: number): CheckTransaction => ({
       type: "checkTransaction",
       group: GROUP,
@@ -471,8 +464,7 @@ describe("broker transactions: what the service is given", () => {
       checkTimes: 1,
     });
     await simulate(world, async () => {
-      await broker.start();
-      await p1.start();
+      await boot();
       side().sendCheck("p1", check(0));
       await world.sleep(20);
       p1.crash();
@@ -485,11 +477,10 @@ describe("broker transactions: what the service is given", () => {
   });
 
   it("keeps progress across a restart once persisted; a crash may set it back to the last persist, never forward", async () => {
-    const { world, broker, p1, side, seen } = setup({ logStore: true });
+    const { world, broker, boot, side, seen } = setup({ logStore: true });
     const persistMs = base.offsetPersistIntervalMs;
     const values = await simulate(world, async () => {
-      await broker.start();
-      await p1.start();
+      await boot();
       const fresh = side().progress.get("half-scan");
       side().progress.set("half-scan", 5);
       side().progress.set("checks:3", 2);
