@@ -23,7 +23,15 @@ export type AnomalyName =
   | "too slow" // a throughput or cost goal was missed
   | "rewound below the committed offset" // a consumer started before where its group had committed
   | "processed without the lock" // work done outside the lease (or after the release) that guards it
-  | "head-of-line blocking"; // one stuck item held back others that did not depend on it
+  | "head-of-line blocking" // one stuck item held back others that did not depend on it
+  | "aborted read" // Jepsen's G1a: a message of a rolled-back, aborted, set-aside or never-committed transaction was read
+  | "conflicting outcomes" // one transaction was given two different outcomes (two replies, or commit and rollback sent)
+  | "unresolved half" // once faults healed and the check budget ran out, a half was neither resolved nor set aside
+  | "premature check" // a half was checked before the transaction timeout (or its immunity) had passed on the broker's clock
+  | "redundant check" // a half was checked after the broker had acknowledged its resolution
+  | "wasted check" // a half was set aside before its full count of checks had reached a live producer
+  | "zombie write" // a batch was appended with a producer epoch older than one already issued for its transactional id
+  | "hanging transaction"; // after faults healed, a partition's last stable offset stayed below its high watermark
 
 export interface Anomaly {
   name: AnomalyName;

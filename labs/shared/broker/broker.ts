@@ -6,6 +6,8 @@
  *              --heartbeat / members-->  group membership
  *              --lock / unlock-->  queue leases with fencing tokens
  *              --commitOffset-->  offsets (checked against the fencing token), persisted periodically
+ *   producers  --sendHalf / endTransaction-->  the transaction service plug-in, if configured
+ *              --producerHeartbeat-->  producer registry (whom the service may ask a check)
  *
  * It is provided, not built by learners: labs 02 to 04 build clients against it. It is written to
  * be correct under the faults those labs inject (its own crashes and power losses, lost, duplicated
@@ -15,7 +17,9 @@
  *     idempotence does: each copy that arrives is appended);
  *   - locks live in memory: a restarted broker has no locks, grants none for one lease (so that
  *     every lease from before the restart has ended), and its tokens are all higher;
- *   - committed offsets may go back a little after a broker crash (never forward).
+ *   - committed offsets may go back a little after a broker crash (never forward);
+ *   - with a transaction service (`transactions.ts`), half messages, op records and set-asides are
+ *     ordinary durable appends, and the service's own state is its business.
  *
  * It is built on the earlier labs' reference solutions, imported (never copied) through the
  * `#labs/...` alias: messages live in lab 01's log (`#labs/01-log-storage/solution/log.ts`, sync
@@ -31,6 +35,7 @@ import { OffsetStore } from "./offsets.ts";
 import { ProducerTable, streamKey } from "./producers.ts";
 import type { BrokerRequest, ReplyOf } from "./protocol.ts";
 import type { MessageStore } from "./store.ts";
+import { openTransactions, PROGRESS_GROUP, type TransactionService, type TransactionsConfig } from "./transactions.ts";
 
 export interface BrokerConfig {
   /** Topic name -> number of queues. */
@@ -43,6 +48,11 @@ export interface BrokerConfig {
   offsetPersistIntervalMs: number;
   /** Most messages one pull returns. */
   pullMax: number;
+  /**
+   * Transactional messages (lab 03): the service plug-in and the producer registry's timeout.
+   * Without it, `sendHalf` and `endTransaction` answer `noSuchTopic` and the system topics do not exist.
+   */
+  transactions?: TransactionsConfig;
 }
 
 export const defaultBrokerConfig: BrokerConfig = {
@@ -61,6 +71,8 @@ export interface Broker {
    */
   committed(group: string, topic: string, queueId: number): { offset: number; token: number };
   handle(from: string, request: BrokerRequest): Promise<ReplyOf[BrokerRequest["type"]]>;
+  /** The transaction service this broker runs, if any: for graders that read its reports. */
+  readonly transactionService: TransactionService | null;
 }
 
 /** Opens the store (recovering it), rebuilds producer state, and starts serving requests. */
@@ -72,6 +84,12 @@ export async function openBroker(env: Env, config: BrokerConfig, store: MessageS
   await store.scan((m) => producers.record(m.producerId, m.topic, m.queueId, m.sequence, m.queueOffset));
   let nextProducer = 1;
   const streams = new KeyedMutex();
+  // The service recovers here, before the broker serves anything (onRequest is set last).
+  const transactions =
+    config.transactions === undefined ? null : await openTransactions(env, config.transactions, store, offsets);
+  const isSystemTopic = (topic: string): boolean => transactions?.isSystemTopic(topic) ?? false;
+  // The progress counters are the system group's offsets: no client may read or move them.
+  const isSystemGroup = (group: string): boolean => transactions !== null && group === PROGRESS_GROUP;
 
   env.clock.setInterval(config.offsetPersistIntervalMs, () => {
     offsets.persist().catch((error: unknown) => env.log.error({ error }, "persisting offsets failed; will retry"));
@@ -82,8 +100,12 @@ export async function openBroker(env: Env, config: BrokerConfig, store: MessageS
     return count !== undefined && Number.isInteger(queueId) && queueId >= 0 && queueId < count;
   };
 
+  /** A queue `pull` may read: a configured topic's, or a system topic's (one queue each). */
+  const isReadable = (topic: string, queueId: number): boolean =>
+    hasQueue(topic, queueId) || (isSystemTopic(topic) && queueId === 0);
+
   const handlers: {
-    [K in BrokerRequest["type"]]: (request: Extract<BrokerRequest, { type: K }>) => Promise<ReplyOf[K]>;
+    [K in BrokerRequest["type"]]: (request: Extract<BrokerRequest, { type: K }>, from: string) => Promise<ReplyOf[K]>;
   } = {
     async route(request) {
       const count = config.topics[request.topic];
@@ -95,7 +117,8 @@ export async function openBroker(env: Env, config: BrokerConfig, store: MessageS
     },
 
     async send(request) {
-      if (!hasQueue(request.topic, request.queueId)) return { kind: "noSuchTopic" };
+      // System topics are written by the transaction service only [NOT_ALLOWED_SEND_TOPIC_SET].
+      if (isSystemTopic(request.topic) || !hasQueue(request.topic, request.queueId)) return { kind: "noSuchTopic" };
       const { producerId, topic, queueId, sequence } = request;
       // One message of a (producer, queue) stream at a time: the check and the append are atomic.
       return streams.run(streamKey(producerId, topic, queueId), async () => {
@@ -120,7 +143,7 @@ export async function openBroker(env: Env, config: BrokerConfig, store: MessageS
     },
 
     async pull(request) {
-      if (!hasQueue(request.topic, request.queueId)) return { kind: "noSuchTopic" };
+      if (!isReadable(request.topic, request.queueId)) return { kind: "noSuchTopic" };
       const { minOffset, maxOffset } = store.bounds(request.topic, request.queueId);
       if (request.offset < minOffset) return { kind: "offsetOutOfRange", minOffset };
       const max = Math.max(0, Math.min(request.max, config.pullMax));
@@ -159,17 +182,35 @@ export async function openBroker(env: Env, config: BrokerConfig, store: MessageS
     },
 
     async queryOffset(request) {
-      if (!hasQueue(request.topic, request.queueId)) return { kind: "noSuchTopic" };
+      if (isSystemGroup(request.group) || !hasQueue(request.topic, request.queueId)) return { kind: "noSuchTopic" };
       return { kind: "ok", offset: offsets.get(request.group, request.topic, request.queueId).offset };
     },
 
     async commitOffset(request) {
       const { group, topic, queueId, token } = request;
-      if (!hasQueue(topic, queueId)) return { kind: "noSuchTopic" };
+      if (isSystemGroup(group) || !hasQueue(topic, queueId)) return { kind: "noSuchTopic" };
       // A commit is fenced if a newer owner exists: a newer lock, or a commit made under a newer one.
       const newest = Math.max(locks.currentToken(group, topic, queueId), offsets.get(group, topic, queueId).token);
       if (token < newest) return { kind: "fenced", currentToken: newest };
       offsets.commit(group, topic, queueId, request.offset, token);
+      return { kind: "ok" };
+    },
+
+    async sendHalf(request, from) {
+      // The broker checks the real queue, as RocketMQ's send path does before any half is stored.
+      if (transactions === null || isSystemTopic(request.topic) || !hasQueue(request.topic, request.queueId)) {
+        return { kind: "noSuchTopic" };
+      }
+      return transactions.service.sendHalf(from, request);
+    },
+
+    async endTransaction(request, from) {
+      if (transactions === null) return { kind: "noSuchTopic" };
+      return transactions.service.endTransaction(from, request);
+    },
+
+    async producerHeartbeat(request, from) {
+      transactions?.producers.heartbeat(request.group, from, env.clock.now());
       return { kind: "ok" };
     },
   };
@@ -177,11 +218,15 @@ export async function openBroker(env: Env, config: BrokerConfig, store: MessageS
   const broker: Broker = {
     epoch: offsets.epoch,
     committed: (group, topic, queueId) => offsets.get(group, topic, queueId),
-    handle(_from, request) {
-      const handler = handlers[request.type] as (r: BrokerRequest) => Promise<ReplyOf[BrokerRequest["type"]]>;
+    transactionService: transactions?.service ?? null,
+    handle(from, request) {
+      const handler = handlers[request.type] as (
+        r: BrokerRequest,
+        from: string,
+      ) => Promise<ReplyOf[BrokerRequest["type"]]>;
       if (handler === undefined)
         return Promise.reject(new TypeError(`unknown broker request '${String(request.type)}'`));
-      return handler(request);
+      return handler(request, from);
     },
   };
   env.net.onRequest((from, request) => broker.handle(from, request as BrokerRequest));

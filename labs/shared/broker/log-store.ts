@@ -5,8 +5,10 @@
  * Each broker message becomes one log record in the topic's queue. Its key, producer id and
  * sequence number travel as record properties (RocketMQ keeps a message's keys in the KEYS property
  * too), so that on restart the broker can rebuild its idempotence table by reading the queues back,
- * as Kafka rebuilds producer state from its log. Sync flush with group commit: an append resolves
- * only once it is durable, which is what lets the broker acknowledge a send.
+ * as Kafka rebuilds producer state from its log. The message's own properties travel beside them
+ * under a "P." prefix, so that a property named KEYS cannot clash with the key. Sync flush with
+ * group commit: an append resolves only once it is durable, which is what lets the broker
+ * acknowledge a send.
  */
 import { type Env, fromUtf8, utf8 } from "#lab";
 import type { MessageLog, QueueMessage } from "#labs/01-log-storage/provided.ts";
@@ -17,6 +19,8 @@ import type { MessageStore, NewMessage } from "./store.ts";
 /** Small segments: simulated runs are short, and small files make rolls and recovery happen. */
 const SEGMENT_BYTES = 64 * 1024;
 const STORE_DIR = "store";
+/** Prefix of the message's own properties among the record's. */
+const OWN = "P.";
 
 export async function openLogStore(env: Env): Promise<MessageStore> {
   const log = await openReferenceLog(env, { dir: STORE_DIR, segmentBytes: SEGMENT_BYTES, flush: { mode: "sync" } });
@@ -42,7 +46,12 @@ class LogStore implements MessageStore {
       topic: message.topic,
       queueId: message.queueId,
       body: utf8(message.body),
-      properties: { KEYS: message.key, PID: message.producerId, SEQ: String(message.sequence) },
+      properties: {
+        KEYS: message.key,
+        PID: message.producerId,
+        SEQ: String(message.sequence),
+        ...prefixed(message.properties ?? {}),
+      },
       bornTimestamp: message.storedAtMs,
     });
     const key = queueKey(message.topic, message.queueId);
@@ -84,7 +93,22 @@ function toStored(record: QueueMessage): StoredMessage {
     producerId: record.properties.PID ?? "",
     sequence: Number(record.properties.SEQ ?? -1),
     storedAtMs: record.storeTimestamp,
+    properties: own(record.properties),
   };
+}
+
+function prefixed(properties: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(properties)) out[OWN + name] = value;
+  return out;
+}
+
+function own(properties: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(properties)) {
+    if (name.startsWith(OWN)) out[name.slice(OWN.length)] = value;
+  }
+  return out;
 }
 
 function queueKey(topic: string, queueId: number): string {

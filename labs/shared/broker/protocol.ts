@@ -25,6 +25,11 @@ export interface StoredMessage {
   sequence: number;
   /** Broker clock at append. */
   storedAtMs: number;
+  /**
+   * Named strings the message carries besides its key and body [MessageConst]: what the transaction
+   * service writes on halves, real messages and op records. Empty for a message sent with `send`.
+   */
+  properties: Record<string, string>;
 }
 
 export type BrokerRequest =
@@ -52,7 +57,41 @@ export type BrokerRequest =
       offset: number;
       /** The fencing token of the lock under which the messages were processed. */
       token: number;
-    };
+    }
+  /**
+   * Stores a half message of a transaction [SEND_MESSAGE with TRAN_MSG]: durable, invisible to
+   * consumers until the transaction commits. Routed to the broker's transaction service, with the
+   * sender as the producer that will answer checks.
+   */
+  | {
+      type: "sendHalf";
+      group: string;
+      transactionId: string;
+      /** The real message: where it goes and what it says once committed. */
+      topic: string;
+      queueId: number;
+      key: string;
+      body: string;
+      /** The producer's clock when it sent the half: informative only, never for timing. */
+      bornAtMs: number;
+      /** No check before this long after the half was stored (0: the transaction timeout alone). */
+      checkImmunityMs: number;
+    }
+  /** Ends a transaction [END_TRANSACTION]: from the producer itself, or as its answer to a check. */
+  | {
+      type: "endTransaction";
+      group: string;
+      transactionId: string;
+      halfOffset: number;
+      decision: "commit" | "rollback" | "unknown";
+      /** True when this answers a `checkTransaction` [fromTransactionCheck]. */
+      fromCheck: boolean;
+    }
+  /** A producer of `group` is alive [HEART_BEAT with producer data]; the sender is the producer. */
+  | { type: "producerHeartbeat"; group: string };
+
+export type SendHalfRequest = Extract<BrokerRequest, { type: "sendHalf" }>;
+export type EndTransactionRequest = Extract<BrokerRequest, { type: "endTransaction" }>;
 
 export type RouteReply = { kind: "ok"; queueCount: number } | { kind: "noSuchTopic" };
 
@@ -101,6 +140,43 @@ export type CommitOffsetReply =
   | { kind: "fenced"; currentToken: number }
   | { kind: "noSuchTopic" };
 
+export type SendHalfReply =
+  /** Stored and durable at `halfOffset` (its offset in the half topic): the half's identity. */
+  | { kind: "ok"; halfOffset: number }
+  /** No such real topic or queue, or a system topic, or the broker runs no transaction service. */
+  | { kind: "noSuchTopic" }
+  /** The store failed: the half may or may not be stored. */
+  | { kind: "error"; message: string };
+
+/** A half's outcome as the transaction service records it. */
+export type Resolution = "committed" | "rolledBack" | "setAside";
+
+export type EndTransactionReply =
+  /** This request decided the half (or, for "unknown", left it pending). */
+  | { kind: "ok"; outcome: "committed" | "rolledBack" | "pending" }
+  /** An earlier decision stands; this request changed nothing. */
+  | { kind: "alreadyResolved"; outcome: Resolution }
+  /** No half of this transaction and group at that offset. */
+  | { kind: "noSuchHalf" }
+  /** The broker runs no transaction service. */
+  | { kind: "noSuchTopic" }
+  | { kind: "error"; message: string };
+
+export type ProducerHeartbeatReply = { kind: "ok" };
+
+/**
+ * Broker -> producer, one-way [CHECK_TRANSACTION_STATE]: "what came of this transaction?". The
+ * answer, if any, is an `endTransaction` request with `fromCheck: true`.
+ */
+export interface CheckTransaction {
+  type: "checkTransaction";
+  group: string;
+  transactionId: string;
+  halfOffset: number;
+  /** How many checks were sent for this half, this one included. */
+  checkTimes: number;
+}
+
 /** The reply type for each request type. */
 export interface ReplyOf {
   route: RouteReply;
@@ -113,4 +189,7 @@ export interface ReplyOf {
   unlock: UnlockReply;
   queryOffset: QueryOffsetReply;
   commitOffset: CommitOffsetReply;
+  sendHalf: SendHalfReply;
+  endTransaction: EndTransactionReply;
+  producerHeartbeat: ProducerHeartbeatReply;
 }

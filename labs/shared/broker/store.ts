@@ -5,7 +5,8 @@
  */
 import type { StoredMessage } from "./protocol.ts";
 
-export type NewMessage = Omit<StoredMessage, "queueOffset">;
+/** A message to append: `properties` may be left out (none). */
+export type NewMessage = Omit<StoredMessage, "queueOffset" | "properties"> & { properties?: Record<string, string> };
 
 export interface MessageStore {
   /** Appends and returns once the message is durable; resolves to its queue offset. */
@@ -24,7 +25,7 @@ export class MemoryStore implements MessageStore {
 
   async append(message: NewMessage): Promise<number> {
     const queue = this.queue(message.topic, message.queueId);
-    queue.push({ ...message, queueOffset: queue.length });
+    queue.push({ ...message, queueOffset: queue.length, properties: { ...message.properties } });
     return queue.length - 1;
   }
 
