@@ -87,7 +87,7 @@ export function headline(verdict: Verdict): string {
         verdict.atMs === null ? "" : `, with simulated time standing still at ${formatMs(verdict.atMs)}`
       }`;
     case "nondeterministic":
-      return "the same seed gave two different runs (module-level state, or an iteration order that changes?)";
+      return "the same seed gave two different runs (state kept on globalThis, real time or randomness the guard did not see, or an iteration order that changes?)";
   }
 }
 
