@@ -8,9 +8,10 @@ import type { ZooEntry } from "#harness/grade/lab-suite.ts";
 
 export const zoo: ZooEntry[] = [
   { name: "long-topic-accepted", caughtBy: { "L1.A": "wrong answer" } },
-  { name: "ack-before-fsync", caughtBy: { "L1.D": "lost write", "L1.F": "lost write" } },
+  { name: "ack-before-fsync", caughtBy: { "L1.D": "wrong answer", "L1.F": "lost write" } },
   { name: "late-writes-acked", caughtBy: { "L1.D": "lost write" } },
   { name: "fsync-retry", caughtBy: { "L1.D": "wrong answer" } },
+  { name: "stopped-commit-waits", caughtBy: { "L1.D": "not live" } },
   { name: "async-flush-least-pages", caughtBy: { "L1.D": "lost write" } },
   { name: "flush-active-segment-only", caughtBy: { "L1.D": "lost write", "L1.E": "lost write", "L1.F": "lost write" } },
   {

@@ -100,33 +100,54 @@ export class CommitLog extends CommitLogBase implements CommitLogApi {
   append(message: NewMessage): Promise<StoredRecord> {
     checkMessage(message);
     return this.serialize(async () => {
-      const storeTimestamp = this.env.clock.now();
-      const record: MessageRecord = {
-        topic: message.topic,
-        queueId: message.queueId,
-        queueOffset: this.nextQueueOffset(message.topic, message.queueId),
-        physicalOffset: this.writtenOffset,
-        bornTimestamp: message.bornTimestamp ?? storeTimestamp,
-        storeTimestamp,
-        body: message.body,
-        properties: message.properties ?? {},
-      };
-      let bytes = encodeRecord(record);
-      if (bytes.length > this.maxRecordBytes) throw new MessageTooLargeError(bytes.length, this.maxRecordBytes);
-      const segmentEnd = this.activeSegment.base + this.config.segmentBytes;
-      // Room for the record *and* an end marker after it, so that a segment can always be closed.
-      if (this.writtenOffset + bytes.length + END_MARKER_BYTES > segmentEnd) {
-        await this.roll();
-        record.physicalOffset = this.writtenOffset;
-        bytes = encodeRecord(record);
-      }
-      const segment = this.activeSegment;
-      await this.disk.write(segment.path, this.writtenOffset - segment.base, bytes);
-      // The record is in the page cache: readers see it now. It is durable only once flushTo covers it.
-      this.writtenOffset += bytes.length;
+      const record = this.recordFor(message);
+      const sizeBytes = await this.writeRecord(record);
       this.queueOffsets.set(queueKey(record.topic, record.queueId), record.queueOffset + 1);
-      return { record, sizeBytes: bytes.length };
+      return { record, sizeBytes };
     });
+  }
+
+  /** The record `message` becomes if it is written at the end of the log now. */
+  protected recordFor(message: NewMessage): MessageRecord {
+    const storeTimestamp = this.env.clock.now();
+    return {
+      topic: message.topic,
+      queueId: message.queueId,
+      queueOffset: this.nextQueueOffset(message.topic, message.queueId),
+      physicalOffset: this.writtenOffset,
+      bornTimestamp: message.bornTimestamp ?? storeTimestamp,
+      storeTimestamp,
+      body: message.body,
+      properties: message.properties ?? {},
+    };
+  }
+
+  /**
+   * Writes `record` at the end of the log, in the active segment or, when it and an end marker
+   * would not fit there, at the start of the next one (its physicalOffset is then moved there).
+   * Advances writtenOffset past it and returns its size.
+   */
+  protected async writeRecord(record: MessageRecord): Promise<number> {
+    let bytes = this.encodeWithinLimit(record);
+    const segmentEnd = this.activeSegment.base + this.config.segmentBytes;
+    // Room for the record *and* an end marker after it, so that a segment can always be closed.
+    if (this.writtenOffset + bytes.length + END_MARKER_BYTES > segmentEnd) {
+      await this.roll();
+      record.physicalOffset = this.writtenOffset;
+      bytes = encodeRecord(record);
+    }
+    const segment = this.activeSegment;
+    await this.disk.write(segment.path, this.writtenOffset - segment.base, bytes);
+    // The record is in the page cache: readers see it now. It is durable only once flushTo covers it.
+    this.writtenOffset += bytes.length;
+    return bytes.length;
+  }
+
+  /** The bytes of `record`; MessageTooLargeError if no segment could hold them. */
+  protected encodeWithinLimit(record: MessageRecord): Uint8Array {
+    const bytes = encodeRecord(record);
+    if (bytes.length > this.maxRecordBytes) throw new MessageTooLargeError(bytes.length, this.maxRecordBytes);
+    return bytes;
   }
 
   /**
@@ -138,8 +159,13 @@ export class CommitLog extends CommitLogBase implements CommitLogApi {
     const active = this.activeSegment;
     const position = this.writtenOffset - active.base;
     await this.disk.write(active.path, position, encodeEndMarker(this.config.segmentBytes - position));
-    const next = { base: active.base + this.config.segmentBytes, path: "" };
-    next.path = joinPath(this.dirPath, fileNameOf(next.base));
+    await this.openNextSegment();
+  }
+
+  /** Creates the segment after the active one, durably, and moves the end of the log to its start. */
+  protected async openNextSegment(): Promise<void> {
+    const base = this.activeSegment.base + this.config.segmentBytes;
+    const next = { base, path: joinPath(this.dirPath, fileNameOf(base)) };
     // A file left by a roll that failed half-way holds nothing we need.
     if (await this.disk.exists(next.path)) await this.disk.truncate(next.path, 0);
     else await this.disk.create(next.path);

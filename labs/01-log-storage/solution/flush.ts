@@ -50,7 +50,13 @@ export class GroupCommit implements FlushPolicy {
   ) {}
 
   acknowledge(end: number): Promise<void> {
+    // Stopped for good: no flush will ever serve a call that waits now, so it must not wait.
     if (this.stopped !== null) return Promise.reject(this.stopped);
+    return this.waitForFlush(end);
+  }
+
+  /** Resolves once a flush round covers `end` (at once if one already has). */
+  protected waitForFlush(end: number): Promise<void> {
     if (this.target.flushedOffset >= end) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.waiting.push({ end, resolve, reject });

@@ -67,6 +67,15 @@ export function encodeRecord(record: MessageRecord): Uint8Array {
   const topic = utf8(record.topic);
   const properties = utf8(encodeProperties(record.properties));
   // Check on the way in, so that nothing the decoder would reject ever reaches the disk.
+  checkFieldsFit(record.queueId, topic, properties);
+  return layOutRecord(record, topic, properties);
+}
+
+/**
+ * Throws RangeError unless each value fits its field. DataView would not refuse one: it keeps the
+ * low bits, and the CRC, computed over those very bytes, would then vouch for a wrong record.
+ */
+export function checkFieldsFit(queueId: number, topic: Uint8Array, properties: Uint8Array): void {
   if (topic.length === 0 || topic.length > TOPIC_BYTES_MAX) {
     throw new RangeError(`topic must be 1 to ${TOPIC_BYTES_MAX} bytes, not ${topic.length}`);
   }
@@ -74,10 +83,13 @@ export function encodeRecord(record: MessageRecord): Uint8Array {
     throw new RangeError(`properties must be at most ${PROPERTIES_BYTES_MAX} bytes, not ${properties.length}`);
   }
   // The u32 field holds up to 2^32 - 1 (the log itself allows only RocketMQ's 2^31 - 1: checkMessage).
-  if (!Number.isInteger(record.queueId) || record.queueId < 0 || record.queueId > 0xffff_ffff) {
-    throw new RangeError(`queueId must be a whole number from 0 to 2^32 - 1, not ${record.queueId}`);
+  if (!Number.isInteger(queueId) || queueId < 0 || queueId > 0xffff_ffff) {
+    throw new RangeError(`queueId must be a whole number from 0 to 2^32 - 1, not ${queueId}`);
   }
+}
 
+/** The layout above, filled in from `record` and its encoded topic and properties (already checked). */
+export function layOutRecord(record: MessageRecord, topic: Uint8Array, properties: Uint8Array): Uint8Array {
   const totalSize = RECORD_OVERHEAD_BYTES + record.body.length + topic.length + properties.length;
   const bytes = new Uint8Array(totalSize);
   const view = new DataView(bytes.buffer);

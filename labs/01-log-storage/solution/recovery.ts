@@ -41,36 +41,40 @@ import {
   type ConsumeQueueStoreApi,
   joinPath,
   queueKey,
+  type RecoverIfNeeded,
 } from "#labs/01-log-storage/provided.ts";
 
 /**
  * Called at every open, after the commit log and the consume queues are opened. Returns "clean"
  * when the last run ended with a clean close, "recovered" when it had to recover.
  */
-export async function recoverIfNeeded(
-  env: Env,
-  dir: string,
-  commitLog: CommitLogApi,
-  queues: ConsumeQueueStoreApi,
-): Promise<"clean" | "recovered"> {
-  const marker = joinPath(dir, ABORT_FILE);
-  if (await env.disk.exists(marker)) {
+export const recoverIfNeeded: RecoverIfNeeded = async (env, dir, commitLog, queues) => {
+  if (await abortMarkerFound(env, dir)) {
     // The marker stays where it is: until this run closes cleanly, it is not clean either.
     await recover(env, commitLog, queues);
     return "recovered";
   }
   commitLog.setQueueOffsets(queues.nextOffsets());
-  await env.disk.create(marker);
-  await env.disk.fsyncDir(dir);
+  await placeAbortMarker(env, dir);
   // -- from here on, a crash is noticed at the next open.
   return "clean";
+};
+
+/** Whether the last run left its marker behind: it did not close cleanly. */
+export function abortMarkerFound(env: Env, dir: string): Promise<boolean> {
+  return env.disk.exists(joinPath(dir, ABORT_FILE));
+}
+
+/** Creates the marker, durably: a created file's name is lost to a power cut until its folder is synced. */
+export async function placeAbortMarker(env: Env, dir: string): Promise<void> {
+  await env.disk.create(joinPath(dir, ABORT_FILE));
+  await env.disk.fsyncDir(dir);
 }
 
 /** Called by a clean close, once every record and index entry is durable. */
 export async function markCleanShutdown(env: Env, dir: string): Promise<void> {
-  const marker = joinPath(dir, ABORT_FILE);
-  if (!(await env.disk.exists(marker))) return;
-  await env.disk.unlink(marker);
+  if (!(await abortMarkerFound(env, dir))) return;
+  await env.disk.unlink(joinPath(dir, ABORT_FILE));
   await env.disk.fsyncDir(dir);
 }
 

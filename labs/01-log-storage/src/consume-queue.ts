@@ -85,7 +85,9 @@ export class ConsumeQueueStore extends ConsumeQueueStoreBase implements ConsumeQ
    * queueOffset is negative; otherwise the record the entry leads to, with the entry's tag hash,
    * checked: same topic, queue, queue offset, size and tag hash. When they disagree, read again
    * (up to READ_ATTEMPTS_MAX times); then throw CorruptIndexError. Never another queue's message.
-   * A lookup costs a constant number of disk reads, however long the queue (part G counts them).
+   * A lookup costs a constant number of disk reads, however long the queue. Part G's budget for
+   * one lookup, with no faults: at most 6 disk reads, of at most the record's size plus 1,024 bytes
+   * in all (room for the 20-byte entry, a header read or a read-ahead guess, and the record).
    *
    * Implementation hints:
    * - Where is entry n, without looking at any other entry?

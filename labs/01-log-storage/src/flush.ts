@@ -22,7 +22,10 @@
 import { type Clock, NotImplemented } from "#lab";
 import type { FlushPolicy, FlushTarget } from "#labs/01-log-storage/provided.ts";
 
-/** Synchronous flush with group commit: acknowledges an append once an fsync covers it. */
+/**
+ * Synchronous flush with group commit: acknowledges an append once an fsync covers it. What stop()
+ * must do, here and in AsyncFlusher, is FlushPolicy.stop's contract (provided.ts).
+ */
 export class GroupCommit implements FlushPolicy {
   // You may add fields here.
 
@@ -32,8 +35,6 @@ export class GroupCommit implements FlushPolicy {
    */
   constructor(target: FlushTarget, onFailure: (error: unknown) => void) {
     // YOUR CODE HERE (L1.D)
-    void target;
-    void onFailure;
   }
 
   /**
@@ -52,13 +53,11 @@ export class GroupCommit implements FlushPolicy {
    */
   acknowledge(end: number): Promise<void> {
     // YOUR CODE HERE (L1.D)
-    void end;
     throw new NotImplemented("L1.D");
   }
 
   stop(reason: Error): void {
     // YOUR CODE HERE (L1.D)
-    void reason;
     throw new NotImplemented("L1.D");
   }
 }
@@ -81,23 +80,16 @@ export class AsyncFlusher implements FlushPolicy {
    */
   constructor(target: FlushTarget, clock: Clock, intervalMs: number, onFailure: (error: unknown) => void) {
     // YOUR CODE HERE (L1.D)
-    void target;
-    void clock;
-    void intervalMs;
-    void onFailure;
   }
 
-  /** Contract: resolves at once, unless stop() was called (then it rejects). */
+  /** Contract: resolves at once; rejects once stop() has been called. */
   acknowledge(end: number): Promise<void> {
     // YOUR CODE HERE (L1.D)
-    void end;
     throw new NotImplemented("L1.D");
   }
 
-  /** Contract: cancels the timer; later acknowledge calls reject with `reason`. */
   stop(reason: Error): void {
     // YOUR CODE HERE (L1.D)
-    void reason;
     throw new NotImplemented("L1.D");
   }
 }

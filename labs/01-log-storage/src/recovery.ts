@@ -19,7 +19,7 @@
  * does not need part D; a message that a completed flush() or close() covered must survive.
  */
 import { type Env, NotImplemented } from "#lab";
-import type { CommitLogApi, ConsumeQueueStoreApi } from "#labs/01-log-storage/provided.ts";
+import type { CommitLogApi, ConsumeQueueStoreApi, RecoverIfNeeded } from "#labs/01-log-storage/provided.ts";
 
 /**
  * Called by every open, once the commit log and the consume queues are opened (believing their
@@ -39,19 +39,14 @@ import type { CommitLogApi, ConsumeQueueStoreApi } from "#labs/01-log-storage/pr
  * @param commitLog the opened commit log.
  * @param queues the opened consume queues.
  */
-export async function recoverIfNeeded(
-  env: Env,
-  dir: string,
-  commitLog: CommitLogApi,
-  queues: ConsumeQueueStoreApi,
-): Promise<"clean" | "recovered"> {
+export const recoverIfNeeded: RecoverIfNeeded = async (env, dir, commitLog, queues) => {
   // YOUR CODE HERE (L1.E)
   void env;
   void dir;
   void commitLog;
   void queues;
   throw new NotImplemented("L1.E");
-}
+};
 
 /**
  * Called by a clean close, once every record and index entry is durable: removes the marker,

@@ -18,6 +18,8 @@ export type {
   ConsumeQueueStoreApi,
   DecodeResult,
   FlushConfig,
+  FlushPolicy,
+  FlushTarget,
   LogConfig,
   MessageLog,
   MessageRecord,

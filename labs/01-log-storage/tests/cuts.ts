@@ -20,12 +20,13 @@
 import fc from "fast-check";
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
+import { plural } from "#harness/words.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import { errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import { type CommitLogApi, type LogModule, queueKey, type StoredRecord } from "./api.ts";
-import { describeRecord, MessageBook, type MessageSpec, type SentMessage } from "./messages.ts";
+import { type Appended, describeRecord, MessageBook, type MessageSpec } from "./messages.ts";
 import { expectedOffset, specArb } from "./segments.ts";
 
 export interface CutScenario {
@@ -78,12 +79,6 @@ const NODE = "n1";
 /** The grader playing the broker that appends, and recovery that cuts. */
 const WRITER = "writer";
 const RECOVERY = "recovery";
-
-interface Appended {
-  sent: SentMessage;
-  stored: StoredRecord;
-  op: Op;
-}
 
 class CutRun {
   readonly book: MessageBook;
@@ -177,7 +172,7 @@ export async function runCutWorkload(ctx: TestContext<LogModule>, scenario: CutS
   const offsets = new Map<string, number>();
   for (const k of kept)
     offsets.set(queueKey(k.sent.message.topic, k.sent.message.queueId), k.stored.record.queueOffset + 1);
-  const set = await run.step(RECOVERY, "setQueueOffsets", `${offsets.size} queues`, async (log) =>
+  const set = await run.step(RECOVERY, "setQueueOffsets", plural(offsets.size, "queue"), async (log) =>
     log.setQueueOffsets(offsets),
   );
   if (isAnomaly(set)) return [set];
@@ -360,7 +355,7 @@ async function readBack(run: CutRun, outcome: CutOutcome): Promise<Anomaly[]> {
     const instead =
       got === undefined
         ? error === null
-          ? `records() ended after ${seen.length} records`
+          ? `records() ended after ${plural(seen.length, "record")}`
           : `records() threw ${errorText(error)}`
         : `records() yielded ${describeRecord(got.record)} in its place`;
     const ops = isAfter && outcome.flushOp !== null ? [want.op, outcome.flushOp, readOp] : [want.op, readOp];

@@ -12,6 +12,7 @@ import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import { applyPlan, describePlan, type FaultPlan } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { isProgrammingError } from "#harness/grade/verdict.ts";
+import { plural } from "#harness/words.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import { type CallResult, errorText, recordCallResult } from "#harness/workloads/call.ts";
@@ -137,9 +138,11 @@ export function describeLogScenario(scenario: LogScenario): string[] {
   return [
     ...(events.length > 0 ? events : ["(no faults)"]),
     `workload: ${flush}, segments of ${scenario.segmentBytes} bytes; ${scenario.clients.length === 1 ? "1 client" : `${scenario.clients.length} clients at once`}: ` +
-      `${count("append")} appends, ${count("read")} reads, ${count("readQueue")} queue reads` +
-      (count("flush") > 0 ? `, ${count("flush")} flushes` : "") +
-      (count("expire") > 0 ? `, ${count("expire")} retention runs (retention ${scenario.retentionMs} ms)` : "") +
+      `${plural(count("append"), "append")}, ${plural(count("read"), "read")}, ${plural(count("readQueue"), "queue read")}` +
+      (count("flush") > 0 ? `, ${plural(count("flush"), "flush", "flushes")}` : "") +
+      (count("expire") > 0
+        ? `, ${plural(count("expire"), "retention run")} (retention ${scenario.retentionMs} ms)`
+        : "") +
       "; then every acknowledged message and every queue is read back",
   ];
 }
@@ -470,9 +473,9 @@ async function settle(read: () => Promise<(MessageRecord & { tagsHash?: number }
 
 function summarizeGot(got: Got[]): string {
   const count = (kind: Got["kind"]) => got.filter((g) => g.kind === kind).length;
-  const parts = [`${count("message")} messages`];
+  const parts = [plural(count("message"), "message")];
   if (count("outOfRange") > 0) parts.push(`${count("outOfRange")} out of range`);
-  if (count("error") > 0) parts.push(`${count("error")} errors`);
+  if (count("error") > 0) parts.push(plural(count("error"), "error"));
   if (count("null") > 0) parts.push("then null");
   return parts.join(", ");
 }

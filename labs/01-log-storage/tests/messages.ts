@@ -8,8 +8,9 @@
  */
 
 import type { SimRng } from "#harness/sim/rng.ts";
+import type { Op } from "#harness/workloads/history.ts";
 import { fromUtf8, utf8 } from "#lab";
-import { expectedTagsHash, type MessageRecord, type NewMessage } from "./api.ts";
+import { expectedTagsHash, type MessageRecord, type NewMessage, type StoredRecord } from "./api.ts";
 
 export const TOPICS = ["orders", "audit", "metrics"] as const;
 const TAGS = ["TagA", "TagB", "TagC"];
@@ -24,6 +25,13 @@ export interface MessageSpec {
 export interface SentMessage {
   id: string;
   message: Required<NewMessage>;
+}
+
+/** A message the log accepted: what was sent, what append returned, and the append in the history. */
+export interface Appended {
+  sent: SentMessage;
+  stored: StoredRecord;
+  op: Op;
 }
 
 /** Every message a run sent, by id. */

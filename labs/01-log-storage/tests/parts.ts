@@ -9,6 +9,7 @@ import { type CodecScenario, codecScenarioArb, describeCodecScenario, runCodecWo
 import { type CutScenario, cutScenarioArb, describeCutScenario, runCutWorkload } from "./cuts.ts";
 import { recoveryCrashArb } from "./faults.ts";
 import { describeLogScenario, type LogScenario, logScenarioArb, runLogWorkload } from "./log-workload.ts";
+import { describeFlushScenario, runFlushWorkload } from "./policy-stop.ts";
 import { describeQueueScenario, type QueueScenario, queueScenarioArb, runQueueWorkload } from "./queues.ts";
 import { describeSegmentScenario, runSegmentWorkload, type SegmentScenario, segmentScenarioArb } from "./segments.ts";
 import {
@@ -86,8 +87,8 @@ export const partD = definePart<LogModule, LogScenario>({
     }),
     cleanRestarts: { windowMs: WINDOW_MS, max: 1 },
   }),
-  describe: describeLogScenario,
-  run: runLogWorkload,
+  describe: describeFlushScenario,
+  run: runFlushWorkload,
 });
 
 /** Part E plays either the whole log under faults, or truncateTo on its own (cuts.ts). */

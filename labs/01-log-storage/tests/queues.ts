@@ -15,9 +15,10 @@
 import fc from "fast-check";
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
+import { plural } from "#harness/words.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
 import type { SimNode } from "#harness/sim/node.ts";
-import { errorText, recordCallResult } from "#harness/workloads/call.ts";
+import { type CallResult, errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import { utf8 } from "#lab";
 import {
@@ -26,15 +27,14 @@ import {
   isOutOfRange,
   type LogModule,
   type QueueMessage,
-  type StoredRecord,
 } from "./api.ts";
 import {
+  type Appended,
   describeRecord,
   difference,
   idOf,
   MessageBook,
   type MessageSpec,
-  type SentMessage,
   TOPICS,
   tagsHashProblem,
 } from "./messages.ts";
@@ -101,11 +101,19 @@ export const queueScenarioArb: fc.Arbitrary<QueueScenario> = fc.record({
 
 export function describeQueueScenario(scenario: QueueScenario): string[] {
   const count = (kind: QueueOp["kind"]) => scenario.ops.filter((op) => op.kind === kind).length;
+  const stale = (after: "rebuild" | "restart") =>
+    scenario.ops.filter((op) => op.kind === "stale" && op.after === after).length;
+  // A stale entry is followed by the rebuild or restart that must clear it: those count too.
+  const rebuilds = count("rebuild") + stale("rebuild");
+  const restarts = count("restart") + stale("restart");
+  const reads = count("readQueue") + count("negative");
   return [
     "(no faults; the grader plays the dispatcher, falling behind or getting ahead of the log on purpose)",
     `workload: segments of ${scenario.segmentBytes} bytes, ${scenario.entriesPerFile} entries per consume-queue file; ` +
-      `${count("append")} appends, the dispatcher falling behind ${count("lag")} time(s), ${count("stale")} stale index entries, ` +
-      `${count("readQueue") + count("negative")} queue reads (${count("negative")} below offset 0), ${count("rebuild")} rebuilds, ${count("restart")} restarts`,
+      `${plural(count("append"), "append")}, the dispatcher falling behind ${plural(count("lag"), "time")}, ` +
+      `${plural(count("stale"), "stale index entry", "stale index entries")}, ` +
+      `${plural(reads, "queue read")} (${count("negative")} below offset 0), ` +
+      `${plural(rebuilds, "rebuild() call")} and ${plural(restarts, "restart")} (each boot rebuilds too)`,
   ];
 }
 
@@ -114,17 +122,11 @@ interface Store {
   queues: ConsumeQueueStoreApi;
 }
 
-export interface Indexed {
-  sent: SentMessage;
-  stored: StoredRecord;
-  op: Op;
-}
-
 /** What the grader knows of one queue: its messages in order, and how many the index holds. */
 interface QueueModel {
   topic: string;
   queueId: number;
-  messages: Indexed[];
+  messages: Appended[];
   indexed: number;
 }
 
@@ -215,7 +217,7 @@ export async function runQueueWorkload(ctx: TestContext<LogModule>, scenario: Qu
         found = await checkEnd(node, ctx, models[step.queue] as QueueModel);
         break;
       case "negative":
-        found = await checkNegative(node, ctx, models[step.queue] as QueueModel, -step.below);
+        found = await checkQueueRead(node, ctx, models[step.queue] as QueueModel, -step.below);
         break;
       case "stale": {
         const model = models[step.queue] as QueueModel;
@@ -257,21 +259,41 @@ function failedWithoutFault(op: Op): Anomaly {
   );
 }
 
+/** A call that returned or threw (the node was up to answer it). */
+type Answered<T> = Exclude<CallResult<T>, { kind: "lost" }>;
+
+/** queues.read at offset `n` of the model's queue, recorded as a client's readQueue. */
+function readQueueAt(
+  node: SimNode<Store>,
+  ctx: TestContext<LogModule>,
+  model: QueueModel,
+  n: number,
+): Promise<CallResult<QueueMessage | null>> {
+  return recordCallResult(ctx.history, node, ({ queues }) => queues.read(model.topic, model.queueId, n), {
+    client: CLIENT,
+    f: "readQueue",
+    input: `${model.topic}/${model.queueId} @${n}`,
+    onError: "fail",
+    output: (m) => (m === null ? null : describeMessage(m)),
+    answerOf: (error) => (isOutOfRange(error) ? "out of range" : undefined),
+  });
+}
+
+/** A read at queue offset `n`: below 0 out of range, past the index's end null, else the message indexed there. */
 async function checkQueueRead(
   node: SimNode<Store>,
   ctx: TestContext<LogModule>,
   model: QueueModel,
   n: number,
 ): Promise<Anomaly[]> {
-  const name = `${model.topic}/${model.queueId}`;
-  const result = await recordCallResult(ctx.history, node, ({ queues }) => queues.read(model.topic, model.queueId, n), {
-    client: CLIENT,
-    f: "readQueue",
-    input: `${name} @${n}`,
-    onError: "fail",
-    output: (m) => (m === null ? null : describeRecord(m)),
-  });
+  const result = await readQueueAt(node, ctx, model, n);
   if (result.kind === "lost") return [failedWithoutFault(result.op)];
+  return n < 0 ? judgeNegative(model, n, result) : judgeQueueRead(model, n, result);
+}
+
+/** What a read of queue offset `n` (0 or more) returned, against the model. */
+function judgeQueueRead(model: QueueModel, n: number, result: Answered<QueueMessage | null>): Anomaly[] {
+  const name = `${model.topic}/${model.queueId}`;
   const want = n < model.indexed ? model.messages[n] : undefined;
   const related = want === undefined ? [result.op] : [want.op, result.op];
   if (result.kind === "threw") {
@@ -313,7 +335,7 @@ async function checkQueueRead(
 }
 
 /** A message read through a queue against what was appended there. */
-export function compareQueueMessage(want: Indexed, got: QueueMessage, ops: Op[], what: string): Anomaly[] {
+export function compareQueueMessage(want: Appended, got: QueueMessage, ops: Op[], what: string): Anomaly[] {
   if (typeof got !== "object" || typeof got.topic !== "string")
     return [anomaly("wrong answer", `${what} returned ${String(got)}.`, ops)];
   const expected = want.stored.record;
@@ -378,23 +400,9 @@ async function checkEnd(node: SimNode<Store>, ctx: TestContext<LogModule>, model
 }
 
 /** A negative queue offset is below every queue's start: OffsetOutOfRangeError, never a message or null. */
-async function checkNegative(
-  node: SimNode<Store>,
-  ctx: TestContext<LogModule>,
-  model: QueueModel,
-  n: number,
-): Promise<Anomaly[]> {
+function judgeNegative(model: QueueModel, n: number, result: Answered<QueueMessage | null>): Anomaly[] {
   const name = `${model.topic}/${model.queueId}`;
-  const result = await recordCallResult(ctx.history, node, ({ queues }) => queues.read(model.topic, model.queueId, n), {
-    client: CLIENT,
-    f: "readQueue",
-    input: `${name} @${n}`,
-    onError: "fail",
-    output: (m) => (m === null ? null : describeMessage(m)),
-    answerOf: (error) => (isOutOfRange(error) ? "out of range" : undefined),
-  });
   if (result.kind === "threw" && isOutOfRange(result.error)) return [];
-  if (result.kind === "lost") return [failedWithoutFault(result.op)];
   const answer =
     result.kind === "threw"
       ? `threw ${errorText(result.error)}`

@@ -13,7 +13,7 @@
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import type { SimNode } from "#harness/sim/node.ts";
-import { errorText, recordCallResult } from "#harness/workloads/call.ts";
+import { type CallResult, errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import {
   type CommitLogApi,
@@ -44,15 +44,7 @@ export async function checkBadRead(
   related: Op[],
 ): Promise<Anomaly[]> {
   const expected = outOfRange ? "OffsetOutOfRangeError" : "RecordNotFoundError";
-  const result = await recordCallResult(ctx.history, node, (log) => log.read(offset), {
-    client: CLIENT,
-    f: "read",
-    input: offset,
-    onError: "fail",
-    output: (stored) => (stored?.record ? describeRecord(stored.record) : stored),
-    answerOf: (error) =>
-      isOutOfRange(error) ? "out of range" : isNamed(error, "RecordNotFoundError") ? "not found" : undefined,
-  });
+  const result = await readCall(node, ctx, offset);
   if (result.kind === "lost") {
     return [anomaly("wrong answer", `read(${offset}) failed with no fault under way.`, [result.op])];
   }
@@ -77,6 +69,23 @@ export async function checkBadRead(
   return [];
 }
 
+/** log.read(offset), recorded as a client's read; the two errors a read may answer with are answers. */
+export function readCall(
+  node: SimNode<CommitLogApi>,
+  ctx: TestContext<LogModule>,
+  offset: number,
+): Promise<CallResult<StoredRecord>> {
+  return recordCallResult(ctx.history, node, (log) => log.read(offset), {
+    client: CLIENT,
+    f: "read",
+    input: offset,
+    onError: "fail",
+    output: (stored) => (stored?.record ? describeRecord(stored.record) : stored),
+    answerOf: (error) =>
+      isOutOfRange(error) ? "out of range" : isNamed(error, "RecordNotFoundError") ? "not found" : undefined,
+  });
+}
+
 /** records(from) with `from` inside a record: it must throw RecordNotFoundError, and yield no record. */
 export async function checkScanInside(
   node: SimNode<CommitLogApi>,
@@ -85,26 +94,14 @@ export async function checkScanInside(
   why: string,
   related: Op[],
 ): Promise<Anomaly[]> {
-  const result = await recordCallResult(
-    ctx.history,
-    node,
-    async (log) => {
-      const seen: StoredRecord[] = [];
-      for await (const stored of log.records(from)) {
-        seen.push(stored);
-        break;
-      }
-      return seen;
-    },
-    {
-      client: CLIENT,
-      f: "records",
-      input: from,
-      onError: "fail",
-      output: (seen) => (seen.length === 0 ? "ended" : `yielded ${describeRecord((seen[0] as StoredRecord).record)}`),
-      answerOf: (error) => (isNamed(error, "RecordNotFoundError") ? "not found" : undefined),
-    },
-  );
+  const result = await recordCallResult(ctx.history, node, (log) => firstRecords(log, from, 1), {
+    client: CLIENT,
+    f: "records",
+    input: from,
+    onError: "fail",
+    output: (seen) => (seen.length === 0 ? "ended" : `yielded ${describeRecord((seen[0] as StoredRecord).record)}`),
+    answerOf: (error) => (isNamed(error, "RecordNotFoundError") ? "not found" : undefined),
+  });
   if (result.kind === "lost") {
     return [anomaly("wrong answer", `records(${from}) failed with no fault under way.`, [result.op])];
   }
@@ -175,4 +172,19 @@ export async function checkTooLarge(
     ];
   }
   return [];
+}
+
+/** The first `count` records log.records(from) yields (fewer if the log ends first; undefined: from its start). */
+export async function firstRecords(
+  log: CommitLogApi,
+  from: number | undefined,
+  count: number,
+): Promise<StoredRecord[]> {
+  const seen: StoredRecord[] = [];
+  if (count <= 0) return seen;
+  for await (const stored of log.records(from)) {
+    seen.push(stored);
+    if (seen.length >= count) break;
+  }
+  return seen;
 }

@@ -18,6 +18,7 @@
 import fc from "fast-check";
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
+import { plural } from "#harness/words.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import { errorText, recordCallResult } from "#harness/workloads/call.ts";
@@ -33,7 +34,7 @@ import {
   type StoredRecord,
 } from "./api.ts";
 import {
-  describeRecord,
+  type Appended,
   difference,
   idOf,
   MessageBook,
@@ -41,7 +42,7 @@ import {
   type SentMessage,
   sameBytes,
 } from "./messages.ts";
-import { checkBadRead, checkScanInside, checkTooLarge } from "./segment-errors.ts";
+import { checkBadRead, checkScanInside, checkTooLarge, firstRecords, readCall } from "./segment-errors.ts";
 
 export type SegmentOp =
   | { kind: "append"; spec: MessageSpec }
@@ -122,21 +123,18 @@ export const segmentScenarioArb: fc.Arbitrary<SegmentScenario> = fc
 
 export function describeSegmentScenario(scenario: SegmentScenario): string[] {
   const count = (kind: SegmentOp["kind"]) => scenario.ops.filter((op) => op.kind === kind).length;
+  const reads = count("read") + count("readInside") + count("readPast");
+  const scans = count("scan") + count("scanInside");
   return [
     "(no faults; restarts happen between calls, when every write has completed)",
-    `workload: segments of ${scenario.segmentBytes} bytes; ${count("append")} appends (and ${count("appendTooLarge")} too large for a segment), ` +
-      `${count("read") + count("readInside") + count("readPast")} reads, ${count("scan") + count("scanInside")} scans, ${count("restart")} restarts`,
+    `workload: segments of ${scenario.segmentBytes} bytes; ${plural(count("append"), "append")} ` +
+      `(and ${count("appendTooLarge")} too large for a segment), ${plural(reads, "read")}, ${plural(scans, "scan")}, ` +
+      plural(count("restart"), "restart"),
   ];
 }
 
 const NODE = "n1";
 const CLIENT = "client";
-
-interface Appended {
-  sent: SentMessage;
-  stored: StoredRecord;
-  op: Op;
-}
 
 /** Plays the scenario and returns what the checks found (the first broken rule ends the run). */
 export async function runSegmentWorkload(ctx: TestContext<LogModule>, scenario: SegmentScenario): Promise<Anomaly[]> {
@@ -177,19 +175,8 @@ export async function runSegmentWorkload(ctx: TestContext<LogModule>, scenario: 
         break;
       }
       case "readInside": {
-        const target = appended[step.pick % Math.max(1, appended.length)];
-        if (target === undefined) break;
-        const inside =
-          target.stored.record.physicalOffset + Math.max(1, Math.floor(step.into * target.stored.sizeBytes));
-        if (inside >= target.stored.record.physicalOffset + target.stored.sizeBytes) break;
-        found = await checkBadRead(
-          node,
-          ctx,
-          inside,
-          `${inside} is inside ${target.sent.id}, which spans ${span(target.stored)}`,
-          false,
-          [target.op],
-        );
+        const inside = insideOf(appended, step);
+        if (inside !== null) found = await checkBadRead(node, ctx, inside.offset, inside.why, false, [inside.op]);
         break;
       }
       case "readPast": {
@@ -201,13 +188,8 @@ export async function runSegmentWorkload(ctx: TestContext<LogModule>, scenario: 
         found = await checkScan(node, ctx, appended);
         break;
       case "scanInside": {
-        const target = appended[step.pick % Math.max(1, appended.length)];
-        if (target === undefined) break;
-        const inside =
-          target.stored.record.physicalOffset + Math.max(1, Math.floor(step.into * target.stored.sizeBytes));
-        if (inside >= target.stored.record.physicalOffset + target.stored.sizeBytes) break;
-        const why = `${inside} is inside ${target.sent.id}, which spans ${span(target.stored)}`;
-        found = await checkScanInside(node, ctx, inside, why, [target.op]);
+        const inside = insideOf(appended, step);
+        if (inside !== null) found = await checkScanInside(node, ctx, inside.offset, inside.why, [inside.op]);
         break;
       }
       case "appendTooLarge": {
@@ -316,13 +298,7 @@ async function checkRead(
   target: Appended,
 ): Promise<Anomaly[]> {
   const offset = target.stored.record.physicalOffset;
-  const result = await recordCallResult(ctx.history, node, (log) => log.read(offset), {
-    client: CLIENT,
-    f: "read",
-    input: offset,
-    onError: "fail",
-    output: (stored) => (stored?.record ? describeRecord(stored.record) : stored),
-  });
+  const result = await readCall(node, ctx, offset);
   if (result.kind === "lost") return [unexpectedFailure(result.op)];
   if (result.kind === "threw") {
     return [
@@ -374,6 +350,22 @@ function compareStored(target: Appended, got: StoredRecord, op: Op, what: string
   return [];
 }
 
+/**
+ * An offset strictly inside one of the appended records (picked by `pick`, at fraction `into` of
+ * its size), why no record starts there, and the append that wrote it; null if there is none.
+ */
+function insideOf(
+  appended: Appended[],
+  step: { pick: number; into: number },
+): { offset: number; why: string; op: Op } | null {
+  const target = appended[step.pick % Math.max(1, appended.length)];
+  if (target === undefined) return null;
+  const { record, sizeBytes } = target.stored;
+  const offset = record.physicalOffset + Math.max(1, Math.floor(step.into * sizeBytes));
+  if (offset >= record.physicalOffset + sizeBytes) return null;
+  return { offset, why: `${offset} is inside ${target.sent.id}, which spans ${span(target.stored)}`, op: target.op };
+}
+
 function sameFields(expected: MessageRecord, got: MessageRecord): string | null {
   for (const field of ["physicalOffset", "queueOffset", "storeTimestamp"] as const) {
     if (got[field] !== expected[field]) return `${field} ${got[field]} instead of ${expected[field]}`;
@@ -390,14 +382,8 @@ async function checkScan(
   const result = await recordCallResult(
     ctx.history,
     node,
-    async (log) => {
-      const seen: StoredRecord[] = [];
-      for await (const stored of log.records()) {
-        seen.push(stored);
-        if (seen.length > appended.length + 5) break;
-      }
-      return seen;
-    },
+    // A few more than were appended, to see records that should not be there, but never for ever.
+    (log) => firstRecords(log, undefined, appended.length + 6),
     { client: CLIENT, f: "records", input: undefined, onError: "fail", output: (seen) => `${seen.length} records` },
   );
   if (result.kind === "lost") return [unexpectedFailure(result.op)];

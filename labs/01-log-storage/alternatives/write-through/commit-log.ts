@@ -25,83 +25,30 @@
  * - truncateTo deletes the later segments newest first (a forgotten unlink then leaves a suffix,
  *   never a gap), syncs the folder, then truncates and fsyncs the segment that holds the cut.
  */
-import { type Disk, DiskError, type Env } from "#lab";
+import { DiskError, type Env } from "#lab";
 import {
+  CommitLogBase,
+  type CommitLogConfig,
+  checkMessage,
   type DecodeResult,
-  decodeRecord,
   END_MARKER_BYTES,
-  encodeEndMarker,
-  encodeRecord,
+  fileNameOf,
+  joinPath,
   type MessageRecord,
-} from "./record.ts";
+  MessageTooLargeError,
+  type NewMessage,
+  OffsetOutOfRangeError,
+  queueKey,
+  READ_ATTEMPTS_MAX,
+  RecordNotFoundError,
+  type Segment,
+  type StoredRecord,
+} from "#labs/01-log-storage/provided.ts";
+import { decodeRecord, encodeEndMarker, encodeRecord } from "./record.ts";
 
-export interface CommitLogConfig {
-  dir: string;
-  segmentBytes: number;
-}
-
-export interface NewMessage {
-  topic: string;
-  queueId: number;
-  body: Uint8Array;
-  properties?: Record<string, string>;
-  bornTimestamp?: number;
-}
-
-export interface StoredRecord {
-  record: MessageRecord;
-  sizeBytes: number;
-}
-
-export interface Segment {
-  base: number;
-  path: string;
-}
-
-export class OffsetOutOfRangeError extends Error {
-  constructor(
-    readonly offset: number,
-    detail: string,
-  ) {
-    super(`offset ${offset} is out of range: ${detail}`);
-    this.name = "OffsetOutOfRangeError";
-  }
-}
-
-export class RecordNotFoundError extends Error {
-  constructor(
-    readonly offset: number,
-    readonly reason: string,
-  ) {
-    super(`no valid record at offset ${offset}: ${reason}`);
-    this.name = "RecordNotFoundError";
-  }
-}
-
-export class MessageTooLargeError extends Error {
-  constructor(sizeBytes: number, maxBytes: number) {
-    super(`a record of ${sizeBytes} bytes does not fit in a segment (at most ${maxBytes})`);
-    this.name = "MessageTooLargeError";
-  }
-}
-
-export const READ_ATTEMPTS_MAX = 16;
-const TOPIC_PATTERN = /^[A-Za-z0-9_%|-]{1,127}$/;
 /** The first read of readAt: most records fit, and a longer one costs one more read. */
 const READ_GUESS_BYTES = 512;
 const SEGMENT_NAME = /^\d{20}$/;
-
-export function joinPath(dir: string, name: string): string {
-  return dir === "" ? name : `${dir}/${name}`;
-}
-
-export function fileNameOf(base: number): string {
-  return String(base).padStart(20, "0");
-}
-
-export function queueKey(topic: string, queueId: number): string {
-  return `${topic}/${queueId}`;
-}
 
 /** One verified position of the log, as records() and recovery walk it. */
 export interface ScanStep {
@@ -109,14 +56,8 @@ export interface ScanStep {
   result: DecodeResult;
 }
 
-export class CommitLog {
-  protected segments: Segment[];
-  writtenOffset: number;
-  flushedOffset: number;
-  protected readonly queueOffsets = new Map<string, number>();
-  protected readonly disk: Disk;
-  readonly dirPath: string;
-  private chain: Promise<unknown> = Promise.resolve();
+/** The state and its bookkeeping are provided.ts's CommitLogBase, as the stub has them. */
+export class CommitLog extends CommitLogBase {
   /** Retention runs one call at a time, apart from appends (it never touches the active segment). */
   private retentionChain: Promise<unknown> = Promise.resolve();
   /** The first fsync failure of this instance: every flushTo fails from then on (fsyncgate). */
@@ -153,49 +94,6 @@ export class CommitLog {
     const last = segments.at(-1) as Segment;
     const writtenOffset = last.base + (await disk.size(last.path));
     return new this(env, config, dirPath, segments, writtenOffset);
-  }
-
-  constructor(
-    protected readonly env: Env,
-    readonly config: CommitLogConfig,
-    dirPath: string,
-    segments: Segment[],
-    writtenOffset: number,
-  ) {
-    this.disk = env.disk;
-    this.dirPath = dirPath;
-    this.segments = segments;
-    this.writtenOffset = writtenOffset;
-    this.flushedOffset = (segments[0] as Segment).base;
-  }
-
-  get minOffset(): number {
-    return (this.segments[0] as Segment).base;
-  }
-
-  get segmentBytes(): number {
-    return this.config.segmentBytes;
-  }
-
-  get maxRecordBytes(): number {
-    return this.config.segmentBytes - END_MARKER_BYTES;
-  }
-
-  segmentBases(): number[] {
-    return this.segments.map((s) => s.base);
-  }
-
-  protected get activeSegment(): Segment {
-    return this.segments.at(-1) as Segment;
-  }
-
-  nextQueueOffset(topic: string, queueId: number): number {
-    return this.queueOffsets.get(queueKey(topic, queueId)) ?? 0;
-  }
-
-  setQueueOffsets(offsets: ReadonlyMap<string, number>): void {
-    this.queueOffsets.clear();
-    for (const [key, next] of offsets) this.queueOffsets.set(key, next);
   }
 
   append(message: NewMessage): Promise<StoredRecord> {
@@ -252,8 +150,10 @@ export class CommitLog {
 
   async read(offset: number): Promise<StoredRecord> {
     const result = await this.readAt(offset);
-    if (result.kind === "record") return { record: result.record, sizeBytes: result.sizeBytes };
-    throw new RecordNotFoundError(offset, result.kind === "end" ? "an end marker is there" : result.reason);
+    if (result.kind !== "record") {
+      throw new RecordNotFoundError(offset, result.kind === "end" ? "an end marker is there" : result.reason);
+    }
+    return { record: result.record, sizeBytes: result.sizeBytes };
   }
 
   async readAt(offset: number): Promise<DecodeResult> {
@@ -314,15 +214,6 @@ export class CommitLog {
         offset = result.kind === "end" ? segmentEnd : offset + result.sizeBytes;
       }
     }
-  }
-
-  protected segmentFor(offset: number): Segment {
-    const index = Math.floor((offset - this.minOffset) / this.config.segmentBytes);
-    const segment = this.segments[Math.min(index, this.segments.length - 1)] as Segment;
-    if (offset < segment.base || offset >= segment.base + this.config.segmentBytes) {
-      throw new Error(`segments are not contiguous around offset ${offset}`);
-    }
-    return segment;
   }
 
   private checkInLog(offset: number): void {
@@ -428,12 +319,6 @@ export class CommitLog {
     }
     return null;
   }
-
-  protected serialize<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(task);
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
 }
 
 /** What `bytes` (read at `offset`, with `room` bytes left in its segment) verifiably hold. */
@@ -449,14 +334,4 @@ function verifiedAt(bytes: Uint8Array, offset: number, room: number): DecodeResu
     return { kind: "invalid", reason: `a record that belongs at ${result.record.physicalOffset}` };
   }
   return result;
-}
-
-function checkMessage(message: NewMessage): void {
-  if (typeof message.topic !== "string" || !TOPIC_PATTERN.test(message.topic)) {
-    throw new RangeError(`topic ${JSON.stringify(message.topic)} must be 1 to 127 of A-Z a-z 0-9 _ % | -`);
-  }
-  if (!Number.isInteger(message.queueId) || message.queueId < 0 || message.queueId > 0x7fff_ffff) {
-    throw new RangeError(`queueId must be a whole number from 0 to 2^31 - 1, not ${message.queueId}`);
-  }
-  if (!(message.body instanceof Uint8Array)) throw new TypeError("body must be a Uint8Array");
 }

@@ -21,42 +21,27 @@
  *   and folder found at open as changed: an earlier run's writes may have survived a process crash
  *   in the page cache without ever being fsynced.
  */
-import { crc32, type Disk, type Env, utf8 } from "#lab";
+import type { Env } from "#lab";
 import {
-  type CommitLog,
+  type ConsumeQueue,
+  type ConsumeQueueConfig,
+  ConsumeQueueStoreBase,
+  CorruptIndexError,
+  CQ_ENTRY_BYTES,
   fileNameOf,
   joinPath,
   OffsetOutOfRangeError,
+  type QueueMessage,
   queueKey,
   READ_ATTEMPTS_MAX,
+  RECORD_OVERHEAD_BYTES,
   type StoredRecord,
-} from "./commit-log.ts";
-import { type MessageRecord, RECORD_OVERHEAD_BYTES } from "./record.ts";
+  tagsHashOf,
+} from "#labs/01-log-storage/provided.ts";
+import type { CommitLog } from "./commit-log.ts";
 
-export const CQ_ENTRY_BYTES = 20;
 const FILE_NAME = /^\d{20}$/;
 const QUEUE_ID = /^\d+$/;
-
-export interface ConsumeQueueConfig {
-  dir: string;
-  entriesPerFile: number;
-}
-
-export interface QueueMessage extends MessageRecord {
-  tagsHash: number;
-}
-
-export class CorruptIndexError extends Error {
-  constructor(topic: string, queueId: number, queueOffset: number, reason: string) {
-    super(`the index entry for ${topic}/${queueId} @${queueOffset} does not lead to its record: ${reason}`);
-    this.name = "CorruptIndexError";
-  }
-}
-
-export function tagsHashOf(properties: Record<string, string>): number {
-  const tags = properties.TAGS;
-  return tags === undefined ? 0 : crc32(utf8(tags));
-}
 
 interface Entry {
   physicalOffset: number;
@@ -97,38 +82,18 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-class ConsumeQueue {
-  nextOffset = 0;
-  readonly files = new Set<number>();
-  private chain: Promise<unknown> = Promise.resolve();
+/** What this store keeps per queue beyond provided.ts's ConsumeQueue: the writes in flight. */
+interface QueueWrites {
   /** Entries dispatched whose write has not completed yet, by queue offset. */
-  readonly pending = new Map<number, Uint8Array>();
+  readonly pending: Map<number, Uint8Array>;
   /** The write the next dispatch joins, until it starts. */
-  batch: Promise<void> | null = null;
-  dirMade = false;
-
-  constructor(
-    readonly topic: string,
-    readonly queueId: number,
-    readonly dirPath: string,
-  ) {}
-
-  serialize<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(task);
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Resolves once every write queued so far has finished (whether it failed or not). */
-  settled(): Promise<void> {
-    return this.serialize(() => Promise.resolve());
-  }
+  batch: Promise<void> | null;
+  dirMade: boolean;
 }
 
-export class ConsumeQueueStore {
-  protected readonly queues = new Map<string, ConsumeQueue>();
-  protected readonly disk: Disk;
-  protected readonly rootPath: string;
+/** The queues' state and its bookkeeping are provided.ts's ConsumeQueueStoreBase, as the stub has them. */
+export class ConsumeQueueStore extends ConsumeQueueStoreBase {
+  private readonly writes = new Map<ConsumeQueue, QueueWrites>();
   /** Files and folders changed since the last flush: what flush() must make durable. */
   private readonly dirtyFiles = new Set<string>();
   private readonly dirtyDirs = new Set<string>();
@@ -142,17 +107,17 @@ export class ConsumeQueueStore {
     return store;
   }
 
-  constructor(
-    env: Env,
-    readonly config: ConsumeQueueConfig,
-    protected readonly commitLog: CommitLog,
-  ) {
-    this.disk = env.disk;
-    this.rootPath = joinPath(config.dir, "consumequeue");
-  }
-
   private get fileBytes(): number {
     return this.config.entriesPerFile * CQ_ENTRY_BYTES;
+  }
+
+  private writesOf(queue: ConsumeQueue): QueueWrites {
+    let writes = this.writes.get(queue);
+    if (writes === undefined) {
+      writes = { pending: new Map(), batch: null, dirMade: false };
+      this.writes.set(queue, writes);
+    }
+    return writes;
   }
 
   private async load(): Promise<void> {
@@ -163,7 +128,7 @@ export class ConsumeQueueStore {
       for (const id of await this.disk.list(topicPath)) {
         if (!QUEUE_ID.test(id)) continue;
         const queue = this.queueFor(topic, Number(id));
-        queue.dirMade = true;
+        this.writesOf(queue).dirMade = true;
         for (const name of await this.disk.list(queue.dirPath)) {
           if (FILE_NAME.test(name) && Number(name) % this.fileBytes === 0) {
             queue.files.add(Number(name) / this.fileBytes);
@@ -184,34 +149,21 @@ export class ConsumeQueueStore {
     }
   }
 
-  nextOffset(topic: string, queueId: number): number {
-    return this.queues.get(queueKey(topic, queueId))?.nextOffset ?? 0;
-  }
-
-  nextOffsets(): Map<string, number> {
-    const offsets = new Map<string, number>();
-    for (const [key, queue] of this.queues) offsets.set(key, queue.nextOffset);
-    return offsets;
-  }
-
-  list(): Array<{ topic: string; queueId: number; nextOffset: number }> {
-    return [...this.queues.values()].map((q) => ({ topic: q.topic, queueId: q.queueId, nextOffset: q.nextOffset }));
-  }
-
   dispatch(stored: StoredRecord): Promise<void> {
     const { record, sizeBytes } = stored;
     const queue = this.queueFor(record.topic, record.queueId);
     const entry = { physicalOffset: record.physicalOffset, sizeBytes, tagsHash: tagsHashOf(record.properties) };
-    queue.pending.set(record.queueOffset, encodeEntry(entry));
+    this.writesOf(queue).pending.set(record.queueOffset, encodeEntry(entry));
     queue.nextOffset = Math.max(queue.nextOffset, record.queueOffset + 1);
-    queue.batch ??= queue.serialize(() => this.writeBatch(queue));
-    return queue.batch;
+    const writes = this.writesOf(queue);
+    writes.batch ??= queue.serialize(() => this.writeBatch(queue));
+    return writes.batch;
   }
 
   /** Writes every pending entry of `queue`, one write per run of neighbours in one file. */
   private async writeBatch(queue: ConsumeQueue): Promise<void> {
-    queue.batch = null; // dispatches from now on go into the next batch
-    const batch = [...queue.pending].sort((a, b) => a[0] - b[0]);
+    this.writesOf(queue).batch = null; // dispatches from now on go into the next batch
+    const batch = [...this.writesOf(queue).pending].sort((a, b) => a[0] - b[0]);
     let i = 0;
     while (i < batch.length) {
       const [first] = batch[i] as [number, Uint8Array];
@@ -227,7 +179,8 @@ export class ConsumeQueueStore {
       await this.writeEntries(queue, first, run);
       i = j;
     }
-    for (const [n, bytes] of batch) if (queue.pending.get(n) === bytes) queue.pending.delete(n);
+    for (const [n, bytes] of batch)
+      if (this.writesOf(queue).pending.get(n) === bytes) this.writesOf(queue).pending.delete(n);
   }
 
   /** Writes whole entries starting at queue offset `first` (all in one file). */
@@ -241,10 +194,10 @@ export class ConsumeQueueStore {
   private async ensureFile(queue: ConsumeQueue, file: number): Promise<string> {
     const path = this.filePath(queue, file);
     if (queue.files.has(file)) return path;
-    if (!queue.dirMade) {
+    if (!this.writesOf(queue).dirMade) {
       await this.disk.mkdir(queue.dirPath);
       this.dirtyDirs.add(joinPath(this.rootPath, queue.topic)).add(this.rootPath);
-      queue.dirMade = true;
+      this.writesOf(queue).dirMade = true;
     }
     await this.disk.create(path);
     queue.files.add(file);
@@ -284,7 +237,7 @@ export class ConsumeQueueStore {
 
   /** The entry at `n`: the pending one, or one read of its 20 bytes. */
   private async entryAt(queue: ConsumeQueue, n: number): Promise<Entry | null> {
-    const pending = queue.pending.get(n);
+    const pending = this.writesOf(queue).pending.get(n);
     if (pending !== undefined) return decodeEntry(pending);
     const file = Math.floor(n / this.config.entriesPerFile);
     if (!queue.files.has(file)) return null;
@@ -313,7 +266,7 @@ export class ConsumeQueueStore {
   }
 
   async rebuild(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.settled()));
+    await Promise.all([...this.queues.values()].map((q) => settled(q)));
     const minOffset = this.commitLog.minOffset;
     const fromLog = new Map<string, { topic: string; queueId: number; entries: Map<number, Uint8Array> }>();
     for await (const { record, sizeBytes } of this.commitLog.records()) {
@@ -328,13 +281,13 @@ export class ConsumeQueueStore {
     }
     for (const found of fromLog.values()) {
       const queue = this.queueFor(found.topic, found.queueId);
-      queue.pending.clear();
+      this.writesOf(queue).pending.clear();
       await this.rewrite(queue, found.entries);
       await this.cut(queue, Math.max(...found.entries.keys()) + 1);
     }
     for (const [key, queue] of [...this.queues]) {
       if (fromLog.has(key)) continue;
-      queue.pending.clear();
+      this.writesOf(queue).pending.clear();
       await this.cut(queue, await this.endOfRetainedEntries(queue, minOffset));
     }
   }
@@ -390,13 +343,13 @@ export class ConsumeQueueStore {
         }
       }
     }
-    for (const n of queue.pending.keys()) if (n >= end) queue.pending.delete(n);
+    for (const n of this.writesOf(queue).pending.keys()) if (n >= end) this.writesOf(queue).pending.delete(n);
     queue.nextOffset = end;
     if (end === 0 && queue.files.size === 0) this.queues.delete(queueKey(queue.topic, queue.queueId));
   }
 
   async flush(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.settled()));
+    await Promise.all([...this.queues.values()].map((q) => settled(q)));
     const files = [...this.dirtyFiles];
     const dirs = [...this.dirtyDirs].sort((a, b) => b.length - a.length);
     this.dirtyFiles.clear();
@@ -411,14 +364,9 @@ export class ConsumeQueueStore {
       throw error;
     }
   }
+}
 
-  protected queueFor(topic: string, queueId: number): ConsumeQueue {
-    const key = queueKey(topic, queueId);
-    let queue = this.queues.get(key);
-    if (queue === undefined) {
-      queue = new ConsumeQueue(topic, queueId, joinPath(joinPath(this.rootPath, topic), String(queueId)));
-      this.queues.set(key, queue);
-    }
-    return queue;
-  }
+/** Resolves once every write queued on `queue` so far has finished (whether it failed or not). */
+function settled(queue: ConsumeQueue): Promise<void> {
+  return queue.serialize(() => Promise.resolve());
 }

@@ -19,17 +19,7 @@
  *   2 x intervalMs + 40 ms.
  */
 import type { Clock, Timer } from "#lab";
-
-export interface FlushTarget {
-  readonly writtenOffset: number;
-  readonly flushedOffset: number;
-  flushTo(offset: number): Promise<void>;
-}
-
-export interface FlushPolicy {
-  acknowledge(end: number): Promise<void>;
-  stop(reason: Error): void;
-}
+import type { FlushPolicy, FlushTarget } from "#labs/01-log-storage/provided.ts";
 
 interface Waiter {
   end: number;

@@ -12,33 +12,27 @@
  * bytes the decoder would reject. The format itself is the one the stub specifies, byte for byte.
  */
 import { crc32, fromUtf8, utf8 } from "#lab";
-
-export const RECORD_MAGIC = 0x4d534731;
-export const END_MAGIC = 0x454e4421;
-export const END_MARKER_BYTES = 8;
-export const RECORD_OVERHEAD_BYTES = 55;
-export const TOPIC_BYTES_MAX = 127;
-export const PROPERTIES_BYTES_MAX = 32_767;
+import {
+  type DecodeResult,
+  decodeProperties,
+  END_MAGIC,
+  END_MARKER_BYTES,
+  encodeProperties,
+  getU64,
+  type MessageRecord,
+  PROPERTIES_BYTES_MAX,
+  RECORD_MAGIC,
+  RECORD_OVERHEAD_BYTES,
+  setU64,
+  TOPIC_BYTES_MAX,
+} from "#labs/01-log-storage/provided.ts";
 
 /** Where the CRC starts covering: everything after totalSize, magic and the CRC itself. */
 const CRC_FROM = 12;
 const U32_MAX = 0xffff_ffff;
-
-export interface MessageRecord {
-  topic: string;
-  queueId: number;
-  queueOffset: number;
-  physicalOffset: number;
-  bornTimestamp: number;
-  storeTimestamp: number;
-  body: Uint8Array;
-  properties: Record<string, string>;
-}
-
-export type DecodeResult =
-  | { kind: "record"; record: MessageRecord; sizeBytes: number }
-  | { kind: "end"; sizeBytes: number }
-  | { kind: "invalid"; reason: string };
+/** The four u64 fields, in the order they follow queueId (at 12) from offset 16. */
+const U64_FIELDS = ["queueOffset", "physicalOffset", "bornTimestamp", "storeTimestamp"] as const;
+const U64_FROM = 16;
 
 /** The bytes of `record`. Throws a RangeError for anything the format cannot hold. */
 export function encodeRecord(record: MessageRecord): Uint8Array {
@@ -51,7 +45,7 @@ export function encodeRecord(record: MessageRecord): Uint8Array {
   if (!Number.isInteger(record.queueId) || record.queueId < 0 || record.queueId > U32_MAX) {
     throw new RangeError(`queueId ${record.queueId} does not fit in 32 bits`);
   }
-  for (const field of ["queueOffset", "physicalOffset", "bornTimestamp", "storeTimestamp"] as const) {
+  for (const field of U64_FIELDS) {
     const value = record[field];
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${field} ${value} is not a whole number >= 0`);
   }
@@ -62,12 +56,9 @@ export function encodeRecord(record: MessageRecord): Uint8Array {
   const view = new DataView(bytes.buffer);
   view.setUint32(0, totalSize);
   view.setUint32(4, RECORD_MAGIC);
-  view.setUint32(12, record.queueId);
-  setU64(view, 16, record.queueOffset);
-  setU64(view, 24, record.physicalOffset);
-  setU64(view, 32, record.bornTimestamp);
-  setU64(view, 40, record.storeTimestamp);
-  let at = 48;
+  view.setUint32(CRC_FROM, record.queueId);
+  for (const [i, field] of U64_FIELDS.entries()) setU64(view, U64_FROM + 8 * i, record[field]);
+  let at = U64_FROM + 8 * U64_FIELDS.length;
   view.setUint32(at, record.body.length);
   bytes.set(record.body, at + 4);
   at += 4 + record.body.length;
@@ -215,49 +206,4 @@ class Cursor {
     this.at += length;
     return true;
   }
-}
-
-// Provided helpers, as in the stub: formatting trivia, not the lesson.
-
-/** RocketMQ's property encoding (`MessageDecoder.messageProperties2String`): "k\u0001v\u0002" per property. */
-export function encodeProperties(properties: Record<string, string>): string {
-  let text = "";
-  for (const [key, value] of Object.entries(properties)) {
-    if (key === "" || hasSeparator(key) || hasSeparator(value)) {
-      throw new RangeError(`property ${JSON.stringify(key)} has an empty name or a separator character`);
-    }
-    text += `${key}\u0001${value}\u0002`;
-  }
-  return text;
-}
-
-function hasSeparator(text: string): boolean {
-  return text.includes("\u0001") || text.includes("\u0002");
-}
-
-/** The inverse of encodeProperties, or null if `text` is not in its format. */
-export function decodeProperties(text: string): Record<string, string> | null {
-  const properties: Record<string, string> = {};
-  if (text === "") return properties;
-  if (!text.endsWith("\u0002")) return null;
-  for (const pair of text.slice(0, -1).split("\u0002")) {
-    const parts = pair.split("\u0001");
-    if (parts.length !== 2 || parts[0] === "" || Object.hasOwn(properties, parts[0] as string)) return null;
-    properties[parts[0] as string] = parts[1] as string;
-  }
-  return properties;
-}
-
-/** Writes a whole number in [0, 2^53) as 8 big-endian bytes. Throws a RangeError otherwise. */
-export function setU64(view: DataView, at: number, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${value} is not a whole number >= 0`);
-  view.setUint32(at, Math.floor(value / 0x1_0000_0000));
-  view.setUint32(at + 4, value >>> 0);
-}
-
-/** Reads 8 big-endian bytes as a number, or null if it is 2^53 or more. */
-export function getU64(view: DataView, at: number): number | null {
-  const high = view.getUint32(at);
-  if (high > 0x1f_ffff) return null;
-  return high * 0x1_0000_0000 + view.getUint32(at + 4);
 }

@@ -20,10 +20,9 @@
  * in it leaves the marker in place, and the next open recovers again from the beginning.
  */
 import { DiskError, type Env } from "#lab";
-import { type CommitLog, joinPath, queueKey } from "./commit-log.ts";
+import { ABORT_FILE, joinPath, queueKey } from "#labs/01-log-storage/provided.ts";
+import type { CommitLog } from "./commit-log.ts";
 import type { ConsumeQueueStore } from "./consume-queue.ts";
-
-export const ABORT_FILE = "abort";
 
 export async function recoverIfNeeded(
   env: Env,

@@ -8,32 +8,24 @@
  * entries pointing at records that are gone. Recovery must be safe to interrupt: RocketMQ creates
  * the abort file at start and deletes it only in `shutdown`, after everything is flushed
  * (`DefaultMessageStore`), so a crash at any moment of a recovery leaves the marker in place.
+ *
+ * The marker's helpers, the recovery itself and the clean close are the reference's.
  */
-import type { Env } from "#lab";
-import { ABORT_FILE, type CommitLogApi, type ConsumeQueueStoreApi, joinPath } from "#labs/01-log-storage/provided.ts";
-import { recover } from "../../solution/recovery.ts";
+import { ABORT_FILE, joinPath, type RecoverIfNeeded } from "#labs/01-log-storage/provided.ts";
+import { abortMarkerFound, placeAbortMarker, recover } from "../../solution/recovery.ts";
 
-// Not part of the bug: the clean close is the reference's.
 export { markCleanShutdown } from "../../solution/recovery.ts";
 
-export async function recoverIfNeeded(
-  env: Env,
-  dir: string,
-  commitLog: CommitLogApi,
-  queues: ConsumeQueueStoreApi,
-): Promise<"clean" | "recovered"> {
-  const marker = joinPath(dir, ABORT_FILE);
-  if (await env.disk.exists(marker)) {
+export const recoverIfNeeded: RecoverIfNeeded = async (env, dir, commitLog, queues) => {
+  if (await abortMarkerFound(env, dir)) {
     // The bug: the marker is gone before the repair it stands for is done.
-    await env.disk.unlink(marker);
+    await env.disk.unlink(joinPath(dir, ABORT_FILE));
     await env.disk.fsyncDir(dir);
     await recover(env, commitLog, queues);
-    await env.disk.create(marker);
-    await env.disk.fsyncDir(dir);
+    await placeAbortMarker(env, dir);
     return "recovered";
   }
   commitLog.setQueueOffsets(queues.nextOffsets());
-  await env.disk.create(marker);
-  await env.disk.fsyncDir(dir);
+  await placeAbortMarker(env, dir);
   return "clean";
-}
+};

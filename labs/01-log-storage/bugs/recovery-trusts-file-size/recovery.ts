@@ -10,26 +10,18 @@
  * (`CommitLog.recoverAbnormally`) and cuts the consume queues to match
  * (`DefaultMessageStore.truncateDirtyLogicFiles`); Kafka rescans every segment after its recovery
  * point (`LogLoader.recoverLog`).
+ *
+ * The marker's helpers and the clean close are the reference's.
  */
-import type { Env } from "#lab";
-import { ABORT_FILE, type CommitLogApi, type ConsumeQueueStoreApi, joinPath } from "#labs/01-log-storage/provided.ts";
+import type { RecoverIfNeeded } from "#labs/01-log-storage/provided.ts";
+import { abortMarkerFound, placeAbortMarker } from "../../solution/recovery.ts";
 
-// Not part of the bug: the clean close is the reference's.
 export { markCleanShutdown } from "../../solution/recovery.ts";
 
-export async function recoverIfNeeded(
-  env: Env,
-  dir: string,
-  commitLog: CommitLogApi,
-  queues: ConsumeQueueStoreApi,
-): Promise<"clean" | "recovered"> {
-  const marker = joinPath(dir, ABORT_FILE);
-  const crashed = await env.disk.exists(marker);
+export const recoverIfNeeded: RecoverIfNeeded = async (env, dir, commitLog, queues) => {
+  const crashed = await abortMarkerFound(env, dir);
   // The bug: the files are believed whether or not the last run ended cleanly.
   commitLog.setQueueOffsets(queues.nextOffsets());
-  if (!crashed) {
-    await env.disk.create(marker);
-    await env.disk.fsyncDir(dir);
-  }
+  if (!crashed) await placeAbortMarker(env, dir);
   return crashed ? "recovered" : "clean";
-}
+};

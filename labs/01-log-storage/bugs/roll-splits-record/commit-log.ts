@@ -9,58 +9,26 @@
  * and everything after it. RocketMQ closes the file with a blank record instead
  * (`CommitLog.DefaultAppendMessageCallback.doAppend` returns END_OF_FILE and the put is retried in
  * a new file); Kafka rolls before an append that would not fit (`LogSegment.shouldRoll`).
+ *
+ * Only the placing of a record is this entry's: the rest of the commit log is the reference's.
  */
-import {
-  fileNameOf,
-  joinPath,
-  type MessageRecord,
-  MessageTooLargeError,
-  type NewMessage,
-  queueKey,
-  type Segment,
-  type StoredRecord,
-} from "#labs/01-log-storage/provided.ts";
+import type { MessageRecord } from "#labs/01-log-storage/provided.ts";
 import { CommitLog as ReferenceCommitLog } from "../../solution/commit-log.ts";
-import { encodeRecord } from "../../solution/record.ts";
 
 export class CommitLog extends ReferenceCommitLog {
-  override append(message: NewMessage): Promise<StoredRecord> {
-    return this.serialize(async () => {
-      const storeTimestamp = Math.floor(this.env.clock.now());
-      const record: MessageRecord = {
-        topic: message.topic,
-        queueId: message.queueId,
-        queueOffset: this.nextQueueOffset(message.topic, message.queueId),
-        physicalOffset: this.writtenOffset,
-        bornTimestamp: message.bornTimestamp ?? storeTimestamp,
-        storeTimestamp,
-        body: message.body,
-        properties: message.properties ?? {},
-      };
-      const bytes = encodeRecord(record);
-      if (bytes.length > this.maxRecordBytes) throw new MessageTooLargeError(bytes.length, this.maxRecordBytes);
-      // The bug: what does not fit in this segment continues in the next one.
-      let written = 0;
-      while (written < bytes.length) {
-        let segment = this.activeSegment;
-        if (this.writtenOffset + written >= segment.base + this.segmentBytes) segment = await this.nextSegment();
-        const position = this.writtenOffset + written - segment.base;
-        const piece = bytes.subarray(written, written + Math.min(this.segmentBytes - position, bytes.length - written));
-        await this.disk.write(segment.path, position, piece);
-        written += piece.length;
-      }
-      this.writtenOffset += bytes.length;
-      this.queueOffsets.set(queueKey(record.topic, record.queueId), record.queueOffset + 1);
-      return { record, sizeBytes: bytes.length };
-    });
-  }
-
-  private async nextSegment(): Promise<Segment> {
-    const base = this.activeSegment.base + this.segmentBytes;
-    const next = { base, path: joinPath(this.dirPath, fileNameOf(base)) };
-    if (!(await this.disk.exists(next.path))) await this.disk.create(next.path);
-    await this.disk.fsyncDir(this.dirPath);
-    this.segments.push(next);
-    return next;
+  protected override async writeRecord(record: MessageRecord): Promise<number> {
+    const bytes = this.encodeWithinLimit(record);
+    // The bug: what does not fit in this segment continues in the next one.
+    let written = 0;
+    while (written < bytes.length) {
+      if (this.writtenOffset === this.activeSegment.base + this.segmentBytes) await this.openNextSegment();
+      const segment = this.activeSegment;
+      const room = segment.base + this.segmentBytes - this.writtenOffset;
+      const piece = bytes.subarray(written, written + room);
+      await this.disk.write(segment.path, this.writtenOffset - segment.base, piece);
+      this.writtenOffset += piece.length;
+      written += piece.length;
+    }
+    return bytes.length;
   }
 }
