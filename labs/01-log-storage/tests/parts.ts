@@ -66,7 +66,7 @@ export const partD = definePart<LogModule, LogScenario>({
   points: 20,
   seeds: 400,
   property:
-    "with synchronous flush no acknowledged message is ever lost; with asynchronous flush only messages acknowledged shortly before a power cut or a failed fsync may be, and never one before a message that survived; under power loss, crashes, fsync EIO and a full disk, the log works again once they heal",
+    "with synchronous flush no acknowledged message is ever lost; with asynchronous flush only messages acknowledged shortly before a power cut or a failed fsync may be, and never one before a message that survived; under power loss, crashes, fsync EIO and a full disk, the log works again once they heal; a stopped flush policy rejects every later acknowledge at once",
   scenario: logScenarioArb({
     flush: fc.oneof(
       fc.constant({ mode: "sync" as const }),
