@@ -15,7 +15,6 @@ import { createFlightRecorderBuffer, FlightRecorder } from "./flight-recorder.ts
 import type { PartOutcome } from "./grade-part.ts";
 import type { ImplChoice, LabEntry } from "./labs.ts";
 import { ImplLoadError } from "./labs.ts";
-import type { RunPicture } from "./picture.ts";
 import type { ToMain, ToWorker, WorkerData } from "./protocol.ts";
 import { keepTrace, timeOf } from "./stopped-run.ts";
 import type { Verdict } from "./verdict.ts";
@@ -29,17 +28,11 @@ export interface PoolOptions {
 
 type NoYield = Extract<Verdict, { kind: "noYield" }>;
 
+/** What the worker sent for a replay, without its envelope. */
+type Replayed = Omit<Extract<ToMain, { type: "replayed" }>, "type" | "jobId">;
+
 export type ReplayResult =
-  | {
-      kind: "replayed";
-      verdict: Verdict;
-      scenarioLines: string[];
-      trace: string[];
-      simMs: number;
-      events: number;
-      /** With `picture` asked for: the run as data for a space-time diagram. */
-      picture?: RunPicture;
-    }
+  | ({ kind: "replayed" } & Replayed)
   /** The watchdog stopped the replay: `trace` is what the flight recorder kept, the last lines. */
   | { kind: "noYield"; verdict: NoYield; trace: string[] };
 
