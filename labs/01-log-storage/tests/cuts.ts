@@ -20,9 +20,9 @@
 import fc from "fast-check";
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
-import { plural } from "#harness/words.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
 import type { SimNode } from "#harness/sim/node.ts";
+import { plural } from "#harness/words.ts";
 import { errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import { type CommitLogApi, type LogModule, queueKey, type StoredRecord } from "./api.ts";
