@@ -6,6 +6,7 @@ import { gradeInProcess } from "#harness/grade/in-process.ts";
 import { describeLabSuite } from "#harness/grade/lab-suite.ts";
 import { findLab, guardRootsFor, loadImpl, REPO_ROOT } from "#harness/grade/labs.ts";
 import { runScenario } from "#harness/grade/runner.ts";
+import { shippedStubs } from "#harness/grade/shipped.ts";
 import { zoo } from "./bugs/zoo.ts";
 import type { LogScenario } from "./tests/log-workload.ts";
 import type { RecoveryScenario } from "./tests/parts.ts";
@@ -34,7 +35,14 @@ describe("lab 01-log-storage, beyond the shared suite", () => {
     it(`with only ${stage.written.join(", ")} written, ${stage.passing.join(", ")} pass and the rest are 'not implemented'`, async () => {
       const dir = path.join(scratch, stage.written.length.toString());
       mkdirSync(dir, { recursive: true });
-      cpSync(path.join(LAB, "src"), dir, { recursive: true });
+      // The stubs as shipped (from git), never the learner's src/: their own work must not turn
+      // this test red (see harness/grade/shipped.ts).
+      const stubs = shippedStubs(await findLab("01-log-storage"));
+      try {
+        cpSync(stubs, dir, { recursive: true });
+      } finally {
+        if (stubs !== path.join(LAB, "src")) rmSync(stubs, { recursive: true, force: true });
+      }
       for (const file of stage.written) cpSync(path.join(LAB, "solution", file), path.join(dir, file));
       const { outcomes } = await gradeInProcess("01-log-storage", dir, { seeds: 20 });
       for (const [id, outcome] of outcomes) {
