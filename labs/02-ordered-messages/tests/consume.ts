@@ -14,7 +14,7 @@ import type { Env } from "#lab";
 import type { QueueWorker } from "#labs/02-ordered-messages/provided.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
 import type { OrderingModule } from "./api.ts";
-import { type Committed, checkProcessing, checkQueues, type ProcessingRules } from "./checker.ts";
+import { type Committed, checkProcessing, checkQueues, type ProcessingRules, rulesOn } from "./checker.ts";
 import {
   consumerIdOf,
   type Deployment,
@@ -289,6 +289,24 @@ async function consumeAll(
   return { ops, elapsedMs: last - first, starts: sessions.starts };
 }
 
+/**
+ * The learner's key-parallel worker (consumer c1 of the group) on the filled queue until it is done,
+ * and what the checker says of its processing: the messages it owes (`acked`) and the anomalies.
+ */
+async function consumeKeyParallel(
+  ctx: TestContext<OrderingModule>,
+  deployment: Deployment,
+  load: ConsumeLoad,
+): Promise<{ learner: Awaited<ReturnType<typeof consumeAll>>; acked: Set<string>; broken: Anomaly[] }> {
+  const worker = (env: Env) => ctx.implFor(env).runKeyParallelQueue;
+  const learner = await consumeAll(ctx, deployment, load, { name: "c1", group: GROUP, worker });
+  settlePending(ctx.history);
+  const queues = await deployment.readAllQueues();
+  const acked = new Set(keyedMessages(load).map((m) => m.id));
+  const seen = { sessionStarts: learner.starts, locks: [] };
+  return { learner, acked, broken: checkProcessing(learner.ops, queues, acked, rulesOn(), seen) };
+}
+
 function processId(op: Op): string {
   return (op.input as { id: string }).id;
 }
@@ -306,16 +324,7 @@ export async function runThroughputWorkload(
   const load = parallelLoad(keyStyle);
   const deployment = await fillQueue(ctx, load);
   const base = await consumeAll(ctx, deployment, load, { name: "base", group: "base", worker: () => baseline });
-  const learner = await consumeAll(ctx, deployment, load, {
-    name: "c1",
-    group: GROUP,
-    worker: (env) => ctx.implFor(env).runKeyParallelQueue,
-  });
-  settlePending(ctx.history);
-  const queues = await deployment.readAllQueues();
-  const acked = new Set(keyedMessages(load).map((m) => m.id));
-  const rules = { oneInFlightPerQueue: false, fencedLedger: false, releaseAfterDrain: false, workUnderLease: false };
-  const broken = checkProcessing(learner.ops, queues, acked, rules, { sessionStarts: learner.starts, locks: [] });
+  const { learner, acked, broken } = await consumeKeyParallel(ctx, deployment, load);
   if (broken.length > 0) return broken;
   const ratio = base.elapsedMs / learner.elapsedMs;
   if (ratio < minimumRatio) {
@@ -346,16 +355,7 @@ export async function runStuckKeyWorkload(ctx: TestContext<OrderingModule>, keyS
   const deployment = await fillQueue(ctx, load);
   const fromMs = world.nowMs;
   stuck.untilMs = fromMs + STUCK_FOR_MS;
-  const learner = await consumeAll(ctx, deployment, load, {
-    name: "c1",
-    group: GROUP,
-    worker: (env) => ctx.implFor(env).runKeyParallelQueue,
-  });
-  settlePending(ctx.history);
-  const queues = await deployment.readAllQueues();
-  const acked = new Set(keyedMessages(load).map((m) => m.id));
-  const rules = { oneInFlightPerQueue: false, fencedLedger: false, releaseAfterDrain: false, workUnderLease: false };
-  const broken = checkProcessing(learner.ops, queues, acked, rules, { sessionStarts: learner.starts, locks: [] });
+  const { learner, acked, broken } = await consumeKeyParallel(ctx, deployment, load);
   if (broken.length > 0) return broken;
   const others = learner.ops.filter((op) => (op.input as { key: string }).key !== stuck.key);
   const othersTotal = acked.size - load.messagesPerKey;

@@ -246,6 +246,8 @@ export function harnessConsumer(
     const consumerId = consumerIdOf(env);
     const client = new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs);
     const handler = makeHandler(env, consumerId, handlerSetup(consumerId));
+    /** What every session of this consumer shares. */
+    const member = { env, client, group, consumerId, handler };
     const tokens = new Map<number, number>();
     const lockAll = async (): Promise<void> => {
       const reply = await client.call({
@@ -266,16 +268,7 @@ export function harnessConsumer(
           await env.clock.sleep(TIMING.rebalanceIntervalMs);
           token = tokens.get(queueId);
         }
-        const session: QueueSession = {
-          env,
-          client,
-          group,
-          consumerId,
-          queueId,
-          token,
-          handler,
-          isActive: () => tokens.get(queueId) === token,
-        };
+        const session: QueueSession = { ...member, queueId, token, isActive: () => tokens.get(queueId) === token };
         await callWorker(worker, session);
         if (tokens.get(queueId) === token) await env.clock.sleep(TIMING.rebalanceIntervalMs);
       }
