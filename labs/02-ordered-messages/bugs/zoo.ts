@@ -11,6 +11,7 @@ export const zoo: ZooEntry[] = [
   // L2.A, L2.B: routing and the producer.
   { name: "negative-modulo", caughtBy: { "L2.A": "wrong answer", "L2.B": "not live" } },
   { name: "hash-and-mask", caughtBy: { "L2.A": "wrong answer" } },
+  { name: "hash-loses-precision", caughtBy: { "L2.A": "wrong answer" } },
   { name: "hash-message-id", caughtBy: { "L2.B": "reorder" } },
   { name: "non-idempotent-pipeline", caughtBy: { "L2.B": "duplicate" } },
   { name: "sequence-per-attempt", caughtBy: { "L2.B": "duplicate" } },

@@ -207,17 +207,24 @@ function consumerNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `c${i + 1}`);
 }
 
-function describeConsume(s: ConsumeScenario): string[] {
+/**
+ * The scenario in words. The handler's failures are told by cause, every one the harness injects:
+ * its own random ones, the ledger write that gets no answer (the ledger is on the faulty network),
+ * and, where the ledger checks tokens, the refusal of a stale one.
+ */
+function describeConsume(s: ConsumeScenario, ledger: "fencing" | "unchecked" = "unchecked"): string[] {
   const { keys, messagesPerKey, queueCount, behaviour } = s.load;
   const joins = s.joinAtMs.map((atMs, i) => `c${i + 2} at ${atMs} ms`).join(", ");
-  const slow =
-    behaviour.slowRate > 0 ? ` (${(behaviour.slowRate * 100).toFixed(0)}% of the time ${behaviour.slowMs} ms)` : "";
+  const percent = (rate: number) => `${(rate * 100).toFixed(0)}%`;
+  const slow = behaviour.slowRate > 0 ? ` (${percent(behaviour.slowRate)} of them ${behaviour.slowMs} ms)` : "";
+  const random = behaviour.failureRate > 0 ? `${percent(behaviour.failureRate)} of the time at random, and ` : "";
+  const fenced = ledger === "fencing" ? "; it throws FencedError when the ledger refuses a stale token" : "";
   return [
     ...(s.gcPause ? [describeGcPause(s.gcPause)] : []),
     ...describePlan(s.plan),
     `workload: ${keys} key(s) (${s.load.keyStyle} names) x ${messagesPerKey} messages over ${queueCount} queue(s); ` +
       `${s.consumers} consumer(s)${joins ? `: c1 starts at once, ${joins}` : ""}; ` +
-      `each message takes ${behaviour.processingMs} ms${slow} and fails ${(behaviour.failureRate * 100).toFixed(0)}% of the time`,
+      `each handler call takes ${behaviour.processingMs} ms${slow}; it throws TransientFailure ${random}whenever its write to the ledger gets no answer${fenced}`,
   ];
 }
 
@@ -301,7 +308,7 @@ export const partE = definePart<OrderingModule, ConsumeScenario>({
     nodes: (n) => consumerNames(n),
     gcPause: true,
   }),
-  describe: describeConsume,
+  describe: (s) => describeConsume(s, "fencing"),
   run: consumePart({
     ...orderlyGroup,
     fencing: true,
