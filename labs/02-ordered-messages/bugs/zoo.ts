@@ -17,6 +17,7 @@ export const zoo: ZooEntry[] = [
   { name: "sequence-per-attempt", caughtBy: { "L2.B": "duplicate" } },
   { name: "gives-up-after-retries", caughtBy: { "L2.B": "not live" } },
   { name: "module-level-sequences", caughtBy: { "L2.B": "not live" } },
+  { name: "store-error-is-final", caughtBy: { "L2.B": "not live" } },
   // L2.C: the orderly worker (the group parts run it too).
   { name: "skip-failed-message", caughtBy: { "L2.C": "lost write", "L2.D": "reorder", "L2.E": "lost write" } },
   { name: "retry-later", caughtBy: { "L2.C": "reorder", "L2.D": "reorder", "L2.E": "reorder" } },
@@ -41,6 +42,10 @@ export const zoo: ZooEntry[] = [
   { name: "lock-ok-means-granted", caughtBy: { "L2.D": "processed without the lock", "L2.E": "overlap" } },
   { name: "no-safety-margin", caughtBy: { "L2.D": "processed without the lock" } },
   { name: "no-fencing-token", caughtBy: { "L2.E": "overlap" } },
+  {
+    name: "close-only-unlocks",
+    caughtBy: { "L2.D": "processed without the lock", "L2.E": "processed without the lock" },
+  },
   // L2.F: keys in parallel.
   { name: "key-overlap", caughtBy: { "L2.F": "overlap" } },
   { name: "commit-highest-finished", caughtBy: { "L2.F": "reorder" } },

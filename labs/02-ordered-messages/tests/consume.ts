@@ -5,13 +5,15 @@
  */
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import { anomaly } from "#harness/checkers/anomaly.ts";
+import type { ActiveFaults } from "#harness/faults/apply.ts";
 import { applyPlan, type FaultPlan } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { rethrowFrom } from "#harness/grade/verdict.ts";
+import type { SimNode } from "#harness/sim/node.ts";
 import { formatMs } from "#harness/sim/trace.ts";
-import { formatValue, type Op } from "#harness/workloads/history.ts";
+import { describeOp, formatValue, type Op } from "#harness/workloads/history.ts";
 import type { Env } from "#lab";
-import type { QueueWorker } from "#labs/02-ordered-messages/provided.ts";
+import { type OrderlyConsumer, type QueueWorker, TIMING } from "#labs/02-ordered-messages/provided.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
 import type { OrderingModule } from "./api.ts";
 import { type Committed, checkProcessing, checkQueues, type ProcessingRules, rulesOn } from "./checker.ts";
@@ -140,21 +142,21 @@ export async function runConsumeWorkload(
     onCall: sessions.onCall,
   });
   const consumers = Array.from({ length: setup.consumers }, (_, i) =>
-    world.addNode(`c${i + 1}`, (env) => {
+    world.addNode<OrderlyConsumer | undefined>(`c${i + 1}`, (env) => {
       const own = ctx.implFor(env);
       const worker = setup.worker(own);
       if (setup.mode === "worker")
-        return harnessConsumer(worker, load.queueCount, (consumerId) => handlerSetup(env, consumerId))(env);
+        return harnessConsumer(worker, load.queueCount, (consumerId) => handlerSetup(env, consumerId))(env).then(
+          () => undefined,
+        );
       const consumerId = consumerIdOf(env);
-      return own
-        .openConsumer(env, {
-          group: GROUP,
-          brokerId: "broker",
-          consumerId,
-          handler: makeHandler(env, consumerId, handlerSetup(env, consumerId)),
-          worker,
-        })
-        .then(() => undefined);
+      return own.openConsumer(env, {
+        group: GROUP,
+        brokerId: "broker",
+        consumerId,
+        handler: makeHandler(env, consumerId, handlerSetup(env, consumerId)),
+        worker,
+      });
     }),
   );
   const producer = addHarnessProducer(ctx, keyedMessages(load), load.queueCount, load.produceGapMs);
@@ -188,6 +190,9 @@ export async function runConsumeWorkload(
     if (world.nowMs < endMs) continue;
     if (world.nowMs > progressAtMs + STALL_MS || world.nowMs > endMs + HARD_STOP_MS) break;
   }
+  // The learner's consumers are shut down as an application would, and must let go cleanly.
+  const closing =
+    setup.mode === "group" && everyAckedProcessed(history.ops) ? await closeAll(ctx, consumers, faults) : [];
   // The run is over: stop the consumers, so that nothing they still had in flight completes later.
   for (const node of consumers) node.crash();
   const processed = history.ops.filter((op) => op.f === "process");
@@ -197,10 +202,92 @@ export async function runConsumeWorkload(
   const acked = new Set(sends.filter((op) => op.status === "ok").map((op) => (op.input as { id: string }).id));
   const broken = checkQueues(sends, queues);
   if (broken.length > 0) return broken;
-  return checkProcessing(processed, queues, acked, setup.rules, {
+  const processing = checkProcessing(processed, queues, acked, setup.rules, {
     sessionStarts: sessions.starts,
     locks: deployment.locks,
   });
+  if (processing.length > 0) return processing;
+  return closing.length > 0 ? closing : checkClosed(history.ops, deployment);
+}
+
+/**
+ * How long close() may take: the message each worker has in flight (SLOW_MS_MAX in parts.ts at
+ * most), then an unlock per queue, on a network that has gone quiet. Ten times that is generous.
+ */
+const CLOSE_MS_MAX = 2_000;
+
+/**
+ * Closes every running consumer at once, once every fault is over and the network is quiet (so
+ * that an unlock cannot be lost), and records each close() as an operation. A close() that does not
+ * return in CLOSE_MS_MAX is not live; one that threw a programming error is an exception.
+ */
+async function closeAll(
+  ctx: TestContext<OrderingModule>,
+  consumers: readonly SimNode<OrderlyConsumer | undefined>[],
+  faults: ActiveFaults,
+): Promise<Anomaly[]> {
+  const { world, history } = ctx;
+  await faults.healed();
+  Object.assign(world.network.profile, { dropRate: 0, duplicateRate: 0, reorderRate: 0 });
+  const stuck: Op[] = [];
+  await Promise.all(
+    consumers.map(async (node) => {
+      const incarnation = node.incarnation;
+      if (incarnation === null || !node.isUp) return;
+      const op = history.invoke(`${node.id}#${incarnation.number}`, "close", {});
+      const closed = node.invoke((consumer) => consumer?.close());
+      const outcome = await Promise.race([closed, world.sleep(CLOSE_MS_MAX).then(() => null)]);
+      if (outcome === null) {
+        stuck.push(op);
+        return;
+      }
+      if (outcome.kind === "error") rethrowFrom("close", outcome.error);
+      history.complete(op, outcome.kind === "ok" ? "ok" : "info");
+    }),
+  );
+  // Watch a few rounds' worth after the last close(): a closed consumer must stay quiet.
+  await world.sleep(3 * TIMING.rebalanceIntervalMs);
+  return stuck.map((op) =>
+    anomaly(
+      "not live",
+      `${describeOp(op)} on ${op.client} did not return within ${CLOSE_MS_MAX} ms, on a quiet network with every fault over. close() stops the workers, waits for their messages in flight (150 ms at most), unlocks the queues, and returns.`,
+      [op],
+    ),
+  );
+}
+
+/**
+ * After close() has returned, the consumer is done: its handler is not called again, and it locks
+ * nothing more. (Whether it unlocked what it held is not graded: a queue locked but between two
+ * workers when close() comes cannot be told from one whose unlock was lost, which a correct
+ * consumer cannot prevent.)
+ *   c1#1 close() .. 812 ms; c1#1 process(k1#3) at 840 ms: processed without the lock.
+ */
+function checkClosed(ops: readonly Op[], deployment: Deployment): Anomaly[] {
+  for (const close of ops.filter((op) => op.f === "close" && op.status === "ok")) {
+    const closedAtMs = close.completedAtMs ?? close.invokedAtMs;
+    const late = ops.find((op) => op.f === "process" && op.client === close.client && op.invokedAtMs > closedAtMs);
+    if (late !== undefined)
+      return [
+        anomaly(
+          "processed without the lock",
+          `${close.client}'s close() returned at ${formatMs(closedAtMs)}, and its handler was called after that: ${describeOp(late)}. Once close() returns, nothing of the consumer may run: stop every worker and wait for it before returning.`,
+          [close, late],
+        ),
+      ];
+    const relocked = deployment.locks.find(
+      (lock) => lock.kind === "granted" && lock.consumerId === close.client && lock.atMs > closedAtMs,
+    );
+    if (relocked !== undefined)
+      return [
+        anomaly(
+          "processed without the lock",
+          `${close.client}'s close() returned at ${formatMs(closedAtMs)}, and the broker granted it queue ${relocked.queueId} at ${formatMs(relocked.atMs)}: a closed consumer still rebalancing. Cancel its timers (or end its loops) in close().`,
+          [close],
+        ),
+      ];
+  }
+  return [];
 }
 
 /** The hook that plays a GcPause from inside the handler (a no-op without one). */

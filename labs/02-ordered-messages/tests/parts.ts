@@ -68,7 +68,9 @@ const produceScenario: fc.Arbitrary<ProduceScenario> = fc
       nodes: ["p1", "p2", "broker"],
       networkNodes: ["p1", "p2", "broker"],
       windowMs: 150,
-      kinds: ["crash", "powerLoss", "partition", "blockLink"],
+      // The broker's disk fails too: an fsync error or a full disk makes it answer a send with
+      // `error` (nothing appended), which a producer must retry like a timeout, not skip or report.
+      kinds: ["crash", "powerLoss", "partition", "blockLink", "fsyncFails", "diskFull"],
       eventsMin: 1,
       eventsMax: 4,
       // Long enough to outlast a retry budget of a few timeouts: a send must not give up.
@@ -78,7 +80,13 @@ const produceScenario: fc.Arbitrary<ProduceScenario> = fc
   })
   .map((s) => ({
     ...s,
-    plan: { ...s.plan, events: s.plan.events.filter((e) => !("node" in e) || e.node !== "p2" || s.load.producers > 1) },
+    plan: {
+      ...s.plan,
+      events: s.plan.events
+        .filter((e) => !("node" in e) || e.node !== "p2" || s.load.producers > 1)
+        // Producers keep nothing on disk: a disk fault is aimed at the broker's.
+        .map((e) => (e.kind === "fsyncFails" || e.kind === "diskFull" ? { ...e, node: "broker" } : e)),
+    },
   }));
 
 /**
@@ -93,7 +101,7 @@ export const partB = definePart<OrderingModule, ProduceScenario>({
   points: 20,
   seeds: 150,
   property:
-    "through lost, duplicated and delayed requests, partitions and crashes, each acknowledged message is stored once, every key in one queue, in the order its sends were called; no send is rejected while its process lives, and every send completes once the faults heal (also with two producers in one process)",
+    "through lost, duplicated and delayed requests, partitions, crashes and the broker's disk failing, each acknowledged message is stored once, every key in one queue, in the order its sends were called; no send is rejected while its process lives, and every send completes once the faults heal (also with two producers in one process)",
   scenario: produceScenario,
   describe: (s) => [
     ...describePlan(s.plan),
@@ -281,7 +289,7 @@ export const partD = definePart<OrderingModule, ConsumeScenario>({
   points: 20,
   seeds: 120,
   property:
-    "a consumer processes a queue only while it holds its lock (each handler call starts, and its effect lands, inside its lease at the broker), renews it, and releases a queue only after its in-flight message is done: never two consumers on one queue",
+    "a consumer processes a queue only while it holds its lock (each handler call starts, and its effect lands, inside its lease at the broker), renews it, and releases a queue only after its in-flight message is done: never two consumers on one queue; once close() has returned, the consumer locks and processes nothing",
   scenario: groupScenario({
     kinds: ["crash", "partition", "blockLink"],
     outageMsMax: 1_000,
