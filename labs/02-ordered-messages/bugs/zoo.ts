@@ -50,4 +50,5 @@ export const zoo: ZooEntry[] = [
   { name: "key-overlap", caughtBy: { "L2.F": "overlap" } },
   { name: "commit-highest-finished", caughtBy: { "L2.F": "reorder" } },
   { name: "batch-barrier", caughtBy: { "L2.F": "head-of-line blocking" } },
+  { name: "drain-pulled-window", caughtBy: { "L2.F": "processed without the lock" } },
 ];

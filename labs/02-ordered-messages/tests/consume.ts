@@ -83,6 +83,13 @@ export function describeGcPause(pause: GcPause): string {
  * (stuck), or at HARD_STOP_MS after the faults (far too slow).
  */
 export const STALL_MS = 3_000;
+
+/**
+ * L2.C, L2.F: the harness's consumer takes a queue away from its session after this many handler
+ * calls (a rebalance), while the worker still has messages pulled; the next session starts where
+ * the group committed.
+ */
+const SESSION_CALLS_MAX = 6;
 export const HARD_STOP_MS = 60_000;
 
 export function keyedMessages(
@@ -133,6 +140,8 @@ export async function runConsumeWorkload(
   await startInfrastructure(ctx, deployment);
   const beforeEffect = gcPauseHook(ctx, setup.gcPause);
   const sessions = new SessionStarts(deployment, GROUP);
+  /** When the harness's consumer ended each session ("consumer|queue|token"), in true time. */
+  const ended = new Map<string, number>();
   const handlerSetup = (env: Env, consumerId: string): HandlerSetup => ({
     history,
     rng: world.rootRng.fork(`handler:${consumerId}`),
@@ -140,15 +149,16 @@ export async function runConsumeWorkload(
     trueNowMs: () => world.nowMs,
     beforeEffect: (message) => beforeEffect(env, message),
     onCall: sessions.onCall,
+    onSessionEnd: (queueId, token) => ended.set(`${consumerId}|${queueId}|${token}`, world.nowMs),
   });
   const consumers = Array.from({ length: setup.consumers }, (_, i) =>
     world.addNode<OrderlyConsumer | undefined>(`c${i + 1}`, (env) => {
       const own = ctx.implFor(env);
       const worker = setup.worker(own);
       if (setup.mode === "worker")
-        return harnessConsumer(worker, load.queueCount, (consumerId) => handlerSetup(env, consumerId))(env).then(
-          () => undefined,
-        );
+        return harnessConsumer(worker, load.queueCount, (consumerId) => handlerSetup(env, consumerId), {
+          takeAwayAfterCalls: SESSION_CALLS_MAX,
+        })(env).then(() => undefined);
       const consumerId = consumerIdOf(env);
       return own.openConsumer(env, {
         group: GROUP,
@@ -207,7 +217,32 @@ export async function runConsumeWorkload(
     locks: deployment.locks,
   });
   if (processing.length > 0) return processing;
+  const afterEnd = checkSessionEnds(processed, ended);
+  if (afterEnd.length > 0) return afterEnd;
   return closing.length > 0 ? closing : checkClosed(history.ops, deployment);
+}
+
+/**
+ * A worker checks `isActive()` before each message and returns once it is false: no handler call
+ * of a session starts after the harness's consumer ended it (L2.C, L2.F, where the harness runs
+ * the sessions). A session ends when the harness takes its queue away (SESSION_CALLS_MAX), or when
+ * the broker grants the queue under a new token.
+ *   session (c1#1, queue 0, token 5) ended at 700 ms; c1#1 process(k1#4, token 5) at 712 ms.
+ */
+function checkSessionEnds(processed: readonly Op[], ended: ReadonlyMap<string, number>): Anomaly[] {
+  for (const op of processed) {
+    const { queueId, token } = op.input as { queueId: number; token: number };
+    const endedAtMs = ended.get(`${op.client}|${queueId}|${token}`);
+    if (endedAtMs === undefined || op.invokedAtMs <= endedAtMs) continue;
+    return [
+      anomaly(
+        "processed without the lock",
+        `${op.client}'s session on queue ${queueId} under token ${token} ended at ${formatMs(endedAtMs)} (isActive() turned false: the queue was taken away, or granted under a new token), yet your worker called the handler at ${formatMs(op.invokedAtMs)}: ${describeOp(op)}. Check isActive() before every message, also those already pulled, and return once it is false.`,
+        [op],
+      ),
+    ];
+  }
+  return [];
 }
 
 /**
@@ -361,7 +396,9 @@ async function consumeAll(
     trueNowMs: () => world.nowMs,
     onCall: sessions.onCall,
   });
-  const node = world.addNode(name, (env) => harnessConsumer(consumer.worker(env), load.queueCount, setup, group)(env));
+  const node = world.addNode(name, (env) =>
+    harnessConsumer(consumer.worker(env), load.queueCount, setup, { group })(env),
+  );
   const started = await node.start();
   if (started.kind === "error") rethrowFrom("your queue worker", started.error);
   const mine = (op: Op) => op.f === "process" && op.client.startsWith(`${name}#`);
