@@ -23,7 +23,7 @@ export const zoo: ZooEntry[] = [
   { name: "retry-later", caughtBy: { "L2.C": "reorder", "L2.D": "reorder", "L2.E": "reorder" } },
   {
     name: "commit-before-processing",
-    caughtBy: { "L2.C": "reorder", "L2.D": "lost write", "L2.E": "lost write" },
+    caughtBy: { "L2.C": "lost write", "L2.D": "lost write", "L2.E": "lost write" },
   },
   {
     name: "start-at-zero",

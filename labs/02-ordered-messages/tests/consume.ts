@@ -250,6 +250,8 @@ function checkSessionEnds(processed: readonly Op[], ended: ReadonlyMap<string, n
  * most), then an unlock per queue, on a network that has gone quiet. Ten times that is generous.
  */
 const CLOSE_MS_MAX = 2_000;
+/** Longer than any delivery takes (latency up to 2 ms, plus up to 20 ms for a reordered one). */
+const NET_SETTLE_MS = 50;
 
 /**
  * Closes every running consumer at once, once every fault is over and the network is quiet (so
@@ -264,6 +266,9 @@ async function closeAll(
   const { world, history } = ctx;
   await faults.healed();
   Object.assign(world.network.profile, { dropRate: 0, duplicateRate: 0, reorderRate: 0 });
+  // Copies still on the way (a duplicated lock request, delayed up to reorderDelayMs) land first,
+  // so that none of them can reach the broker after a close() and look like a new lock.
+  await world.sleep(NET_SETTLE_MS);
   const stuck: Op[] = [];
   await Promise.all(
     consumers.map(async (node) => {
