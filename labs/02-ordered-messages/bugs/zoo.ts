@@ -36,7 +36,7 @@ export const zoo: ZooEntry[] = [
   // L2.D, L2.E: locks, leases and fencing.
   {
     name: "unlock-before-drain",
-    caughtBy: { "L2.D": "processed without the lock", "L2.E": "processed without the lock" },
+    caughtBy: { "L2.D": "overlap", "L2.E": "processed without the lock" },
   },
   { name: "lock-never-renewed", caughtBy: { "L2.D": "processed without the lock" } },
   { name: "lock-ok-means-granted", caughtBy: { "L2.D": "processed without the lock", "L2.E": "overlap" } },
