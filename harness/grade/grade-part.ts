@@ -81,15 +81,21 @@ export async function gradePart<TImpl>(
         shrinks: failure?.shrinks ?? 0,
         path: failure?.path ?? "0",
         timeline: timelineOf(result.run.history, result.verdict),
-        notes: notesOn(impl, result.verdict),
+        notes: notesOn(part, impl, result.verdict),
       },
     };
   }
   return { partId: part.id, seedsRun, failure: null };
 }
 
-/** Module-level state is the likely cause of a lost or garbled value: name it. */
-function notesOn(impl: Implementation<unknown>, verdict: Verdict): string[] {
+/**
+ * Module-level state is the likely cause of a lost or garbled value: name it. A stub of an earlier
+ * part that stops this one is named as such, so that "L2.D is not implemented yet" under L2.E's
+ * heading does not read as a grader that mixed up its parts.
+ */
+function notesOn(part: Part<unknown>, impl: Implementation<unknown>, verdict: Verdict): string[] {
+  if (verdict.kind === "notImplemented" && /^L\d+\.[A-Z]$/.test(verdict.part) && verdict.part !== part.id)
+    return [`${part.id} runs your ${verdict.part} code as well, so it can be graded once ${verdict.part} is done.`];
   if (impl.moduleState.length === 0 || verdict.kind !== "anomaly") return [];
   return [
     `Your files keep state at module level: ${impl.moduleState.join(", ")}.`,

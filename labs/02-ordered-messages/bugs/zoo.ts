@@ -11,17 +11,19 @@ export const zoo: ZooEntry[] = [
   // L2.A, L2.B: routing and the producer.
   { name: "negative-modulo", caughtBy: { "L2.A": "wrong answer", "L2.B": "not live" } },
   { name: "hash-and-mask", caughtBy: { "L2.A": "wrong answer" } },
+  { name: "hash-loses-precision", caughtBy: { "L2.A": "wrong answer" } },
   { name: "hash-message-id", caughtBy: { "L2.B": "reorder" } },
   { name: "non-idempotent-pipeline", caughtBy: { "L2.B": "duplicate" } },
   { name: "sequence-per-attempt", caughtBy: { "L2.B": "duplicate" } },
   { name: "gives-up-after-retries", caughtBy: { "L2.B": "not live" } },
   { name: "module-level-sequences", caughtBy: { "L2.B": "not live" } },
+  { name: "store-error-is-final", caughtBy: { "L2.B": "not live" } },
   // L2.C: the orderly worker (the group parts run it too).
   { name: "skip-failed-message", caughtBy: { "L2.C": "lost write", "L2.D": "reorder", "L2.E": "lost write" } },
   { name: "retry-later", caughtBy: { "L2.C": "reorder", "L2.D": "reorder", "L2.E": "reorder" } },
   {
     name: "commit-before-processing",
-    caughtBy: { "L2.C": "reorder", "L2.D": "lost write", "L2.E": "lost write" },
+    caughtBy: { "L2.C": "lost write", "L2.D": "lost write", "L2.E": "lost write" },
   },
   {
     name: "start-at-zero",
@@ -34,14 +36,19 @@ export const zoo: ZooEntry[] = [
   // L2.D, L2.E: locks, leases and fencing.
   {
     name: "unlock-before-drain",
-    caughtBy: { "L2.D": "processed without the lock", "L2.E": "processed without the lock" },
+    caughtBy: { "L2.D": "overlap", "L2.E": "processed without the lock" },
   },
   { name: "lock-never-renewed", caughtBy: { "L2.D": "processed without the lock" } },
   { name: "lock-ok-means-granted", caughtBy: { "L2.D": "processed without the lock", "L2.E": "overlap" } },
   { name: "no-safety-margin", caughtBy: { "L2.D": "processed without the lock" } },
   { name: "no-fencing-token", caughtBy: { "L2.E": "overlap" } },
+  {
+    name: "close-only-unlocks",
+    caughtBy: { "L2.D": "processed without the lock", "L2.E": "processed without the lock" },
+  },
   // L2.F: keys in parallel.
   { name: "key-overlap", caughtBy: { "L2.F": "overlap" } },
   { name: "commit-highest-finished", caughtBy: { "L2.F": "reorder" } },
   { name: "batch-barrier", caughtBy: { "L2.F": "head-of-line blocking" } },
+  { name: "drain-pulled-window", caughtBy: { "L2.F": "processed without the lock" } },
 ];

@@ -114,12 +114,11 @@ export async function openConsumerWith(
   };
 
   // One rebalance at a time, every interval, for as long as the consumer runs.
-  let running = false;
+  let running: Promise<void> | null = null;
   const rebalances = env.clock.setInterval(TIMING.rebalanceIntervalMs, () => {
-    if (running || closed) return;
-    running = true;
-    void rebalance().finally(() => {
-      running = false;
+    if (running !== null || closed) return;
+    running = rebalance().finally(() => {
+      running = null;
     });
   });
 
@@ -128,7 +127,12 @@ export async function openConsumerWith(
       closed = true;
       heartbeats.cancel();
       rebalances.cancel();
-      await Promise.all([...held].map(([queueId, entry]) => parts.release(consumer, queueId, entry)));
+      // Every worker sees `closed` and returns, forgetting its queue: take the list first. A round
+      // under way may still start a worker on a queue it was granted: add those once it is over.
+      const holding = new Map(held);
+      await running;
+      for (const [queueId, entry] of held) holding.set(queueId, entry);
+      await Promise.all([...holding].map(([queueId, entry]) => parts.release(consumer, queueId, entry)));
     },
   };
 }

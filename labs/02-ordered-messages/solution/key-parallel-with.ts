@@ -2,25 +2,29 @@
  * The key-parallel worker, assembled from its parts (key-parallel.ts explains the design). The loop
  * is: pull while fewer than BUFFER_LOW messages are pulled and unfinished; schedule each batch on
  * the keys' chains; commit the commit point after every step; at the end, let every message in
- * flight finish. Two decisions are parts, and a bug-zoo entry replaces one at a time:
+ * flight finish. Three decisions are parts, and a bug-zoo entry replaces one at a time:
  *   chains     which message waits for which (key-chains.ts);
- *   progress   which offset is safe to commit (commit-point.ts).
+ *   progress   which offset is safe to commit (commit-point.ts);
+ *   processOne one message, retried in place while the session lasts (process-in-place.ts).
  */
 import { type QueueSession, TIMING } from "#labs/02-ordered-messages/provided.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
 import { LowestUnfinished, type Progress } from "./commit-point.ts";
 import { KeyChains, type KeyScheduler } from "./key-chains.ts";
 import { processInPlace } from "./process-in-place.ts";
-import { commitOffset, committedOffset, pullFrom } from "./session-calls.ts";
+import { commitOffset, committedOffset, pullFrom, type Step } from "./session-calls.ts";
 
 export interface KeyParallelParts {
   chains(): KeyScheduler;
   progress(): Progress;
+  /** Runs one message until it is done, or `active()` turns false before an attempt. */
+  processOne(session: QueueSession, message: StoredMessage, active: () => boolean): Promise<Step>;
 }
 
 export const keyParallelParts: KeyParallelParts = {
   chains: () => new KeyChains(),
   progress: () => new LowestUnfinished(),
+  processOne: processInPlace,
 };
 
 /** At most this many messages of one queue in flight at once. */
@@ -42,7 +46,7 @@ export async function runKeyParallelWith(parts: KeyParallelParts, session: Queue
   const run = async (message: StoredMessage): Promise<void> => {
     await slots.acquire();
     try {
-      if ((await processInPlace(session, message, active)) === "stop") stopped = true;
+      if ((await parts.processOne(session, message, active)) === "stop") stopped = true;
       else progress.done(message.queueOffset);
     } finally {
       slots.release();

@@ -19,10 +19,10 @@
  * This is the classic answer to "how do I speed up orderly consumption" (and what Confluent's
  * parallel-consumer calls key ordering). The guide measures it against runOrderlyQueue.
  *
- * The worker is assembled in key-parallel-with.ts from the pull loop and two parts the bug zoo
- * replaces one at a time: the chains (key-chains.ts: which message waits for which) and the commit
- * point (commit-point.ts: which offset is safe to commit). One message at a time is still processed
- * in place, as in queue-worker.ts (process-in-place.ts).
+ * The worker is assembled in key-parallel-with.ts from the pull loop and three parts the bug zoo
+ * replaces one at a time: the chains (key-chains.ts: which message waits for which), the commit
+ * point (commit-point.ts: which offset is safe to commit), and the processing of one message, in
+ * place, as in queue-worker.ts, checking the session before every attempt (process-in-place.ts).
  */
 import type { QueueSession } from "#labs/02-ordered-messages/provided.ts";
 import { keyParallelParts, runKeyParallelWith } from "./key-parallel-with.ts";

@@ -144,6 +144,16 @@ export interface ProcessingRules {
   fencedLedger: boolean;
 }
 
+/** The rules with only those named on: `rulesOn()` checks what every worker owes (order, no loss). */
+export function rulesOn(...on: readonly (keyof ProcessingRules)[]): ProcessingRules {
+  return {
+    oneInFlightPerQueue: on.includes("oneInFlightPerQueue"),
+    releaseAfterDrain: on.includes("releaseAfterDrain"),
+    workUnderLease: on.includes("workUnderLease"),
+    fencedLedger: on.includes("fencedLedger"),
+  };
+}
+
 /** How the messages were processed, against the order they have in their queues. */
 export function checkProcessing(
   processed: readonly Op[],

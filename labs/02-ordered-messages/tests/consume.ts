@@ -5,16 +5,18 @@
  */
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import { anomaly } from "#harness/checkers/anomaly.ts";
+import type { ActiveFaults } from "#harness/faults/apply.ts";
 import { applyPlan, type FaultPlan } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { rethrowFrom } from "#harness/grade/verdict.ts";
+import type { SimNode } from "#harness/sim/node.ts";
 import { formatMs } from "#harness/sim/trace.ts";
-import { formatValue, type Op } from "#harness/workloads/history.ts";
+import { describeOp, formatValue, type Op } from "#harness/workloads/history.ts";
 import type { Env } from "#lab";
-import type { QueueWorker } from "#labs/02-ordered-messages/provided.ts";
+import { type OrderlyConsumer, type QueueWorker, TIMING } from "#labs/02-ordered-messages/provided.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
 import type { OrderingModule } from "./api.ts";
-import { type Committed, checkProcessing, checkQueues, type ProcessingRules } from "./checker.ts";
+import { type Committed, checkProcessing, checkQueues, type ProcessingRules, rulesOn } from "./checker.ts";
 import {
   consumerIdOf,
   type Deployment,
@@ -81,6 +83,13 @@ export function describeGcPause(pause: GcPause): string {
  * (stuck), or at HARD_STOP_MS after the faults (far too slow).
  */
 export const STALL_MS = 3_000;
+
+/**
+ * L2.C, L2.F: the harness's consumer takes a queue away from its session after this many handler
+ * calls (a rebalance), while the worker still has messages pulled; the next session starts where
+ * the group committed.
+ */
+const SESSION_CALLS_MAX = 6;
 export const HARD_STOP_MS = 60_000;
 
 export function keyedMessages(
@@ -131,6 +140,8 @@ export async function runConsumeWorkload(
   await startInfrastructure(ctx, deployment);
   const beforeEffect = gcPauseHook(ctx, setup.gcPause);
   const sessions = new SessionStarts(deployment, GROUP);
+  /** When the harness's consumer ended each session ("consumer|queue|token"), in true time. */
+  const ended = new Map<string, number>();
   const handlerSetup = (env: Env, consumerId: string): HandlerSetup => ({
     history,
     rng: world.rootRng.fork(`handler:${consumerId}`),
@@ -138,23 +149,24 @@ export async function runConsumeWorkload(
     trueNowMs: () => world.nowMs,
     beforeEffect: (message) => beforeEffect(env, message),
     onCall: sessions.onCall,
+    onSessionEnd: (queueId, token) => ended.set(`${consumerId}|${queueId}|${token}`, world.nowMs),
   });
   const consumers = Array.from({ length: setup.consumers }, (_, i) =>
-    world.addNode(`c${i + 1}`, (env) => {
+    world.addNode<OrderlyConsumer | undefined>(`c${i + 1}`, (env) => {
       const own = ctx.implFor(env);
       const worker = setup.worker(own);
       if (setup.mode === "worker")
-        return harnessConsumer(worker, load.queueCount, (consumerId) => handlerSetup(env, consumerId))(env);
+        return harnessConsumer(worker, load.queueCount, (consumerId) => handlerSetup(env, consumerId), {
+          takeAwayAfterCalls: SESSION_CALLS_MAX,
+        })(env).then(() => undefined);
       const consumerId = consumerIdOf(env);
-      return own
-        .openConsumer(env, {
-          group: GROUP,
-          brokerId: "broker",
-          consumerId,
-          handler: makeHandler(env, consumerId, handlerSetup(env, consumerId)),
-          worker,
-        })
-        .then(() => undefined);
+      return own.openConsumer(env, {
+        group: GROUP,
+        brokerId: "broker",
+        consumerId,
+        handler: makeHandler(env, consumerId, handlerSetup(env, consumerId)),
+        worker,
+      });
     }),
   );
   const producer = addHarnessProducer(ctx, keyedMessages(load), load.queueCount, load.produceGapMs);
@@ -188,6 +200,9 @@ export async function runConsumeWorkload(
     if (world.nowMs < endMs) continue;
     if (world.nowMs > progressAtMs + STALL_MS || world.nowMs > endMs + HARD_STOP_MS) break;
   }
+  // The learner's consumers are shut down as an application would, and must let go cleanly.
+  const closing =
+    setup.mode === "group" && everyAckedProcessed(history.ops) ? await closeAll(ctx, consumers, faults) : [];
   // The run is over: stop the consumers, so that nothing they still had in flight completes later.
   for (const node of consumers) node.crash();
   const processed = history.ops.filter((op) => op.f === "process");
@@ -197,10 +212,122 @@ export async function runConsumeWorkload(
   const acked = new Set(sends.filter((op) => op.status === "ok").map((op) => (op.input as { id: string }).id));
   const broken = checkQueues(sends, queues);
   if (broken.length > 0) return broken;
-  return checkProcessing(processed, queues, acked, setup.rules, {
+  const processing = checkProcessing(processed, queues, acked, setup.rules, {
     sessionStarts: sessions.starts,
     locks: deployment.locks,
   });
+  if (processing.length > 0) return processing;
+  const afterEnd = checkSessionEnds(processed, ended);
+  if (afterEnd.length > 0) return afterEnd;
+  return closing.length > 0 ? closing : checkClosed(history.ops, deployment);
+}
+
+/**
+ * A worker checks `isActive()` before each message and returns once it is false: no handler call
+ * of a session starts after the harness's consumer ended it (L2.C, L2.F, where the harness runs
+ * the sessions). A session ends when the harness takes its queue away (SESSION_CALLS_MAX), or when
+ * the broker grants the queue under a new token.
+ *   session (c1#1, queue 0, token 5) ended at 700 ms; c1#1 process(k1#4, token 5) at 712 ms.
+ */
+function checkSessionEnds(processed: readonly Op[], ended: ReadonlyMap<string, number>): Anomaly[] {
+  for (const op of processed) {
+    const { queueId, token } = op.input as { queueId: number; token: number };
+    const endedAtMs = ended.get(`${op.client}|${queueId}|${token}`);
+    if (endedAtMs === undefined || op.invokedAtMs <= endedAtMs) continue;
+    return [
+      anomaly(
+        "processed without the lock",
+        `${op.client}'s session on queue ${queueId} under token ${token} ended at ${formatMs(endedAtMs)} (isActive() turned false: the queue was taken away, or granted under a new token), yet your worker called the handler at ${formatMs(op.invokedAtMs)}: ${describeOp(op)}. Check isActive() before every message, also those already pulled, and return once it is false.`,
+        [op],
+      ),
+    ];
+  }
+  return [];
+}
+
+/**
+ * How long close() may take: the message each worker has in flight (SLOW_MS_MAX in parts.ts at
+ * most), then an unlock per queue, on a network that has gone quiet. Ten times that is generous.
+ */
+const CLOSE_MS_MAX = 2_000;
+/** Longer than any delivery takes (latency up to 2 ms, plus up to 20 ms for a reordered one). */
+const NET_SETTLE_MS = 50;
+
+/**
+ * Closes every running consumer at once, once every fault is over and the network is quiet (so
+ * that an unlock cannot be lost), and records each close() as an operation. A close() that does not
+ * return in CLOSE_MS_MAX is not live; one that threw a programming error is an exception.
+ */
+async function closeAll(
+  ctx: TestContext<OrderingModule>,
+  consumers: readonly SimNode<OrderlyConsumer | undefined>[],
+  faults: ActiveFaults,
+): Promise<Anomaly[]> {
+  const { world, history } = ctx;
+  await faults.healed();
+  Object.assign(world.network.profile, { dropRate: 0, duplicateRate: 0, reorderRate: 0 });
+  // Copies still on the way (a duplicated lock request, delayed up to reorderDelayMs) land first,
+  // so that none of them can reach the broker after a close() and look like a new lock.
+  await world.sleep(NET_SETTLE_MS);
+  const stuck: Op[] = [];
+  await Promise.all(
+    consumers.map(async (node) => {
+      const incarnation = node.incarnation;
+      if (incarnation === null || !node.isUp) return;
+      const op = history.invoke(`${node.id}#${incarnation.number}`, "close", {});
+      const closed = node.invoke((consumer) => consumer?.close());
+      const outcome = await Promise.race([closed, world.sleep(CLOSE_MS_MAX).then(() => null)]);
+      if (outcome === null) {
+        stuck.push(op);
+        return;
+      }
+      if (outcome.kind === "error") rethrowFrom("close", outcome.error);
+      history.complete(op, outcome.kind === "ok" ? "ok" : "info");
+    }),
+  );
+  // Watch a few rounds' worth after the last close(): a closed consumer must stay quiet.
+  await world.sleep(3 * TIMING.rebalanceIntervalMs);
+  return stuck.map((op) =>
+    anomaly(
+      "not live",
+      `${describeOp(op)} on ${op.client} did not return within ${CLOSE_MS_MAX} ms, on a quiet network with every fault over. close() stops the workers, waits for their messages in flight (150 ms at most), unlocks the queues, and returns.`,
+      [op],
+    ),
+  );
+}
+
+/**
+ * After close() has returned, the consumer is done: its handler is not called again, and it locks
+ * nothing more. (Whether it unlocked what it held is not graded: a queue locked but between two
+ * workers when close() comes cannot be told from one whose unlock was lost, which a correct
+ * consumer cannot prevent.)
+ *   c1#1 close() .. 812 ms; c1#1 process(k1#3) at 840 ms: processed without the lock.
+ */
+function checkClosed(ops: readonly Op[], deployment: Deployment): Anomaly[] {
+  for (const close of ops.filter((op) => op.f === "close" && op.status === "ok")) {
+    const closedAtMs = close.completedAtMs ?? close.invokedAtMs;
+    const late = ops.find((op) => op.f === "process" && op.client === close.client && op.invokedAtMs > closedAtMs);
+    if (late !== undefined)
+      return [
+        anomaly(
+          "processed without the lock",
+          `${close.client}'s close() returned at ${formatMs(closedAtMs)}, and its handler was called after that: ${describeOp(late)}. Once close() returns, nothing of the consumer may run: stop every worker and wait for it before returning.`,
+          [close, late],
+        ),
+      ];
+    const relocked = deployment.locks.find(
+      (lock) => lock.kind === "granted" && lock.consumerId === close.client && lock.atMs > closedAtMs,
+    );
+    if (relocked !== undefined)
+      return [
+        anomaly(
+          "processed without the lock",
+          `${close.client}'s close() returned at ${formatMs(closedAtMs)}, and the broker granted it queue ${relocked.queueId} at ${formatMs(relocked.atMs)}: a closed consumer still rebalancing. Cancel its timers (or end its loops) in close().`,
+          [close],
+        ),
+      ];
+  }
+  return [];
 }
 
 /** The hook that plays a GcPause from inside the handler (a no-op without one). */
@@ -274,7 +401,9 @@ async function consumeAll(
     trueNowMs: () => world.nowMs,
     onCall: sessions.onCall,
   });
-  const node = world.addNode(name, (env) => harnessConsumer(consumer.worker(env), load.queueCount, setup, group)(env));
+  const node = world.addNode(name, (env) =>
+    harnessConsumer(consumer.worker(env), load.queueCount, setup, { group })(env),
+  );
   const started = await node.start();
   if (started.kind === "error") rethrowFrom("your queue worker", started.error);
   const mine = (op: Op) => op.f === "process" && op.client.startsWith(`${name}#`);
@@ -287,6 +416,24 @@ async function consumeAll(
   const first = Math.min(...ops.map((op) => op.invokedAtMs));
   const last = Math.max(...ops.map((op) => op.completedAtMs ?? op.invokedAtMs));
   return { ops, elapsedMs: last - first, starts: sessions.starts };
+}
+
+/**
+ * The learner's key-parallel worker (consumer c1 of the group) on the filled queue until it is done,
+ * and what the checker says of its processing: the messages it owes (`acked`) and the anomalies.
+ */
+async function consumeKeyParallel(
+  ctx: TestContext<OrderingModule>,
+  deployment: Deployment,
+  load: ConsumeLoad,
+): Promise<{ learner: Awaited<ReturnType<typeof consumeAll>>; acked: Set<string>; broken: Anomaly[] }> {
+  const worker = (env: Env) => ctx.implFor(env).runKeyParallelQueue;
+  const learner = await consumeAll(ctx, deployment, load, { name: "c1", group: GROUP, worker });
+  settlePending(ctx.history);
+  const queues = await deployment.readAllQueues();
+  const acked = new Set(keyedMessages(load).map((m) => m.id));
+  const seen = { sessionStarts: learner.starts, locks: [] };
+  return { learner, acked, broken: checkProcessing(learner.ops, queues, acked, rulesOn(), seen) };
 }
 
 function processId(op: Op): string {
@@ -306,16 +453,7 @@ export async function runThroughputWorkload(
   const load = parallelLoad(keyStyle);
   const deployment = await fillQueue(ctx, load);
   const base = await consumeAll(ctx, deployment, load, { name: "base", group: "base", worker: () => baseline });
-  const learner = await consumeAll(ctx, deployment, load, {
-    name: "c1",
-    group: GROUP,
-    worker: (env) => ctx.implFor(env).runKeyParallelQueue,
-  });
-  settlePending(ctx.history);
-  const queues = await deployment.readAllQueues();
-  const acked = new Set(keyedMessages(load).map((m) => m.id));
-  const rules = { oneInFlightPerQueue: false, fencedLedger: false, releaseAfterDrain: false, workUnderLease: false };
-  const broken = checkProcessing(learner.ops, queues, acked, rules, { sessionStarts: learner.starts, locks: [] });
+  const { learner, acked, broken } = await consumeKeyParallel(ctx, deployment, load);
   if (broken.length > 0) return broken;
   const ratio = base.elapsedMs / learner.elapsedMs;
   if (ratio < minimumRatio) {
@@ -346,16 +484,7 @@ export async function runStuckKeyWorkload(ctx: TestContext<OrderingModule>, keyS
   const deployment = await fillQueue(ctx, load);
   const fromMs = world.nowMs;
   stuck.untilMs = fromMs + STUCK_FOR_MS;
-  const learner = await consumeAll(ctx, deployment, load, {
-    name: "c1",
-    group: GROUP,
-    worker: (env) => ctx.implFor(env).runKeyParallelQueue,
-  });
-  settlePending(ctx.history);
-  const queues = await deployment.readAllQueues();
-  const acked = new Set(keyedMessages(load).map((m) => m.id));
-  const rules = { oneInFlightPerQueue: false, fencedLedger: false, releaseAfterDrain: false, workUnderLease: false };
-  const broken = checkProcessing(learner.ops, queues, acked, rules, { sessionStarts: learner.starts, locks: [] });
+  const { learner, acked, broken } = await consumeKeyParallel(ctx, deployment, load);
   if (broken.length > 0) return broken;
   const others = learner.ops.filter((op) => (op.input as { key: string }).key !== stuck.key);
   const othersTotal = acked.size - load.messagesPerKey;

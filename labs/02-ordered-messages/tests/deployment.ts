@@ -174,6 +174,8 @@ export interface HandlerSetup {
   beforeEffect?: (message: StoredMessage) => Promise<void>;
   /** Called with every handler call as it starts (to see where sessions start). */
   onCall?: (op: Op) => void;
+  /** The harness's consumer ended a session: from now on its `isActive()` is false. */
+  onSessionEnd?: (queueId: number, token: number) => void;
 }
 
 /**
@@ -235,28 +237,63 @@ export function consumerIdOf(env: Env): string {
  * the harness's. It locks every queue, runs the learner's worker on each under the lock, renews the
  * locks, and starts a fresh session whenever a worker returns (fenced, say, after a broker restart
  * handed out new tokens).
+ *
+ * With `takeAwayAfterCalls`, it also ends each session itself once that many handler calls of it
+ * have finished, as a rebalance would, while the worker still has messages pulled: `isActive()`
+ * turns false, and once the worker has returned the queue is unlocked and locked again, under a
+ * new token, for the next session.
  */
 export function harnessConsumer(
   worker: QueueWorker,
   queueCount: number,
   handlerSetup: (consumerId: string) => HandlerSetup,
-  group = GROUP,
+  options: { group?: string; takeAwayAfterCalls?: number } = {},
 ): (env: Env) => Promise<void> {
+  const group = options.group ?? GROUP;
   return async (env) => {
     const consumerId = consumerIdOf(env);
     const client = new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs);
-    const handler = makeHandler(env, consumerId, handlerSetup(consumerId));
+    const setup = handlerSetup(consumerId);
     const tokens = new Map<number, number>();
+    /** Queues taken away from their session, not yet unlocked: not to be renewed meanwhile. */
+    const takenAway = new Set<number>();
+    const calls = new Map<string, number>();
+    const work = makeHandler(env, consumerId, setup);
+    const handler: Handler = async (message, token) => {
+      const session = `${message.queueId}|${token}`;
+      const call = (calls.get(session) ?? 0) + 1;
+      calls.set(session, call);
+      try {
+        await work(message, token);
+      } finally {
+        if (call === options.takeAwayAfterCalls && tokens.get(message.queueId) === token) {
+          takenAway.add(message.queueId);
+          tokens.delete(message.queueId);
+          setup.onSessionEnd?.(message.queueId, token);
+        }
+      }
+    };
+    /** What every session of this consumer shares. */
+    const member = { env, client, group, consumerId, handler };
     const lockAll = async (): Promise<void> => {
-      const reply = await client.call({
-        type: "lock",
-        group,
-        topic: TOPIC,
-        consumerId,
-        queueIds: Array.from({ length: queueCount }, (_, q) => q),
-      });
-      if (reply.kind === "ok" && reply.reply.kind === "ok")
-        for (const g of reply.reply.granted) tokens.set(g.queueId, g.token);
+      const queueIds = Array.from({ length: queueCount }, (_, q) => q).filter((q) => !takenAway.has(q));
+      const reply = await client.call({ type: "lock", group, topic: TOPIC, consumerId, queueIds });
+      if (reply.kind !== "ok" || reply.reply.kind !== "ok") return;
+      for (const g of reply.reply.granted) {
+        if (takenAway.has(g.queueId)) continue;
+        // A new token (the broker restarted, or the lock lapsed and came back) ends the session.
+        const old = tokens.get(g.queueId);
+        if (old !== undefined && old !== g.token) setup.onSessionEnd?.(g.queueId, old);
+        tokens.set(g.queueId, g.token);
+      }
+    };
+    /** Unlocks a queue taken away (until the broker answers), so that its next grant has a new token. */
+    const giveBack = async (queueId: number): Promise<void> => {
+      for (;;) {
+        const reply = await client.call({ type: "unlock", group, topic: TOPIC, consumerId, queueId });
+        if (reply.kind === "ok") break;
+      }
+      takenAway.delete(queueId);
     };
     env.clock.setInterval(TIMING.rebalanceIntervalMs, () => void lockAll());
     const runQueue = async (queueId: number): Promise<void> => {
@@ -266,18 +303,10 @@ export function harnessConsumer(
           await env.clock.sleep(TIMING.rebalanceIntervalMs);
           token = tokens.get(queueId);
         }
-        const session: QueueSession = {
-          env,
-          client,
-          group,
-          consumerId,
-          queueId,
-          token,
-          handler,
-          isActive: () => tokens.get(queueId) === token,
-        };
+        const session: QueueSession = { ...member, queueId, token, isActive: () => tokens.get(queueId) === token };
         await callWorker(worker, session);
-        if (tokens.get(queueId) === token) await env.clock.sleep(TIMING.rebalanceIntervalMs);
+        if (takenAway.has(queueId)) await giveBack(queueId);
+        else if (tokens.get(queueId) === token) await env.clock.sleep(TIMING.rebalanceIntervalMs);
       }
     };
     await lockAll();

@@ -7,7 +7,7 @@ import { applyPlan, describePlan, type FaultPlan, planArb } from "#harness/fault
 import { definePart } from "#harness/grade/define.ts";
 import type { OrderingModule } from "./api.ts";
 import { serialBaselineWorker } from "./baseline.ts";
-import { checkQueues, checkSendsCompleted } from "./checker.ts";
+import { checkQueues, checkSendsCompleted, rulesOn } from "./checker.ts";
 import {
   type ConsumeLoad,
   type ConsumeSetup,
@@ -68,7 +68,9 @@ const produceScenario: fc.Arbitrary<ProduceScenario> = fc
       nodes: ["p1", "p2", "broker"],
       networkNodes: ["p1", "p2", "broker"],
       windowMs: 150,
-      kinds: ["crash", "powerLoss", "partition", "blockLink"],
+      // The broker's disk fails too: an fsync error or a full disk makes it answer a send with
+      // `error` (nothing appended), which a producer must retry like a timeout, not skip or report.
+      kinds: ["crash", "powerLoss", "partition", "blockLink", "fsyncFails", "diskFull"],
       eventsMin: 1,
       eventsMax: 4,
       // Long enough to outlast a retry budget of a few timeouts: a send must not give up.
@@ -78,7 +80,13 @@ const produceScenario: fc.Arbitrary<ProduceScenario> = fc
   })
   .map((s) => ({
     ...s,
-    plan: { ...s.plan, events: s.plan.events.filter((e) => !("node" in e) || e.node !== "p2" || s.load.producers > 1) },
+    plan: {
+      ...s.plan,
+      events: s.plan.events
+        .filter((e) => !("node" in e) || e.node !== "p2" || s.load.producers > 1)
+        // Producers keep nothing on disk: a disk fault is aimed at the broker's.
+        .map((e) => (e.kind === "fsyncFails" || e.kind === "diskFull" ? { ...e, node: "broker" } : e)),
+    },
   }));
 
 /**
@@ -93,7 +101,7 @@ export const partB = definePart<OrderingModule, ProduceScenario>({
   points: 20,
   seeds: 150,
   property:
-    "through lost, duplicated and delayed requests, partitions and crashes, each acknowledged message is stored once, every key in one queue, in the order its sends were called; no send is rejected while its process lives, and every send completes once the faults heal (also with two producers in one process)",
+    "through lost, duplicated and delayed requests, partitions, crashes and the broker's disk failing, each acknowledged message is stored once, every key in one queue, in the order its sends were called; no send is rejected while its process lives, and every send completes once the faults heal (also with two producers in one process)",
   scenario: produceScenario,
   describe: (s) => [
     ...describePlan(s.plan),
@@ -132,24 +140,28 @@ interface ConsumeScenario {
  */
 const SLOW_MS_MAX = 150;
 
-function consumeScenario(options: {
+/** The most queues a consume scenario's topic has. */
+const QUEUES_MAX = 6;
+
+interface ScenarioOptions {
   consumers: [number, number];
   kinds: Parameters<typeof planArb>[0]["kinds"];
   outageMsMax: number;
   nodes: (consumers: number) => string[];
   /** Faults start within this window. */
   windowMs: number;
-  queuesMax: number;
   /** Add a GC pause inside a handler call (L2.E). */
   gcPause?: boolean;
-}): fc.Arbitrary<ConsumeScenario> {
+}
+
+function consumeScenario(options: ScenarioOptions): fc.Arbitrary<ConsumeScenario> {
   return fc.integer({ min: options.consumers[0], max: options.consumers[1] }).chain((consumers) =>
     fc.record({
       load: fc.record({
         keys: fc.integer({ min: 1, max: 10 }),
         keyStyle: keyStyleArb,
         messagesPerKey: fc.integer({ min: 4, max: 16 }),
-        queueCount: fc.integer({ min: 1, max: options.queuesMax }),
+        queueCount: fc.integer({ min: 1, max: QUEUES_MAX }),
         produceGapMs: fc.integer({ min: 0, max: 3 }),
         behaviour: fc.record({
           processingMs: fc.integer({ min: 5, max: 25 }),
@@ -203,17 +215,24 @@ function consumerNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `c${i + 1}`);
 }
 
-function describeConsume(s: ConsumeScenario): string[] {
+/**
+ * The scenario in words. The handler's failures are told by cause, every one the harness injects:
+ * its own random ones, the ledger write that gets no answer (the ledger is on the faulty network),
+ * and, where the ledger checks tokens, the refusal of a stale one.
+ */
+function describeConsume(s: ConsumeScenario, ledger: "fencing" | "unchecked" = "unchecked"): string[] {
   const { keys, messagesPerKey, queueCount, behaviour } = s.load;
   const joins = s.joinAtMs.map((atMs, i) => `c${i + 2} at ${atMs} ms`).join(", ");
-  const slow =
-    behaviour.slowRate > 0 ? ` (${(behaviour.slowRate * 100).toFixed(0)}% of the time ${behaviour.slowMs} ms)` : "";
+  const percent = (rate: number) => `${(rate * 100).toFixed(0)}%`;
+  const slow = behaviour.slowRate > 0 ? ` (${percent(behaviour.slowRate)} of them ${behaviour.slowMs} ms)` : "";
+  const random = behaviour.failureRate > 0 ? `${percent(behaviour.failureRate)} of the time at random, and ` : "";
+  const fenced = ledger === "fencing" ? "; it throws FencedError when the ledger refuses a stale token" : "";
   return [
     ...(s.gcPause ? [describeGcPause(s.gcPause)] : []),
     ...describePlan(s.plan),
     `workload: ${keys} key(s) (${s.load.keyStyle} names) x ${messagesPerKey} messages over ${queueCount} queue(s); ` +
       `${s.consumers} consumer(s)${joins ? `: c1 starts at once, ${joins}` : ""}; ` +
-      `each message takes ${behaviour.processingMs} ms${slow} and fails ${(behaviour.failureRate * 100).toFixed(0)}% of the time`,
+      `each handler call takes ${behaviour.processingMs} ms${slow}; it throws TransientFailure ${random}whenever its write to the ledger gets no answer${fenced}`,
   ];
 }
 
@@ -229,6 +248,23 @@ function consumePart(
     );
 }
 
+/** L2.C and L2.F: one consumer, whose node and the broker's crash or lose power. */
+const oneConsumerUnderCrashes = consumeScenario({
+  consumers: [1, 1],
+  kinds: ["crash", "powerLoss"],
+  outageMsMax: 100,
+  nodes: () => ["c1", "broker"],
+  windowMs: WINDOW_MS,
+});
+
+/** L2.D and L2.E: two or three consumers in one group, joining over the longer window. */
+function groupScenario(faults: Pick<ScenarioOptions, "kinds" | "outageMsMax" | "nodes" | "gcPause">) {
+  return consumeScenario({ consumers: [2, 3], windowMs: GROUP_WINDOW_MS, ...faults });
+}
+
+/** L2.D and L2.E: the learner's consumers (two at first) running the learner's orderly worker. */
+const orderlyGroup = { consumers: 2, mode: "group", worker: (impl: OrderingModule) => impl.runOrderlyQueue } as const;
+
 export const partC = definePart<OrderingModule, ConsumeScenario>({
   id: "L2.C",
   title: "orderly consumption of a queue",
@@ -236,21 +272,14 @@ export const partC = definePart<OrderingModule, ConsumeScenario>({
   seeds: 120,
   property:
     "one message in flight per queue; a failing message is retried in place, never skipped or overtaken; offsets pass only processed messages, so a crash causes at most a rewind",
-  scenario: consumeScenario({
-    consumers: [1, 1],
-    kinds: ["crash", "powerLoss"],
-    outageMsMax: 100,
-    nodes: () => ["c1", "broker"],
-    windowMs: WINDOW_MS,
-    queuesMax: 6,
-  }),
+  scenario: oneConsumerUnderCrashes,
   describe: describeConsume,
   run: consumePart({
     consumers: 1,
     mode: "worker",
     worker: (impl) => impl.runOrderlyQueue,
     fencing: false,
-    rules: { oneInFlightPerQueue: true, fencedLedger: false, releaseAfterDrain: false, workUnderLease: false },
+    rules: rulesOn("oneInFlightPerQueue"),
   }),
 });
 
@@ -260,22 +289,17 @@ export const partD = definePart<OrderingModule, ConsumeScenario>({
   points: 20,
   seeds: 120,
   property:
-    "a consumer processes a queue only while it holds its lock (each handler call starts, and its effect lands, inside its lease at the broker), renews it, and releases a queue only after its in-flight message is done: never two consumers on one queue",
-  scenario: consumeScenario({
-    consumers: [2, 3],
+    "a consumer processes a queue only while it holds its lock (each handler call starts, and its effect lands, inside its lease at the broker), renews it, and releases a queue only after its in-flight message is done: never two consumers on one queue; once close() has returned, the consumer locks and processes nothing",
+  scenario: groupScenario({
     kinds: ["crash", "partition", "blockLink"],
     outageMsMax: 1_000,
     nodes: (n) => [...consumerNames(n), "broker"],
-    windowMs: GROUP_WINDOW_MS,
-    queuesMax: 6,
   }),
   describe: describeConsume,
   run: consumePart({
-    consumers: 2,
-    mode: "group",
-    worker: (impl) => impl.runOrderlyQueue,
+    ...orderlyGroup,
     fencing: false,
-    rules: { oneInFlightPerQueue: true, fencedLedger: false, releaseAfterDrain: true, workUnderLease: true },
+    rules: rulesOn("oneInFlightPerQueue", "releaseAfterDrain", "workUnderLease"),
   }),
 });
 
@@ -286,22 +310,17 @@ export const partE = definePart<OrderingModule, ConsumeScenario>({
   seeds: 120,
   property:
     "a consumer that freezes past its lease, or whose clock is wrong, never gets an effect accepted after the queue's new owner has written one, nor a commit after the new owner locked the queue: every effect and every commit carries the lock's fencing token",
-  scenario: consumeScenario({
-    consumers: [2, 3],
+  scenario: groupScenario({
     kinds: ["pause", "skew", "drift", "crash", "partition"],
     outageMsMax: 1_500,
     nodes: (n) => consumerNames(n),
-    windowMs: GROUP_WINDOW_MS,
-    queuesMax: 6,
     gcPause: true,
   }),
-  describe: describeConsume,
+  describe: (s) => describeConsume(s, "fencing"),
   run: consumePart({
-    consumers: 2,
-    mode: "group",
-    worker: (impl) => impl.runOrderlyQueue,
+    ...orderlyGroup,
     fencing: true,
-    rules: { oneInFlightPerQueue: true, fencedLedger: true, releaseAfterDrain: true, workUnderLease: false },
+    rules: rulesOn("oneInFlightPerQueue", "fencedLedger", "releaseAfterDrain"),
   }),
 });
 
@@ -323,17 +342,7 @@ export const partF = definePart<OrderingModule, ParallelScenario>({
   scenario: fc.oneof(
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("throughput" as const), keyStyle: keyStyleArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("stuck key" as const), keyStyle: keyStyleArb }) },
-    {
-      weight: 3,
-      arbitrary: consumeScenario({
-        consumers: [1, 1],
-        kinds: ["crash", "powerLoss"],
-        outageMsMax: 100,
-        nodes: () => ["c1", "broker"],
-        windowMs: WINDOW_MS,
-        queuesMax: 6,
-      }).map((s) => ({ kind: "faults" as const, ...s })),
-    },
+    { weight: 3, arbitrary: oneConsumerUnderCrashes.map((s) => ({ kind: "faults" as const, ...s })) },
   ),
   describe: (s) => {
     switch (s.kind) {
@@ -356,19 +365,16 @@ export const partF = definePart<OrderingModule, ParallelScenario>({
       case "stuck key":
         return runStuckKeyWorkload(ctx, s.keyStyle);
       case "faults":
-        return runConsumeWorkload(
-          ctx,
-          s.load,
-          {
-            consumers: 1,
-            joinAtMs: [],
-            mode: "worker",
-            worker: (impl) => impl.runKeyParallelQueue,
-            fencing: false,
-            rules: { oneInFlightPerQueue: false, fencedLedger: false, releaseAfterDrain: false, workUnderLease: false },
-          },
-          s.plan,
-        );
+        return keyParallelUnderCrashes(ctx, s);
     }
   },
+});
+
+/** L2.F's fault runs: the key-parallel worker as the only consumer, as L2.C runs the orderly one. */
+const keyParallelUnderCrashes = consumePart({
+  consumers: 1,
+  mode: "worker",
+  worker: (impl) => impl.runKeyParallelQueue,
+  fencing: false,
+  rules: rulesOn(),
 });

@@ -62,7 +62,10 @@ export async function runRoutingCheck(ctx: TestContext<OrderingModule>, scenario
     const call = `selectQueue(${JSON.stringify(key)}, ${count})`;
     if (!Number.isInteger(q) || (q as number) < 0 || (q as number) >= count) {
       return [
-        anomaly("wrong answer", `${call} returned ${q}: a queue number must be a whole number from 0 to ${count - 1}.`),
+        anomaly(
+          "wrong answer",
+          `${call} returned ${q}: a queue number must be a whole number from 0 to ${count - 1}.${invalidCause(q)}`,
+        ),
       ];
     }
     if (again[i] !== q || afterRestart[i] !== q) {
@@ -90,10 +93,40 @@ export async function runRoutingCheck(ctx: TestContext<OrderingModule>, scenario
             (empty.length > 0
               ? `queue${empty.length > 1 ? "s" : ""} ${empty.join(", ")} never get${empty.length > 1 ? "" : "s"} a key. `
               : "some queue gets almost nothing. ") +
-            "Spread keys over every queue, whatever the queue count (hash them, then reduce the hash to a queue number that can be any of 0 to n - 1).",
+            spreadAdvice(counts),
         ),
       ];
     }
   }
   return [];
+}
+
+/** Why a queue number may come out invalid, when its value hints at it. */
+function invalidCause(q: number | undefined): string {
+  if (typeof q !== "number" || Number.isNaN(q)) return "";
+  if (Number.isInteger(q) && q < 0)
+    return " A remainder keeps the sign of the number divided in JavaScript (-7 % 3 is -1), and a hash can be negative: bring the remainder into range (r < 0 ? r + n : r).";
+  if (!Number.isInteger(q))
+    return " A fraction means the arithmetic left whole numbers: keep the hash a 32-bit integer (| 0, Math.imul) and take a remainder, not a division.";
+  return "";
+}
+
+/**
+ * What a skewed spread says about its cause. Every key in a queue whose number shares a factor d
+ * with the queue count means every hash was a multiple of d: the low bits are gone, which is what a
+ * hash computed past 2^53 looks like (JavaScript numbers keep 53 bits; `h * 31 + c` over a
+ * 12-character key passes that). One queue far above the others is what folding the negative
+ * remainders onto one queue looks like.
+ */
+function spreadAdvice(counts: readonly number[]): string {
+  const count = counts.length;
+  const used = counts.flatMap((n, q) => (n > 0 ? [q] : []));
+  const factor = [2, 3, 5, 7].find((d) => count % d === 0 && used.every((q) => q % d === 0));
+  if (factor !== undefined && used.length < count)
+    return `Every key landed in a queue whose number is a multiple of ${factor}, so every hash was a multiple of ${factor}: its low bits are lost. That is a hash not kept to 32 bits (JavaScript numbers keep 53 bits, and h * 31 + c over a long key passes them): keep it to 32 bits at every step, with | 0 or Math.imul.`;
+  const total = counts.reduce((a, b) => a + b, 0);
+  const busiest = counts.indexOf(Math.max(...counts));
+  if (counts[busiest] !== undefined && counts[busiest] * 2 > total && used.length > 1)
+    return `Queue ${busiest} gets more than half of them: is every negative remainder (a hash can be negative, and -7 % 3 is -1 in JavaScript) sent to one queue? Bring it into range instead (r < 0 ? r + n : r).`;
+  return "Spread keys over every queue, whatever the queue count: hash them, then take the remainder of the hash by the queue count (a bit mask spreads over every queue only when the count is a power of two).";
 }

@@ -6,42 +6,82 @@ import { openReferenceLog } from "#labs/01-log-storage/reference.ts";
 import { type BrokerConfig, defaultBrokerConfig, openBroker } from "./broker.ts";
 import { BrokerClient } from "./client.ts";
 import { openLogStore } from "./log-store.ts";
+import type { BrokerRequest, ReplyOf } from "./protocol.ts";
 import { MemoryStore } from "./store.ts";
 
 const config: BrokerConfig = { ...defaultBrokerConfig, topics: { orders: 4 } };
-
-/** A broker (on a memory store, kept across its restarts) and a client node. */
-function setup(seed = 1) {
-  const world = new World({ seed });
-  const store = new MemoryStore();
-  const broker = world.addNode("broker", (env) => openBroker(env, config, store));
-  const client = world.addNode<Env>("client", (env) => env);
-  const connect = async () => new BrokerClient((await envOf(client)).net, "broker", 50);
-  return { world, broker, client, connect };
-}
+const topic = "orders";
+const group = "g";
 
 function ok<T>(outcome: RequestOutcome<T>): T {
   if (outcome.kind !== "ok") throw new Error("request timed out");
   return outcome.reply;
 }
 
+/**
+ * One client's view of a running broker, with a method per request these tests make (topic
+ * "orders", group "g"). Every call must be answered: these runs inject no faults, so a timeout is a
+ * broker bug.
+ */
+interface Session {
+  world: World;
+  call<TRequest extends BrokerRequest>(request: TRequest): Promise<ReplyOf[TRequest["type"]]>;
+  /** A broker crash (unsynced data survives) or power cut, then a restart. */
+  restart(how: "crash" | "powerLoss"): Promise<void>;
+  producer(): Promise<string>;
+  send(
+    queueId: number,
+    message: { producerId: string; sequence: number; key: string; body?: string },
+  ): Promise<ReplyOf["send"]>;
+  bodies(queueId: number, offset: number): Promise<string[]>;
+  lock(consumerId: string, queueIds: number[]): Promise<number[]>;
+  commit(consumerId: string, queueId: number, offset: number, token: number): Promise<ReplyOf["commitOffset"]>;
+  committed(queueId: number): Promise<ReplyOf["queryOffset"]>;
+}
+
+/** Runs `body` against a started broker (on a memory store, kept across its restarts) from a client node. */
+async function withBroker<T>(body: (s: Session) => Promise<T>): Promise<T> {
+  const world = new World({ seed: 1 });
+  const store = new MemoryStore();
+  const broker = world.addNode("broker", (env) => openBroker(env, config, store));
+  const client = world.addNode<Env>("client", (env) => env);
+  return simulate(world, async () => {
+    await broker.start();
+    await client.start();
+    const c = new BrokerClient((await envOf(client)).net, "broker", 50);
+    const call = async <TRequest extends BrokerRequest>(request: TRequest) => ok(await c.call(request));
+    const session: Session = {
+      world,
+      call,
+      restart: async (how) => {
+        if (how === "crash") broker.crash();
+        else broker.powerLoss();
+        await broker.start();
+      },
+      producer: async () => (await call({ type: "initProducer" })).producerId,
+      send: (queueId, m) => call({ type: "send", topic, queueId, body: m.key, ...m }),
+      bodies: async (queueId, offset) => {
+        const pulled = await call({ type: "pull", topic, queueId, offset, max: 10 });
+        return pulled.kind === "ok" ? pulled.messages.map((m) => m.body) : [];
+      },
+      lock: async (consumerId, queueIds) => {
+        const reply = await call({ type: "lock", group, topic, consumerId, queueIds });
+        return reply.kind === "ok" ? reply.granted.map((g) => g.token) : [];
+      },
+      commit: (consumerId, queueId, offset, token) =>
+        call({ type: "commitOffset", group, topic, queueId, consumerId, offset, token }),
+      committed: (queueId) => call({ type: "queryOffset", group, topic, queueId }),
+    };
+    return body(session);
+  });
+}
+
 describe("broker: idempotent sends", () => {
   it("appends in sequence, answers a retry with the original offset, and rejects a gap", async () => {
-    const { world, broker, client, connect } = setup();
-    const replies = await simulate(world, async () => {
-      await broker.start();
-      await client.start();
-      const c = await connect();
-      const { producerId } = ok(await c.call({ type: "initProducer" }));
-      const send = (sequence: number, key: string) =>
-        c.call({ type: "send", topic: "orders", queueId: 1, key, body: key, producerId, sequence });
-      return [
-        ok(await send(0, "a")),
-        ok(await send(1, "b")),
-        ok(await send(1, "b")),
-        ok(await send(3, "d")),
-        ok(await send(2, "c")),
-      ];
+    const replies = await withBroker(async (s) => {
+      const producerId = await s.producer();
+      const send = (sequence: number, key: string) => s.send(1, { producerId, sequence, key });
+      return [await send(0, "a"), await send(1, "b"), await send(1, "b"), await send(3, "d"), await send(2, "c")];
     });
     expect(replies).toEqual([
       { kind: "ok", queueOffset: 0 },
@@ -53,46 +93,25 @@ describe("broker: idempotent sends", () => {
   });
 
   it("remembers producers' sequences across a broker restart (rebuilt from the store)", async () => {
-    const { world, broker, client, connect } = setup();
-    const replies = await simulate(world, async () => {
-      await broker.start();
-      await client.start();
-      const c = await connect();
-      const { producerId } = ok(await c.call({ type: "initProducer" }));
-      await c.call({ type: "send", topic: "orders", queueId: 0, key: "k", body: "x", producerId, sequence: 0 });
-      broker.crash();
-      await broker.start();
-      return ok(
-        await c.call({ type: "send", topic: "orders", queueId: 0, key: "k", body: "x", producerId, sequence: 0 }),
-      );
+    const reply = await withBroker(async (s) => {
+      const producerId = await s.producer();
+      await s.send(0, { producerId, sequence: 0, key: "k", body: "x" });
+      await s.restart("crash");
+      return s.send(0, { producerId, sequence: 0, key: "k", body: "x" });
     });
-    expect(replies).toEqual({ kind: "duplicate", queueOffset: 0 });
+    expect(reply).toEqual({ kind: "duplicate", queueOffset: 0 });
   });
 
   it("appends a send with sequence -1 unchecked, every copy, in arrival order (no idempotence)", async () => {
-    const { world, broker, client, connect } = setup();
-    const seen = await simulate(world, async () => {
-      await broker.start();
-      await client.start();
-      const c = await connect();
-      const { producerId } = ok(await c.call({ type: "initProducer" }));
-      const send = (key: string) =>
-        c.call({ type: "send", topic: "orders", queueId: 3, key, body: key, producerId, sequence: -1 });
-      const replies = [ok(await send("b")), ok(await send("a")), ok(await send("a"))];
+    const seen = await withBroker(async (s) => {
+      const producerId = await s.producer();
+      const send = (key: string) => s.send(3, { producerId, sequence: -1, key });
+      const replies = [await send("b"), await send("a"), await send("a")];
       // An idempotent stream of the same producer on the same queue is not disturbed by them.
-      const sequenced = ok(
-        await c.call({ type: "send", topic: "orders", queueId: 3, key: "c", body: "c", producerId, sequence: 0 }),
-      );
-      broker.crash();
-      await broker.start();
-      const afterRestart = ok(await send("a"));
-      const pulled = ok(await c.call({ type: "pull", topic: "orders", queueId: 3, offset: 0, max: 10 }));
-      return {
-        replies,
-        sequenced,
-        afterRestart,
-        bodies: pulled.kind === "ok" ? pulled.messages.map((m) => m.body) : [],
-      };
+      const sequenced = await s.send(3, { producerId, sequence: 0, key: "c" });
+      await s.restart("crash");
+      const afterRestart = await send("a");
+      return { replies, sequenced, afterRestart, bodies: await s.bodies(3, 0) };
     });
     expect(seen.replies).toEqual([
       { kind: "ok", queueOffset: 0 },
@@ -105,26 +124,14 @@ describe("broker: idempotent sends", () => {
   });
 
   it("pulls messages in queue order and reports unknown topics", async () => {
-    const { world, broker, client, connect } = setup();
-    const seen = await simulate(world, async () => {
-      await broker.start();
-      await client.start();
-      const c = await connect();
-      const { producerId } = ok(await c.call({ type: "initProducer" }));
-      for (let i = 0; i < 3; i++) {
-        await c.call({
-          type: "send",
-          topic: "orders",
-          queueId: 2,
-          key: `k${i}`,
-          body: `b${i}`,
-          producerId,
-          sequence: i,
-        });
-      }
-      const pulled = ok(await c.call({ type: "pull", topic: "orders", queueId: 2, offset: 1, max: 10 }));
-      const unknown = ok(await c.call({ type: "pull", topic: "nope", queueId: 0, offset: 0, max: 1 }));
-      return { bodies: pulled.kind === "ok" ? pulled.messages.map((m) => m.body) : [], pulled, unknown };
+    const seen = await withBroker(async (s) => {
+      const producerId = await s.producer();
+      for (let i = 0; i < 3; i++) await s.send(2, { producerId, sequence: i, key: `k${i}`, body: `b${i}` });
+      return {
+        bodies: await s.bodies(2, 1),
+        pulled: await s.call({ type: "pull", topic, queueId: 2, offset: 1, max: 10 }),
+        unknown: await s.call({ type: "pull", topic: "nope", queueId: 0, offset: 0, max: 1 }),
+      };
     });
     expect(seen.bodies).toEqual(["b1", "b2"]);
     expect(seen.pulled).toMatchObject({ kind: "ok", nextOffset: 3, maxOffset: 3 });
@@ -134,52 +141,35 @@ describe("broker: idempotent sends", () => {
 
 describe("broker: queue locks and fencing", () => {
   it("grants a free queue, refuses a held one, renews with the same token, and re-grants after expiry with a higher token", async () => {
-    const { world, broker, client, connect } = setup();
-    const seen = await simulate(world, async () => {
-      await broker.start();
-      await client.start();
-      await world.sleep(config.lockLeaseMs);
-      const c = await connect();
-      const lock = async (consumerId: string) =>
-        ok(await c.call({ type: "lock", group: "g", topic: "orders", consumerId, queueIds: [0, 1] }));
-      const first = await lock("c1");
-      const refused = await lock("c2");
-      await world.sleep(100);
-      const renewed = await lock("c1");
-      await world.sleep(config.lockLeaseMs + 10);
-      const taken = await lock("c2");
+    const seen = await withBroker(async (s) => {
+      await s.world.sleep(config.lockLeaseMs);
+      const first = await s.lock("c1", [0, 1]);
+      const refused = await s.lock("c2", [0, 1]);
+      await s.world.sleep(100);
+      const renewed = await s.lock("c1", [0, 1]);
+      await s.world.sleep(config.lockLeaseMs + 10);
+      const taken = await s.lock("c2", [0, 1]);
       return { first, refused, renewed, taken };
     });
-    const tokens = (r: typeof seen.first) => (r.kind === "ok" ? r.granted.map((g) => g.token) : []);
-    expect(tokens(seen.first)).toHaveLength(2);
-    expect(tokens(seen.refused)).toEqual([]);
-    expect(tokens(seen.renewed)).toEqual(tokens(seen.first));
-    const [t0, t1] = tokens(seen.first) as [number, number];
-    const [u0, u1] = tokens(seen.taken) as [number, number];
+    expect(seen.first).toHaveLength(2);
+    expect(seen.refused).toEqual([]);
+    expect(seen.renewed).toEqual(seen.first);
+    const [t0, t1] = seen.first as [number, number];
+    const [u0, u1] = seen.taken as [number, number];
     expect(u0).toBeGreaterThan(t0);
     expect(u1).toBeGreaterThan(t1);
   });
 
   it("fences an offset commit made under an older token", async () => {
-    const { world, broker, client, connect } = setup();
-    const seen = await simulate(world, async () => {
-      await broker.start();
-      await client.start();
-      const c = await connect();
-      const grant = async (consumerId: string) => {
-        const reply = ok(await c.call({ type: "lock", group: "g", topic: "orders", consumerId, queueIds: [3] }));
-        return reply.kind === "ok" ? (reply.granted[0]?.token ?? -1) : -1;
-      };
-      const commit = (consumerId: string, token: number, offset: number) =>
-        c.call({ type: "commitOffset", group: "g", topic: "orders", queueId: 3, consumerId, offset, token });
-      await world.sleep(config.lockLeaseMs);
-      const old = await grant("c1");
-      await world.sleep(config.lockLeaseMs + 1);
-      const fresh = await grant("c2");
+    const seen = await withBroker(async (s) => {
+      await s.world.sleep(config.lockLeaseMs);
+      const [old = -1] = await s.lock("c1", [3]);
+      await s.world.sleep(config.lockLeaseMs + 1);
+      const [fresh = -1] = await s.lock("c2", [3]);
       return {
-        stale: ok(await commit("c1", old, 5)),
-        current: ok(await commit("c2", fresh, 2)),
-        offset: ok(await c.call({ type: "queryOffset", group: "g", topic: "orders", queueId: 3 })),
+        stale: await s.commit("c1", 3, 5, old),
+        current: await s.commit("c2", 3, 2, fresh),
+        offset: await s.committed(3),
       };
     });
     expect(seen.stale.kind).toBe("fenced");
@@ -188,23 +178,15 @@ describe("broker: queue locks and fencing", () => {
   });
 
   it("grants at once on its first start, and after a restart grants no lock for one lease, then only higher tokens", async () => {
-    const { world, broker, client, connect } = setup();
-    const seen = await simulate(world, async () => {
-      await broker.start();
-      await client.start();
-      const c = await connect();
-      const lock = async (consumerId: string) => {
-        const reply = ok(await c.call({ type: "lock", group: "g", topic: "orders", consumerId, queueIds: [0] }));
-        return reply.kind === "ok" ? (reply.granted[0]?.token ?? -1) : -1;
-      };
-      const atStart = await lock("c1");
-      await world.sleep(config.lockLeaseMs);
-      const before = await lock("c1");
-      broker.crash();
-      await broker.start();
-      const duringGrace = await lock("c2");
-      await world.sleep(config.lockLeaseMs);
-      const after = await lock("c2");
+    const seen = await withBroker(async (s) => {
+      const token = async (consumerId: string) => (await s.lock(consumerId, [0]))[0] ?? -1;
+      const atStart = await token("c1");
+      await s.world.sleep(config.lockLeaseMs);
+      const before = await token("c1");
+      await s.restart("crash");
+      const duringGrace = await token("c2");
+      await s.world.sleep(config.lockLeaseMs);
+      const after = await token("c2");
       return { atStart, before, duringGrace, after };
     });
     expect(seen.atStart).toBeGreaterThan(0);
@@ -214,36 +196,14 @@ describe("broker: queue locks and fencing", () => {
   });
 
   it("keeps committed offsets across a restart once persisted, and loses only recent ones to a crash", async () => {
-    const { world, broker, client, connect } = setup();
-    const seen = await simulate(world, async () => {
-      await broker.start();
-      await client.start();
-      await world.sleep(config.lockLeaseMs);
-      const c = await connect();
-      const reply = ok(await c.call({ type: "lock", group: "g", topic: "orders", consumerId: "c1", queueIds: [0] }));
-      const token = reply.kind === "ok" ? (reply.granted[0]?.token ?? 0) : 0;
-      await c.call({
-        type: "commitOffset",
-        group: "g",
-        topic: "orders",
-        queueId: 0,
-        consumerId: "c1",
-        offset: 4,
-        token,
-      });
-      await world.sleep(config.offsetPersistIntervalMs * 3);
-      await c.call({
-        type: "commitOffset",
-        group: "g",
-        topic: "orders",
-        queueId: 0,
-        consumerId: "c1",
-        offset: 9,
-        token,
-      });
-      broker.powerLoss();
-      await broker.start();
-      return ok(await c.call({ type: "queryOffset", group: "g", topic: "orders", queueId: 0 }));
+    const seen = await withBroker(async (s) => {
+      await s.world.sleep(config.lockLeaseMs);
+      const [token = 0] = await s.lock("c1", [0]);
+      await s.commit("c1", 0, 4, token);
+      await s.world.sleep(config.offsetPersistIntervalMs * 3);
+      await s.commit("c1", 0, 9, token);
+      await s.restart("powerLoss");
+      return s.committed(0);
     });
     expect(seen).toEqual({ kind: "ok", offset: 4 });
   });
@@ -251,18 +211,15 @@ describe("broker: queue locks and fencing", () => {
 
 describe("broker: membership", () => {
   it("lists live consumers, sorted, and drops one silent past the session timeout", async () => {
-    const { world, broker, client, connect } = setup();
-    const seen = await simulate(world, async () => {
-      await broker.start();
-      await client.start();
-      const c = await connect();
-      await c.call({ type: "heartbeat", group: "g", consumerId: "c2" });
-      await c.call({ type: "heartbeat", group: "g", consumerId: "c1" });
-      const both = ok(await c.call({ type: "members", group: "g" }));
-      await world.sleep(config.sessionMs / 2);
-      await c.call({ type: "heartbeat", group: "g", consumerId: "c1" });
-      await world.sleep(config.sessionMs / 2 + 10);
-      const one = ok(await c.call({ type: "members", group: "g" }));
+    const seen = await withBroker(async (s) => {
+      const heartbeat = (consumerId: string) => s.call({ type: "heartbeat", group, consumerId });
+      await heartbeat("c2");
+      await heartbeat("c1");
+      const both = await s.call({ type: "members", group });
+      await s.world.sleep(config.sessionMs / 2);
+      await heartbeat("c1");
+      await s.world.sleep(config.sessionMs / 2 + 10);
+      const one = await s.call({ type: "members", group });
       return { both, one };
     });
     expect(seen.both).toEqual({ kind: "ok", consumerIds: ["c1", "c2"] });

@@ -23,18 +23,9 @@
  *   forgotten when the worker returns, and only then may a later grant start a new one.
  */
 import type { Env, Timer } from "#lab";
-import {
-  allocateAveragely,
-  type ConsumerOptions,
-  type QueueSession,
-  TIMING,
-  TOPIC,
-} from "#labs/02-ordered-messages/provided.ts";
-import { BrokerClient } from "#labs/shared/broker/client.ts";
-
-export interface OrderlyConsumer {
-  close(): Promise<void>;
-}
+import type { ConsumerOptions, OrderlyConsumer } from "#labs/02-ordered-messages/provided.ts";
+import { allocateAveragely, TIMING, TOPIC } from "#labs/02-ordered-messages/provided.ts";
+import { joinGroup } from "../broker-requests.ts";
 
 interface Running {
   token: number;
@@ -49,7 +40,8 @@ const UNLOCK_ATTEMPTS_MAX = 2;
 const ROUTE_PAUSE_MS = 7;
 
 export async function openConsumer(env: Env, options: ConsumerOptions): Promise<OrderlyConsumer> {
-  const client = new BrokerClient(env.net, options.brokerId, TIMING.requestTimeoutMs);
+  const member = await joinGroup(env, options, ROUTE_PAUSE_MS);
+  const { client, queueCount, heartbeats } = member;
   const { group, consumerId } = options;
   const running = new Map<number, Running>();
   /** Queues not locked again yet: their unlock went unanswered less than a lease ago. */
@@ -57,22 +49,8 @@ export async function openConsumer(env: Env, options: ConsumerOptions): Promise<
   let round: Promise<void> | undefined;
   let closed = false;
 
-  let queueCount = 0;
-  while (queueCount === 0) {
-    const outcome = await client.call({ type: "route", topic: TOPIC });
-    if (outcome.kind === "ok" && outcome.reply.kind === "ok") queueCount = outcome.reply.queueCount;
-    else await env.clock.sleep(ROUTE_PAUSE_MS);
-  }
-
-  const beat = (): void => void client.call({ type: "heartbeat", group, consumerId });
-  beat();
-  const heartbeats: Timer = env.clock.setInterval(TIMING.heartbeatIntervalMs, beat);
-
   async function unlock(queueId: number): Promise<void> {
-    for (let attempt = 1; attempt <= UNLOCK_ATTEMPTS_MAX; attempt++) {
-      const outcome = await client.call({ type: "unlock", group, topic: TOPIC, consumerId, queueId });
-      if (outcome.kind === "ok") return;
-    }
+    if (await member.unlock(queueId, UNLOCK_ATTEMPTS_MAX)) return;
     // A timer, not a deadline on env.clock.now(): a timer measures elapsed time, so a clock that
     // jumps backwards cannot stretch the wait by the size of the jump (it did, in an early version:
     // L2.E seed 992 set a queue aside for 4 s after a jump of -3.5 s, and nobody served it).
@@ -96,19 +74,10 @@ export async function openConsumer(env: Env, options: ConsumerOptions): Promise<
 
   function start(queueId: number, token: number, usableUntilMs: number): void {
     const entry: Running = { token, usableUntilMs, stopped: false, worker: Promise.resolve() };
-    const session: QueueSession = {
-      env,
-      client,
-      group,
-      consumerId,
-      queueId,
-      token,
-      handler: options.handler,
-      isActive: () => {
-        if (!entry.stopped && env.clock.now() >= entry.usableUntilMs) entry.stopped = true;
-        return !entry.stopped;
-      },
-    };
+    const session = member.session(queueId, token, () => {
+      if (!entry.stopped && env.clock.now() >= entry.usableUntilMs) entry.stopped = true;
+      return !entry.stopped;
+    });
     running.set(queueId, entry);
     env.log.info({ queueId, token }, "worker starts");
     entry.worker = options

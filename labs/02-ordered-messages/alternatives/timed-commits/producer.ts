@@ -3,5 +3,4 @@
  * re-exported rather than copied. This alternative varies the consumer side (consumer.ts,
  * queue-worker.ts); see ../windowed/producer.ts for how the producer differs from the reference.
  */
-export type { OrderedProducer, Sent } from "../windowed/producer.ts";
 export { openProducer } from "../windowed/producer.ts";

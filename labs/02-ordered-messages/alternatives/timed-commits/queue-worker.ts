@@ -18,8 +18,9 @@
  * - Requests without an answer (`maybe`) are repeated after `RETRY_PAUSE_MS`: pulls change nothing.
  */
 import type { Timer } from "#lab";
-import { FencedError, type QueueSession, TIMING, TOPIC } from "#labs/02-ordered-messages/provided.ts";
+import { FencedError, type QueueSession, TIMING } from "#labs/02-ordered-messages/provided.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
+import { commitUpTo, pullBatch, startOffset } from "../broker-requests.ts";
 
 /** How often the timer commits the processed offset. */
 const COMMIT_EVERY_MS = 25;
@@ -27,7 +28,7 @@ const COMMIT_EVERY_MS = 25;
 const RETRY_PAUSE_MS = 3;
 
 export async function runOrderlyQueue(session: QueueSession): Promise<void> {
-  const start = await queryOffset(session);
+  const start = await startOffset(session, RETRY_PAUSE_MS);
   if (start === undefined) return;
   const committer = new Committer(session, start);
   const timer: Timer = session.env.clock.setInterval(COMMIT_EVERY_MS, () => void committer.commit());
@@ -44,13 +45,7 @@ export async function runOrderlyQueue(session: QueueSession): Promise<void> {
 async function consume(session: QueueSession, committer: Committer, start: number): Promise<void> {
   let offset = start;
   while (!committer.fenced && session.isActive()) {
-    const outcome = await session.client.call({
-      type: "pull",
-      topic: TOPIC,
-      queueId: session.queueId,
-      offset,
-      max: TIMING.pullBatch,
-    });
+    const outcome = await pullBatch(session, offset);
     if (outcome.kind !== "ok" || outcome.reply.kind !== "ok") {
       await session.env.clock.sleep(RETRY_PAUSE_MS);
       continue;
@@ -114,32 +109,9 @@ class Committer {
   }
 
   private async send(offset: number): Promise<void> {
-    const { session } = this;
-    const outcome = await session.client.call({
-      type: "commitOffset",
-      group: session.group,
-      topic: TOPIC,
-      queueId: session.queueId,
-      consumerId: session.consumerId,
-      offset,
-      token: session.token,
-    });
-    if (outcome.kind !== "ok") return;
-    if (outcome.reply.kind === "fenced") this.fenced = true;
-    else if (outcome.reply.kind === "ok") this.committed = Math.max(this.committed, offset);
+    const answer = await commitUpTo(this.session, offset);
+    if (answer === "fenced") this.fenced = true;
+    else if (answer === "ok") this.committed = Math.max(this.committed, offset);
+    // Unknown: the next tick carries `done` again.
   }
-}
-
-async function queryOffset(session: QueueSession): Promise<number | undefined> {
-  while (session.isActive()) {
-    const outcome = await session.client.call({
-      type: "queryOffset",
-      group: session.group,
-      topic: TOPIC,
-      queueId: session.queueId,
-    });
-    if (outcome.kind === "ok" && outcome.reply.kind === "ok") return outcome.reply.offset;
-    await session.env.clock.sleep(RETRY_PAUSE_MS);
-  }
-  return undefined;
 }

@@ -32,20 +32,16 @@
  *   unlocks what it still holds, up to `UNLOCK_ATTEMPTS_MAX` attempts each (a lost unlock only
  *   delays the next owner by a lease).
  */
-import type { Env, Timer } from "#lab";
+import type { Env } from "#lab";
 import {
   allocateAveragely,
   type ConsumerOptions,
-  type QueueSession,
+  type OrderlyConsumer,
   TIMING,
   TOPIC,
 } from "#labs/02-ordered-messages/provided.ts";
-import { BrokerClient } from "#labs/shared/broker/client.ts";
 import type { LockGrant } from "#labs/shared/broker/protocol.ts";
-
-export interface OrderlyConsumer {
-  close(): Promise<void>;
-}
+import { joinGroup } from "../broker-requests.ts";
 
 /** One queue this consumer has a worker on. */
 interface Held {
@@ -66,7 +62,8 @@ const ROUTE_PAUSE_MS = 10;
 const UNLOCK_ATTEMPTS_MAX = 3;
 
 export async function openConsumer(env: Env, options: ConsumerOptions): Promise<OrderlyConsumer> {
-  const client = new BrokerClient(env.net, options.brokerId, TIMING.requestTimeoutMs);
+  const member = await joinGroup(env, options, ROUTE_PAUSE_MS);
+  const { client, queueCount: queues, heartbeats } = member;
   const { group, consumerId } = options;
   const held = new Map<number, Held>();
   /** Background releases and unlocks, for close() to wait on. */
@@ -74,18 +71,6 @@ export async function openConsumer(env: Env, options: ConsumerOptions): Promise<
   /** Queues whose unlock has not been answered yet. */
   const unlocking = new Set<number>();
   let closed = false;
-
-  let queueCount: number | undefined;
-  while (queueCount === undefined) {
-    const outcome = await client.call({ type: "route", topic: TOPIC });
-    if (outcome.kind === "ok" && outcome.reply.kind === "ok") queueCount = outcome.reply.queueCount;
-    else await env.clock.sleep(ROUTE_PAUSE_MS);
-  }
-  const queues = queueCount;
-
-  const heartbeat = () => void client.call({ type: "heartbeat", group, consumerId });
-  heartbeat();
-  const heartbeats: Timer = env.clock.setInterval(TIMING.heartbeatIntervalMs, heartbeat);
 
   /** Once false, false for good: a worker told to stop must not be told to go on. */
   function isUsable(entry: Held): boolean {
@@ -103,16 +88,7 @@ export async function openConsumer(env: Env, options: ConsumerOptions): Promise<
       stop: undefined,
       worker: Promise.resolve(),
     };
-    const session: QueueSession = {
-      env,
-      client,
-      group,
-      consumerId,
-      queueId: grant.queueId,
-      token: grant.token,
-      handler: options.handler,
-      isActive: () => isUsable(entry),
-    };
+    const session = member.session(grant.queueId, grant.token, () => isUsable(entry));
     held.set(grant.queueId, entry);
     env.log.info({ queueId: grant.queueId, token: grant.token }, "locked; worker starts");
     entry.worker = options.worker(session).then(
@@ -147,10 +123,7 @@ export async function openConsumer(env: Env, options: ConsumerOptions): Promise<
    */
   async function unlock(queueId: number): Promise<void> {
     unlocking.add(queueId);
-    for (let attempt = 1; attempt <= UNLOCK_ATTEMPTS_MAX; attempt++) {
-      const outcome = await client.call({ type: "unlock", group, topic: TOPIC, consumerId, queueId });
-      if (outcome.kind === "ok") break;
-    }
+    await member.unlock(queueId, UNLOCK_ATTEMPTS_MAX);
     unlocking.delete(queueId);
     env.log.info({ queueId }, "unlocked");
   }

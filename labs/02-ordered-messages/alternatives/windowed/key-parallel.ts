@@ -21,8 +21,9 @@
  *   retries stop, the messages in flight finish, and then (only if not fenced) the low-water mark is
  *   committed once more.
  */
-import { FencedError, type QueueSession, TIMING, TOPIC } from "#labs/02-ordered-messages/provided.ts";
+import { FencedError, type QueueSession, TIMING } from "#labs/02-ordered-messages/provided.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
+import { commitUpTo, pullBatch, startOffset } from "../broker-requests.ts";
 
 /** Pulled but unfinished messages kept at most (the pull-ahead limit). */
 const WINDOW_MAX = 128;
@@ -37,7 +38,7 @@ interface Slot {
 }
 
 export async function runKeyParallelQueue(session: QueueSession): Promise<void> {
-  const start = await queryOffset(session);
+  const start = await startOffset(session, RETRY_PAUSE_MS);
   if (start === undefined) return;
   const scheduler = new Scheduler(session, start);
   await scheduler.run();
@@ -99,13 +100,7 @@ class Scheduler {
         await this.changed(TIMING.pullIdleMs);
         continue;
       }
-      const outcome = await this.session.client.call({
-        type: "pull",
-        topic: TOPIC,
-        queueId: this.session.queueId,
-        offset: this.pullOffset,
-        max: TIMING.pullBatch,
-      });
+      const outcome = await pullBatch(this.session, this.pullOffset);
       if (outcome.kind !== "ok" || outcome.reply.kind !== "ok") {
         await this.session.env.clock.sleep(RETRY_PAUSE_MS);
         continue;
@@ -174,34 +169,12 @@ class Scheduler {
     if (this.committing || this.fenced || offset <= this.committed) return;
     this.committing = true;
     try {
-      const outcome = await this.session.client.call({
-        type: "commitOffset",
-        group: this.session.group,
-        topic: TOPIC,
-        queueId: this.session.queueId,
-        consumerId: this.session.consumerId,
-        offset,
-        token: this.session.token,
-      });
-      if (outcome.kind === "ok" && outcome.reply.kind === "fenced") this.fenced = true;
-      else if (outcome.kind === "ok" && outcome.reply.kind === "ok") this.committed = Math.max(this.committed, offset);
+      const answer = await commitUpTo(this.session, offset);
+      if (answer === "fenced") this.fenced = true;
+      else if (answer === "ok") this.committed = Math.max(this.committed, offset);
     } finally {
       this.committing = false;
       this.notify();
     }
   }
-}
-
-async function queryOffset(session: QueueSession): Promise<number | undefined> {
-  while (session.isActive()) {
-    const outcome = await session.client.call({
-      type: "queryOffset",
-      group: session.group,
-      topic: TOPIC,
-      queueId: session.queueId,
-    });
-    if (outcome.kind === "ok" && outcome.reply.kind === "ok") return outcome.reply.offset;
-    await session.env.clock.sleep(RETRY_PAUSE_MS);
-  }
-  return undefined;
 }

@@ -26,7 +26,8 @@
  * - open: `route`, then `initProducer`, each retried with the same back-off until answered.
  */
 import type { Env } from "#lab";
-import { type ProducerOptions, TIMING, TOPIC } from "#labs/02-ordered-messages/provided.ts";
+import type { OrderedProducer, ProducerOptions, Sent } from "#labs/02-ordered-messages/provided.ts";
+import { TIMING, TOPIC } from "#labs/02-ordered-messages/provided.ts";
 import { BrokerClient } from "#labs/shared/broker/client.ts";
 import type { SendReply } from "#labs/shared/broker/protocol.ts";
 import { selectQueue } from "./routing.ts";
@@ -36,15 +37,6 @@ const IN_FLIGHT_MAX = 4;
 /** The back-off ceiling starts here after a round that finished nothing, and doubles up to the max. */
 const BACKOFF_MIN_MS = 2;
 const BACKOFF_MAX_MS = 80;
-
-export interface Sent {
-  queueId: number;
-  queueOffset: number;
-}
-
-export interface OrderedProducer {
-  send(key: string, body: string): Promise<Sent>;
-}
 
 interface Outgoing {
   key: string;

@@ -19,8 +19,9 @@
  * - Any other error from the handler is treated like a `TransientFailure` (retry in place): the
  *   message must not be skipped, whatever went wrong.
  */
-import { FencedError, type QueueSession, TIMING, TOPIC } from "#labs/02-ordered-messages/provided.ts";
+import { FencedError, type QueueSession, TIMING } from "#labs/02-ordered-messages/provided.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
+import { commitUpTo, pullBatch, startOffset } from "../broker-requests.ts";
 
 /** How long to wait before asking the broker again after a request got no answer. */
 const RETRY_PAUSE_MS = 5;
@@ -28,7 +29,7 @@ const RETRY_PAUSE_MS = 5;
 type Step = "done" | "fenced" | "inactive";
 
 export async function runOrderlyQueue(session: QueueSession): Promise<void> {
-  const start = await queryOffset(session);
+  const start = await startOffset(session, RETRY_PAUSE_MS);
   if (start === undefined) return;
   const cursor = { pulled: start, done: start, committed: start };
 
@@ -92,36 +93,14 @@ async function processInPlace(
 async function commit(session: QueueSession, cursor: { done: number; committed: number }): Promise<"ok" | "fenced"> {
   if (cursor.done <= cursor.committed) return "ok";
   const offset = cursor.done;
-  const outcome = await session.client.call({
-    type: "commitOffset",
-    group: session.group,
-    topic: TOPIC,
-    queueId: session.queueId,
-    consumerId: session.consumerId,
-    offset,
-    token: session.token,
-  });
-  if (outcome.kind !== "ok") return "ok"; // unknown: the next commit carries it again
-  if (outcome.reply.kind === "fenced") {
-    session.env.log.info({ queueId: session.queueId, current: outcome.reply.currentToken }, "commit fenced");
+  const answer = await commitUpTo(session, offset);
+  if (answer === "fenced") {
+    session.env.log.info({ queueId: session.queueId, token: session.token }, "commit fenced");
     return "fenced";
   }
-  if (outcome.reply.kind === "ok") cursor.committed = Math.max(cursor.committed, offset);
+  // Unknown: the next commit carries `done` again, since it only grows.
+  if (answer === "ok") cursor.committed = Math.max(cursor.committed, offset);
   return "ok";
-}
-
-async function queryOffset(session: QueueSession): Promise<number | undefined> {
-  while (session.isActive()) {
-    const outcome = await session.client.call({
-      type: "queryOffset",
-      group: session.group,
-      topic: TOPIC,
-      queueId: session.queueId,
-    });
-    if (outcome.kind === "ok" && outcome.reply.kind === "ok") return outcome.reply.offset;
-    await session.env.clock.sleep(RETRY_PAUSE_MS);
-  }
-  return undefined;
 }
 
 /** The next batch from `offset`, or `undefined` once the session has ended. */
@@ -130,13 +109,7 @@ async function pull(
   offset: number,
 ): Promise<{ messages: StoredMessage[]; nextOffset: number } | undefined> {
   while (session.isActive()) {
-    const outcome = await session.client.call({
-      type: "pull",
-      topic: TOPIC,
-      queueId: session.queueId,
-      offset,
-      max: TIMING.pullBatch,
-    });
+    const outcome = await pullBatch(session, offset);
     if (outcome.kind === "ok" && outcome.reply.kind === "ok") {
       // Only what continues exactly from `offset`: the handler must see every offset, in order.
       const messages = outcome.reply.messages.filter((m, i) => m.queueOffset === offset + i);
