@@ -54,8 +54,13 @@ const browser = await chromium.launch({
   args: ["--no-sandbox"],
 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
+  const page = await browser.newPage({ viewport: { width: 1750, height: 1100 } });
   await page.goto(pathToFileURL(path.join(dir, "run.html")).href);
+  // Show the moment the verdict is about: the first flagged operation, in the middle of the view.
+  await page
+    .locator("g.op.flagged")
+    .first()
+    .evaluate((element) => element.scrollIntoView({ block: "center" }));
   await page.screenshot({ path: path.resolve(outPng) });
 } finally {
   await browser.close();

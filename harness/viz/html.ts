@@ -45,15 +45,25 @@ const STEP_PX = 6;
 const LABELLED_STEP_PX = 11;
 const LANE_PX = 260;
 const TOP_PX = 60;
+const LANE_NAMES_EVERY_PX = 700;
 const LEFT_PX = 240;
 
 export function renderHtml(picture: RunPicture, text: PageText): string {
   const drawn = chooseDrawn(picture);
-  const lanes = laneOrder(picture, drawn.entries);
+  // An operation's client named for a node's incarnation ("c1#2") is drawn on that node's lane.
+  const nodes = new Set(
+    drawn.entries.flatMap((e) => (e.link === undefined ? [e.node] : [e.node, e.link.from, e.link.to])),
+  );
+  const laneOf = (client: string) => {
+    const node = client.replace(/#\d+$/, "");
+    return node !== client && nodes.has(node) ? node : client;
+  };
+  const lanes = laneOrder(picture, drawn.entries, laneOf);
   const labelled = drawn.entries.filter((e) => e.link !== undefined || e.kind === "disk").length <= LABELLED_MAX;
   // Labelled marks need a line of text each.
   const axis = new FoldedAxis(drawn.times, TOP_PX, labelled ? LABELLED_STEP_PX : STEP_PX);
-  const x = (lane: string) => LEFT_PX + (lanes.indexOf(lane) + 0.5) * LANE_PX;
+  const x = (lane: string) => LEFT_PX + (lanes.indexOf(laneOf(lane)) + 0.5) * LANE_PX;
+  const hasLane = (lane: string) => lanes.includes(laneOf(lane));
   const svg: string[] = [];
   // Room on the right for the last lane's labels.
   const width = LEFT_PX + lanes.length * LANE_PX + 160;
@@ -62,6 +72,10 @@ export function renderHtml(picture: RunPicture, text: PageText): string {
   for (const fold of axis.folds) {
     svg.push(`<text class="fold" x="4" y="${fold.y.toFixed(1)}">⋯ ${fold.ms.toFixed(fold.ms < 10 ? 1 : 0)} ms</text>`);
   }
+  // The lanes' names again every screenful, so a reader scrolled deep into a run still knows them.
+  for (let y = TOP_PX + LANE_NAMES_EVERY_PX; y < height - 40; y += LANE_NAMES_EVERY_PX) {
+    for (const lane of lanes) svg.push(`<text class="lane again" x="${x(lane)}" y="${y}">${esc(lane)}</text>`);
+  }
   for (const lane of lanes) {
     svg.push(
       `<text class="lane" x="${x(lane)}" y="24">${esc(lane)}</text>`,
@@ -69,7 +83,7 @@ export function renderHtml(picture: RunPicture, text: PageText): string {
     );
   }
   for (const band of bands(drawn.entries, picture.simMs)) {
-    if (!lanes.includes(band.node)) continue;
+    if (!hasLane(band.node)) continue;
     const y1 = axis.y(band.fromMs);
     const y2 = Math.max(axis.y(band.toMs), y1 + STEP_PX);
     svg.push(
@@ -83,10 +97,9 @@ export function renderHtml(picture: RunPicture, text: PageText): string {
     );
   }
   for (const entry of drawn.entries) {
-    if (entry.link !== undefined) svg.push(arrow(entry, x, axis, lanes, labelled));
-    else if (entry.kind === "disk" && lanes.includes(entry.node))
-      svg.push(diskTick(entry, x(entry.node), axis, labelled));
-    else if ((entry.kind === "error" || entry.kind === "fault") && lanes.includes(entry.node)) {
+    if (entry.link !== undefined) svg.push(arrow(entry, x, axis, hasLane, labelled));
+    else if (entry.kind === "disk" && hasLane(entry.node)) svg.push(diskTick(entry, x(entry.node), axis, labelled));
+    else if ((entry.kind === "error" || entry.kind === "fault") && hasLane(entry.node)) {
       svg.push(
         `<circle class="error" cx="${x(entry.node)}" cy="${axis.y(entry.atMs).toFixed(1)}" r="5" data-t="${entry.atMs}"><title>${esc(line(entry))}</title></circle>`,
       );
@@ -182,7 +195,7 @@ function flaggedWindows(picture: RunPicture): [number, number][] {
 }
 
 /** Lanes in order of first appearance: clients and nodes alike. */
-function laneOrder(picture: RunPicture, entries: TraceEntry[]): string[] {
+function laneOrder(picture: RunPicture, entries: TraceEntry[], laneOf: (client: string) => string): string[] {
   const seen: { lane: string; atMs: number }[] = [];
   const add = (lane: string, atMs: number) => {
     if (lane === "-" || lane === "nemesis") return;
@@ -190,9 +203,9 @@ function laneOrder(picture: RunPicture, entries: TraceEntry[]): string[] {
     if (known === undefined) seen.push({ lane, atMs });
     else known.atMs = Math.min(known.atMs, atMs);
   };
-  for (const op of picture.ops) add(op.client, op.invokedAtMs);
+  for (const op of picture.ops) add(laneOf(op.client), op.invokedAtMs);
   for (const e of entries) {
-    add(e.node, e.atMs);
+    add(laneOf(e.node), e.atMs);
     if (e.link !== undefined) {
       add(e.link.from, e.link.sentAtMs);
       add(e.link.to, e.atMs);
@@ -283,11 +296,11 @@ function arrow(
   entry: TraceEntry,
   x: (lane: string) => number,
   axis: FoldedAxis,
-  lanes: string[],
+  hasLane: (lane: string) => boolean,
   labelled: boolean,
 ): string {
   const link = entry.link as NonNullable<TraceEntry["link"]>;
-  if (!lanes.includes(link.from) || !lanes.includes(link.to)) return "";
+  if (!hasLane(link.from) || !hasLane(link.to)) return "";
   const x1 = x(link.from);
   const y1 = axis.y(link.sentAtMs);
   let x2 = x(link.to);
@@ -359,7 +372,7 @@ pre{margin:4px 0;white-space:pre-wrap;font:12px/1.35 ui-monospace,monospace}
 #wrap{overflow:auto;height:calc(100vh - 40px)}
 #panel{position:fixed;right:12px;bottom:12px;width:44%;max-height:40%;overflow:auto;background:#fff;border:1px solid #999;padding:6px 10px;display:none;box-shadow:0 2px 8px #0003}
 svg text{font:11px ui-monospace,monospace}
-text.lane{text-anchor:middle;font-weight:bold;font-size:12px}
+text.lane{text-anchor:middle;font-weight:bold;font-size:12px}text.lane.again{fill:#999}
 line.lane{stroke:#bbb;stroke-width:2}
 text.fold{fill:#888}
 .band.down{fill:#555;opacity:.35}.band.paused{fill:#e9a400;opacity:.4}
