@@ -34,7 +34,7 @@ export interface PageText {
 const LABELLED_MAX = 400;
 
 /** Drawn elements of each kind at most, so that a ten-minute run stays a page of a few MB. */
-export const DRAWN_MAX = { messages: 2_500, diskCalls: 2_000, ops: 1_500, logLines: 3_000 } as const;
+export const DRAWN_MAX = { messages: 2_500, diskCalls: 2_000, ops: 1_200, logLines: 3_000 } as const;
 
 const PX_PER_MS = 40;
 /** A quiet stretch longer than this is folded to `FOLD_PX`. */
@@ -73,7 +73,9 @@ export function renderHtml(picture: RunPicture, text: PageText): string {
     svg.push(`<text class="fold" x="4" y="${fold.y.toFixed(1)}">⋯ ${fold.ms.toFixed(fold.ms < 10 ? 1 : 0)} ms</text>`);
   }
   // The lanes' names again every screenful, so a reader scrolled deep into a run still knows them.
-  for (let y = TOP_PX + LANE_NAMES_EVERY_PX; y < height - 40; y += LANE_NAMES_EVERY_PX) {
+  // At most 100 times down a very long page, so that they cost little of its size.
+  const everyPx = Math.max(LANE_NAMES_EVERY_PX, height / 100);
+  for (let y = TOP_PX + everyPx; y < height - 40; y += everyPx) {
     for (const lane of lanes) svg.push(`<text class="lane again" x="${x(lane)}" y="${y}">${esc(lane)}</text>`);
   }
   for (const lane of lanes) {
