@@ -85,15 +85,13 @@ export class Trace {
   /** An event; `link` (kept as data only, never hashed: the line says the same) for a message's end. */
   record(timeMs: number, node: string, kind: string, detail: string, link?: MessageLink): void {
     this.count++;
-    this.keep(`${formatMs(timeMs)} ${node} ${kind} ${detail}`, () =>
-      link === undefined ? { atMs: timeMs, node, kind, detail } : { atMs: timeMs, node, kind, detail, link },
-    );
+    this.keep(`${formatMs(timeMs)} ${node} ${kind} ${detail}`, timeMs, node, kind, detail, link);
   }
 
   /** A log line written by lab code (already formatted). Hashed too: logs are observable output. */
   recordLog(line: string, atMs = Number.NaN): void {
     this.recentLogs.push(line);
-    this.keep(line, () => ({ atMs, node: "-", kind: "log", detail: line }));
+    this.keep(line, atMs, "-", "log", line);
   }
 
   /** The last entries, oldest first: trace lines and log lines (those start with `{`) together. */
@@ -133,17 +131,18 @@ export class Trace {
     return (this.h1 >>> 0).toString(16).padStart(8, "0") + (this.h2 >>> 0).toString(16).padStart(8, "0");
   }
 
-  private keep(line: string, entry: () => TraceEntry): void {
+  /** The entry's fields come separately, so that a grade (which keeps no lines) builds no object. */
+  private keep(line: string, atMs: number, node: string, kind: string, detail: string, link?: MessageLink): void {
     this.mix(line);
     this.recentEntries.push(line);
     this.recorder?.write(line);
     if (this.head === null || this.tail === null || this.headEntries === null || this.tailEntries === null) return;
     if (this.head.length < KEPT_HEAD_LINES) {
       this.head.push(line);
-      this.headEntries.push(entry());
+      this.headEntries.push(entryOf(atMs, node, kind, detail, link));
     } else {
       this.tail.push(line);
-      this.tailEntries.push(entry());
+      this.tailEntries.push(entryOf(atMs, node, kind, detail, link));
     }
   }
 
@@ -158,6 +157,10 @@ export class Trace {
     this.h1 = a >>> 0;
     this.h2 = b >>> 0;
   }
+}
+
+function entryOf(atMs: number, node: string, kind: string, detail: string, link?: MessageLink): TraceEntry {
+  return link === undefined ? { atMs, node, kind, detail } : { atMs, node, kind, detail, link };
 }
 
 /** Simulated milliseconds, printed to the microsecond: `12.345ms`. */
