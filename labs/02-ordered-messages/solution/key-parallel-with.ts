@@ -46,8 +46,10 @@ export async function runKeyParallelWith(parts: KeyParallelParts, session: Queue
   const run = async (message: StoredMessage): Promise<void> => {
     await slots.acquire();
     try {
-      if ((await parts.processOne(session, message, active)) === "stop") stopped = true;
-      else progress.done(message.queueOffset);
+      if ((await parts.processOne(session, message, active)) === "continue") progress.done(message.queueOffset);
+      // "stop" while the session is still active means fenced. Once the session has ended, a
+      // message that never got its turn just stays unfinished: the final commit stops below it.
+      else if (session.isActive()) stopped = true;
     } finally {
       slots.release();
     }
@@ -78,7 +80,10 @@ export async function runKeyParallelWith(parts: KeyParallelParts, session: Queue
       await commit();
     }
   }
-  // Let every message in flight finish before the session ends: the consumer unlocks after this.
+  // Let every message in flight finish before the session ends, then commit what they finished:
+  // the lock is still held until this returns. RocketMQ does the same when a rebalance takes a
+  // queue away: it persists the queue's offset, then unlocks it (RebalancePushImpl's
+  // removeUnnecessaryMessageQueue). Without it, the next owner redoes every message finished here.
   await chains.allDone();
   await commit();
 }

@@ -54,6 +54,11 @@ export interface ConsumeSetup {
    *  "group": the learner's consumer does it all (L2.D, L2.E). */
   mode: "worker" | "group";
   worker: (impl: OrderingModule) => QueueWorker;
+  /**
+   * "worker" mode: the harness takes a queue away from its session after this many handler calls
+   * of it (a rebalance), while the worker still has messages pulled.
+   */
+  sessionCallsMax?: number;
   fencing: boolean;
   rules: ProcessingRules;
   /** L2.E: one consumer freezes inside a handler call, between its work and its effect. */
@@ -85,11 +90,18 @@ export function describeGcPause(pause: GcPause): string {
 export const STALL_MS = 3_000;
 
 /**
- * L2.C, L2.F: the harness's consumer takes a queue away from its session after this many handler
- * calls (a rebalance), while the worker still has messages pulled; the next session starts where
- * the group committed.
+ * L2.C: the harness's consumer takes a queue away from its session after this many handler calls
+ * (a rebalance), while the worker still has messages pulled; the next session starts where the
+ * group committed.
  */
-const SESSION_CALLS_MAX = 6;
+export const SESSION_CALLS_MAX = 6;
+/**
+ * L2.F: the same, for a worker that runs one call per key at once. Six calls would end a session
+ * as its first messages start, before any of them is done; a worker that commits only while its
+ * session lasts (which its contract allows) would then move on only when luck finishes the lowest
+ * offset first, and a run took 45 simulated seconds. Twenty-four calls are a few rounds of keys.
+ */
+export const PARALLEL_SESSION_CALLS_MAX = 24;
 export const HARD_STOP_MS = 60_000;
 
 export function keyedMessages(
@@ -157,7 +169,7 @@ export async function runConsumeWorkload(
       const worker = setup.worker(own);
       if (setup.mode === "worker")
         return harnessConsumer(worker, load.queueCount, (consumerId) => handlerSetup(env, consumerId), {
-          takeAwayAfterCalls: SESSION_CALLS_MAX,
+          takeAwayAfterCalls: setup.sessionCallsMax ?? SESSION_CALLS_MAX,
         })(env).then(() => undefined);
       const consumerId = consumerIdOf(env);
       return own.openConsumer(env, {

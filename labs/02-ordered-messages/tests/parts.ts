@@ -13,6 +13,7 @@ import {
   type ConsumeSetup,
   describeGcPause,
   type GcPause,
+  PARALLEL_SESSION_CALLS_MAX,
   runConsumeWorkload,
   runStuckKeyWorkload,
   runThroughputWorkload,
@@ -375,6 +376,7 @@ const keyParallelUnderCrashes = consumePart({
   consumers: 1,
   mode: "worker",
   worker: (impl) => impl.runKeyParallelQueue,
+  sessionCallsMax: PARALLEL_SESSION_CALLS_MAX,
   fencing: false,
   rules: rulesOn(),
 });
