@@ -272,7 +272,7 @@ export const partC = definePart<OrderingModule, ConsumeScenario>({
   points: 20,
   seeds: 120,
   property:
-    "one message in flight per queue; a failing message is retried in place, never skipped or overtaken; offsets pass only processed messages, so a crash causes at most a rewind",
+    "one message in flight per queue; a failing message is retried in place, never skipped or overtaken; offsets pass only processed messages, so a crash causes at most a rewind; once the queue is quiet, the committed offset reaches its end",
   scenario: oneConsumerUnderCrashes,
   describe: describeConsume,
   run: consumePart({
