@@ -554,3 +554,220 @@ describe("broker kafka: appends and the partition state", () => {
     expect(orders.size).toBe(4);
   });
 });
+
+describe("broker kafka: the coordinator's records", () => {
+  const record = (epoch: number, state: TxnRecord["state"], partitions: number[] = []): TxnRecord => ({
+    producerId: 7,
+    epoch,
+    state,
+    partitions,
+    startedAtMs: 10 * epoch,
+  });
+
+  it("loads the latest saved record of each transactional id after a crash and after a power loss", async () => {
+    const { world, broker, boot, side } = setup();
+    const loaded = await simulate(world, async () => {
+      await boot();
+      const saved = [
+        side().txnLog.save("tx-a", record(0, "Empty")),
+        side().txnLog.save("tx-b", record(3, "Ongoing", [1])),
+        side().txnLog.save("tx-a", record(1, "Ongoing", [0, 1])),
+        side().txnLog.save("tx-a", record(2, "PrepareCommit", [0, 1])),
+      ];
+      // Saved at once: each save of one id is appended after the one before, whatever the disk does.
+      await Promise.all(saved);
+      const before = await side().txnLog.load();
+      broker.crash();
+      await broker.start();
+      const afterCrash = await side().txnLog.load();
+      await side().txnLog.save("tx-b", record(4, "CompleteAbort", [1]));
+      broker.powerLoss();
+      await broker.start();
+      return { before, afterCrash, afterPowerLoss: await side().txnLog.load() };
+    });
+    // The test coordinator's open finished tx-a's PrepareCommit on each restart (its markers, then CompleteCommit).
+    expect(loaded.before).toEqual(
+      new Map([
+        ["tx-a", record(2, "PrepareCommit", [0, 1])],
+        ["tx-b", record(3, "Ongoing", [1])],
+      ]),
+    );
+    expect(loaded.afterCrash).toEqual(
+      new Map([
+        ["tx-a", record(2, "CompleteCommit", [0, 1])],
+        ["tx-b", record(3, "Ongoing", [1])],
+      ]),
+    );
+    expect(loaded.afterPowerLoss).toEqual(
+      new Map([
+        ["tx-a", record(2, "CompleteCommit", [0, 1])],
+        ["tx-b", record(4, "CompleteAbort", [1])],
+      ]),
+    );
+  });
+
+  it("refuses a record the coordinator could not mean, and keeps none of it", async () => {
+    const { world, boot, side } = setup();
+    const outcome = await simulate(world, async () => {
+      await boot();
+      const bad: [string, TxnRecord][] = [
+        ["", record(0, "Empty")],
+        ["tx-a", { ...record(0, "Empty"), epoch: -1 }],
+        ["tx-a", { ...record(0, "Empty"), producerId: 1.5 }],
+        ["tx-a", { ...record(0, "Ongoing"), partitions: [PARTITIONS] }],
+        ["tx-a", { ...record(0, "Empty"), state: "Dead" as TxnRecord["state"] }],
+        ["tx-a", { ...record(0, "Empty"), startedAtMs: Number.NaN }],
+      ];
+      const refused = [];
+      for (const [id, r] of bad) {
+        refused.push(
+          await side()
+            .txnLog.save(id, r)
+            .then(
+              () => "saved",
+              (e: unknown) => (e instanceof RangeError ? "refused" : "other"),
+            ),
+        );
+      }
+      return { refused, loaded: await side().txnLog.load() };
+    });
+    expect(outcome).toEqual({ refused: new Array(6).fill("refused"), loaded: new Map() });
+  });
+});
+
+describe("broker kafka: fetch", () => {
+  /** tx-a commits [a1, a2] on p0; tx-b aborts [b1]; tx-a then leaves [a3] open. */
+  async function threeTransactions(handle: ReturnType<typeof setup>["handle"], world: World) {
+    const a = producer(handle, "tx-a");
+    const b = producer(handle, "tx-b");
+    await a.init();
+    await b.init();
+    await a.add(0);
+    await b.add(0);
+    await a.produce(0, records("a1", "a2"));
+    await b.produce(0, records("b1"));
+    await a.end(true);
+    await b.end(false);
+    await world.sleep(10);
+    await a.add(0);
+    await a.produce(0, records("a3"));
+  }
+
+  it("read_uncommitted returns the raw log with its markers; read_committed goes through the plug-in", async () => {
+    const { world, boot, handle } = setup();
+    const replies = await simulate(world, async () => {
+      await boot();
+      await threeTransactions(handle, world);
+      return {
+        raw: shape(await handle(fetch(0, 0, "read_uncommitted"))),
+        rawFrom3: shape(await handle(fetch(0, 3, "read_uncommitted"))),
+        rawPastEnd: shape(await handle(fetch(0, 9, "read_uncommitted"))),
+        committed: shape(await handle(fetch(0, 0, "read_committed"))),
+        otherPartition: shape(await handle(fetch(1, 0, "read_committed"))),
+      };
+    });
+    expect(replies).toEqual({
+      // a1+a2 @0, b1 @1, commit(tx-a) @2, abort(tx-b) @3, a3 @4 (open: the last stable offset)
+      raw: { entries: ["a1+a2", "b1", "commit", "abort", "a3"], nextOffset: 5, lastStableOffset: 4, highWatermark: 5 },
+      rawFrom3: { entries: ["abort", "a3"], nextOffset: 5, lastStableOffset: 4, highWatermark: 5 },
+      rawPastEnd: { entries: [], nextOffset: 9, lastStableOffset: 4, highWatermark: 5 },
+      committed: { entries: ["a1+a2"], nextOffset: 4, lastStableOffset: 4, highWatermark: 5 },
+      otherPartition: { entries: [], nextOffset: 0, lastStableOffset: 0, highWatermark: 0 },
+    });
+  });
+
+  it("returns each data entry whole, with its producer, epoch and sequence; gives at most pullMax entries", async () => {
+    const { world, boot, handle } = setup();
+    const replies = await simulate(world, async () => {
+      await boot();
+      await threeTransactions(handle, world);
+      return {
+        first: await handle(fetch(0, 0, "read_uncommitted", 1)),
+        capped: await handle(fetch(0, 0, "read_uncommitted", 10_000)),
+        none: await handle(fetch(0, 0, "read_uncommitted", 0)),
+      };
+    });
+    expect(replies.first).toEqual({
+      kind: "ok",
+      records: [{ kind: "data", offset: 0, producerId: 1, epoch: 0, sequence: 0, records: records("a1", "a2") }],
+      nextOffset: 1,
+      lastStableOffset: 4,
+      highWatermark: 5,
+    });
+    expect(replies.capped.kind === "ok" && replies.capped.records.length).toBe(Math.min(5, base.pullMax));
+    expect(replies.capped.kind === "ok" && replies.capped.records[2]).toEqual({
+      kind: "marker",
+      offset: 2,
+      producerId: 1,
+      epoch: 1,
+      commit: true,
+    });
+    expect(shape(replies.none)).toEqual({ entries: [], nextOffset: 0, lastStableOffset: 4, highWatermark: 5 });
+  });
+});
+
+describe("broker kafka: under crash and power loss", () => {
+  it("keeps every acknowledged batch and decision through a power loss, and the reopened coordinator ends the decided one", async () => {
+    const { world, broker, boot, handle } = setup({ markerDelayMs: 30 });
+    const result = await simulate(world, async () => {
+      await boot();
+      const a = producer(handle, "tx-a");
+      await a.init();
+      await a.add(0, 1);
+      const acked = [await a.produce(0, records("a1")), await a.produce(1, records("a2"))];
+      const end = await a.end(true);
+      // Power is cut after the decision was acknowledged, before its markers.
+      broker.powerLoss();
+      await broker.start();
+      const committed = [
+        shape(await handle(fetch(0, 0, "read_committed"))),
+        shape(await handle(fetch(1, 0, "read_committed"))),
+      ];
+      const again = producer(handle, "tx-a");
+      await again.init();
+      return { acked, end, committed, epochAfter: again.epoch };
+    });
+    expect(result).toEqual({
+      acked: [
+        { kind: "ok", baseOffset: 0 },
+        { kind: "ok", baseOffset: 0 },
+      ],
+      end: { kind: "ok", epoch: 1 },
+      committed: [
+        { entries: ["a1"], nextOffset: 2, lastStableOffset: 2, highWatermark: 2 },
+        { entries: ["a2"], nextOffset: 2, lastStableOffset: 2, highWatermark: 2 },
+      ],
+      epochAfter: 2,
+    });
+  });
+
+  it("serves no request before the plug-in's open and the replay have finished", async () => {
+    const { world, broker, boot, connect, handle, seen } = setup({ openDelayMs: 60 });
+    const result = await simulate(world, async () => {
+      await boot();
+      await world.sleep(60);
+      const a = producer(handle, "tx-a");
+      await a.init();
+      await a.add(0);
+      await a.produce(0, records("a1"));
+      broker.crash();
+      seen.calls.length = 0;
+      void broker.start();
+      await world.sleep(5);
+      const c = await connect(20);
+      const during = [
+        await c.call({ type: "initProducerId", transactionalId: "tx-b" }),
+        await c.call(fetch(0, 0, "read_uncommitted")),
+        await c.call({ type: "route", topic: "orders" }),
+      ].map((o) => o.kind);
+      await world.sleep(60);
+      const after = ok(await c.call(fetch(0, 0, "read_uncommitted")));
+      return { during, after: shape(after), calls: [...seen.calls] };
+    });
+    expect(result).toEqual({
+      during: ["maybe", "maybe", "maybe"],
+      after: { entries: ["a1"], nextOffset: 1, lastStableOffset: 0, highWatermark: 1 },
+      calls: ["open", "opened", "appended p0 @0 data"],
+    });
+  });
+});
