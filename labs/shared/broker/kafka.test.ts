@@ -20,6 +20,7 @@ import type {
   ReadCommitted,
   TxnRecord,
 } from "./kafka/hooks.ts";
+import { openTxnLog } from "./kafka/txn-log.ts";
 import { lab02Replies, lab02Script } from "./lab02-golden.ts";
 import { openLogStore } from "./log-store.ts";
 import type { BrokerRequest, KafkaRecord, LogEntry, ReplyOf } from "./protocol.ts";
@@ -574,7 +575,7 @@ describe("broker kafka: the coordinator's records", () => {
         side().txnLog.save("tx-a", record(1, "Ongoing", [0, 1])),
         side().txnLog.save("tx-a", record(2, "PrepareCommit", [0, 1])),
       ];
-      // Saved at once: each save of one id is appended after the one before, whatever the disk does.
+      // Saved at once: saves of one id keep their call order.
       await Promise.all(saved);
       const before = await side().txnLog.load();
       broker.crash();
@@ -604,6 +605,27 @@ describe("broker kafka: the coordinator's records", () => {
         ["tx-b", record(4, "CompleteAbort", [1])],
       ]),
     );
+  });
+
+  it("keeps one id's saves in call order on a store that reorders concurrent appends", async () => {
+    const loaded = await inBootedNode({}, async ({ env }) => {
+      const memory = new MemoryStore();
+      let calls = 0;
+      // Each append waits less than the one called before it: unordered, they would land reversed.
+      const reordering: MessageStore = {
+        append: async (message) => {
+          await env.clock.sleep(10 - 3 * calls++);
+          return memory.append(message);
+        },
+        read: (topic, queueId, offset, max) => memory.read(topic, queueId, offset, max),
+        bounds: (topic, queueId) => memory.bounds(topic, queueId),
+        scan: (visit) => memory.scan(visit),
+      };
+      const txnLog = openTxnLog(env, reordering, PARTITIONS);
+      await Promise.all([0, 1, 2].map((epoch) => txnLog.save("tx-a", record(epoch, "Ongoing"))));
+      return txnLog.load();
+    });
+    expect(loaded).toEqual(new Map([["tx-a", record(2, "Ongoing")]]));
   });
 
   it("refuses a record the coordinator could not mean, and keeps none of it", async () => {
