@@ -122,6 +122,28 @@ function describeKills(name: string, open: () => Promise<RealDatabase>, skip = f
       node.kill();
     });
 
+    it("a transaction begun just before the kill, not yet connected or still queued, never reaches the database", async () => {
+      const { node } = await world(db);
+      const inc = node.start();
+      let held: () => void = () => undefined;
+      const holding = new Promise<void>((resolve) => {
+        held = resolve;
+      });
+      // The first holds its connection (PGlite's only one); the second is queued behind it there,
+      // and on a server is still waiting for a pooled connection when the kill comes.
+      void inc.db.transaction(async (tx) => {
+        await tx.put("t", "first", 1);
+        held();
+        await new Promise(() => {});
+      });
+      await holding;
+      void inc.db.transaction((tx) => tx.put("t", "second", 1));
+      inc.kill();
+      await sleep(300);
+      await db.connect("witness").transaction((tx) => tx.put("t", "witness", 1));
+      expect((await db.rows("t")).map((r) => r.key)).toEqual(["witness"]);
+    });
+
     it("killAfterCommit(1): committed on the database, and the caller never goes on: the end request is never sent", async () => {
       const { node, heard } = await world(db);
       const inc = node.start({ killAt: { kind: "afterCommit", n: 1 } });
