@@ -119,7 +119,8 @@ function describeKills(name: string, open: () => Promise<RealDatabase>, skip = f
       expect(await next.call(() => produce(next.env.net, next.db))).toEqual({ kind: "ok", value: "done" });
       expect(heard).toEqual(["half", "end"]);
       expect(() => node.start()).toThrow(/already running/);
-      node.kill();
+      await node.stop();
+      expect(node.isUp).toBe(false);
     });
 
     it("a transaction begun just before the kill, not yet connected or still queued, never reaches the database", async () => {

@@ -151,6 +151,14 @@ export class RealNode {
     this.incarnation?.kill();
   }
 
+  /** Kills the running incarnation (if any) and waits until its files are closed: a scenario's end. */
+  async stop(): Promise<void> {
+    const last = this.incarnation;
+    if (last === null) return;
+    last.kill();
+    await last.filesClosed;
+  }
+
   /** Kills the running incarnation (if any) and starts the next. */
   restart(options: StartOptions = {}): RealIncarnation {
     this.kill();
