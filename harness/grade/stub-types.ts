@@ -44,15 +44,18 @@ export function checkStubTypes(lab: LabEntry, stubsDir: string, label: string): 
       timeout: 300_000,
     });
     if (run.error !== undefined) throw run.error;
-    const messages = relabel(`${run.stdout}${run.stderr}`.trim(), [
-      [stubsDir, label],
-      [dir, "(generated check)"],
-    ]);
     const numbered = check
       .split("\n")
       .map((line, i) => `${String(i + 1).padStart(3)}  ${line}`)
       .join("\n");
-    return { ok: run.status === 0, output: `${messages}\n\n(generated check)/check.ts:\n${numbered}` };
+    const output = `${run.stdout}${run.stderr}`.trim();
+    // The scratch folders are gone once this returns: name them by what they held.
+    const labels: [string, string][] = [
+      [stubsDir, label],
+      [path.relative(dir, stubsDir), label],
+      [dir, "(generated check)"],
+    ];
+    return { ok: run.status === 0, output: relabel(`${output}\n\n(generated check)/check.ts:\n${numbered}`, labels) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -101,11 +104,12 @@ export function tscBin(): string {
   return path.join(packageDir, manifest.bin.tsc);
 }
 
-/** Replaces each folder (absolute or relative to the repository) with its label. */
+/** Replaces each folder (an absolute one also as relative to the repository) with its label. */
 function relabel(text: string, folders: [dir: string, label: string][]): string {
   let out = text;
   for (const [dir, label] of folders) {
-    for (const form of [dir, path.relative(REPO_ROOT, dir)]) {
+    const forms = path.isAbsolute(dir) ? [dir, path.relative(REPO_ROOT, dir)] : [dir];
+    for (const form of forms) {
       if (form !== "" && form !== label) out = out.split(form).join(label);
     }
   }
