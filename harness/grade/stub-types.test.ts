@@ -15,15 +15,14 @@ function learnerDirOf(lab: LabEntry): string {
 }
 
 /** The stubs as shipped, with a label for messages; says so when there is no git to read them from. */
-function shipped(lab: LabEntry): { dir: string; label: string; copy: boolean } {
+function shipped(lab: LabEntry): { dir: string; label: string; copy: boolean; note: string } {
   const learnerDir = learnerDirOf(lab);
   const rel = path.relative(REPO_ROOT, learnerDir);
   const dir = shippedStubs(lab);
-  if (dir !== learnerDir) return { dir, label: `${rel} (as committed at ${stubsRef()})`, copy: true };
-  console.warn(
-    `lab ${lab.id}: not a git checkout, so the stubs cannot be read as shipped; checking ${rel} as it stands (if you have edited it, this checks your work)`,
-  );
-  return { dir, label: rel, copy: false };
+  if (dir !== learnerDir) return { dir, label: `${rel} (as committed at ${stubsRef()})`, copy: true, note: "" };
+  const note = `lab ${lab.id}: not a git checkout, so the stubs cannot be read as shipped; checked ${rel} as it stands (if you have edited it, this checked your work: run the tests from a git clone)`;
+  console.warn(note);
+  return { dir, label: rel, copy: false, note: `${note}\n\n` };
 }
 
 describe("the stubs as shipped have the solution's types (each lab's stub-types.ts)", () => {
@@ -33,7 +32,7 @@ describe("the stubs as shipped have the solution's types (each lab's stub-types.
       const stubs = shipped(lab);
       try {
         const result = checkStubTypes(lab, stubs.dir, stubs.label);
-        expect(result.ok, result.output).toBe(true);
+        expect(result.ok, `${stubs.note}${result.output}`).toBe(true);
       } finally {
         if (stubs.copy) rmSync(stubs.dir, { recursive: true, force: true });
       }
