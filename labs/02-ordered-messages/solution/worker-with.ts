@@ -33,18 +33,19 @@ export const orderlyParts: OrderlyParts = {
 };
 
 /**
- * While the queue is idle, the offset is sent again this often. The last commit of a stretch may
- * have been lost with its reply, and no later commit would cover it: without this, whoever takes
- * the queue over next processes the tail again. RocketMQ's client does the same for every queue
- * it holds, every 5 s (MQClientInstance's persistAllConsumerOffset).
+ * While the queue is idle, the offset is sent again once every this many empty pulls (about every
+ * 100 ms at TIMING.pullIdleMs). The last commit of a stretch may have been lost with its reply, and
+ * no later commit would cover it: without this, whoever takes the queue over next processes the
+ * tail again. RocketMQ's client does the same for every queue it holds, every 5 s
+ * (MQClientInstance's persistAllConsumerOffset). Counted in pulls, not read off the clock: a clock
+ * that jumps back would otherwise hold the next re-send back for as long as it jumped.
  */
-const IDLE_RECOMMIT_MS = 100;
+const IDLE_PULLS_PER_RECOMMIT = 10;
 
 function recommitNowAndThen(session: QueueSession, start: number): (offset: number) => Promise<Step> {
-  let recommittedAtMs = session.env.clock.now();
+  let idlePulls = 0;
   return async (offset) => {
-    if (offset === start || session.env.clock.now() - recommittedAtMs < IDLE_RECOMMIT_MS) return "continue";
-    recommittedAtMs = session.env.clock.now();
+    if (offset === start || ++idlePulls % IDLE_PULLS_PER_RECOMMIT !== 0) return "continue";
     return commitOffset(session, offset);
   };
 }
