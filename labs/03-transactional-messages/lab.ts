@@ -1,0 +1,24 @@
+/**
+ * Lab 03's manifest: what the grader needs to know about this lab.
+ *
+ * In construction: `files` lists only the learner files whose parts grade today, so that the
+ * reference solution holds every file the manifest names. src/ already holds all seven stubs; each
+ * joins `files`, `exports` and `parts` with its part (docs/design/lab-03.md, section 9.1).
+ */
+import { defineLab } from "#harness/grade/define.ts";
+import type { TransactionModule } from "./tests/api.ts";
+
+const FILES: string[] = [];
+
+export default defineLab<TransactionModule>({
+  id: "03",
+  title: "Transactional messages",
+  summary:
+    "a message published if and only if its local transaction commits: half messages, exactly one outcome per half, check-backs, recovery, and Kafka's coordinator side by side",
+  learnerDir: "src",
+  files: FILES,
+  entry: FILES,
+  exports: [],
+  parts: [],
+  partFiles: {},
+});
