@@ -7,8 +7,9 @@
  */
 import { defineLab } from "#harness/grade/define.ts";
 import type { TransactionModule } from "./tests/api.ts";
+import { partA } from "./tests/parts.ts";
 
-const FILES: string[] = [];
+const FILES = ["half-store.ts"];
 
 export default defineLab<TransactionModule>({
   id: "03",
@@ -18,7 +19,9 @@ export default defineLab<TransactionModule>({
   learnerDir: "src",
   files: FILES,
   entry: FILES,
-  exports: [],
-  parts: [],
-  partFiles: {},
+  exports: ["storeHalf", "readHalf", "commitHalf", "rollbackHalf"],
+  parts: [partA],
+  partFiles: {
+    "L3.A": ["half-store.ts"],
+  },
 });

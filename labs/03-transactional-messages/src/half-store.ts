@@ -22,9 +22,9 @@ import type {
 /**
  * Stores a half message: durable, and invisible to every consumer.
  *
- * Contract: appends one message to HALF_TOPIC, queue 0, carrying as properties everything
- * `readHalf` returns (the real topic, queue, key and body, the transaction id, the group, the
- * sending node `producerId`, `bornAtMs`, `checkImmunityMs`), and resolves `{ kind: "ok",
+ * Contract: appends one message to HALF_TOPIC, queue 0, carrying (in its key, body and
+ * properties) everything `readHalf` returns (the real topic, queue, key and body, the transaction
+ * id, the group, the sending node `producerId`, `bornAtMs`, `checkImmunityMs`), and resolves `{ kind: "ok",
  * halfOffset }` only once that append is durable. Writes nothing to the real topic. (A topic or
  * queue the broker does not have, or a system topic, never gets here: the broker answers
  * `{ kind: "noSuchTopic" }` itself, as RocketMQ's send path checks the topic first.) If the store

@@ -1,0 +1,20 @@
+/**
+ * Lab 03's graded parts (in construction: the ones whose checkers exist). Each part grades only
+ * its own learner files: the files it does not grade are replaced by the small, tested stand-ins
+ * in tests/ (docs/design/lab-03.md, section 2.3).
+ */
+import { definePart } from "#harness/grade/define.ts";
+import type { TransactionModule } from "./api.ts";
+import { describeHalves, type HalvesScenario, halvesScenario, runHalvesWorkload } from "./halves.ts";
+
+export const partA = definePart<TransactionModule, HalvesScenario>({
+  id: "L3.A",
+  title: "half messages",
+  points: 10,
+  seeds: 120,
+  property:
+    "a half is durable once acknowledged and invisible to consumers; a commit makes its message visible once, exactly as sent, durably before the reply; a rollback or no end leaves it undelivered; readHalf returns what was stored",
+  scenario: halvesScenario,
+  describe: describeHalves,
+  run: runHalvesWorkload,
+});
