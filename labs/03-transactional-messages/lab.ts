@@ -7,9 +7,9 @@
  */
 import { defineLab } from "#harness/grade/define.ts";
 import type { TransactionModule } from "./tests/api.ts";
-import { partA } from "./tests/parts.ts";
+import { partA, partC } from "./tests/parts.ts";
 
-const FILES = ["half-store.ts"];
+const FILES = ["half-store.ts", "end-transaction.ts"];
 
 export default defineLab<TransactionModule>({
   id: "03",
@@ -19,9 +19,11 @@ export default defineLab<TransactionModule>({
   learnerDir: "src",
   files: FILES,
   entry: FILES,
-  exports: ["storeHalf", "readHalf", "commitHalf", "rollbackHalf"],
-  parts: [partA],
+  exports: ["storeHalf", "readHalf", "commitHalf", "rollbackHalf", "endTransaction"],
+  parts: [partA, partC],
   partFiles: {
     "L3.A": ["half-store.ts"],
+    // C runs the learner's half store under its end handler.
+    "L3.C": ["end-transaction.ts", "half-store.ts"],
   },
 });

@@ -6,6 +6,7 @@
 import { definePart } from "#harness/grade/define.ts";
 import type { TransactionModule } from "./api.ts";
 import { describeHalves, type HalvesScenario, halvesScenario, runHalvesWorkload } from "./halves.ts";
+import { describeOutcomes, type OutcomesScenario, outcomesScenario, runOutcomesWorkload } from "./outcomes.ts";
 
 export const partA = definePart<TransactionModule, HalvesScenario>({
   id: "L3.A",
@@ -17,4 +18,16 @@ export const partA = definePart<TransactionModule, HalvesScenario>({
   scenario: halvesScenario,
   describe: describeHalves,
   run: runHalvesWorkload,
+});
+
+export const partC = definePart<TransactionModule, OutcomesScenario>({
+  id: "L3.C",
+  title: "exactly one outcome",
+  points: 15,
+  seeds: 120,
+  property:
+    "through duplicated, retried, racing, late and misaddressed end requests, each half gets one outcome, the first: its message is committed once or never, every reply names that outcome, a request of another transaction is refused with noSuchHalf",
+  scenario: outcomesScenario,
+  describe: describeOutcomes,
+  run: runOutcomesWorkload,
 });
