@@ -7,4 +7,12 @@
  */
 import type { ZooEntry } from "#harness/grade/lab-suite.ts";
 
-export const zoo: ZooEntry[] = [];
+export const zoo: ZooEntry[] = [
+  // L3.A: the half store.
+  { name: "half-in-real-topic", caughtBy: { "L3.A": "aborted read", "L3.C": "aborted read" } },
+  { name: "ack-before-durable", caughtBy: { "L3.A": "lost write" } },
+  // L3.C: exactly one outcome.
+  { name: "commit-twice", caughtBy: { "L3.C": "duplicate" } },
+  { name: "last-decision-wins", caughtBy: { "L3.C": "aborted read" } },
+  { name: "resolve-without-lock", caughtBy: { "L3.C": "duplicate" } },
+];

@@ -93,9 +93,7 @@ export function checkHalves(evidence: HalvesEvidence): Anomaly[] {
 
     if ((copies.length > 0 || received.length > 0) && decision !== "commit") {
       const why =
-        end === undefined
-          ? "no end request was ever sent for it"
-          : `the only end request was ${describeOp(end)}`;
+        end === undefined ? "no end request was ever sent for it" : `the only end request was ${describeOp(end)}`;
       byName.aborted.push(
         anomaly(
           "aborted read",
@@ -162,7 +160,8 @@ export function checkHalves(evidence: HalvesEvidence): Anomaly[] {
 
 function realMessageMismatch(tx: ScriptedTx, halfOffset: number | null, copy: Found): string | null {
   const { message } = copy;
-  if (copy.queueId !== tx.queueId) return `is in ${TOPIC}/${copy.queueId}, but its half was sent for queue ${tx.queueId}`;
+  if (copy.queueId !== tx.queueId)
+    return `is in ${TOPIC}/${copy.queueId}, but its half was sent for queue ${tx.queueId}`;
   if (message.key !== tx.key) return `has key "${message.key}", but its half was sent with key "${tx.key}"`;
   if (message.properties[TX_ID] !== tx.transactionId)
     return `carries ${TX_ID} ${JSON.stringify(message.properties[TX_ID])}, not "${tx.transactionId}"`;
@@ -227,7 +226,5 @@ function checkHalfRead(
       `storedAtMs ${read.storedAtMs}, not the broker's clock while the half was stored (${fromMs} to ${toMs})`,
     );
   if (differences.length > 0)
-    byName.wrong.push(
-      anomaly("wrong answer", `readHalf(${halfOffset}) returned ${differences.join(", ")}`, [send]),
-    );
+    byName.wrong.push(anomaly("wrong answer", `readHalf(${halfOffset}) returned ${differences.join(", ")}`, [send]));
 }

@@ -58,7 +58,13 @@ function named(reply: EndTransactionReply): Resolution | null {
 }
 
 export function checkOutcomes(evidence: OutcomesEvidence): Anomaly[] {
-  const out = { aborted: [] as Anomaly[], duplicate: [] as Anomaly[], conflict: [] as Anomaly[], lost: [] as Anomaly[], wrong: [] as Anomaly[] };
+  const out = {
+    aborted: [] as Anomaly[],
+    duplicate: [] as Anomaly[],
+    conflict: [] as Anomaly[],
+    lost: [] as Anomaly[],
+    wrong: [] as Anomaly[],
+  };
   const copies = new Map<string, StoredMessage[]>();
   for (const queue of evidence.queues)
     for (const message of queue) copies.set(message.body, [...(copies.get(message.body) ?? []), message]);
@@ -87,7 +93,11 @@ export function checkOutcomes(evidence: OutcomesEvidence): Anomaly[] {
           ? `${describeOp(notCommittedSaid[0] as Op)} had said it would never be delivered`
           : "no commit was ever sent for it";
       out.aborted.push(
-        anomaly("aborted read", `the message "${half.body}" of ${half.transactionId} reached a real queue, but ${why}`, involved),
+        anomaly(
+          "aborted read",
+          `the message "${half.body}" of ${half.transactionId} reached a real queue, but ${why}`,
+          involved,
+        ),
       );
     }
     if (found.length > 1)
@@ -134,7 +144,10 @@ function wrongReplies(half: StoredHalf, mine: Op[], answered: Op[]): Anomaly[] {
     const input = op.input as EndInput;
     if (!isGenuine(op, half)) {
       if (reply.kind !== "noSuchHalf")
-        say(`${describeOp(op)}: half ${half.halfOffset} belongs to ${half.transactionId} of ${GROUP}; the reply must be noSuchHalf`, [op]);
+        say(
+          `${describeOp(op)}: half ${half.halfOffset} belongs to ${half.transactionId} of ${GROUP}; the reply must be noSuchHalf`,
+          [op],
+        );
       continue;
     }
     if (reply.kind === "noSuchHalf") {
@@ -149,7 +162,10 @@ function wrongReplies(half: StoredHalf, mine: Op[], answered: Op[]): Anomaly[] {
         (other) => named(other.output as EndTransactionReply) !== null && (other.completedAtMs ?? 0) < op.invokedAtMs,
       );
       if (before !== undefined)
-        say(`${describeOp(op)}: ${describeOp(before)} had already acknowledged the half's outcome; the reply must be alreadyResolved`, [before, op]);
+        say(
+          `${describeOp(op)}: ${describeOp(before)} had already acknowledged the half's outcome; the reply must be alreadyResolved`,
+          [before, op],
+        );
     }
   }
   const decided = answered.filter((op) => {

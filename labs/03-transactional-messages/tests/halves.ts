@@ -10,14 +10,22 @@
  * auditor reads the real queues, and `readHalf` is called on every half the broker acknowledged.
  */
 import fc from "fast-check";
+import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import { describePlan, type FaultPlan, planArb } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { isProgrammingError, rethrowFrom } from "#harness/grade/verdict.ts";
-import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import { HALF_TOPIC, type HalfMessage } from "#labs/03-transactional-messages/provided.ts";
 import type { TransactionModule } from "./api.ts";
 import { checkHalves, type HalvesRead, type ScriptedTx } from "./check-halves.ts";
-import { addConsumer, applyFaults, assembled, BROKER, deployBroker, type Deployment, startBroker } from "./deployment.ts";
+import {
+  addConsumer,
+  applyFaults,
+  assembled,
+  BROKER,
+  type Deployment,
+  deployBroker,
+  startBroker,
+} from "./deployment.ts";
 import { noRecovery } from "./no-recovery.ts";
 import { plainEnd } from "./plain-end.ts";
 import { addScriptedProducer, sendEnd, sendHalf } from "./scripted-producer.ts";

@@ -117,7 +117,10 @@ export function describeOutcomes(s: OutcomesScenario): string[] {
   ];
 }
 
-export async function runOutcomesWorkload(ctx: TestContext<TransactionModule>, s: OutcomesScenario): Promise<Anomaly[]> {
+export async function runOutcomesWorkload(
+  ctx: TestContext<TransactionModule>,
+  s: OutcomesScenario,
+): Promise<Anomaly[]> {
   const { world } = ctx;
   const deployment = deployBroker(
     ctx,
