@@ -10,6 +10,8 @@
  */
 import { describe, expect, expectTypeOf, it } from "vitest";
 import lab from "./lab.ts";
+import type * as solutionEndTransaction from "./solution/end-transaction.ts";
+import type * as solutionHalfStore from "./solution/half-store.ts";
 import type * as stubCheckService from "./src/check-service.ts";
 import type * as stubCoordinator from "./src/coordinator.ts";
 import type * as stubEndTransaction from "./src/end-transaction.ts";
@@ -27,11 +29,13 @@ import type {
 } from "./tests/api.ts";
 
 describe("lab 03: each stub has the type the grader expects of its file", () => {
-  it("half-store.ts", () => {
+  it("half-store.ts, and its solution", () => {
     expectTypeOf<typeof stubHalfStore>().toEqualTypeOf<HalfStoreModule>();
+    expectTypeOf<typeof stubHalfStore>().toEqualTypeOf<typeof solutionHalfStore>();
   });
-  it("end-transaction.ts", () => {
+  it("end-transaction.ts, and its solution", () => {
     expectTypeOf<typeof stubEndTransaction>().toEqualTypeOf<EndTransactionModule>();
+    expectTypeOf<typeof stubEndTransaction>().toEqualTypeOf<typeof solutionEndTransaction>();
   });
   it("producer.ts", () => {
     expectTypeOf<typeof stubProducer>().toEqualTypeOf<ProducerModule>();
