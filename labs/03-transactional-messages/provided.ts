@@ -102,9 +102,11 @@ export const REASON = "REASON";
 
 // ---------------------------------------------------------------- the producer side (L3.B)
 
-/** A message a producer publishes in a transaction: its real topic, its key, its body. */
+/** A message a producer publishes in a transaction: its real topic and queue, its key, its body. */
 export interface OutgoingMessage {
   topic: string;
+  /** The queue of `topic` it goes to (the caller routes; lab 02 was about routing). */
+  queueId: number;
   key: string;
   body: string;
   /** Optional: no check before this long after the half was stored [CHECK_IMMUNITY_TIME_IN_SECONDS]. */

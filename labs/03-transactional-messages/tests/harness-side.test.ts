@@ -93,6 +93,18 @@ describe("the oracle service, through the broker, the scripted producer and the 
     expect(received).toEqual([{ queueId: 1, queueOffset: 0, key: "order-1", body: "p1#1" }]);
   });
 
+  it("stores a transaction's half once, though its request arrives twice", async () => {
+    const { ctx, record, p1, boot } = oracleWorld({ heartbeat: false });
+    const offsets = await simulate(ctx.world, async () => {
+      await boot();
+      const twice = await Promise.all([sendHalf(ctx, p1, half(1)), sendHalf(ctx, p1, half(1))]);
+      const other = await sendHalf(ctx, p1, half(2));
+      return [...twice, other].map((s) => s.halfOffset);
+    });
+    expect(offsets).toEqual([0, 0, 1]);
+    expect(record.halves.size).toBe(2);
+  });
+
   it("answers noSuchHalf to a wrong transaction id or group, pending to unknown, and writes nothing", async () => {
     const { ctx, deployment, p1, boot } = oracleWorld({ heartbeat: false });
     const result = await simulate(ctx.world, async () => {

@@ -2,7 +2,9 @@
  * The oracle transaction service, which the broker runs in L3.B so that the producer part grades
  * the learner's producer.ts alone. It is what the lab's service should be, minus durability (the
  * broker never crashes in L3.B) and minus the check budget (it never sets a half aside):
- * - a half is kept in memory, at the next offset;
+ * - a half is kept in memory, at the next offset; a second sendHalf of a transaction it has (the
+ *   network duplicated the request) answers the first half's offset, so that one transaction
+ *   never has two halves to commit;
  * - the first decision (commit or rollback) of a half wins, whoever sends it; every later one is
  *   answered `alreadyResolved` with it; requests for one half are handled one at a time;
  * - a commit appends the real message once, durably, before the reply;
@@ -91,6 +93,10 @@ export function oracleService(record: OracleRecord): (side: BrokerSide) => Promi
     });
     return {
       async sendHalf(producerId, request) {
+        for (const [offset, half] of record.halves) {
+          if (half.request.transactionId === request.transactionId && half.request.group === request.group)
+            return { kind: "ok", halfOffset: offset };
+        }
         const halfOffset = record.halves.size;
         record.halves.set(halfOffset, { producerId, request, storedAtMs: side.env.clock.now(), checks: 0 });
         return { kind: "ok", halfOffset };

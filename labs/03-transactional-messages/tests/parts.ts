@@ -7,6 +7,7 @@ import { definePart } from "#harness/grade/define.ts";
 import type { TransactionModule } from "./api.ts";
 import { describeHalves, type HalvesScenario, halvesScenario, runHalvesWorkload } from "./halves.ts";
 import { describeOutcomes, type OutcomesScenario, outcomesScenario, runOutcomesWorkload } from "./outcomes.ts";
+import { describeProduce, type ProduceScenario, produceScenario, runProduceWorkload } from "./produce.ts";
 
 export const partA = definePart<TransactionModule, HalvesScenario>({
   id: "L3.A",
@@ -30,4 +31,16 @@ export const partC = definePart<TransactionModule, OutcomesScenario>({
   scenario: outcomesScenario,
   describe: describeOutcomes,
   run: runOutcomesWorkload,
+});
+
+export const partB = definePart<TransactionModule, ProduceScenario>({
+  id: "L3.B",
+  title: "the producer with a local transaction",
+  points: 20,
+  seeds: 150,
+  property:
+    "through producer crashes (also right after the local commit), long pauses, skewed clocks, partitions and a failing database, a message is delivered once if its local transaction committed and never if it did not; the producer side never sends both commit and rollback for one transaction, reports each outcome truly, and every half is resolved once the faults heal",
+  scenario: produceScenario,
+  describe: describeProduce,
+  run: runProduceWorkload,
 });
