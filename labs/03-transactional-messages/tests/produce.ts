@@ -43,9 +43,21 @@ export interface ProducerLoad {
   gapMs: number;
 }
 
+/**
+ * A long GC pause of p1 inside one of its local transactions, after the business write and before
+ * the commit, while p2 is live: the broker checks the half meanwhile, and asks p2, which must not
+ * answer "rollback" unless that is final (a plan's pause rarely lands there by itself).
+ */
+export interface Stall {
+  /** Which of p1's transactions (0: its first). */
+  tx: number;
+  forMs: number;
+}
+
 export interface ProduceScenario {
   queueCount: number;
   producers: ProducerLoad[];
+  stall: Stall | null;
   plan: FaultPlan;
   dbPlan: DbFaultPlan;
 }
@@ -72,6 +84,7 @@ export const produceScenario: fc.Arbitrary<ProduceScenario> = fc
   .record({
     queueCount: fc.integer({ min: 1, max: 2 }),
     producers: fc.array(loadArb, { minLength: 1, maxLength: 2 }),
+    stall: fc.option(fc.record({ tx: fc.integer({ min: 0, max: 2 }), forMs: fc.integer({ min: 250, max: 500 }) })),
     plan: planArb({
       nodes: PRODUCERS,
       networkNodes: [...PRODUCERS, BROKER],
@@ -100,6 +113,8 @@ export const produceScenario: fc.Arbitrary<ProduceScenario> = fc
     const onRunning = (node: string): string => (names.includes(node) ? node : "p1");
     return {
       ...s,
+      // The stall matters only with a second producer to ask.
+      stall: s.producers.length === 2 ? s.stall : null,
       plan: {
         ...s.plan,
         events: s.plan.events.map((e) => ("node" in e ? { ...e, node: onRunning(e.node) } : e)),
@@ -113,11 +128,17 @@ export function describeProduce(s: ProduceScenario): string[] {
     const rejected = load.rejects.filter((r) => r).length;
     return `p${i + 1} runs ${plural(load.rejects.length, "transaction")} (${rejected} refused by the business), ${load.window} at a time`;
   });
+  const stall = s.stall === null ? [] : [describeStall(s.stall)];
   return [
+    ...stall,
     ...describePlan(s.plan),
     ...describeDbPlan(s.dbPlan),
     `workload: ${loads.join("; ")}; each publishes to ${TOPIC} (${plural(s.queueCount, "queue")}) through the oracle service, which checks unended halves every ${TIMING.checkIntervalMs} ms`,
   ];
+}
+
+function describeStall(stall: Stall): string {
+  return `p1 pauses for ${stall.forMs} ms inside the local transaction of p1#${stall.tx + 1}, between its business write and its commit (a long GC pause)`;
 }
 
 function transactionsOf(s: ProduceScenario): ProducedTx[][] {
@@ -146,7 +167,9 @@ export async function runProduceWorkload(ctx: TestContext<TransactionModule>, s:
   const faults = applyFaults(ctx, s.plan, { db, plan: s.dbPlan });
   const deadlineMs = () => faults.endMs + CALLS_SETTLE_MS;
   const calls = nodes.map((node, p) =>
-    runProducer(ctx, node, txs[p] as ProducedTx[], s.producers[p] as ProducerLoad, s.queueCount, deadlineMs),
+    runProducer(ctx, node, txs[p] as ProducedTx[], s.producers[p] as ProducerLoad, s.queueCount, deadlineMs, {
+      stall: p === 0 ? s.stall : null,
+    }),
   );
   await Promise.race([Promise.all(calls), world.sleep(Math.max(0, deadlineMs() - world.nowMs))]);
   await faults.healed();
@@ -171,6 +194,7 @@ async function runProducer(
   load: ProducerLoad,
   queueCount: number,
   deadlineMs: () => number,
+  hazards: { stall: Stall | null },
 ): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   for (const [i, tx] of txs.entries()) {
@@ -183,6 +207,7 @@ async function runProducer(
     if (node.incarnation?.number !== 1 || !node.isUp) return;
     const local: LocalTransaction = async (t) => {
       await t.put("orders", tx.orderId, { tx: tx.id });
+      if (hazards.stall?.tx === i) stallNode(ctx, node, hazards.stall);
       if (load.rejects[i]) throw new BusinessRejected(`order ${tx.orderId} is out of stock`);
     };
     const message = { topic: TOPIC, queueId: i % queueCount, key: tx.orderId, body: tx.id };
@@ -198,4 +223,15 @@ async function runProducer(
     void call.then(() => inFlight.delete(call));
   }
   await Promise.all(inFlight);
+}
+
+/** Freezes the node from now on for `stall.forMs` (it runs nothing until then), and says so. */
+function stallNode(ctx: TestContext<TransactionModule>, node: SimNode<TransactionalProducer>, stall: Stall): void {
+  if (node.isPaused) return;
+  ctx.history.nemesis(`${node.id} pauses inside a local transaction (a GC pause of ${stall.forMs} ms)`);
+  node.pause();
+  ctx.world.at(ctx.world.nowMs + stall.forMs, `resume ${node.id}`, () => {
+    ctx.history.nemesis(`${node.id} resumes after ${stall.forMs} ms`);
+    node.resume();
+  });
 }
