@@ -12,6 +12,7 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import lab from "./lab.ts";
 import type * as solutionEndTransaction from "./solution/end-transaction.ts";
 import type * as solutionHalfStore from "./solution/half-store.ts";
+import type * as solutionProducer from "./solution/producer.ts";
 import type * as stubCheckService from "./src/check-service.ts";
 import type * as stubCoordinator from "./src/coordinator.ts";
 import type * as stubEndTransaction from "./src/end-transaction.ts";
@@ -37,8 +38,9 @@ describe("lab 03: each stub has the type the grader expects of its file", () => 
     expectTypeOf<typeof stubEndTransaction>().toEqualTypeOf<EndTransactionModule>();
     expectTypeOf<typeof stubEndTransaction>().toEqualTypeOf<typeof solutionEndTransaction>();
   });
-  it("producer.ts", () => {
+  it("producer.ts, and its solution", () => {
     expectTypeOf<typeof stubProducer>().toEqualTypeOf<ProducerModule>();
+    expectTypeOf<typeof stubProducer>().toEqualTypeOf<typeof solutionProducer>();
   });
   it("check-service.ts", () => {
     expectTypeOf<typeof stubCheckService>().toEqualTypeOf<CheckServiceModule>();

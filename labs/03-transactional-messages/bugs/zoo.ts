@@ -11,6 +11,11 @@ export const zoo: ZooEntry[] = [
   // L3.A: the half store.
   { name: "half-in-real-topic", caughtBy: { "L3.A": "aborted read", "L3.C": "aborted read" } },
   { name: "ack-before-durable", caughtBy: { "L3.A": "lost write" } },
+  // L3.B: the producer.
+  { name: "answer-check-from-memory", caughtBy: { "L3.B": "conflicting outcomes" } },
+  { name: "check-reads-absent-as-rollback", caughtBy: { "L3.B": "conflicting outcomes" } },
+  { name: "unknown-means-rollback", caughtBy: { "L3.B": "lost write" } },
+  { name: "outcome-row-apart", caughtBy: { "L3.B": "lost write" } },
   // L3.C: exactly one outcome.
   { name: "commit-twice", caughtBy: { "L3.C": "duplicate" } },
   { name: "last-decision-wins", caughtBy: { "L3.C": "aborted read" } },
