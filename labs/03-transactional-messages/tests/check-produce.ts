@@ -42,7 +42,7 @@ export interface ProduceEvidence {
   ops: readonly Op[];
   queues: readonly StoredMessage[][];
   record: OracleRecord;
-  db: SimDatabase;
+  db: Pick<SimDatabase, "history" | "row">;
   brokerClockAt(trueMs: number): number;
   /** How long after the faults healed the check was made, in words ("1,000 ms"). */
   settled: string;
