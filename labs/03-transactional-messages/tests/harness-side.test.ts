@@ -8,7 +8,9 @@ import type { TestContext } from "#harness/grade/define.ts";
 import { simulate } from "#harness/sim/testing.ts";
 import { World } from "#harness/sim/world.ts";
 import { History } from "#harness/workloads/history.ts";
+import type { Env } from "#lab";
 import {
+  assembleService,
   type EndTransactionRequest,
   GROUP,
   HALF_OFFSET,
@@ -288,5 +290,64 @@ describe("the stand-ins", () => {
       ["fail", "the producer node was down"],
     ]);
     expect(ctx.world.node(BROKER).isUp).toBe(true);
+  });
+});
+
+describe("assembleService (provided)", () => {
+  /** A side with only an env: the parts below touch nothing else. */
+  async function scans(checkOnce: (n: number, env: Env) => Promise<void>, forMs: number) {
+    const world = new World({ seed: 1 });
+    const node = world.addNode("broker", async (env) => {
+      let n = 0;
+      const parts = {
+        storeHalf: async () => ({ kind: "error" as const, message: "unused" }),
+        readHalf: async () => null,
+        commitHalf: async () => {},
+        rollbackHalf: async () => {},
+        endTransaction: async () => ({ kind: "noSuchHalf" as const }),
+        recoverResolutions: async () => new Resolutions(),
+        checkOnce: async () => {
+          await checkOnce(++n, env);
+          return { checked: [], setAside: [], skippedOffline: [] };
+        },
+      };
+      return assembleService({ env } as unknown as BrokerSide, parts);
+    });
+    const result = await world.run(async () => {
+      await node.start();
+      await world.sleep(forMs);
+    });
+    return result.labErrors;
+  }
+
+  it("scans every checkIntervalMs, never two at once, and goes on after an ordinary error", async () => {
+    const started: number[] = [];
+    let running = 0;
+    let overlapped = false;
+    const errors = await scans(
+      async (n, env) => {
+        started.push(n);
+        overlapped ||= running > 0;
+        running++;
+        try {
+          // Every other scan outlasts the interval; every third fails.
+          if (n % 2 === 0) await env.clock.sleep(TIMING.checkIntervalMs * 1.5);
+          if (n % 3 === 0) throw new Error("a half could not be read");
+        } finally {
+          running--;
+        }
+      },
+      TIMING.checkIntervalMs * 10 + 1,
+    );
+    expect(errors).toEqual([]);
+    expect(overlapped).toBe(false);
+    expect(started.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("stops the run on a programming error in a scan", async () => {
+    const errors = await scans(async () => {
+      throw new TypeError("half is undefined");
+    }, TIMING.checkIntervalMs * 3);
+    expect(errors.map((e) => (e.error as Error).message)).toEqual(["half is undefined"]);
   });
 });
