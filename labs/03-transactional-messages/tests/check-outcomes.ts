@@ -16,8 +16,9 @@
  *     end(tx3, commit) -> ok committed; end(tx3, rollback, fromCheck) -> ok rolledBack.
  * - lost write: a reply named the half committed, and its message is in no real queue.
  *     end(tx4, commit) -> alreadyResolved committed; "p1#4" nowhere.
- * - wrong answer: a reply that contradicts its request or the contract: anything but noSuchHalf
- *   for a wrong transaction id or group, noSuchHalf for a half the broker acknowledged, an ok
+ * - wrong answer: a reply that contradicts its request or the contract: a reply the protocol does
+ *   not have, anything but noSuchHalf for a wrong transaction id or group or an offset where no
+ *   half was stored, noSuchHalf for a half the broker acknowledged, an ok
  *   outcome other than the one asked, two requests that each decided the half, or "pending" for a
  *   half whose resolution an earlier reply had already acknowledged.
  *     end(tx5-wrong, commit) -> ok committed.
@@ -126,7 +127,53 @@ export function checkOutcomes(evidence: OutcomesEvidence): Anomaly[] {
       );
     out.wrong.push(...wrongReplies(half, mine, answered));
   }
+  const known = new Set(evidence.halves.map((h) => h.halfOffset));
+  for (const op of ends) {
+    if (op.status !== "ok") continue;
+    const reply = op.output as EndTransactionReply;
+    const invalid = malformed(reply);
+    if (invalid !== null) out.wrong.push(anomaly("wrong answer", `${describeOp(op)}: ${invalid}`, [op]));
+    else if (
+      !known.has((op.input as EndInput).halfOffset) &&
+      (op.input as EndInput).halfOffset >= nowhere(evidence) &&
+      reply.kind !== "noSuchHalf"
+    )
+      out.wrong.push(
+        anomaly(
+          "wrong answer",
+          `${describeOp(op)}: no half was ever stored at that offset; the reply must be noSuchHalf`,
+          [op],
+        ),
+      );
+  }
   return [...out.aborted, ...out.duplicate, ...out.conflict, ...out.lost, ...out.wrong];
+}
+
+/** The first offset no half can have: past every half the broker could have stored in this run. */
+function nowhere(evidence: OutcomesEvidence): number {
+  return (
+    Math.max(0, ...evidence.halves.map((h) => h.halfOffset)) +
+    evidence.ops.filter((op) => op.f === "sendHalf").length * 2 +
+    1
+  );
+}
+
+const OUTCOMES: Record<string, readonly string[]> = {
+  ok: ["committed", "rolledBack", "pending"],
+  alreadyResolved: ["committed", "rolledBack", "setAside"],
+};
+
+/** What is wrong with a reply the protocol does not have (null: it is one of its replies). */
+function malformed(reply: EndTransactionReply): string | null {
+  const kind = (reply as { kind?: unknown }).kind;
+  if (kind === "noSuchHalf" || kind === "error") return null;
+  const outcomes = typeof kind === "string" ? OUTCOMES[kind] : undefined;
+  if (outcomes === undefined)
+    return `the reply's kind ${JSON.stringify(kind)} is none of the protocol's (ok, alreadyResolved, noSuchHalf, error)`;
+  const outcome = (reply as { outcome?: unknown }).outcome;
+  if (typeof outcome !== "string" || !outcomes.includes(outcome))
+    return `an ${kind} reply names its outcome, one of ${outcomes.join(", ")}; this one says ${JSON.stringify(outcome)}`;
+  return null;
 }
 
 /** A request that names the half's own transaction and group (the others must be refused). */
@@ -142,6 +189,8 @@ function wrongReplies(half: StoredHalf, mine: Op[], answered: Op[]): Anomaly[] {
     if (op.status !== "ok") continue;
     const reply = op.output as EndTransactionReply;
     const input = op.input as EndInput;
+    // A reply the protocol does not have is reported once, by checkOutcomes.
+    if (malformed(reply) !== null) continue;
     if (!isGenuine(op, half)) {
       if (reply.kind !== "noSuchHalf")
         say(

@@ -164,6 +164,22 @@ describe("L3.C's checker", () => {
   const committed = { kind: "ok", outcome: "committed" };
   const delivered = [message("p1#1", 0, "tx1", 0)];
 
+  it("says wrong answer for anything but noSuchHalf at an offset where no half was stored", () => {
+    const { history, op } = timeline();
+    const send = op(0, "p1", "sendHalf", { tx: "tx1" }, "ok", { halfOffset: 0 });
+    op(10, "p1", "end", { tx: "tx1", halfOffset: 1000, decision: "commit" }, "ok", { kind: "noSuchHalf" });
+    op(20, "p1", "end", { tx: "tx1", halfOffset: 1000, decision: "rollback" }, "ok", {
+      kind: "ok",
+      outcome: "rolledBack",
+    });
+    const found = checkOutcomes({
+      halves: [{ transactionId: "tx1", body: "p1#1", halfOffset: 0, send }],
+      ops: history.ops,
+      queues: [[]],
+    });
+    expect(found.map((a) => [a.name, a.ops.length])).toEqual([["wrong answer", 1]]);
+  });
+
   it("passes a commit retried after a lost reply, and a late rollback refused", () => {
     expect(
       run(
@@ -209,6 +225,8 @@ describe("L3.C's checker", () => {
       "wrong answer",
     ]);
     expect(run([{ decision: "rollback", reply: { kind: "noSuchHalf" } }], [])).toEqual(["wrong answer"]);
+    expect(run([{ decision: "unknown", reply: {} }], [])).toEqual(["wrong answer"]);
+    expect(run([{ decision: "unknown", reply: { kind: "ok", outcome: "later" } }], [])).toEqual(["wrong answer"]);
     expect(
       run(
         [

@@ -30,7 +30,8 @@ export type Script =
   | { kind: "check races end"; decision: Verdict; opposite: boolean }
   | { kind: "late commit"; gapMs: number }
   | { kind: "unknown first"; decision: Verdict; gapMs: number }
-  | { kind: "wrong id"; decision: Verdict };
+  /** A request naming another transaction, another group, or an offset where no half is, beside the right one. */
+  | { kind: "misaddressed"; decision: Verdict; wrong: "transaction" | "group" | "offset" };
 
 export interface OutcomesHalf {
   sender: "p1" | "p2";
@@ -50,6 +51,9 @@ export interface OutcomesScenario {
 
 const SETTLE_MS = 100;
 
+/** Added to a half's offset, it names an offset where no half is (a run stores a few dozen at most). */
+export const NO_HALF_OFFSET = 1_000;
+
 const decisionArb = fc.constantFrom<Verdict>("commit", "rollback");
 
 const scriptArb: fc.Arbitrary<Script> = fc.oneof(
@@ -63,7 +67,11 @@ const scriptArb: fc.Arbitrary<Script> = fc.oneof(
     decision: decisionArb,
     gapMs: fc.integer({ min: 0, max: 60 }),
   }),
-  fc.record({ kind: fc.constant("wrong id" as const), decision: decisionArb }),
+  fc.record({
+    kind: fc.constant("misaddressed" as const),
+    decision: decisionArb,
+    wrong: fc.constantFrom<"transaction" | "group" | "offset">("transaction", "group", "offset"),
+  }),
 );
 
 export const outcomesScenario: fc.Arbitrary<OutcomesScenario> = fc.record({
@@ -104,8 +112,8 @@ function describeScript(script: Script): string {
       return `rollback, then commit ${script.gapMs} ms later`;
     case "unknown first":
       return `unknown, then ${script.decision} ${script.gapMs} ms later`;
-    case "wrong id":
-      return `${script.decision} with a wrong transaction id beside the right one`;
+    case "misaddressed":
+      return `${script.decision} with a wrong ${script.wrong} beside the right one`;
   }
 }
 
@@ -211,11 +219,14 @@ async function playScript(
       await ctx.world.sleep(script.gapMs);
       await end(sender, script.decision);
       return;
-    case "wrong id":
-      await Promise.all([
-        end(sender, script.decision, { transactionId: `${half.transactionId}-other` }),
-        end(sender, script.decision),
-      ]);
+    case "misaddressed": {
+      const wrong: Partial<ScriptedEnd> = {
+        transaction: { transactionId: `${half.transactionId}-other` },
+        group: { group: "another-group" },
+        offset: { halfOffset: half.halfOffset + NO_HALF_OFFSET },
+      }[script.wrong];
+      await Promise.all([end(sender, script.decision, wrong), end(sender, script.decision)]);
       return;
+    }
   }
 }

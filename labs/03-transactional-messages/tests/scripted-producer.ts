@@ -129,6 +129,7 @@ export async function sendEnd(
     halfOffset: end.halfOffset,
     decision: end.decision,
     ...(end.fromCheck ? { fromCheck: true } : {}),
+    ...(end.group !== undefined ? { group: end.group } : {}),
   });
   const outcome = await node.invoke((api) => api.client.call(request));
   if (outcome.kind === "down") {
