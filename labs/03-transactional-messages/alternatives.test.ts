@@ -1,0 +1,12 @@
+/**
+ * Lab 03's correct alternatives: files written from the stubs' contracts only, each differently
+ * from the reference, that must pass every part. They catch false failures: a grader that fails
+ * correct code written another way. See alternatives/README.md for how each file differs; the
+ * deep run is `npx lab deep-check 03 --impl labs/03-transactional-messages/alternatives/NAME`.
+ */
+import { describe } from "vitest";
+import { itPassesEveryPart } from "#labs/00-durable-register/alternatives/suite.ts";
+
+describe("lab 03-transactional-messages: correct alternatives", () => {
+  itPassesEveryPart("03-transactional-messages", { name: "intent-row-locks", seeds: 60 });
+});

@@ -1,0 +1,23 @@
+/**
+ * Lab 03's bug zoo: each entry is a realistic wrong implementation, the parts that catch it at
+ * default depth (with shrinking, as `npx lab grade` runs), and the anomaly its report leads with.
+ * `lab.test.ts` checks that every line here is true, and that no part catches more or less.
+ * Each folder's README.md explains the bug to a learner. After a change to the workloads, the
+ * checkers or the deployment, re-tabulate with `npx tsx harness/tools/tabulate-zoo.ts 03`.
+ */
+import type { ZooEntry } from "#harness/grade/lab-suite.ts";
+
+export const zoo: ZooEntry[] = [
+  // L3.A: the half store.
+  { name: "half-in-real-topic", caughtBy: { "L3.A": "aborted read", "L3.C": "aborted read" } },
+  { name: "ack-before-durable", caughtBy: { "L3.A": "lost write" } },
+  // L3.B: the producer.
+  { name: "answer-check-from-memory", caughtBy: { "L3.B": "conflicting outcomes" } },
+  { name: "check-reads-absent-as-rollback", caughtBy: { "L3.B": "conflicting outcomes" } },
+  { name: "unknown-means-rollback", caughtBy: { "L3.B": "lost write" } },
+  { name: "outcome-row-apart", caughtBy: { "L3.B": "lost write" } },
+  // L3.C: exactly one outcome.
+  { name: "commit-twice", caughtBy: { "L3.C": "duplicate" } },
+  { name: "last-decision-wins", caughtBy: { "L3.C": "aborted read" } },
+  { name: "resolve-without-lock", caughtBy: { "L3.C": "duplicate" } },
+];

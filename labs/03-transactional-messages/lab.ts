@@ -1,0 +1,31 @@
+/**
+ * Lab 03's manifest: what the grader needs to know about this lab.
+ *
+ * In construction: `files` lists only the learner files whose parts grade today, so that the
+ * reference solution holds every file the manifest names. src/ already holds all seven stubs; each
+ * joins `files`, `exports` and `parts` with its part (docs/design/lab-03.md, section 9.1).
+ */
+import { defineLab } from "#harness/grade/define.ts";
+import type { TransactionModule } from "./tests/api.ts";
+import { partA, partB, partC } from "./tests/parts.ts";
+
+const FILES = ["half-store.ts", "producer.ts", "end-transaction.ts"];
+
+export default defineLab<TransactionModule>({
+  id: "03",
+  title: "Transactional messages",
+  summary:
+    "a message published if and only if its local transaction commits: half messages, exactly one outcome per half, check-backs, recovery, and Kafka's coordinator side by side",
+  learnerDir: "src",
+  files: FILES,
+  entry: FILES,
+  exports: ["storeHalf", "readHalf", "commitHalf", "rollbackHalf", "openTransactionalProducer", "endTransaction"],
+  parts: [partA, partB, partC],
+  partFiles: {
+    "L3.A": ["half-store.ts"],
+    // B runs against the oracle service: the producer alone.
+    "L3.B": ["producer.ts"],
+    // C runs the learner's half store under its end handler.
+    "L3.C": ["end-transaction.ts", "half-store.ts"],
+  },
+});

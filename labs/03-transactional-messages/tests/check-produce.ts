@@ -1,0 +1,168 @@
+/**
+ * L3.B's checker: the producers' calls and the business database against what the broker stored
+ * and delivered. The truth is the database: a transaction's order row (`orders/<order id>`, which
+ * the workload's own local transaction writes) is committed, or it is not. The producer's own
+ * bookkeeping (whatever tables it keeps) is never read. The oracle service recorded every half it
+ * stored and every end request it received, with its sender, so "what the producer side said" is
+ * known too.
+ *
+ * The anomalies, in the order a report leads with them, each with a minimal counterexample:
+ * - aborted read: a message delivered whose order is not committed in the database.
+ *     sendInTransaction(p1#2) -> rollback; the end request was lost; a check was answered commit.
+ * - duplicate: one transaction's message twice in the real queues.
+ * - conflicting outcomes: the producer side sent both commit and rollback for one transaction
+ *   (its own end and check answers together); even if the oracle kept the first, with a real
+ *   broker the second would win (apache/rocketmq#8158).
+ *     p2 answers a check on p1#3 "rollback" (no outcome row yet); p1 wakes, commits, sends commit.
+ * - visible before commit: a message stored in its queue before its order committed.
+ * - lost write: an order committed in the database whose message is not in the real queues once
+ *   the faults have healed and every half had time to be checked.
+ *     p1 commits p1#4 locally, crashes before its end; restarted, it answers the check rollback.
+ * - not live: a call still pending long after the faults healed, or a half still unresolved then.
+ * - wrong answer: sendInTransaction reported "commit" for an order not committed or "rollback"
+ *   for one committed, rejected with anything but HalfNotStored, or rejected with HalfNotStored
+ *   although its order committed; or two halves sent for one transaction.
+ */
+import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
+import type { SimDatabase } from "#harness/sim/db.ts";
+import { describeOp, type Op } from "#harness/workloads/history.ts";
+import { type StoredMessage, TIMING, TOPIC } from "#labs/03-transactional-messages/provided.ts";
+import type { OracleRecord } from "./oracle-service.ts";
+
+/** One transaction the workload asked a producer to run. */
+export interface ProducedTx {
+  /** The message body and the call's id: "p1#4". */
+  id: string;
+  orderId: string;
+  producer: string;
+}
+
+export interface ProduceEvidence {
+  txs: readonly ProducedTx[];
+  ops: readonly Op[];
+  queues: readonly StoredMessage[][];
+  record: OracleRecord;
+  db: Pick<SimDatabase, "history" | "row">;
+  brokerClockAt(trueMs: number): number;
+  /** How long after the faults healed the check was made, in words ("1,000 ms"). */
+  settled: string;
+}
+
+/** What `sendInTransaction` resolved with, as the workload records it. */
+interface Resolved {
+  decision?: "commit" | "rollback" | "unknown";
+  rejected?: string;
+}
+
+export function checkProduce(evidence: ProduceEvidence): Anomaly[] {
+  const out = {
+    aborted: [] as Anomaly[],
+    duplicate: [] as Anomaly[],
+    conflict: [] as Anomaly[],
+    early: [] as Anomaly[],
+    lost: [] as Anomaly[],
+    live: [] as Anomaly[],
+    wrong: [] as Anomaly[],
+  };
+  const copies = new Map<string, StoredMessage[]>();
+  for (const queue of evidence.queues)
+    for (const message of queue) copies.set(message.body, [...(copies.get(message.body) ?? []), message]);
+  const commits = new Map<string, number>();
+  for (const t of evidence.db.history())
+    for (const w of t.writes) if (w.table === "orders" && "row" in w) commits.set(w.key, t.endedAtMs);
+
+  for (const tx of evidence.txs) {
+    const call = evidence.ops.find((op) => op.f === "sendInTransaction" && (op.input as { id: string }).id === tx.id);
+    const committedAtMs = commits.get(tx.orderId);
+    const committed = evidence.db.row("orders", tx.orderId) !== undefined;
+    const found = copies.get(tx.id) ?? [];
+    const halves = [...evidence.record.halves].filter(([, h]) => h.request.body === tx.id);
+    const offsets = new Set(halves.map(([offset]) => offset));
+    const ends = evidence.record.ends.filter((e) => offsets.has(e.request.halfOffset));
+    const said = (decision: string) => ends.filter((e) => e.request.decision === decision);
+    const ops = call === undefined ? [] : [call];
+    const endsInWords = ends
+      .map((e) => `${e.from} sent ${e.request.decision}${e.request.fromCheck ? " (a check's answer)" : ""}`)
+      .join(", ");
+
+    if (found.length > 0 && !committed)
+      out.aborted.push(
+        anomaly(
+          "aborted read",
+          `the message of ${tx.id} was delivered, but its order ${tx.orderId} never committed in the database${endsInWords ? ` (${endsInWords})` : ""}`,
+          ops,
+        ),
+      );
+    if (found.length > 1)
+      out.duplicate.push(
+        anomaly("duplicate", `the message of ${tx.id} is in the real queues ${found.length} times`, ops),
+      );
+    if (said("commit").length > 0 && said("rollback").length > 0)
+      out.conflict.push(
+        anomaly(
+          "conflicting outcomes",
+          `the producers sent both commit and rollback for ${tx.id}: ${endsInWords}. Its order ${committed ? "committed" : "did not commit"} in the database; a producer must never contradict an answer already given`,
+          ops,
+        ),
+      );
+    if (committedAtMs !== undefined) {
+      const commitOnBroker = Math.floor(evidence.brokerClockAt(committedAtMs));
+      const early = found.find((m) => m.storedAtMs < commitOnBroker);
+      if (early !== undefined)
+        out.early.push(
+          anomaly(
+            "visible before commit",
+            `the message of ${tx.id} was stored in ${TOPIC}/${early.queueId} at ${early.storedAtMs} (broker clock), before its order committed (${commitOnBroker})`,
+            ops,
+          ),
+        );
+    }
+    if (committed && found.length === 0)
+      out.lost.push(
+        anomaly(
+          "lost write",
+          `order ${tx.orderId} of ${tx.id} committed in the database, but its message was never delivered (${evidence.settled} after the faults healed)${endsInWords ? `; the producers sent: ${endsInWords}` : "; no end request ever reached the broker"}`,
+          ops,
+        ),
+      );
+    for (const [offset] of halves) {
+      if (evidence.record.resolved.has(offset)) continue;
+      out.live.push(
+        anomaly(
+          "not live",
+          `half ${offset} of ${tx.id} was still unresolved ${evidence.settled} after the faults healed, though it was checked every ${TIMING.checkIntervalMs} ms${endsInWords ? `; the producers sent: ${endsInWords}` : ""}`,
+          ops,
+        ),
+      );
+    }
+    if (call?.status === "pending")
+      out.live.push(
+        anomaly("not live", `${describeOp(call)} was still pending ${evidence.settled} after the faults healed`, ops),
+      );
+    if (halves.length > 1)
+      out.wrong.push(
+        anomaly("wrong answer", `${halves.length} halves were sent for ${tx.id}; a transaction sends one`, ops),
+      );
+    if (call !== undefined) out.wrong.push(...wrongResult(call, tx, committed));
+  }
+  return [...out.aborted, ...out.duplicate, ...out.conflict, ...out.early, ...out.lost, ...out.live, ...out.wrong];
+}
+
+function wrongResult(call: Op, tx: ProducedTx, committed: boolean): Anomaly[] {
+  if (call.status === "info" && call.threw !== undefined)
+    return [anomaly("wrong answer", `${describeOp(call)}: sendInTransaction rejects only with HalfNotStored`, [call])];
+  if (call.status !== "ok") return [];
+  const result = call.output as Resolved;
+  const state = committed ? "committed" : "did not commit";
+  if (result.rejected !== undefined && committed)
+    return [
+      anomaly(
+        "wrong answer",
+        `${describeOp(call)}, but order ${tx.orderId} committed: HalfNotStored means the local transaction never ran`,
+        [call],
+      ),
+    ];
+  if ((result.decision === "commit" && !committed) || (result.decision === "rollback" && committed))
+    return [anomaly("wrong answer", `${describeOp(call)}, but order ${tx.orderId} ${state} in the database`, [call])];
+  return [];
+}

@@ -1,0 +1,145 @@
+/**
+ * The scripted producer: a harness producer node that sends exactly the requests a scenario
+ * scripts (one half, one end, a duplicate, a late contradicting end, a wrong transaction id,
+ * silence), so that the broker-side parts (L3.A, L3.C, L3.D, L3.E) are graded on the learner's
+ * service alone, with ground truth the checker knows. It never retries on its own.
+ *
+ * Every request is a recorded operation: `sendHalf` (ok with the half's offset; fail when the
+ * broker refused it, so that nothing was stored; info when unanswered or the broker's store
+ * failed) and `end` (ok with the broker's reply whatever it says; info when unanswered). An end
+ * sent as a check's answer is recorded with `fromCheck: true` and the node that sent it.
+ *
+ * With `heartbeat`, the node tells the broker every TIMING.producerHeartbeatMs that it is a live
+ * producer of GROUP; with `onCheck`, it hands every `checkTransaction` it receives to the scenario
+ * (which answers with `end`, or not at all).
+ */
+import type { TestContext } from "#harness/grade/define.ts";
+import type { SimNode } from "#harness/sim/node.ts";
+import type { Op } from "#harness/workloads/history.ts";
+import type { Env } from "#lab";
+import { GROUP, TIMING, TOPIC } from "#labs/03-transactional-messages/provided.ts";
+import { BrokerClient } from "#labs/shared/broker/client.ts";
+import type {
+  CheckTransaction,
+  EndTransactionReply,
+  EndTransactionRequest,
+  SendHalfReply,
+} from "#labs/shared/broker/protocol.ts";
+import { BROKER } from "./deployment.ts";
+
+export interface ScriptedNode {
+  env: Env;
+  client: BrokerClient;
+}
+
+export interface ScriptedOptions {
+  heartbeat?: boolean;
+  onCheck?: (node: string, check: CheckTransaction) => void;
+}
+
+export function addScriptedProducer(
+  ctx: TestContext<unknown>,
+  id: string,
+  options: ScriptedOptions = {},
+): SimNode<ScriptedNode> {
+  return ctx.world.addNode<ScriptedNode>(id, (env) => {
+    const client = new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs);
+    if (options.heartbeat === true) {
+      const beat = (): void => void client.call({ type: "producerHeartbeat", group: GROUP });
+      beat();
+      env.clock.setInterval(TIMING.producerHeartbeatMs, beat);
+    }
+    const onCheck = options.onCheck;
+    if (onCheck !== undefined) {
+      env.net.onMessage((_from, message) => {
+        const check = message as CheckTransaction;
+        if (check.type === "checkTransaction") onCheck(id, check);
+      });
+    }
+    return { env, client };
+  });
+}
+
+/** A half as a scenario scripts it. */
+export interface ScriptedHalf {
+  transactionId: string;
+  queueId: number;
+  key: string;
+  body: string;
+  bornAtMs: number;
+  checkImmunityMs: number;
+}
+
+export interface SentHalf {
+  op: Op;
+  /** Where the broker stored it, if it said so. */
+  halfOffset: number | null;
+}
+
+/** Sends one half, once, and records it. */
+export async function sendHalf(
+  ctx: TestContext<unknown>,
+  node: SimNode<ScriptedNode>,
+  half: ScriptedHalf,
+): Promise<SentHalf> {
+  const op = ctx.history.invoke(node.id, "sendHalf", {
+    tx: half.transactionId,
+    queueId: half.queueId,
+    key: half.key,
+    body: half.body,
+  });
+  const outcome = await node.invoke((api) =>
+    api.client.call({ type: "sendHalf", group: GROUP, topic: TOPIC, ...half }),
+  );
+  if (outcome.kind === "down") {
+    ctx.history.complete(op, "fail", { note: "the producer node was down" });
+    return { op, halfOffset: null };
+  }
+  if (outcome.kind !== "ok" || outcome.value.kind !== "ok") {
+    ctx.history.complete(op, "info", { note: "no answer from the broker" });
+    return { op, halfOffset: null };
+  }
+  const reply: SendHalfReply = outcome.value.reply;
+  if (reply.kind === "ok") {
+    ctx.history.complete(op, "ok", { output: { halfOffset: reply.halfOffset } });
+    return { op, halfOffset: reply.halfOffset };
+  }
+  // A store error leaves the half stored or not; a refusal stored nothing.
+  ctx.history.complete(op, reply.kind === "error" ? "info" : "fail", { output: reply });
+  return { op, halfOffset: null };
+}
+
+/** An end request as a scenario scripts it (a check's answer is one with `fromCheck: true`). */
+export type ScriptedEnd = Omit<EndTransactionRequest, "type" | "group"> & { group?: string };
+
+export interface SentEnd {
+  op: Op;
+  reply: EndTransactionReply | null;
+}
+
+/** Sends one end request, once, and records it with the broker's reply. */
+export async function sendEnd(
+  ctx: TestContext<unknown>,
+  node: SimNode<ScriptedNode>,
+  end: ScriptedEnd,
+): Promise<SentEnd> {
+  const request: EndTransactionRequest = { type: "endTransaction", group: end.group ?? GROUP, ...end };
+  const op = ctx.history.invoke(node.id, "end", {
+    tx: end.transactionId,
+    halfOffset: end.halfOffset,
+    decision: end.decision,
+    ...(end.fromCheck ? { fromCheck: true } : {}),
+    ...(end.group !== undefined ? { group: end.group } : {}),
+  });
+  const outcome = await node.invoke((api) => api.client.call(request));
+  if (outcome.kind === "down") {
+    ctx.history.complete(op, "fail", { note: "the producer node was down" });
+    return { op, reply: null };
+  }
+  if (outcome.kind !== "ok" || outcome.value.kind !== "ok") {
+    ctx.history.complete(op, "info", { note: "no answer from the broker" });
+    return { op, reply: null };
+  }
+  ctx.history.complete(op, "ok", { output: outcome.value.reply });
+  return { op, reply: outcome.value.reply };
+}
