@@ -12,32 +12,12 @@ import { describeDatabaseBehaviour } from "../db-behaviour.ts";
 import { databaseError, openPostgres, type RealDatabase } from "./db.ts";
 import { chooseDatabase, containerRuntimeHint, findContainerRuntime } from "./db-choose.ts";
 import { openPglite } from "./db-pglite.ts";
+import { checkServer, SERVER_URL } from "./test-server.ts";
 
-const SERVER_URL = process.env.LAB_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 // Each test file run gets its own schema, so parallel runs on one server do not meet.
 const SCHEMA = `lab_test_${process.pid}`;
 
-/** Whether the server answers within 2 s (checked once, before the tests are collected). */
-async function serverAnswers(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: SERVER_URL, connectionTimeoutMillis: 2000 });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-const serverProblem = await serverAnswers();
-if (serverProblem !== null) {
-  console.warn(
-    `Skipping the PostgreSQL server tests: nothing answers at ${SERVER_URL} (${serverProblem}). ` +
-      "Set LAB_TEST_DATABASE_URL to run them.",
-  );
-}
+const serverProblem = await checkServer("the PostgreSQL server tests");
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -196,8 +196,16 @@ export class Lifeline {
     });
   }
 
-  /** Calls `fn` on kill until `release` is called. */
+  /**
+   * Calls `fn` on kill until `release` is called; at once if the process is dead already: a
+   * transaction begun before the kill may get its connection (or its turn, on PGlite) after it,
+   * and must then send nothing.
+   */
   whileOpen(fn: () => void): { release(): void } {
+    if (this.dead) {
+      fn();
+      return { release: () => undefined };
+    }
     this.onKill.push(fn);
     return {
       release: () => {
@@ -351,6 +359,8 @@ async function pgTransaction<T>(
     release();
   });
   const run: Run = async (sql, params) => {
+    // A killed process's statements never reach the server (its connection is closing anyway).
+    if (life.dead) throw new Error("Connection terminated: the process was killed");
     try {
       return await conn.query(sql, params);
     } catch (error) {

@@ -2,7 +2,8 @@
  * Regenerates the pasted grader reports in the bug zoo's READMEs, so they never drift from what
  * the grader really prints: `npx tsx harness/tools/refresh-bug-reports.ts [LAB]`.
  *
- * In each labs/NN-name/bugs/NAME/README.md, and in docs/*.md, every fenced block that starts with
+ * In each labs/NN-name/bugs/NAME/README.md, each lab's guide (labs/NN-name/README.md), and in
+ * docs/*.md, every fenced block that starts with
  * `$ npx lab grade ...` is replaced by that command's current output: the table and the first
  * failure report in full; later reports are cut, with a note saying so.
  */
@@ -31,6 +32,9 @@ function documents(only: string | undefined): string[] {
   const files: string[] = [];
   for (const slug of labSlugs()) {
     if (only !== undefined && !slug.startsWith(only)) continue;
+    // The guide's own worked example (its section "Reading a failure report"); its prose around
+    // the block names times and seeds, so read it again after a refresh.
+    files.push(path.join(LABS_DIR, slug, "README.md"));
     const bugsDir = path.join(LABS_DIR, slug, "bugs");
     if (!existsSync(bugsDir)) continue;
     for (const name of readdirSync(bugsDir)) files.push(path.join(bugsDir, name, "README.md"));
