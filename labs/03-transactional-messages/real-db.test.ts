@@ -16,6 +16,7 @@ import { chooseDatabase } from "#harness/real/db-choose.ts";
 import { checkServer, SERVER_URL } from "#harness/real/test-server.ts";
 import { type RealDbReport, realDbPassed, realDbReportLines, runRealDbPart } from "./tests/real-db.ts";
 import { asProducerImpl } from "./tests/real-db-cli.ts";
+import type { ProducerImpl } from "./tests/real-db-stage.ts";
 
 const lab = await loadLab("03-transactional-messages");
 
@@ -84,6 +85,19 @@ describe("lab 03's real-database part, on PGlite", () => {
       "8 skipped",
     ]);
     expect(realDbPassed(report)).toBe(false);
+  }, 60_000);
+
+  it("a producer whose call never returns is not live at the 3 s deadline, and the report names the call", async () => {
+    const hanging: ProducerImpl = {
+      fresh: () => ({
+        openTransactionalProducer: async () => ({ sendInTransaction: () => new Promise<never>(() => {}) }),
+      }),
+    };
+    const report = await runRealDbPart(hanging, { database: db, only: [1] });
+    expect(verdicts(report)).toEqual(["1 failed: not live"]);
+    const [scenario] = report.scenarios;
+    expect(scenario?.ms).toBeGreaterThanOrEqual(3_000);
+    expect(scenario?.anomalies[0]?.explanation).toMatch(/sendInTransaction\(.*p1#1.*never completed/);
   }, 60_000);
 
   // unknown-means-rollback turns CommitOutcomeUnknown (COMMIT sent, no reply) into a rollback.

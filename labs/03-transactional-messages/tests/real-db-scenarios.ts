@@ -8,7 +8,7 @@
 
 import type { RealDatabase } from "#harness/real/db.ts";
 import type { RequestFilter } from "#harness/real/kill-points.ts";
-import { type Stage, sleep } from "./real-db-stage.ts";
+import { atMost, type Stage, sleep } from "./real-db-stage.ts";
 
 export interface RealScenario {
   name: string;
@@ -110,11 +110,13 @@ export const REAL_SCENARIOS: RealScenario[] = [
       const p1 = await stage.startProducer("p1");
       await stage.transaction(p1);
       // The local transaction stays open past the transaction timeout, until a check for its half
-      // is on its way, then 100 ms more: the check's claim runs meanwhile, on another connection.
+      // is on its way and its answer has reached the broker (or 1 s has passed: an answer that
+      // waits for this transaction never comes while it is open): the check runs meanwhile, on
+      // another connection, and the local transaction then goes on to its commit.
       await stage.transaction(p1, {
         hold: async () => {
           await stage.checkSentFor("p1#2");
-          await sleep(100);
+          await atMost(stage.checkAnsweredFor("p1#2"), 1_000);
         },
       });
       await stage.transaction(p2);

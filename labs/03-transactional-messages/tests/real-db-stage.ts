@@ -273,6 +273,16 @@ export class Stage {
     }
   }
 
+  /** Resolves once a check's answer about transaction `txId` has reached the broker. */
+  async checkAnsweredFor(txId: string, pollMs = 5): Promise<void> {
+    for (;;) {
+      const halves = [...this.record.halves].filter(([, h]) => h.request.body === txId).map(([offset]) => offset);
+      if (this.record.ends.some((e) => e.request.fromCheck && halves.includes(e.request.halfOffset))) return;
+      if (this.closed) return new Promise<void>(() => {});
+      await sleep(pollMs);
+    }
+  }
+
   /** Every call answered and every half resolved. */
   get settled(): boolean {
     const halvesDone = [...this.record.halves.keys()].every((offset) => this.record.resolved.has(offset));
@@ -332,6 +342,13 @@ export class StageClosed extends Error {
     super("the scenario's stage was closed (its deadline passed)");
     this.name = "StageClosed";
   }
+}
+
+/** Waits for `promise`, or `ms` at most; the timer is cleared either way (it would hold the process). */
+export async function atMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -16,7 +16,7 @@ import { chooseDatabase } from "#harness/real/db-choose.ts";
 import { describeOp } from "#harness/workloads/history.ts";
 import { TIMING } from "#labs/03-transactional-messages/provided.ts";
 import { REAL_SCENARIOS, type RealScenario } from "./real-db-scenarios.ts";
-import { type ProducerImpl, Stage, StageClosed, sleep } from "./real-db-stage.ts";
+import { atMost, type ProducerImpl, Stage, StageClosed, sleep } from "./real-db-stage.ts";
 
 export type { ProducerImpl };
 
@@ -70,6 +70,8 @@ export async function runRealDbPart(impl: ProducerImpl, options: RealDbOptions =
       const result = await runScenario(impl, db, scenario, i + 1);
       scenarios.push(result);
       options.onScenario?.(result);
+      // A stub fails every scenario the same way: one line says it.
+      if (result.verdict === "not implemented") break;
     }
   } finally {
     if (options.database === undefined) await db.close();
@@ -112,13 +114,13 @@ async function runScenario(
     const script = scenario.run(stage).catch((error: unknown) => {
       stopped = error;
     });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), DEADLINE_MS);
-    });
-    // The deadline's timer is cleared once the script ends: a pending one would hold the process.
-    const scriptDone = await Promise.race([script.then(() => true), deadline]);
-    clearTimeout(timer);
+    let scriptDone = false;
+    await atMost(
+      script.then(() => {
+        scriptDone = true;
+      }),
+      DEADLINE_MS,
+    );
     if (stopped instanceof NotImplemented)
       return { ...base, verdict: "not implemented", ms: ms(), anomalies: [], reason: stopped.message };
     if (stopped !== null && !(stopped instanceof StageClosed)) throw stopped;
@@ -181,6 +183,10 @@ export function realDbReportLines(report: RealDbReport, implLabel: string): stri
     if (s.anomalies.length > 3) lines.push(`      (${s.anomalies.length - 3} more)`);
   }
   const ran = report.scenarios.filter((s) => s.verdict !== "skipped");
+  if (ran.some((s) => s.verdict === "not implemented")) {
+    lines.push("the other scenarios were not run: this part grades producer.ts (L3.B) only; implement it first");
+    return lines;
+  }
   const passed = ran.filter((s) => s.verdict === "passed").length;
   const over = report.scenariosMs > BUDGET_MS ? `, over the ${seconds(BUDGET_MS)} budget` : "";
   lines.push(`${passed} of ${ran.length} scenarios passed in ${seconds(report.scenariosMs)}${over}`);
