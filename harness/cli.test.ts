@@ -323,3 +323,17 @@ describe("the ways to start `lab`", () => {
     expect(code).toBe(0);
   });
 });
+
+describe("lab grade --real-db", () => {
+  it("only lab 03 has one: another lab says so in one line, exit 2", () => {
+    const run = lab("grade", "01", "--real-db");
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe("lab: lab 01 has no real-database part (only lab 03 has one)");
+  });
+
+  it("takes no seeds or parts: fixed scenarios, one line naming what to leave out, exit 2", () => {
+    const run = lab("grade", "03", "--real-db", "--seed", "3", "--json");
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe("lab: --real-db runs fixed scenarios in real time: leave out --seed and --json");
+  });
+});

@@ -27,11 +27,13 @@ import {
   ImplLoadError,
   type LabEntry,
   listLabs,
+  loadImpl,
   REPO_ROOT,
   relative,
 } from "./grade/labs.ts";
 import { GradingPool } from "./grade/pool.ts";
 import { ProgressBar } from "./grade/progress.ts";
+import { realDbPartOf } from "./grade/real-db.ts";
 import { replayFileName, replayPathProblem } from "./grade/replay-path.ts";
 import { allPassed, type GradeResult, jsonReport, terminalReport } from "./grade/report.ts";
 import { filesOfPart, hashesOf, readSaved, type SavedPart, saveResult } from "./grade/results.ts";
@@ -92,8 +94,16 @@ const GRADE: CommandSpec = {
     { name: "json", help: "print one JSON object on stdout, nothing else" },
     { name: "no-shrink", help: "report failures as found, without shrinking the fault plan" },
     WORKERS_OPTION,
+    {
+      name: "real-db",
+      help: "run the lab's real-database part instead (lab 03): real time, real PostgreSQL, with --solution or --impl",
+    },
   ],
-  notes: ["Exit codes: 0 all graded parts pass, 1 some part fails, 2 bad input."],
+  notes: [
+    "--real-db opens the database named by DATABASE_URL, else PostgreSQL in a container, else PGlite",
+    "(embedded); it prints which. It runs fixed scenarios, so it takes no --part, --seed(s) or --json.",
+    "Exit codes: 0 all graded parts pass, 1 some part fails, 2 bad input.",
+  ],
 };
 
 const REPLAY: CommandSpec = {
@@ -331,6 +341,7 @@ async function defaultLab(): Promise<LabEntry> {
 async function gradeCommand(args: ParsedArgs): Promise<number> {
   const named = args.positionals[0];
   const lab = named === undefined ? await defaultLab() : await findLab(named);
+  if (args.flags.has("real-db")) return realDbCommand(lab, args);
   const choice = implChoice(lab, args);
   const parts = selectParts(lab, args.strings.get("part"));
   const seedText = args.strings.get("seed")?.[0];
@@ -376,6 +387,23 @@ async function gradeCommand(args: ParsedArgs): Promise<number> {
   if (json) process.stdout.write(`${JSON.stringify(jsonReport(result))}\n`);
   else console.log(terminalReport(result));
   return allPassed(result) ? 0 : 1;
+}
+
+/** `grade LAB --real-db`: the lab's real-database part, on the implementation chosen. */
+async function realDbCommand(lab: LabEntry, args: ParsedArgs): Promise<number> {
+  const part = realDbPartOf(lab);
+  if (part === null) throw new BadInput(`lab ${lab.id} has no real-database part (only lab 03 has one)`);
+  const unused = ["part", "seed", "seeds", "workers"].filter((name) => args.strings.has(name));
+  const unusedFlags = ["json", "no-shrink"].filter((name) => args.flags.has(name));
+  const extra = [...unused, ...unusedFlags].map((name) => `--${name}`);
+  if (extra.length > 0)
+    throw new BadInput(`--real-db runs fixed scenarios in real time: leave out ${extra.join(" and ")}`);
+  const choice = implChoice(lab, args);
+  checkImplFiles(lab, choice);
+  const impl = await loadImpl(lab, choice);
+  const { lines, passed } = await (await part()).run(impl, choice);
+  console.log(lines.join("\n"));
+  return passed ? 0 : 1;
 }
 
 /** The learner's fresh results, as `lab status` keeps them. */

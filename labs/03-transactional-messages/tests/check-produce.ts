@@ -24,7 +24,7 @@
  *   although its order committed; or two halves sent for one transaction.
  */
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
-import type { SimDatabase } from "#harness/sim/db.ts";
+import type { RowWrite } from "#harness/db-session.ts";
 import { describeOp, type Op } from "#harness/workloads/history.ts";
 import { type StoredMessage, TIMING, TOPIC } from "#labs/03-transactional-messages/provided.ts";
 import type { OracleRecord } from "./oracle-service.ts";
@@ -42,10 +42,21 @@ export interface ProduceEvidence {
   ops: readonly Op[];
   queues: readonly StoredMessage[][];
   record: OracleRecord;
-  db: Pick<SimDatabase, "history" | "row">;
+  db: ProduceDatabase;
   brokerClockAt(trueMs: number): number;
   /** How long after the faults healed the check was made, in words ("1,000 ms"). */
   settled: string;
+}
+
+/**
+ * What the checker reads of the business database: a `SimDatabase` as it is, or a snapshot of a
+ * real one (tests/real-db.ts), whose commit times are lower bounds (a real database does not say
+ * when it committed, only what).
+ */
+export interface ProduceDatabase {
+  /** The committed transactions, each with the moment it committed (or, real, a moment it had not yet). */
+  history(): readonly { endedAtMs: number; writes: readonly RowWrite[] }[];
+  row(table: string, key: string): unknown;
 }
 
 /** What `sendInTransaction` resolved with, as the workload records it. */
