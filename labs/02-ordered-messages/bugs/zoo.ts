@@ -25,6 +25,7 @@ export const zoo: ZooEntry[] = [
     name: "commit-before-processing",
     caughtBy: { "L2.C": "lost write", "L2.D": "lost write", "L2.E": "lost write" },
   },
+  { name: "commit-once-and-forget", caughtBy: { "L2.C": "not live", "L2.D": "not live", "L2.E": "not live" } },
   {
     name: "start-at-zero",
     caughtBy: {

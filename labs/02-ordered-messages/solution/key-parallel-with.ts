@@ -12,7 +12,7 @@ import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
 import { LowestUnfinished, type Progress } from "./commit-point.ts";
 import { KeyChains, type KeyScheduler } from "./key-chains.ts";
 import { processInPlace } from "./process-in-place.ts";
-import { commitOffset, committedOffset, pullFrom, type Step } from "./session-calls.ts";
+import { committedOffset, pullFrom, type Step, tryCommit } from "./session-calls.ts";
 
 export interface KeyParallelParts {
   chains(): KeyScheduler;
@@ -58,8 +58,10 @@ export async function runKeyParallelWith(parts: KeyParallelParts, session: Queue
   const commit = async (): Promise<void> => {
     const offset = progress.commitPoint(nextPull);
     if (offset <= committed || stopped) return;
-    if ((await commitOffset(session, offset)) === "stop") stopped = true;
-    else committed = offset; // a lost reply leaves `committed` behind: the next commit covers it
+    const outcome = await tryCommit(session, offset);
+    if (outcome === "fenced") stopped = true;
+    // A lost reply leaves `committed` behind, so the next call sends it again, idle or not.
+    else if (outcome === "committed") committed = offset;
   };
 
   while (active()) {

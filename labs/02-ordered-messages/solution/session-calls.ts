@@ -3,8 +3,9 @@
  * orderly one, queue-worker.ts, and the key-parallel one, key-parallel.ts) use them.
  *
  * None of them retries on its own beyond what is safe: `queryOffset` and `pull` change nothing, so
- * asking again after a timeout is harmless; a commit whose reply was lost is simply covered by the
- * next one (a commit says "everything below this offset is done", and a later one says more).
+ * asking again after a timeout is harmless; a commit whose reply was lost is covered by the next one
+ * (a commit says "everything below this offset is done", and a later one says more), and when no
+ * next one comes, because the queue has gone quiet, the worker sends it again itself.
  */
 import { type QueueSession, TIMING, TOPIC } from "#labs/02-ordered-messages/provided.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
@@ -29,6 +30,16 @@ export async function committedOffset(session: QueueSession): Promise<number | n
 
 /** Commits `offset` under the session's token. `fenced` means a newer owner exists: stop. */
 export async function commitOffset(session: QueueSession, offset: number): Promise<Step> {
+  return (await tryCommit(session, offset)) === "fenced" ? "stop" : "continue";
+}
+
+/**
+ * What became of a commit: the broker took it, refused it (a newer owner exists), or nobody knows
+ * (the reply was lost; it may or may not have landed, so it must be sent again some time).
+ */
+export type CommitOutcome = "committed" | "fenced" | "unknown";
+
+export async function tryCommit(session: QueueSession, offset: number): Promise<CommitOutcome> {
   const reply = await session.client.call({
     type: "commitOffset",
     group: session.group,
@@ -38,7 +49,9 @@ export async function commitOffset(session: QueueSession, offset: number): Promi
     offset,
     token: session.token,
   });
-  return reply.kind === "ok" && reply.reply.kind === "fenced" ? "stop" : "continue";
+  if (reply.kind !== "ok") return "unknown";
+  if (reply.reply.kind === "fenced") return "fenced";
+  return reply.reply.kind === "ok" ? "committed" : "unknown";
 }
 
 /** What one pull brought. */

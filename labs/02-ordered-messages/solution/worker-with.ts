@@ -3,7 +3,8 @@
  * part is one decision, and a bug-zoo entry replaces exactly one:
  *   startOffset      where a session starts: where the group left off (queryOffset);
  *   processInPlace   one message until it is done (process-in-place.ts);
- *   consumeBatch     the messages of one pull, in order, and when the offset may pass each.
+ *   consumeBatch     the messages of one pull, in order, and when the offset may pass each;
+ *   whenIdle         what an empty pull is for: sending the offset again (a lost commit).
  */
 import { type QueueSession, TIMING } from "#labs/02-ordered-messages/provided.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
@@ -14,6 +15,8 @@ export interface OrderlyParts {
   startOffset(session: QueueSession): Promise<number | null>;
   processInPlace(session: QueueSession, message: StoredMessage): Promise<Step>;
   consumeBatch(session: QueueSession, batch: Batch, parts: OrderlyParts): Promise<Step>;
+  /** For one session: what to do each time a pull finds nothing new, with the offset reached. */
+  whenIdle(session: QueueSession, start: number): (offset: number) => Promise<Step>;
 }
 
 /** The messages of one pull, and the offset after the last of them. */
@@ -26,14 +29,35 @@ export const orderlyParts: OrderlyParts = {
   startOffset: committedOffset,
   processInPlace: (session, message) => processInPlace(session, message),
   consumeBatch: consumeInOrder,
+  whenIdle: recommitNowAndThen,
 };
+
+/**
+ * While the queue is idle, the offset is sent again this often. The last commit of a stretch may
+ * have been lost with its reply, and no later commit would cover it: without this, whoever takes
+ * the queue over next processes the tail again. RocketMQ's client does the same for every queue
+ * it holds, every 5 s (MQClientInstance's persistAllConsumerOffset).
+ */
+const IDLE_RECOMMIT_MS = 100;
+
+function recommitNowAndThen(session: QueueSession, start: number): (offset: number) => Promise<Step> {
+  let recommittedAtMs = session.env.clock.now();
+  return async (offset) => {
+    if (offset === start || session.env.clock.now() - recommittedAtMs < IDLE_RECOMMIT_MS) return "continue";
+    recommittedAtMs = session.env.clock.now();
+    return commitOffset(session, offset);
+  };
+}
 
 export async function runOrderlyQueueWith(parts: OrderlyParts, session: QueueSession): Promise<void> {
   let offset = await parts.startOffset(session);
-  while (offset !== null && session.isActive()) {
+  if (offset === null) return;
+  const idle = parts.whenIdle(session, offset);
+  while (session.isActive()) {
     const pulled = await pullFrom(session, offset);
     if (pulled.kind === "resumeAt") offset = pulled.offset;
     else if (pulled.kind === "none") {
+      if ((await idle(offset)) === "stop") return;
       if (!pulled.timedOut) await session.env.clock.sleep(TIMING.pullIdleMs);
     } else {
       if ((await parts.consumeBatch(session, pulled, parts)) === "stop") return;

@@ -18,6 +18,9 @@ import type { QueueSession } from "#labs/02-ordered-messages/provided.ts";
  * - when the handler throws `TransientFailure`, suspends the queue for `TIMING.suspendMs` and retries
  *   the same message; never skips it, never lets a later message overtake it;
  * - commits (`commitOffset`, with `session.token`) only offsets whose messages are all processed;
+ * - keeps the committed offset up with what it processed: once the queue is quiet and the faults
+ *   are over, the group's committed offset reaches the queue's end, even if the reply to your
+ *   last commit was lost (so send it again when you are idle);
  * - L2.E: when the handler throws `FencedError`, or a commit is answered `fenced`, another consumer
  *   owns the queue now: return at once, without retrying and without committing.
  * - a request that times out (`maybe`) is simply tried again; nothing is lost by pulling twice.

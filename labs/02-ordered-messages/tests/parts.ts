@@ -100,7 +100,7 @@ export const partB = definePart<OrderingModule, ProduceScenario>({
   id: "L2.B",
   title: "retries without reordering or duplication",
   points: 20,
-  seeds: 150,
+  seeds: 130,
   property:
     "through lost, duplicated and delayed requests, partitions, crashes and the broker's disk failing, each acknowledged message is stored once, every key in one queue, in the order its sends were called; no send is rejected while its process lives, and every send completes once the faults heal (also with two producers in one process)",
   scenario: produceScenario,
@@ -161,7 +161,7 @@ function consumeScenario(options: ScenarioOptions): fc.Arbitrary<ConsumeScenario
       load: fc.record({
         keys: fc.integer({ min: 1, max: 10 }),
         keyStyle: keyStyleArb,
-        messagesPerKey: fc.integer({ min: 4, max: 16 }),
+        messagesPerKey: fc.integer({ min: 4, max: 12 }),
         queueCount: fc.integer({ min: 1, max: QUEUES_MAX }),
         produceGapMs: fc.integer({ min: 0, max: 3 }),
         behaviour: fc.record({
@@ -272,7 +272,7 @@ export const partC = definePart<OrderingModule, ConsumeScenario>({
   points: 20,
   seeds: 120,
   property:
-    "one message in flight per queue; a failing message is retried in place, never skipped or overtaken; offsets pass only processed messages, so a crash causes at most a rewind",
+    "one message in flight per queue; a failing message is retried in place, never skipped or overtaken; offsets pass only processed messages, so a crash causes at most a rewind; once the queue is quiet, the committed offset reaches its end",
   scenario: oneConsumerUnderCrashes,
   describe: describeConsume,
   run: consumePart({
@@ -338,7 +338,7 @@ export const partF = definePart<OrderingModule, ParallelScenario>({
   id: "L2.F",
   title: "throughput: keys in parallel, each key in order",
   points: 10,
-  seeds: 80,
+  seeds: 64,
   property: `messages of different keys run at the same time (at least ${MINIMUM_SPEEDUP} times the one-at-a-time throughput), and a failing key holds back only itself; messages of one key never overlap and stay in order, and the committed offset never passes an unfinished message`,
   scenario: fc.oneof(
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("throughput" as const), keyStyle: keyStyleArb }) },

@@ -8,6 +8,8 @@
  *              --commitOffset-->  offsets (checked against the fencing token), persisted periodically
  *   producers  --sendHalf / endTransaction-->  the transaction service plug-in, if configured
  *              --producerHeartbeat-->  producer registry (whom the service may ask a check)
+ *   Kafka clients  --initProducerId / addPartitionsToTxn / endTxn-->  the Kafka coordinator plug-in
+ *              --produceTxn / fetch-->  partition logs of `payments`, checked by the plug-in (kafka/)
  *
  * It is provided, not built by learners: labs 02 to 04 build clients against it. It is written to
  * be correct under the faults those labs inject (its own crashes and power losses, lost, duplicated
@@ -20,6 +22,9 @@
  *   - committed offsets may go back a little after a broker crash (never forward);
  *   - with a transaction service (`transactions.ts`), half messages, op records and set-asides are
  *     ordinary durable appends, and the service's own state is its business.
+ *   - with a Kafka plug-in (`kafka/`), batches and markers are ordinary durable appends, one per
+ *     partition at a time, each shown to the partition's state; the coordinator's records are
+ *     durable appends to `__transaction_state`, the latest per transactional id wins.
  *
  * It is built on the earlier labs' reference solutions, imported (never copied) through the
  * `#labs/...` alias: messages live in lab 01's log (`#labs/01-log-storage/solution/log.ts`, sync
@@ -29,6 +34,9 @@
  * learner's own versions of those labs do, because it uses the references, not theirs.
  */
 import type { Env } from "#lab";
+import type { KafkaConfig } from "./kafka/hooks.ts";
+import { KAFKA_TOPICS, type KafkaHandlers, openKafka } from "./kafka/routing.ts";
+import { KeyedMutex } from "./keyed-mutex.ts";
 import { LockManager } from "./locks.ts";
 import { Membership } from "./membership.ts";
 import { OffsetStore } from "./offsets.ts";
@@ -53,6 +61,12 @@ export interface BrokerConfig {
    * Without it, `sendHalf` and `endTransaction` answer `noSuchTopic` and the system topics do not exist.
    */
   transactions?: TransactionsConfig;
+  /**
+   * Kafka's transactions (lab 03, L3.F): the partition count of the topic `payments` and the
+   * coordinator / partition-state plug-in. Without it, the five Kafka requests answer `noSuchTopic`.
+   * `payments` and `__transaction_state` are reached only through those requests, never `send` or `pull`.
+   */
+  kafka?: KafkaConfig;
 }
 
 export const defaultBrokerConfig: BrokerConfig = {
@@ -90,6 +104,8 @@ export async function openBroker(env: Env, config: BrokerConfig, store: MessageS
   const isSystemTopic = (topic: string): boolean => transactions?.isSystemTopic(topic) ?? false;
   // The progress counters are the system group's offsets: no client may read or move them.
   const isSystemGroup = (group: string): boolean => transactions !== null && group === PROGRESS_GROUP;
+  // The Kafka side opens and replays its partition logs here, also before anything is served.
+  const kafka = config.kafka === undefined ? null : await openKafkaSide(env, config, config.kafka, store);
 
   env.clock.setInterval(config.offsetPersistIntervalMs, () => {
     offsets.persist().catch((error: unknown) => env.log.error({ error }, "persisting offsets failed; will retry"));
@@ -213,6 +229,13 @@ export async function openBroker(env: Env, config: BrokerConfig, store: MessageS
       transactions?.producers.heartbeat(request.group, from, env.clock.now());
       return { kind: "ok" };
     },
+
+    initProducerId: async (request) => (kafka === null ? { kind: "noSuchTopic" } : kafka.initProducerId(request)),
+    addPartitionsToTxn: async (request) =>
+      kafka === null ? { kind: "noSuchTopic" } : kafka.addPartitionsToTxn(request),
+    produceTxn: async (request) => (kafka === null ? { kind: "noSuchTopic" } : kafka.produceTxn(request)),
+    endTxn: async (request) => (kafka === null ? { kind: "noSuchTopic" } : kafka.endTxn(request)),
+    fetch: async (request) => (kafka === null ? { kind: "noSuchTopic" } : kafka.fetch(request)),
   };
 
   const broker: Broker = {
@@ -233,18 +256,15 @@ export async function openBroker(env: Env, config: BrokerConfig, store: MessageS
   return broker;
 }
 
-/** Runs tasks with the same key one after another, in call order. */
-class KeyedMutex {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const next = previous.then(task, task);
-    const tail = next.catch(() => {});
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return next;
-  }
+/** The Kafka side, on the same store; its topics must not be configured as lab 02 topics too. */
+function openKafkaSide(
+  env: Env,
+  config: BrokerConfig,
+  kafka: KafkaConfig,
+  store: MessageStore,
+): Promise<KafkaHandlers> {
+  const clash = KAFKA_TOPICS.find((topic) => config.topics[topic] !== undefined);
+  if (clash !== undefined)
+    throw new RangeError(`topic '${clash}' belongs to the Kafka side; it cannot be in config.topics`);
+  return openKafka(env, kafka, store, config.pullMax);
 }

@@ -8,7 +8,9 @@
  * Modelled on RocketMQ's remoting commands (SEND_MESSAGE, PULL_MESSAGE, LOCK_BATCH_MQ,
  * UNLOCK_BATCH_MQ, UPDATE_CONSUMER_OFFSET, HEART_BEAT, GET_CONSUMER_LIST_BY_GROUP in
  * remoting/src/main/java/org/apache/rocketmq/remoting/protocol/RequestCode.java) and on Kafka's
- * idempotent produce (InitProducerId, then producer id + sequence per partition).
+ * idempotent produce (InitProducerId, then producer id + sequence per partition). Lab 03's Kafka
+ * requests (initProducerId, addPartitionsToTxn, produceTxn, endTxn, fetch) follow Kafka's
+ * transactional APIs of the same names, on one topic, `payments`.
  */
 
 /** A message as stored and as pulled. */
@@ -88,10 +90,41 @@ export type BrokerRequest =
       fromCheck: boolean;
     }
   /** A producer of `group` is alive [HEART_BEAT with producer data]; the sender is the producer. */
-  | { type: "producerHeartbeat"; group: string };
+  | { type: "producerHeartbeat"; group: string }
+  /**
+   * Kafka [InitProducerId]: the transactional id's producer id and a new epoch, which fences every
+   * older incarnation of the same id. Routed to the Kafka coordinator plug-in (`kafka/hooks.ts`).
+   */
+  | { type: "initProducerId"; transactionalId: string }
+  /** Kafka [AddPartitionsToTxn]: the partitions of `payments` this transaction will write to. */
+  | { type: "addPartitionsToTxn"; transactionalId: string; producerId: number; epoch: number; partitions: number[] }
+  /**
+   * Kafka [Produce, transactional]: one batch of records to one partition of `payments`, appended
+   * whole or not at all. `sequence` numbers the producer's batches to this partition, from 0.
+   */
+  | {
+      type: "produceTxn";
+      partition: number;
+      producerId: number;
+      epoch: number;
+      sequence: number;
+      records: KafkaRecord[];
+    }
+  /** Kafka [EndTxn]: commit (or abort) the producer's open transaction. */
+  | { type: "endTxn"; transactionalId: string; producerId: number; epoch: number; commit: boolean }
+  /**
+   * Kafka [Fetch]: entries of one partition from `offset`. read_uncommitted returns the raw log,
+   * markers included; read_committed returns what the partition's transaction state lets through.
+   */
+  | { type: "fetch"; partition: number; offset: number; max: number; isolation: Isolation };
 
 export type SendHalfRequest = Extract<BrokerRequest, { type: "sendHalf" }>;
 export type EndTransactionRequest = Extract<BrokerRequest, { type: "endTransaction" }>;
+export type InitProducerIdRequest = Extract<BrokerRequest, { type: "initProducerId" }>;
+export type AddPartitionsToTxnRequest = Extract<BrokerRequest, { type: "addPartitionsToTxn" }>;
+export type ProduceTxnRequest = Extract<BrokerRequest, { type: "produceTxn" }>;
+export type EndTxnRequest = Extract<BrokerRequest, { type: "endTxn" }>;
+export type FetchRequest = Extract<BrokerRequest, { type: "fetch" }>;
 
 export type RouteReply = { kind: "ok"; queueCount: number } | { kind: "noSuchTopic" };
 
@@ -177,6 +210,84 @@ export interface CheckTransaction {
   checkTimes: number;
 }
 
+/** One record of a Kafka batch. */
+export interface KafkaRecord {
+  key: string;
+  body: string;
+}
+
+/** Which entries a Kafka fetch may return [IsolationLevel]. */
+export type Isolation = "read_committed" | "read_uncommitted";
+
+/**
+ * One entry of a Kafka partition's log, at `offset` (dense, from 0): a batch of records, appended
+ * whole, or a control marker that ends one producer's transaction on this partition
+ * [ControlRecordType COMMIT / ABORT, written by WriteTxnMarkers]. A marker carries the epoch the
+ * coordinator ended the transaction with.
+ */
+export type LogEntry =
+  | { kind: "data"; offset: number; producerId: number; epoch: number; sequence: number; records: KafkaRecord[] }
+  | { kind: "marker"; offset: number; producerId: number; epoch: number; commit: boolean };
+
+/**
+ * Every Kafka request below answers `noSuchTopic` when the broker runs no Kafka side, or when a
+ * partition it names is not one of `payments`' (as an unknown topic or partition does).
+ */
+export type InitProducerIdReply =
+  /** The id's producer id (the same one for ever) and an epoch higher than any it had before. */
+  | { kind: "ok"; producerId: number; epoch: number }
+  /** A previous transaction of this id is still being ended (its markers written): retry. */
+  | { kind: "concurrentTransactions" }
+  | { kind: "noSuchTopic" };
+
+export type AddPartitionsToTxnReply =
+  | { kind: "ok" }
+  /** A newer epoch exists for this transactional id: this producer is a zombie. */
+  | { kind: "fenced" }
+  /** The previous transaction is still being ended: retry. */
+  | { kind: "concurrentTransactions" }
+  | { kind: "noSuchTopic" };
+
+export type ProduceTxnReply =
+  /** Appended and durable at `baseOffset`. */
+  | { kind: "ok"; baseOffset: number }
+  /** Already appended earlier (a retry of a batch that did arrive): here is where. */
+  | { kind: "duplicate"; baseOffset: number }
+  /** The batch's epoch is older than one this partition has seen from its producer. */
+  | { kind: "fenced" }
+  /** No transaction of this producer and epoch is open on this partition, and the coordinator knows of none. */
+  | { kind: "invalidTxnState" }
+  /** A gap: the partition expected batch `expected` next from this producer. */
+  | { kind: "outOfOrder"; expected: number }
+  | { kind: "noSuchTopic" }
+  /** The store failed; nothing was acknowledged (the batch may be in the log). */
+  | { kind: "error"; message: string };
+
+export type EndTxnReply =
+  /** Decided (PrepareCommit or PrepareAbort saved); the producer's next transaction uses `epoch`. */
+  | { kind: "ok"; epoch: number }
+  | { kind: "fenced" }
+  /** No transaction to end, or a retry that asks for the opposite outcome of the one decided. */
+  | { kind: "invalidTxnState" }
+  | { kind: "concurrentTransactions" }
+  | { kind: "noSuchTopic" };
+
+export type FetchReply =
+  | {
+      kind: "ok";
+      /** In offset order. read_committed: data entries only. */
+      records: LogEntry[];
+      /** Where the next fetch starts. */
+      nextOffset: number;
+      /** Offsets below it belong to decided transactions (or to none) [UnifiedLog.lastStableOffset]. */
+      lastStableOffset: number;
+      /** The partition's next offset: its log end. */
+      highWatermark: number;
+    }
+  | { kind: "noSuchTopic" }
+  /** `offset` is not a whole number >= 0. */
+  | { kind: "offsetOutOfRange"; minOffset: number };
+
 /** The reply type for each request type. */
 export interface ReplyOf {
   route: RouteReply;
@@ -192,4 +303,9 @@ export interface ReplyOf {
   sendHalf: SendHalfReply;
   endTransaction: EndTransactionReply;
   producerHeartbeat: ProducerHeartbeatReply;
+  initProducerId: InitProducerIdReply;
+  addPartitionsToTxn: AddPartitionsToTxnReply;
+  produceTxn: ProduceTxnReply;
+  endTxn: EndTxnReply;
+  fetch: FetchReply;
 }

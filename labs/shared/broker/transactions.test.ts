@@ -8,8 +8,9 @@ import { World } from "#harness/sim/world.ts";
 import type { Env, RequestOutcome } from "#lab";
 import { type Broker, type BrokerConfig, defaultBrokerConfig, openBroker } from "./broker.ts";
 import { BrokerClient } from "./client.ts";
+import { lab02Replies, lab02Script } from "./lab02-golden.ts";
 import { openLogStore } from "./log-store.ts";
-import type { BrokerRequest, CheckTransaction, EndTransactionRequest, SendHalfRequest } from "./protocol.ts";
+import type { CheckTransaction, EndTransactionRequest, SendHalfRequest } from "./protocol.ts";
 import { MemoryStore, type MessageStore } from "./store.ts";
 import { type BrokerSide, HALF_TOPIC, OP_TOPIC, SET_ASIDE_TOPIC, type TransactionsConfig } from "./transactions.ts";
 
@@ -207,91 +208,6 @@ describe("broker transactions: message properties", () => {
     ]);
   });
 });
-
-/**
- * Every lab 02 request in one script, with its replies: what a broker without transactions answered
- * before the transaction plumbing existed, literally. The same script must get the same replies from
- * a broker that runs a transaction service.
- */
-async function lab02Script(c: BrokerClient): Promise<unknown[]> {
-  const replies: unknown[] = [];
-  const call = async (request: BrokerRequest) => replies.push(ok(await c.call(request)));
-  await call({ type: "route", topic: "orders" });
-  await call({ type: "route", topic: "nope" });
-  const { producerId } = ok(await c.call({ type: "initProducer" }));
-  replies.push(producerId);
-  const send = (sequence: number, queueId = 0, topic = "orders") =>
-    call({ type: "send", topic, queueId, key: "k", body: `m${sequence}`, producerId, sequence });
-  await send(0);
-  await send(0);
-  await send(2);
-  await send(1);
-  await send(0, 5);
-  await call({ type: "pull", topic: "orders", queueId: 0, offset: 0, max: 10 });
-  await call({ type: "pull", topic: "orders", queueId: 9, offset: 0, max: 10 });
-  await call({ type: "heartbeat", group: "g", consumerId: "c1" });
-  await call({ type: "members", group: "g" });
-  await call({ type: "lock", group: "g", topic: "orders", consumerId: "c1", queueIds: [0, 7] });
-  await call({ type: "lock", group: "g", topic: "nope", consumerId: "c1", queueIds: [0] });
-  await call({
-    type: "commitOffset",
-    group: "g",
-    topic: "orders",
-    queueId: 0,
-    consumerId: "c1",
-    offset: 2,
-    token: TOKEN,
-  });
-  await call({ type: "commitOffset", group: "g", topic: "orders", queueId: 0, consumerId: "c1", offset: 2, token: 1 });
-  await call({ type: "commitOffset", group: "g", topic: "nope", queueId: 0, consumerId: "c1", offset: 2, token: 1 });
-  await call({ type: "queryOffset", group: "g", topic: "orders", queueId: 0 });
-  await call({ type: "queryOffset", group: "g", topic: "nope", queueId: 0 });
-  await call({ type: "unlock", group: "g", topic: "orders", consumerId: "c2", queueId: 0 });
-  await call({ type: "unlock", group: "g", topic: "orders", consumerId: "c1", queueId: 0 });
-  return replies;
-}
-
-/** The first lock token of a broker's first epoch (its epoch in the high bits). */
-const TOKEN = 2 ** 20 + 1;
-
-const lab02Replies = [
-  { kind: "ok", queueCount: 2 },
-  { kind: "noSuchTopic" },
-  "p1.1",
-  { kind: "ok", queueOffset: 0 },
-  { kind: "duplicate", queueOffset: 0 },
-  { kind: "outOfOrder", expected: 1 },
-  { kind: "ok", queueOffset: 1 },
-  { kind: "noSuchTopic" },
-  {
-    kind: "ok",
-    messages: [0, 1].map((at) => ({
-      topic: "orders",
-      queueId: 0,
-      queueOffset: at,
-      key: "k",
-      body: `m${at}`,
-      producerId: "p1.1",
-      sequence: at,
-      storedAtMs: expect.any(Number),
-      properties: {},
-    })),
-    nextOffset: 2,
-    maxOffset: 2,
-  },
-  { kind: "noSuchTopic" },
-  { kind: "ok" },
-  { kind: "ok", consumerIds: ["c1"] },
-  { kind: "ok", granted: [{ queueId: 0, token: TOKEN, leaseMs: defaultBrokerConfig.lockLeaseMs }] },
-  { kind: "noSuchTopic" },
-  { kind: "ok" },
-  { kind: "fenced", currentToken: TOKEN },
-  { kind: "noSuchTopic" },
-  { kind: "ok", offset: 2 },
-  { kind: "noSuchTopic" },
-  { kind: "notOwner" },
-  { kind: "ok" },
-];
 
 describe("broker transactions: lab 02 unchanged", () => {
   for (const transactions of [false, true]) {

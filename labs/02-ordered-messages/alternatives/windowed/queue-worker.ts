@@ -10,7 +10,9 @@
  *   handler call resolved, so it never passes an unfinished message; committing less often only
  *   makes a rewind after a crash longer, which the contract allows (at least once, in order).
  * - A commit answered `maybe` is not retried on the spot: `done` only grows, so the next commit
- *   (after the next batch, or at the end) carries it. Pulls and `queryOffset` are retried until
+ *   (after the next batch, at the next empty pull, or at the end) carries it. The empty pull
+ *   matters: after the last batch of a quiet queue nothing else would send it, and the offset
+ *   would stay behind until the next owner redid the tail. Pulls and `queryOffset` are retried until
  *   answered, with a short pause, as long as the session is active.
  * - The final commit, after the session has ended, is tried once: the lease may be over, so a new
  *   owner may already exist. Its token makes that harmless (the broker fences a commit under an
@@ -39,6 +41,7 @@ export async function runOrderlyQueue(session: QueueSession): Promise<void> {
     const batch = session.isActive() ? await pull(session, cursor.pulled) : undefined;
     if (batch === undefined) break;
     if (batch.messages.length === 0) {
+      if ((await commit(session, cursor)) === "fenced") return;
       await session.env.clock.sleep(TIMING.pullIdleMs);
       continue;
     }
