@@ -7,4 +7,8 @@
  */
 import type { ZooEntry } from "#harness/grade/lab-suite.ts";
 
-export const zoo: ZooEntry[] = [];
+export const zoo: ZooEntry[] = [
+  // L3.F: Kafka's way.
+  { name: "timeout-abort-without-fencing", caughtBy: { "L3.F": "lost write" } },
+  { name: "implicit-begin", caughtBy: { "L3.F": "hanging transaction" } },
+];
