@@ -11,4 +11,6 @@ export const zoo: ZooEntry[] = [
   // L3.F: Kafka's way.
   { name: "timeout-abort-without-fencing", caughtBy: { "L3.F": "lost write" } },
   { name: "implicit-begin", caughtBy: { "L3.F": "hanging transaction" } },
+  { name: "lso-inclusive", caughtBy: { "L3.F": "aborted read" } },
+  { name: "end-bumps-nothing", caughtBy: { "L3.F": "lost write" } },
 ];

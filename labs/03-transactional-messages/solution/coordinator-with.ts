@@ -175,8 +175,7 @@ export async function openCoordinatorWith(kafka: KafkaSide, parts: CoordinatorPa
         const id = request.transactionalId;
         const record = recordFor(id, request.producerId);
         if (record === undefined) return { kind: "fenced" };
-        if (request.epoch === record.epoch) {
-          if (record.state !== "Ongoing") return { kind: "invalidTxnState" };
+        if (request.epoch === record.epoch && record.state === "Ongoing") {
           const epoch = parts.epochAfterEnd(record.epoch);
           await complete(id, decide(record, request.commit, epoch));
           return { kind: "ok", epoch };
@@ -189,7 +188,8 @@ export async function openCoordinatorWith(kafka: KafkaSide, parts: CoordinatorPa
           if (PREPARED.includes(record.state)) await complete(id, record);
           return { kind: "ok", epoch: record.epoch };
         }
-        return { kind: "fenced" };
+        // The current epoch with nothing open to end, or an older epoch: a zombie's.
+        return { kind: request.epoch === record.epoch ? "invalidTxnState" : "fenced" };
       }),
 
     async verify(producerId, epoch, partition) {

@@ -25,6 +25,8 @@ import type {
  *   batch of a producer with no transaction open on this partition, "invalidTxnState" unless
  *   `coordinator.verify` confirms it (a late batch must never open a transaction nobody will
  *   end); duplicates and gaps by sequence as the shared broker's idempotence does; else "append".
+ *   Sequences count a producer's batches on this partition under one epoch: the first batch of a
+ *   new epoch is number 0 (every transaction ends with a new epoch, so each starts from 0).
  * - lastStableOffset(): the first offset of the earliest transaction still open on this partition,
  *   or the high watermark if none is open. Exclusive: offsets below it are decided.
  * - abortedIn(from, to): the aborted transactions with data in [from, to) (producer id, first
