@@ -9,4 +9,9 @@ import { itPassesEveryPart } from "#labs/00-durable-register/alternatives/suite.
 
 describe("lab 03-transactional-messages: correct alternatives", () => {
   itPassesEveryPart("03-transactional-messages", { name: "intent-row-locks", seeds: 60 });
+  // lso-by-scan replaces partition-state.ts only; the other files are the reference's, re-exported.
+  itPassesEveryPart("03-transactional-messages", {
+    name: "lso-by-scan",
+    seeds: { perPart: { "L3.F": 200 }, other: 20 },
+  });
 });

@@ -10,10 +10,12 @@
  */
 import { describe, expect, expectTypeOf, it } from "vitest";
 import lab from "./lab.ts";
+import type * as solutionCoordinator from "./solution/coordinator.ts";
 import type * as solutionEndTransaction from "./solution/end-transaction.ts";
 import type * as solutionHalfStore from "./solution/half-store.ts";
+import type * as solutionPartitionState from "./solution/partition-state.ts";
 import type * as solutionProducer from "./solution/producer.ts";
-import type { EndTransactionModule, HalfStoreModule, ProducerModule } from "./tests/api.ts";
+import type { EndTransactionModule, HalfStoreModule, KafkaModule, ProducerModule } from "./tests/api.ts";
 
 describe("lab 03: each solution file has the type the grader expects of its file", () => {
   it("half-store.ts", () => {
@@ -24,6 +26,14 @@ describe("lab 03: each solution file has the type the grader expects of its file
   });
   it("producer.ts", () => {
     expectTypeOf<typeof solutionProducer>().toEqualTypeOf<ProducerModule>();
+  });
+  it("coordinator.ts", () => {
+    expectTypeOf<Pick<typeof solutionCoordinator, "openCoordinator">>().toEqualTypeOf<
+      Pick<KafkaModule, "openCoordinator">
+    >();
+  });
+  it("partition-state.ts", () => {
+    expectTypeOf<typeof solutionPartitionState>().toEqualTypeOf<Omit<KafkaModule, "openCoordinator">>();
   });
 
   it("the solution's files export every name the grader asks of a learner", async () => {

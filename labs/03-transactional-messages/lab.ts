@@ -7,9 +7,10 @@
  */
 import { defineLab } from "#harness/grade/define.ts";
 import type { TransactionModule } from "./tests/api.ts";
+import { partF } from "./tests/kafka.ts";
 import { partA, partB, partC } from "./tests/parts.ts";
 
-const FILES = ["half-store.ts", "producer.ts", "end-transaction.ts"];
+const FILES = ["half-store.ts", "producer.ts", "end-transaction.ts", "coordinator.ts", "partition-state.ts"];
 
 export default defineLab<TransactionModule>({
   id: "03",
@@ -19,13 +20,24 @@ export default defineLab<TransactionModule>({
   learnerDir: "src",
   files: FILES,
   entry: FILES,
-  exports: ["storeHalf", "readHalf", "commitHalf", "rollbackHalf", "openTransactionalProducer", "endTransaction"],
-  parts: [partA, partB, partC],
+  exports: [
+    "storeHalf",
+    "readHalf",
+    "commitHalf",
+    "rollbackHalf",
+    "openTransactionalProducer",
+    "endTransaction",
+    "openCoordinator",
+    "openPartitionState",
+    "readCommitted",
+  ],
+  parts: [partA, partB, partC, partF],
   partFiles: {
     "L3.A": ["half-store.ts"],
     // B runs against the oracle service: the producer alone.
     "L3.B": ["producer.ts"],
     // C runs the learner's half store under its end handler.
     "L3.C": ["end-transaction.ts", "half-store.ts"],
+    "L3.F": ["coordinator.ts", "partition-state.ts"],
   },
 });

@@ -11,7 +11,7 @@
  * types the broker hands your service, and `assembleService`, the wiring that turns your functions
  * into the running service (you do not write it; the grader uses it with your functions).
  */
-import type { Env, Transaction } from "#lab";
+import type { Transaction } from "#lab";
 import type {
   EndTransactionReply,
   EndTransactionRequest,
@@ -302,90 +302,63 @@ function isProgrammingMistake(error: unknown): boolean {
 }
 
 // ---------------------------------------------------------------- Kafka's side (L3.F)
+// The shared broker's Kafka plug-in types (labs/shared/broker/kafka/hooks.ts), re-exported so that
+// your L3.F files import one module, and `assembleKafka`, the wiring that turns your functions into
+// the plug-in.
 
-/** An entry of a partition's log: a data batch of one record, or a transaction marker. */
-export type LogEntry =
-  | {
-      kind: "data";
-      offset: number;
-      producerId: number;
-      epoch: number;
-      sequence: number;
-      transactional: boolean;
-      key: string;
-      body: string;
-    }
-  | { kind: "marker"; offset: number; producerId: number; epoch: number; commit: boolean };
+import type {
+  Coordinator,
+  KafkaSide,
+  KafkaTxnHooks,
+  PartitionState,
+  ReadCommitted,
+} from "#labs/shared/broker/kafka/hooks.ts";
+import type { FetchReply } from "#labs/shared/broker/protocol.ts";
 
-/** An entry to append: its offset is the log's to choose. */
-export type NewLogEntry = LogEntry extends infer E ? (E extends LogEntry ? Omit<E, "offset"> : never) : never;
+export type {
+  AbortedTxn,
+  AppendDecision,
+  Coordinator,
+  CoordinatorReply,
+  KafkaRecord,
+  KafkaSide,
+  KafkaTxnHooks,
+  LogEntry,
+  NewLogEntry,
+  PartitionState,
+  ReadCommitted,
+  TxnBatch,
+  TxnMarker,
+  TxnRecord,
+  TxnState,
+} from "#labs/shared/broker/kafka/hooks.ts";
+export type {
+  AddPartitionsToTxnRequest,
+  EndTxnRequest,
+  FetchReply,
+  InitProducerIdRequest,
+} from "#labs/shared/broker/protocol.ts";
 
-export type TxnState = "Empty" | "Ongoing" | "PrepareCommit" | "PrepareAbort" | "CompleteCommit" | "CompleteAbort";
+/** What a read_committed fetch returns: the ok reply of `fetch`. */
+export type FetchResult = Extract<FetchReply, { kind: "ok" }>;
 
-/** The coordinator's durable record of one transactional id. */
-export interface TxnRecord {
-  producerId: number;
-  epoch: number;
-  state: TxnState;
-  partitions: number[];
-  startedAtMs: number;
+/** The learner's three L3.F functions, as `assembleKafka` takes them. */
+export interface KafkaParts {
+  openCoordinator(kafka: KafkaSide): Promise<Coordinator>;
+  openPartitionState(kafka: KafkaSide, partition: number, coordinator: Pick<Coordinator, "verify">): PartitionState;
+  readCommitted: ReadCommitted;
 }
 
-/** What the shared broker gives the Kafka side. */
-export interface KafkaSide {
-  readonly env: Env;
-  /** The transactional topic "payments" has partitions 0 .. partitionCount - 1. */
-  readonly partitionCount: number;
-  /** Appends a data batch or a control marker to a partition; resolves with its offset once durable. */
-  append(partition: number, entry: NewLogEntry): Promise<number>;
-  read(partition: number, offset: number, max: number): Promise<LogEntry[]>;
-  /** The partition's next offset. */
-  highWatermark(partition: number): number;
-  /** The coordinator's durable state, one record per transactional id, saved atomically. */
-  readonly txnLog: {
-    load(): Promise<Map<string, TxnRecord>>;
-    save(transactionalId: string, record: TxnRecord): Promise<void>;
-  };
-}
-
-export type InitProducerIdReply =
-  | { kind: "ok"; producerId: number; epoch: number }
-  | { kind: "concurrentTransactions" };
-export type AddPartitionsReply = { kind: "ok" } | { kind: "fenced" } | { kind: "concurrentTransactions" };
-export type EndTxnReply =
-  | { kind: "ok"; epoch: number }
-  | { kind: "fenced" }
-  | { kind: "invalidTxnState" }
-  | { kind: "concurrentTransactions" };
-
-/** The transaction coordinator (Kafka's TransactionCoordinator). Contract in src/coordinator.ts. */
-export interface Coordinator {
-  initProducerId(transactionalId: string): Promise<InitProducerIdReply>;
-  addPartitions(
-    transactionalId: string,
-    producerId: number,
-    epoch: number,
-    partitions: number[],
-  ): Promise<AddPartitionsReply>;
-  endTxn(transactionalId: string, producerId: number, epoch: number, commit: boolean): Promise<EndTxnReply>;
-  verify(producerId: number, epoch: number, partition: number): boolean;
-}
-
-/** A data batch about to be appended, as `checkAppend` sees it. */
-export type TxnBatch = Omit<Extract<LogEntry, { kind: "data" }>, "offset" | "kind">;
-
-export type AppendDecision = "append" | "fenced" | "invalidTxnState" | "duplicate" | "outOfOrder";
-
-/** One partition's transaction state (Kafka's ProducerStateManager). Contract in src/partition-state.ts. */
-export interface PartitionState {
-  checkAppend(batch: TxnBatch): AppendDecision;
-  onAppended(entry: LogEntry): void;
-  lastStableOffset(): number;
-  abortedIn(fromOffset: number, toOffset: number): { producerId: number; firstOffset: number }[];
-}
-
-/** What a read_committed fetch returns: data records only, and where the next fetch starts. */
-export interface FetchResult {
-  records: Extract<LogEntry, { kind: "data" }>[];
-  nextOffset: number;
+/**
+ * Provided. Builds the Kafka plug-in: opens the coordinator first (it finishes the transactions a
+ * crash left half ended), then one partition state per partition (empty: the broker replays each
+ * log into it before serving).
+ */
+export async function assembleKafka(side: KafkaSide, parts: KafkaParts): Promise<KafkaTxnHooks> {
+  const coordinator = await parts.openCoordinator(side);
+  const partitions: PartitionState[] = [];
+  for (let partition = 0; partition < side.partitionCount; partition++) {
+    partitions.push(parts.openPartitionState(side, partition, coordinator));
+  }
+  return { coordinator, partitions, readCommitted: parts.readCommitted };
 }

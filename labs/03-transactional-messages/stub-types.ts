@@ -6,8 +6,10 @@
  * In construction: this lists the files in lab.ts's `files` (those whose parts grade); every stub
  * of src/ is compiled by that check all the same, and each joins this list with its part.
  */
+import type * as coordinator from "./solution/coordinator.ts";
 import type * as endTransaction from "./solution/end-transaction.ts";
 import type * as halfStore from "./solution/half-store.ts";
+import type * as partitionState from "./solution/partition-state.ts";
 import type * as producer from "./solution/producer.ts";
 
 /** Each learner file, by its solution file's module type. */
@@ -15,6 +17,9 @@ export interface StubTypes {
   "half-store.ts": typeof halfStore;
   "producer.ts": typeof producer;
   "end-transaction.ts": typeof endTransaction;
+  /** The solution also exports its parts (coordinatorParts), for the bug zoo: not the stub's. */
+  "coordinator.ts": Pick<typeof coordinator, "openCoordinator">;
+  "partition-state.ts": typeof partitionState;
 }
 
 /** Two modules are compared as they are: the same exports with the same types. */

@@ -20,4 +20,9 @@ export const zoo: ZooEntry[] = [
   { name: "commit-twice", caughtBy: { "L3.C": "duplicate" } },
   { name: "last-decision-wins", caughtBy: { "L3.C": "aborted read" } },
   { name: "resolve-without-lock", caughtBy: { "L3.C": "duplicate" } },
+  // L3.F: Kafka's way.
+  { name: "timeout-abort-without-fencing", caughtBy: { "L3.F": "lost write" } },
+  { name: "implicit-begin", caughtBy: { "L3.F": "hanging transaction" } },
+  { name: "lso-inclusive", caughtBy: { "L3.F": "aborted read" } },
+  { name: "end-bumps-nothing", caughtBy: { "L3.F": "lost write" } },
 ];

@@ -25,8 +25,12 @@ import type {
  *   batch of a producer with no transaction open on this partition, "invalidTxnState" unless
  *   `coordinator.verify` confirms it (a late batch must never open a transaction nobody will
  *   end); duplicates and gaps by sequence as the shared broker's idempotence does; else "append".
+ *   Sequences count a producer's batches on this partition under one epoch: the first batch of a
+ *   new epoch is number 0 (every transaction ends with a new epoch, so each starts from 0).
  * - lastStableOffset(): the first offset of the earliest transaction still open on this partition,
- *   or the high watermark if none is open. Exclusive: offsets below it are decided.
+ *   or the high watermark if none is open. Exclusive: offsets below it are decided. (Count as the
+ *   high watermark the offset after the last entry `onAppended` gave you: the store's end may
+ *   already hold a batch whose append is still under way, and you do not know yet what it opens.)
  * - abortedIn(from, to): the aborted transactions with data in [from, to) (producer id, first
  *   offset), as Kafka's .txnindex answers a fetch.
  */

@@ -1,0 +1,284 @@
+/**
+ * L3.F's checker: judges only what the clients saw (the producers' operations with the broker's
+ * replies, the read_committed consumer's receives) and what the log holds once faults healed (each
+ * partition's raw entries, markers included, as the auditor read them). Never the coordinator's or
+ * the partitions' internals. Every record key is unique and names its transaction ("tx-a/3/r1"
+ * belongs to tx-a's third transaction).
+ *
+ * The anomalies, in the order a report leads with them (what readers saw, then what the log
+ * shows), each with a minimal counterexample:
+ * - aborted read (Jepsen's G1a): the consumer received a record of a transaction that was aborted:
+ *   its client's abort was acknowledged, or the log closes its batch with an ABORT marker, or no
+ *   marker ever closes it.
+ *     end(tx-b/2, abort) -> ok; later receive(tx-b/2/r3) at payments/1 offset 9 (a late batch
+ *     that joined tx-b's next transaction).
+ * - duplicate: one record received at two offsets.
+ *     receive(tx-a/1/r1) at payments/0 offsets 2 and 4.
+ * - visible before commit: the consumer received a record before its client had even asked to
+ *   commit its transaction.
+ *     produce(tx-a/3/r1) at 40 ms; receive(tx-a/3/r1) at 60 ms; end(tx-a/3, commit) at 75 ms.
+ * - lost write: a transaction whose commit was acknowledged, with a record (acknowledged to its
+ *   client) that the consumer never received once the faults healed.
+ *     produce(tx-a/2/r1) -> ok; k1 paused 600 ms; add, produce(tx-a/2/r2), end(commit) -> ok;
+ *     tx-a/2/r1 never received (aborted by the timeout, while the commit went to a new transaction).
+ * - hanging transaction: once everything stopped and the transaction timeout passed twice, a
+ *   partition's log holds a batch that no marker of its producer follows: the last stable offset
+ *   can never pass it, and every later record there is stuck behind it.
+ *     payments/2: batch of producer 1, epoch 3, at offset 7; no marker of producer 1 after it.
+ * - zombie write: a batch appended with an epoch older than one already issued for its
+ *   transactional id: after a marker or batch of a newer epoch in the same partition's log, or
+ *   sent after its client (or a newer incarnation) was told of a newer epoch.
+ *     end(tx-b/1, abort) -> ok epoch 4; payments/1 holds the marker (epoch 4) at 6, then a batch
+ *     of epoch 3 at 8.
+ * - not live: a record of a transaction its client asked to commit, committed in the log (a
+ *   COMMIT marker closes its batch), never received by the consumer.
+ */
+import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
+import { describeOp, type Op } from "#harness/workloads/history.ts";
+import type { LogEntry } from "#labs/shared/broker/protocol.ts";
+
+export interface KafkaEvidence {
+  ops: readonly Op[];
+  /** Each partition's raw log once the faults healed and everything settled. */
+  logs: readonly LogEntry[][];
+}
+
+interface ProduceInput {
+  id: string;
+  txn: string;
+  partition: number;
+  epoch: number;
+  sequence: number;
+  key: string;
+}
+interface EndInput {
+  id: string;
+  txn: string;
+  commit: boolean;
+  epoch: number;
+}
+interface ReceiveInput {
+  partition: number;
+  offset: number;
+  key: string;
+}
+
+type DataEntry = Extract<LogEntry, { kind: "data" }>;
+
+/** A copy of a record in the log, with the fate the log gives its batch. */
+interface Placed {
+  partition: number;
+  entry: DataEntry;
+  /** The marker of its producer that follows the batch, if any. */
+  closedBy: Extract<LogEntry, { kind: "marker" }> | null;
+}
+
+const txnOf = (key: string): string => key.slice(0, key.lastIndexOf("/"));
+
+export function checkKafka(evidence: KafkaEvidence): Anomaly[] {
+  const { ops, logs } = evidence;
+  const produces = ops.filter((op) => op.f === "produce");
+  const ends = ops.filter((op) => op.f === "end");
+  const receives = ops.filter((op) => op.f === "receive");
+  const endsOf = (txn: string): Op[] => ends.filter((op) => (op.input as EndInput).txn === txn);
+  const abortAcked = (txn: string): Op | undefined =>
+    endsOf(txn).find((op) => !(op.input as EndInput).commit && op.status === "ok");
+  const commitAcked = (txn: string): Op | undefined =>
+    endsOf(txn).find((op) => (op.input as EndInput).commit && op.status === "ok");
+  const firstCommitAsked = (txn: string): Op | undefined => endsOf(txn).find((op) => (op.input as EndInput).commit);
+  const producesOf = (key: string): Op[] => produces.filter((op) => (op.input as ProduceInput).key === key);
+
+  // Where each record lies in the log, and which marker closes its batch.
+  const placed = new Map<string, Placed[]>();
+  logs.forEach((log, partition) => {
+    log.forEach((entry, at) => {
+      if (entry.kind !== "data") return;
+      let closedBy: Placed["closedBy"] = null;
+      for (const later of log.slice(at + 1)) {
+        if (later.kind === "marker" && later.producerId === entry.producerId) {
+          closedBy = later;
+          break;
+        }
+      }
+      for (const record of entry.records) {
+        placed.set(record.key, [...(placed.get(record.key) ?? []), { partition, entry, closedBy }]);
+      }
+    });
+  });
+  const where = (p: Placed): string => `payments/${p.partition} offset ${p.entry.offset}`;
+
+  const aborted: Anomaly[] = [];
+  const early: Anomaly[] = [];
+  const reported = new Set<string>();
+  for (const receive of receives) {
+    const { partition, offset, key } = receive.input as ReceiveInput;
+    if (reported.has(key)) continue;
+    const txn = txnOf(key);
+    const abortOp = abortAcked(txn);
+    const copy = (placed.get(key) ?? []).find((p) => p.partition === partition && p.entry.offset === offset);
+    let why: string | null = null;
+    if (abortOp !== undefined) why = `its transaction's abort was acknowledged (${describeOp(abortOp)})`;
+    else if (copy !== undefined && copy.closedBy !== null && !copy.closedBy.commit)
+      why = `the log closes its batch with an ABORT marker (offset ${copy.closedBy.offset})`;
+    else if (copy !== undefined && copy.closedBy === null) why = "no marker of its producer ever follows its batch";
+    if (why !== null) {
+      reported.add(key);
+      aborted.push(
+        anomaly(
+          "aborted read",
+          `read_committed returned ${key} at payments/${partition} offset ${offset}, but ${why}.`,
+          [receive, ...(abortOp === undefined ? [] : [abortOp])],
+        ),
+      );
+      continue;
+    }
+    const asked = firstCommitAsked(txn);
+    if (asked === undefined || asked.invokedAtMs > receive.invokedAtMs) {
+      reported.add(key);
+      early.push(
+        anomaly(
+          "visible before commit",
+          `read_committed returned ${key} at ${receive.invokedAtMs} ms, ` +
+            (asked === undefined
+              ? `but its client never asked to commit ${txn}.`
+              : `before its client asked to commit ${txn} (at ${asked.invokedAtMs} ms).`),
+          [receive, ...(asked === undefined ? [] : [asked])],
+        ),
+      );
+    }
+  }
+
+  const duplicates: Anomaly[] = [];
+  const receivedAt = new Map<string, Op[]>();
+  for (const receive of receives) {
+    const { key } = receive.input as ReceiveInput;
+    receivedAt.set(key, [...(receivedAt.get(key) ?? []), receive]);
+  }
+  for (const [key, got] of receivedAt) {
+    const places = new Set(
+      got.map((op) => `${(op.input as ReceiveInput).partition}/${(op.input as ReceiveInput).offset}`),
+    );
+    if (places.size > 1) {
+      duplicates.push(
+        anomaly(
+          "duplicate",
+          `read_committed returned ${key} at ${places.size} places: ${[...places].join(", ")}.`,
+          got,
+        ),
+      );
+    }
+  }
+
+  const lost: Anomaly[] = [];
+  const notLive: Anomaly[] = [];
+  const txns = new Set(produces.map((op) => (op.input as ProduceInput).txn));
+  for (const txn of txns) {
+    const committed = commitAcked(txn);
+    const keys = [
+      ...new Set(
+        produces.filter((op) => (op.input as ProduceInput).txn === txn).map((op) => (op.input as ProduceInput).key),
+      ),
+    ];
+    for (const key of keys) {
+      if (receivedAt.has(key)) continue;
+      const acked = producesOf(key).find((op) => op.status === "ok");
+      if (committed !== undefined && acked !== undefined) {
+        lost.push(
+          anomaly(
+            "lost write",
+            `${txn}'s commit was acknowledged and ${key} was acknowledged to its producer, ` +
+              `but read_committed never returned it once the faults had healed` +
+              ((placed.get(key) ?? []).some((p) => p.closedBy !== null && !p.closedBy.commit)
+                ? " (the log closes its batch with an ABORT marker)."
+                : "."),
+            [acked, committed],
+          ),
+        );
+        continue;
+      }
+      const inLog = (placed.get(key) ?? []).find((p) => p.closedBy?.commit === true);
+      const asked = firstCommitAsked(txn);
+      if (inLog !== undefined && asked !== undefined) {
+        notLive.push(
+          anomaly(
+            "not live",
+            `${key} is committed in the log (${where(inLog)}, COMMIT marker at ${inLog.closedBy?.offset}), ` +
+              "but read_committed never returned it once everything had settled.",
+            [...producesOf(key).slice(0, 1), asked],
+          ),
+        );
+      }
+    }
+  }
+
+  const hanging: Anomaly[] = [];
+  for (const [, copies] of placed) {
+    for (const p of copies) {
+      if (p.closedBy !== null) continue;
+      if (hanging.some((a) => a.explanation.includes(where(p)))) continue;
+      const key = p.entry.records[0]?.key ?? "?";
+      hanging.push(
+        anomaly(
+          "hanging transaction",
+          `${where(p)} holds a batch of producer ${p.entry.producerId} (epoch ${p.entry.epoch}, ${key}) that no marker ` +
+            "of its producer follows, long after every client stopped and the transaction timeout passed twice: the " +
+            "last stable offset can never pass it.",
+          producesOf(key),
+        ),
+      );
+    }
+  }
+
+  const zombies: Anomaly[] = [];
+  // Epochs the clients were told of, per transactional id: [when the reply came, epoch].
+  const issued: { id: string; atMs: number; epoch: number; op: Op }[] = [];
+  for (const op of ops) {
+    if (op.status !== "ok" || (op.f !== "init" && op.f !== "end")) continue;
+    const output = op.output as { epoch?: number };
+    if (typeof output?.epoch === "number")
+      issued.push({
+        id: (op.input as { id: string }).id,
+        atMs: op.completedAtMs ?? op.invokedAtMs,
+        epoch: output.epoch,
+        op,
+      });
+  }
+  logs.forEach((log, partition) => {
+    const highest = new Map<number, LogEntry>();
+    for (const entry of log) {
+      const before = highest.get(entry.producerId);
+      if (entry.kind === "data") {
+        const key = entry.records[0]?.key ?? "?";
+        const sent = producesOf(key).find((op) => (op.input as ProduceInput).epoch === entry.epoch);
+        const newer =
+          sent === undefined
+            ? undefined
+            : issued.find(
+                (i) => i.id === (sent.input as ProduceInput).id && i.epoch > entry.epoch && i.atMs < sent.invokedAtMs,
+              );
+        if (before !== undefined && before.epoch > entry.epoch) {
+          zombies.push(
+            anomaly(
+              "zombie write",
+              `payments/${partition} holds a batch of producer ${entry.producerId} with epoch ${entry.epoch} (${key}) ` +
+                `at offset ${entry.offset}, after its ${before.kind === "marker" ? "marker" : "batch"} of epoch ${before.epoch} at offset ${before.offset}.`,
+              sent === undefined ? [] : [sent],
+            ),
+          );
+        } else if (sent !== undefined && newer !== undefined) {
+          zombies.push(
+            anomaly(
+              "zombie write",
+              `payments/${partition} holds ${key} with epoch ${entry.epoch} at offset ${entry.offset}, sent after ` +
+                `${(sent.input as ProduceInput).id} had been given epoch ${newer.epoch}.`,
+              [newer.op, sent],
+            ),
+          );
+        }
+      }
+      if (before === undefined || entry.epoch > before.epoch) highest.set(entry.producerId, entry);
+    }
+  });
+
+  return [...aborted, ...duplicates, ...early, ...lost, ...hanging, ...zombies, ...notLive];
+}

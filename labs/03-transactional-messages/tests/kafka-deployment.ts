@@ -1,0 +1,121 @@
+/**
+ * L3.F's simulated deployment: one broker node running the shared broker with the Kafka plug-in
+ * built from the learner's coordinator.ts and partition-state.ts (through the provided
+ * `assembleKafka`), the harness transactional producers (kafka-client.ts), a read_committed
+ * consumer, and an auditor that reads the raw logs once the faults have healed.
+ *
+ *   k1 (tx-a), k2 (tx-b), k3 (a new incarnation of tx-a)  --initProducerId / addPartitionsToTxn /
+ *       produceTxn / endTxn-->  broker: coordinator + partition states (the learner's), on lab 01's log
+ *   c1  --fetch read_committed, every partition, every PULL_EVERY_MS-->  broker
+ *   auditor  --fetch read_uncommitted (markers included)-->  broker
+ */
+import type { TestContext } from "#harness/grade/define.ts";
+import type { SimNode } from "#harness/sim/node.ts";
+import type { Env } from "#lab";
+import { assembleKafka, TIMING } from "#labs/03-transactional-messages/provided.ts";
+import { type Broker, defaultBrokerConfig, openBroker } from "#labs/shared/broker/broker.ts";
+import { BrokerClient } from "#labs/shared/broker/client.ts";
+import { openLogStore } from "#labs/shared/broker/log-store.ts";
+import type { LogEntry } from "#labs/shared/broker/protocol.ts";
+import type { TransactionModule } from "./api.ts";
+import { AUDITOR, BROKER, CONSUMER, PULL_EVERY_MS } from "./deployment.ts";
+
+/** The Kafka deployment's broker node. */
+export interface KafkaDeployment {
+  broker: SimNode<Broker>;
+  /** Reads a partition's whole raw log (markers included) through the auditor. */
+  readLog(partition: number): Promise<LogEntry[]>;
+}
+
+export function deployKafka(ctx: TestContext<TransactionModule>, partitions: number): KafkaDeployment {
+  const broker = ctx.world.addNode<Broker>(BROKER, async (env) => {
+    const impl = ctx.implFor(env);
+    return openBroker(
+      env,
+      {
+        ...defaultBrokerConfig,
+        kafka: {
+          partitions,
+          open: (side) =>
+            assembleKafka(side, {
+              openCoordinator: impl.openCoordinator,
+              openPartitionState: impl.openPartitionState,
+              readCommitted: impl.readCommitted,
+            }),
+        },
+      },
+      await openLogStore(env),
+    );
+  });
+  const auditor = ctx.world.addNode<Env>(AUDITOR, (env) => env);
+  return {
+    broker,
+    async readLog(partition) {
+      if (!auditor.isUp) await auditor.start();
+      const outcome = await auditor.invoke(async (env) => {
+        const client = new BrokerClient(env.net, BROKER, 200);
+        const entries: LogEntry[] = [];
+        for (;;) {
+          const offset = entries.length;
+          const fetched = await client.call({
+            type: "fetch",
+            partition,
+            offset,
+            max: 64,
+            isolation: "read_uncommitted",
+          });
+          if (fetched.kind !== "ok" || fetched.reply.kind !== "ok") continue;
+          if (fetched.reply.records.length === 0) return entries;
+          entries.push(...fetched.reply.records);
+        }
+      });
+      if (outcome.kind !== "ok") throw new Error(`the auditor could not read partition ${partition}: ${outcome.kind}`);
+      return outcome.value;
+    },
+  };
+}
+
+/**
+ * The read_committed consumer: fetches every partition from offset 0, every PULL_EVERY_MS, and
+ * records each record it receives as a `receive` operation {partition, offset, key}. A partition
+ * that comes back shorter than its position (a power cut took unsynced entries) is read on from
+ * its new end.
+ */
+export function addKafkaConsumer(ctx: TestContext<unknown>, partitions: number): SimNode<Env> {
+  const { history } = ctx;
+  return ctx.world.addNode<Env>(CONSUMER, (env) => {
+    const client = new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs);
+    const next = Array.from({ length: partitions }, () => 0);
+    const busy = Array.from({ length: partitions }, () => false);
+    const fetchPartition = async (partition: number): Promise<void> => {
+      const from = next[partition] ?? 0;
+      const fetched = await client.call({
+        type: "fetch",
+        partition,
+        offset: from,
+        max: 32,
+        isolation: "read_committed",
+      });
+      if (fetched.kind !== "ok" || fetched.reply.kind !== "ok") return;
+      const { records, nextOffset, highWatermark } = fetched.reply;
+      for (const entry of records) {
+        if (entry.kind !== "data") continue;
+        for (const record of entry.records) {
+          const op = history.invoke(CONSUMER, "receive", { partition, offset: entry.offset, key: record.key });
+          history.complete(op, "ok");
+        }
+      }
+      next[partition] = records.length === 0 && highWatermark < from ? highWatermark : Math.max(from, nextOffset);
+    };
+    env.clock.setInterval(PULL_EVERY_MS, () => {
+      for (let partition = 0; partition < partitions; partition++) {
+        if (busy[partition]) continue;
+        busy[partition] = true;
+        void fetchPartition(partition).finally(() => {
+          busy[partition] = false;
+        });
+      }
+    });
+    return env;
+  });
+}

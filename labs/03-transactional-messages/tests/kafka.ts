@@ -1,0 +1,272 @@
+/**
+ * L3.F's workload: the learner's coordinator and partition states inside the broker, two harness
+ * transactional producers, a read_committed consumer, and the two hazards of issue 8:
+ *
+ * - the zombie: tx-a (node k1) writes one or two records of a transaction to one or two
+ *   partitions, then pauses for 400 to 800 ms, past the 300 ms transaction timeout (a GC pause).
+ *   Its coordinator aborts the transaction. On waking, k1 carries on as Kafka's client would: adds
+ *   the partition of its next record, which it had not used yet, produces to it, and commits. In
+ *   some seeds a new incarnation of tx-a (node k3) calls initProducerId during the pause and runs
+ *   transactions of its own;
+ * - the late produce (KIP-890): one produce of a tx-b (node k2) transaction is held by the network
+ *   for 100 to 300 ms; the client gives up on it after its request timeout and aborts the
+ *   transaction, and only then does the request reach the broker. tx-b's later transactions keep
+ *   off that partition; in some seeds the next one has already added it when the late request
+ *   arrives (so that a late batch verified against the wrong epoch would slip into it).
+ *
+ * Meanwhile the broker crashes or loses power, some of the time right after one of its disk calls
+ * (between a decision and its markers, between two partitions' markers), and the network loses,
+ * duplicates and reorders messages. Once every fault has healed, every client has stopped and the
+ * transaction timeout has passed twice, the consumer drains and the auditor reads the raw logs.
+ */
+import fc from "fast-check";
+import type { Anomaly } from "#harness/checkers/anomaly.ts";
+import { describePlan, type FaultPlan, planArb } from "#harness/faults/plan.ts";
+import type { TestContext } from "#harness/grade/define.ts";
+import { definePart } from "#harness/grade/define.ts";
+import { TIMING } from "#labs/03-transactional-messages/provided.ts";
+import type { TransactionModule } from "./api.ts";
+import { checkKafka } from "./check-kafka.ts";
+import { applyFaults, BROKER } from "./deployment.ts";
+import {
+  addKafkaProducerNode,
+  type ClientHooks,
+  initSession,
+  runProducer,
+  runTxn,
+  type ScriptedTxn,
+} from "./kafka-client.ts";
+import { addKafkaConsumer, deployKafka } from "./kafka-deployment.ts";
+
+const PARTITIONS = 3;
+
+interface DrawnTxn {
+  partitions: number[];
+  commit: boolean;
+  gapMs: number;
+}
+
+export interface KafkaScenario {
+  txA: DrawnTxn[];
+  txB: DrawnTxn[];
+  zombie: {
+    /** Which tx-a transaction pauses (modulo their number). */
+    txn: number;
+    /** Its partitions: the first one or two before the pause, the last one after. */
+    order: number[];
+    before: number;
+    pauseMs: number;
+    /** A new incarnation of tx-a on k3 calls initProducerId this long into the pause (null: none). */
+    newIncarnationAfterMs: number | null;
+    k3Txns: DrawnTxn[];
+  };
+  late: {
+    /** Which tx-b transaction has its last produce held (modulo their number). */
+    txn: number;
+    holdMs: number;
+    /** The next transaction has added the held produce's partition when it arrives. */
+    nextBegun: boolean;
+  };
+  plan: FaultPlan;
+}
+
+const drawnTxn: fc.Arbitrary<DrawnTxn> = fc.record({
+  partitions: fc.array(fc.nat(PARTITIONS - 1), { minLength: 1, maxLength: 3 }),
+  commit: fc.constantFrom(true, true, true, false),
+  gapMs: fc.integer({ min: 0, max: 30 }),
+});
+
+export const kafkaScenario: fc.Arbitrary<KafkaScenario> = fc.record({
+  txA: fc.array(drawnTxn, { minLength: 3, maxLength: 6 }),
+  txB: fc.array(drawnTxn, { minLength: 3, maxLength: 6 }),
+  zombie: fc.record({
+    txn: fc.nat(5),
+    order: fc.shuffledSubarray([0, 1, 2], { minLength: 3, maxLength: 3 }),
+    before: fc.integer({ min: 1, max: 2 }),
+    pauseMs: fc.integer({ min: 400, max: 800 }),
+    // Half the seeds: without a new incarnation, only the timeout abort can fence the zombie.
+    newIncarnationAfterMs: fc.oneof(fc.constant(null), fc.integer({ min: 50, max: 300 })),
+    k3Txns: fc.array(drawnTxn, { minLength: 1, maxLength: 2 }),
+  }),
+  late: fc.record({
+    txn: fc.nat(5),
+    holdMs: fc.integer({ min: 100, max: 300 }),
+    nextBegun: fc.boolean(),
+  }),
+  plan: planArb({
+    nodes: [BROKER],
+    networkNodes: [BROKER, "k1", "k2", "k3", "c1"],
+    kinds: ["crash", "powerLoss"],
+    eventsMax: 2,
+    windowMs: 600,
+    outageMsMax: 100,
+    boundaries: ["disk"],
+    netRatesMax: { dropRate: 0.05, duplicateRate: 0.05, reorderRate: 0.1 },
+  }),
+});
+
+/** The scripted transactions of one producer: record keys "<id>/<n>/r<i>", each unique. */
+function scripted(id: string, drawn: readonly DrawnTxn[], offset = 0): ScriptedTxn[] {
+  return drawn.map((d, i) => {
+    const name = `${id}/${i + 1 + offset}`;
+    return {
+      name,
+      records: d.partitions.map((partition, r) => ({ partition, key: `${name}/r${r + 1}` })),
+      commit: d.commit,
+      gapMs: d.gapMs,
+    };
+  });
+}
+
+/** tx-a's transactions, the paused one rewritten: records on `before` partitions, then a new one. */
+function txAScript(s: KafkaScenario): { txns: ScriptedTxn[]; paused: ScriptedTxn } {
+  const txns = scripted("tx-a", s.txA);
+  const at = s.zombie.txn % txns.length;
+  const base = txns[at] as ScriptedTxn;
+  const partitions = [...s.zombie.order.slice(0, s.zombie.before), s.zombie.order[2] as number];
+  const paused: ScriptedTxn = {
+    ...base,
+    commit: true,
+    records: partitions.map((partition, r) => ({ partition, key: `${base.name}/r${r + 1}` })),
+  };
+  txns[at] = paused;
+  return { txns, paused };
+}
+
+/** tx-b's transactions: the late one's held record is its last; later ones keep off its partition. */
+function txBScript(s: KafkaScenario): { txns: ScriptedTxn[]; late: ScriptedTxn; heldPartition: number } {
+  const txns = scripted("tx-b", s.txB);
+  const at = s.late.txn % txns.length;
+  const late = txns[at] as ScriptedTxn;
+  const heldPartition = (late.records.at(-1) as { partition: number }).partition;
+  for (const txn of txns.slice(at + 1)) {
+    txn.records = txn.records.map((r) => ({
+      ...r,
+      partition: r.partition === heldPartition ? (heldPartition + 1) % PARTITIONS : r.partition,
+    }));
+  }
+  return { txns, late, heldPartition };
+}
+
+export function describeKafka(s: KafkaScenario): string[] {
+  const a = txAScript(s);
+  const b = txBScript(s);
+  const list = (txns: ScriptedTxn[]) =>
+    txns
+      .map((t) => `${t.name} [${t.records.map((r) => r.partition).join(",")}] ${t.commit ? "commit" : "abort"}`)
+      .join(", ");
+  return [
+    ...describePlan(s.plan),
+    `workload: tx-a on k1: ${list(a.txns)}; tx-b on k2: ${list(b.txns)}; c1 reads every partition read_committed`,
+    `zombie: k1 pauses ${s.zombie.pauseMs} ms in ${a.paused.name} after ${s.zombie.before} record(s), then adds partition ${s.zombie.order[2]}, produces to it and commits` +
+      (s.zombie.newIncarnationAfterMs === null
+        ? ""
+        : `; a new incarnation of tx-a on k3 calls initProducerId ${s.zombie.newIncarnationAfterMs} ms into the pause`),
+    `late produce: ${b.late.name}'s last record (partition ${b.heldPartition}) is held ${s.late.holdMs} ms; the client aborts` +
+      (s.late.nextBegun ? "; its next transaction has added that partition when the request arrives" : ""),
+  ];
+}
+
+/** After the last client stopped: the transaction timeout twice, plus scans, plus the consumer's reads. */
+const SETTLE_MS = 2 * (TIMING.kafkaTransactionTimeoutMs + TIMING.kafkaAbortScanMs) + 100;
+
+export async function runKafkaWorkload(ctx: TestContext<TransactionModule>, s: KafkaScenario): Promise<Anomaly[]> {
+  const { world } = ctx;
+  const deployment = deployKafka(ctx, PARTITIONS);
+  const started = await deployment.broker.start();
+  if (started.kind === "error") throw started.error;
+  await addKafkaConsumer(ctx, PARTITIONS).start();
+  const k1 = addKafkaProducerNode(ctx, "k1");
+  const k2 = addKafkaProducerNode(ctx, "k2");
+  const k3 = addKafkaProducerNode(ctx, "k3");
+  for (const node of [k1, k2, k3]) await node.start();
+  const faults = applyFaults(ctx, s.plan);
+
+  const a = txAScript(s);
+  const k3Runs: Promise<void>[] = [];
+  const zombieHooks: ClientHooks = {
+    async beforeRecord(txn, index) {
+      if (txn !== a.paused || index !== s.zombie.before) return;
+      ctx.history.nemesis(`k1 pauses for ${s.zombie.pauseMs} ms inside ${txn.name}`);
+      k1.pause();
+      const newAfterMs = s.zombie.newIncarnationAfterMs;
+      if (newAfterMs !== null) {
+        k3Runs.push(
+          (async () => {
+            await world.sleep(newAfterMs);
+            const session = await initSession(ctx, k3, "tx-a");
+            if (session === null) return;
+            for (const txn3 of scripted("tx-a", s.zombie.k3Txns, 100)) {
+              await world.sleep(txn3.gapMs);
+              if ((await runTxn(ctx, session, txn3)) !== "ended") return;
+            }
+          })(),
+        );
+      }
+      await world.sleep(s.zombie.pauseMs);
+      k1.resume();
+      ctx.history.nemesis("k1 wakes up");
+    },
+  };
+
+  const b = txBScript(s);
+  let heldUntilMs = 0;
+  const lateHooks: ClientHooks = {
+    holdProduce(txn, index) {
+      if (txn !== b.late || index !== txn.records.length - 1) return null;
+      heldUntilMs = world.nowMs + s.late.holdMs;
+      return s.late.holdMs;
+    },
+    async afterTxn(txn, session) {
+      if (txn !== b.late) return;
+      const next = b.txns[b.txns.indexOf(txn) + 1];
+      if (s.late.nextBegun && next !== undefined) {
+        // The next transaction begins with the held partition, before the late request arrives.
+        const op = ctx.history.invoke(k2.id, "add", {
+          id: session.id,
+          txn: next.name,
+          partitions: [b.heldPartition],
+          epoch: session.epoch,
+        });
+        const outcome = await k2.invoke((api) =>
+          api.client.call({
+            type: "addPartitionsToTxn",
+            transactionalId: session.id,
+            producerId: session.producerId,
+            epoch: session.epoch,
+            partitions: [b.heldPartition],
+          }),
+        );
+        if (outcome.kind === "ok" && outcome.value.kind === "ok") {
+          ctx.history.complete(op, outcome.value.reply.kind === "ok" ? "ok" : "fail", { output: outcome.value.reply });
+        } else ctx.history.complete(op, "info", { note: "no answer" });
+      }
+      // The late request reaches the broker before the next transaction writes anything.
+      await world.sleep(Math.max(0, heldUntilMs + 2 * TIMING.requestTimeoutMs - world.nowMs));
+    },
+  };
+
+  await Promise.all([
+    runProducer(ctx, k1, "tx-a", a.txns, zombieHooks),
+    runProducer(ctx, k2, "tx-b", b.txns, lateHooks),
+  ]);
+  await Promise.all(k3Runs);
+  await faults.healed();
+  await world.sleep(Math.max(0, heldUntilMs + 2 * TIMING.requestTimeoutMs - world.nowMs));
+  await world.sleep(SETTLE_MS);
+  const logs = [];
+  for (let partition = 0; partition < PARTITIONS; partition++) logs.push(await deployment.readLog(partition));
+  return checkKafka({ ops: ctx.history.ops, logs });
+}
+
+export const partF = definePart<TransactionModule, KafkaScenario>({
+  id: "L3.F",
+  title: "Kafka's way",
+  points: 20,
+  seeds: 120,
+  property:
+    "read_committed returns every record of each committed transaction once, and nothing of an aborted one, never before its commit; a paused producer's later writes are fenced once its transaction timed out or a newer incarnation began; a produce delayed past its transaction's end opens no transaction and joins no other; every partition's last stable offset reaches its end once faults heal",
+  scenario: kafkaScenario,
+  describe: describeKafka,
+  run: runKafkaWorkload,
+});
