@@ -238,8 +238,9 @@ export async function runConsumeWorkload(
 }
 
 /**
- * How long after the faults healed every queue's committed offset may take to reach the queue's
- * end, once every message is processed: a hundred idle pulls (TIMING.pullIdleMs) and more.
+ * How long every queue's committed offset may take to reach the queue's end, once every message is
+ * processed, the faults are over and no handler call has finished for a while: about 75 empty pulls
+ * (TIMING.pullIdleMs plus a round trip), time for several re-sends of a lost commit.
  */
 const COMMIT_SETTLE_MS = 1_000;
 
@@ -263,13 +264,21 @@ async function commitsReachEnd(
   await faults.healed();
   const queues = await deployment.readAllQueues();
   const healedAtMs = world.nowMs;
+  // A rewind after a crash may process a queue's tail again after the faults are over: the second
+  // of grace counts from the last handler call that finished, if that came later.
+  const lastProcessedMs = (): number =>
+    Math.max(
+      0,
+      ...history.ops.filter((op) => op.f === "process" && op.status === "ok").map((op) => op.completedAtMs ?? 0),
+    );
   const lagging = (): Array<{ queueId: number; end: number; committed: number | null }> =>
     Array.from({ length: queueCount }, (_, queueId) => ({
       queueId,
       end: queues[queueId]?.length ?? 0,
       committed: deployment.committed(GROUP, queueId)?.offset ?? null,
     })).filter((q) => q.committed === null || q.committed < q.end);
-  while (lagging().length > 0 && world.nowMs < healedAtMs + COMMIT_SETTLE_MS) await world.sleep(20);
+  while (lagging().length > 0 && world.nowMs < Math.max(healedAtMs, lastProcessedMs()) + COMMIT_SETTLE_MS)
+    await world.sleep(20);
   const behind = lagging()[0];
   if (behind === undefined) return [];
   const processed = history.ops.filter(
