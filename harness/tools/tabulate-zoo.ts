@@ -10,10 +10,13 @@
  * (`npx tsx harness/tools/refresh-bug-reports.ts NN`) to match:
  *
  *     npx tsx harness/tools/tabulate-zoo.ts NN [NAME ...]
+ *     npx tsx harness/tools/tabulate-zoo.ts NN --first-failures   # only the times, from zoo.ts
  */
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { gradeInProcess } from "../grade/in-process.ts";
+import type { ZooEntry } from "../grade/lab-suite.ts";
 import { findLab } from "../grade/labs.ts";
 
 /** Each entry's catches: part id -> the anomaly (or verdict kind) its report leads with. */
@@ -72,11 +75,35 @@ async function firstFailureMs(
   return best;
 }
 
+/**
+ * Only the time to the first failure, for the parts bugs/zoo.ts says catch each entry: minutes
+ * instead of the full tabulation's hour on a busy machine, when the zoo itself is not in doubt.
+ */
+export async function firstFailures(labQuery: string): Promise<void> {
+  const lab = await findLab(labQuery);
+  const { zoo } = (await import(pathToFileURL(path.join(lab.dir, "bugs", "zoo.ts")).href)) as { zoo: ZooEntry[] };
+  const times: number[] = [];
+  for (const entry of zoo) {
+    const first = await firstFailureMs(lab.slug, entry.name, Object.keys(entry.caughtBy));
+    if (first === null) continue;
+    times.push(first.ms);
+    console.log(`  ${entry.name}: first failure after ${first.ms.toFixed(0)} ms (${first.partId} alone)`);
+  }
+  const sorted = times.sort((a, b) => a - b);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+  console.log(
+    `// median time to the first failure over ${sorted.length} entries: ${median.toFixed(0)} ms (slowest ${(sorted.at(-1) ?? 0).toFixed(0)} ms)`,
+  );
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [labQuery, ...only] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const firstOnly = args.includes("--first-failures");
+  const [labQuery, ...only] = args.filter((arg) => arg !== "--first-failures");
   if (labQuery === undefined) {
-    console.error("usage: npx tsx harness/tools/tabulate-zoo.ts NN [NAME ...]");
+    console.error("usage: npx tsx harness/tools/tabulate-zoo.ts NN [NAME ...] | NN --first-failures");
     process.exit(2);
   }
-  await tabulateZoo(labQuery, only);
+  if (firstOnly) await firstFailures(labQuery);
+  else await tabulateZoo(labQuery, only);
 }
