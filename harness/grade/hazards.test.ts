@@ -78,6 +78,10 @@ describe("hazard verdicts", () => {
     const live = verdict?.kind === "livelock" || (verdict?.kind === "anomaly" && verdict.unfinished !== undefined);
     expect(live, JSON.stringify(verdict)).toBe(true);
     const text = verdict === undefined ? "" : details(verdict).join("\n");
+    // Whichever ended it, the report says what the run was: busy, going round in circles.
+    expect(text).toMatch(
+      /(^|\n)(livelock|a livelock: events kept coming until the run's deadline \([\d,]+ × [^)]+\), but 1 call never completed)/,
+    );
     expect(text).toMatch(/\n {2}send\(\{"key":"p1-k\d","id":"p1\/p1-k\d#\d"\}\) on p1, started at [\d.]+ms/);
     expect(text).toMatch(
       /what it did most in its last [\d,]+ trace entries, from [\d.]+ms:\n(.*\n)*? {2}[\d,]+ × p1 net reply from broker: outOfOrder/,

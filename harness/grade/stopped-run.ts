@@ -218,9 +218,23 @@ export function keptLines(kept: KeptTrace, eventsHeading: string): string[] {
   return out;
 }
 
+/**
+ * One thing repeated at least this many times in the last stretch of a run whose calls never
+ * completed: the run did not stand still, it went round in circles (a retry the broker keeps
+ * refusing, say), and the report calls it what it is.
+ */
+const LIVELOCK_REPEATS_MIN = 100;
+
 /** The evidence under a liveness anomaly: the calls still pending, the busiest activity, the logs. */
 export function unfinishedLines(unfinished: Unfinished): string[] {
+  const top = unfinished.busiest.activities[0];
+  const circling = unfinished.pending.count > 0 && top !== undefined && top.count >= LIVELOCK_REPEATS_MIN;
   return [
+    ...(circling
+      ? [
+          `a livelock: events kept coming until the run's deadline (${top.count.toLocaleString("en-US")} × ${top.what} in its last stretch), but ${plural(unfinished.pending.count, "call")} never completed`,
+        ]
+      : []),
     ...pendingLines(unfinished.pending, "still pending when the run ended"),
     ...busiestLines(unfinished.busiest),
     ...keptLines({ lastEvents: [], logLines: unfinished.logLines }, "the last things that happened"),
