@@ -374,6 +374,7 @@ describe("L3.B's checker", () => {
     expect(run({ committedAtMs: 50, resolved: "rolledBack" })).toEqual(["lost write"]);
     expect(run({})).toEqual(["not live"]);
     expect(run({ resolved: "rolledBack", result: { decision: "commit" } })).toEqual(["wrong answer"]);
+    expect(run({ resolved: "rolledBack", result: { decision: "" } })).toEqual(["wrong answer"]);
     expect(
       run({ committedAtMs: 50, resolved: "committed", delivered: 1, result: { rejected: "HalfNotStored" } }),
     ).toEqual(["wrong answer"]);
