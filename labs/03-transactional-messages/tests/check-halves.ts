@@ -16,8 +16,14 @@
  * - lost write: an acknowledged commit whose message is missing once faults healed, or an
  *   acknowledged half that the half store no longer has.
  *     end(tx4, commit) -> ok committed; broker loses power; orders/0 holds no "p1#4".
+ *   Likewise an acknowledged commit or rollback whose op record (HALF_OFFSET, OUTCOME) is not in
+ *   OP_TOPIC.
+ *     end(tx6, rollback) -> ok rolledBack; broker loses power; no op record with HALF_OFFSET 5.
+ * - not live: once the faults healed, p1 sent a half and its commit, again with new transactions
+ *   while anything was lost, and no commit was acknowledged.
  * - wrong answer: a committed message that differs from its half (queue, key, body, its TX_ID or
- *   HALF_OFFSET property), a half read back with fields other than those sent, a half read at an
+ *   HALF_OFFSET property), an op record whose OUTCOME is not the acknowledged decision, a reply the
+ *   protocol does not have, a half read back with fields other than those sent, a half read at an
  *   offset where none was stored, or noSuchHalf for a half the broker acknowledged.
  *     sendHalf(tx5, queue 2, key "k5") -> {halfOffset: 0}; readHalf(0) -> queueId 0.
  * An end that got no answer may have taken effect or not: its message may appear, once at most.
@@ -28,6 +34,8 @@ import {
   GROUP,
   HALF_OFFSET,
   type HalfMessage,
+  OP_TOPIC,
+  OUTCOME,
   type StoredMessage,
   TOPIC,
   TX_ID,
@@ -54,6 +62,10 @@ export interface HalvesEvidence {
   ops: readonly Op[];
   queues: readonly StoredMessage[][];
   halvesRead: HalvesRead;
+  /** OP_TOPIC once the faults healed. */
+  opRecords: readonly StoredMessage[];
+  /** The transactions sent once the faults had healed, one of whose halves must be acknowledged. */
+  probes: readonly string[];
   /** `readHalf` at the end of HALF_TOPIC, where nothing was stored: must be null. */
   pastTheEnd: { offset: number; half: HalfMessage | null };
   /** The broker's clock at a true time (to place a half's storedAtMs). */
@@ -66,11 +78,12 @@ interface Found {
 }
 
 export function checkHalves(evidence: HalvesEvidence): Anomaly[] {
-  const byName: Record<"aborted" | "duplicate" | "early" | "lost" | "wrong", Anomaly[]> = {
+  const byName: Record<"aborted" | "duplicate" | "early" | "lost" | "live" | "wrong", Anomaly[]> = {
     aborted: [],
     duplicate: [],
     early: [],
     lost: [],
+    live: [],
     wrong: [],
   };
   const found = new Map<string, Found[]>();
@@ -140,12 +153,55 @@ export function checkHalves(evidence: HalvesEvidence): Anomaly[] {
           involved,
         ),
       );
+    if (reply?.kind === "ok" && reply.outcome !== "pending" && end !== undefined && halfOffset !== null) {
+      const want = reply.outcome === "committed" ? "commit" : "rollback";
+      const ops = evidence.opRecords.filter((m) => m.properties[HALF_OFFSET] === String(halfOffset));
+      if (ops.length === 0)
+        byName.lost.push(
+          anomaly(
+            "lost write",
+            `${describeOp(end)} was acknowledged, but once the faults healed ${OP_TOPIC} held no op record with ${HALF_OFFSET} ${halfOffset}: the decision must be durable before the reply`,
+            involved,
+          ),
+        );
+      else if (ops.some((m) => m.properties[OUTCOME] !== want))
+        byName.wrong.push(
+          anomaly(
+            "wrong answer",
+            `the op record of half ${halfOffset} says ${OUTCOME} ${JSON.stringify(ops.find((m) => m.properties[OUTCOME] !== want)?.properties[OUTCOME])}, but the broker acknowledged ${want}`,
+            involved,
+          ),
+        );
+    }
     for (const copy of copies) {
       const wrong = realMessageMismatch(tx, halfOffset, copy);
       if (wrong !== null)
         byName.wrong.push(anomaly("wrong answer", `the committed message "${tx.body}" ${wrong}`, involved));
     }
     if (halfOffset !== null && send !== undefined) checkHalfRead(evidence, tx, halfOffset, send, byName);
+  }
+  const isProbe = (op: Op) => evidence.probes.includes((op.input as { tx: string }).tx);
+  const probeEnds = ends.filter((op) => isProbe(op) && op.status === "ok");
+  if (evidence.probes.length > 0 && !probeEnds.some((op) => isCommitted(op.output as EndTransactionReply))) {
+    const answers = probeEnds.map((op) => JSON.stringify(op.output)).join(", ");
+    byName.live.push(
+      anomaly(
+        "not live",
+        `once the faults had healed, p1 sent a half and its commit with ${evidence.probes.length} new transactions, one after the other, and never heard a commit acknowledged (${answers ? `the broker answered ${answers}` : "no commit was answered"})`,
+        [...sends.filter(isProbe), ...probeEnds],
+      ),
+    );
+  }
+  for (const op of sends) {
+    const malformed = (op.output as { malformed?: unknown } | undefined)?.malformed;
+    if (malformed !== undefined)
+      byName.wrong.push(
+        anomaly(
+          "wrong answer",
+          `${describeOp(op)}: the reply to sendHalf is ok (with the half's offset), noSuchTopic or error`,
+          [op],
+        ),
+      );
   }
   if (evidence.pastTheEnd.half !== null) {
     byName.wrong.push(
@@ -155,7 +211,11 @@ export function checkHalves(evidence: HalvesEvidence): Anomaly[] {
       ),
     );
   }
-  return [...byName.aborted, ...byName.duplicate, ...byName.early, ...byName.lost, ...byName.wrong];
+  return [...byName.aborted, ...byName.duplicate, ...byName.early, ...byName.lost, ...byName.live, ...byName.wrong];
+}
+
+function isCommitted(reply: EndTransactionReply): boolean {
+  return reply.kind === "ok" && reply.outcome === "committed";
 }
 
 function realMessageMismatch(tx: ScriptedTx, halfOffset: number | null, copy: Found): string | null {

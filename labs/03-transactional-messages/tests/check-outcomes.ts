@@ -135,7 +135,7 @@ export function checkOutcomes(evidence: OutcomesEvidence): Anomaly[] {
     if (invalid !== null) out.wrong.push(anomaly("wrong answer", `${describeOp(op)}: ${invalid}`, [op]));
     else if (
       !known.has((op.input as EndInput).halfOffset) &&
-      (op.input as EndInput).halfOffset >= nowhere(evidence) &&
+      isNowhere((op.input as EndInput).halfOffset, evidence) &&
       reply.kind !== "noSuchHalf"
     )
       out.wrong.push(
@@ -147,6 +147,10 @@ export function checkOutcomes(evidence: OutcomesEvidence): Anomaly[] {
       );
   }
   return [...out.aborted, ...out.duplicate, ...out.conflict, ...out.lost, ...out.wrong];
+}
+
+function isNowhere(offset: number, evidence: OutcomesEvidence): boolean {
+  return offset < 0 || offset >= nowhere(evidence);
 }
 
 /** The first offset no half can have: past every half the broker could have stored in this run. */

@@ -20,8 +20,9 @@
  *     p1 commits p1#4 locally, crashes before its end; restarted, it answers the check rollback.
  * - not live: a call still pending long after the faults healed, or a half still unresolved then.
  * - wrong answer: sendInTransaction reported "commit" for an order not committed or "rollback"
- *   for one committed, rejected with anything but HalfNotStored, or rejected with HalfNotStored
- *   although its order committed; or two halves sent for one transaction.
+ *   for one committed, or a decision the protocol does not have; rejected with anything but
+ *   HalfNotStored, or with HalfNotStored although its order committed; two halves sent for one
+ *   transaction; an end request with a decision the protocol does not have.
  */
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { RowWrite } from "#harness/db-session.ts";
@@ -150,6 +151,15 @@ export function checkProduce(evidence: ProduceEvidence): Anomaly[] {
       out.live.push(
         anomaly("not live", `${describeOp(call)} was still pending ${evidence.settled} after the faults healed`, ops),
       );
+    const invalid = ends.filter((e) => !["commit", "rollback", "unknown"].includes(e.request.decision));
+    if (invalid.length > 0)
+      out.wrong.push(
+        anomaly(
+          "wrong answer",
+          `${invalid.map((e) => `${e.from} sent the decision ${JSON.stringify(e.request.decision)}`).join(", ")} for ${tx.id}: a decision is commit, rollback or unknown`,
+          ops,
+        ),
+      );
     if (halves.length > 1)
       out.wrong.push(
         anomaly("wrong answer", `${halves.length} halves were sent for ${tx.id}; a transaction sends one`, ops),
@@ -173,6 +183,8 @@ function wrongResult(call: Op, tx: ProducedTx, committed: boolean): Anomaly[] {
         [call],
       ),
     ];
+  if (result.rejected === undefined && !["commit", "rollback", "unknown"].includes(String(result.decision)))
+    return [anomaly("wrong answer", `${describeOp(call)}: a decision is commit, rollback or unknown`, [call])];
   if ((result.decision === "commit" && !committed) || (result.decision === "rollback" && committed))
     return [anomaly("wrong answer", `${describeOp(call)}, but order ${tx.orderId} ${state} in the database`, [call])];
   return [];

@@ -11,6 +11,8 @@ import {
   GROUP,
   HALF_OFFSET,
   type HalfMessage,
+  OP_TOPIC,
+  OUTCOME,
   type StoredMessage,
   TOPIC,
   TX_ID,
@@ -50,6 +52,12 @@ const message = (body: string, queueOffset: number, tx: string, halfOffset: numb
   properties: { [TX_ID]: tx, [HALF_OFFSET]: String(halfOffset) },
 });
 
+const opRecord = (outcome: string): StoredMessage => ({
+  ...message(outcome, 0, "tx1", 0),
+  topic: OP_TOPIC,
+  properties: { [HALF_OFFSET]: "0", [OUTCOME]: outcome },
+});
+
 const names = (anomalies: { name: string }[]) => anomalies.map((a) => a.name);
 
 describe("L3.A's checker", () => {
@@ -73,6 +81,8 @@ describe("L3.A's checker", () => {
       producer: "p1",
       ops: history.ops,
       queues: [[message("p1#1", 0, "tx1", 0)]],
+      opRecords: [opRecord("commit")],
+      probes: [],
       halvesRead: new Map([[0, half]]),
       pastTheEnd: { offset: 1, half: null },
       brokerClockAt: (ms) => ms,
@@ -105,7 +115,9 @@ describe("L3.A's checker", () => {
   });
 
   it("finds each counterexample of its header", () => {
-    const rolledBack = evidence(sentAnd(end("rollback", 10, "ok", "rolledBack")));
+    const rolledBack = evidence(sentAnd(end("rollback", 10, "ok", "rolledBack")), {
+      opRecords: [opRecord("rollback")],
+    });
     expect(names(checkHalves(rolledBack))).toEqual(["aborted read"]);
     const twice = evidence(sentAnd(end("commit")), {
       queues: [[message("p1#1", 0, "tx1", 0), message("p1#1", 1, "tx1", 0)]],
@@ -119,6 +131,28 @@ describe("L3.A's checker", () => {
     expect(names(checkHalves(early))).toEqual(["visible before commit"]);
     const lost = evidence(sentAnd(end("commit")), { queues: [[]] });
     expect(names(checkHalves(lost))).toEqual(["lost write"]);
+    const opLost = evidence(sentAnd(end("commit")), { opRecords: [] });
+    expect(names(checkHalves(opLost))).toEqual(["lost write"]);
+    const opWrong = evidence(sentAnd(end("commit")), { opRecords: [opRecord("rollback")] });
+    expect(names(checkHalves(opWrong))).toEqual(["wrong answer"]);
+    const deaf = evidence(
+      (op) => op(0, "p1", "sendHalf", { tx: "probe1", queueId: 0, key: "probe", body: "p1#probe1" }, "info"),
+      { probes: ["probe1"], queues: [[]], opRecords: [], halvesRead: new Map() },
+    );
+    expect(names(checkHalves(deaf))).toEqual(["not live"]);
+    const failing = evidence(
+      (op) => {
+        op(0, "p1", "sendHalf", { tx: "probe1", queueId: 0, key: "probe", body: "p1#probe1" }, "ok", { halfOffset: 0 });
+        op(5, "p1", "end", { tx: "probe1", halfOffset: 0, decision: "commit" }, "ok", { kind: "error", message: "no" });
+      },
+      { probes: ["probe1"], queues: [[]], opRecords: [], halvesRead: new Map() },
+    );
+    expect(names(checkHalves(failing))).toEqual(["not live"]);
+    const garbled = evidence(
+      (op) => op(0, "p1", "sendHalf", { tx: "tx1", queueId: 0, key: "k1", body: "p1#1" }, "info", { malformed: {} }),
+      { queues: [[]], opRecords: [], halvesRead: new Map() },
+    );
+    expect(names(checkHalves(garbled))).toEqual(["wrong answer"]);
     const halfGone = evidence((op) => sent(op), { queues: [[]], halvesRead: new Map([[0, null]]) });
     expect(names(checkHalves(halfGone))).toEqual(["lost write"]);
   });
@@ -340,6 +374,7 @@ describe("L3.B's checker", () => {
     expect(run({ committedAtMs: 50, resolved: "rolledBack" })).toEqual(["lost write"]);
     expect(run({})).toEqual(["not live"]);
     expect(run({ resolved: "rolledBack", result: { decision: "commit" } })).toEqual(["wrong answer"]);
+    expect(run({ resolved: "rolledBack", result: { decision: "" } })).toEqual(["wrong answer"]);
     expect(
       run({ committedAtMs: 50, resolved: "committed", delivered: 1, result: { rejected: "HalfNotStored" } }),
     ).toEqual(["wrong answer"]);

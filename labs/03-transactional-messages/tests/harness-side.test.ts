@@ -107,7 +107,7 @@ describe("the oracle service, through the broker, the scripted producer and the 
     expect(record.halves.size).toBe(2);
   });
 
-  it("answers noSuchHalf to a wrong transaction id or group, pending to unknown, and writes nothing", async () => {
+  it("answers noSuchHalf to a wrong transaction id or group, error to a decision it does not know, pending to unknown, and writes nothing", async () => {
     const { ctx, deployment, p1, boot } = oracleWorld({ heartbeat: false });
     const result = await simulate(ctx.world, async () => {
       await boot();
@@ -117,6 +117,7 @@ describe("the oracle service, through the broker, the scripted producer and the 
         { transactionId: "tx9", halfOffset: 0, decision: "commit" as const, fromCheck: false },
         { transactionId: "tx2", halfOffset: 0, decision: "commit" as const, fromCheck: false, group: "other" },
         { transactionId: "tx2", halfOffset: 5, decision: "commit" as const, fromCheck: false },
+        { transactionId: "tx2", halfOffset: 0, decision: "" as "unknown", fromCheck: false },
         { transactionId: "tx2", halfOffset: 0, decision: "unknown" as const, fromCheck: false },
         { transactionId: "tx2", halfOffset: 0, decision: "rollback" as const, fromCheck: false },
       ])
@@ -127,6 +128,7 @@ describe("the oracle service, through the broker, the scripted producer and the 
       { kind: "noSuchHalf" },
       { kind: "noSuchHalf" },
       { kind: "noSuchHalf" },
+      { kind: "error", message: "no such decision: " },
       { kind: "ok", outcome: "pending" },
       { kind: "ok", outcome: "rolledBack" },
     ]);

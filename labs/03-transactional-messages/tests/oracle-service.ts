@@ -6,7 +6,8 @@
  *   network duplicated the request) answers the first half's offset, so that one transaction
  *   never has two halves to commit;
  * - the first decision (commit or rollback) of a half wins, whoever sends it; every later one is
- *   answered `alreadyResolved` with it; requests for one half are handled one at a time;
+ *   answered `alreadyResolved` with it; requests for one half are handled one at a time; a
+ *   decision the protocol does not have is answered `error` and decides nothing;
  * - a commit appends the real message once, durably, before the reply;
  * - every TIMING.checkIntervalMs, each unresolved half at least max(transactionTimeoutMs, its
  *   immunity) old on the broker's clock is checked: one live producer of its group is asked,
@@ -17,6 +18,8 @@
 import { HALF_OFFSET, HalfLocks, type Resolution, TIMING, TX_ID } from "#labs/03-transactional-messages/provided.ts";
 import type { EndTransactionReply, EndTransactionRequest, SendHalfRequest } from "#labs/shared/broker/protocol.ts";
 import type { BrokerSide, TransactionService } from "#labs/shared/broker/transactions.ts";
+
+const DECISIONS: readonly unknown[] = ["commit", "rollback", "unknown"];
 
 export interface OracleHalf {
   producerId: string;
@@ -54,6 +57,9 @@ export function oracleService(record: OracleRecord): (side: BrokerSide) => Promi
         half.request.group !== request.group
       )
         return { kind: "noSuchHalf" };
+      // A decision the protocol does not have decides nothing (the checker names it).
+      if (!DECISIONS.includes(request.decision))
+        return { kind: "error", message: `no such decision: ${String(request.decision)}` };
       const earlier = record.resolved.get(request.halfOffset);
       if (earlier !== undefined) return { kind: "alreadyResolved", outcome: earlier };
       if (request.decision === "unknown") return { kind: "ok", outcome: "pending" };

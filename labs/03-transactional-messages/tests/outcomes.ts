@@ -30,8 +30,8 @@ export type Script =
   | { kind: "check races end"; decision: Verdict; opposite: boolean }
   | { kind: "late commit"; gapMs: number }
   | { kind: "unknown first"; decision: Verdict; gapMs: number }
-  /** A request naming another transaction, another group, or an offset where no half is, beside the right one. */
-  | { kind: "misaddressed"; decision: Verdict; wrong: "transaction" | "group" | "offset" };
+  /** A request naming another transaction, another group, or an offset where no half is (past the end, or negative), beside the right one. */
+  | { kind: "misaddressed"; decision: Verdict; wrong: "transaction" | "group" | "offset" | "negative offset" };
 
 export interface OutcomesHalf {
   sender: "p1" | "p2";
@@ -70,7 +70,12 @@ const scriptArb: fc.Arbitrary<Script> = fc.oneof(
   fc.record({
     kind: fc.constant("misaddressed" as const),
     decision: decisionArb,
-    wrong: fc.constantFrom<"transaction" | "group" | "offset">("transaction", "group", "offset"),
+    wrong: fc.constantFrom<"transaction" | "group" | "offset" | "negative offset">(
+      "transaction",
+      "group",
+      "offset",
+      "negative offset",
+    ),
   }),
 );
 
@@ -224,6 +229,7 @@ async function playScript(
         transaction: { transactionId: `${half.transactionId}-other` },
         group: { group: "another-group" },
         offset: { halfOffset: half.halfOffset + NO_HALF_OFFSET },
+        "negative offset": { halfOffset: -1 - half.halfOffset },
       }[script.wrong];
       await Promise.all([end(sender, script.decision, wrong), end(sender, script.decision)]);
       return;

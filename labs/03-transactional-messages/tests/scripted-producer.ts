@@ -100,6 +100,11 @@ export async function sendHalf(
     return { op, halfOffset: null };
   }
   const reply: SendHalfReply = outcome.value.reply;
+  if (!isSendHalfReply(reply)) {
+    // Not a reply the protocol has: recorded as it came, for the checker to name.
+    ctx.history.complete(op, "info", { output: { malformed: reply }, note: "a reply the protocol does not have" });
+    return { op, halfOffset: null };
+  }
   if (reply.kind === "ok") {
     ctx.history.complete(op, "ok", { output: { halfOffset: reply.halfOffset } });
     return { op, halfOffset: reply.halfOffset };
@@ -107,6 +112,13 @@ export async function sendHalf(
   // A store error leaves the half stored or not; a refusal stored nothing.
   ctx.history.complete(op, reply.kind === "error" ? "info" : "fail", { output: reply });
   return { op, halfOffset: null };
+}
+
+function isSendHalfReply(reply: unknown): reply is SendHalfReply {
+  const r = reply as { kind?: unknown; halfOffset?: unknown; message?: unknown } | null;
+  if (r === null || typeof r !== "object") return false;
+  if (r.kind === "ok") return Number.isSafeInteger(r.halfOffset) && (r.halfOffset as number) >= 0;
+  return r.kind === "noSuchTopic" || (r.kind === "error" && typeof r.message === "string");
 }
 
 /** An end request as a scenario scripts it (a check's answer is one with `fromCheck: true`). */
