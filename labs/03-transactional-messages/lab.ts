@@ -8,9 +8,16 @@
 import { defineLab } from "#harness/grade/define.ts";
 import type { TransactionModule } from "./tests/api.ts";
 import { partF } from "./tests/kafka.ts";
-import { partA, partB, partC } from "./tests/parts.ts";
+import { partA, partB, partC, partD } from "./tests/parts.ts";
 
-const FILES = ["half-store.ts", "producer.ts", "end-transaction.ts", "coordinator.ts", "partition-state.ts"];
+const FILES = [
+  "half-store.ts",
+  "producer.ts",
+  "end-transaction.ts",
+  "check-service.ts",
+  "coordinator.ts",
+  "partition-state.ts",
+];
 
 export default defineLab<TransactionModule>({
   id: "03",
@@ -27,17 +34,20 @@ export default defineLab<TransactionModule>({
     "rollbackHalf",
     "openTransactionalProducer",
     "endTransaction",
+    "checkOnce",
     "openCoordinator",
     "openPartitionState",
     "readCommitted",
   ],
-  parts: [partA, partB, partC, partF],
+  parts: [partA, partB, partC, partD, partF],
   partFiles: {
     "L3.A": ["half-store.ts"],
     // B runs against the oracle service: the producer alone.
     "L3.B": ["producer.ts"],
     // C runs the learner's half store under its end handler.
     "L3.C": ["end-transaction.ts", "half-store.ts"],
+    // D runs the learner's end handler and half store under its check service.
+    "L3.D": ["check-service.ts", "end-transaction.ts", "half-store.ts"],
     "L3.F": ["coordinator.ts", "partition-state.ts"],
   },
 });
