@@ -18,7 +18,8 @@
  * - lost write: as L3.C's, and a half of a transaction that committed locally whose message is in
  *   no real queue once the faults healed and the check budget ran out (set aside, or never ended).
  *     tx2 committed, never ended; 1 s after the heal "p1#2" is nowhere.
- * - unresolved half: that long after the heal, a probe ("unknown" end) still hears "pending".
+ * - unresolved half: that long after the heal, a probe ("unknown" end) still hears "pending", and
+ *   no reply ever named the half's outcome.
  *     probe end(tx5, unknown) -> ok pending.
  * - not live: a half a reply said was set aside, with no SET_ASIDE_TOPIC message naming it
  *   (HALF_OFFSET) with a reason (REASON).
@@ -166,7 +167,10 @@ export function checkChecks(evidence: ChecksEvidence): Anomaly[] {
         ),
       );
     const probe = mine.filter((op) => op.client === "auditor").at(-1);
-    if (probe !== undefined && (probe.output as EndTransactionReply).kind === "ok")
+    // A half some reply had already called resolved is not unresolved: a probe hearing "pending"
+    // then is a wrong answer, which L3.C's checker reports.
+    const everNamed = mine.some((op) => op !== probe && named(op.output as EndTransactionReply) !== null);
+    if (probe !== undefined && (probe.output as EndTransactionReply).kind === "ok" && !everNamed)
       found.push(
         anomaly(
           "unresolved half",
