@@ -21,7 +21,7 @@
  * - unresolved half: that long after the heal, a probe ("unknown" end) still hears "pending", and
  *   no reply ever named the half's outcome.
  *     probe end(tx5, unknown) -> ok pending.
- * - not live: a half a reply said was set aside, with no SET_ASIDE_TOPIC message naming it
+ * - not live: the broker does not answer the probe (2 s of tries), or a half a reply said was set aside, with no SET_ASIDE_TOPIC message naming it
  *   (HALF_OFFSET) with a reason (REASON).
  *     end(tx6, commit) -> alreadyResolved setAside; TRANS_CHECK_MAX_TIME_TOPIC empty.
  * - wrong answer: as L3.C's.
@@ -176,6 +176,21 @@ export function checkChecks(evidence: ChecksEvidence): Anomaly[] {
           "unresolved half",
           `${describeOp(probe)}: half ${offset} (${tx.transactionId}) is still pending ${TIMING.checkIntervalMs * (TIMING.checkMax + 5)} ms after the faults healed and its check budget could have run out`,
           involved,
+        ),
+      );
+    const unanswered = evidence.ops.find(
+      (op) =>
+        op.client === "auditor" &&
+        op.f === "end" &&
+        op.status !== "ok" &&
+        (op.input as EndInput).tx === tx.transactionId,
+    );
+    if (unanswered !== undefined)
+      found.push(
+        anomaly(
+          "not live",
+          `${describeOp(unanswered)}: the broker did not answer a request for 2 s after the faults healed (and the check budget ran out)`,
+          [tx.send, unanswered],
         ),
       );
     if (asideSaid !== undefined && (entry === undefined || (entry.properties[REASON] ?? "") === ""))

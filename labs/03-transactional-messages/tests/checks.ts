@@ -96,12 +96,23 @@ export function checksTxArb(): fc.Arbitrary<ChecksTx> {
   });
 }
 
-export const checksScenario: fc.Arbitrary<ChecksScenario> = fc.record({
-  producers: fc.constantFrom<1 | 2>(1, 2),
-  p1SkewMs: fc.oneof(fc.constant(0), fc.integer({ min: -60_000, max: -500 })),
-  queueCount: fc.integer({ min: 1, max: 3 }),
-  txs: fc.array(checksTxArb(), { minLength: 4, maxLength: 10 }),
-  plan: planArb({
+/** The scenarios of a part that runs this workload: how many transactions, under which plan. */
+export function checksScenarioOf(
+  txs: { min: number; max: number },
+  plan: fc.Arbitrary<FaultPlan>,
+): fc.Arbitrary<ChecksScenario> {
+  return fc.record({
+    producers: fc.constantFrom<1 | 2>(1, 2),
+    p1SkewMs: fc.oneof(fc.constant(0), fc.integer({ min: -60_000, max: -500 })),
+    queueCount: fc.integer({ min: 1, max: 3 }),
+    txs: fc.array(checksTxArb(), { minLength: txs.min, maxLength: txs.max }),
+    plan,
+  });
+}
+
+export const checksScenario: fc.Arbitrary<ChecksScenario> = checksScenarioOf(
+  { min: 4, max: 10 },
+  planArb({
     nodes: ["p1", "p2"],
     networkNodes: ["p1", "p2", BROKER],
     kinds: ["crash", "pause", "skew", "partition", "blockLink"],
@@ -115,7 +126,7 @@ export const checksScenario: fc.Arbitrary<ChecksScenario> = fc.record({
     outageMsMaxByKind: { crash: 1_500, partition: 1_500 },
     netRatesMax: { dropRate: 0.2, duplicateRate: 0, reorderRate: 0.2 },
   }),
-});
+);
 
 function describeBehaviour(b: Behaviour): string {
   switch (b.kind) {
@@ -183,7 +194,7 @@ export async function runChecksOn(
   ctx: TestContext<TransactionModule>,
   s: ChecksScenario,
   open: OpenService,
-  options: { countChecks: boolean; plan: FaultPlan },
+  options: { countChecks: boolean },
 ): Promise<Anomaly[]> {
   const { world, history } = ctx;
   const deployment: Deployment = deployBroker(ctx, s.queueCount, open);
@@ -229,7 +240,7 @@ export async function runChecksOn(
   await producers.p1.start();
   await producers.p2.start();
   if (s.p1SkewMs !== 0) producers.p1.skewClock(s.p1SkewMs);
-  const faults = applyFaults(ctx, options.plan);
+  const faults = applyFaults(ctx, s.plan);
   let startAtMs = 0;
   let lastDueMs = 0;
   const sends = s.txs.map((tx, i) => {
@@ -341,5 +352,5 @@ export async function runChecksWorkload(ctx: TestContext<TransactionModule>, s: 
       recoverResolutions: noRecovery,
     };
   });
-  return runChecksOn(ctx, s, open, { countChecks: true, plan: s.plan });
+  return runChecksOn(ctx, s, open, { countChecks: true });
 }
