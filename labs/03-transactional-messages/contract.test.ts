@@ -16,12 +16,14 @@ import type * as solutionEndTransaction from "./solution/end-transaction.ts";
 import type * as solutionHalfStore from "./solution/half-store.ts";
 import type * as solutionPartitionState from "./solution/partition-state.ts";
 import type * as solutionProducer from "./solution/producer.ts";
+import type * as solutionRecovery from "./solution/recovery.ts";
 import type {
   CheckServiceModule,
   EndTransactionModule,
   HalfStoreModule,
   KafkaModule,
   ProducerModule,
+  RecoveryModule,
 } from "./tests/api.ts";
 
 describe("lab 03: each solution file has the type the grader expects of its file", () => {
@@ -33,6 +35,9 @@ describe("lab 03: each solution file has the type the grader expects of its file
   });
   it("check-service.ts", () => {
     expectTypeOf<typeof solutionCheckService>().toEqualTypeOf<CheckServiceModule>();
+  });
+  it("recovery.ts", () => {
+    expectTypeOf<typeof solutionRecovery>().toEqualTypeOf<RecoveryModule>();
   });
   it("producer.ts", () => {
     expectTypeOf<typeof solutionProducer>().toEqualTypeOf<ProducerModule>();

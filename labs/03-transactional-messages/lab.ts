@@ -8,13 +8,14 @@
 import { defineLab } from "#harness/grade/define.ts";
 import type { TransactionModule } from "./tests/api.ts";
 import { partF } from "./tests/kafka.ts";
-import { partA, partB, partC, partD } from "./tests/parts.ts";
+import { partA, partB, partC, partD, partE } from "./tests/parts.ts";
 
 const FILES = [
   "half-store.ts",
   "producer.ts",
   "end-transaction.ts",
   "check-service.ts",
+  "recovery.ts",
   "coordinator.ts",
   "partition-state.ts",
 ];
@@ -35,11 +36,12 @@ export default defineLab<TransactionModule>({
     "openTransactionalProducer",
     "endTransaction",
     "checkOnce",
+    "recoverResolutions",
     "openCoordinator",
     "openPartitionState",
     "readCommitted",
   ],
-  parts: [partA, partB, partC, partD, partF],
+  parts: [partA, partB, partC, partD, partE, partF],
   partFiles: {
     "L3.A": ["half-store.ts"],
     // B runs against the oracle service: the producer alone.
@@ -48,6 +50,8 @@ export default defineLab<TransactionModule>({
     "L3.C": ["end-transaction.ts", "half-store.ts"],
     // D runs the learner's end handler and half store under its check service.
     "L3.D": ["check-service.ts", "end-transaction.ts", "half-store.ts"],
+    // E runs the whole learner service: its recovery under the check service, the end handler, the half store.
+    "L3.E": ["recovery.ts", "check-service.ts", "end-transaction.ts", "half-store.ts"],
     "L3.F": ["coordinator.ts", "partition-state.ts"],
   },
 });

@@ -12,6 +12,7 @@ import type * as endTransaction from "./solution/end-transaction.ts";
 import type * as halfStore from "./solution/half-store.ts";
 import type * as partitionState from "./solution/partition-state.ts";
 import type * as producer from "./solution/producer.ts";
+import type * as recovery from "./solution/recovery.ts";
 
 /** Each learner file, by its solution file's module type. */
 export interface StubTypes {
@@ -19,6 +20,7 @@ export interface StubTypes {
   "producer.ts": typeof producer;
   "end-transaction.ts": typeof endTransaction;
   "check-service.ts": typeof checkService;
+  "recovery.ts": typeof recovery;
   /** The solution also exports its parts (coordinatorParts), for the bug zoo: not the stub's. */
   "coordinator.ts": Pick<typeof coordinator, "openCoordinator">;
   "partition-state.ts": typeof partitionState;

@@ -178,13 +178,10 @@ export function checkChecks(evidence: ChecksEvidence): Anomaly[] {
           involved,
         ),
       );
-    const unanswered = evidence.ops.find(
-      (op) =>
-        op.client === "auditor" &&
-        op.f === "end" &&
-        op.status !== "ok" &&
-        (op.input as EndInput).tx === tx.transactionId,
-    );
+    const lastProbe = evidence.ops
+      .filter((op) => op.client === "auditor" && op.f === "end" && (op.input as EndInput).tx === tx.transactionId)
+      .at(-1);
+    const unanswered = lastProbe !== undefined && lastProbe.status !== "ok" ? lastProbe : undefined;
     if (unanswered !== undefined)
       found.push(
         anomaly(

@@ -71,6 +71,11 @@ export interface ChecksScenario {
   queueCount: number;
   txs: ChecksTx[];
   plan: FaultPlan;
+  /**
+   * L3.E: the auditor asks the broker about every half, then the broker crashes, once halves have
+   * had time to be set aside (null in L3.D).
+   */
+  lateCrash: { atMs: number; downMs: number } | null;
 }
 
 const decisionArb = fc.constantFrom<Verdict>("commit", "rollback");
@@ -100,6 +105,7 @@ export function checksTxArb(): fc.Arbitrary<ChecksTx> {
 export function checksScenarioOf(
   txs: { min: number; max: number },
   plan: fc.Arbitrary<FaultPlan>,
+  lateCrash: fc.Arbitrary<ChecksScenario["lateCrash"]> = fc.constant(null),
 ): fc.Arbitrary<ChecksScenario> {
   return fc.record({
     producers: fc.constantFrom<1 | 2>(1, 2),
@@ -107,6 +113,7 @@ export function checksScenarioOf(
     queueCount: fc.integer({ min: 1, max: 3 }),
     txs: fc.array(checksTxArb(), { minLength: txs.min, maxLength: txs.max }),
     plan,
+    lateCrash,
   });
 }
 
@@ -153,6 +160,11 @@ export function describeChecks(s: ChecksScenario): string[] {
   return [
     ...describePlan(s.plan),
     `${s.producers === 1 ? "one producer, p1" : "two producers, p1 and p2"}${s.p1SkewMs !== 0 ? `; p1's clock starts ${-s.p1SkewMs} ms behind the broker's` : ""}`,
+    ...(s.lateCrash === null
+      ? []
+      : [
+          `at ${s.lateCrash.atMs} ms the auditor asks the broker about every half, then the broker crashes for ${s.lateCrash.downMs} ms`,
+        ]),
     `workload: ${s.txs.length} transactions over ${s.queueCount} queue(s) of orders: ${txs.join("; ")}`,
   ];
 }
@@ -290,8 +302,23 @@ export async function runChecksOn(
       }
     })();
   });
+  const late = s.lateCrash;
+  const crashedLate =
+    late === null
+      ? Promise.resolve()
+      : (async () => {
+          await world.sleep(late.atMs);
+          await probe(
+            ctx,
+            [...runs.values()].flatMap((run) => (run.checked === null ? [] : [run.checked])),
+          );
+          deployment.broker.crash();
+          await world.sleep(late.downMs);
+          await deployment.broker.start();
+        })();
   await Promise.all(sends);
   await faults.healed();
+  await crashedLate;
   // Long enough for every half's budget to run out once the faults healed.
   const budgetMs = TIMING.checkIntervalMs * (TIMING.checkMax + 5);
   await world.sleep(Math.max(0, lastDueMs - world.nowMs) + budgetMs);

@@ -9,6 +9,7 @@ import { type ChecksScenario, checksScenario, describeChecks, runChecksWorkload 
 import { describeHalves, type HalvesScenario, halvesScenario, runHalvesWorkload } from "./halves.ts";
 import { describeOutcomes, type OutcomesScenario, outcomesScenario, runOutcomesWorkload } from "./outcomes.ts";
 import { describeProduce, type ProduceScenario, produceScenario, runProduceWorkload } from "./produce.ts";
+import { recoveryScenario, runRecoveryWorkload } from "./recovery.ts";
 
 export const partA = definePart<TransactionModule, HalvesScenario>({
   id: "L3.A",
@@ -56,4 +57,16 @@ export const partD = definePart<TransactionModule, ChecksScenario>({
   scenario: checksScenario,
   describe: describeChecks,
   run: runChecksWorkload,
+});
+
+export const partE = definePart<TransactionModule, ChecksScenario>({
+  id: "L3.E",
+  title: "op records and recovery",
+  points: 15,
+  seeds: 150,
+  property:
+    "through broker crashes and power losses at every gap (between a commit's real message and its op record too), a half acknowledged resolved stays resolved and is never checked again, a committed message is delivered exactly once, a set-aside half is never delivered, and the broker serves again once it restarts",
+  scenario: recoveryScenario,
+  describe: describeChecks,
+  run: runRecoveryWorkload,
 });
