@@ -1,9 +1,7 @@
 /**
  * Lab 03's manifest: what the grader needs to know about this lab.
  *
- * In construction: `files` lists only the learner files whose parts grade today, so that the
- * reference solution holds every file the manifest names. src/ already holds all seven stubs; each
- * joins `files`, `exports` and `parts` with its part (docs/design/lab-03.md, section 9.1).
+ * Every part grades: `files` lists all seven learner files (docs/design/lab-03.md, section 9.1).
  */
 import { defineLab } from "#harness/grade/define.ts";
 import type { TransactionModule } from "./tests/api.ts";
