@@ -10,12 +10,21 @@
  */
 import { describe, expect, expectTypeOf, it } from "vitest";
 import lab from "./lab.ts";
+import type * as solutionCheckService from "./solution/check-service.ts";
 import type * as solutionCoordinator from "./solution/coordinator.ts";
 import type * as solutionEndTransaction from "./solution/end-transaction.ts";
 import type * as solutionHalfStore from "./solution/half-store.ts";
 import type * as solutionPartitionState from "./solution/partition-state.ts";
 import type * as solutionProducer from "./solution/producer.ts";
-import type { EndTransactionModule, HalfStoreModule, KafkaModule, ProducerModule } from "./tests/api.ts";
+import type * as solutionRecovery from "./solution/recovery.ts";
+import type {
+  CheckServiceModule,
+  EndTransactionModule,
+  HalfStoreModule,
+  KafkaModule,
+  ProducerModule,
+  RecoveryModule,
+} from "./tests/api.ts";
 
 describe("lab 03: each solution file has the type the grader expects of its file", () => {
   it("half-store.ts", () => {
@@ -23,6 +32,12 @@ describe("lab 03: each solution file has the type the grader expects of its file
   });
   it("end-transaction.ts", () => {
     expectTypeOf<typeof solutionEndTransaction>().toEqualTypeOf<EndTransactionModule>();
+  });
+  it("check-service.ts", () => {
+    expectTypeOf<typeof solutionCheckService>().toEqualTypeOf<CheckServiceModule>();
+  });
+  it("recovery.ts", () => {
+    expectTypeOf<typeof solutionRecovery>().toEqualTypeOf<RecoveryModule>();
   });
   it("producer.ts", () => {
     expectTypeOf<typeof solutionProducer>().toEqualTypeOf<ProducerModule>();

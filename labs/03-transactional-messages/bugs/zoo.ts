@@ -9,17 +9,29 @@ import type { ZooEntry } from "#harness/grade/lab-suite.ts";
 
 export const zoo: ZooEntry[] = [
   // L3.A: the half store.
-  { name: "half-in-real-topic", caughtBy: { "L3.A": "aborted read", "L3.C": "aborted read" } },
-  { name: "ack-before-durable", caughtBy: { "L3.A": "lost write" } },
+  {
+    name: "half-in-real-topic",
+    caughtBy: { "L3.A": "aborted read", "L3.C": "aborted read", "L3.D": "aborted read", "L3.E": "aborted read" },
+  },
+  { name: "ack-before-durable", caughtBy: { "L3.A": "lost write", "L3.E": "redundant check" } },
   // L3.B: the producer.
   { name: "answer-check-from-memory", caughtBy: { "L3.B": "conflicting outcomes" } },
   { name: "check-reads-absent-as-rollback", caughtBy: { "L3.B": "conflicting outcomes" } },
   { name: "unknown-means-rollback", caughtBy: { "L3.B": "lost write" } },
   { name: "outcome-row-apart", caughtBy: { "L3.B": "lost write" } },
   // L3.C: exactly one outcome.
-  { name: "commit-twice", caughtBy: { "L3.C": "duplicate" } },
-  { name: "last-decision-wins", caughtBy: { "L3.C": "aborted read" } },
-  { name: "resolve-without-lock", caughtBy: { "L3.C": "duplicate" } },
+  { name: "commit-twice", caughtBy: { "L3.C": "duplicate", "L3.D": "duplicate", "L3.E": "duplicate" } },
+  { name: "last-decision-wins", caughtBy: { "L3.C": "aborted read", "L3.D": "wrong answer", "L3.E": "wrong answer" } },
+  { name: "resolve-without-lock", caughtBy: { "L3.C": "duplicate", "L3.D": "duplicate", "L3.E": "duplicate" } },
+  // L3.D: the check service.
+  { name: "checks-while-offline", caughtBy: { "L3.D": "wasted check" } },
+  { name: "producer-clock-age", caughtBy: { "L3.D": "premature check", "L3.E": "premature check" } },
+  { name: "immunity-spends-checks", caughtBy: { "L3.D": "wasted check" } },
+  { name: "progress-past-pending", caughtBy: { "L3.D": "lost write", "L3.E": "lost write" } },
+  // L3.E: op records and recovery.
+  { name: "op-record-lost", caughtBy: { "L3.E": "duplicate" } },
+  { name: "batched-op-records", caughtBy: { "L3.E": "redundant check" } },
+  { name: "forgets-set-aside", caughtBy: { "L3.E": "wrong answer" } },
   // L3.F: Kafka's way.
   { name: "timeout-abort-without-fencing", caughtBy: { "L3.F": "lost write" } },
   { name: "implicit-begin", caughtBy: { "L3.F": "hanging transaction" } },

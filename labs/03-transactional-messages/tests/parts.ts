@@ -5,9 +5,11 @@
  */
 import { definePart } from "#harness/grade/define.ts";
 import type { TransactionModule } from "./api.ts";
+import { type ChecksScenario, checksScenario, describeChecks, runChecksWorkload } from "./checks.ts";
 import { describeHalves, type HalvesScenario, halvesScenario, runHalvesWorkload } from "./halves.ts";
 import { describeOutcomes, type OutcomesScenario, outcomesScenario, runOutcomesWorkload } from "./outcomes.ts";
 import { describeProduce, type ProduceScenario, produceScenario, runProduceWorkload } from "./produce.ts";
+import { recoveryScenario, runRecoveryWorkload } from "./recovery.ts";
 
 export const partA = definePart<TransactionModule, HalvesScenario>({
   id: "L3.A",
@@ -43,4 +45,28 @@ export const partB = definePart<TransactionModule, ProduceScenario>({
   scenario: produceScenario,
   describe: describeProduce,
   run: runProduceWorkload,
+});
+
+export const partD = definePart<TransactionModule, ChecksScenario>({
+  id: "L3.D",
+  title: "the check service",
+  points: 20,
+  seeds: 120,
+  property:
+    "a half nobody ended is checked only once it is older than the transaction timeout and its immunity on the broker's clock, never after its outcome was acknowledged; a check is spent only on a live producer, and a half is set aside (findable, with a reason) only after the whole budget reached one; every half is resolved once the faults heal, its message delivered once if its local transaction committed and never if not",
+  scenario: checksScenario,
+  describe: describeChecks,
+  run: runChecksWorkload,
+});
+
+export const partE = definePart<TransactionModule, ChecksScenario>({
+  id: "L3.E",
+  title: "op records and recovery",
+  points: 15,
+  seeds: 150,
+  property:
+    "through broker crashes and power losses at every gap (between a commit's real message and its op record too), a half acknowledged resolved stays resolved and is never checked again, a committed message is delivered exactly once, a set-aside half is never delivered, and the broker serves again once it restarts",
+  scenario: recoveryScenario,
+  describe: describeChecks,
+  run: runRecoveryWorkload,
 });

@@ -1,0 +1,42 @@
+/**
+ * Bug zoo, lab 03: OP RECORDS BATCHED, AND ACKNOWLEDGED BEFORE THEY ARE DURABLE.
+ *
+ * The reference half store, except that op records are buffered and appended every 30 ms, as
+ * RocketMQ 5 does (RIP-50: TransactionalOpBatchService, 4 KiB or 3 s): "op records are tiny and
+ * frequent; I buffer them and flush them together. The end request is answered when the buffer
+ * accepts the op." An acknowledged rollback (or commit's op) can vanish in a crash, and the half is
+ * checked again after the restart (apache/rocketmq#5386).
+ */
+import type { BrokerSide, HalfMessage, NewMessage } from "#labs/03-transactional-messages/provided.ts";
+import { opRecordOf, realMessageOf } from "../../solution/half-codec.ts";
+
+export { readHalf, storeHalf } from "../../solution/half-io.ts";
+
+const FLUSH_EVERY_MS = 30;
+
+/** The buffer of one broker incarnation (this module is loaded once per incarnation). */
+const buffered: NewMessage[] = [];
+let flushing = false;
+
+function bufferOp(broker: BrokerSide, op: NewMessage): void {
+  buffered.push(op);
+  if (flushing) return;
+  flushing = true;
+  broker.env.clock.setTimer(FLUSH_EVERY_MS, () => {
+    const batch = buffered.splice(0);
+    flushing = false;
+    void (async () => {
+      for (const message of batch) await broker.store.append(message);
+    })();
+  });
+}
+
+export async function commitHalf(broker: BrokerSide, half: HalfMessage): Promise<void> {
+  await broker.store.append(realMessageOf(half, broker.env.clock.now()));
+  // The bug: the op record is only buffered when the commit is acknowledged.
+  bufferOp(broker, opRecordOf(half, "commit", broker.env.clock.now()));
+}
+
+export async function rollbackHalf(broker: BrokerSide, half: HalfMessage): Promise<void> {
+  bufferOp(broker, opRecordOf(half, "rollback", broker.env.clock.now()));
+}
