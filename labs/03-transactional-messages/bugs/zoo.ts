@@ -30,7 +30,7 @@ export const zoo: ZooEntry[] = [
   { name: "progress-past-pending", caughtBy: { "L3.D": "lost write", "L3.E": "lost write" } },
   // L3.E: op records and recovery.
   { name: "op-record-lost", caughtBy: { "L3.E": "duplicate" } },
-  { name: "batched-op-records", caughtBy: { "L3.E": "redundant check" } },
+  { name: "batched-op-records", caughtBy: { "L3.A": "lost write", "L3.E": "redundant check" } },
   { name: "forgets-set-aside", caughtBy: { "L3.E": "wrong answer" } },
   // L3.F: Kafka's way.
   { name: "timeout-abort-without-fencing", caughtBy: { "L3.F": "lost write" } },
