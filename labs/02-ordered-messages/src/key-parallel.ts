@@ -18,7 +18,7 @@ import type { QueueSession } from "#labs/02-ordered-messages/provided.ts";
  *   are many (the grader measures 96 messages over 16 keys, 10 ms each);
  * - the committed offset never passes a message that is not finished, even though messages now
  *   finish out of order; and, as in runOrderlyQueue, it reaches the queue's end once the queue is
- *   quiet and the faults are over, even if a commit's reply was lost;
+ *   quiet and the faults are over (the grader waits 1 s), even if a commit's reply was lost;
  * - stops, as runOrderlyQueue does, when the session ends or the token is fenced; lets the messages
  *   in flight finish before returning.
  *

@@ -20,7 +20,8 @@ import type { QueueSession } from "#labs/02-ordered-messages/provided.ts";
  * - commits (`commitOffset`, with `session.token`) only offsets whose messages are all processed;
  * - keeps the committed offset up with what it processed: once the queue is quiet and the faults
  *   are over, the group's committed offset reaches the queue's end, even if the reply to your
- *   last commit was lost (so send it again when you are idle);
+ *   last commit was lost (so send it again when you are idle, well within the 1 s the grader
+ *   waits after your last handler call);
  * - L2.E: when the handler throws `FencedError`, or a commit is answered `fenced`, another consumer
  *   owns the queue now: return at once, without retrying and without committing.
  * - a request that times out (`maybe`) is simply tried again; nothing is lost by pulling twice.
