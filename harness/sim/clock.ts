@@ -11,6 +11,13 @@ import type { Clock, Timer } from "../env.ts";
 /** The simulated world starts at this wall-clock time (2023-11-14T22:13:20Z), so timestamps look real. */
 export const SIM_EPOCH_MS = 1_700_000_000_000;
 
+/**
+ * `Clock.now()` reads whole milliseconds, as `Date.now()` and Java's `System.currentTimeMillis()`
+ * do: a node that measures an age of 600 ms may be up to this much short of 600 ms in true time.
+ * Checkers that hold a node's timing to a true-time bound allow for it.
+ */
+export const CLOCK_RESOLUTION_MS = 1;
+
 export class MachineClock {
   private anchorTrueMs = 0;
   private anchorLocalMs = SIM_EPOCH_MS;

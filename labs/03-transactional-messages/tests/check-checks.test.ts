@@ -93,6 +93,15 @@ describe("L3.D's checker", () => {
     expect(names({ ...evidence, txs: [{ ...tx, checkImmunityMs: 400 }] })).toEqual(["premature check"]);
   });
 
+  it("premature check allows the broker's whole-millisecond clock, and no more", () => {
+    // Sent at 10 ms, timeout 200 ms: a broker that stored the half at 10.7 ms reads 10, and at
+    // 209.3 ms reads 209, an age of 199.3 ms in true time that it rightly counts as 200 ms.
+    const { evidence } = honest();
+    expect(names({ ...evidence, checks: [check(209.3, 0)] })).toEqual([]);
+    expect(names({ ...evidence, checks: [check(209, 0)] })).toEqual(["premature check"]);
+    expect(names({ ...evidence, checks: [check(208.9, 0)] })).toEqual(["premature check"]);
+  });
+
   it("redundant check: checked after a reply acknowledged the outcome", () => {
     const { evidence } = honest();
     expect(names({ ...evidence, checks: [check(215, 0), check(400, 0, 2)] })).toEqual(["redundant check"]);

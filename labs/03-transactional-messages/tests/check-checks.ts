@@ -4,8 +4,9 @@
  * hold (what their database would say), never the service's internals.
  *
  * The anomalies, in the order a report leads with them, each with a minimal counterexample:
- * - premature check: a check sent for a half less than max(transaction timeout, its immunity)
- *   after its sendHalf was invoked (the half cannot have been stored earlier).
+ * - premature check: a check sent for a half at least a millisecond (the clock's resolution) less
+ *   than max(transaction timeout, its immunity) after its sendHalf was invoked (the half cannot
+ *   have been stored earlier).
  *     sendHalf(tx4) invoked at 120 ms; check(tx4) sent at 130 ms.
  * - redundant check: a check sent after a reply naming the half's outcome had reached a producer.
  *     end(tx1, rollback) -> ok rolledBack at 80 ms; check(tx1) sent at 400 ms.
@@ -27,6 +28,7 @@
  * - wrong answer: as L3.C's.
  */
 import { type Anomaly, type AnomalyName, anomaly } from "#harness/checkers/anomaly.ts";
+import { CLOCK_RESOLUTION_MS } from "#harness/sim/clock.ts";
 import { describeOp, type Op } from "#harness/workloads/history.ts";
 import { HALF_OFFSET, REASON, type StoredMessage, TIMING, TOPIC } from "#labs/03-transactional-messages/provided.ts";
 import type { EndTransactionReply, Resolution } from "#labs/shared/broker/protocol.ts";
@@ -110,7 +112,8 @@ export function checkChecks(evidence: ChecksEvidence): Anomaly[] {
     const received = receives.filter((op) => (op.input as { body: string }).body === tx.body);
     const involved = [tx.send, ...mine, ...received];
     const threshold = Math.max(TIMING.transactionTimeoutMs, tx.checkImmunityMs);
-    const early = checks.find((c) => c.atMs - tx.send.invokedAtMs < threshold);
+    // The broker reads whole milliseconds: a half stored at 129.7 ms is 600 ms old at 729.0 ms.
+    const early = checks.find((c) => c.atMs - tx.send.invokedAtMs <= threshold - CLOCK_RESOLUTION_MS);
     if (early !== undefined)
       found.push(
         anomaly(
