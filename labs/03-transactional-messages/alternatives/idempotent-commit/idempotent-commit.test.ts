@@ -5,7 +5,6 @@
  * then throws, as a write error on the op record would.
  */
 import { describe, expect, it } from "vitest";
-import type { Env } from "#lab";
 import {
   type BrokerSide,
   GROUP,
@@ -21,20 +20,10 @@ import {
   TX_ID,
 } from "#labs/03-transactional-messages/provided.ts";
 import { MemoryStore } from "#labs/shared/broker/store.ts";
+import { brokerSideOn, halfRequest } from "../../tests/hand-built.ts";
 import { endTransaction } from "./end-transaction.ts";
 import { readHalf, rollbackHalf, storeHalf } from "./half-store.ts";
 import { recoverResolutions } from "./recovery.ts";
-
-function side(store: MemoryStore): BrokerSide {
-  const env = { clock: { now: () => 1_000 } } as unknown as Env;
-  return {
-    env,
-    store,
-    liveProducers: () => [],
-    sendCheck: () => {},
-    progress: { get: () => 0, set: () => {} },
-  };
-}
 
 /** A half store whose commit writes the real message, then fails before its op record. */
 function failingCommits(broker: BrokerSide): HalfStore {
@@ -58,18 +47,16 @@ function failingCommits(broker: BrokerSide): HalfStore {
   };
 }
 
+/** A fresh store, and a service on it whose commits fail half way. */
+function serviceOnNewStore(): { store: MemoryStore; broker: BrokerSide; service: ServiceContext } {
+  const store = new MemoryStore();
+  const broker = brokerSideOn(store);
+  const service = { broker, resolutions: new Resolutions(), halves: failingCommits(broker), locks: new HalfLocks() };
+  return { store, broker, service };
+}
+
 async function half(broker: BrokerSide, i: number): Promise<number> {
-  const reply = await storeHalf(broker, "p1", {
-    type: "sendHalf",
-    group: GROUP,
-    transactionId: `tx${i}`,
-    topic: TOPIC,
-    queueId: 0,
-    key: "k",
-    body: `b${i}`,
-    bornAtMs: 0,
-    checkImmunityMs: 0,
-  });
+  const reply = await storeHalf(broker, "p1", halfRequest(i));
   if (reply.kind !== "ok") throw new Error("not stored");
   return reply.halfOffset;
 }
@@ -79,14 +66,7 @@ const end = (halfOffset: number, i: number, decision: "commit" | "rollback" | "u
 
 describe("idempotent-commit, off the graded paths", () => {
   it("never writes a half's message twice after a commit failed half way, and refuses to roll it back", async () => {
-    const store = new MemoryStore();
-    const broker = side(store);
-    const service: ServiceContext = {
-      broker,
-      resolutions: new Resolutions(),
-      halves: failingCommits(broker),
-      locks: new HalfLocks(),
-    };
+    const { store, broker, service } = serviceOnNewStore();
     const [h0, h1] = [await half(broker, 0), await half(broker, 1)];
     expect((await endTransaction(service, end(h0, 0, "commit"))).kind).toBe("error");
     expect(await endTransaction(service, end(h0, 0, "commit"))).toEqual({ kind: "ok", outcome: "committed" });
@@ -104,14 +84,7 @@ describe("idempotent-commit, off the graded paths", () => {
   });
 
   it("recovers a real message without its op record as committed, writing nothing", async () => {
-    const store = new MemoryStore();
-    const broker = side(store);
-    const service: ServiceContext = {
-      broker,
-      resolutions: new Resolutions(),
-      halves: failingCommits(broker),
-      locks: new HalfLocks(),
-    };
+    const { store, broker, service } = serviceOnNewStore();
     const [cut, open] = [await half(broker, 0), await half(broker, 1)];
     expect((await endTransaction(service, end(cut, 0, "commit"))).kind).toBe("error");
     const resolutions = await recoverResolutions(broker);
