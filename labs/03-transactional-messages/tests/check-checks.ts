@@ -4,8 +4,9 @@
  * hold (what their database would say), never the service's internals.
  *
  * The anomalies, in the order a report leads with them, each with a minimal counterexample:
- * - premature check: a check sent for a half less than max(transaction timeout, its immunity)
- *   after its sendHalf was invoked (the half cannot have been stored earlier).
+ * - premature check: a check sent for a half max(transaction timeout, its immunity) - 1 ms or less
+ *   after its sendHalf was invoked (the half cannot have been stored earlier; the 1 ms is the
+ *   clock's grain, see CLOCK_GRAIN_MS).
  *     sendHalf(tx4) invoked at 120 ms; check(tx4) sent at 130 ms.
  * - redundant check: a check sent after a reply naming the half's outcome had reached a producer.
  *     end(tx1, rollback) -> ok rolledBack at 80 ms; check(tx1) sent at 400 ms.
@@ -54,6 +55,14 @@ export interface ChecksEvidence {
   /** Count checks per half for `wasted check` (off in L3.E: a crash forgets some counts). */
   countChecks: boolean;
 }
+
+/**
+ * A node's clock reads whole milliseconds (SimClock.now floors, as Date.now does), so a half
+ * stored within the millisecond its sendHalf was invoked in carries a storedAtMs up to 1 ms
+ * before the invocation, and a service that measures its age on the broker's clock, as the
+ * contract asks, may check it up to 1 ms early in true time (the reference did, L3.E seed 1091).
+ */
+const CLOCK_GRAIN_MS = 1;
 
 const ORDER: AnomalyName[] = [
   "premature check",
@@ -110,7 +119,7 @@ export function checkChecks(evidence: ChecksEvidence): Anomaly[] {
     const received = receives.filter((op) => (op.input as { body: string }).body === tx.body);
     const involved = [tx.send, ...mine, ...received];
     const threshold = Math.max(TIMING.transactionTimeoutMs, tx.checkImmunityMs);
-    const early = checks.find((c) => c.atMs - tx.send.invokedAtMs < threshold);
+    const early = checks.find((c) => c.atMs - tx.send.invokedAtMs <= threshold - CLOCK_GRAIN_MS);
     if (early !== undefined)
       found.push(
         anomaly(
