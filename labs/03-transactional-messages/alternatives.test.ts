@@ -14,4 +14,9 @@ describe("lab 03-transactional-messages: correct alternatives", () => {
     name: "lso-by-scan",
     seeds: { perPart: { "L3.F": 200 }, other: 20 },
   });
+  // idempotent-commit replaces end-transaction.ts and recovery.ts: C, D and E run them.
+  itPassesEveryPart("03-transactional-messages", {
+    name: "idempotent-commit",
+    seeds: { perPart: { "L3.C": 60, "L3.D": 60, "L3.E": 200 }, other: 10 },
+  });
 });

@@ -15,8 +15,10 @@ import type { BrokerSide, Resolutions } from "#labs/03-transactional-messages/pr
  * - every half whose outcome was acknowledged before the crash: "committed" or "rolledBack" from
  *   its op record, "setAside" from SET_ASIDE_TOPIC;
  * - every half whose real message was written but whose op record was not (a crash between the
- *   two appends of commitHalf): "committed". It writes the missing op record, durably, before it
- *   resolves, so that the next start finds it where it belongs;
+ *   two appends of commitHalf): "committed". Consumers may already have read its message, so from
+ *   this start on it must never be checked into a second copy, rolled back or set aside, and an
+ *   end request about it hears "committed". Whether you also append its missing op record is
+ *   yours to choose: the next start finds the real message again either way;
  * - and no other half: an unresolved half stays unresolved, to be checked.
  * Reads each queue once (its cost grows with the number of messages, never with their square).
  */

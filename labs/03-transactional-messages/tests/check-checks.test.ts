@@ -91,6 +91,9 @@ describe("L3.D's checker", () => {
     const { evidence, tx } = honest();
     expect(names({ ...evidence, checks: [check(130, 0)] })).toEqual(["premature check"]);
     expect(names({ ...evidence, txs: [{ ...tx, checkImmunityMs: 400 }] })).toEqual(["premature check"]);
+    // The broker's clock reads whole milliseconds: a check under 1 ms early in true time is its grain.
+    expect(names({ ...evidence, checks: [check(209, 0)] })).toEqual(["premature check"]);
+    expect(names({ ...evidence, checks: [check(209.5, 0)] })).toEqual([]);
   });
 
   it("premature check allows the broker's whole-millisecond clock, and no more", () => {

@@ -12,8 +12,9 @@
  * to a minute behind the broker's, and the plan skews clocks both ways: a half's born time is the
  * producer's clock. Producers crash, pause and lose their links, some for 1 to 1.5 s (twice the
  * check budget), and the network loses and reorders packets; it duplicates none, since a
- * duplicated sendHalf would store two halves of one transaction (the design's open question of
- * step 6: L3.D and L3.E's plans keep it out rather than change L3.A's contract).
+ * duplicated sendHalf would store two halves of one transaction, as RocketMQ does (#9909). The
+ * design (section 9.1, step 6) decides that storeHalf should deduplicate by transaction id; until
+ * its contract says so, L3.D and L3.E's plans keep the duplicate out.
  *
  * Once the faults heal and the check budget could have run out, the auditor probes each half with
  * an "unknown" end (a resolved half answers alreadyResolved), then reads the real queues and

@@ -5,11 +5,7 @@
  * this shows each rule alone.
  */
 import { describe, expect, it } from "vitest";
-import type { Env } from "#lab";
 import {
-  type BrokerSide,
-  type CheckTransaction,
-  GROUP,
   HALF_TOPIC,
   HalfLocks,
   type HalfMessage,
@@ -17,42 +13,21 @@ import {
   OP_TOPIC,
   SET_ASIDE_TOPIC,
   type ServiceContext,
-  TOPIC,
 } from "#labs/03-transactional-messages/provided.ts";
 import { MemoryStore } from "#labs/shared/broker/store.ts";
 import { halfOf, opRecordOf, realMessageOf } from "../solution/half-codec.ts";
 import { storeHalf } from "../solution/half-io.ts";
 import { recoverResolutions } from "../solution/recovery.ts";
 import { setAside } from "../solution/set-aside.ts";
-
-function side(store: MemoryStore): BrokerSide {
-  const env = { clock: { now: () => 1_000 } } as unknown as Env;
-  return {
-    env,
-    store,
-    liveProducers: () => [],
-    sendCheck: (_target: string, _check: CheckTransaction) => {},
-    progress: { get: () => 0, set: () => {} },
-  };
-}
+import { brokerSideOn, halfRequest } from "./hand-built.ts";
 
 describe("the reference recovery", () => {
   it("reads ops, set-asides and real messages; finishes a commit cut in two, once", async () => {
     const store = new MemoryStore();
-    const broker = side(store);
+    const broker = brokerSideOn(store);
     const halves: HalfMessage[] = [];
     for (let i = 0; i < 5; i++) {
-      const reply = await storeHalf(broker, "p1", {
-        type: "sendHalf",
-        group: GROUP,
-        transactionId: `tx${i}`,
-        topic: TOPIC,
-        queueId: 0,
-        key: "k",
-        body: `b${i}`,
-        bornAtMs: 0,
-        checkImmunityMs: 0,
-      });
+      const reply = await storeHalf(broker, "p1", halfRequest(i));
       if (reply.kind !== "ok") throw new Error("not stored");
       const [message] = await store.read(HALF_TOPIC, 0, reply.halfOffset, 1);
       if (message === undefined) throw new Error("not read");
