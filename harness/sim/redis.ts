@@ -15,7 +15,7 @@
  * - `restart(downMs)`: the server dies and comes back after `downMs` with no keys (no persistence,
  *   as this machine's Redis runs). Commands and replies in flight are lost as with a cut.
  * - `loseReplies(nodeId, count)`: the node's next `count` commands run, and their replies are lost:
- *   `RedisOutcomeUnknown`.
+ *   `RedisOutcomeUnknown` (until disarmed).
  * - `skew(deltaMs)`: the server's clock jumps (forward: keys expire early, as after an NTP step on
  *   the Redis host).
  * - `evict(count)`: up to `count` keys with an expiry are dropped, soonest deadline first
@@ -80,8 +80,8 @@ export class SimRedis {
   /** Bumped for a node at each cut and for every node at each restart: what was in flight is lost. */
   private readonly linkEpochs = new Map<string, number>();
   private restarts = 0;
-  /** Replies still to lose, per node. */
-  private readonly lostReplies = new Map<string, number>();
+  /** Counted lost-reply faults still armed, oldest first. */
+  private readonly lostReplies: { nodeId: string; left: number }[] = [];
 
   constructor(
     private readonly world: World,
@@ -158,9 +158,16 @@ export class SimRedis {
     this.world.traceEvent("-", "redis", `Redis restarts (down ${downMs} ms), every key lost`);
   }
 
-  /** The next `count` commands of `nodeId` run, and their replies are lost. */
-  loseReplies(nodeId: string, count: number): void {
-    this.lostReplies.set(nodeId, (this.lostReplies.get(nodeId) ?? 0) + count);
+  /** The next `count` commands of `nodeId` run, and their replies are lost (until disarmed). */
+  loseReplies(nodeId: string, count: number): { disarm(): void } {
+    const fault = { nodeId, left: count };
+    this.lostReplies.push(fault);
+    return {
+      disarm: () => {
+        const at = this.lostReplies.indexOf(fault);
+        if (at >= 0) this.lostReplies.splice(at, 1);
+      },
+    };
   }
 
   /** The server's clock jumps by `deltaMs` (forward: keys expire early). */
@@ -239,11 +246,11 @@ export class SimRedis {
     });
   }
 
+  /** Spends one armed lost-reply fault of `nodeId`; true if there was one. */
   private takeLostReply(nodeId: string): boolean {
-    const left = this.lostReplies.get(nodeId) ?? 0;
-    if (left <= 0) return false;
-    if (left === 1) this.lostReplies.delete(nodeId);
-    else this.lostReplies.set(nodeId, left - 1);
+    const fault = this.lostReplies.find((f) => f.nodeId === nodeId);
+    if (fault === undefined) return false;
+    if (--fault.left <= 0) this.lostReplies.splice(this.lostReplies.indexOf(fault), 1);
     return true;
   }
 
