@@ -22,6 +22,7 @@ import {
   BadInput,
   checkImplFiles,
   chooseImpl,
+  defaultLabOf,
   findLab,
   type ImplChoice,
   ImplLoadError,
@@ -332,12 +333,9 @@ async function deepCheckCommand(args: ParsedArgs): Promise<number> {
 
 async function defaultLab(): Promise<LabEntry> {
   const labs = await listLabs();
-  // A lab under construction cannot be graded yet: never the one a learner is sent to.
-  const ready = labs.filter((lab) => lab.manifest.underConstruction === undefined);
-  const first = ready.find(
-    (lab) => !labPassed(labStatus(lab, path.join(lab.dir, lab.manifest.learnerDir), readSaved(lab))),
+  const lab = defaultLabOf(labs, (lab) =>
+    labPassed(labStatus(lab, path.join(lab.dir, lab.manifest.learnerDir), readSaved(lab))),
   );
-  const lab = first ?? ready[0];
   if (lab === undefined) throw new BadInput("no labs found under labs/");
   return lab;
 }
