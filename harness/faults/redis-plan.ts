@@ -14,7 +14,13 @@ import type { SimRedis } from "../sim/redis.ts";
 import type { World } from "../sim/world.ts";
 import { plural } from "../words.ts";
 import type { History } from "../workloads/history.ts";
-import { faultLimits } from "./limits.ts";
+import {
+  type ActiveSideFaults,
+  activeSideFaults,
+  type EventFields,
+  type SidePlanShape,
+  sidePlanArb,
+} from "./side-plan.ts";
 
 export type RedisFaultEvent =
   /** The node cannot reach Redis for `forMs`: what it has in flight is lost. */
@@ -34,37 +40,18 @@ export interface RedisFaultPlan {
   events: RedisFaultEvent[];
 }
 
-/** What a Redis plan may contain (as `PlanShape` in plan.ts). */
-export interface RedisPlanShape {
-  /** Redis's clients. */
-  nodes: readonly string[];
-  /** Faults start in [0, windowMs) after the plan is applied. */
-  windowMs: number;
-  kinds: readonly RedisFaultKind[];
-  eventsMin?: number;
-  eventsMax: number;
-  /** Longest cut, downtime, window of a counted fault, or clock jump. */
-  outageMsMax?: number;
-}
+/** What a Redis plan may contain (as `PlanShape` in plan.ts); a clock jump's size is an outage's. */
+export type RedisPlanShape = SidePlanShape<RedisFaultKind>;
 
 /** The arbitrary of Redis plans of a shape: each seed a swarm of kinds, events sorted by time. */
 export function redisPlanArb(shape: RedisPlanShape): fc.Arbitrary<RedisFaultPlan> {
-  if (shape.kinds.length === 0 || shape.eventsMax === 0) return fc.constant({ events: [] });
-  return fc.subarray([...shape.kinds], { minLength: 1 }).chain((kinds) =>
-    fc
-      .array(fc.oneof(...kinds.map((kind) => redisEventArb(kind, shape))), {
-        minLength: Math.min(shape.eventsMin ?? 0, shape.eventsMax),
-        maxLength: shape.eventsMax,
-      })
-      .map((events) => ({ events: [...events].sort((a, b) => a.atMs - b.atMs) })),
-  );
+  return sidePlanArb(shape, redisEventArb);
 }
 
-function redisEventArb(kind: RedisFaultKind, shape: RedisPlanShape): fc.Arbitrary<RedisFaultEvent> {
-  const atMs = fc.integer({ min: 0, max: Math.max(0, shape.windowMs - 1) });
-  const node = fc.constantFrom(...shape.nodes);
-  const outage = fc.integer({ min: 1, max: shape.outageMsMax ?? faultLimits.outageMsMaxDefault });
-  const count = fc.integer({ min: 1, max: faultLimits.spoiledCallsMax });
+function redisEventArb(
+  kind: RedisFaultKind,
+  { atMs, node, outage, count }: EventFields,
+): fc.Arbitrary<RedisFaultEvent> {
   switch (kind) {
     case "redisCut":
       return fc.record({ atMs, kind: fc.constant(kind), node, forMs: outage });
@@ -120,12 +107,7 @@ function lastingMs(event: RedisFaultEvent): number {
 }
 
 /** A Redis plan under way: when every fault is over. */
-export interface ActiveRedisFaults {
-  readonly endMs: number;
-  isHealed(): boolean;
-  /** Resolves (in simulated time) once every fault is over. */
-  healed(): Promise<void>;
-}
+export type ActiveRedisFaults = ActiveSideFaults;
 
 /**
  * Schedules every event of the plan on the world, counting times from now, and records each in
@@ -138,7 +120,6 @@ export function applyRedisPlan(
   history: History,
 ): ActiveRedisFaults {
   const startMs = world.nowMs;
-  const endMs = startMs + redisPlanEndMs(plan);
   const later = (ms: number, label: string, fn: () => void): void => world.at(world.nowMs + ms, label, fn);
   for (const event of plan.events) {
     world.at(startMs + event.atMs, event.kind, () => {
@@ -169,12 +150,5 @@ export function applyRedisPlan(
       }
     });
   }
-  const isHealed = (): boolean => world.nowMs >= endMs;
-  return {
-    endMs,
-    isHealed,
-    healed: async () => {
-      while (!isHealed()) await world.sleep(1);
-    },
-  };
+  return activeSideFaults(world, startMs, redisPlanEndMs(plan));
 }
