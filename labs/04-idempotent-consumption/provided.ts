@@ -3,7 +3,8 @@
  * `import { ... } from "#labs/04-idempotent-consumption/provided.ts"`.
  *
  * UNDER CONSTRUCTION (docs/design/lab-04.md): the types and contracts below are the design's; the
- * runtime that delivers messages (`runPushConsumer`) and the graded workloads are not built yet.
+ * runtime that delivers messages is runtime.ts (a first version); the graded workloads are not
+ * built yet.
  *
  * Brokers deliver at least once: a producer resends after a lost reply, a consumer crashes before
  * its offset is committed, a rebalance hands a queue to a new consumer while the old one is still
@@ -53,6 +54,10 @@ export const TABLES = {
 export const TIMING = {
   /** A broker request's outcome is unknown after this long. */
   requestTimeoutMs: 40,
+  /** An idle or unanswered queue is pulled again after this long [pullTimeDelayMillsWhenException]. */
+  pullIdleMs: 5,
+  /** How often a consumer heartbeats and rebalances [heartbeatBrokerInterval 30 s, rebalance 20 s]. */
+  heartbeatMs: 20,
   /** How often the runtime commits each queue's offset [persistConsumerOffsetInterval 5 s]. */
   commitIntervalMs: 50,
   /** A consumer not heard from for this long leaves the group (broker clock) [channel expiry 120 s]. */

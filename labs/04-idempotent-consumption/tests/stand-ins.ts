@@ -9,6 +9,7 @@ import {
   DatabaseError,
   type Delivery,
   type HandlerContext,
+  type OffsetTracker,
   TABLES,
   type Transaction,
 } from "#labs/04-idempotent-consumption/provided.ts";
@@ -35,4 +36,23 @@ export async function standInHandle(ctx: HandlerContext, delivery: Delivery): Pr
     if (error instanceof DatabaseError) return "retryLater";
     throw error;
   }
+}
+
+/** L4.E's stand-in: the in-flight offsets as a set; the lowest, or one past the highest received. */
+export function standInTracker(): OffsetTracker {
+  const inFlight = new Set<number>();
+  let end: number | null = null;
+  return {
+    received(offsets) {
+      for (const offset of offsets) inFlight.add(offset);
+      const last = offsets.at(-1);
+      if (last !== undefined) end = Math.max(end ?? 0, last + 1);
+    },
+    finished(offset) {
+      inFlight.delete(offset);
+    },
+    committable() {
+      return inFlight.size > 0 ? Math.min(...inFlight) : end;
+    },
+  };
 }
