@@ -155,6 +155,23 @@ export function setCommand(key: string, value: string, options: SetOptions = {})
   });
 }
 
+/**
+ * A `Redis` whose every command goes through `run`: each implementation supplies only how a
+ * checked command reaches its server. An argument Redis refuses rejects before `run` is called.
+ */
+export function redisOver(run: (command: RedisCommand) => Promise<RedisResult>): Redis {
+  const call = async <R extends RedisResult>(make: () => RedisCommand): Promise<R> => (await run(make())) as R;
+  return {
+    set: (key, value, options) => call(() => setCommand(key, value, options)),
+    get: (key) => call(() => redisCommand({ op: "get", key })),
+    del: (key) => call(() => redisCommand({ op: "del", key })),
+    pttl: (key) => call(() => redisCommand({ op: "pttl", key })),
+    pexpire: (key, ms) => call(() => redisCommand({ op: "pexpire", key, ms })),
+    delIfEquals: (key, value) => call(() => redisCommand({ op: "delIfEquals", key, value })),
+    pexpireIfEquals: (key, value, ms) => call(() => redisCommand({ op: "pexpireIfEquals", key, value, ms })),
+  };
+}
+
 /** The command as Redis's own syntax, for traces and reports: `SET lease:o17/2 c1 NX PX 100`. */
 export function describeCommand(command: RedisCommand): string {
   switch (command.op) {

@@ -8,7 +8,7 @@
  * Each command runs in a later macrotask, one at a time and atomically, as on a real server; keys
  * expire on the real clock. There are no faults: a real run's faults are its processes' deaths.
  */
-import { type Redis, type RedisCommand, type RedisResult, redisCommand, setCommand } from "../redis.ts";
+import { type Redis, redisOver } from "../redis.ts";
 import { RedisServer } from "../sim/redis-server.ts";
 
 export interface RedisModel {
@@ -28,21 +28,11 @@ export function openRedisModel(): RedisModel {
     description: REDIS_MODEL_DESCRIPTION,
     server,
     connect(clientId, incarnation = 1) {
-      const call = async <R extends RedisResult>(make: () => RedisCommand): Promise<R> => {
-        const command = make();
+      return redisOver(async (command) => {
         // A round trip's worth of asynchrony: the caller never sees a result in the same turn.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        return server.run(clientId, incarnation, command) as R;
-      };
-      return {
-        set: (key, value, options) => call(() => setCommand(key, value, options)),
-        get: (key) => call(() => redisCommand({ op: "get", key })),
-        del: (key) => call(() => redisCommand({ op: "del", key })),
-        pttl: (key) => call(() => redisCommand({ op: "pttl", key })),
-        pexpire: (key, ms) => call(() => redisCommand({ op: "pexpire", key, ms })),
-        delIfEquals: (key, value) => call(() => redisCommand({ op: "delIfEquals", key, value })),
-        pexpireIfEquals: (key, value, ms) => call(() => redisCommand({ op: "pexpireIfEquals", key, value, ms })),
-      };
+        return server.run(clientId, incarnation, command);
+      });
     },
   };
 }

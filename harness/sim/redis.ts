@@ -36,8 +36,7 @@ import {
   RedisOutcomeUnknown,
   type RedisResult,
   RedisUnavailable,
-  redisCommand,
-  setCommand,
+  redisOver,
 } from "../redis.ts";
 import { drawLatency, type LatencyMs } from "./latency.ts";
 import type { SimNode } from "./node.ts";
@@ -100,17 +99,7 @@ export class SimRedis {
       incarnation: env.incarnation,
       alive: () => node.isUp && node.incarnation?.number === env.incarnation,
     };
-    const call = async <R extends RedisResult>(make: () => RedisCommand): Promise<R> =>
-      (await this.call(client, make())) as R;
-    return {
-      set: (key, value, options) => call(() => setCommand(key, value, options)),
-      get: (key) => call(() => redisCommand({ op: "get", key })),
-      del: (key) => call(() => redisCommand({ op: "del", key })),
-      pttl: (key) => call(() => redisCommand({ op: "pttl", key })),
-      pexpire: (key, ms) => call(() => redisCommand({ op: "pexpire", key, ms })),
-      delIfEquals: (key, value) => call(() => redisCommand({ op: "delIfEquals", key, value })),
-      pexpireIfEquals: (key, value, ms) => call(() => redisCommand({ op: "pexpireIfEquals", key, value, ms })),
-    };
+    return redisOver((command) => this.call(client, command));
   }
 
   // ---- What checkers read -------------------------------------------------------------------
