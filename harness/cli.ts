@@ -22,6 +22,7 @@ import {
   BadInput,
   checkImplFiles,
   chooseImpl,
+  defaultLabOf,
   findLab,
   type ImplChoice,
   ImplLoadError,
@@ -255,6 +256,8 @@ async function listCommand(args: ParsedArgs): Promise<number> {
   for (const lab of await labsNamed(args.positionals[0])) {
     const total = lab.manifest.parts.reduce((sum, p) => sum + p.points, 0);
     console.log(`${lab.id}  ${lab.manifest.title} (${total} points) — ${lab.manifest.summary}`);
+    const building = lab.manifest.underConstruction;
+    if (building !== undefined) console.log(`    UNDER CONSTRUCTION: ${building}`);
     console.log(
       `    guide: ${relative(path.join(lab.dir, "README.md"))}   your files: ${relative(path.join(lab.dir, lab.manifest.learnerDir))}/`,
     );
@@ -330,10 +333,9 @@ async function deepCheckCommand(args: ParsedArgs): Promise<number> {
 
 async function defaultLab(): Promise<LabEntry> {
   const labs = await listLabs();
-  const first = labs.find(
-    (lab) => !labPassed(labStatus(lab, path.join(lab.dir, lab.manifest.learnerDir), readSaved(lab))),
+  const lab = defaultLabOf(labs, (lab) =>
+    labPassed(labStatus(lab, path.join(lab.dir, lab.manifest.learnerDir), readSaved(lab))),
   );
-  const lab = first ?? labs[0];
   if (lab === undefined) throw new BadInput("no labs found under labs/");
   return lab;
 }

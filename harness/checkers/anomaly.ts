@@ -31,7 +31,10 @@ export type AnomalyName =
   | "redundant check" // a half was checked after the broker had acknowledged its resolution
   | "wasted check" // a half was set aside before its full count of checks had reached a live producer
   | "zombie write" // a batch was appended with a producer epoch older than one already issued for its transactional id
-  | "hanging transaction"; // after faults healed, a partition's last stable offset stayed below its high watermark
+  | "hanging transaction" // after faults healed, a partition's last stable offset stayed below its high watermark
+  | "committed past unfinished" // an offset commit moved past a message that was still being handled
+  | "offset held back" // a commit stayed below what was safe to commit, so a crash would redeliver finished work
+  | "zombie commit"; // an offset commit from a consumer of an older group generation took effect
 
 export interface Anomaly {
   name: AnomalyName;

@@ -13,7 +13,13 @@ import fc from "fast-check";
 import type { SimDatabase } from "../sim/db.ts";
 import type { World } from "../sim/world.ts";
 import type { History } from "../workloads/history.ts";
-import { faultLimits } from "./limits.ts";
+import {
+  type ActiveSideFaults,
+  activeSideFaults,
+  type EventFields,
+  type SidePlanShape,
+  sidePlanArb,
+} from "./side-plan.ts";
 
 export type DbFaultEvent =
   /** The node cannot reach the database for `forMs`: its connections break. */
@@ -32,36 +38,14 @@ export interface DbFaultPlan {
 }
 
 /** What a database plan may contain (as `PlanShape` in plan.ts). */
-export interface DbPlanShape {
-  /** The database's clients. */
-  nodes: readonly string[];
-  /** Faults start in [0, windowMs) after the plan is applied. */
-  windowMs: number;
-  kinds: readonly DbFaultKind[];
-  eventsMin?: number;
-  eventsMax: number;
-  /** Longest cut, downtime, or window of a counted fault. */
-  outageMsMax?: number;
-}
+export type DbPlanShape = SidePlanShape<DbFaultKind>;
 
 /** The arbitrary of database plans of a shape: each seed a swarm of kinds, events sorted by time. */
 export function dbPlanArb(shape: DbPlanShape): fc.Arbitrary<DbFaultPlan> {
-  if (shape.kinds.length === 0 || shape.eventsMax === 0) return fc.constant({ events: [] });
-  return fc.subarray([...shape.kinds], { minLength: 1 }).chain((kinds) =>
-    fc
-      .array(fc.oneof(...kinds.map((kind) => dbEventArb(kind, shape))), {
-        minLength: Math.min(shape.eventsMin ?? 0, shape.eventsMax),
-        maxLength: shape.eventsMax,
-      })
-      .map((events) => ({ events: [...events].sort((a, b) => a.atMs - b.atMs) })),
-  );
+  return sidePlanArb(shape, dbEventArb);
 }
 
-function dbEventArb(kind: DbFaultKind, shape: DbPlanShape): fc.Arbitrary<DbFaultEvent> {
-  const atMs = fc.integer({ min: 0, max: Math.max(0, shape.windowMs - 1) });
-  const node = fc.constantFrom(...shape.nodes);
-  const outage = fc.integer({ min: 1, max: shape.outageMsMax ?? faultLimits.outageMsMaxDefault });
-  const count = fc.integer({ min: 1, max: faultLimits.spoiledCallsMax });
+function dbEventArb(kind: DbFaultKind, { atMs, node, outage, count }: EventFields): fc.Arbitrary<DbFaultEvent> {
   switch (kind) {
     case "dbCut":
       return fc.record({ atMs, kind: fc.constant(kind), node, forMs: outage });
@@ -99,12 +83,7 @@ export function dbPlanEndMs(plan: DbFaultPlan): number {
 }
 
 /** A database plan under way: when every fault is over. */
-export interface ActiveDbFaults {
-  readonly endMs: number;
-  isHealed(): boolean;
-  /** Resolves (in simulated time) once every fault is over. */
-  healed(): Promise<void>;
-}
+export type ActiveDbFaults = ActiveSideFaults;
 
 /**
  * Schedules every event of the plan on the world, counting times from now, and records each in
@@ -112,7 +91,6 @@ export interface ActiveDbFaults {
  */
 export function applyDbPlan(world: World, db: SimDatabase, plan: DbFaultPlan, history: History): ActiveDbFaults {
   const startMs = world.nowMs;
-  const endMs = startMs + dbPlanEndMs(plan);
   const later = (ms: number, label: string, fn: () => void): void => world.at(world.nowMs + ms, label, fn);
   for (const event of plan.events) {
     world.at(startMs + event.atMs, event.kind, () => {
@@ -141,14 +119,7 @@ export function applyDbPlan(world: World, db: SimDatabase, plan: DbFaultPlan, hi
       }
     });
   }
-  const isHealed = (): boolean => world.nowMs >= endMs;
-  return {
-    endMs,
-    isHealed,
-    healed: async () => {
-      while (!isHealed()) await world.sleep(1);
-    },
-  };
+  return activeSideFaults(world, startMs, dbPlanEndMs(plan));
 }
 
 function commits(count: number): string {

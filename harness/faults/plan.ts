@@ -222,7 +222,12 @@ export function ordinal(n: number): string {
 
 /** "right after its 3rd disk call" */
 export function describeAim(after: AimedAt): string {
-  const call = { disk: "disk call", send: "message sent", db: "database write or commit" }[after.boundary];
+  const call = {
+    disk: "disk call",
+    send: "message sent",
+    db: "database write or commit",
+    redis: "Redis command that changed a key",
+  }[after.boundary];
   return `right after its ${ordinal(after.count)} ${call}`;
 }
 

@@ -94,6 +94,11 @@ export interface LabManifest<TImpl = unknown> {
   title: string;
   /** One sentence: what the learner builds. */
   summary: string;
+  /**
+   * Set while a lab is being built: why it cannot be graded yet. `lab list` says so, and `lab
+   * grade` without a lab never picks it. Never set on a lab listed as ready.
+   */
+  underConstruction?: string;
   /** The folder the learner edits, relative to the lab's folder. */
   learnerDir: string;
   /** The files a learner edits; a solution or a bug-zoo entry has the same files. */

@@ -62,6 +62,18 @@ export async function listLabs(): Promise<LabEntry[]> {
 }
 
 /** Finds a lab by number ("00", "0") or by name ("durable-register", "00-durable-register"). */
+/**
+ * The lab `lab grade` grades when none is named: the first one not yet passed, else the first.
+ * A lab under construction (its manifest says why) is never chosen: it cannot be graded yet.
+ */
+export function defaultLabOf<T extends { manifest: { underConstruction?: string } }>(
+  labs: readonly T[],
+  passed: (lab: T) => boolean,
+): T | undefined {
+  const ready = labs.filter((lab) => lab.manifest.underConstruction === undefined);
+  return ready.find((lab) => !passed(lab)) ?? ready[0];
+}
+
 export async function findLab(query: string): Promise<LabEntry> {
   const slugs = labSlugs();
   const q = query.trim().toLowerCase();

@@ -31,7 +31,7 @@ export type InvokeOutcome<T> =
  * The gaps a fault can be aimed at: right after a call that changes the disk, a message sent, or
  * a business-database call that changes something (a write or a commit, harness/sim/db.ts).
  */
-export type Boundary = "disk" | "send" | "db";
+export type Boundary = "disk" | "send" | "db" | "redis";
 
 /** A fault aimed at a gap: it fires right after the node's next `remaining` calls of one kind. */
 interface Trip {
@@ -242,7 +242,8 @@ export class SimNode<TApi = unknown> {
 
   /**
    * Counts one call at a boundary, fires the trips it completes, and says what became of the
-   * caller. The business database's model calls it too (boundary "db"), as its replies arrive.
+   * caller. The business database's and Redis's models call it too (boundaries "db" and "redis"), as their
+   * replies arrive.
    */
   passBoundary(boundary: Boundary, label: string): "goOn" | "dead" | "paused" {
     for (const trip of [...this.trips]) {
