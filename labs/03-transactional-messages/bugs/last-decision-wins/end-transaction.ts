@@ -17,19 +17,14 @@ import type {
   ServiceContext,
 } from "#labs/03-transactional-messages/provided.ts";
 import { endTransactionWith } from "../../solution/end-with.ts";
-import { lockHalf } from "../../solution/lock-half.ts";
-import { resolve } from "../../solution/resolve-half.ts";
+import { endParts } from "../../solution/parts.ts";
 
 function alreadyResolved(service: ServiceContext, request: EndTransactionRequest): EndTransactionReply | null {
   const outcome = service.resolutions.get(request.halfOffset);
-  if (outcome === undefined) return null;
-  const asked = { commit: "committed", rollback: "rolledBack", unknown: null }[request.decision];
   // The bug: only a repetition is refused; a different decision replaces the first.
-  return outcome === asked ? { kind: "alreadyResolved", outcome } : null;
+  if (outcome === "committed" && request.decision === "commit") return { kind: "alreadyResolved", outcome };
+  if (outcome === "rolledBack" && request.decision === "rollback") return { kind: "alreadyResolved", outcome };
+  return null;
 }
 
-const endWith = endTransactionWith({ lockHalf, alreadyResolved, resolve });
-
-export function endTransaction(service: ServiceContext, request: EndTransactionRequest): Promise<EndTransactionReply> {
-  return endWith(service, request);
-}
+export const endTransaction = endTransactionWith({ ...endParts, alreadyResolved });
