@@ -21,10 +21,11 @@ import type {
   AbortedTxn,
   AppendDecision,
   Coordinator,
-  FetchResult,
+  KafkaParts,
   KafkaSide,
   LogEntry,
   PartitionState,
+  ReadCommitted,
   TxnBatch,
 } from "#labs/03-transactional-messages/provided.ts";
 import { OpenTransactions } from "./lso.ts";
@@ -55,22 +56,12 @@ export interface PartitionStateParts {
 }
 
 /** partition-state.ts's exports, as the grader asks for them. */
-export interface PartitionStateFile {
-  openPartitionState(kafka: KafkaSide, partition: number, coordinator: Pick<Coordinator, "verify">): PartitionState;
-  readCommitted(
-    kafka: KafkaSide,
-    state: PartitionState,
-    partition: number,
-    offset: number,
-    max: number,
-  ): Promise<FetchResult>;
-}
+export type PartitionStateFile = Omit<KafkaParts, "openCoordinator">;
 
 export function partitionStateWith(parts: PartitionStateParts): PartitionStateFile {
   return {
     openPartitionState: (kafka, partition, coordinator) => openWith(parts, kafka, partition, coordinator),
-    readCommitted: (kafka, state, partition, offset, max) =>
-      readCommittedWith(parts, kafka, state, partition, offset, max),
+    readCommitted: readCommittedWith(parts),
   };
 }
 
@@ -144,35 +135,30 @@ function openWith(
   };
 }
 
-async function readCommittedWith(
-  parts: PartitionStateParts,
-  kafka: KafkaSide,
-  state: PartitionState,
-  partition: number,
-  offset: number,
-  max: number,
-): Promise<FetchResult> {
-  const lastStableOffset = state.lastStableOffset();
-  const highWatermark = kafka.highWatermark(partition);
-  const readable = parts.readableEnd(lastStableOffset, highWatermark);
-  const count = Math.min(max, readable - offset);
-  if (count <= 0) return { kind: "ok", records: [], nextOffset: offset, lastStableOffset, highWatermark };
-  const aborted = state.abortedIn(offset, readable);
-  const entries = await kafka.read(partition, offset, count);
-  const records = entries.filter(
-    (entry) =>
-      entry.kind === "data" &&
-      entry.offset < readable &&
-      !aborted.some(
-        (a) => a.producerId === entry.producerId && a.firstOffset <= entry.offset && entry.offset < a.lastOffset,
-      ),
-  );
-  const last = entries.at(-1);
-  return {
-    kind: "ok",
-    records,
-    nextOffset: last === undefined ? offset : last.offset + 1,
-    lastStableOffset,
-    highWatermark,
+function readCommittedWith(parts: PartitionStateParts): ReadCommitted {
+  return async (kafka, state, partition, offset, max) => {
+    const lastStableOffset = state.lastStableOffset();
+    const highWatermark = kafka.highWatermark(partition);
+    const readable = parts.readableEnd(lastStableOffset, highWatermark);
+    const count = Math.min(max, readable - offset);
+    if (count <= 0) return { kind: "ok", records: [], nextOffset: offset, lastStableOffset, highWatermark };
+    const aborted = state.abortedIn(offset, readable);
+    const entries = await kafka.read(partition, offset, count);
+    const records = entries.filter(
+      (entry) =>
+        entry.kind === "data" &&
+        entry.offset < readable &&
+        !aborted.some(
+          (a) => a.producerId === entry.producerId && a.firstOffset <= entry.offset && entry.offset < a.lastOffset,
+        ),
+    );
+    const last = entries.at(-1);
+    return {
+      kind: "ok",
+      records,
+      nextOffset: last === undefined ? offset : last.offset + 1,
+      lastStableOffset,
+      highWatermark,
+    };
   };
 }

@@ -27,6 +27,7 @@ import { BrokerClient } from "#labs/shared/broker/client.ts";
 import { openLogStore } from "#labs/shared/broker/log-store.ts";
 import type { CheckTransaction, StoredMessage } from "#labs/shared/broker/protocol.ts";
 import type { BrokerSide, TransactionService } from "#labs/shared/broker/transactions.ts";
+import type { TransactionModule } from "./api.ts";
 
 export const BROKER = "broker";
 export const CONSUMER = "c1";
@@ -48,6 +49,30 @@ export type OpenService = (env: Env) => (side: BrokerSide) => Promise<Transactio
 /** A service assembled with the provided wiring from parts (the learner's and stand-ins). */
 export function assembled(partsFor: (env: Env) => ServiceParts): OpenService {
   return (env) => (side) => assembleService(side, partsFor(env));
+}
+
+/**
+ * The service assembled from the implementation's functions (a fresh copy per incarnation), with
+ * `standIns` in place of those the part does not grade; no check service runs unless `checks`.
+ */
+export function learnerService(
+  ctx: TestContext<TransactionModule>,
+  standIns: Partial<Omit<ServiceParts, "checkOnce">>,
+  checks: boolean,
+): OpenService {
+  return assembled((env) => {
+    const impl = ctx.implFor(env);
+    return {
+      storeHalf: impl.storeHalf,
+      readHalf: impl.readHalf,
+      commitHalf: impl.commitHalf,
+      rollbackHalf: impl.rollbackHalf,
+      endTransaction: impl.endTransaction,
+      recoverResolutions: impl.recoverResolutions,
+      ...(checks ? { checkOnce: impl.checkOnce } : {}),
+      ...standIns,
+    };
+  });
 }
 
 /** One check the broker sent, at true time `atMs`, and whether its target was live then. */

@@ -25,6 +25,7 @@ import type {
   EndTransactionRequest,
   SendHalfReply,
 } from "#labs/shared/broker/protocol.ts";
+import type { ScriptedTx } from "./check-halves.ts";
 import { BROKER } from "./deployment.ts";
 
 export interface ScriptedNode {
@@ -60,16 +61,6 @@ export function addScriptedProducer(
   });
 }
 
-/** A half as a scenario scripts it. */
-export interface ScriptedHalf {
-  transactionId: string;
-  queueId: number;
-  key: string;
-  body: string;
-  bornAtMs: number;
-  checkImmunityMs: number;
-}
-
 export interface SentHalf {
   op: Op;
   /** Where the broker stored it, if it said so. */
@@ -80,7 +71,7 @@ export interface SentHalf {
 export async function sendHalf(
   ctx: TestContext<unknown>,
   node: SimNode<ScriptedNode>,
-  half: ScriptedHalf,
+  half: ScriptedTx,
 ): Promise<SentHalf> {
   const op = ctx.history.invoke(node.id, "sendHalf", {
     tx: half.transactionId,

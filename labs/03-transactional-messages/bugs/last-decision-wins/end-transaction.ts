@@ -11,20 +11,15 @@
  * after a check's rollback in the same way (apache/rocketmq#8158, #2694). The fix: the first
  * outcome is final; every later request hears it, whatever it asks.
  */
-import type {
-  EndTransactionReply,
-  EndTransactionRequest,
-  ServiceContext,
-} from "#labs/03-transactional-messages/provided.ts";
-import { endTransactionWith } from "../../solution/end-with.ts";
+import { type EndParts, endTransactionWith } from "../../solution/end-with.ts";
 import { endParts } from "../../solution/parts.ts";
 
-function alreadyResolved(service: ServiceContext, request: EndTransactionRequest): EndTransactionReply | null {
+const alreadyResolved: EndParts["alreadyResolved"] = (service, request) => {
   const outcome = service.resolutions.get(request.halfOffset);
   // The bug: only a repetition is refused; a different decision replaces the first.
   if (outcome === "committed" && request.decision === "commit") return { kind: "alreadyResolved", outcome };
   if (outcome === "rolledBack" && request.decision === "rollback") return { kind: "alreadyResolved", outcome };
   return null;
-}
+};
 
 export const endTransaction = endTransactionWith({ ...endParts, alreadyResolved });
