@@ -36,6 +36,20 @@ export const AUDITOR = "auditor";
 /** How often the harness consumer pulls each queue. */
 export const PULL_EVERY_MS = 20;
 
+/** Every PULL_EVERY_MS of `env`'s clock, pulls each of `count` streams that is not still being pulled. */
+export function pullEvery(env: Env, count: number, pull: (stream: number) => Promise<void>): void {
+  const busy = Array.from({ length: count }, () => false);
+  env.clock.setInterval(PULL_EVERY_MS, () => {
+    for (let stream = 0; stream < count; stream++) {
+      if (busy[stream]) continue;
+      busy[stream] = true;
+      void pull(stream).finally(() => {
+        busy[stream] = false;
+      });
+    }
+  });
+}
+
 /** What the broker node's program exposes to the harness: the broker and the side its service got. */
 export interface BrokerNode {
   broker: Broker;
@@ -179,7 +193,6 @@ export function addConsumer(ctx: TestContext<unknown>, queueCount: number): SimN
   return ctx.world.addNode<Env>(CONSUMER, (env) => {
     const client = new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs);
     const next = Array.from({ length: queueCount }, () => 0);
-    const busy = Array.from({ length: queueCount }, () => false);
     const pullQueue = async (queueId: number): Promise<void> => {
       const pulled = await client.call({ type: "pull", topic: TOPIC, queueId, offset: next[queueId] ?? 0, max: 32 });
       if (pulled.kind !== "ok" || pulled.reply.kind !== "ok") return;
@@ -196,15 +209,7 @@ export function addConsumer(ctx: TestContext<unknown>, queueCount: number): SimN
         next[queueId] = message.queueOffset + 1;
       }
     };
-    env.clock.setInterval(PULL_EVERY_MS, () => {
-      for (let queueId = 0; queueId < queueCount; queueId++) {
-        if (busy[queueId]) continue;
-        busy[queueId] = true;
-        void pullQueue(queueId).finally(() => {
-          busy[queueId] = false;
-        });
-      }
-    });
+    pullEvery(env, queueCount, pullQueue);
     return env;
   });
 }
