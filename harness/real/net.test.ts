@@ -5,13 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { RequestOutcome } from "../env.ts";
 import { RealNetwork } from "./net.ts";
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** "pending" if `promise` has not settled after `ms`, else what it settled with. */
-async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | "pending"> {
-  return Promise.race([promise, sleep(ms).then(() => "pending" as const)]);
-}
+import { settledWithin, sleep } from "./testing.ts";
 
 /** Nodes a and b on a new network; b records every message and request it gets, and answers "reply". */
 function listeningPair() {
