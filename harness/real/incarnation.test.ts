@@ -17,14 +17,9 @@ import { RealNode } from "./incarnation.ts";
 import { killAfterCommit, killAfterResolve, killAtSend } from "./kill-points.ts";
 import { RealNetwork } from "./net.ts";
 import { checkServer, SERVER_URL } from "./test-server.ts";
+import { settledWithin, sleep } from "./testing.ts";
 
 const serverProblem = await checkServer("the kill tests on the PostgreSQL server");
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | "pending"> {
-  return Promise.race([promise, sleep(ms).then(() => "pending" as const)]);
-}
 
 /** Resolves once `condition` holds (polled every 5 ms); fails after `timeoutMs`. */
 async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {

@@ -1,31 +1,9 @@
-/**
- * A killed real incarnation is a zombie: no timer fires, no message reaches it or leaves it, its
- * disk calls never settle, and a new incarnation of the same node works. Each "never" is checked
- * over a real wait longer than the timer or timeout involved, and each has a control that shows
- * the same thing happening while the incarnation lives.
- */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createKillableEnv } from "./killable-env.ts";
 import { RealNetwork } from "./net.ts";
+import { settledWithin, sleep, tempDirs } from "./testing.ts";
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | "pending"> {
-  return Promise.race([promise, sleep(ms).then(() => "pending" as const)]);
-}
-
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "lab-killable-"));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs("lab-killable-");
 
 function incarnation(network: RealNetwork, nodeId: string, number = 1, dataDir = tempDir()) {
   return createKillableEnv({ nodeId, incarnation: number, dataDir, network });

@@ -5,25 +5,25 @@
 import { describe, expect, it } from "vitest";
 import type { RequestOutcome } from "../env.ts";
 import { RealNetwork } from "./net.ts";
+import { settledWithin, sleep } from "./testing.ts";
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** "pending" if `promise` has not settled after `ms`, else what it settled with. */
-async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | "pending"> {
-  return Promise.race([promise, sleep(ms).then(() => "pending" as const)]);
+/** Nodes a and b on a new network; b records every message and request it gets, and answers "reply". */
+function listeningPair() {
+  const network = new RealNetwork();
+  const a = network.join("a");
+  const b = network.join("b");
+  const heard: unknown[] = [];
+  b.onMessage((_, m) => heard.push(m));
+  b.onRequest((_, r) => {
+    heard.push(r);
+    return "reply";
+  });
+  return { network, a, heard };
 }
 
 describe("RealNetwork.leave", () => {
   it("a node that left sends nothing: messages and requests it makes after leaving reach no one", async () => {
-    const network = new RealNetwork();
-    const a = network.join("a");
-    const b = network.join("b");
-    const heard: unknown[] = [];
-    b.onMessage((_, m) => heard.push(m));
-    b.onRequest((_, r) => {
-      heard.push(r);
-      return "reply";
-    });
+    const { network, a, heard } = listeningPair();
     a.send("b", "before");
     network.leave("a");
     a.send("b", "after");
@@ -36,15 +36,7 @@ describe("RealNetwork.leave", () => {
   });
 
   it("a node that left receives nothing: no message is delivered, no request is answered", async () => {
-    const network = new RealNetwork();
-    const a = network.join("a");
-    const b = network.join("b");
-    const heard: unknown[] = [];
-    b.onMessage((_, m) => heard.push(m));
-    b.onRequest((_, r) => {
-      heard.push(r);
-      return "reply";
-    });
+    const { network, a, heard } = listeningPair();
     network.leave("b");
     a.send("b", "hello");
     expect(await a.request("b", "are you there", { timeoutMs: 30 })).toEqual({ kind: "maybe", reason: "timeout" });

@@ -1,25 +1,11 @@
-/**
- * The real environment keeps the same contract as the simulated one, on node:fs, real timers and
- * an in-process network: the same lab code runs on both.
- */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openRegister } from "../../labs/00-durable-register/solution/register.ts";
 import { DiskError } from "../env.ts";
 import { createRealEnv } from "./env.ts";
 import { RealNetwork } from "./net.ts";
+import { tempDirs } from "./testing.ts";
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "lab-real-"));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs("lab-real-");
 
 describe("real environment", () => {
   it("runs lab 00's reference register on node:fs, across a reopen", async () => {

@@ -12,6 +12,7 @@
  * into the running service (you do not write it; the grader uses it with your functions).
  */
 import type { Transaction } from "#lab";
+import { KeyedMutex } from "#labs/shared/broker/keyed-mutex.ts";
 import type {
   EndTransactionReply,
   EndTransactionRequest,
@@ -198,20 +199,7 @@ export class Resolutions {
  * for one half one after another, in call order, and works for different halves independently.
  * A work that throws releases the lock and rejects `run` with its error.
  */
-export class HalfLocks {
-  private readonly tails = new Map<number, Promise<unknown>>();
-
-  run<T>(halfOffset: number, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(halfOffset) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const tail = next.catch(() => {});
-    this.tails.set(halfOffset, tail);
-    void tail.then(() => {
-      if (this.tails.get(halfOffset) === tail) this.tails.delete(halfOffset);
-    });
-    return next;
-  }
-}
+export class HalfLocks extends KeyedMutex<number> {}
 
 /** L3.A's four functions bound to one broker: what L3.C and L3.D call to touch halves. */
 export interface HalfStore {

@@ -21,8 +21,7 @@ export interface StubTypes {
   "end-transaction.ts": typeof endTransaction;
   "check-service.ts": typeof checkService;
   "recovery.ts": typeof recovery;
-  /** The solution also exports its parts (coordinatorParts), for the bug zoo: not the stub's. */
-  "coordinator.ts": Pick<typeof coordinator, "openCoordinator">;
+  "coordinator.ts": typeof coordinator;
   "partition-state.ts": typeof partitionState;
 }
 

@@ -10,14 +10,10 @@
  * check-with.ts for the scan and the files it names for each decision.
  */
 import type { CheckReport, ServiceContext } from "#labs/03-transactional-messages/provided.ts";
-import { advanceProgress } from "./advance-progress.ts";
-import { ageOf } from "./age-of.ts";
 import { checkOnceWith } from "./check-with.ts";
-import { dueForCheck } from "./due-for-check.ts";
-import { setAside } from "./set-aside.ts";
-import { spendCheck } from "./spend-check.ts";
+import { checkParts } from "./parts.ts";
 
-const checkWith = checkOnceWith({ ageOf, dueForCheck, spendCheck, setAside, advanceProgress });
+const checkWith = checkOnceWith(checkParts);
 
 export function checkOnce(service: ServiceContext): Promise<CheckReport> {
   return checkWith(service);

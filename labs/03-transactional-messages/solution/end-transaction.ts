@@ -13,12 +13,10 @@ import type {
   EndTransactionRequest,
   ServiceContext,
 } from "#labs/03-transactional-messages/provided.ts";
-import { alreadyResolved } from "./already-resolved.ts";
 import { endTransactionWith } from "./end-with.ts";
-import { lockHalf } from "./lock-half.ts";
-import { resolve } from "./resolve-half.ts";
+import { endParts } from "./parts.ts";
 
-const endWith = endTransactionWith({ lockHalf, alreadyResolved, resolve });
+const endWith = endTransactionWith(endParts);
 
 export function endTransaction(service: ServiceContext, request: EndTransactionRequest): Promise<EndTransactionReply> {
   return endWith(service, request);

@@ -19,16 +19,15 @@
  */
 import type { Database, Env } from "#lab";
 import type { TransactionalProducer, TransactionalProducerOptions } from "#labs/03-transactional-messages/provided.ts";
-import { answerCheck } from "./answer-check.ts";
-import { decide } from "./decide.ts";
+import { producerParts } from "./parts.ts";
 import { openProducerWith } from "./producer-with.ts";
-import { runLocal } from "./run-local.ts";
-import { endWith } from "./send-end.ts";
+
+const openWith = openProducerWith(producerParts);
 
 export function openTransactionalProducer(
   env: Env,
   db: Database,
   options: TransactionalProducerOptions,
 ): Promise<TransactionalProducer> {
-  return openProducerWith({ runLocal, decide, answerCheck, endWith }, env, db, options);
+  return openWith(env, db, options);
 }

@@ -7,7 +7,12 @@
  * The half's own sender is asked if it is live; otherwise any live producer of the group, which
  * reads the same database. Nothing is awaited between reading who is live and sending.
  */
-import { type HalfMessage, type ServiceContext, TIMING } from "#labs/03-transactional-messages/provided.ts";
+import {
+  type CheckTransaction,
+  type HalfMessage,
+  type ServiceContext,
+  TIMING,
+} from "#labs/03-transactional-messages/provided.ts";
 import type { Spent } from "./check-with.ts";
 
 export function checksOf(halfOffset: number): string {
@@ -22,12 +27,17 @@ export function spendCheck(service: ServiceContext, half: HalfMessage): Spent {
   if (count >= TIMING.checkMax) return "exhausted";
   broker.progress.set(checksOf(half.halfOffset), count + 1);
   const target = live.includes(half.producerId) ? half.producerId : broker.env.rng.pick(live);
-  broker.sendCheck(target, {
+  broker.sendCheck(target, checkRequest(half, count + 1));
+  return "sent";
+}
+
+/** The check sent about `half`, its `checkTimes`-th. */
+export function checkRequest(half: HalfMessage, checkTimes: number): CheckTransaction {
+  return {
     type: "checkTransaction",
     group: half.group,
     transactionId: half.transactionId,
     halfOffset: half.halfOffset,
-    checkTimes: count + 1,
-  });
-  return "sent";
+    checkTimes,
+  };
 }

@@ -35,10 +35,10 @@ import {
   AUDITOR,
   addConsumer,
   applyFaults,
-  assembled,
   BROKER,
   type Deployment,
   deployBroker,
+  learnerService,
   type OpenService,
   startBroker,
 } from "./deployment.ts";
@@ -368,17 +368,6 @@ async function probe(ctx: TestContext<TransactionModule>, txs: CheckedTx[]): Pro
 }
 
 export async function runChecksWorkload(ctx: TestContext<TransactionModule>, s: ChecksScenario): Promise<Anomaly[]> {
-  const open = assembled((env) => {
-    const impl = ctx.implFor(env);
-    return {
-      storeHalf: impl.storeHalf,
-      readHalf: impl.readHalf,
-      commitHalf: impl.commitHalf,
-      rollbackHalf: impl.rollbackHalf,
-      endTransaction: impl.endTransaction,
-      checkOnce: impl.checkOnce,
-      recoverResolutions: noRecovery,
-    };
-  });
+  const open = learnerService(ctx, { recoverResolutions: noRecovery }, true);
   return runChecksOn(ctx, s, open, { countChecks: true });
 }

@@ -27,6 +27,7 @@ import { BrokerClient } from "#labs/shared/broker/client.ts";
 import { openLogStore } from "#labs/shared/broker/log-store.ts";
 import type { CheckTransaction, StoredMessage } from "#labs/shared/broker/protocol.ts";
 import type { BrokerSide, TransactionService } from "#labs/shared/broker/transactions.ts";
+import type { TransactionModule } from "./api.ts";
 
 export const BROKER = "broker";
 export const CONSUMER = "c1";
@@ -34,6 +35,20 @@ export const AUDITOR = "auditor";
 
 /** How often the harness consumer pulls each queue. */
 export const PULL_EVERY_MS = 20;
+
+/** Every PULL_EVERY_MS of `env`'s clock, pulls each of `count` streams that is not still being pulled. */
+export function pullEvery(env: Env, count: number, pull: (stream: number) => Promise<void>): void {
+  const busy = Array.from({ length: count }, () => false);
+  env.clock.setInterval(PULL_EVERY_MS, () => {
+    for (let stream = 0; stream < count; stream++) {
+      if (busy[stream]) continue;
+      busy[stream] = true;
+      void pull(stream).finally(() => {
+        busy[stream] = false;
+      });
+    }
+  });
+}
 
 /** What the broker node's program exposes to the harness: the broker and the side its service got. */
 export interface BrokerNode {
@@ -48,6 +63,30 @@ export type OpenService = (env: Env) => (side: BrokerSide) => Promise<Transactio
 /** A service assembled with the provided wiring from parts (the learner's and stand-ins). */
 export function assembled(partsFor: (env: Env) => ServiceParts): OpenService {
   return (env) => (side) => assembleService(side, partsFor(env));
+}
+
+/**
+ * The service assembled from the implementation's functions (a fresh copy per incarnation), with
+ * `standIns` in place of those the part does not grade; no check service runs unless `checks`.
+ */
+export function learnerService(
+  ctx: TestContext<TransactionModule>,
+  standIns: Partial<Omit<ServiceParts, "checkOnce">>,
+  checks: boolean,
+): OpenService {
+  return assembled((env) => {
+    const impl = ctx.implFor(env);
+    return {
+      storeHalf: impl.storeHalf,
+      readHalf: impl.readHalf,
+      commitHalf: impl.commitHalf,
+      rollbackHalf: impl.rollbackHalf,
+      endTransaction: impl.endTransaction,
+      recoverResolutions: impl.recoverResolutions,
+      ...(checks ? { checkOnce: impl.checkOnce } : {}),
+      ...standIns,
+    };
+  });
 }
 
 /** One check the broker sent, at true time `atMs`, and whether its target was live then. */
@@ -154,7 +193,6 @@ export function addConsumer(ctx: TestContext<unknown>, queueCount: number): SimN
   return ctx.world.addNode<Env>(CONSUMER, (env) => {
     const client = new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs);
     const next = Array.from({ length: queueCount }, () => 0);
-    const busy = Array.from({ length: queueCount }, () => false);
     const pullQueue = async (queueId: number): Promise<void> => {
       const pulled = await client.call({ type: "pull", topic: TOPIC, queueId, offset: next[queueId] ?? 0, max: 32 });
       if (pulled.kind !== "ok" || pulled.reply.kind !== "ok") return;
@@ -171,15 +209,7 @@ export function addConsumer(ctx: TestContext<unknown>, queueCount: number): SimN
         next[queueId] = message.queueOffset + 1;
       }
     };
-    env.clock.setInterval(PULL_EVERY_MS, () => {
-      for (let queueId = 0; queueId < queueCount; queueId++) {
-        if (busy[queueId]) continue;
-        busy[queueId] = true;
-        void pullQueue(queueId).finally(() => {
-          busy[queueId] = false;
-        });
-      }
-    });
+    pullEvery(env, queueCount, pullQueue);
     return env;
   });
 }

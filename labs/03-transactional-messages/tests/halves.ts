@@ -22,10 +22,10 @@ import { checkHalves, type HalvesRead, type ScriptedTx } from "./check-halves.ts
 import {
   addConsumer,
   applyFaults,
-  assembled,
   BROKER,
   type Deployment,
   deployBroker,
+  learnerService,
   startBroker,
 } from "./deployment.ts";
 import { noRecovery } from "./no-recovery.ts";
@@ -106,17 +106,7 @@ export async function runHalvesWorkload(ctx: TestContext<TransactionModule>, s: 
   const deployment = deployBroker(
     ctx,
     s.queueCount,
-    assembled((env) => {
-      const impl = ctx.implFor(env);
-      return {
-        storeHalf: impl.storeHalf,
-        readHalf: impl.readHalf,
-        commitHalf: impl.commitHalf,
-        rollbackHalf: impl.rollbackHalf,
-        endTransaction: plainEnd,
-        recoverResolutions: noRecovery,
-      };
-    }),
+    learnerService(ctx, { endTransaction: plainEnd, recoverResolutions: noRecovery }, false),
   );
   await startBroker(deployment);
   await addConsumer(ctx, s.queueCount).start();

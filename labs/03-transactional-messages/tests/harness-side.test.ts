@@ -24,11 +24,12 @@ import {
 } from "#labs/03-transactional-messages/provided.ts";
 import type { CheckTransaction } from "#labs/shared/broker/protocol.ts";
 import type { BrokerSide } from "#labs/shared/broker/transactions.ts";
+import type { ScriptedTx } from "./check-halves.ts";
 import { addConsumer, BROKER, deployBroker, startBroker } from "./deployment.ts";
 import { noRecovery } from "./no-recovery.ts";
 import { newOracleRecord, oracleService } from "./oracle-service.ts";
 import { plainEnd } from "./plain-end.ts";
-import { addScriptedProducer, type ScriptedHalf, sendEnd, sendHalf } from "./scripted-producer.ts";
+import { addScriptedProducer, sendEnd, sendHalf } from "./scripted-producer.ts";
 
 function context(seed = 1): TestContext<unknown> {
   const world = new World({ seed });
@@ -36,7 +37,7 @@ function context(seed = 1): TestContext<unknown> {
   return { world, history, impl: {}, implFor: () => ({}), seed, rng: world.rootRng.fork("workload") };
 }
 
-const half = (n: number, overrides: Partial<ScriptedHalf> = {}): ScriptedHalf => ({
+const half = (n: number, overrides: Partial<ScriptedTx> = {}): ScriptedTx => ({
   transactionId: `tx${n}`,
   queueId: n % 2,
   key: `order-${n}`,

@@ -18,7 +18,7 @@ import { BrokerClient } from "#labs/shared/broker/client.ts";
 import { openLogStore } from "#labs/shared/broker/log-store.ts";
 import type { LogEntry } from "#labs/shared/broker/protocol.ts";
 import type { TransactionModule } from "./api.ts";
-import { AUDITOR, BROKER, CONSUMER, PULL_EVERY_MS } from "./deployment.ts";
+import { AUDITOR, BROKER, CONSUMER, pullEvery } from "./deployment.ts";
 
 /** The Kafka deployment's broker node. */
 export interface KafkaDeployment {
@@ -86,7 +86,6 @@ export function addKafkaConsumer(ctx: TestContext<unknown>, partitions: number):
   return ctx.world.addNode<Env>(CONSUMER, (env) => {
     const client = new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs);
     const next = Array.from({ length: partitions }, () => 0);
-    const busy = Array.from({ length: partitions }, () => false);
     const fetchPartition = async (partition: number): Promise<void> => {
       const from = next[partition] ?? 0;
       const fetched = await client.call({
@@ -107,15 +106,7 @@ export function addKafkaConsumer(ctx: TestContext<unknown>, partitions: number):
       }
       next[partition] = records.length === 0 && highWatermark < from ? highWatermark : Math.max(from, nextOffset);
     };
-    env.clock.setInterval(PULL_EVERY_MS, () => {
-      for (let partition = 0; partition < partitions; partition++) {
-        if (busy[partition]) continue;
-        busy[partition] = true;
-        void fetchPartition(partition).finally(() => {
-          busy[partition] = false;
-        });
-      }
-    });
+    pullEvery(env, partitions, fetchPartition);
     return env;
   });
 }

@@ -17,7 +17,7 @@ import type { TestContext } from "#harness/grade/define.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import type { TransactionModule } from "./api.ts";
 import { checkOutcomes, type StoredHalf } from "./check-outcomes.ts";
-import { addConsumer, applyFaults, assembled, BROKER, deployBroker, startBroker } from "./deployment.ts";
+import { addConsumer, applyFaults, BROKER, deployBroker, learnerService, startBroker } from "./deployment.ts";
 import { noRecovery } from "./no-recovery.ts";
 import { addScriptedProducer, type ScriptedEnd, type ScriptedNode, sendEnd, sendHalf } from "./scripted-producer.ts";
 
@@ -135,21 +135,7 @@ export async function runOutcomesWorkload(
   s: OutcomesScenario,
 ): Promise<Anomaly[]> {
   const { world } = ctx;
-  const deployment = deployBroker(
-    ctx,
-    s.queueCount,
-    assembled((env) => {
-      const impl = ctx.implFor(env);
-      return {
-        storeHalf: impl.storeHalf,
-        readHalf: impl.readHalf,
-        commitHalf: impl.commitHalf,
-        rollbackHalf: impl.rollbackHalf,
-        endTransaction: impl.endTransaction,
-        recoverResolutions: noRecovery,
-      };
-    }),
-  );
+  const deployment = deployBroker(ctx, s.queueCount, learnerService(ctx, { recoverResolutions: noRecovery }, false));
   await startBroker(deployment);
   await addConsumer(ctx, s.queueCount).start();
   const producers = { p1: addScriptedProducer(ctx, "p1"), p2: addScriptedProducer(ctx, "p2") };

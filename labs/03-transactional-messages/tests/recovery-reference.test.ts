@@ -16,7 +16,7 @@ import {
 } from "#labs/03-transactional-messages/provided.ts";
 import { MemoryStore } from "#labs/shared/broker/store.ts";
 import { halfOf, opRecordOf, realMessageOf } from "../solution/half-codec.ts";
-import { storeHalf } from "../solution/half-io.ts";
+import { storeHalf } from "../solution/half-store.ts";
 import { recoverResolutions } from "../solution/recovery.ts";
 import { setAside } from "../solution/set-aside.ts";
 import { brokerSideOn, halfRequest } from "./hand-built.ts";

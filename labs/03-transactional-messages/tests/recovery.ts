@@ -16,7 +16,7 @@ import { planArb } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import type { TransactionModule } from "./api.ts";
 import { type ChecksScenario, checksScenarioOf, runChecksOn } from "./checks.ts";
-import { assembled, BROKER } from "./deployment.ts";
+import { BROKER, learnerService } from "./deployment.ts";
 
 export const recoveryScenario = checksScenarioOf(
   { min: 6, max: 14 },
@@ -39,17 +39,6 @@ export const recoveryScenario = checksScenarioOf(
 );
 
 export async function runRecoveryWorkload(ctx: TestContext<TransactionModule>, s: ChecksScenario): Promise<Anomaly[]> {
-  const open = assembled((env) => {
-    const impl = ctx.implFor(env);
-    return {
-      storeHalf: impl.storeHalf,
-      readHalf: impl.readHalf,
-      commitHalf: impl.commitHalf,
-      rollbackHalf: impl.rollbackHalf,
-      endTransaction: impl.endTransaction,
-      checkOnce: impl.checkOnce,
-      recoverResolutions: impl.recoverResolutions,
-    };
-  });
+  const open = learnerService(ctx, {}, true);
   return runChecksOn(ctx, s, open, { countChecks: false });
 }

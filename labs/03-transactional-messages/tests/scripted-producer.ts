@@ -14,9 +14,9 @@
  * (which answers with `end`, or not at all).
  */
 import type { TestContext } from "#harness/grade/define.ts";
-import type { SimNode } from "#harness/sim/node.ts";
+import type { InvokeOutcome, SimNode } from "#harness/sim/node.ts";
 import type { Op } from "#harness/workloads/history.ts";
-import type { Env } from "#lab";
+import type { Env, RequestOutcome } from "#lab";
 import { GROUP, TIMING, TOPIC } from "#labs/03-transactional-messages/provided.ts";
 import { BrokerClient } from "#labs/shared/broker/client.ts";
 import type {
@@ -25,6 +25,7 @@ import type {
   EndTransactionRequest,
   SendHalfReply,
 } from "#labs/shared/broker/protocol.ts";
+import type { ScriptedTx } from "./check-halves.ts";
 import { BROKER } from "./deployment.ts";
 
 export interface ScriptedNode {
@@ -60,16 +61,6 @@ export function addScriptedProducer(
   });
 }
 
-/** A half as a scenario scripts it. */
-export interface ScriptedHalf {
-  transactionId: string;
-  queueId: number;
-  key: string;
-  body: string;
-  bornAtMs: number;
-  checkImmunityMs: number;
-}
-
 export interface SentHalf {
   op: Op;
   /** Where the broker stored it, if it said so. */
@@ -80,7 +71,7 @@ export interface SentHalf {
 export async function sendHalf(
   ctx: TestContext<unknown>,
   node: SimNode<ScriptedNode>,
-  half: ScriptedHalf,
+  half: ScriptedTx,
 ): Promise<SentHalf> {
   const op = ctx.history.invoke(node.id, "sendHalf", {
     tx: half.transactionId,
@@ -91,15 +82,9 @@ export async function sendHalf(
   const outcome = await node.invoke((api) =>
     api.client.call({ type: "sendHalf", group: GROUP, topic: TOPIC, ...half }),
   );
-  if (outcome.kind === "down") {
-    ctx.history.complete(op, "fail", { note: "the producer node was down" });
-    return { op, halfOffset: null };
-  }
-  if (outcome.kind !== "ok" || outcome.value.kind !== "ok") {
-    ctx.history.complete(op, "info", { note: "no answer from the broker" });
-    return { op, halfOffset: null };
-  }
-  const reply: SendHalfReply = outcome.value.reply;
+  const answer = answered(ctx, op, outcome);
+  if (answer === null) return { op, halfOffset: null };
+  const reply: SendHalfReply = answer.reply;
   if (!isSendHalfReply(reply)) {
     // Not a reply the protocol has: recorded as it came, for the checker to name.
     ctx.history.complete(op, "info", { output: { malformed: reply }, note: "a reply the protocol does not have" });
@@ -143,15 +128,28 @@ export async function sendEnd(
     ...(end.fromCheck ? { fromCheck: true } : {}),
     ...(end.group !== undefined ? { group: end.group } : {}),
   });
-  const outcome = await node.invoke((api) => api.client.call(request));
+  const answer = answered(ctx, op, await node.invoke((api) => api.client.call(request)));
+  if (answer === null) return { op, reply: null };
+  ctx.history.complete(op, "ok", { output: answer.reply });
+  return { op, reply: answer.reply };
+}
+
+/**
+ * The broker's reply to a call a producer node made; null once `op` is completed without one:
+ * "fail" if the node was down (nothing was sent), "info" if no answer came (it may have landed).
+ */
+function answered<R>(
+  ctx: TestContext<unknown>,
+  op: Op,
+  outcome: InvokeOutcome<RequestOutcome<R>>,
+): { reply: R } | null {
   if (outcome.kind === "down") {
     ctx.history.complete(op, "fail", { note: "the producer node was down" });
-    return { op, reply: null };
+    return null;
   }
   if (outcome.kind !== "ok" || outcome.value.kind !== "ok") {
     ctx.history.complete(op, "info", { note: "no answer from the broker" });
-    return { op, reply: null };
+    return null;
   }
-  ctx.history.complete(op, "ok", { output: outcome.value.reply });
-  return { op, reply: outcome.value.reply };
+  return { reply: outcome.value.reply };
 }

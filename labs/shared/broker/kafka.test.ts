@@ -262,6 +262,18 @@ function ok<T>(outcome: RequestOutcome<T>): T {
 
 const records = (...keys: string[]): KafkaRecord[] => keys.map((key) => ({ key, body: `body of ${key}` }));
 
+/** `transactionalId`'s producer, initialised, with `partitions` added to its first transaction. */
+async function producerIn(
+  handle: ReturnType<typeof setup>["handle"],
+  transactionalId: string,
+  ...partitions: number[]
+) {
+  const tx = producer(handle, transactionalId);
+  await tx.init();
+  await tx.add(...partitions);
+  return tx;
+}
+
 /** A transactional producer's calls, as a Kafka client makes them (tests give the steps). */
 function producer(handle: ReturnType<typeof setup>["handle"], transactionalId: string) {
   let producerId = -1;
@@ -404,9 +416,7 @@ describe("broker kafka: appends and the partition state", () => {
     const { world, boot, handle, seen } = setup({ checkDelayMs: 5 });
     const replies = await simulate(world, async () => {
       await boot();
-      const tx = producer(handle, "tx-a");
-      await tx.init();
-      await tx.add(0, 1);
+      const tx = await producerIn(handle, "tx-a", 0, 1);
       seen.calls.length = 0;
       // Three batches to partition 0 and one to partition 1, all at once.
       const sent = await Promise.all([
@@ -523,9 +533,7 @@ describe("broker kafka: appends and the partition state", () => {
       const { world, broker, boot, handle, seen } = setup({ markerDelayMs, recoverInBackground: true, readDelayMs: 2 });
       const result = await simulate(world, async () => {
         await boot();
-        const a = producer(handle, "tx-a");
-        await a.init();
-        await a.add(0, 1);
+        const a = await producerIn(handle, "tx-a", 0, 1);
         for (const key of ["a", "b", "c", "d", "e"]) await a.produce(0, records(key));
         await a.produce(1, records("f"));
         await a.end(true);
@@ -733,9 +741,7 @@ describe("broker kafka: under crash and power loss", () => {
     const { world, broker, boot, handle } = setup({ markerDelayMs: 30 });
     const result = await simulate(world, async () => {
       await boot();
-      const a = producer(handle, "tx-a");
-      await a.init();
-      await a.add(0, 1);
+      const a = await producerIn(handle, "tx-a", 0, 1);
       const acked = [await a.produce(0, records("a1")), await a.produce(1, records("a2"))];
       const end = await a.end(true);
       // Power is cut after the decision was acknowledged, before its markers.

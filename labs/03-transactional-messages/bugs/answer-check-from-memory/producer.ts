@@ -18,9 +18,8 @@ import type {
   TransactionalProducer,
   TransactionalProducerOptions,
 } from "#labs/03-transactional-messages/provided.ts";
-import { decide } from "../../solution/decide.ts";
+import { producerParts } from "../../solution/parts.ts";
 import { openProducerWith } from "../../solution/producer-with.ts";
-import { endWith } from "../../solution/send-end.ts";
 
 export function openTransactionalProducer(
   env: Env,
@@ -28,19 +27,13 @@ export function openTransactionalProducer(
   options: TransactionalProducerOptions,
 ): Promise<TransactionalProducer> {
   const outcomes = new Map<string, Decision>();
-  return openProducerWith(
-    {
-      async runLocal(database, transactionId, local) {
-        await database.transaction(local);
-        outcomes.set(transactionId, "commit");
-      },
-      decide,
-      // The bug: the answer comes from this process's memory, which a restart wipes.
-      answerCheck: async (_database, transactionId) => outcomes.get(transactionId) ?? "rollback",
-      endWith,
+  return openProducerWith({
+    ...producerParts,
+    async runLocal(database, transactionId, local) {
+      await database.transaction(local);
+      outcomes.set(transactionId, "commit");
     },
-    env,
-    db,
-    options,
-  );
+    // The bug: the answer comes from this process's memory, which a restart wipes.
+    answerCheck: async (_database, transactionId) => outcomes.get(transactionId) ?? "rollback",
+  })(env, db, options);
 }

@@ -7,10 +7,9 @@
  * accepts the op." An acknowledged rollback (or commit's op) can vanish in a crash, and the half is
  * checked again after the restart (apache/rocketmq#5386).
  */
-import type { BrokerSide, HalfMessage, NewMessage } from "#labs/03-transactional-messages/provided.ts";
-import { opRecordOf, realMessageOf } from "../../solution/half-codec.ts";
-
-export { readHalf, storeHalf } from "../../solution/half-io.ts";
+import type { BrokerSide, NewMessage } from "#labs/03-transactional-messages/provided.ts";
+import { halfStoreWith } from "../../solution/half-store-with.ts";
+import { halfStoreParts } from "../../solution/parts.ts";
 
 const FLUSH_EVERY_MS = 30;
 
@@ -18,7 +17,8 @@ const FLUSH_EVERY_MS = 30;
 const buffered: NewMessage[] = [];
 let flushing = false;
 
-function bufferOp(broker: BrokerSide, op: NewMessage): void {
+async function bufferOp(broker: BrokerSide, op: NewMessage): Promise<void> {
+  // The bug: the op record is only buffered when the end is acknowledged.
   buffered.push(op);
   if (flushing) return;
   flushing = true;
@@ -31,12 +31,7 @@ function bufferOp(broker: BrokerSide, op: NewMessage): void {
   });
 }
 
-export async function commitHalf(broker: BrokerSide, half: HalfMessage): Promise<void> {
-  await broker.store.append(realMessageOf(half, broker.env.clock.now()));
-  // The bug: the op record is only buffered when the commit is acknowledged.
-  bufferOp(broker, opRecordOf(half, "commit", broker.env.clock.now()));
-}
-
-export async function rollbackHalf(broker: BrokerSide, half: HalfMessage): Promise<void> {
-  bufferOp(broker, opRecordOf(half, "rollback", broker.env.clock.now()));
-}
+export const { storeHalf, readHalf, commitHalf, rollbackHalf } = halfStoreWith({
+  ...halfStoreParts,
+  appendOp: bufferOp,
+});

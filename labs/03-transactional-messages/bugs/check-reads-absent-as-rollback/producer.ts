@@ -12,32 +12,16 @@
  * instead (`insertIfAbsent` of a rollback row): the local transaction, which inserts the same
  * unique key, then cannot commit.
  */
-import { type Database, DatabaseError, type Env } from "#lab";
-import type {
-  Decision,
-  TransactionalProducer,
-  TransactionalProducerOptions,
-} from "#labs/03-transactional-messages/provided.ts";
-import { decide } from "../../solution/decide.ts";
+import type { Database } from "#lab";
+import type { Decision } from "#labs/03-transactional-messages/provided.ts";
+import { producerParts } from "../../solution/parts.ts";
 import { openProducerWith } from "../../solution/producer-with.ts";
-import { OUTCOMES, runLocal } from "../../solution/run-local.ts";
-import { endWith } from "../../solution/send-end.ts";
+import { OUTCOMES } from "../../solution/run-local.ts";
 
 async function answerCheck(db: Database, transactionId: string): Promise<Decision> {
-  try {
-    // The bug: a read, not a claim; "absent" today may be "committed" a moment later.
-    const row = await db.transaction((tx) => tx.get<{ state: string }>(OUTCOMES, transactionId));
-    return row?.state === "commit" ? "commit" : "rollback";
-  } catch (error) {
-    if (error instanceof DatabaseError) return "unknown";
-    throw error;
-  }
+  // The bug: a read, not a claim; "absent" today may be "committed" a moment later.
+  const row = await db.transaction((tx) => tx.get<{ state: string }>(OUTCOMES, transactionId));
+  return row?.state === "commit" ? "commit" : "rollback";
 }
 
-export function openTransactionalProducer(
-  env: Env,
-  db: Database,
-  options: TransactionalProducerOptions,
-): Promise<TransactionalProducer> {
-  return openProducerWith({ runLocal, decide, answerCheck, endWith }, env, db, options);
-}
+export const openTransactionalProducer = openProducerWith({ ...producerParts, answerCheck });

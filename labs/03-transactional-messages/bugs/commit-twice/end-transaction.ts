@@ -19,19 +19,15 @@ import type {
   ServiceContext,
 } from "#labs/03-transactional-messages/provided.ts";
 import { endTransactionWith } from "../../solution/end-with.ts";
-import { lockHalf } from "../../solution/lock-half.ts";
-import { resolve } from "../../solution/resolve-half.ts";
+import { endParts } from "../../solution/parts.ts";
 
 function alreadyResolved(service: ServiceContext, request: EndTransactionRequest): EndTransactionReply | null {
   const outcome = service.resolutions.get(request.halfOffset);
-  if (outcome === undefined) return null;
-  const asked = { commit: "committed", rollback: "rolledBack", unknown: null }[request.decision];
+  const repeated =
+    (outcome === "committed" && request.decision === "commit") ||
+    (outcome === "rolledBack" && request.decision === "rollback");
   // The bug: the same decision again is not refused; it is carried out a second time.
-  return outcome === asked ? null : { kind: "alreadyResolved", outcome };
+  return outcome === undefined || repeated ? null : { kind: "alreadyResolved", outcome };
 }
 
-const endWith = endTransactionWith({ lockHalf, alreadyResolved, resolve });
-
-export function endTransaction(service: ServiceContext, request: EndTransactionRequest): Promise<EndTransactionReply> {
-  return endWith(service, request);
-}
+export const endTransaction = endTransactionWith({ ...endParts, alreadyResolved });

@@ -20,8 +20,8 @@
  * markers carry the new epoch, so the late batch is fenced at the partition.
  */
 import type { Coordinator, KafkaSide } from "#labs/03-transactional-messages/provided.ts";
-import { coordinatorParts } from "../../solution/coordinator.ts";
 import { openCoordinatorWith } from "../../solution/coordinator-with.ts";
+import { coordinatorParts } from "../../solution/parts.ts";
 
 export function openCoordinator(kafka: KafkaSide): Promise<Coordinator> {
   return openCoordinatorWith(kafka, { ...coordinatorParts, epochAfterEnd: (epoch) => epoch });

@@ -1,7 +1,8 @@
 /**
  * Bug zoo, lab 03: THE HALF WRITTEN TO ITS REAL QUEUE, MARKED HIDDEN.
  *
- * The reference half store with one file replaced. "Why copy the message at commit? I write it to
+ * The reference half store with two parts replaced: where a half is written, and what a commit
+ * writes. "Why copy the message at commit? I write it to
  * its real queue at once, with a HIDDEN property, and keep a small half record pointing at it.
  * Committing only writes the op record; consumers skip hidden messages whose op has not arrived."
  *
@@ -11,44 +12,26 @@
  * the half out of the real topic altogether (RMQ_SYS_TRANS_HALF_TOPIC, which no consumer group
  * subscribes to) and writes the real message only on commit (EndTransactionProcessor).
  */
-import {
-  type BrokerSide,
-  HALF_TOPIC,
-  type HalfMessage,
-  type SendHalfReply,
-  type SendHalfRequest,
-} from "#labs/03-transactional-messages/provided.ts";
-import { halfOf, halfRecord, opRecordOf, realMessageOf } from "../../solution/half-codec.ts";
+import { type BrokerSide, HALF_TOPIC, type NewMessage } from "#labs/03-transactional-messages/provided.ts";
+import { halfOf, realMessageOf } from "../../solution/half-codec.ts";
+import { halfStoreWith } from "../../solution/half-store-with.ts";
+import { halfStoreParts } from "../../solution/parts.ts";
 
-export async function storeHalf(
-  broker: BrokerSide,
-  producerId: string,
-  request: SendHalfRequest,
-): Promise<SendHalfReply> {
-  try {
-    const record = halfRecord(producerId, request, broker.env.clock.now());
-    const halfOffset = broker.store.bounds(HALF_TOPIC, 0).maxOffset;
-    const half = halfOf({ ...record, queueOffset: halfOffset, properties: record.properties ?? {} });
-    // The bug: the message goes to its real queue now, "hidden" by a property nobody reads.
-    const hidden = realMessageOf(half, broker.env.clock.now());
-    await broker.store.append({ ...hidden, properties: { ...hidden.properties, HIDDEN: "true" } });
-    return { kind: "ok", halfOffset: await broker.store.append(record) };
-  } catch (error) {
-    return { kind: "error", message: error instanceof Error ? error.message : String(error) };
-  }
+async function appendHalf(broker: BrokerSide, record: NewMessage): Promise<number> {
+  const halfOffset = broker.store.bounds(HALF_TOPIC, 0).maxOffset;
+  const half = halfOf({ ...record, queueOffset: halfOffset, properties: record.properties ?? {} });
+  // The bug: the message goes to its real queue now, "hidden" by a property nobody reads.
+  const hidden = realMessageOf(half, broker.env.clock.now());
+  await broker.store.append({ ...hidden, properties: { ...hidden.properties, HIDDEN: "true" } });
+  return broker.store.append(record);
 }
 
-export async function readHalf(broker: BrokerSide, halfOffset: number): Promise<HalfMessage | null> {
-  if (!Number.isSafeInteger(halfOffset) || halfOffset < 0) return null;
-  const [message] = await broker.store.read(HALF_TOPIC, 0, halfOffset, 1);
-  return message === undefined ? null : halfOf(message);
-}
-
-export async function commitHalf(broker: BrokerSide, half: HalfMessage): Promise<void> {
+async function appendReal(): Promise<void> {
   // The message is already in its queue: "unhiding" it is only the op record.
-  await broker.store.append(opRecordOf(half, "commit", broker.env.clock.now()));
 }
 
-export async function rollbackHalf(broker: BrokerSide, half: HalfMessage): Promise<void> {
-  await broker.store.append(opRecordOf(half, "rollback", broker.env.clock.now()));
-}
+export const { storeHalf, readHalf, commitHalf, rollbackHalf } = halfStoreWith({
+  ...halfStoreParts,
+  appendHalf,
+  appendReal,
+});

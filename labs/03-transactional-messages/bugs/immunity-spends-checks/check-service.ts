@@ -6,17 +6,10 @@
  * at it." With a 600 ms immunity and a 750 ms budget, the half is set aside after a few real
  * checks. RocketMQ's check counts a half's visits while it waits out its immunity (#8311, #615).
  */
-import {
-  type CheckReport,
-  type HalfMessage,
-  type ServiceContext,
-  TIMING,
-} from "#labs/03-transactional-messages/provided.ts";
-import { advanceProgress } from "../../solution/advance-progress.ts";
-import { ageOf } from "../../solution/age-of.ts";
+import { type HalfMessage, type ServiceContext, TIMING } from "#labs/03-transactional-messages/provided.ts";
 import { checkOnceWith } from "../../solution/check-with.ts";
-import { setAside } from "../../solution/set-aside.ts";
-import { checksOf, spendCheck } from "../../solution/spend-check.ts";
+import { checkParts } from "../../solution/parts.ts";
+import { checksOf } from "../../solution/spend-check.ts";
 
 function dueForCheck(service: ServiceContext, half: HalfMessage, ageMs: number): boolean {
   if (ageMs < TIMING.transactionTimeoutMs) return false;
@@ -29,8 +22,4 @@ function dueForCheck(service: ServiceContext, half: HalfMessage, ageMs: number):
   return true;
 }
 
-const checkWith = checkOnceWith({ ageOf, dueForCheck, spendCheck, setAside, advanceProgress });
-
-export function checkOnce(service: ServiceContext): Promise<CheckReport> {
-  return checkWith(service);
-}
+export const checkOnce = checkOnceWith({ ...checkParts, dueForCheck });

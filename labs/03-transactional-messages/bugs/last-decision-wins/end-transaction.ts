@@ -11,25 +11,15 @@
  * after a check's rollback in the same way (apache/rocketmq#8158, #2694). The fix: the first
  * outcome is final; every later request hears it, whatever it asks.
  */
-import type {
-  EndTransactionReply,
-  EndTransactionRequest,
-  ServiceContext,
-} from "#labs/03-transactional-messages/provided.ts";
-import { endTransactionWith } from "../../solution/end-with.ts";
-import { lockHalf } from "../../solution/lock-half.ts";
-import { resolve } from "../../solution/resolve-half.ts";
+import { type EndParts, endTransactionWith } from "../../solution/end-with.ts";
+import { endParts } from "../../solution/parts.ts";
 
-function alreadyResolved(service: ServiceContext, request: EndTransactionRequest): EndTransactionReply | null {
+const alreadyResolved: EndParts["alreadyResolved"] = (service, request) => {
   const outcome = service.resolutions.get(request.halfOffset);
-  if (outcome === undefined) return null;
-  const asked = { commit: "committed", rollback: "rolledBack", unknown: null }[request.decision];
   // The bug: only a repetition is refused; a different decision replaces the first.
-  return outcome === asked ? { kind: "alreadyResolved", outcome } : null;
-}
+  if (outcome === "committed" && request.decision === "commit") return { kind: "alreadyResolved", outcome };
+  if (outcome === "rolledBack" && request.decision === "rollback") return { kind: "alreadyResolved", outcome };
+  return null;
+};
 
-const endWith = endTransactionWith({ lockHalf, alreadyResolved, resolve });
-
-export function endTransaction(service: ServiceContext, request: EndTransactionRequest): Promise<EndTransactionReply> {
-  return endWith(service, request);
-}
+export const endTransaction = endTransactionWith({ ...endParts, alreadyResolved });

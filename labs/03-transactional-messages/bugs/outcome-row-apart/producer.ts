@@ -9,17 +9,11 @@
  * no row, claims rollback, and the order's message is never delivered. Two writes that must agree
  * go in one transaction, or a crash can fall between them.
  */
-import type { Database, Env } from "#lab";
-import type {
-  LocalTransaction,
-  TransactionalProducer,
-  TransactionalProducerOptions,
-} from "#labs/03-transactional-messages/provided.ts";
-import { answerCheck } from "../../solution/answer-check.ts";
-import { decide } from "../../solution/decide.ts";
+import type { Database } from "#lab";
+import type { LocalTransaction } from "#labs/03-transactional-messages/provided.ts";
+import { producerParts } from "../../solution/parts.ts";
 import { openProducerWith } from "../../solution/producer-with.ts";
 import { OUTCOMES } from "../../solution/run-local.ts";
-import { endWith } from "../../solution/send-end.ts";
 
 async function runLocal(db: Database, transactionId: string, local: LocalTransaction): Promise<void> {
   await db.transaction(local);
@@ -27,10 +21,4 @@ async function runLocal(db: Database, transactionId: string, local: LocalTransac
   await db.transaction((tx) => tx.insert(OUTCOMES, transactionId, { state: "commit" }).then(() => {}));
 }
 
-export function openTransactionalProducer(
-  env: Env,
-  db: Database,
-  options: TransactionalProducerOptions,
-): Promise<TransactionalProducer> {
-  return openProducerWith({ runLocal, decide, answerCheck, endWith }, env, db, options);
-}
+export const openTransactionalProducer = openProducerWith({ ...producerParts, runLocal });

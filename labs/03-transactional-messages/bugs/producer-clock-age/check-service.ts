@@ -7,20 +7,13 @@
  * checked while its local transaction is still running. RocketMQ computes the age this way
  * (apache/rocketmq#9640).
  */
-import type { CheckReport, HalfMessage, ServiceContext } from "#labs/03-transactional-messages/provided.ts";
-import { advanceProgress } from "../../solution/advance-progress.ts";
+import type { HalfMessage, ServiceContext } from "#labs/03-transactional-messages/provided.ts";
 import { checkOnceWith } from "../../solution/check-with.ts";
-import { dueForCheck } from "../../solution/due-for-check.ts";
-import { setAside } from "../../solution/set-aside.ts";
-import { spendCheck } from "../../solution/spend-check.ts";
+import { checkParts } from "../../solution/parts.ts";
 
 function ageOf(service: ServiceContext, half: HalfMessage): number {
   // The bug: the producer's clock at birth, read against the broker's clock now.
   return service.broker.env.clock.now() - half.bornAtMs;
 }
 
-const checkWith = checkOnceWith({ ageOf, dueForCheck, spendCheck, setAside, advanceProgress });
-
-export function checkOnce(service: ServiceContext): Promise<CheckReport> {
-  return checkWith(service);
-}
+export const checkOnce = checkOnceWith({ ...checkParts, ageOf });

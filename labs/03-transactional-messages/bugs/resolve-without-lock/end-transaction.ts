@@ -8,22 +8,13 @@
  * nothing for the same half can run between the check and the act: take the half's lock around
  * both, as the reference does (RocketMQ's broker has no such lock either, and no check at all).
  */
-import type {
-  EndTransactionReply,
-  EndTransactionRequest,
-  ServiceContext,
-} from "#labs/03-transactional-messages/provided.ts";
-import { alreadyResolved } from "../../solution/already-resolved.ts";
+import type { ServiceContext } from "#labs/03-transactional-messages/provided.ts";
 import { endTransactionWith } from "../../solution/end-with.ts";
-import { resolve } from "../../solution/resolve-half.ts";
+import { endParts } from "../../solution/parts.ts";
 
 function lockHalf<T>(_service: ServiceContext, _halfOffset: number, work: () => Promise<T>): Promise<T> {
   // The bug: no lock; concurrent requests for one half interleave between the guard and the act.
   return work();
 }
 
-const endWith = endTransactionWith({ lockHalf, alreadyResolved, resolve });
-
-export function endTransaction(service: ServiceContext, request: EndTransactionRequest): Promise<EndTransactionReply> {
-  return endWith(service, request);
-}
+export const endTransaction = endTransactionWith({ ...endParts, lockHalf });

@@ -19,8 +19,8 @@
  * PRODUCER_FENCED (or, with transaction version 2, an abortable error) and it never commits.
  */
 import type { Coordinator, KafkaSide } from "#labs/03-transactional-messages/provided.ts";
-import { coordinatorParts } from "../../solution/coordinator.ts";
 import { openCoordinatorWith } from "../../solution/coordinator-with.ts";
+import { coordinatorParts } from "../../solution/parts.ts";
 
 export function openCoordinator(kafka: KafkaSide): Promise<Coordinator> {
   return openCoordinatorWith(kafka, { ...coordinatorParts, epochAfterTimeout: (epoch) => epoch });

@@ -7,17 +7,9 @@
  * the half back then loses the message of a committed order. The reference sends "unknown" and
  * lets the check read the outcome from the database.
  */
-import type { Database, Env } from "#lab";
-import {
-  BusinessRejected,
-  type Decision,
-  type TransactionalProducer,
-  type TransactionalProducerOptions,
-} from "#labs/03-transactional-messages/provided.ts";
-import { answerCheck } from "../../solution/answer-check.ts";
+import { BusinessRejected, type Decision } from "#labs/03-transactional-messages/provided.ts";
+import { producerParts } from "../../solution/parts.ts";
 import { openProducerWith } from "../../solution/producer-with.ts";
-import { runLocal } from "../../solution/run-local.ts";
-import { endWith } from "../../solution/send-end.ts";
 
 function decide(error: unknown): Decision {
   if (error instanceof BusinessRejected) return "rollback";
@@ -26,10 +18,4 @@ function decide(error: unknown): Decision {
   throw error;
 }
 
-export function openTransactionalProducer(
-  env: Env,
-  db: Database,
-  options: TransactionalProducerOptions,
-): Promise<TransactionalProducer> {
-  return openProducerWith({ runLocal, decide, answerCheck, endWith }, env, db, options);
-}
+export const openTransactionalProducer = openProducerWith({ ...producerParts, decide });
