@@ -290,6 +290,9 @@ describe("L3.B's checker", () => {
     ends?: ("commit" | "rollback")[];
     delivered?: number;
     result?: unknown;
+    halfRequests?: number;
+    /** p1#1 is a probe run once the faults healed (it must be published). */
+    probe?: boolean;
   }): string[] {
     const { history, op } = timeline();
     if (options.result !== undefined)
@@ -351,6 +354,8 @@ describe("L3.B's checker", () => {
         db,
         brokerClockAt: (ms) => ms,
         settled: "1000 ms",
+        halfRequests: new Map([["p1#1", options.halfRequests ?? 1]]),
+        probes: options.probe ? ["p1#1"] : [],
       }),
     );
   }
@@ -378,5 +383,21 @@ describe("L3.B's checker", () => {
     expect(
       run({ committedAtMs: 50, resolved: "committed", delivered: 1, result: { rejected: "HalfNotStored" } }),
     ).toEqual(["wrong answer"]);
+    // A half sent again after a lost reply, kept once by the oracle's deduplication.
+    expect(run({ resolved: "rolledBack", result: { rejected: "HalfNotStored" }, halfRequests: 2 })).toEqual([
+      "wrong answer",
+    ]);
+    // The probe after the heal was never published.
+    expect(run({ resolved: "rolledBack", result: { rejected: "HalfNotStored" }, probe: true })).toEqual(["not live"]);
+    expect(
+      run({
+        committedAtMs: 50,
+        resolved: "committed",
+        ends: ["commit"],
+        delivered: 1,
+        result: { decision: "commit" },
+        probe: true,
+      }),
+    ).toEqual([]);
   });
 });
