@@ -180,7 +180,11 @@ describe("L3.A's checker", () => {
 });
 
 describe("L3.C's checker", () => {
-  function run(ends: { decision: string; reply?: unknown; tx?: string }[], queue: StoredMessage[]): string[] {
+  function run(
+    ends: { decision: string; reply?: unknown; tx?: string }[],
+    queue: StoredMessage[],
+    storeNeverFails = false,
+  ): string[] {
     const { history, op } = timeline();
     const send = op(0, "p1", "sendHalf", { tx: "tx1" }, "ok", { halfOffset: 0 });
     for (const [i, e] of ends.entries()) {
@@ -192,6 +196,7 @@ describe("L3.C's checker", () => {
         halves: [{ transactionId: "tx1", body: "p1#1", halfOffset: 0, send }],
         ops: history.ops,
         queues: [queue],
+        storeNeverFails,
       }),
     );
   }
@@ -279,6 +284,10 @@ describe("L3.C's checker", () => {
         delivered,
       ),
     ).toEqual(["wrong answer"]);
+    // error, where the store never fails (L3.C); allowed where it may.
+    const failed = [{ decision: "commit", reply: { kind: "error", message: "no" } }];
+    expect(run(failed, [], true)).toEqual(["wrong answer"]);
+    expect(run(failed, [])).toEqual([]);
   });
 });
 
