@@ -40,7 +40,7 @@ export const zoo: ZooEntry[] = [
   { name: "forgets-set-aside", caughtBy: { "L3.E": "wrong answer" } },
   // L3.F: Kafka's way.
   { name: "timeout-abort-without-fencing", caughtBy: { "L3.F": "lost write" } },
-  { name: "implicit-begin", caughtBy: { "L3.F": "hanging transaction" } },
+  { name: "implicit-begin", caughtBy: { "L3.F": "lost write" } },
   { name: "lso-inclusive", caughtBy: { "L3.F": "aborted read" } },
   { name: "end-bumps-nothing", caughtBy: { "L3.F": "lost write" } },
   { name: "stale-epoch-accepted", caughtBy: { "L3.F": "wrong answer" } },
