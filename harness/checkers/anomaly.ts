@@ -29,7 +29,7 @@ export type AnomalyName =
   | "unresolved half" // once faults healed and the check budget ran out, a half was neither resolved nor set aside
   | "premature check" // a half was checked before the transaction timeout (or its immunity) had passed on the broker's clock
   | "redundant check" // a half was checked after the broker had acknowledged its resolution
-  | "wasted check" // a half was set aside before its full count of checks had reached a live producer
+  | "wasted check" // a half's check budget misspent: set aside before its full count reached a live producer, or checked past it
   | "zombie write" // a batch was appended with a producer epoch older than one already issued for its transactional id
   | "hanging transaction" // after faults healed, a partition's last stable offset stayed below its high watermark
   | "committed past unfinished" // an offset commit moved past a message that was still being handled

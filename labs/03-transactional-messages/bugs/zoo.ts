@@ -19,22 +19,31 @@ export const zoo: ZooEntry[] = [
   { name: "check-reads-absent-as-rollback", caughtBy: { "L3.B": "conflicting outcomes" } },
   { name: "unknown-means-rollback", caughtBy: { "L3.B": "lost write" } },
   { name: "outcome-row-apart", caughtBy: { "L3.B": "lost write" } },
+  { name: "half-sent-twice", caughtBy: { "L3.B": "wrong answer" } },
   // L3.C: exactly one outcome.
   { name: "commit-twice", caughtBy: { "L3.C": "duplicate", "L3.D": "duplicate", "L3.E": "duplicate" } },
   { name: "last-decision-wins", caughtBy: { "L3.C": "aborted read", "L3.D": "wrong answer", "L3.E": "wrong answer" } },
   { name: "resolve-without-lock", caughtBy: { "L3.C": "duplicate", "L3.D": "duplicate", "L3.E": "duplicate" } },
+  {
+    name: "unknown-before-guard",
+    caughtBy: { "L3.C": "wrong answer", "L3.D": "wrong answer", "L3.E": "wrong answer" },
+  },
   // L3.D: the check service.
   { name: "checks-while-offline", caughtBy: { "L3.D": "wasted check" } },
   { name: "producer-clock-age", caughtBy: { "L3.D": "premature check", "L3.E": "premature check" } },
   { name: "immunity-spends-checks", caughtBy: { "L3.D": "wasted check" } },
   { name: "progress-past-pending", caughtBy: { "L3.D": "lost write", "L3.E": "lost write" } },
+  { name: "checks-past-budget", caughtBy: { "L3.D": "wasted check" } },
   // L3.E: op records and recovery.
   { name: "op-record-lost", caughtBy: { "L3.E": "duplicate" } },
   { name: "batched-op-records", caughtBy: { "L3.A": "lost write", "L3.E": "redundant check" } },
   { name: "forgets-set-aside", caughtBy: { "L3.E": "wrong answer" } },
   // L3.F: Kafka's way.
   { name: "timeout-abort-without-fencing", caughtBy: { "L3.F": "lost write" } },
-  { name: "implicit-begin", caughtBy: { "L3.F": "hanging transaction" } },
+  { name: "implicit-begin", caughtBy: { "L3.F": "lost write" } },
   { name: "lso-inclusive", caughtBy: { "L3.F": "aborted read" } },
   { name: "end-bumps-nothing", caughtBy: { "L3.F": "lost write" } },
+  { name: "stale-epoch-accepted", caughtBy: { "L3.F": "wrong answer" } },
+  { name: "timeout-from-first-transaction", caughtBy: { "L3.F": "not live" } },
+  { name: "sequences-across-epochs", caughtBy: { "L3.F": "not live" } },
 ];

@@ -1,5 +1,5 @@
 /**
- * L3.F: the two questions a partition asks of a transactional batch before it is appended.
+ * L3.F: the three questions a partition asks of a transactional batch before it is appended.
  *
  * Fencing compares with the highest epoch seen here in a batch *or a marker*: a marker carries the
  * epoch its transaction was ended with (bumped at every end), so after an end the old epoch is
@@ -11,11 +11,26 @@
  * up on it and aborted) would open a transaction no coordinator knows of: no marker would ever
  * close it, and the last stable offset would stay below it for good.
  */
-import type { Coordinator, TxnBatch } from "#labs/03-transactional-messages/provided.ts";
+import type { AppendDecision, Coordinator, TxnBatch } from "#labs/03-transactional-messages/provided.ts";
 import type { ProducerEntry } from "./partition-state-with.ts";
 
 export function isFenced(seen: ProducerEntry, batch: TxnBatch): boolean {
   return batch.epoch < seen.epoch;
+}
+
+/**
+ * Sequences count under one epoch [ProducerAppendInfo.checkSequence]: a batch under the epoch of
+ * the producer's latest batch here is a retry of a recent one (answered with that batch's offset)
+ * or the last sequence plus one; the first batch of a new epoch is number 0, because the client
+ * starts counting again whenever its epoch is bumped.
+ */
+export function checkSequence(seen: ProducerEntry | undefined, batch: TxnBatch): AppendDecision | null {
+  if (seen !== undefined && batch.epoch === seen.batchEpoch) {
+    const earlier = seen.recent.find((b) => b.sequence === batch.sequence);
+    if (earlier !== undefined) return { kind: "duplicate", baseOffset: earlier.offset };
+    return batch.sequence === seen.lastSequence + 1 ? null : { kind: "outOfOrder", expected: seen.lastSequence + 1 };
+  }
+  return batch.sequence === 0 ? null : { kind: "outOfOrder", expected: 0 };
 }
 
 export function mayOpen(

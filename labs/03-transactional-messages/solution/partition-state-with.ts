@@ -49,6 +49,8 @@ export interface ProducerEntry {
 export interface PartitionStateParts {
   /** Whether a batch from a producer seen here before is fenced by what was seen. */
   isFenced(seen: ProducerEntry, batch: TxnBatch): boolean;
+  /** A retry's or a gap's answer by the batch's sequence number, or null if it is the next one. */
+  checkSequence(seen: ProducerEntry | undefined, batch: TxnBatch): AppendDecision | null;
   /** Whether a batch that would open a transaction here may (the coordinator's word, KIP-890). */
   mayOpen(coordinator: Pick<Coordinator, "verify">, batch: TxnBatch, partition: number): Promise<boolean>;
   /** Where a read_committed fetch stops (exclusive), given the last stable offset and the high watermark. */
@@ -91,13 +93,8 @@ function openWith(
     async checkAppend(batch: TxnBatch): Promise<AppendDecision> {
       const entry = producers.get(batch.producerId);
       if (entry !== undefined && parts.isFenced(entry, batch)) return { kind: "fenced" };
-      if (entry !== undefined && batch.epoch === entry.batchEpoch) {
-        const earlier = entry.recent.find((b) => b.sequence === batch.sequence);
-        if (earlier !== undefined) return { kind: "duplicate", baseOffset: earlier.offset };
-        if (batch.sequence !== entry.lastSequence + 1) return { kind: "outOfOrder", expected: entry.lastSequence + 1 };
-      } else if (batch.sequence !== 0) {
-        return { kind: "outOfOrder", expected: 0 };
-      }
+      const bySequence = parts.checkSequence(entry, batch);
+      if (bySequence !== null) return bySequence;
       const joins = open.firstOffsetOf(batch.producerId) !== undefined && entry?.openEpoch === batch.epoch;
       if (!joins && !(await parts.mayOpen(coordinator, batch, partition))) return { kind: "invalidTxnState" };
       return { kind: "append" };

@@ -8,7 +8,7 @@ import { advanceProgress } from "./advance-progress.ts";
 import { ageOf } from "./age-of.ts";
 import { alreadyResolved } from "./already-resolved.ts";
 import { answerCheck } from "./answer-check.ts";
-import { isFenced, mayOpen, readableEnd } from "./append-gate.ts";
+import { checkSequence, isFenced, mayOpen, readableEnd } from "./append-gate.ts";
 import type { CheckParts } from "./check-with.ts";
 import type { CoordinatorParts } from "./coordinator-with.ts";
 import { decide } from "./decide.ts";
@@ -29,7 +29,7 @@ import { spendCheck } from "./spend-check.ts";
 
 export const coordinatorParts: CoordinatorParts = { epochAfterEnd, epochAfterTimeout, epochAfterInit, writeMarkers };
 
-export const partitionStateParts: PartitionStateParts = { isFenced, mayOpen, readableEnd };
+export const partitionStateParts: PartitionStateParts = { isFenced, checkSequence, mayOpen, readableEnd };
 
 export const halfStoreParts: HalfStoreParts = { appendHalf, appendReal: appendDurably, appendOp: appendDurably };
 

@@ -140,6 +140,12 @@ describe("L3.D's checker", () => {
     expect(names({ ...evidence, countChecks: false })).toEqual([]);
     // Reported set aside with no message in TRANS_CHECK_MAX_TIME_TOPIC: operators cannot find it.
     expect(names({ ...evidence, countChecks: false, setAsideTopic: [] })).toEqual(["not live"]);
+    // Fifteen checks to a live producer, then set aside: the budget, spent in full and no more.
+    const full = Array.from({ length: 15 }, (_, i) => check(250 + 50 * i, 0, i + 1));
+    expect(names({ ...evidence, checks: full })).toEqual([]);
+    // A sixteenth: the budget overspent.
+    expect(names({ ...evidence, checks: [...full, check(1000, 0, 16)] })).toEqual(["wasted check"]);
+    expect(names({ ...evidence, checks: [...full, check(1000, 0, 16)], countChecks: false })).toEqual([]);
   });
 
   it("aborted read and lost write come from the truth as well as from replies", () => {

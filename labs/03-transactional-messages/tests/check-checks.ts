@@ -11,8 +11,10 @@
  * - redundant check: a check sent after a reply naming the half's outcome had reached a producer.
  *     end(tx1, rollback) -> ok rolledBack at 80 ms; check(tx1) sent at 400 ms.
  * - wasted check: a half set aside although fewer than TIMING.checkMax checks were sent for it to
- *   a producer the broker itself listed as live.
+ *   a producer the broker itself listed as live; or more than TIMING.checkMax checks sent for one
+ *   half (the budget overspent: a half checked 15 times is set aside, not checked again).
  *     half 6 set aside with 3 checks sent; p1 down the whole time.
+ *     half 2 checked 16 times (#16 at 1010 ms).
  * - aborted read, duplicate, conflicting outcomes: as L3.C's checker says (check-outcomes.ts), and
  *   aborted read also when the message of a transaction that never committed locally is delivered.
  *     tx3 undecided forever; "p1#3" received.
@@ -141,6 +143,15 @@ export function checkChecks(evidence: ChecksEvidence): Anomaly[] {
     const asideSaid = mine.find((op) => named(op.output as EndTransactionReply) === "setAside");
     const entry = evidence.setAsideTopic.find((m) => m.properties[HALF_OFFSET] === String(offset));
     const setAside = asideSaid !== undefined || entry !== undefined;
+    const forHalf = checks.filter((c) => c.check.halfOffset === offset);
+    if (evidence.countChecks && forHalf.length > TIMING.checkMax)
+      found.push(
+        anomaly(
+          "wasted check",
+          `half ${offset} (${tx.transactionId}) was checked ${forHalf.length} times, the last ${describeCheck(forHalf.at(-1) as SentCheck)}: after ${TIMING.checkMax} checks a half is set aside, not checked again`,
+          involved,
+        ),
+      );
     if (evidence.countChecks && setAside) {
       const live = checks.filter((c) => c.live && c.check.halfOffset === offset).length;
       if (live < TIMING.checkMax)

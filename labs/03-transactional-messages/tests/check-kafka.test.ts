@@ -185,4 +185,42 @@ describe("the L3.F checker", () => {
     const names = checkKafka({ ops: r.history.ops, logs }).map((a) => a.name);
     expect(first === true ? names.slice(0, 1) : names).toEqual(found);
   });
+
+  it("not live: the probe after the heal did not commit one of its transactions", () => {
+    const r = committedOnce();
+    r.at(20);
+    r.op("c1", "receive", { partition: 0, offset: 0, key: "tx-a/1/r1" }, undefined);
+    const logs = [[data(0, 0, 0, "tx-a/1/r1"), marker(1, 0, 1, true)]];
+    // tx-a/1 committed; tx-a/2 (begun after the timeout) was refused and aborted.
+    r.op("k1", "add", { id: "tx-a", txn: "tx-a/2", partitions: [0], epoch: 1 }, { kind: "ok" });
+    r.op(
+      "k1",
+      "produce",
+      { id: "tx-a", txn: "tx-a/2", partition: 0, epoch: 1, sequence: 0, key: "tx-a/2/r1" },
+      { kind: "outOfOrder", expected: 1 },
+      "fail",
+    );
+    r.op("k1", "end", { id: "tx-a", txn: "tx-a/2", commit: false, epoch: 1 }, { kind: "ok", epoch: 2 });
+    const probe = { id: "tx-a", attempts: [["tx-a/1", "tx-a/2"]] };
+    expect(names(checkKafka({ ops: r.history.ops, logs, probe }))).toEqual(["not live"]);
+    expect(
+      names(checkKafka({ ops: r.history.ops, logs, probe: { id: "tx-a", attempts: [["tx-a/2"], ["tx-a/1"]] } })),
+    ).toEqual([]);
+  });
+
+  it("wrong answer: the coordinator accepts an add from an epoch older than one already issued", () => {
+    const r = recorder();
+    r.op("k1", "init", { id: "tx-a" }, { kind: "ok", producerId: 0, epoch: 0 });
+    r.at(10);
+    r.op("k3", "init", { id: "tx-a" }, { kind: "ok", producerId: 0, epoch: 2 });
+    r.at(20);
+    const add = { id: "tx-a", txn: "tx-a/1", partitions: [1], epoch: 0 };
+    r.op("k1", "add", add, { kind: "ok" });
+    expect(names(checkKafka({ ops: r.history.ops, logs: [] }))).toEqual(["wrong answer"]);
+    const fenced = recorder();
+    fenced.op("k1", "init", { id: "tx-a" }, { kind: "ok", producerId: 0, epoch: 0 });
+    fenced.op("k3", "init", { id: "tx-a" }, { kind: "ok", producerId: 0, epoch: 2 });
+    fenced.op("k1", "add", add, { kind: "fenced" }, "fail");
+    expect(names(checkKafka({ ops: fenced.history.ops, logs: [] }))).toEqual([]);
+  });
 });

@@ -31,7 +31,17 @@
  *     end(tx-b/1, abort) -> ok epoch 4; payments/1 holds the marker (epoch 4) at 6, then a batch
  *     of epoch 3 at 8.
  * - not live: a record of a transaction its client asked to commit, committed in the log (a
- *   COMMIT marker closes its batch), never received by the consumer.
+ *   COMMIT marker closes its batch), never received by the consumer. Or the probe: once every
+ *   fault had healed and every other client had stopped, a new transactional id ran two
+ *   transactions, the second begun after the transaction timeout had passed since the first, each
+ *   with a record to every partition, and one of them did not commit, in each of its attempts (a
+ *   new session each: a duplicated initProducerId may fence one).
+ *     probe tx-p/2: produce(tx-p/2/r1) -> outOfOrder (sequences not restarted under the new epoch).
+ * - wrong answer: the coordinator accepted (ok) an addPartitionsToTxn or endTxn carrying an epoch
+ *   older than one a client of the same transactional id had already been given (by an init or
+ *   end reply that arrived before the request was sent): a fenced producer is refused at the
+ *   coordinator too, or it ends the transaction of the incarnation that replaced it.
+ *     init(tx-a) -> ok epoch 5 on k3; then k1's add(tx-a, epoch 3) -> ok.
  */
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import { describeOp, type Op } from "#harness/workloads/history.ts";
@@ -41,6 +51,11 @@ export interface KafkaEvidence {
   ops: readonly Op[];
   /** Each partition's raw log once the faults healed and everything settled. */
   logs: readonly LogEntry[][];
+  /**
+   * The probe run after the heal: its transactional id, and its attempts' transactions (two each,
+   * a new session each); every transaction of one attempt must commit.
+   */
+  probe?: { id: string; attempts: readonly (readonly string[])[] };
 }
 
 interface ProduceInput {
@@ -280,5 +295,46 @@ export function checkKafka(evidence: KafkaEvidence): Anomaly[] {
     }
   });
 
-  return [...aborted, ...duplicates, ...early, ...lost, ...hanging, ...zombies, ...notLive];
+  const wrong: Anomaly[] = [];
+  for (const op of ops) {
+    if (op.status !== "ok" || (op.f !== "add" && op.f !== "end")) continue;
+    const input = op.input as { id: string; epoch: number; txn: string };
+    const newer = issued.find((i) => i.id === input.id && i.epoch > input.epoch && i.atMs < op.invokedAtMs);
+    if (newer !== undefined)
+      wrong.push(
+        anomaly(
+          "wrong answer",
+          `${describeOp(op)} was accepted, but ${input.id} had already been given epoch ${newer.epoch} (${describeOp(newer.op)}): ` +
+            "the coordinator must refuse a fenced epoch (fenced), or the old incarnation joins or ends the new one's transaction.",
+          [newer.op, op],
+        ),
+      );
+  }
+
+  if (evidence.probe !== undefined) {
+    const { id, attempts } = evidence.probe;
+    const failedOf = (txn: string): Op | undefined =>
+      ops.find((op) => (op.input as { txn?: string }).txn === txn && op.status !== "ok");
+    const failures = attempts.map((txns) => txns.find((txn) => commitAcked(txn) === undefined));
+    if (attempts.length > 0 && failures.every((txn) => txn !== undefined)) {
+      const told = failures.map((txn) => {
+        const failed = failedOf(txn as string);
+        return `${txn} did not commit (${failed === undefined ? "it never began" : describeOp(failed)})`;
+      });
+      notLive.push(
+        anomaly(
+          "not live",
+          `once every fault had healed and every other client had stopped, ${id} (a new transactional id) ran two transactions, ` +
+            `the second begun once the transaction timeout had passed since the first, each a record to every partition and a commit, ` +
+            `${attempts.length === 1 ? "once" : `${attempts.length} times, a new session each`}: ${told.join("; ")}. With nothing else going on, a transaction commits.`,
+          failures.flatMap((txn) => {
+            const failed = failedOf(txn as string);
+            return failed === undefined ? [] : [failed];
+          }),
+        ),
+      );
+    }
+  }
+
+  return [...aborted, ...duplicates, ...early, ...lost, ...hanging, ...zombies, ...notLive, ...wrong];
 }

@@ -20,8 +20,10 @@
  *   not have, anything but noSuchHalf for a wrong transaction id or group or an offset where no
  *   half was stored, noSuchHalf for a half the broker acknowledged, an ok
  *   outcome other than the one asked, two requests that each decided the half, or "pending" for a
- *   half whose resolution an earlier reply had already acknowledged.
+ *   half whose resolution an earlier reply had already acknowledged; where the broker's store never
+ *   fails (L3.C), any `error` reply.
  *     end(tx5-wrong, commit) -> ok committed.
+ *     end(tx6, commit) -> error, in a run with no disk fault.
  * An end that got no answer may have taken effect or not; either is allowed.
  */
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
@@ -49,6 +51,8 @@ export interface OutcomesEvidence {
   halves: readonly StoredHalf[];
   ops: readonly Op[];
   queues: readonly StoredMessage[][];
+  /** The broker's store never fails in this run: an `error` reply has no cause but the handler. */
+  storeNeverFails?: boolean;
 }
 
 /** The outcome a reply names, if it names one. */
@@ -133,6 +137,14 @@ export function checkOutcomes(evidence: OutcomesEvidence): Anomaly[] {
     const reply = op.output as EndTransactionReply;
     const invalid = malformed(reply);
     if (invalid !== null) out.wrong.push(anomaly("wrong answer", `${describeOp(op)}: ${invalid}`, [op]));
+    else if (reply.kind === "error" && evidence.storeNeverFails === true)
+      out.wrong.push(
+        anomaly(
+          "wrong answer",
+          `${describeOp(op)}: the broker's store never fails in this part, so nothing can make a commit or a rollback fail; error is for a store that threw`,
+          [op],
+        ),
+      );
     else if (
       !known.has((op.input as EndInput).halfOffset) &&
       isNowhere((op.input as EndInput).halfOffset, evidence) &&

@@ -18,11 +18,17 @@
  * - lost write: an order committed in the database whose message is not in the real queues once
  *   the faults have healed and every half had time to be checked.
  *     p1 commits p1#4 locally, crashes before its end; restarted, it answers the check rollback.
- * - not live: a call still pending long after the faults healed, or a half still unresolved then.
+ * - not live: a call still pending long after the faults healed, or a half still unresolved then;
+ *   or, once the faults healed, p1 ran transactions one after another (a new one after each
+ *   HalfNotStored) and published none of them.
+ *     every half is sent to a misspelt topic; sendInTransaction(p1#probe1..16) -> HalfNotStored.
  * - wrong answer: sendInTransaction reported "commit" for an order not committed or "rollback"
  *   for one committed, or a decision the protocol does not have; rejected with anything but
  *   HalfNotStored, or with HalfNotStored although its order committed; two halves sent for one
- *   transaction; an end request with a decision the protocol does not have.
+ *   transaction, whether the broker stored both or not (a producer that sends a half again after a
+ *   lost reply stores two on a broker that does not deduplicate, as this lab's does not: both are
+ *   checked, both committed); an end request with a decision the protocol does not have.
+ *     sendHalf(p1#2) unanswered; sendHalf(p1#2) again, same transaction id.
  */
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { RowWrite } from "#harness/db-session.ts";
@@ -47,6 +53,13 @@ export interface ProduceEvidence {
   brokerClockAt(trueMs: number): number;
   /** How long after the faults healed the check was made, in words ("1,000 ms"). */
   settled: string;
+  /**
+   * How many sendHalf requests each transaction's producers issued, by message body, counted as
+   * they left the producer (a packet the network duplicated is one request). Absent: not counted.
+   */
+  halfRequests?: ReadonlyMap<string, number>;
+  /** The transactions p1 ran once the faults had healed, one of which must be published. */
+  probes?: readonly string[];
 }
 
 /**
@@ -160,11 +173,37 @@ export function checkProduce(evidence: ProduceEvidence): Anomaly[] {
           ops,
         ),
       );
+    const requested = evidence.halfRequests?.get(tx.id) ?? 0;
     if (halves.length > 1)
       out.wrong.push(
         anomaly("wrong answer", `${halves.length} halves were sent for ${tx.id}; a transaction sends one`, ops),
       );
+    else if (requested > 1)
+      out.wrong.push(
+        anomaly(
+          "wrong answer",
+          `the producer sent sendHalf ${requested} times for ${tx.id} (one transaction id; this broker kept one because it deduplicates, but this lab's half store does not: each copy is a half of its own, checked and committed, and its message delivered again); a transaction sends one half, and an unanswered one is HalfNotStored`,
+          ops,
+        ),
+      );
     if (call !== undefined) out.wrong.push(...wrongResult(call, tx, committed));
+  }
+  const probes = evidence.probes ?? [];
+  const probeCalls = evidence.ops.filter(
+    (op) => op.f === "sendInTransaction" && probes.includes((op.input as { id: string }).id),
+  );
+  const published = probeCalls.some(
+    (op) => op.status === "ok" && (op.output as Resolved | undefined)?.decision === "commit",
+  );
+  if (probes.length > 0 && !published) {
+    const results = [...new Set(probeCalls.map((op) => (op.status === "ok" ? JSON.stringify(op.output) : op.status)))];
+    out.live.push(
+      anomaly(
+        "not live",
+        `once the faults had healed, p1 ran ${probes.length} transactions one after another, each with a business write that commits, and published none of them (${results.join(", ") || "no call returned"}): a producer whose broker and database are reachable must publish`,
+        probeCalls.slice(0, 3),
+      ),
+    );
   }
   return [...out.aborted, ...out.duplicate, ...out.conflict, ...out.early, ...out.lost, ...out.live, ...out.wrong];
 }

@@ -180,7 +180,11 @@ describe("L3.A's checker", () => {
 });
 
 describe("L3.C's checker", () => {
-  function run(ends: { decision: string; reply?: unknown; tx?: string }[], queue: StoredMessage[]): string[] {
+  function run(
+    ends: { decision: string; reply?: unknown; tx?: string }[],
+    queue: StoredMessage[],
+    storeNeverFails = false,
+  ): string[] {
     const { history, op } = timeline();
     const send = op(0, "p1", "sendHalf", { tx: "tx1" }, "ok", { halfOffset: 0 });
     for (const [i, e] of ends.entries()) {
@@ -192,6 +196,7 @@ describe("L3.C's checker", () => {
         halves: [{ transactionId: "tx1", body: "p1#1", halfOffset: 0, send }],
         ops: history.ops,
         queues: [queue],
+        storeNeverFails,
       }),
     );
   }
@@ -279,6 +284,10 @@ describe("L3.C's checker", () => {
         delivered,
       ),
     ).toEqual(["wrong answer"]);
+    // error, where the store never fails (L3.C); allowed where it may.
+    const failed = [{ decision: "commit", reply: { kind: "error", message: "no" } }];
+    expect(run(failed, [], true)).toEqual(["wrong answer"]);
+    expect(run(failed, [])).toEqual([]);
   });
 });
 
@@ -290,6 +299,9 @@ describe("L3.B's checker", () => {
     ends?: ("commit" | "rollback")[];
     delivered?: number;
     result?: unknown;
+    halfRequests?: number;
+    /** p1#1 is a probe run once the faults healed (it must be published). */
+    probe?: boolean;
   }): string[] {
     const { history, op } = timeline();
     if (options.result !== undefined)
@@ -351,6 +363,8 @@ describe("L3.B's checker", () => {
         db,
         brokerClockAt: (ms) => ms,
         settled: "1000 ms",
+        halfRequests: new Map([["p1#1", options.halfRequests ?? 1]]),
+        probes: options.probe ? ["p1#1"] : [],
       }),
     );
   }
@@ -378,5 +392,21 @@ describe("L3.B's checker", () => {
     expect(
       run({ committedAtMs: 50, resolved: "committed", delivered: 1, result: { rejected: "HalfNotStored" } }),
     ).toEqual(["wrong answer"]);
+    // A half sent again after a lost reply, kept once by the oracle's deduplication.
+    expect(run({ resolved: "rolledBack", result: { rejected: "HalfNotStored" }, halfRequests: 2 })).toEqual([
+      "wrong answer",
+    ]);
+    // The probe after the heal was never published.
+    expect(run({ resolved: "rolledBack", result: { rejected: "HalfNotStored" }, probe: true })).toEqual(["not live"]);
+    expect(
+      run({
+        committedAtMs: 50,
+        resolved: "committed",
+        ends: ["commit"],
+        delivered: 1,
+        result: { decision: "commit" },
+        probe: true,
+      }),
+    ).toEqual([]);
   });
 });

@@ -16,14 +16,19 @@
  *
  * Meanwhile the broker crashes or loses power, some of the time right after one of its disk calls
  * (between a decision and its markers, between two partitions' markers), and the network loses,
- * duplicates and reorders messages. Once every fault has healed, every client has stopped and the
- * transaction timeout has passed twice, the consumer drains and the auditor reads the raw logs.
+ * duplicates and reorders messages. Once every fault has healed and every client has stopped, a
+ * new transactional id on k4 runs two transactions, a record to every partition each, the second
+ * begun once the transaction timeout has passed since the first: both must commit (a coordinator
+ * or partition that refuses everything must not pass because it never shows anything wrong).
+ * Then, once the transaction timeout has passed twice, the consumer drains and the auditor reads
+ * the raw logs.
  */
 import fc from "fast-check";
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import { describePlan, type FaultPlan, planArb } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { definePart } from "#harness/grade/define.ts";
+import type { SimNode } from "#harness/sim/node.ts";
 import { TIMING } from "#labs/03-transactional-messages/provided.ts";
 import type { TransactionModule } from "./api.ts";
 import { checkKafka } from "./check-kafka.ts";
@@ -32,6 +37,7 @@ import {
   addKafkaProducerNode,
   type ClientHooks,
   initSession,
+  type KafkaNode,
   runProducer,
   runTxn,
   type ScriptedTxn,
@@ -179,7 +185,8 @@ export async function runKafkaWorkload(ctx: TestContext<TransactionModule>, s: K
   const k1 = addKafkaProducerNode(ctx, "k1");
   const k2 = addKafkaProducerNode(ctx, "k2");
   const k3 = addKafkaProducerNode(ctx, "k3");
-  for (const node of [k1, k2, k3]) await node.start();
+  const k4 = addKafkaProducerNode(ctx, "k4");
+  for (const node of [k1, k2, k3, k4]) await node.start();
   const faults = applyFaults(ctx, s.plan);
 
   const a = txAScript(s);
@@ -253,12 +260,83 @@ export async function runKafkaWorkload(ctx: TestContext<TransactionModule>, s: K
   await Promise.all(k3Runs);
   await faults.healed();
   await world.sleep(Math.max(0, heldUntilMs + 2 * TIMING.requestTimeoutMs - world.nowMs));
+  const probe = await runProbe(ctx, k4);
   await world.sleep(SETTLE_MS);
   const logs = [];
   for (let partition = 0; partition < PARTITIONS; partition++) logs.push(await deployment.readLog(partition));
-  return checkKafka({ ops: ctx.history.ops, logs });
+  return checkKafka({ ops: ctx.history.ops, logs, probe });
 }
 
+const PROBE_ID = "tx-p";
+/**
+ * Probe attempts, each with a new initProducerId. The network duplicates a request now and then,
+ * and a duplicated initProducerId that arrives late fences the session it opened (rightly): one
+ * attempt fails that way about once in two hundred seeds, all three about once in ten million.
+ */
+const PROBE_ATTEMPTS = 3;
+
+/**
+ * After the heal, with every other client stopped: a new transactional id runs two transactions,
+ * each a record to every partition and a commit, the second begun once the transaction timeout has
+ * passed since the first began (a coordinator that times a transaction from its session's first,
+ * or a partition whose sequences do not restart under a new epoch, fails the second); again with a
+ * new session if one of them did not commit. Returns the attempts' transaction names.
+ */
+async function runProbe(
+  ctx: TestContext<TransactionModule>,
+  node: SimNode<KafkaNode>,
+): Promise<{ id: string; attempts: string[][] }> {
+  const attempts: string[][] = [];
+  for (let attempt = 0; attempt < PROBE_ATTEMPTS; attempt++) {
+    const txns = [1, 2].map(
+      (n): ScriptedTxn => ({
+        name: `${PROBE_ID}/${2 * attempt + n}`,
+        records: Array.from({ length: PARTITIONS }, (_, partition) => ({
+          partition,
+          key: `${PROBE_ID}/${2 * attempt + n}/r${partition + 1}`,
+        })),
+        commit: true,
+        gapMs: 0,
+      }),
+    );
+    attempts.push(txns.map((t) => t.name));
+    if (await probeOnce(ctx, node, txns[0] as ScriptedTxn, txns[1] as ScriptedTxn)) break;
+  }
+  return { id: PROBE_ID, attempts };
+}
+
+/** One probe attempt; true if both transactions committed. */
+async function probeOnce(
+  ctx: TestContext<TransactionModule>,
+  node: SimNode<KafkaNode>,
+  first: ScriptedTxn,
+  second: ScriptedTxn,
+): Promise<boolean> {
+  const session = await initSession(ctx, node, PROBE_ID);
+  if (session === null) return false;
+  const startedAtMs = ctx.world.nowMs;
+  const epoch = session.epoch;
+  if ((await runTxn(ctx, session, first)) !== "ended" || session.epoch === epoch) return false;
+  const timeoutMs = TIMING.kafkaTransactionTimeoutMs + 2 * TIMING.kafkaAbortScanMs;
+  await ctx.world.sleep(Math.max(0, startedAtMs + timeoutMs - ctx.world.nowMs));
+  // The second lasts longer than a timeout scan's interval, so that a scan meets it Ongoing.
+  const slow: ClientHooks = {
+    async beforeRecord(_txn, index) {
+      if (index === 1) await ctx.world.sleep(TIMING.kafkaAbortScanMs + 10);
+    },
+  };
+  const ended = await runTxn(ctx, session, second, slow);
+  return (
+    ended === "ended" &&
+    ctx.history.ops.some(
+      (op) =>
+        op.f === "end" &&
+        op.status === "ok" &&
+        (op.input as { txn: string; commit: boolean }).txn === second.name &&
+        (op.input as { commit: boolean }).commit,
+    )
+  );
+}
 export const partF = definePart<TransactionModule, KafkaScenario>({
   id: "L3.F",
   title: "Kafka's way",

@@ -10,7 +10,11 @@
  * pause for up to 500 ms (past the transaction timeout, so checks come while they are frozen),
  * get skewed clocks, lose the network; the database is cut off, restarts, loses commit replies,
  * aborts commits. A supervisor restarts crashed producers; a restarted one opens a new producer
- * and starts no new transactions: it only answers checks, so the ground truth stays simple.
+ * and starts no new transactions: it only answers checks, so the ground truth stays simple. Once
+ * every fault has healed, p1 runs probe transactions, one after another until one is published:
+ * a producer that never publishes must not pass because it never publishes anything wrong.
+ * Every sendHalf a producer issues is counted as it leaves the node (`countHalfRequests`), since
+ * the oracle's deduplication would hide a half sent twice.
  */
 import fc from "fast-check";
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
@@ -22,6 +26,7 @@ import { SimDatabase } from "#harness/sim/db.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import { plural } from "#harness/words.ts";
 import { recordCallResult } from "#harness/workloads/call.ts";
+import type { Env } from "#lab";
 import {
   BusinessRejected,
   HalfNotStored,
@@ -66,6 +71,14 @@ export interface ProduceScenario {
 const SETTLE_MS = TIMING.checkIntervalMs * 20;
 /** A call still pending this long after the faults healed is stuck. */
 const CALLS_SETTLE_MS = 2_000;
+/**
+ * Probe transactions tried once the faults healed, until one is published. The network still
+ * loses up to 15% of messages each way, so a half or its reply is lost about 28% of the time:
+ * all 16 fail together about once in a billion runs.
+ */
+const PROBES_MAX = 16;
+/** A probe call that takes longer than this is left pending (the checker names it). */
+const PROBE_WAIT_MS = 10 * TIMING.requestTimeoutMs;
 
 const loadArb: fc.Arbitrary<ProducerLoad> = fc.constantFrom(0, 0.2, 0.4).chain((rate) =>
   fc.record({
@@ -155,9 +168,12 @@ export async function runProduceWorkload(ctx: TestContext<TransactionModule>, s:
   await startBroker(deployment);
   await addConsumer(ctx, s.queueCount).start();
   const txs = transactionsOf(s);
+  const halfRequests = new Map<string, number>();
   const nodes = txs.map((_, p) =>
     world.addNode<TransactionalProducer>(`p${p + 1}`, (env) =>
-      ctx.implFor(env).openTransactionalProducer(env, db.connect(env), { brokerId: BROKER }),
+      ctx
+        .implFor(env)
+        .openTransactionalProducer(countHalfRequests(env, halfRequests), db.connect(env), { brokerId: BROKER }),
     ),
   );
   for (const node of nodes) {
@@ -173,10 +189,13 @@ export async function runProduceWorkload(ctx: TestContext<TransactionModule>, s:
   );
   await Promise.race([Promise.all(calls), world.sleep(Math.max(0, deadlineMs() - world.nowMs))]);
   await faults.healed();
+  const probes = await probe(ctx, nodes[0] as SimNode<TransactionalProducer>, s.queueCount);
   await world.sleep(SETTLE_MS);
   const brokerClock = world.node(BROKER).clock;
   return checkProduce({
-    txs: txs.flat(),
+    txs: [...txs.flat(), ...probes],
+    probes: probes.map((tx) => tx.id),
+    halfRequests,
     ops: ctx.history.ops,
     queues: await deployment.readRealQueues(),
     record,
@@ -234,4 +253,56 @@ function stallNode(ctx: TestContext<TransactionModule>, node: SimNode<Transactio
     ctx.history.nemesis(`${node.id} resumes after ${stall.forMs} ms`);
     node.resume();
   });
+}
+
+/** `env` with its `net.request` counting each sendHalf this node issues, by message body. */
+function countHalfRequests(env: Env, counts: Map<string, number>): Env {
+  const net = env.net;
+  return {
+    ...env,
+    net: {
+      send: (to, message) => net.send(to, message),
+      onMessage: (handler) => net.onMessage(handler),
+      onRequest: (handler) => net.onRequest(handler),
+      request: (to, request, options) => {
+        const half = request as { type?: unknown; body?: unknown };
+        if (half.type === "sendHalf" && typeof half.body === "string")
+          counts.set(half.body, (counts.get(half.body) ?? 0) + 1);
+        return net.request(to, request, options);
+      },
+    },
+  };
+}
+
+/**
+ * Once every fault has healed, p1 (its current incarnation) runs transactions whose business
+ * writes commit, one after another, until one is published (resolves "commit"); HalfNotStored is
+ * the network's doing at most PROBES_MAX times in a row. Returns them, for the checker.
+ */
+async function probe(
+  ctx: TestContext<TransactionModule>,
+  node: SimNode<TransactionalProducer>,
+  queueCount: number,
+): Promise<ProducedTx[]> {
+  const probes: ProducedTx[] = [];
+  for (let n = 1; n <= PROBES_MAX; n++) {
+    const tx: ProducedTx = { id: `${node.id}#probe${n}`, orderId: `o-${node.id}-probe${n}`, producer: node.id };
+    probes.push(tx);
+    const local: LocalTransaction = async (t) => {
+      await t.put("orders", tx.orderId, { tx: tx.id });
+    };
+    const message = { topic: TOPIC, queueId: n % queueCount, key: tx.orderId, body: tx.id };
+    const call = recordCallResult(ctx.history, node, (api) => api.sendInTransaction(message, local), {
+      client: node.id,
+      f: "sendInTransaction",
+      input: { id: tx.id, order: tx.orderId },
+      onError: "info",
+      answerOf: (error) => (error instanceof HalfNotStored ? { rejected: "HalfNotStored" } : undefined),
+      output: (result) => ({ decision: result.decision, halfOffset: result.halfOffset }),
+    });
+    const result = await Promise.race([call, ctx.world.sleep(PROBE_WAIT_MS).then(() => null)]);
+    if (result === null) break;
+    if (result.kind === "ok" && result.value.decision === "commit") break;
+  }
+  return probes;
 }

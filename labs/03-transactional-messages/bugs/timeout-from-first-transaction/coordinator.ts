@@ -1,0 +1,210 @@
+/**
+ * Bug zoo, lab 03: THE TIMEOUT COUNTS FROM THE SESSION'S FIRST TRANSACTION.
+ *
+ * The reference coordinator, except that a transaction's start time is set only when a fresh
+ * session (state Empty) adds its first partition. The next transactions of the session, beginning
+ * from CompleteCommit or CompleteAbort, keep that first start time: "startedAtMs is when the
+ * producer started". So once a session is older than the transaction timeout, each of its new
+ * transactions counts as timed out as soon as it begins, and the next timeout scan aborts it
+ * (fencing the producer with a new epoch) while the producer is still writing it.
+ *
+ * Nothing wrong is ever read: the aborted transactions' records are dropped, and their producers
+ * are refused. But no long-lived producer can commit anything after its first 300 ms. The
+ * contract: a transaction's timeout starts with its own first AddPartitionsToTxn (Kafka sets
+ * txnStartTimestamp when a transaction moves to Ongoing).
+ */
+import type {
+  AddPartitionsToTxnRequest,
+  Coordinator,
+  CoordinatorReply,
+  EndTxnRequest,
+  KafkaSide,
+  TxnRecord,
+  TxnState,
+} from "#labs/03-transactional-messages/provided.ts";
+import { TIMING } from "#labs/03-transactional-messages/provided.ts";
+import { coordinatorParts } from "../../solution/coordinator.ts";
+
+interface CoordinatorParts {
+  epochAfterEnd(epoch: number): number;
+  epochAfterTimeout(epoch: number): number;
+  epochAfterInit(epoch: number): number;
+  writeMarkers(kafka: KafkaSide, record: TxnRecord, commit: boolean): Promise<void>;
+}
+
+const PREPARED: readonly TxnState[] = ["PrepareCommit", "PrepareAbort"];
+
+async function openCoordinatorWith(kafka: KafkaSide, parts: CoordinatorParts): Promise<Coordinator> {
+  const records = await kafka.txnLog.load();
+  /** Producer id -> transactional id, for `verify`. */
+  const idOf = new Map<number, string>();
+  let nextProducerId = 0;
+  for (const [id, record] of records) {
+    idOf.set(record.producerId, id);
+    nextProducerId = Math.max(nextProducerId, record.producerId + 1);
+  }
+
+  const tails = new Map<string, Promise<unknown>>();
+  /** Runs `work` after every earlier request of `id` has finished. */
+  const serial = <T>(id: string, work: () => Promise<T>): Promise<T> => {
+    const before = tails.get(id) ?? Promise.resolve();
+    const result = before.then(work, work);
+    const tail = result.catch(() => undefined);
+    tails.set(id, tail);
+    void tail.then(() => {
+      if (tails.get(id) === tail) tails.delete(id);
+    });
+    return result;
+  };
+
+  const save = async (id: string, record: TxnRecord): Promise<void> => {
+    await kafka.txnLog.save(id, record);
+  };
+
+  /**
+   * Decides the transaction with `epoch` (already bumped), writes its markers, saves its completion.
+   * Also finishes a decision a crash interrupted: markers written twice are harmless.
+   */
+  const complete = async (id: string, decided: TxnRecord): Promise<void> => {
+    const commit = decided.state === "PrepareCommit";
+    records.set(id, decided);
+    await save(id, decided);
+    await parts.writeMarkers(kafka, decided, commit);
+    const done: TxnRecord = { ...decided, state: commit ? "CompleteCommit" : "CompleteAbort" };
+    records.set(id, done);
+    await save(id, done);
+  };
+
+  const decide = (record: TxnRecord, commit: boolean, epoch: number): TxnRecord => ({
+    ...record,
+    epoch,
+    state: commit ? "PrepareCommit" : "PrepareAbort",
+  });
+
+  // A crash between a decision and its completion: finish it before serving anything.
+  for (const [id, record] of records) {
+    if (PREPARED.includes(record.state)) await complete(id, record);
+  }
+
+  const abortTimedOut = async (): Promise<void> => {
+    const nowMs = kafka.env.clock.now();
+    for (const [id, record] of records) {
+      if (record.state !== "Ongoing" || nowMs - record.startedAtMs < TIMING.kafkaTransactionTimeoutMs) continue;
+      await serial(id, async () => {
+        const current = records.get(id);
+        if (current === undefined || current.state !== "Ongoing" || current.startedAtMs !== record.startedAtMs) return;
+        await complete(id, decide(current, false, parts.epochAfterTimeout(current.epoch)));
+      });
+    }
+  };
+  let scanning = false;
+  kafka.env.clock.setInterval(TIMING.kafkaAbortScanMs, () => {
+    if (scanning) return;
+    scanning = true;
+    abortTimedOut()
+      .catch((error: unknown) => kafka.env.log.warn(`timeout scan failed: ${String(error)}`))
+      .finally(() => {
+        scanning = false;
+      });
+  });
+
+  /** The record of `id` if the request's producer id is its own. */
+  const recordFor = (id: string, producerId: number): TxnRecord | undefined => {
+    const record = records.get(id);
+    return record !== undefined && record.producerId === producerId ? record : undefined;
+  };
+
+  return {
+    initProducerId: ({ transactionalId: id }) =>
+      serial(id, async (): Promise<CoordinatorReply<"initProducerId">> => {
+        let record = records.get(id);
+        if (record === undefined) {
+          const fresh: TxnRecord = {
+            producerId: nextProducerId++,
+            epoch: 0,
+            state: "Empty",
+            partitions: [],
+            startedAtMs: 0,
+          };
+          idOf.set(fresh.producerId, id);
+          await save(id, fresh);
+          records.set(id, fresh);
+          return { kind: "ok", producerId: fresh.producerId, epoch: fresh.epoch };
+        }
+        if (record.state === "Ongoing") {
+          // The old incarnation's transaction can never be finished by it: abort it, fencing it.
+          await complete(id, decide(record, false, parts.epochAfterEnd(record.epoch)));
+          record = records.get(id) as TxnRecord;
+        }
+        const next: TxnRecord = {
+          ...record,
+          epoch: parts.epochAfterInit(record.epoch),
+          state: "Empty",
+          partitions: [],
+        };
+        await save(id, next);
+        records.set(id, next);
+        return { kind: "ok", producerId: next.producerId, epoch: next.epoch };
+      }),
+
+    addPartitions: (request: AddPartitionsToTxnRequest) =>
+      serial(request.transactionalId, async (): Promise<CoordinatorReply<"addPartitionsToTxn">> => {
+        const id = request.transactionalId;
+        const record = recordFor(id, request.producerId);
+        if (record === undefined || record.epoch !== request.epoch) return { kind: "fenced" };
+        const wanted = [...new Set(request.partitions)].sort((a, b) => a - b);
+        let next: TxnRecord;
+        if (record.state === "Ongoing") {
+          const missing = wanted.filter((p) => !record.partitions.includes(p));
+          if (missing.length === 0) return { kind: "ok" };
+          next = { ...record, partitions: [...record.partitions, ...missing] };
+        } else {
+          // A new transaction begins with its first partition; its timeout counts from now.
+          // The bug: the start time is the session's, kept across its transactions.
+          const startedAtMs = record.state === "Empty" ? kafka.env.clock.now() : record.startedAtMs;
+          next = { ...record, state: "Ongoing", partitions: wanted, startedAtMs };
+        }
+        await save(id, next);
+        records.set(id, next);
+        return { kind: "ok" };
+      }),
+
+    endTxn: (request: EndTxnRequest) =>
+      serial(request.transactionalId, async (): Promise<CoordinatorReply<"endTxn">> => {
+        const id = request.transactionalId;
+        const record = recordFor(id, request.producerId);
+        if (record === undefined) return { kind: "fenced" };
+        if (request.epoch === record.epoch && record.state === "Ongoing") {
+          const epoch = parts.epochAfterEnd(record.epoch);
+          await complete(id, decide(record, request.commit, epoch));
+          return { kind: "ok", epoch };
+        }
+        // A retry of an end already decided (its reply was lost): the same answer again.
+        const ended = record.state !== "Ongoing" && record.state !== "Empty";
+        if (ended && parts.epochAfterEnd(request.epoch) === record.epoch) {
+          const committed = record.state === "PrepareCommit" || record.state === "CompleteCommit";
+          if (committed !== request.commit) return { kind: "invalidTxnState" };
+          if (PREPARED.includes(record.state)) await complete(id, record);
+          return { kind: "ok", epoch: record.epoch };
+        }
+        // The current epoch with nothing open to end, or an older epoch: a zombie's.
+        return { kind: request.epoch === record.epoch ? "invalidTxnState" : "fenced" };
+      }),
+
+    async verify(producerId, epoch, partition) {
+      const id = idOf.get(producerId);
+      const record = id === undefined ? undefined : records.get(id);
+      return (
+        record !== undefined &&
+        record.producerId === producerId &&
+        record.state === "Ongoing" &&
+        record.epoch === epoch &&
+        record.partitions.includes(partition)
+      );
+    },
+  };
+}
+
+export function openCoordinator(kafka: KafkaSide): Promise<Coordinator> {
+  return openCoordinatorWith(kafka, coordinatorParts);
+}
