@@ -23,7 +23,7 @@ import type {
   TxnState,
 } from "#labs/03-transactional-messages/provided.ts";
 import { TIMING } from "#labs/03-transactional-messages/provided.ts";
-import { coordinatorParts } from "../../solution/coordinator.ts";
+import { coordinatorParts } from "../../solution/parts.ts";
 
 interface CoordinatorParts {
   epochAfterEnd(epoch: number): number;
