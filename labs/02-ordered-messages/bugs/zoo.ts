@@ -47,9 +47,14 @@ export const zoo: ZooEntry[] = [
     name: "close-only-unlocks",
     caughtBy: { "L2.D": "processed without the lock", "L2.E": "processed without the lock" },
   },
+  {
+    name: "close-returns-early",
+    caughtBy: { "L2.D": "processed without the lock", "L2.E": "processed without the lock" },
+  },
   // L2.F: keys in parallel.
   { name: "key-overlap", caughtBy: { "L2.F": "overlap" } },
   { name: "commit-highest-finished", caughtBy: { "L2.F": "reorder" } },
   { name: "batch-barrier", caughtBy: { "L2.F": "head-of-line blocking" } },
+  { name: "hash-lanes", caughtBy: { "L2.F": "head-of-line blocking" } },
   { name: "drain-pulled-window", caughtBy: { "L2.F": "processed without the lock" } },
 ];

@@ -160,11 +160,16 @@ export function checkProcessing(
   queues: readonly StoredMessage[][],
   ackedIds: ReadonlySet<string>,
   rules: ProcessingRules,
-  seen: { sessionStarts: ReadonlyMap<Op, Committed>; locks: readonly LockEvent[] },
+  seen: {
+    sessionStarts: ReadonlyMap<Op, Committed>;
+    locks: readonly LockEvent[];
+    fencedCommits?: readonly FencedCommit[];
+  },
 ): Anomaly[] {
   const { sessionStarts } = seen;
   return (
     firstOf(checkOverlaps(processed, rules)) ??
+    firstOf(rules.fencedLedger ? checkStopsWhenFenced(processed, seen.fencedCommits ?? []) : []) ??
     firstOf(rules.releaseAfterDrain ? checkReleases(processed, seen.locks) : []) ??
     firstOf(rules.workUnderLease ? checkLeases(processed, seen.locks) : []) ??
     firstOf(checkKeyOrder(processed, queues)) ??
@@ -172,6 +177,58 @@ export function checkProcessing(
     firstOf(checkEveryAckedProcessed(processed, ackedIds)) ??
     []
   );
+}
+
+/** A `fenced` answer to a commit, as the consumer received it (true time). */
+export interface FencedCommit {
+  atMs: number;
+  consumerId: string;
+  queueId: number;
+  token: number;
+}
+
+/**
+ * Once told that its token is stale, a worker stops: a handler that threw FencedError, or a commit
+ * answered `fenced`, means another consumer owns the queue now. No handler call of the same
+ * consumer, queue and token may start after that (it could only repeat work the new owner does,
+ * or, before the new owner's first write, slip an effect in under it).
+ *   c2 process(k1#3, token 7) fails: fenced by token 9; c2 process(k1#3, token 7) again 20 ms later.
+ */
+function checkStopsWhenFenced(processed: readonly Op[], fencedCommits: readonly FencedCommit[]): Anomaly[] {
+  const told: Array<{ atMs: number; consumerId: string; queueId: number; token: number; how: string; op?: Op }> = [
+    ...fencedCommits.map((c) => ({ ...c, how: `its commit on queue ${c.queueId} was answered fenced` })),
+  ];
+  for (const op of processed) {
+    const fencedBy = (op.output as { fencedBy?: number } | undefined)?.fencedBy;
+    if (op.status !== "fail" || fencedBy === undefined || op.completedAtMs === undefined) continue;
+    const { queueId, token, id } = processInput(op);
+    told.push({
+      atMs: op.completedAtMs,
+      consumerId: op.client,
+      queueId,
+      token,
+      how: `its handler threw FencedError on ${id} (the ledger had seen token ${fencedBy})`,
+      op,
+    });
+  }
+  for (const fenced of told.sort((a, b) => a.atMs - b.atMs)) {
+    const later = processed.find(
+      (op) =>
+        op.client === fenced.consumerId &&
+        op.invokedAtMs > fenced.atMs &&
+        processInput(op).queueId === fenced.queueId &&
+        processInput(op).token === fenced.token,
+    );
+    if (later !== undefined)
+      return [
+        anomaly(
+          "processed without the lock",
+          `${fenced.consumerId} was told at ${formatMs(fenced.atMs)} that token ${fenced.token} of queue ${fenced.queueId} is stale (${fenced.how}): another consumer owns the queue now. Yet it called the handler again under that token at ${formatMs(later.invokedAtMs)}: ${describeOp(later)}. On FencedError, or a commit answered fenced, a worker returns at once, without retrying and without committing.`,
+          [...(fenced.op ? [fenced.op] : []), later],
+        ),
+      ];
+  }
+  return [];
 }
 
 /** A lock the broker granted (or renewed) until `untilMs`, or an unlock it accepted; true times. */

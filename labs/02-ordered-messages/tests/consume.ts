@@ -14,9 +14,16 @@ import { formatMs } from "#harness/sim/trace.ts";
 import { describeOp, formatValue, type Op } from "#harness/workloads/history.ts";
 import type { Env } from "#lab";
 import { type OrderlyConsumer, type QueueWorker, TIMING } from "#labs/02-ordered-messages/provided.ts";
-import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
+import type { BrokerRequest, StoredMessage } from "#labs/shared/broker/protocol.ts";
 import type { OrderingModule } from "./api.ts";
-import { type Committed, checkProcessing, checkQueues, type ProcessingRules, rulesOn } from "./checker.ts";
+import {
+  type Committed,
+  checkProcessing,
+  checkQueues,
+  type FencedCommit,
+  type ProcessingRules,
+  rulesOn,
+} from "./checker.ts";
 import {
   consumerIdOf,
   type Deployment,
@@ -63,6 +70,8 @@ export interface ConsumeSetup {
   rules: ProcessingRules;
   /** L2.E: one consumer freezes inside a handler call, between its work and its effect. */
   gcPause?: GcPause;
+  /** "group" mode: c1's consumer is closed at this time, while the topic is still busy. */
+  leaveAtMs?: number;
 }
 
 /**
@@ -75,6 +84,15 @@ export interface GcPause {
   node: string;
   call: number;
   forMs: number;
+}
+
+/**
+ * An application scaling down closes one consumer while the topic is busy: its handler is likely
+ * in the middle of a message, and the others must take its queues over. close() must not return
+ * before that message is done (the caller may exit the process right after), nor unlock before.
+ */
+export function describeLeave(atMs: number): string {
+  return `at ${atMs} ms c1's consumer is closed while the topic is busy (scaling down); the others take its queues over`;
 }
 
 export function describeGcPause(pause: GcPause): string {
@@ -163,9 +181,11 @@ export async function runConsumeWorkload(
     onCall: sessions.onCall,
     onSessionEnd: (queueId, token) => ended.set(`${consumerId}|${queueId}|${token}`, world.nowMs),
   });
+  const fencedCommits: FencedCommit[] = [];
   const consumers = Array.from({ length: setup.consumers }, (_, i) =>
-    world.addNode<OrderlyConsumer | undefined>(`c${i + 1}`, (env) => {
-      const own = ctx.implFor(env);
+    world.addNode<OrderlyConsumer | undefined>(`c${i + 1}`, (nodeEnv) => {
+      const own = ctx.implFor(nodeEnv);
+      const env = observeFencedCommits(nodeEnv, fencedCommits, () => world.nowMs);
       const worker = setup.worker(own);
       if (setup.mode === "worker")
         return harnessConsumer(worker, load.queueCount, (consumerId) => handlerSetup(env, consumerId), {
@@ -181,6 +201,13 @@ export async function runConsumeWorkload(
       });
     }),
   );
+  // Incarnations ("c1#1") closed mid-run: the final closeAll leaves them be.
+  const closedEarly = new Set<string>();
+  let over = false;
+  const leaving =
+    setup.leaveAtMs === undefined || consumers[0] === undefined
+      ? Promise.resolve()
+      : closeMidRun(ctx, consumers[0], setup.leaveAtMs, closedEarly, () => over);
   const producer = addHarnessProducer(ctx, keyedMessages(load), load.queueCount, load.produceGapMs);
   await producer.start();
   const faults = applyPlan(world, plan, history);
@@ -212,10 +239,12 @@ export async function runConsumeWorkload(
     if (world.nowMs < endMs) continue;
     if (world.nowMs > progressAtMs + STALL_MS || world.nowMs > endMs + HARD_STOP_MS) break;
   }
+  over = true;
+  await Promise.race([leaving, world.sleep(CLOSE_MS_MAX)]);
   const allProcessed = everyAckedProcessed(history.ops);
   const behind = allProcessed ? await commitsReachEnd(ctx, deployment, faults, load.queueCount) : [];
   // The learner's consumers are shut down as an application would, and must let go cleanly.
-  const closing = setup.mode === "group" && allProcessed ? await closeAll(ctx, consumers, faults) : [];
+  const closing = setup.mode === "group" && allProcessed ? await closeAll(ctx, consumers, faults, closedEarly) : [];
   // The run is over: stop the consumers, so that nothing they still had in flight completes later.
   for (const node of consumers) node.crash();
   const processed = history.ops.filter((op) => op.f === "process");
@@ -228,6 +257,7 @@ export async function runConsumeWorkload(
   const processing = checkProcessing(processed, queues, acked, setup.rules, {
     sessionStarts: sessions.starts,
     locks: deployment.locks,
+    fencedCommits,
   });
   if (processing.length > 0) return processing;
   const afterEnd = checkSessionEnds(processed, ended);
@@ -235,6 +265,28 @@ export async function runConsumeWorkload(
   if (closing.length > 0) return closing;
   const closed = checkClosed(history.ops, deployment);
   return closed.length > 0 ? closed : behind;
+}
+
+/**
+ * A consumer's env whose requests are watched: every `fenced` answer to a commit that reaches the
+ * consumer is recorded, at the true time it arrived (checker.ts: a worker told so stops at once).
+ */
+function observeFencedCommits(env: Env, fenced: FencedCommit[], trueNowMs: () => number): Env {
+  const net: Env["net"] = {
+    ...env.net,
+    request: async <TReply>(to: string, request: unknown, options: { timeoutMs: number }) => {
+      const outcome = await env.net.request<TReply>(to, request, options);
+      const sent = request as BrokerRequest;
+      if (
+        sent.type === "commitOffset" &&
+        outcome.kind === "ok" &&
+        (outcome.reply as { kind?: string }).kind === "fenced"
+      )
+        fenced.push({ atMs: trueNowMs(), consumerId: sent.consumerId, queueId: sent.queueId, token: sent.token });
+      return outcome;
+    },
+  };
+  return { ...env, net };
 }
 
 /**
@@ -339,6 +391,7 @@ async function closeAll(
   ctx: TestContext<OrderingModule>,
   consumers: readonly SimNode<OrderlyConsumer | undefined>[],
   faults: ActiveFaults,
+  closedEarly: ReadonlySet<string>,
 ): Promise<Anomaly[]> {
   const { world, history } = ctx;
   await faults.healed();
@@ -350,7 +403,7 @@ async function closeAll(
   await Promise.all(
     consumers.map(async (node) => {
       const incarnation = node.incarnation;
-      if (incarnation === null || !node.isUp) return;
+      if (incarnation === null || !node.isUp || closedEarly.has(`${node.id}#${incarnation.number}`)) return;
       const op = history.invoke(`${node.id}#${incarnation.number}`, "close", {});
       const closed = node.invoke((consumer) => consumer?.close());
       const outcome = await Promise.race([closed, world.sleep(CLOSE_MS_MAX).then(() => null)]);
@@ -374,8 +427,35 @@ async function closeAll(
 }
 
 /**
- * After close() has returned, the consumer is done: its handler is not called again, and it locks
- * nothing more. (Whether it unlocked what it held is not graded: a queue locked but between two
+ * Closes `node`'s running consumer at `atMs`, while the workload is still busy, and records the
+ * close() as an operation (checkClosed judges it). Faults may still be active: a close() that
+ * takes long, or whose node crashes meanwhile, is left unjudged here; closeAll judges liveness.
+ */
+async function closeMidRun(
+  ctx: TestContext<OrderingModule>,
+  node: SimNode<OrderlyConsumer | undefined>,
+  atMs: number,
+  closed: Set<string>,
+  isOver: () => boolean,
+): Promise<void> {
+  const { world, history } = ctx;
+  if (atMs > world.nowMs) await world.sleep(atMs - world.nowMs);
+  const incarnation = node.incarnation;
+  if (isOver() || incarnation === null || !node.isUp) return;
+  const client = `${node.id}#${incarnation.number}`;
+  closed.add(client);
+  history.nemesis(`c1's consumer (${client}) is closed: the application scales down`);
+  const op = history.invoke(client, "close", {});
+  const outcome = await node.invoke((consumer) => consumer?.close());
+  if (outcome.kind === "error") rethrowFrom("close", outcome.error);
+  history.complete(op, outcome.kind === "ok" ? "ok" : "info");
+}
+
+/**
+ * close() returns once the consumer is done: no handler call of its is still running (whoever
+ * called close() may exit the process next, and a message cut off halfway is the rewind's
+ * business, not an order the consumer chose). After close() has returned, its handler is not
+ * called again, and it locks nothing more. (Whether it unlocked what it held is not graded: a queue locked but between two
  * workers when close() comes cannot be told from one whose unlock was lost, which a correct
  * consumer cannot prevent.)
  *   c1#1 close() .. 812 ms; c1#1 process(k1#3) at 840 ms: processed without the lock.
@@ -383,6 +463,21 @@ async function closeAll(
 function checkClosed(ops: readonly Op[], deployment: Deployment): Anomaly[] {
   for (const close of ops.filter((op) => op.f === "close" && op.status === "ok")) {
     const closedAtMs = close.completedAtMs ?? close.invokedAtMs;
+    const running = ops.find(
+      (op) =>
+        op.f === "process" &&
+        op.client === close.client &&
+        op.invokedAtMs < closedAtMs &&
+        (op.completedAtMs ?? Number.POSITIVE_INFINITY) > closedAtMs,
+    );
+    if (running !== undefined)
+      return [
+        anomaly(
+          "processed without the lock",
+          `${close.client}'s close() returned at ${formatMs(closedAtMs)} while its handler was still processing ${describeOp(running)} (from ${formatMs(running.invokedAtMs)}). close() stops the workers and waits for their messages in flight before it returns (and before it unlocks): the caller may exit the process next.`,
+          [close, running],
+        ),
+      ];
     const late = ops.find((op) => op.f === "process" && op.client === close.client && op.invokedAtMs > closedAtMs);
     if (late !== undefined)
       return [
@@ -517,6 +612,10 @@ function processId(op: Op): string {
   return (op.input as { id: string }).id;
 }
 
+function processKey(op: Op): string {
+  return (op.input as { key: string }).key;
+}
+
 /**
  * L2.F's throughput test: the same queue, consumed first by the one-at-a-time baseline (group
  * "base"), then by the learner's key-parallel worker (group "g"). Same messages, same handler.
@@ -551,8 +650,10 @@ export const STUCK_FOR_MS = 600;
  * L2.F's stuck-key test: one key's messages fail every attempt for STUCK_FOR_MS (a row locked by a
  * long transaction), while the other 15 keys' messages could go on. A failing message may hold back
  * its own key only: by the time the stuck key recovers, at least half of the other keys' messages
- * must be done. (The reference does all of them in about 70 ms; a worker that waits for a whole
- * batch before pulling the next, or suspends the whole queue, does one batch's worth.)
+ * must be done, and every other key must have finished at least one. (The reference does all of
+ * them in about 70 ms; a worker that waits for a whole batch before pulling the next, or suspends
+ * the whole queue, does one batch's worth; one that runs keys in a fixed number of lanes picked by
+ * hash starves the keys that share the stuck key's lane.)
  */
 export async function runStuckKeyWorkload(ctx: TestContext<OrderingModule>, keyStyle: KeyStyle): Promise<Anomaly[]> {
   const { world } = ctx;
@@ -568,8 +669,24 @@ export async function runStuckKeyWorkload(ctx: TestContext<OrderingModule>, keyS
   const doneInTime = new Set(
     others.filter((op) => op.status === "ok" && (op.completedAtMs ?? Infinity) <= stuck.untilMs).map(processId),
   );
-  if (doneInTime.size * 2 >= othersTotal) return [];
   const failing = learner.ops.filter((op) => op.status === "fail" && (op.input as { key: string }).key === stuck.key);
+  // Every other key must get on, not only most of them: a key that shares a lane (a thread, a
+  // chain picked by hash) with the stuck one is held back by a key it does not depend on.
+  const keysDone = new Set(others.filter((op) => doneInTime.has(processId(op))).map((op) => processKey(op)));
+  const starved = Array.from({ length: load.keys }, (_, i) => keyName(keyStyle, i + 1)).filter(
+    (key) => key !== stuck.key && !keysDone.has(key),
+  );
+  if (starved.length > 0 && doneInTime.size * 2 >= othersTotal) {
+    const waiting = others.find((op) => processKey(op) === starved[0]);
+    return [
+      anomaly(
+        "head-of-line blocking",
+        `every attempt on key ${formatValue(stuck.key)} failed from ${formatMs(fromMs)} to ${formatMs(stuck.untilMs)}, and in that time your worker finished no message at all of key ${formatValue(starved[0])}${starved.length > 1 ? ` (nor of ${starved.length - 1} other key(s))` : ""}, though it does not depend on the failing key. A failing message may hold back its own key only: a key that shares a lane, a thread or a chain with it (picked by hash, say) waits for a key it has nothing to do with.`,
+        [...failing.slice(0, 1), ...(waiting ? [waiting] : [])],
+      ),
+    ];
+  }
+  if (doneInTime.size * 2 >= othersTotal) return [];
   const lastDone = others.filter((op) => op.status === "ok" && doneInTime.has(processId(op))).at(-1);
   return [
     anomaly(

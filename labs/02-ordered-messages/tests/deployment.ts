@@ -220,7 +220,10 @@ export function makeHandler(env: Env, consumerId: string, setup: HandlerSetup): 
       throw new TransientFailure(message.queueOffset);
     }
     if (reply.reply.kind === "fenced") {
-      history.complete(op, "fail", { note: `fenced: token ${token} < ${reply.reply.newestToken}` });
+      history.complete(op, "fail", {
+        note: `fenced: token ${token} < ${reply.reply.newestToken}`,
+        output: { fencedBy: reply.reply.newestToken },
+      });
       throw new FencedError(message.queueId, token);
     }
     history.complete(op, "ok", { output: { appliedAtMs: reply.reply.appliedAtMs } });

@@ -12,6 +12,7 @@ import {
   type ConsumeLoad,
   type ConsumeSetup,
   describeGcPause,
+  describeLeave,
   type GcPause,
   PARALLEL_SESSION_CALLS_MAX,
   runConsumeWorkload,
@@ -131,6 +132,8 @@ interface ConsumeScenario {
   /** L2.E: a GC pause inside a handler call (see consume.ts). */
   gcPause: GcPause | null;
   plan: FaultPlan;
+  /** L2.D, L2.E: when c1's consumer is closed while the topic is busy (scaling down), if at all. */
+  leaveAtMs: number | null;
 }
 
 /**
@@ -153,6 +156,8 @@ interface ScenarioOptions {
   windowMs: number;
   /** Add a GC pause inside a handler call (L2.E). */
   gcPause?: boolean;
+  /** Close c1's consumer mid-run in some runs (the group parts). */
+  leave?: boolean;
 }
 
 function consumeScenario(options: ScenarioOptions): fc.Arbitrary<ConsumeScenario> {
@@ -187,6 +192,10 @@ function consumeScenario(options: ScenarioOptions): fc.Arbitrary<ConsumeScenario
         outageMsMax: options.outageMsMax,
         netRatesMax: { dropRate: 0.1, duplicateRate: 0.1, reorderRate: 0.2 },
       }),
+      // Drawn last, so that adding it left every other field of a seed as it was.
+      leaveAtMs: options.leave
+        ? fc.option(fc.constantFrom(...joinTimes(options.windowMs).slice(1)), { nil: null, freq: 2 })
+        : fc.constant(null),
     }),
   );
 }
@@ -230,6 +239,7 @@ function describeConsume(s: ConsumeScenario, ledger: "fencing" | "unchecked" = "
   const fenced = ledger === "fencing" ? "; it throws FencedError when the ledger refuses a stale token" : "";
   return [
     ...(s.gcPause ? [describeGcPause(s.gcPause)] : []),
+    ...(s.leaveAtMs !== null ? [describeLeave(s.leaveAtMs)] : []),
     ...describePlan(s.plan),
     `workload: ${keys} key(s) (${s.load.keyStyle} names) x ${messagesPerKey} messages over ${queueCount} queue(s); ` +
       `${s.consumers} consumer(s)${joins ? `: c1 starts at once, ${joins}` : ""}; ` +
@@ -244,7 +254,13 @@ function consumePart(
     runConsumeWorkload(
       ctx,
       s.load,
-      { ...setup, consumers: s.consumers, joinAtMs: s.joinAtMs, ...(s.gcPause ? { gcPause: s.gcPause } : {}) },
+      {
+        ...setup,
+        consumers: s.consumers,
+        joinAtMs: s.joinAtMs,
+        ...(s.gcPause ? { gcPause: s.gcPause } : {}),
+        ...(s.leaveAtMs !== null ? { leaveAtMs: s.leaveAtMs } : {}),
+      },
       s.plan,
     );
 }
@@ -260,7 +276,7 @@ const oneConsumerUnderCrashes = consumeScenario({
 
 /** L2.D and L2.E: two or three consumers in one group, joining over the longer window. */
 function groupScenario(faults: Pick<ScenarioOptions, "kinds" | "outageMsMax" | "nodes" | "gcPause">) {
-  return consumeScenario({ consumers: [2, 3], windowMs: GROUP_WINDOW_MS, ...faults });
+  return consumeScenario({ consumers: [2, 3], windowMs: GROUP_WINDOW_MS, leave: true, ...faults });
 }
 
 /** L2.D and L2.E: the learner's consumers (two at first) running the learner's orderly worker. */
@@ -290,7 +306,7 @@ export const partD = definePart<OrderingModule, ConsumeScenario>({
   points: 20,
   seeds: 120,
   property:
-    "a consumer processes a queue only while it holds its lock (each handler call starts, and its effect lands, inside its lease at the broker), renews it, and releases a queue only after its in-flight message is done: never two consumers on one queue; once close() has returned, the consumer locks and processes nothing",
+    "a consumer processes a queue only while it holds its lock (each handler call starts, and its effect lands, inside its lease at the broker), renews it, and releases a queue only after its in-flight message is done: never two consumers on one queue; close(), also while busy, returns only once its messages in flight are done, and then the consumer locks and processes nothing",
   scenario: groupScenario({
     kinds: ["crash", "partition", "blockLink"],
     outageMsMax: 1_000,
