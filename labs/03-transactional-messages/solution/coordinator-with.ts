@@ -29,6 +29,10 @@ import type {
 import { TIMING } from "#labs/03-transactional-messages/provided.ts";
 
 export interface CoordinatorParts {
+  /** Whether a request at `epoch` may add to or end the id's transaction (a zombie's may not). */
+  mayAct(record: TxnRecord, epoch: number): boolean;
+  /** When a transaction that begins now starts, for its timeout. */
+  startOf(record: TxnRecord, nowMs: number): number;
   epochAfterEnd(epoch: number): number;
   epochAfterTimeout(epoch: number): number;
   epochAfterInit(epoch: number): number;
@@ -154,7 +158,7 @@ export async function openCoordinatorWith(kafka: KafkaSide, parts: CoordinatorPa
       serial(request.transactionalId, async (): Promise<CoordinatorReply<"addPartitionsToTxn">> => {
         const id = request.transactionalId;
         const record = recordFor(id, request.producerId);
-        if (record === undefined || record.epoch !== request.epoch) return { kind: "fenced" };
+        if (record === undefined || !parts.mayAct(record, request.epoch)) return { kind: "fenced" };
         const wanted = [...new Set(request.partitions)].sort((a, b) => a - b);
         let next: TxnRecord;
         if (record.state === "Ongoing") {
@@ -163,7 +167,12 @@ export async function openCoordinatorWith(kafka: KafkaSide, parts: CoordinatorPa
           next = { ...record, partitions: [...record.partitions, ...missing] };
         } else {
           // A new transaction begins with its first partition; its timeout counts from now.
-          next = { ...record, state: "Ongoing", partitions: wanted, startedAtMs: kafka.env.clock.now() };
+          next = {
+            ...record,
+            state: "Ongoing",
+            partitions: wanted,
+            startedAtMs: parts.startOf(record, kafka.env.clock.now()),
+          };
         }
         await save(id, next);
         records.set(id, next);
@@ -175,7 +184,7 @@ export async function openCoordinatorWith(kafka: KafkaSide, parts: CoordinatorPa
         const id = request.transactionalId;
         const record = recordFor(id, request.producerId);
         if (record === undefined) return { kind: "fenced" };
-        if (request.epoch === record.epoch && record.state === "Ongoing") {
+        if (parts.mayAct(record, request.epoch) && record.state === "Ongoing") {
           const epoch = parts.epochAfterEnd(record.epoch);
           await complete(id, decide(record, request.commit, epoch));
           return { kind: "ok", epoch };

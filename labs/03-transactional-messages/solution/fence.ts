@@ -1,5 +1,6 @@
 /**
- * L3.F, coordinator part: which epoch each way of ending a transaction leaves behind.
+ * L3.F, coordinator parts: which epoch each way of ending a transaction leaves behind, which epoch
+ * may act, and when a transaction's timeout starts.
  *
  * An epoch is a fencing token for one transactional id. Every time the coordinator ends a
  * transaction it moves the epoch on, and the markers it writes carry the new one, so that every
@@ -15,6 +16,7 @@
  *   - a new incarnation's InitProducerId, which aborts whatever the old one left open and then
  *     hands out an epoch above every earlier one.
  */
+import type { TxnRecord } from "#labs/03-transactional-messages/provided.ts";
 
 /** The epoch a producer's own commit or abort leaves: its next transaction runs under it. */
 export function epochAfterEnd(epoch: number): number {
@@ -29,4 +31,22 @@ export function epochAfterTimeout(epoch: number): number {
 /** The epoch InitProducerId hands a new incarnation (after aborting an open transaction, if any). */
 export function epochAfterInit(epoch: number): number {
   return epoch + 1;
+}
+
+/**
+ * Only the current epoch may add partitions to the id's transaction or end it: an older one is a
+ * zombie's (a paused incarnation, or one whose transaction timed out), fenced at the coordinator
+ * as at the partitions [TransactionCoordinator.handleAddPartitionsToTransaction and
+ * handleEndTransaction answer PRODUCER_FENCED].
+ */
+export function mayAct(record: TxnRecord, epoch: number): boolean {
+  return epoch === record.epoch;
+}
+
+/**
+ * A transaction's timeout counts from its own first partition, not from the session's first
+ * transaction: a producer that commits every second must never be aborted for being old.
+ */
+export function startOf(_record: TxnRecord, nowMs: number): number {
+  return nowMs;
 }

@@ -14,7 +14,7 @@ import type { CoordinatorParts } from "./coordinator-with.ts";
 import { decide } from "./decide.ts";
 import { dueForCheck } from "./due-for-check.ts";
 import type { EndParts } from "./end-with.ts";
-import { epochAfterEnd, epochAfterInit, epochAfterTimeout } from "./fence.ts";
+import { epochAfterEnd, epochAfterInit, epochAfterTimeout, mayAct, startOf } from "./fence.ts";
 import { appendDurably, appendHalf } from "./half-io.ts";
 import type { HalfStoreParts } from "./half-store-with.ts";
 import { lockHalf } from "./lock-half.ts";
@@ -27,7 +27,14 @@ import { endWith } from "./send-end.ts";
 import { setAside } from "./set-aside.ts";
 import { spendCheck } from "./spend-check.ts";
 
-export const coordinatorParts: CoordinatorParts = { epochAfterEnd, epochAfterTimeout, epochAfterInit, writeMarkers };
+export const coordinatorParts: CoordinatorParts = {
+  mayAct,
+  startOf,
+  epochAfterEnd,
+  epochAfterTimeout,
+  epochAfterInit,
+  writeMarkers,
+};
 
 export const partitionStateParts: PartitionStateParts = { isFenced, checkSequence, mayOpen, readableEnd };
 
