@@ -40,7 +40,10 @@ export const zoo: ZooEntry[] = [
     caughtBy: { "L2.D": "overlap", "L2.E": "processed without the lock" },
   },
   { name: "lock-never-renewed", caughtBy: { "L2.D": "processed without the lock" } },
-  { name: "lock-ok-means-granted", caughtBy: { "L2.D": "processed without the lock", "L2.E": "processed without the lock" } },
+  {
+    name: "lock-ok-means-granted",
+    caughtBy: { "L2.D": "processed without the lock", "L2.E": "processed without the lock" },
+  },
   { name: "no-safety-margin", caughtBy: { "L2.D": "processed without the lock" } },
   { name: "no-fencing-token", caughtBy: { "L2.E": "overlap" } },
   {
