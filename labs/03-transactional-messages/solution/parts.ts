@@ -24,6 +24,7 @@ import type { ProducerParts } from "./producer-with.ts";
 import { resolve } from "./resolve-half.ts";
 import { runLocal } from "./run-local.ts";
 import { endWith } from "./send-end.ts";
+import { sendHalf } from "./send-half.ts";
 import { setAside } from "./set-aside.ts";
 import { spendCheck } from "./spend-check.ts";
 
@@ -40,7 +41,7 @@ export const partitionStateParts: PartitionStateParts = { isFenced, checkSequenc
 
 export const halfStoreParts: HalfStoreParts = { appendHalf, appendReal: appendDurably, appendOp: appendDurably };
 
-export const producerParts: ProducerParts = { runLocal, decide, answerCheck, endWith };
+export const producerParts: ProducerParts = { sendHalf, runLocal, decide, answerCheck, endWith };
 
 export const endParts: EndParts = { lockHalf, alreadyResolved, resolve };
 

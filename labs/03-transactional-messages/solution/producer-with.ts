@@ -1,6 +1,6 @@
 /**
- * L3.B, assembled from four decisions, each in a file of its own so that each can be got wrong
- * alone (the bug zoo does): `runLocal` (run-local.ts: the business writes and the outcome row in
+ * L3.B, assembled from five decisions, each in a file of its own so that each can be got wrong
+ * alone (the bug zoo does): `sendHalf` (send-half.ts: the half, sent once), `runLocal` (run-local.ts: the business writes and the outcome row in
  * one database transaction), `decide` (decide.ts: what the local transaction's ending means for
  * the end request), `answerCheck` (answer-check.ts: the claim), and `endWith` (send-end.ts: the end
  * request, retried while unanswered).
@@ -21,9 +21,11 @@ import {
   type TransactionalProducerOptions,
 } from "#labs/03-transactional-messages/provided.ts";
 import { BrokerClient } from "#labs/shared/broker/client.ts";
-import type { CheckTransaction, EndTransactionRequest } from "#labs/shared/broker/protocol.ts";
+import type { CheckTransaction, EndTransactionRequest, SendHalfRequest } from "#labs/shared/broker/protocol.ts";
 
 export interface ProducerParts {
+  /** Sends the half; its offset once the broker said it is stored, or null if no `ok` came. */
+  sendHalf(client: BrokerClient, half: SendHalfRequest): Promise<number | null>;
   /** Runs `local` and records the transaction's outcome for later checks, in one transaction. */
   runLocal(db: Database, transactionId: string, local: LocalTransaction): Promise<void>;
   /** The decision a failed local transaction leads to (or throws, for an error that is a bug). */
@@ -78,7 +80,7 @@ async function openProducer(
   return {
     async sendInTransaction(message, local) {
       const transactionId = env.rng.uuid();
-      const sent = await client.call({
+      const halfOffset = await parts.sendHalf(client, {
         type: "sendHalf",
         group: GROUP,
         transactionId,
@@ -90,9 +92,8 @@ async function openProducer(
         checkImmunityMs: message.checkImmunityMs ?? 0,
       });
       // No `ok`: the half may be stored all the same, but with no local transaction behind it a
-      // check finds nothing committed and claims a rollback. Sending a second half would make two.
-      if (sent.kind !== "ok" || sent.reply.kind !== "ok") throw new HalfNotStored();
-      const halfOffset = sent.reply.halfOffset;
+      // check finds nothing committed and claims a rollback.
+      if (halfOffset === null) throw new HalfNotStored();
       let decision: Decision = "commit";
       try {
         await parts.runLocal(db, transactionId, local);
