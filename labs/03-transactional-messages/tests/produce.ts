@@ -31,6 +31,7 @@ import {
   BusinessRejected,
   HalfNotStored,
   type LocalTransaction,
+  type OutgoingMessage,
   TIMING,
   TOPIC,
   type TransactionalProducer,
@@ -230,18 +231,29 @@ async function runProducer(
       if (load.rejects[i]) throw new BusinessRejected(`order ${tx.orderId} is out of stock`);
     };
     const message = { topic: TOPIC, queueId: i % queueCount, key: tx.orderId, body: tx.id };
-    const call = recordCallResult(ctx.history, node, (api) => api.sendInTransaction(message, local), {
-      client: node.id,
-      f: "sendInTransaction",
-      input: { id: tx.id, order: tx.orderId },
-      onError: "info",
-      answerOf: (error) => (error instanceof HalfNotStored ? { rejected: "HalfNotStored" } : undefined),
-      output: (result) => ({ decision: result.decision, halfOffset: result.halfOffset }),
-    }).then(() => {});
+    const call = recordSend(ctx, node, tx, message, local).then(() => {});
     inFlight.add(call);
     void call.then(() => inFlight.delete(call));
   }
   await Promise.all(inFlight);
+}
+
+/** `tx`'s sendInTransaction on `node`, recorded in the history (HalfNotStored as a rejection). */
+function recordSend(
+  ctx: TestContext<TransactionModule>,
+  node: SimNode<TransactionalProducer>,
+  tx: ProducedTx,
+  message: OutgoingMessage,
+  local: LocalTransaction,
+) {
+  return recordCallResult(ctx.history, node, (api) => api.sendInTransaction(message, local), {
+    client: node.id,
+    f: "sendInTransaction",
+    input: { id: tx.id, order: tx.orderId },
+    onError: "info",
+    answerOf: (error) => (error instanceof HalfNotStored ? { rejected: "HalfNotStored" } : undefined),
+    output: (result) => ({ decision: result.decision, halfOffset: result.halfOffset }),
+  });
 }
 
 /** Freezes the node from now on for `stall.forMs` (it runs nothing until then), and says so. */
@@ -292,14 +304,7 @@ async function probe(
       await t.put("orders", tx.orderId, { tx: tx.id });
     };
     const message = { topic: TOPIC, queueId: n % queueCount, key: tx.orderId, body: tx.id };
-    const call = recordCallResult(ctx.history, node, (api) => api.sendInTransaction(message, local), {
-      client: node.id,
-      f: "sendInTransaction",
-      input: { id: tx.id, order: tx.orderId },
-      onError: "info",
-      answerOf: (error) => (error instanceof HalfNotStored ? { rejected: "HalfNotStored" } : undefined),
-      output: (result) => ({ decision: result.decision, halfOffset: result.halfOffset }),
-    });
+    const call = recordSend(ctx, node, tx, message, local);
     const result = await Promise.race([call, ctx.world.sleep(PROBE_WAIT_MS).then(() => null)]);
     if (result === null) break;
     if (result.kind === "ok" && result.value.decision === "commit") break;
