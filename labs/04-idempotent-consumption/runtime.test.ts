@@ -99,6 +99,16 @@ function deploy(seed: number, consumerCount: number, dbProfile: Partial<DbProfil
   return { world, db, broker, consumers, rebalances, deliveries, send };
 }
 
+/** What the effect checker finds in the committed database, for the events `sent`. */
+function effectAnomalies(d: Deployed, sent: Parameters<typeof checkEffects>[0]["sent"]) {
+  return checkEffects({
+    sent,
+    applications: applicationsOf(d.db),
+    balances: d.db.rows(TABLES.balances),
+    openingCents: 0,
+  });
+}
+
 /** Waits until the group's committed offsets reach every queue's end, or `deadlineMs` passes. */
 async function drained(d: Deployed, total: number, deadlineMs: number): Promise<boolean> {
   const end = d.world.nowMs + deadlineMs;
@@ -135,12 +145,7 @@ describe("lab 04's push consumer", () => {
         return { sent, drained: done };
       });
       expect(result.drained, `seed ${seed}`).toBe(true);
-      const found = checkEffects({
-        sent: result.sent,
-        applications: applicationsOf(d.db),
-        balances: d.db.rows(TABLES.balances),
-        openingCents: 0,
-      });
+      const found = effectAnomalies(d, result.sent);
       expect(found, `seed ${seed}`).toEqual([]);
       // c1 held every queue, then gave half to c2.
       expect(d.rebalances.find((r) => r.consumer === "c1")?.queues).toEqual([0, 1, 2, 3]);
@@ -167,9 +172,7 @@ describe("lab 04's push consumer", () => {
     expect(d.deliveries.length).toBeGreaterThan(40);
     const applications = applicationsOf(d.db);
     expect(applications).toHaveLength(40);
-    expect(
-      checkEffects({ sent: result.sent, applications, balances: d.db.rows(TABLES.balances), openingCents: 0 }),
-    ).toEqual([]);
+    expect(effectAnomalies(d, result.sent)).toEqual([]);
   });
 
   it("slow handlers and a crash after a commit: what was in flight comes again (the tracker holds the offset back)", async () => {
@@ -186,14 +189,7 @@ describe("lab 04's push consumer", () => {
       return { sent, drained: await drained(d, 40, 5000) };
     });
     expect(result.drained).toBe(true);
-    expect(
-      checkEffects({
-        sent: result.sent,
-        applications: applicationsOf(d.db),
-        balances: d.db.rows(TABLES.balances),
-        openingCents: 0,
-      }),
-    ).toEqual([]);
+    expect(effectAnomalies(d, result.sent)).toEqual([]);
   });
 
   it("a handler that answers retryLater (aborted commits) is handed the delivery again until done", async () => {
@@ -207,13 +203,6 @@ describe("lab 04's push consumer", () => {
     });
     expect(result.drained).toBe(true);
     expect(d.deliveries.length).toBeGreaterThanOrEqual(12 + 5);
-    expect(
-      checkEffects({
-        sent: result.sent,
-        applications: applicationsOf(d.db),
-        balances: d.db.rows(TABLES.balances),
-        openingCents: 0,
-      }),
-    ).toEqual([]);
+    expect(effectAnomalies(d, result.sent)).toEqual([]);
   });
 });
