@@ -14,7 +14,10 @@
  *   (RocketMQ sends it to the group's retry topic instead and counts it finished: same effect on
  *   your handler, one topic fewer here);
  * - every `TIMING.commitIntervalMs` it commits each queue's `tracker.committable()` (token 0:
- *   concurrent consumption takes no queue lock, so the broker's last writer wins).
+ *   concurrent consumption takes no queue lock, so the broker's last writer wins);
+ * - `redeliver(delivery)` hands a message to this consumer outside the queues it owns, as a
+ *   RocketMQ 5 pop consumer gets a message again when its invisible time runs out while another
+ *   consumer is still at work on it (the grader uses it for L4.C's twin deliveries).
  * Nothing here deduplicates: that is your handler's job.
  *
  * The message body is an envelope `{ id, event }`: the id a producer gave this copy, and the event.
@@ -74,6 +77,15 @@ export interface RuntimeHooks {
   rebalanced?(queueIds: readonly number[]): void;
 }
 
+/** What a running consumer offers the harness. */
+export interface ConsumerHandle {
+  /**
+   * Hands `delivery` to this consumer's handler, outside any queue it owns, until it answers
+   * "done" (resolves then). No offset moves for it: the queue's owner tracks the message.
+   */
+  redeliver(delivery: Delivery): Promise<void>;
+}
+
 /** One owned queue. */
 interface QueueState {
   queueId: number;
@@ -100,7 +112,7 @@ export async function runPushConsumer(
   stores: ConsumerStores,
   parts: ConsumerParts,
   hooks: RuntimeHooks = {},
-): Promise<void> {
+): Promise<ConsumerHandle> {
   const consumerId = env.nodeId;
   const owned = new Map<number, QueueState>();
   let inFlight = 0;
@@ -129,15 +141,19 @@ export async function runPushConsumer(
   };
 
   /** Hands a delivery to the handler until it answers "done" (a programming error ends the run). */
-  const consume = async (state: QueueState, delivery: Delivery): Promise<void> => {
+  const untilDone = async (delivery: Delivery): Promise<void> => {
     for (let attempt = delivery; ; ) {
       hooks.delivered?.(attempt);
       const result = await answer(attempt);
       hooks.answered?.(attempt, result);
-      if (result === "done") break;
+      if (result === "done") return;
       await env.clock.sleep(TIMING.retryDelayMs);
       attempt = { ...attempt, reconsumeTimes: attempt.reconsumeTimes + 1 };
     }
+  };
+
+  const consume = async (state: QueueState, delivery: Delivery): Promise<void> => {
+    await untilDone(delivery);
     inFlight -= 1;
     // A dropped queue's tracker is gone with it: its new owner decides what is committed.
     if (!state.dropped) state.tracker.finished(delivery.queueOffset);
@@ -232,6 +248,7 @@ export async function runPushConsumer(
     for (const state of owned.values()) void commit(state);
   });
   await tick();
+  return { redeliver: (delivery) => untilDone({ ...delivery, reconsumeTimes: delivery.reconsumeTimes + 1 }) };
 }
 
 /** The topic's queue count, asked until the broker answers. */

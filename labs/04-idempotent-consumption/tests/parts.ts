@@ -1,13 +1,15 @@
 /**
- * Lab 04's parts, UNDER CONSTRUCTION: the workloads and checkers of docs/design/lab-04.md are not
- * built yet. Until they are, each part calls its learner function once, with a real context (a
- * simulated database, Redis, a broker client), so that an untouched stub earns "not implemented"
- * and an implemented one is told, honestly, that nothing was graded: it never passes.
+ * Lab 04's parts. L4.A to L4.C run the consumer workload (consume.ts); L4.D to L4.F are UNDER
+ * CONSTRUCTION (docs/design/lab-04.md): until their workloads are built, each calls its learner
+ * function once, with a real context (a simulated database, Redis, a broker client), so that an
+ * untouched stub earns "not implemented" and an implemented one is told, honestly, that nothing
+ * was graded: it never passes.
  */
 
 import fc from "fast-check";
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import { anomaly } from "#harness/checkers/anomaly.ts";
+import type { PlanShape } from "#harness/faults/plan.ts";
 import type { Env } from "#harness/env.ts";
 import { definePart, type Part, type TestContext } from "#harness/grade/define.ts";
 import { SimDatabase } from "#harness/sim/db.ts";
@@ -22,7 +24,9 @@ import {
   type WindowContext,
 } from "../provided.ts";
 import type { ConsumptionModule } from "./api.ts";
-import { standInClaim, standInHandle, standInKey } from "./stand-ins.ts";
+import { CONSUMERS, type ConsumeScenario, consumeScenarioArb, describeConsume, runConsume } from "./consume.ts";
+import { type Assembly, BROKER } from "./deployment.ts";
+import { standInClaim, standInHandle, standInKey, standInTracker } from "./stand-ins.ts";
 
 const UNDER_CONSTRUCTION = "lab 04 is under construction: this part's workload and checker are not built yet";
 
@@ -102,40 +106,121 @@ async function openBalance(env: Env, db: SimDatabase): Promise<void> {
   await db.connect(env).transaction((tx) => tx.put(TABLES.balances, SAMPLE.event.customer, { cents: 0 }));
 }
 
-export const partA = placeholderPart({
+/** The shapes of faults every consumer part shares: consumers crash (some right after a database write or commit, or a message sent), and the network loses, duplicates and reorders. */
+const CONSUMER_CRASHES: PlanShape = {
+  nodes: [...CONSUMERS],
+  kinds: ["crash"],
+  eventsMin: 1,
+  eventsMax: 2,
+  windowMs: 400,
+  outageMsMax: 150,
+  netRatesMax: { dropRate: 0.1, duplicateRate: 0.1, reorderRate: 0.1 },
+  boundaries: ["db", "send"],
+};
+
+/** L4.A: the learner's key; everything else the grader's stand-ins. */
+function keyAssembly(ctx: TestContext<ConsumptionModule>): Assembly {
+  return (env) => ({
+    businessKey: ctx.implFor(env).businessKey,
+    claim: standInClaim,
+    handle: standInHandle,
+    openTracker: standInTracker,
+  });
+}
+
+export const partA = definePart<ConsumptionModule, ConsumeScenario>({
   id: "L4.A",
   title: "the business key",
   points: 10,
   seeds: 100,
   property:
     "every copy of one operation (redelivered, or resent under a new message id) gets the same key, and two operations never share one: no effect is applied twice or skipped",
-  probe: async (_env, impl) => impl.businessKey(SAMPLE),
+  scenario: consumeScenarioArb({
+    ordersMin: 3,
+    ordersMax: 5,
+    consumersMin: 1,
+    consumersMax: 2,
+    resendShares: [0, 0.2, 0.35, 0.5],
+    twinsMax: 0,
+    plan: CONSUMER_CRASHES,
+    dbPlan: null,
+  }),
+  describe: describeConsume,
+  run: (ctx, s) => runConsume(ctx, s, { assembly: keyAssembly(ctx), keyOf: (d) => ctx.impl.businessKey(d) }),
 });
 
-export const partB = placeholderPart({
+/** L4.B: the learner's handler, with the grader's key and claim. */
+function handlerAssembly(ctx: TestContext<ConsumptionModule>): Assembly {
+  return (env) => ({
+    businessKey: standInKey,
+    claim: standInClaim,
+    handle: ctx.implFor(env).handle,
+    openTracker: standInTracker,
+  });
+}
+
+export const partB = definePart<ConsumptionModule, ConsumeScenario>({
   id: "L4.B",
   title: "the effect and its mark in one transaction",
   points: 20,
   seeds: 120,
   property:
     "through consumer crashes at every step, aborted transactions and lost commit replies, each acknowledged operation's effect is applied exactly once",
-  probe: async (env, impl, { db }) => {
-    await openBalance(env, db);
-    return impl.handle(handlerContext(env, db, {}), SAMPLE);
-  },
+  scenario: consumeScenarioArb({
+    ordersMin: 3,
+    ordersMax: 5,
+    consumersMin: 1,
+    consumersMax: 2,
+    resendShares: [0],
+    twinsMax: 0,
+    plan: { ...CONSUMER_CRASHES, nodes: [...CONSUMERS, BROKER], eventsMax: 3 },
+    dbPlan: {
+      nodes: [...CONSUMERS],
+      kinds: ["dbAbortCommits", "dbLoseCommitReplies", "dbCut", "dbRestart"],
+      eventsMin: 1,
+      eventsMax: 3,
+      windowMs: 400,
+      outageMsMax: 200,
+    },
+  }),
+  describe: describeConsume,
+  run: (ctx, s) => runConsume(ctx, s, { assembly: handlerAssembly(ctx) }),
 });
 
-export const partC = placeholderPart({
+/** L4.C: the learner's claim under the learner's handler. */
+function claimAssembly(ctx: TestContext<ConsumptionModule>): Assembly {
+  return (env) => {
+    const impl = ctx.implFor(env);
+    return { businessKey: standInKey, claim: impl.claim, handle: impl.handle, openTracker: standInTracker };
+  };
+}
+
+export const partC = definePart<ConsumptionModule, ConsumeScenario>({
   id: "L4.C",
   title: "concurrent redelivery",
   points: 15,
   seeds: 150,
   property:
     "when two consumers hold the same message at once (a rebalance with a paused old owner, a redelivery timeout), the effect is still applied exactly once",
-  probe: async (env, impl, { db }) => {
-    await openBalance(env, db);
-    return impl.handle(handlerContext(env, db, { claim: impl.claim }), SAMPLE);
-  },
+  scenario: consumeScenarioArb({
+    ordersMin: 3,
+    ordersMax: 5,
+    consumersMin: 2,
+    consumersMax: 3,
+    resendShares: [0, 0.2],
+    twinsMax: 5,
+    plan: {
+      ...CONSUMER_CRASHES,
+      kinds: ["crash", "pause"],
+      // A pause past the group's session: the queue moves to another consumer while the paused
+      // one still holds its messages, and it finishes them when it wakes.
+      outageMsMaxByKind: { pause: 300 },
+      boundaries: ["db"],
+    },
+    dbPlan: { nodes: [...CONSUMERS], kinds: ["dbAbortCommits"], eventsMax: 2, windowMs: 400, outageMsMax: 200 },
+  }),
+  describe: describeConsume,
+  run: (ctx, s) => runConsume(ctx, s, { assembly: claimAssembly(ctx) }),
 });
 
 export const partD = placeholderPart({

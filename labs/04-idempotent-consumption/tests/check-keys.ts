@@ -1,0 +1,72 @@
+/**
+ * L4.A's direct check of the business key, over every delivery the run handed to a handler. The
+ * effect checker sees a wrong key only when it did harm in this run (a resend applied twice, a
+ * second step skipped); this one reads the contract itself:
+ * - every delivery of one operation (order id and step) got the same key, whatever its message
+ *   id, offset, queue, send time or retry count;
+ * - two operations never got the same key;
+ * - a key is a string without a NUL character.
+ * Counterexample: "wrong answer: order o17 step 2 (charge 2500) got two keys: 'm-5' for message
+ * m-5 at orders/1:4 and 'm-9' for message m-9 at orders/1:7 (a resend of the same operation under a
+ * new id). A key must name the operation, not the message."
+ */
+import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
+import { type Delivery, TOPIC } from "../provided.ts";
+import { describeEvent } from "./orders.ts";
+
+function operationOf(delivery: Delivery): string {
+  return `${delivery.event.orderId}\u0000${delivery.event.step}`;
+}
+
+function where(delivery: Delivery): string {
+  return `message ${delivery.messageId} at ${TOPIC}/${delivery.queueId}:${delivery.queueOffset}`;
+}
+
+/**
+ * Checks the keys `keyOf` gives the deliveries. `keyOf` is the learner's function; a throw that is
+ * not a programming error is reported, not rethrown (the contract allows none).
+ */
+export function checkKeys(deliveries: readonly Delivery[], keyOf: (delivery: Delivery) => unknown): Anomaly[] {
+  const found: Anomaly[] = [];
+  const keyByOperation = new Map<string, { key: string; delivery: Delivery }>();
+  const operationByKey = new Map<string, Delivery>();
+  for (const delivery of deliveries) {
+    const key = keyOf(delivery);
+    if (typeof key !== "string" || key.includes("\u0000")) {
+      const what = typeof key === "string" ? "a string with a NUL character" : `a ${typeof key}`;
+      found.push(anomaly("wrong answer", `businessKey returned ${what} for ${where(delivery)}: a key is a string without NUL`));
+      return found;
+    }
+    const operation = operationOf(delivery);
+    const seen = keyByOperation.get(operation);
+    if (seen === undefined) keyByOperation.set(operation, { key, delivery });
+    else if (seen.key !== key) {
+      found.push(
+        anomaly(
+          "wrong answer",
+          `${describeEvent(delivery.event)} got two keys: ${JSON.stringify(seen.key)} for ${where(seen.delivery)} and ${JSON.stringify(key)} for ${where(delivery)} (${howTheyDiffer(seen.delivery, delivery)}). A key must name the operation, whatever copy of it comes`,
+        ),
+      );
+      keyByOperation.set(operation, { key, delivery });
+    }
+    const other = operationByKey.get(key);
+    if (other === undefined) operationByKey.set(key, delivery);
+    else if (operationOf(other) !== operation) {
+      found.push(
+        anomaly(
+          "wrong answer",
+          `two operations got the same key ${JSON.stringify(key)}: ${describeEvent(other.event)} (${where(other)}) and ${describeEvent(delivery.event)} (${where(delivery)}); the second would be skipped as a duplicate of the first`,
+        ),
+      );
+    }
+  }
+  return found;
+}
+
+function howTheyDiffer(a: Delivery, b: Delivery): string {
+  if (a.messageId !== b.messageId) return "a resend of the same operation under a new message id";
+  if (a.queueOffset !== b.queueOffset || a.queueId !== b.queueId)
+    return "the same message stored twice, at two offsets";
+  if (a.reconsumeTimes !== b.reconsumeTimes) return "the same message, handed out again";
+  return "the same delivery, asked twice";
+}

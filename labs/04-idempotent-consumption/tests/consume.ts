@@ -1,0 +1,224 @@
+/**
+ * The workload of parts L4.A to L4.C: p1 publishes an order book (resending some operations as new
+ * messages), consumers of the group handle it through the provided push consumer, faults strike,
+ * and once they have healed every queue must drain. Then the checkers read what the producer was
+ * told and what the database committed.
+ *
+ * Timeline of one run:
+ *   broker up; balances opened; consumers up; fault plans applied (time 0 of their windows);
+ *   p1 publishes (each send retried until acknowledged); faults heal;
+ *   wait until every queue's committed offset reaches its end (at most DRAIN_MS);
+ *   SETTLE_MS more, for handlers still at work on twins; check.
+ */
+import type { Anomaly } from "#harness/checkers/anomaly.ts";
+import { anomaly } from "#harness/checkers/anomaly.ts";
+import fc from "fast-check";
+import { type DbFaultPlan, type DbPlanShape, dbPlanArb, describeDbPlan } from "#harness/faults/db-plan.ts";
+import { describePlan, type FaultPlan, type PlanShape, planArb } from "#harness/faults/plan.ts";
+import type { TestContext } from "#harness/grade/define.ts";
+import { rethrowFrom } from "#harness/errors.ts";
+import type { Env } from "#harness/env.ts";
+import { plural } from "#harness/words.ts";
+import { type Delivery, TABLES, TOPIC } from "../provided.ts";
+import { applicationsOf, checkEffects } from "./check-effects.ts";
+import { checkKeys } from "./check-keys.ts";
+import { type Assembly, applyFaults, BROKER, type Deployment, deploy, type QueueProgress, type Twin } from "./deployment.ts";
+import { customersOf, describeEvent, describeOrderBook, orderBookArb, type PlannedEvent } from "./orders.ts";
+import { PRODUCER, runProducer } from "./produce.ts";
+
+/** A message handed out a second time (L4.C): the `event`-th operation's first copy. */
+export interface TwinPlan {
+  event: number;
+  delayMs: number;
+}
+
+export interface ConsumeScenario {
+  queueCount: number;
+  consumers: string[];
+  events: PlannedEvent[];
+  /** Per event: republished as a new message this long after its first send, or never. */
+  resendAfterMs: (number | null)[];
+  sendGapMs: number;
+  twins: TwinPlan[];
+  plan: FaultPlan;
+  dbPlan: DbFaultPlan;
+}
+
+/** After the faults heal and p1 is done: how long every queue has to drain. */
+const DRAIN_MS = 2_000;
+/** Once drained: time for handlers still at work (twins, retries) to finish. */
+const SETTLE_MS = 300;
+/** p1 stops retrying a send this long after the faults are over. */
+const GIVE_UP_MS = 2_000;
+
+/** Every consumer a scenario may run; each runs the first `consumers.length` of them. */
+export const CONSUMERS = ["c1", "c2", "c3"] as const;
+
+/** What a part's scenarios may contain. */
+export interface ConsumeShape {
+  ordersMin: number;
+  ordersMax: number;
+  consumersMin: number;
+  consumersMax: number;
+  /** The share of operations published twice is drawn from these. */
+  resendShares: readonly number[];
+  /** How many messages are handed out twice (L4.C), at most. */
+  twinsMax: number;
+  /** The world's faults; its nodes are drawn among CONSUMERS (and the broker). */
+  plan: PlanShape;
+  dbPlan: DbPlanShape | null;
+}
+
+/** The longest wait before an operation is published again (within the redelivery window). */
+const RESEND_AFTER_MS_MAX = 400;
+
+export function consumeScenarioArb(shape: ConsumeShape): fc.Arbitrary<ConsumeScenario> {
+  const events = orderBookArb(shape.ordersMin, shape.ordersMax);
+  return fc
+    .record({
+      queueCount: fc.integer({ min: 2, max: 4 }),
+      consumerCount: fc.integer({ min: shape.consumersMin, max: shape.consumersMax }),
+      events,
+      resendShare: fc.constantFrom(...shape.resendShares),
+      resendDraws: fc.array(fc.integer({ min: 0, max: 99 }), { minLength: 20, maxLength: 20 }),
+      resendAfterMs: fc.array(fc.integer({ min: 1, max: RESEND_AFTER_MS_MAX }), { minLength: 20, maxLength: 20 }),
+      sendGapMs: fc.integer({ min: 0, max: 8 }),
+      twins: fc.array(fc.record({ event: fc.nat({ max: 19 }), delayMs: fc.integer({ min: 0, max: 3 }) }), {
+        maxLength: shape.twinsMax,
+      }),
+      plan: planArb(shape.plan),
+      dbPlan: shape.dbPlan === null ? fc.constant<DbFaultPlan>({ events: [] }) : dbPlanArb(shape.dbPlan),
+    })
+    .map((draw) => {
+      const consumers = CONSUMERS.slice(0, draw.consumerCount);
+      // Faults aimed at a consumer this scenario does not run would do nothing: aim them at c1.
+      const running = (node: string): string =>
+        node.startsWith("c") && !consumers.includes(node as (typeof CONSUMERS)[number]) ? "c1" : node;
+      return {
+        queueCount: draw.queueCount,
+        consumers: [...consumers],
+        events: draw.events,
+        resendAfterMs: draw.events.map((_, i) =>
+          (draw.resendDraws[i] ?? 100) < draw.resendShare * 100 ? (draw.resendAfterMs[i] ?? 1) : null,
+        ),
+        sendGapMs: draw.sendGapMs,
+        twins: draw.twins.filter((t) => t.event < draw.events.length),
+        plan: {
+          ...draw.plan,
+          events: draw.plan.events.map((e) => ("node" in e ? { ...e, node: running(e.node) } : e)),
+        },
+        dbPlan: { events: draw.dbPlan.events.map((e) => ("node" in e ? { ...e, node: running(e.node) } : e)) },
+      };
+    });
+}
+
+export function describeConsume(s: ConsumeScenario): string[] {
+  const resends = s.resendAfterMs.filter((ms) => ms !== null).length;
+  const twins = s.twins.map((t) => {
+    const event = s.events[t.event];
+    return event === undefined ? "" : `${describeEvent(event)} is handed to a second consumer ${t.delayMs} ms after the first`;
+  });
+  return [
+    ...describePlan(s.plan),
+    ...describeDbPlan(s.dbPlan),
+    ...twins.filter((t) => t !== ""),
+    `workload: ${PRODUCER} publishes ${describeOrderBook(s.events)} to ${TOPIC} (${plural(s.queueCount, "queue")}), one order per queue, ${s.sendGapMs} ms apart; ${plural(resends, "operation")} published again later as a new message; consumers ${s.consumers.join(", ")} of one group`,
+  ];
+}
+
+export interface ConsumeOptions {
+  assembly: Assembly;
+  /** The learner's business key, checked directly on every delivery (L4.A only). */
+  keyOf?: (delivery: Delivery) => unknown;
+}
+
+export async function runConsume(
+  ctx: TestContext<unknown>,
+  s: ConsumeScenario,
+  options: ConsumeOptions,
+): Promise<Anomaly[]> {
+  const { world } = ctx;
+  const twinned = new Set<TwinPlan>();
+  const d = deploy(ctx, {
+    queueCount: s.queueCount,
+    consumers: s.consumers,
+    assembly: options.assembly,
+    twinOf: s.twins.length === 0 ? undefined : (delivery, from) => twinOf(s, twinned, delivery, from),
+  });
+  const brokerUp = await d.broker.start();
+  if (brokerUp.kind === "error") throw brokerUp.error;
+  await d.openBalances(customersOf(s.events));
+  for (const consumer of d.consumers) {
+    const started = await consumer.start();
+    if (started.kind === "error") rethrowFrom(`starting consumer ${consumer.id}`, started.error);
+  }
+  const faults = applyFaults(ctx, s.plan, d.db, s.dbPlan);
+  const producer = world.addNode<Env>(PRODUCER, (env) => env);
+  await producer.start();
+  const script = { events: s.events, resendAfterMs: s.resendAfterMs, sendGapMs: s.sendGapMs, queueCount: s.queueCount };
+  const sent = await runProducer(ctx.history, producer, BROKER, script, () => faults.endMs + GIVE_UP_MS, () => world.nowMs);
+  await faults.healed();
+  const stuck = await drain(ctx, d);
+  await world.sleep(SETTLE_MS);
+  d.closePending();
+
+  const effects = checkEffects({
+    sent,
+    applications: applicationsOf(d.db),
+    balances: d.db.rows(TABLES.balances),
+    openingCents: 0,
+  });
+  const deliveries = d.deliveries.map((entry) => entry.delivery);
+  const keys = options.keyOf === undefined ? [] : checkKeys(deliveries, options.keyOf);
+  if (stuck === null) return [...effects, ...keys];
+  // Not drained: an operation not applied yet may still be on its way, so no lost write is claimed.
+  return [...effects.filter((a) => a.name !== "lost write"), ...keys, notLive(d, stuck)];
+}
+
+/**
+ * The twin of a message's first delivery, if its operation has one planned and not used yet: to
+ * the next consumer by name (or the same one, alone in its group).
+ */
+function twinOf(s: ConsumeScenario, twinned: Set<TwinPlan>, delivery: Delivery, from: string): Twin | null {
+  const plan = s.twins.find((t) => {
+    const event = s.events[t.event];
+    return event?.orderId === delivery.event.orderId && event.step === delivery.event.step && !twinned.has(t);
+  });
+  if (plan === undefined) return null;
+  twinned.add(plan);
+  const others = s.consumers.filter((c) => c !== from);
+  return { to: others[0] ?? from, delayMs: plan.delayMs };
+}
+
+/**
+ * Waits until every queue's committed offset has reached its end; returns the queues that had not
+ * after DRAIN_MS (null: drained).
+ */
+async function drain(ctx: TestContext<unknown>, d: Deployment): Promise<QueueProgress[] | null> {
+  const deadline = ctx.world.nowMs + DRAIN_MS;
+  let last: QueueProgress[] = [];
+  for (;;) {
+    const progress = await d.progress();
+    if (progress !== null) {
+      last = progress.filter((q) => q.committed < q.end);
+      if (last.length === 0) return null;
+    }
+    if (ctx.world.nowMs >= deadline) return last;
+    await ctx.world.sleep(10);
+  }
+}
+
+function notLive(d: Deployment, stuck: readonly QueueProgress[]): Anomaly {
+  const queues = stuck.map((q) => {
+    const handed = d.deliveries.filter((e) => e.delivery.queueId === q.queueId && e.delivery.queueOffset === q.committed);
+    const at = `${TOPIC}/${q.queueId}`;
+    const head = `${at}'s committed offset is still ${q.committed} of ${q.end}`;
+    const last = handed.at(-1);
+    if (last === undefined) return `${head}: the message at offset ${q.committed} was never handed to a handler`;
+    return `${head}: ${describeEvent(last.delivery.event)} (message ${last.delivery.messageId} at offset ${q.committed}) was handed to a handler ${plural(handed.length, "time")} and never answered done`;
+  });
+  return anomaly(
+    "not live",
+    `${DRAIN_MS} ms after the faults healed and every message was sent, ${queues.join("; ")}. A handler must answer "done" once the effect is durable, including when the key was already claimed`,
+  );
+}

@@ -1,0 +1,187 @@
+/**
+ * The simulated deployment of parts L4.A to L4.C (docs/design/lab-04.md, section 1):
+ *
+ *   p1 (harness producer) --send--> broker (labs/shared/broker on lab 01's log) <--pull, commitOffset-- c1..c3
+ *                                                                                   |
+ *                                     one business database (SimDatabase) <--------+  (the handlers' transactions)
+ *
+ * Each consumer runs the provided push consumer (runtime.ts) with parts the part under test
+ * assembles: the learner's functions for what it grades, the grader's stand-ins for the rest.
+ * Every handler call is a `handle` operation in the history (invoked when the runtime hands the
+ * delivery over, ok with the handler's answer), so a report shows who handled what, when.
+ */
+import type { Env } from "#harness/env.ts";
+import { type ActiveDbFaults, applyDbPlan, type DbFaultPlan } from "#harness/faults/db-plan.ts";
+import { applyPlan, type FaultPlan } from "#harness/faults/plan.ts";
+import type { TestContext } from "#harness/grade/define.ts";
+import { SimDatabase } from "#harness/sim/db.ts";
+import type { SimNode } from "#harness/sim/node.ts";
+import type { Op } from "#harness/workloads/history.ts";
+import { type Broker, defaultBrokerConfig, openBroker } from "#labs/shared/broker/broker.ts";
+import { BrokerClient } from "#labs/shared/broker/client.ts";
+import { openLogStore } from "#labs/shared/broker/log-store.ts";
+import type { PullReply } from "#labs/shared/broker/protocol.ts";
+import { type Delivery, GROUP, TABLES, TIMING, TOPIC } from "../provided.ts";
+import { type ConsumerHandle, type ConsumerParts, runPushConsumer } from "../runtime.ts";
+
+export const BROKER = "broker";
+
+/** The parts a consumer incarnation runs with (a fresh copy of the learner's modules each time). */
+export type Assembly = (env: Env) => ConsumerParts;
+
+/**
+ * A second handing-out of a message while its first handler may still run (L4.C): to `to`,
+ * `delayMs` after the first delivery began.
+ */
+export interface Twin {
+  to: string;
+  delayMs: number;
+}
+
+export interface DeploymentOptions {
+  queueCount: number;
+  consumers: readonly string[];
+  assembly: Assembly;
+  /** Decides, at a message's first delivery, whether it is handed out a second time. */
+  twinOf?(delivery: Delivery, from: string): Twin | null;
+}
+
+/** One queue's progress: the group's committed offset and the queue's end. */
+export interface QueueProgress {
+  queueId: number;
+  committed: number;
+  end: number;
+}
+
+export interface Deployment {
+  db: SimDatabase;
+  broker: SimNode<Broker>;
+  consumers: SimNode<ConsumerHandle>[];
+  /** Every delivery handed to a handler, in order, with the consumer it went to. */
+  readonly deliveries: { consumer: string; delivery: Delivery }[];
+  /** Opens every customer's balance at 0 (before the first message). */
+  openBalances(customers: readonly string[]): Promise<void>;
+  /** Each queue's progress, read from the broker (null while it is down). */
+  progress(): Promise<QueueProgress[] | null>;
+  /** Completes the `handle` operations that never answered (their consumer died, or the run ended). */
+  closePending(): void;
+}
+
+export function deploy(ctx: TestContext<unknown>, options: DeploymentOptions): Deployment {
+  const { world, history } = ctx;
+  const db = new SimDatabase(world);
+  const config = { ...defaultBrokerConfig, topics: { [TOPIC]: options.queueCount }, sessionMs: TIMING.sessionMs };
+  const broker = world.addNode<Broker>(BROKER, async (env) => openBroker(env, config, await openLogStore(env)));
+  const deliveries: Deployment["deliveries"] = [];
+  const pending = new Map<Delivery, Op>();
+  const twinned = new Set<string>();
+
+  const consumers: SimNode<ConsumerHandle>[] = options.consumers.map((id) =>
+    world.addNode<ConsumerHandle>(id, (env) =>
+      runPushConsumer(
+        env,
+        { broker: new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs), db: db.connect(env) },
+        options.assembly(env),
+        {
+          delivered(delivery) {
+            deliveries.push({ consumer: id, delivery });
+            const input = {
+              message: delivery.messageId,
+              order: delivery.event.orderId,
+              step: delivery.event.step,
+              at: `${TOPIC}/${delivery.queueId}:${delivery.queueOffset}`,
+              ...(delivery.reconsumeTimes > 0 ? { reconsumeTimes: delivery.reconsumeTimes } : {}),
+            };
+            pending.set(delivery, history.invoke(id, "handle", input));
+            const name = `${delivery.queueId}:${delivery.queueOffset}`;
+            if (options.twinOf === undefined || twinned.has(name)) return;
+            twinned.add(name);
+            const twin = options.twinOf(delivery, id);
+            if (twin !== null) handOutAgain(delivery, id, twin);
+          },
+          answered(delivery, answer) {
+            const op = pending.get(delivery);
+            pending.delete(delivery);
+            if (op !== undefined) history.complete(op, "ok", { output: answer });
+          },
+        },
+      ),
+    ),
+  );
+
+  const handOutAgain = (delivery: Delivery, from: string, twin: Twin): void => {
+    const to = consumers.find((node) => node.id === twin.to);
+    world.at(world.nowMs + twin.delayMs, `hand ${delivery.messageId} to ${twin.to} again`, () => {
+      history.nemesis(
+        `${twin.to} is handed ${delivery.messageId} (${TOPIC}/${delivery.queueId}:${delivery.queueOffset}) again while ${from} may still be at work on it (its invisible time ran out)`,
+      );
+      void to?.invoke((handle) => handle.redeliver(delivery));
+    });
+  };
+
+  const setup = world.addNode<Env>("setup", (env) => env);
+  return {
+    db,
+    broker,
+    consumers,
+    deliveries,
+    async openBalances(customers) {
+      await setup.start();
+      const outcome = await setup.invoke((env) =>
+        db.connect(env).transaction(async (tx) => {
+          for (const customer of customers) await tx.put(TABLES.balances, customer, { cents: 0 });
+        }),
+      );
+      if (outcome.kind !== "ok") throw new Error(`opening the balances failed: ${outcome.kind}`);
+    },
+    async progress() {
+      const outcome = await broker.invoke(async (api) => {
+        const queues: QueueProgress[] = [];
+        for (let queueId = 0; queueId < options.queueCount; queueId++) {
+          const committed = api.committed(GROUP, TOPIC, queueId).offset;
+          const reply = (await api.handle("grader", {
+            type: "pull",
+            topic: TOPIC,
+            queueId,
+            offset: committed,
+            max: 1,
+          })) as PullReply;
+          if (reply.kind !== "ok") return null;
+          queues.push({ queueId, committed, end: reply.maxOffset });
+        }
+        return queues;
+      });
+      return outcome.kind === "ok" ? outcome.value : null;
+    },
+    closePending() {
+      for (const [delivery, op] of pending) {
+        history.complete(op, "info", { note: `no answer: ${describeUnanswered(delivery)}` });
+      }
+      pending.clear();
+    },
+  };
+}
+
+function describeUnanswered(delivery: Delivery): string {
+  return `the handler of ${delivery.messageId} never answered (its consumer died, or it still ran when the run ended)`;
+}
+
+/** The world's plan and the database's, applied together. */
+export interface Faults {
+  /** True time by which every fault of both plans is over. */
+  readonly endMs: number;
+  /** Resolves once both plans have healed (and every node they stopped is running again). */
+  healed(): Promise<void>;
+}
+
+export function applyFaults(ctx: TestContext<unknown>, plan: FaultPlan, db: SimDatabase, dbPlan: DbFaultPlan): Faults {
+  const world = applyPlan(ctx.world, plan, ctx.history);
+  const database: ActiveDbFaults = applyDbPlan(ctx.world, db, dbPlan, ctx.history);
+  return {
+    endMs: Math.max(world.endMs, database.endMs),
+    async healed() {
+      await world.healed();
+      await database.healed();
+    },
+  };
+}
