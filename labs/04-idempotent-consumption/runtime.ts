@@ -92,7 +92,6 @@ interface QueueState {
   tracker: OffsetTracker;
   nextOffset: number;
   dropped: boolean;
-  lastCommitted: number | null;
 }
 
 /** The queues `me` takes among `members` (sorted), as AllocateMessageQueueAveragely does. */
@@ -186,9 +185,11 @@ export async function runPushConsumer(
     }
   };
 
+  // Every interval, even when the offset has not moved (RemoteBrokerOffsetStore.persistAll does
+  // the same): a broker that restarted may have lost the last commit it acknowledged.
   const commit = async (state: QueueState): Promise<void> => {
     const offset = state.tracker.committable();
-    if (offset === null || offset === state.lastCommitted) return;
+    if (offset === null) return;
     const outcome = await stores.broker.call({
       type: "commitOffset",
       group: GROUP,
@@ -198,7 +199,6 @@ export async function runPushConsumer(
       offset,
       token: 0,
     });
-    if (outcome.kind === "ok" && outcome.reply.kind === "ok") state.lastCommitted = offset;
     hooks.committed?.(state.queueId, offset, outcome.kind === "ok" ? outcome.reply.kind : "maybe");
   };
 
@@ -210,7 +210,6 @@ export async function runPushConsumer(
       tracker: parts.openTracker(),
       nextOffset: outcome.reply.offset,
       dropped: false,
-      lastCommitted: outcome.reply.offset,
     };
     owned.set(queueId, state);
     void pullLoop(state);
