@@ -90,6 +90,8 @@ export interface ConsumerHandle {
 interface QueueState {
   queueId: number;
   tracker: OffsetTracker;
+  /** The committed offset the queue was taken at. */
+  startOffset: number;
   nextOffset: number;
   dropped: boolean;
 }
@@ -188,8 +190,8 @@ export async function runPushConsumer(
   // Every interval, even when the offset has not moved (RemoteBrokerOffsetStore.persistAll does
   // the same): a broker that restarted may have lost the last commit it acknowledged.
   const commit = async (state: QueueState): Promise<void> => {
-    const offset = state.tracker.committable();
-    if (offset === null) return;
+    // Nothing received yet: the offset the queue was taken at (the broker may have lost it).
+    const offset = state.tracker.committable() ?? state.startOffset;
     const outcome = await stores.broker.call({
       type: "commitOffset",
       group: GROUP,
@@ -208,6 +210,7 @@ export async function runPushConsumer(
     const state: QueueState = {
       queueId,
       tracker: parts.openTracker(),
+      startOffset: outcome.reply.offset,
       nextOffset: outcome.reply.offset,
       dropped: false,
     };

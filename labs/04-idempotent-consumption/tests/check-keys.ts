@@ -34,7 +34,9 @@ export function checkKeys(deliveries: readonly Delivery[], keyOf: (delivery: Del
     const key = keyOf(delivery);
     if (typeof key !== "string" || key.includes("\u0000")) {
       const what = typeof key === "string" ? "a string with a NUL character" : `a ${typeof key}`;
-      found.push(anomaly("wrong answer", `businessKey returned ${what} for ${where(delivery)}: a key is a string without NUL`));
+      found.push(
+        anomaly("wrong answer", `businessKey returned ${what} for ${where(delivery)}: a key is a string without NUL`),
+      );
       return found;
     }
     const operation = operationOf(delivery);

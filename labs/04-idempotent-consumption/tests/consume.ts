@@ -10,19 +10,28 @@
  *   wait until every queue's committed offset reaches its end (at most DRAIN_MS);
  *   SETTLE_MS more, for handlers still at work on twins; check.
  */
+
+import fc from "fast-check";
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import { anomaly } from "#harness/checkers/anomaly.ts";
-import fc from "fast-check";
+import type { Env } from "#harness/env.ts";
+import { rethrowFrom } from "#harness/errors.ts";
 import { type DbFaultPlan, type DbPlanShape, dbPlanArb, describeDbPlan } from "#harness/faults/db-plan.ts";
 import { describePlan, type FaultPlan, type PlanShape, planArb } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
-import { rethrowFrom } from "#harness/errors.ts";
-import type { Env } from "#harness/env.ts";
 import { plural } from "#harness/words.ts";
 import { type Delivery, TABLES, TOPIC } from "../provided.ts";
 import { applicationsOf, checkEffects } from "./check-effects.ts";
 import { checkKeys } from "./check-keys.ts";
-import { type Assembly, applyFaults, BROKER, type Deployment, deploy, type QueueProgress, type Twin } from "./deployment.ts";
+import {
+  type Assembly,
+  applyFaults,
+  BROKER,
+  type Deployment,
+  deploy,
+  type QueueProgress,
+  type Twin,
+} from "./deployment.ts";
 import { customersOf, describeEvent, describeOrderBook, orderBookArb, type PlannedEvent } from "./orders.ts";
 import { PRODUCER, runProducer } from "./produce.ts";
 
@@ -116,7 +125,9 @@ export function describeConsume(s: ConsumeScenario): string[] {
   const resends = s.resendAfterMs.filter((ms) => ms !== null).length;
   const twins = s.twins.map((t) => {
     const event = s.events[t.event];
-    return event === undefined ? "" : `${describeEvent(event)} is handed to a second consumer ${t.delayMs} ms after the first`;
+    return event === undefined
+      ? ""
+      : `${describeEvent(event)} is handed to a second consumer ${t.delayMs} ms after the first`;
   });
   return [
     ...describePlan(s.plan),
@@ -156,7 +167,14 @@ export async function runConsume(
   const producer = world.addNode<Env>(PRODUCER, (env) => env);
   await producer.start();
   const script = { events: s.events, resendAfterMs: s.resendAfterMs, sendGapMs: s.sendGapMs, queueCount: s.queueCount };
-  const sent = await runProducer(ctx.history, producer, BROKER, script, () => faults.endMs + GIVE_UP_MS, () => world.nowMs);
+  const sent = await runProducer(
+    ctx.history,
+    producer,
+    BROKER,
+    script,
+    () => faults.endMs + GIVE_UP_MS,
+    () => world.nowMs,
+  );
   await faults.healed();
   const stuck = await drain(ctx, d);
   await world.sleep(SETTLE_MS);
@@ -210,12 +228,20 @@ async function drain(ctx: TestContext<unknown>, d: Deployment): Promise<QueuePro
 
 function notLive(d: Deployment, stuck: readonly QueueProgress[]): Anomaly {
   const queues = stuck.map((q) => {
-    const handed = d.deliveries.filter((e) => e.delivery.queueId === q.queueId && e.delivery.queueOffset === q.committed);
-    const at = `${TOPIC}/${q.queueId}`;
-    const head = `${at}'s committed offset is still ${q.committed} of ${q.end}`;
+    const handed = d.deliveries.filter(
+      (e) => e.delivery.queueId === q.queueId && e.delivery.queueOffset === q.committed,
+    );
+    const head = `${TOPIC}/${q.queueId}'s committed offset is still ${q.committed} of ${q.end}`;
     const last = handed.at(-1);
     if (last === undefined) return `${head}: the message at offset ${q.committed} was never handed to a handler`;
-    return `${head}: ${describeEvent(last.delivery.event)} (message ${last.delivery.messageId} at offset ${q.committed}) was handed to a handler ${plural(handed.length, "time")} and never answered done`;
+    const what = `${describeEvent(last.delivery.event)} (message ${last.delivery.messageId} at offset ${q.committed})`;
+    const answers = d.answers.get(last.delivery.queueId)?.get(last.delivery.queueOffset) ?? [];
+    const done = answers.filter((a) => a === "done").length;
+    const told =
+      done > 0
+        ? `answered done ${plural(done, "time")}, yet the offset did not move past it`
+        : `never answered done (${answers.length === 0 ? "no answer at all" : answers.join(", ")})`;
+    return `${head}: ${what} was handed to a handler ${plural(handed.length, "time")} and ${told}`;
   });
   return anomaly(
     "not live",

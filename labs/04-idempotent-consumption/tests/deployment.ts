@@ -21,7 +21,7 @@ import { type Broker, defaultBrokerConfig, openBroker } from "#labs/shared/broke
 import { BrokerClient } from "#labs/shared/broker/client.ts";
 import { openLogStore } from "#labs/shared/broker/log-store.ts";
 import type { PullReply } from "#labs/shared/broker/protocol.ts";
-import { type Delivery, GROUP, TABLES, TIMING, TOPIC } from "../provided.ts";
+import { type Consumed, type Delivery, GROUP, TABLES, TIMING, TOPIC } from "../provided.ts";
 import { type ConsumerHandle, type ConsumerParts, runPushConsumer } from "../runtime.ts";
 
 export const BROKER = "broker";
@@ -59,6 +59,8 @@ export interface Deployment {
   consumers: SimNode<ConsumerHandle>[];
   /** Every delivery handed to a handler, in order, with the consumer it went to. */
   readonly deliveries: { consumer: string; delivery: Delivery }[];
+  /** Every answer handlers gave, by queue and offset, in order. */
+  readonly answers: Map<number, Map<number, Consumed[]>>;
   /** Opens every customer's balance at 0 (before the first message). */
   openBalances(customers: readonly string[]): Promise<void>;
   /** Each queue's progress, read from the broker (null while it is down). */
@@ -73,6 +75,7 @@ export function deploy(ctx: TestContext<unknown>, options: DeploymentOptions): D
   const config = { ...defaultBrokerConfig, topics: { [TOPIC]: options.queueCount }, sessionMs: TIMING.sessionMs };
   const broker = world.addNode<Broker>(BROKER, async (env) => openBroker(env, config, await openLogStore(env)));
   const deliveries: Deployment["deliveries"] = [];
+  const answers: Deployment["answers"] = new Map();
   const pending = new Map<Delivery, Op>();
   const twinned = new Set<string>();
 
@@ -103,6 +106,9 @@ export function deploy(ctx: TestContext<unknown>, options: DeploymentOptions): D
             const op = pending.get(delivery);
             pending.delete(delivery);
             if (op !== undefined) history.complete(op, "ok", { output: answer });
+            const byOffset = answers.get(delivery.queueId) ?? new Map<number, Consumed[]>();
+            answers.set(delivery.queueId, byOffset);
+            byOffset.set(delivery.queueOffset, [...(byOffset.get(delivery.queueOffset) ?? []), answer]);
           },
         },
       ),
@@ -125,6 +131,7 @@ export function deploy(ctx: TestContext<unknown>, options: DeploymentOptions): D
     broker,
     consumers,
     deliveries,
+    answers,
     async openBalances(customers) {
       await setup.start();
       const outcome = await setup.invoke((env) =>

@@ -68,7 +68,15 @@ export async function runProducer(
       const op = history.invoke(PRODUCER, "send", { message: copy.messageId, order: event.orderId, step: event.step });
       copy.op = op;
       const body = encodeEnvelope({ id: copy.messageId, event });
-      const request = { type: "send", topic: TOPIC, queueId, key: event.orderId, body, producerId: PRODUCER, sequence: -1 } as const;
+      const request = {
+        type: "send",
+        topic: TOPIC,
+        queueId,
+        key: event.orderId,
+        body,
+        producerId: PRODUCER,
+        sequence: -1,
+      } as const;
       for (;;) {
         const reply = await client.call(request);
         if (reply.kind === "ok" && reply.reply.kind === "ok") {
