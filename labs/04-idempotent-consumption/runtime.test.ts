@@ -21,6 +21,7 @@ import { applicationsOf, checkEffects, type SentOperation } from "./tests/check-
 import { standInClaim, standInHandle, standInKey, standInTracker } from "./tests/stand-ins.ts";
 
 const QUEUES = 4;
+const QUEUE_IDS = Array.from({ length: QUEUES }, (_, q) => q);
 const CUSTOMERS = ["alice", "bob"];
 
 interface Deployed {
@@ -204,5 +205,31 @@ describe("lab 04's push consumer", () => {
     expect(result.drained).toBe(true);
     expect(d.deliveries.length).toBeGreaterThanOrEqual(12 + 5);
     expect(effectAnomalies(d, result.sent)).toEqual([]);
+  });
+
+  it("a broker that restarts and forgets the last commits: the consumers commit them again, with nothing new to receive", async () => {
+    for (let seed = 1; seed <= 3; seed++) {
+      const d = deploy(seed, 2);
+      const result = await simulate(d.world, async () => {
+        await d.broker.start();
+        for (const consumer of d.consumers) await consumer.start();
+        const sent = await d.send(16);
+        const first = await drained(d, 16, 3000);
+        // Killed right after the last commits arrived: the broker persists its offsets every
+        // 100 ms, so it comes back with older ones, and no message is left to pull.
+        d.broker.crash();
+        await d.world.sleep(5);
+        await d.broker.start();
+        const lost = QUEUE_IDS.reduce(
+          (sum, q) => sum + (d.broker.incarnation?.api?.committed(GROUP, TOPIC, q)?.offset ?? 0),
+          0,
+        );
+        return { sent, first, lost, again: await drained(d, 16, 1000) };
+      });
+      expect(result.first, `seed ${seed}`).toBe(true);
+      expect(result.lost, `seed ${seed}: the restart lost some commits`).toBeLessThan(16);
+      expect(result.again, `seed ${seed}`).toBe(true);
+      expect(effectAnomalies(d, result.sent), `seed ${seed}`).toEqual([]);
+    }
   });
 });
