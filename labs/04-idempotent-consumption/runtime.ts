@@ -22,6 +22,7 @@
  *
  * The message body is an envelope `{ id, event }`: the id a producer gave this copy, and the event.
  */
+import { rethrowFrom } from "#harness/errors.ts";
 import type { Database, Env, Redis } from "#lab";
 import type { BrokerClient } from "#labs/shared/broker/client.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
@@ -145,7 +146,10 @@ export async function runPushConsumer(
   const untilDone = async (delivery: Delivery): Promise<void> => {
     for (let attempt = delivery; ; ) {
       hooks.delivered?.(attempt);
-      const result = await answer(attempt);
+      const result = await answer(attempt).catch((error: unknown) =>
+        // A handler that throws ends the run: the report names the call it threw in.
+        rethrowFrom(`the handler of ${attempt.messageId} on ${consumerId}`, error),
+      );
       hooks.answered?.(attempt, result);
       if (result === "done") return;
       await env.clock.sleep(TIMING.retryDelayMs);

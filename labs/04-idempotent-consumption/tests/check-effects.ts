@@ -55,6 +55,8 @@ export interface EffectsEvidence {
   /** The committed balances, and what each customer's balance was opened with. */
   balances: readonly ScannedRow<BalanceRow>[];
   openingCents: number;
+  /** The handler calls that carried an operation (any copy), for the report's timeline. */
+  handledOps?(event: Pick<OrderEvent, "orderId" | "step">): Op[];
 }
 
 /** The committed applications, from the database's committed transactions. */
@@ -90,15 +92,22 @@ export function checkEffects(evidence: EffectsEvidence): Anomaly[] {
     byOperation.set(key, [...(byOperation.get(key) ?? []), application]);
   }
   const sentKeys = new Set(evidence.sent.map((operation) => operationOf(operation.event)));
+  const handled = (operation: SentOperation): Op[] => evidence.handledOps?.(operation.event) ?? [];
   return [
-    ...appliedTwice(evidence.sent, byOperation),
-    ...lostWrites(evidence.sent, byOperation),
+    ...appliedTwice(evidence.sent, byOperation, handled),
+    ...lostWrites(evidence.sent, byOperation, handled),
     ...unsentApplications(evidence.applications, sentKeys),
     ...wrongBalances(evidence),
   ];
 }
 
-function appliedTwice(sent: readonly SentOperation[], byOperation: Map<string, Application[]>): Anomaly[] {
+type HandledOps = (operation: SentOperation) => Op[];
+
+function appliedTwice(
+  sent: readonly SentOperation[],
+  byOperation: Map<string, Application[]>,
+  handled: HandledOps,
+): Anomaly[] {
   const found: Anomaly[] = [];
   for (const operation of sent) {
     const applications = [...(byOperation.get(operationOf(operation.event)) ?? [])].sort(
@@ -110,19 +119,26 @@ function appliedTwice(sent: readonly SentOperation[], byOperation: Map<string, A
       const resend = a.row.messageId !== first ? `, a resend of ${first} under a new id` : "";
       return `by ${a.nodeId} at ${formatMs(a.committedAtMs)} (message ${a.row.messageId}${resend})`;
     });
-    const ops = operation.copies.flatMap((copy) => (copy.op === undefined ? [] : [copy.op]));
+    const ops = [
+      ...operation.copies.flatMap((copy) => (copy.op === undefined ? [] : [copy.op])),
+      ...handled(operation),
+    ];
     found.push(anomaly("applied twice", `${describeEvent(operation.event)} ${by.join(" and ")}`, ops));
   }
   return found;
 }
 
-function lostWrites(sent: readonly SentOperation[], byOperation: Map<string, Application[]>): Anomaly[] {
+function lostWrites(
+  sent: readonly SentOperation[],
+  byOperation: Map<string, Application[]>,
+  handled: HandledOps,
+): Anomaly[] {
   const found: Anomaly[] = [];
   for (const operation of sent) {
     const acknowledged = operation.copies.filter((copy) => copy.acknowledged);
     if (acknowledged.length === 0 || byOperation.has(operationOf(operation.event))) continue;
     const copies = acknowledged.map((copy) => copy.messageId).join(", ");
-    const ops = acknowledged.flatMap((copy) => (copy.op === undefined ? [] : [copy.op]));
+    const ops = [...acknowledged.flatMap((copy) => (copy.op === undefined ? [] : [copy.op])), ...handled(operation)];
     found.push(
       anomaly(
         "lost write",

@@ -185,6 +185,10 @@ export async function runConsume(
     applications: applicationsOf(d.db),
     balances: d.db.rows(TABLES.balances),
     openingCents: 0,
+    handledOps: (event) =>
+      d.deliveries
+        .filter((e) => e.delivery.event.orderId === event.orderId && e.delivery.event.step === event.step)
+        .map((e) => e.op),
   });
   const deliveries = d.deliveries.map((entry) => entry.delivery);
   const keys = options.keyOf === undefined ? [] : checkKeys(deliveries, options.keyOf);

@@ -57,8 +57,8 @@ export interface Deployment {
   db: SimDatabase;
   broker: SimNode<Broker>;
   consumers: SimNode<ConsumerHandle>[];
-  /** Every delivery handed to a handler, in order, with the consumer it went to. */
-  readonly deliveries: { consumer: string; delivery: Delivery }[];
+  /** Every delivery handed to a handler, in order, with the consumer it went to and its `handle` op. */
+  readonly deliveries: { consumer: string; delivery: Delivery; op: Op }[];
   /** Every answer handlers gave, by queue and offset, in order. */
   readonly answers: Map<number, Map<number, Consumed[]>>;
   /** Opens every customer's balance at 0 (before the first message). */
@@ -87,7 +87,6 @@ export function deploy(ctx: TestContext<unknown>, options: DeploymentOptions): D
         options.assembly(env),
         {
           delivered(delivery) {
-            deliveries.push({ consumer: id, delivery });
             const input = {
               message: delivery.messageId,
               order: delivery.event.orderId,
@@ -95,7 +94,9 @@ export function deploy(ctx: TestContext<unknown>, options: DeploymentOptions): D
               at: `${TOPIC}/${delivery.queueId}:${delivery.queueOffset}`,
               ...(delivery.reconsumeTimes > 0 ? { reconsumeTimes: delivery.reconsumeTimes } : {}),
             };
-            pending.set(delivery, history.invoke(id, "handle", input));
+            const op = history.invoke(id, "handle", input);
+            pending.set(delivery, op);
+            deliveries.push({ consumer: id, delivery, op });
             const name = `${delivery.queueId}:${delivery.queueOffset}`;
             if (options.twinOf === undefined || twinned.has(name)) return;
             twinned.add(name);
