@@ -14,6 +14,7 @@ export const zoo: ZooEntry[] = [
   { name: "key-by-order", caughtBy: { "L4.A": "lost write" } },
   { name: "key-by-body-hash", caughtBy: { "L4.A": "applied twice" } },
   { name: "key-by-kind", caughtBy: { "L4.A": "lost write" } },
+  { name: "key-glued-fields", caughtBy: { "L4.A": "wrong answer" } },
   // L4.B: the effect and its mark in one transaction.
   { name: "mark-before-effect", caughtBy: { "L4.B": "lost write", "L4.C": "lost write" } },
   { name: "mark-after-effect", caughtBy: { "L4.B": "applied twice", "L4.C": "applied twice" } },

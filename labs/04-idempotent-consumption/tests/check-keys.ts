@@ -6,6 +6,9 @@
  *   id, offset, queue, send time or retry count;
  * - two operations never got the same key;
  * - a key is a string without a NUL character.
+ * Besides the run's deliveries, it asks the key of two operations the grader builds whose order
+ * ids prefix one another (order o1 step 12, order o11 step 2): a key that glues the two fields
+ * together without a separator gives both "o112".
  * Counterexample: "wrong answer: order o17 step 2 (charge 2500) got two keys: 'm-5' for message
  * m-5 at orders/1:4 and 'm-9' for message m-9 at orders/1:7 (a resend of the same operation under a
  * new id). A key must name the operation, not the message."
@@ -18,7 +21,10 @@ function operationOf(delivery: Delivery): string {
   return `${delivery.event.orderId}\u0000${delivery.event.step}`;
 }
 
+const PROBE_PREFIX = "probe-";
+
 function where(delivery: Delivery): string {
+  if (delivery.messageId.startsWith(PROBE_PREFIX)) return "a delivery the grader built to try your key";
   return `message ${delivery.messageId} at ${TOPIC}/${delivery.queueId}:${delivery.queueOffset}`;
 }
 
@@ -71,4 +77,17 @@ function howTheyDiffer(a: Delivery, b: Delivery): string {
     return "the same message stored twice, at two offsets";
   if (a.reconsumeTimes !== b.reconsumeTimes) return "the same message, handed out again";
   return "the same delivery, asked twice";
+}
+
+/** Two operations whose fields, glued together, read the same: order o1 step 12 and order o11 step 2. */
+export function gluedFieldProbes(): Delivery[] {
+  const probe = (orderId: string, step: number, messageId: string): Delivery => ({
+    messageId,
+    queueId: 0,
+    queueOffset: 1_000 + step,
+    key: orderId,
+    event: { orderId, step, kind: "charge", customer: "alice", amountCents: 500, sentAtMs: 0 },
+    reconsumeTimes: 0,
+  });
+  return [probe("o1", 12, `${PROBE_PREFIX}1`), probe("o11", 2, `${PROBE_PREFIX}2`)];
 }

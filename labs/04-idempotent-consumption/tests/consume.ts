@@ -22,7 +22,7 @@ import type { TestContext } from "#harness/grade/define.ts";
 import { plural } from "#harness/words.ts";
 import { type Delivery, TABLES, TOPIC } from "../provided.ts";
 import { applicationsOf, checkEffects } from "./check-effects.ts";
-import { checkKeys } from "./check-keys.ts";
+import { checkKeys, gluedFieldProbes } from "./check-keys.ts";
 import {
   type Assembly,
   applyFaults,
@@ -191,7 +191,7 @@ export async function runConsume(
         .map((e) => e.op),
   });
   const deliveries = d.deliveries.map((entry) => entry.delivery);
-  const keys = options.keyOf === undefined ? [] : checkKeys(deliveries, options.keyOf);
+  const keys = options.keyOf === undefined ? [] : checkKeys([...deliveries, ...gluedFieldProbes()], options.keyOf);
   if (stuck === null) return [...effects, ...keys];
   // Not drained: an operation not applied yet may still be on its way, so no lost write is claimed.
   return [...effects.filter((a) => a.name !== "lost write"), ...keys, notLive(d, stuck)];
