@@ -27,8 +27,10 @@ import {
   END_MARKER_BYTES,
   type LogModule,
   type MessageRecord,
+  PROPERTIES_BYTES_MAX,
   RECORD_MAGIC,
   recordSizeOf,
+  TOPIC_BYTES_MAX,
 } from "./api.ts";
 import {
   badEndMarkerArb,
@@ -61,15 +63,30 @@ export interface CodecScenario {
 const safeText = (maxLength: number) =>
   fc.string({ unit: "grapheme", maxLength }).filter((s) => !s.includes("\u0001") && !s.includes("\u0002"));
 
+/**
+ * Values at the very edge of what the format holds, which the encoder must accept: a topic of
+ * exactly TOPIC_BYTES_MAX bytes (also in two-byte characters), properties that encode to exactly
+ * PROPERTIES_BYTES_MAX bytes, the largest queue id. An encoder off by one at a limit refuses them.
+ */
+const topicAtLimit = fc.constantFrom("t".repeat(TOPIC_BYTES_MAX), `${"é".repeat((TOPIC_BYTES_MAX - 1) / 2)}t`);
+// One property "p" whose encoding ("p\u0001" + value + "\u0002") is exactly the limit.
+const propertiesAtLimit = fc.constant({ p: "v".repeat(PROPERTIES_BYTES_MAX - 3) });
+
 export const recordArb: fc.Arbitrary<MessageRecord> = fc.record({
-  topic: fc.stringMatching(/^[A-Za-z0-9_%|-]{1,24}$/),
-  queueId: fc.integer({ min: 0, max: 0x7fff_ffff }),
+  topic: fc.oneof({ weight: 9, arbitrary: fc.stringMatching(/^[A-Za-z0-9_%|-]{1,24}$/) }, topicAtLimit),
+  queueId: fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 0, max: 0x7fff_ffff }) }, fc.constant(0xffff_ffff)),
   queueOffset: fc.integer({ min: 0, max: 2 ** 40 }),
   physicalOffset: fc.integer({ min: 0, max: 2 ** 48 }),
   bornTimestamp: fc.integer({ min: 1_600_000_000_000, max: 1_900_000_000_000 }),
   storeTimestamp: fc.integer({ min: 1_600_000_000_000, max: 1_900_000_000_000 }),
   body: fc.uint8Array({ maxLength: 700 }),
-  properties: fc.dictionary(fc.stringMatching(/^[A-Za-z][A-Za-z0-9_]{0,7}$/), safeText(16), { maxKeys: 3 }),
+  properties: fc.oneof(
+    {
+      weight: 19,
+      arbitrary: fc.dictionary(fc.stringMatching(/^[A-Za-z][A-Za-z0-9_]{0,7}$/), safeText(16), { maxKeys: 3 }),
+    },
+    propertiesAtLimit,
+  ),
 });
 
 const fraction = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
@@ -119,7 +136,14 @@ const caseArb: fc.Arbitrary<CodecCase> = fc.oneof(
   },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant("end" as const), sizeBytes: fc.integer({ min: 8, max: 1 << 30 }) }),
+    arbitrary: fc.record({
+      kind: fc.constant("end" as const),
+      // The smallest and largest sizes a marker can carry are among them.
+      sizeBytes: fc.oneof(
+        { weight: 8, arbitrary: fc.integer({ min: END_MARKER_BYTES, max: 1 << 30 }) },
+        fc.constantFrom(END_MARKER_BYTES, 0xffff_ffff),
+      ),
+    }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("refused" as const), record: recordArb, flaw: flawArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("badEndMarker" as const), sizeBytes: badEndMarkerArb }) },

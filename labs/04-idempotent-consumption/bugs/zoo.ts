@@ -18,6 +18,7 @@ export const zoo: ZooEntry[] = [
   // L4.B: the effect and its mark in one transaction.
   { name: "mark-before-effect", caughtBy: { "L4.B": "lost write", "L4.C": "lost write" } },
   { name: "mark-after-effect", caughtBy: { "L4.B": "applied twice", "L4.C": "applied twice" } },
+  { name: "unknown-means-done", caughtBy: { "L4.B": "lost write" } },
   { name: "swallow-and-ack", caughtBy: { "L4.B": "lost write", "L4.C": "lost write" } },
   // L4.C: concurrent redelivery.
   { name: "check-then-insert", caughtBy: { "L4.C": "applied twice" } },

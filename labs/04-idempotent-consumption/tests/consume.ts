@@ -17,7 +17,7 @@ import { anomaly } from "#harness/checkers/anomaly.ts";
 import type { Env } from "#harness/env.ts";
 import { rethrowFrom } from "#harness/errors.ts";
 import { type DbFaultPlan, type DbPlanShape, dbPlanArb, describeDbPlan } from "#harness/faults/db-plan.ts";
-import { describePlan, type FaultPlan, type PlanShape, planArb } from "#harness/faults/plan.ts";
+import { describePlan, type FaultPlan, ordinal, type PlanShape, planArb } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { plural } from "#harness/words.ts";
 import { type Delivery, TABLES, TOPIC } from "../provided.ts";
@@ -27,6 +27,7 @@ import {
   type Assembly,
   applyFaults,
   BROKER,
+  type CommitCut,
   type Deployment,
   deploy,
   type QueueProgress,
@@ -49,6 +50,7 @@ export interface ConsumeScenario {
   resendAfterMs: (number | null)[];
   sendGapMs: number;
   twins: TwinPlan[];
+  commitCuts: CommitCut[];
   plan: FaultPlan;
   dbPlan: DbFaultPlan;
 }
@@ -73,6 +75,8 @@ export interface ConsumeShape {
   resendShares: readonly number[];
   /** How many messages are handed out twice (L4.C), at most. */
   twinsMax: number;
+  /** How many commits are cut off as they are sent (L4.B), at most. */
+  commitCutsMax: number;
   /** The world's faults; its nodes are drawn among CONSUMERS (and the broker). */
   plan: PlanShape;
   dbPlan: DbPlanShape | null;
@@ -95,6 +99,14 @@ export function consumeScenarioArb(shape: ConsumeShape): fc.Arbitrary<ConsumeSce
       twins: fc.array(fc.record({ event: fc.nat({ max: 19 }), delayMs: fc.integer({ min: 0, max: 3 }) }), {
         maxLength: shape.twinsMax,
       }),
+      commitCuts: fc.array(
+        fc.record({
+          consumer: fc.constantFrom(...CONSUMERS),
+          nth: fc.integer({ min: 1, max: 12 }),
+          forMs: fc.integer({ min: 1, max: 100 }),
+        }),
+        { maxLength: shape.commitCutsMax },
+      ),
       plan: planArb(shape.plan),
       dbPlan: shape.dbPlan === null ? fc.constant<DbFaultPlan>({ events: [] }) : dbPlanArb(shape.dbPlan),
     })
@@ -112,6 +124,7 @@ export function consumeScenarioArb(shape: ConsumeShape): fc.Arbitrary<ConsumeSce
         ),
         sendGapMs: draw.sendGapMs,
         twins: draw.twins.filter((t) => t.event < draw.events.length),
+        commitCuts: draw.commitCuts.map((cut) => ({ ...cut, consumer: running(cut.consumer) })),
         plan: {
           ...draw.plan,
           events: draw.plan.events.map((e) => ("node" in e ? { ...e, node: running(e.node) } : e)),
@@ -133,6 +146,10 @@ export function describeConsume(s: ConsumeScenario): string[] {
     ...describePlan(s.plan),
     ...describeDbPlan(s.dbPlan),
     ...twins.filter((t) => t !== ""),
+    ...s.commitCuts.map(
+      (cut) =>
+        `${cut.consumer}'s connection to the database breaks as it sends its ${ordinal(cut.nth)} commit (cut off for ${cut.forMs} ms)`,
+    ),
     `workload: ${PRODUCER} publishes ${describeOrderBook(s.events)} to ${TOPIC} (${plural(s.queueCount, "queue")}), one order per queue, ${s.sendGapMs} ms apart; ${plural(resends, "operation")} published again later as a new message; consumers ${s.consumers.join(", ")} of one group`,
   ];
 }
@@ -154,6 +171,7 @@ export async function runConsume(
     queueCount: s.queueCount,
     consumers: s.consumers,
     assembly: options.assembly,
+    commitCuts: s.commitCuts,
     twinOf: s.twins.length === 0 ? undefined : (delivery, from) => twinOf(s, twinned, delivery, from),
   });
   const brokerUp = await d.broker.start();

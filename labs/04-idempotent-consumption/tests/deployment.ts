@@ -10,9 +10,10 @@
  * Every handler call is a `handle` operation in the history (invoked when the runtime hands the
  * delivery over, ok with the handler's answer), so a report shows who handled what, when.
  */
+import type { Database } from "#harness/db.ts";
 import type { Env } from "#harness/env.ts";
 import { type ActiveDbFaults, applyDbPlan, type DbFaultPlan } from "#harness/faults/db-plan.ts";
-import { applyPlan, type FaultPlan } from "#harness/faults/plan.ts";
+import { applyPlan, type FaultPlan, ordinal } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { SimDatabase } from "#harness/sim/db.ts";
 import type { SimNode } from "#harness/sim/node.ts";
@@ -38,10 +39,23 @@ export interface Twin {
   delayMs: number;
 }
 
+/**
+ * A consumer's connection to the database breaks just as it sends its `nth` COMMIT (counted over
+ * all its incarnations): the commit never arrives, the transaction rolls back, and the handler
+ * hears CommitOutcomeUnknown. The node stays cut off for `forMs`. No random cut lands in that
+ * sub-millisecond gap on its own.
+ */
+export interface CommitCut {
+  consumer: string;
+  nth: number;
+  forMs: number;
+}
+
 export interface DeploymentOptions {
   queueCount: number;
   consumers: readonly string[];
   assembly: Assembly;
+  commitCuts?: readonly CommitCut[];
   /** Decides, at a message's first delivery, whether it is handed out a second time. */
   twinOf?(delivery: Delivery, from: string): Twin | null;
 }
@@ -79,11 +93,38 @@ export function deploy(ctx: TestContext<unknown>, options: DeploymentOptions): D
   const pending = new Map<Delivery, Op>();
   const twinned = new Set<string>();
 
+  const commits = new Map<string, number>();
+  /** `conn` with its commits counted, and cut off as a planned one is sent. */
+  const withCommitCuts = (id: string, conn: Database): Database => {
+    const cuts = (options.commitCuts ?? []).filter((cut) => cut.consumer === id);
+    if (cuts.length === 0) return conn;
+    return {
+      transaction: (work) =>
+        conn.transaction(async (tx) => {
+          const result = await work(tx);
+          const nth = (commits.get(id) ?? 0) + 1;
+          commits.set(id, nth);
+          const cut = cuts.find((c) => c.nth === nth);
+          if (cut !== undefined) {
+            history.nemesis(
+              `${id}'s connection to the database breaks as it sends its ${ordinal(nth)} commit: the commit never arrives (cut off for ${cut.forMs} ms)`,
+            );
+            db.cut(id);
+            world.at(world.nowMs + cut.forMs, `${id} reaches the database again`, () => db.heal(id));
+          }
+          return result;
+        }),
+    };
+  };
+
   const consumers: SimNode<ConsumerHandle>[] = options.consumers.map((id) =>
     world.addNode<ConsumerHandle>(id, (env) =>
       runPushConsumer(
         env,
-        { broker: new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs), db: db.connect(env) },
+        {
+          broker: new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs),
+          db: withCommitCuts(id, db.connect(env)),
+        },
         options.assembly(env),
         {
           delivered(delivery) {

@@ -50,6 +50,7 @@ export const partA = definePart<ConsumptionModule, ConsumeScenario>({
     consumersMax: 2,
     resendShares: [0, 0.2, 0.35, 0.5],
     twinsMax: 0,
+    commitCutsMax: 0,
     plan: CONSUMER_CRASHES,
     dbPlan: null,
   }),
@@ -73,7 +74,7 @@ export const partB = definePart<ConsumptionModule, ConsumeScenario>({
   points: 20,
   seeds: 120,
   property:
-    "through consumer crashes at every step, aborted transactions and lost commit replies, each acknowledged operation's effect is applied exactly once",
+    "through consumer crashes at every step, aborted transactions, lost commit replies and commits cut off on their way, each acknowledged operation's effect is applied exactly once",
   scenario: consumeScenarioArb({
     ordersMin: 3,
     ordersMax: 5,
@@ -81,6 +82,7 @@ export const partB = definePart<ConsumptionModule, ConsumeScenario>({
     consumersMax: 2,
     resendShares: [0],
     twinsMax: 0,
+    commitCutsMax: 2,
     plan: { ...CONSUMER_CRASHES, nodes: [...CONSUMERS, BROKER], eventsMax: 3 },
     dbPlan: {
       nodes: [...CONSUMERS],
@@ -117,6 +119,7 @@ export const partC = definePart<ConsumptionModule, ConsumeScenario>({
     consumersMax: 3,
     resendShares: [0, 0.2],
     twinsMax: 5,
+    commitCutsMax: 0,
     plan: {
       ...CONSUMER_CRASHES,
       kinds: ["crash", "pause"],
