@@ -11,15 +11,17 @@ export const zoo: ZooEntry[] = [
   // L4.A: the business key.
   { name: "key-by-message-id", caughtBy: { "L4.A": "applied twice" } },
   { name: "key-by-offset", caughtBy: { "L4.A": "applied twice" } },
-  { name: "key-by-order", caughtBy: { "L4.A": "lost write" } },
+  { name: "key-by-order", caughtBy: { "L4.A": "wrong answer" } },
   { name: "key-by-body-hash", caughtBy: { "L4.A": "applied twice" } },
-  { name: "key-by-kind", caughtBy: { "L4.A": "lost write" } },
+  { name: "key-by-kind", caughtBy: { "L4.A": "wrong answer" } },
   { name: "key-glued-fields", caughtBy: { "L4.A": "wrong answer" } },
   // L4.B: the effect and its mark in one transaction.
   { name: "mark-before-effect", caughtBy: { "L4.B": "lost write", "L4.C": "lost write" } },
   { name: "mark-after-effect", caughtBy: { "L4.B": "applied twice", "L4.C": "applied twice" } },
   { name: "unknown-means-done", caughtBy: { "L4.B": "lost write" } },
   { name: "swallow-and-ack", caughtBy: { "L4.B": "lost write", "L4.C": "lost write" } },
+  { name: "ack-before-commit", caughtBy: { "L4.B": "lost write", "L4.C": "lost write" } },
+  { name: "claim-message-id", caughtBy: { "L4.B": "applied twice", "L4.C": "applied twice" } },
   // L4.C: concurrent redelivery.
   { name: "check-then-insert", caughtBy: { "L4.C": "applied twice" } },
   { name: "insert-dooms-tx", caughtBy: { "L4.C": "exception" } },

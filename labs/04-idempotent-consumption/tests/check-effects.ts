@@ -114,7 +114,8 @@ function appliedTwice(
       (a, b) => a.committedAtMs - b.committedAtMs,
     );
     if (applications.length < 2) continue;
-    const first = applications[0]?.row.messageId;
+    // The producer's first copy is the original; any other message id is a resend of it.
+    const first = operation.copies[0]?.messageId ?? applications[0]?.row.messageId;
     const by = applications.map((a) => {
       const resend = a.row.messageId !== first ? `, a resend of ${first} under a new id` : "";
       return `by ${a.nodeId} at ${formatMs(a.committedAtMs)} (message ${a.row.messageId}${resend})`;

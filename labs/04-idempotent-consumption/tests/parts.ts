@@ -80,7 +80,8 @@ export const partB = definePart<ConsumptionModule, ConsumeScenario>({
     ordersMax: 5,
     consumersMin: 1,
     consumersMax: 2,
-    resendShares: [0],
+    // Some resends: a handler must claim the business key it is given, not the message id.
+    resendShares: [0, 0.2],
     twinsMax: 0,
     commitCutsMax: 2,
     plan: { ...CONSUMER_CRASHES, nodes: [...CONSUMERS, BROKER], eventsMax: 3 },
