@@ -39,9 +39,9 @@ import {
   redisOver,
 } from "../redis.ts";
 import { drawLatency, type LatencyMs } from "./latency.ts";
-import type { SimNode } from "./node.ts";
 import { type RedisIncident, type RedisRecord, RedisServer } from "./redis-server.ts";
 import type { SimRng } from "./rng.ts";
+import { type Client, CountedFaults, clientOf, hearBack, Reachability } from "./side-service.ts";
 import type { World } from "./world.ts";
 
 export type { RedisIncident, RedisRecord } from "./redis-server.ts";
@@ -60,27 +60,17 @@ export const defaultRedisProfile: RedisProfile = {
   brokenConnectionMs: 100,
 };
 
-/** Who is on the client end. */
-interface Client {
-  node: SimNode<unknown>;
-  incarnation: number;
-  alive(): boolean;
-}
-
 /** The simulated Redis of one world. */
 export class SimRedis {
   readonly profile: RedisProfile;
   private readonly server: RedisServer;
   private readonly rng: SimRng;
   private skewMs = 0;
-  private downUntilMs = 0;
-  /** How many cuts each node is under (cuts may overlap; each heal ends one). */
-  private readonly cutNodes = new Map<string, number>();
+  private readonly reach: Reachability;
   /** Bumped for a node at each cut and for every node at each restart: what was in flight is lost. */
   private readonly linkEpochs = new Map<string, number>();
   private restarts = 0;
-  /** Counted lost-reply faults still armed, oldest first. */
-  private readonly lostReplies: { nodeId: string; left: number }[] = [];
+  private readonly lostReplies = new CountedFaults();
 
   constructor(
     private readonly world: World,
@@ -88,17 +78,13 @@ export class SimRedis {
   ) {
     this.profile = { ...defaultRedisProfile, ...profile };
     this.rng = world.rootRng.fork("redis");
+    this.reach = new Reachability(() => world.nowMs);
     this.server = new RedisServer({ nowMs: () => this.serverNowMs });
   }
 
   /** The `Redis` for the process `env` belongs to (call it in the node's boot function). */
   connect(env: Env): Redis {
-    const node = this.world.node(env.nodeId);
-    const client: Client = {
-      node,
-      incarnation: env.incarnation,
-      alive: () => node.isUp && node.incarnation?.number === env.incarnation,
-    };
+    const client = clientOf(this.world, env);
     return redisOver((command) => this.call(client, command));
   }
 
@@ -128,20 +114,18 @@ export class SimRedis {
 
   /** Cuts `nodeId` off Redis until a `heal(nodeId)` for each cut; what it has in flight is lost. */
   cut(nodeId: string): void {
-    this.cutNodes.set(nodeId, (this.cutNodes.get(nodeId) ?? 0) + 1);
+    this.reach.cut(nodeId);
     this.linkEpochs.set(nodeId, (this.linkEpochs.get(nodeId) ?? 0) + 1);
     this.world.traceEvent(nodeId, "redis", "cut off from Redis");
   }
 
   heal(nodeId: string): void {
-    const cuts = this.cutNodes.get(nodeId) ?? 0;
-    if (cuts > 1) this.cutNodes.set(nodeId, cuts - 1);
-    else if (this.cutNodes.delete(nodeId)) this.world.traceEvent(nodeId, "redis", "reaches Redis again");
+    if (this.reach.heal(nodeId)) this.world.traceEvent(nodeId, "redis", "reaches Redis again");
   }
 
   /** The server dies and is back after `downMs`, with no keys. */
   restart(downMs: number): void {
-    this.downUntilMs = Math.max(this.downUntilMs, this.world.nowMs + downMs);
+    this.reach.down(downMs);
     this.restarts += 1;
     this.server.flushAll();
     this.world.traceEvent("-", "redis", `Redis restarts (down ${downMs} ms), every key lost`);
@@ -149,14 +133,7 @@ export class SimRedis {
 
   /** The next `count` commands of `nodeId` run, and their replies are lost (until disarmed). */
   loseReplies(nodeId: string, count: number): { disarm(): void } {
-    const fault = { nodeId, left: count };
-    this.lostReplies.push(fault);
-    return {
-      disarm: () => {
-        const at = this.lostReplies.indexOf(fault);
-        if (at >= 0) this.lostReplies.splice(at, 1);
-      },
-    };
+    return this.lostReplies.arm({ nodeId, left: count });
   }
 
   /** The server's clock jumps by `deltaMs` (forward: keys expire early). */
@@ -188,7 +165,7 @@ export class SimRedis {
         });
       };
       if (!this.reachable(nodeId)) {
-        fail(new RedisUnavailable(this.downUntilMs > this.world.nowMs ? "the server is down" : "unreachable"));
+        fail(new RedisUnavailable(this.reach.isDown ? "the server is down" : "unreachable"));
         return;
       }
       const link = this.link(nodeId);
@@ -228,23 +205,17 @@ export class SimRedis {
         fail(new RedisOutcomeUnknown("the connection broke before the reply"));
         return;
       }
-      const fate = wrote ? client.node.passBoundary("redis", what) : "goOn";
-      if (fate === "goOn") settle();
-      // A paused caller hears back when it resumes (the event is the node's, so it is held).
-      else if (fate === "paused") this.world.scheduler.after(0, nodeId, `redis ${what} reply`, settle);
+      hearBack(this.world, client.node, wrote ? { boundary: "redis", what } : null, `redis ${what} reply`, settle);
     });
   }
 
   /** Spends one armed lost-reply fault of `nodeId`; true if there was one. */
   private takeLostReply(nodeId: string): boolean {
-    const fault = this.lostReplies.find((f) => f.nodeId === nodeId);
-    if (fault === undefined) return false;
-    if (--fault.left <= 0) this.lostReplies.splice(this.lostReplies.indexOf(fault), 1);
-    return true;
+    return this.lostReplies.take((f) => f.nodeId === nodeId);
   }
 
   private reachable(nodeId: string): boolean {
-    return !this.cutNodes.has(nodeId) && this.world.nowMs >= this.downUntilMs;
+    return this.reach.reachable(nodeId);
   }
 
   /** The state of the node's link: changes at each of its cuts and at each restart. */
