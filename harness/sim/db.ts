@@ -52,20 +52,15 @@ import type { Env } from "../env.ts";
 import { DbServer, ServerTx, type StatementResult, type Step, type TransactionRecord } from "./db-server.ts";
 import { drawLatency, type LatencyMs } from "./latency.ts";
 import type { SimNode } from "./node.ts";
-import type { SimRng } from "./rng.ts";
-import { type Client, CountedFaults, clientOf, hearBack, Reachability } from "./side-service.ts";
+import { type Client, CountedFaults, clientOf, hearBack, type LinkProfile, SideService } from "./side-service.ts";
 import type { World } from "./world.ts";
 
 export type { TransactionRecord } from "./db-server.ts";
 
-/** How fast the simulated database is. */
-export interface DbProfile {
-  /** One way between a client and the server, drawn per message. */
-  networkMs: LatencyMs;
+/** How fast the simulated database is: the way to it (`networkMs`, `brokenConnectionMs`), and its flush. */
+export interface DbProfile extends LinkProfile {
   /** A commit's log flush at the server, before it takes effect. */
   commitMs: LatencyMs;
-  /** How long a client takes to notice a broken connection or an unreachable server. */
-  brokenConnectionMs: number;
 }
 
 /** A server on the same rack: a statement's round trip in 0.1-0.6 ms, a commit's flush in about 0.5 ms. */
@@ -107,24 +102,16 @@ class Connection {
 }
 
 /** The simulated database of one world. */
-export class SimDatabase {
-  readonly profile: DbProfile;
+export class SimDatabase extends SideService<DbProfile> {
   private readonly server: DbServer;
-  private readonly rng: SimRng;
   /** Connections whose transaction may not have ended yet (ended ones are dropped as found). */
   private readonly connections = new Set<Connection>();
   private readonly watched = new Set<string>();
-  private readonly reach: Reachability;
   private readonly commitFaults = new CountedFaults<CommitFault>();
   private nextTxId = 1;
 
-  constructor(
-    private readonly world: World,
-    profile: Partial<DbProfile> = {},
-  ) {
-    this.profile = { ...defaultDbProfile, ...profile };
-    this.rng = world.rootRng.fork("db");
-    this.reach = new Reachability(() => world.nowMs);
+  constructor(world: World, profile: Partial<DbProfile> = {}) {
+    super(world, "db", { ...defaultDbProfile, ...profile });
     this.server = new DbServer({
       nowMs: () => world.nowMs,
       trace: (nodeId, detail) => world.traceEvent(nodeId, "db", detail),
@@ -309,7 +296,7 @@ export class SimDatabase {
     }
     conn.inTransit = kind === "commit" ? "commit" : "statement";
     const label = `db ${conn.tx.label} ${what}`;
-    this.world.scheduler.after(drawLatency(this.profile.networkMs, this.rng), null, label, () => {
+    this.world.scheduler.after(this.oneWayMs(), null, label, () => {
       conn.inTransit = "none";
       // A transaction the server already ended (its client died or its connection broke) takes
       // no more statements; a commit that got through before that is handled where it ended.
@@ -336,7 +323,7 @@ export class SimDatabase {
     const call = conn.pending;
     if (call === null || conn.broken) return;
     const { nodeId, tx } = conn;
-    this.world.scheduler.after(drawLatency(this.profile.networkMs, this.rng), nodeId, `db ${tx.label} reply`, () => {
+    this.world.scheduler.after(this.oneWayMs(), nodeId, `db ${tx.label} reply`, () => {
       if (!conn.client.alive() || conn.pending !== call || conn.broken) return;
       conn.pending = null;
       const settle = (): void => call.settle(result.ok ? { ok: true, value: structuredClone(result.value) } : result);
@@ -373,10 +360,6 @@ export class SimDatabase {
     if (tx.ended || tx.state === "committing") return;
     if (conn.inTransit === "commit" && commitMayArrive && this.rng.chance(0.5)) return;
     this.server.end(tx, "rolled back", why);
-  }
-
-  private reachable(nodeId: string): boolean {
-    return this.reach.reachable(nodeId);
   }
 
   /** The connections whose transaction has not ended, in the order they began. */

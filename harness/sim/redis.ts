@@ -38,21 +38,14 @@ import {
   RedisUnavailable,
   redisOver,
 } from "../redis.ts";
-import { drawLatency, type LatencyMs } from "./latency.ts";
 import { type RedisIncident, type RedisRecord, RedisServer } from "./redis-server.ts";
-import type { SimRng } from "./rng.ts";
-import { type Client, CountedFaults, clientOf, hearBack, Reachability } from "./side-service.ts";
+import { type Client, CountedFaults, clientOf, hearBack, type LinkProfile, SideService } from "./side-service.ts";
 import type { World } from "./world.ts";
 
 export type { RedisIncident, RedisRecord } from "./redis-server.ts";
 
-/** How fast the simulated Redis is. */
-export interface RedisProfile {
-  /** One way between a client and the server, drawn per message. */
-  networkMs: LatencyMs;
-  /** How long a client takes to notice a broken connection or an unreachable server. */
-  brokenConnectionMs: number;
-}
+/** How fast the simulated Redis is: the way to it. */
+export type RedisProfile = LinkProfile;
 
 /** A server on the same rack: a command's round trip in 0.1-0.6 ms. */
 export const defaultRedisProfile: RedisProfile = {
@@ -61,24 +54,16 @@ export const defaultRedisProfile: RedisProfile = {
 };
 
 /** The simulated Redis of one world. */
-export class SimRedis {
-  readonly profile: RedisProfile;
+export class SimRedis extends SideService<RedisProfile> {
   private readonly server: RedisServer;
-  private readonly rng: SimRng;
   private skewMs = 0;
-  private readonly reach: Reachability;
   /** Bumped for a node at each cut and for every node at each restart: what was in flight is lost. */
   private readonly linkEpochs = new Map<string, number>();
   private restarts = 0;
   private readonly lostReplies = new CountedFaults();
 
-  constructor(
-    private readonly world: World,
-    profile: Partial<RedisProfile> = {},
-  ) {
-    this.profile = { ...defaultRedisProfile, ...profile };
-    this.rng = world.rootRng.fork("redis");
-    this.reach = new Reachability(() => world.nowMs);
+  constructor(world: World, profile: Partial<RedisProfile> = {}) {
+    super(world, "redis", { ...defaultRedisProfile, ...profile });
     this.server = new RedisServer({ nowMs: () => this.serverNowMs });
   }
 
@@ -169,7 +154,7 @@ export class SimRedis {
         return;
       }
       const link = this.link(nodeId);
-      this.world.scheduler.after(drawLatency(this.profile.networkMs, this.rng), null, `redis ${what}`, () => {
+      this.world.scheduler.after(this.oneWayMs(), null, `redis ${what}`, () => {
         // Sent before a cut or a restart: lost on the way.
         if (this.link(nodeId) !== link || !this.reachable(nodeId)) {
           fail(new RedisOutcomeUnknown("the connection broke"));
@@ -199,7 +184,7 @@ export class SimRedis {
     fail: (error: Error) => void,
   ): void {
     const nodeId = client.node.id;
-    this.world.scheduler.after(drawLatency(this.profile.networkMs, this.rng), nodeId, `redis ${what} reply`, () => {
+    this.world.scheduler.after(this.oneWayMs(), nodeId, `redis ${what} reply`, () => {
       if (!client.alive()) return;
       if (this.link(nodeId) !== link) {
         fail(new RedisOutcomeUnknown("the connection broke before the reply"));
@@ -212,10 +197,6 @@ export class SimRedis {
   /** Spends one armed lost-reply fault of `nodeId`; true if there was one. */
   private takeLostReply(nodeId: string): boolean {
     return this.lostReplies.take((f) => f.nodeId === nodeId);
-  }
-
-  private reachable(nodeId: string): boolean {
-    return this.reach.reachable(nodeId);
   }
 
   /** The state of the node's link: changes at each of its cuts and at each restart. */

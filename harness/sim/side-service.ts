@@ -13,12 +13,50 @@
  * - the gap after a call that changed something (`hearBack`): a fault aimed at the node's
  *   boundary strikes before the caller hears back, and a paused caller hears when it resumes.
  *
- * What differs (connections and transactions for the database, one command a round trip for
- * Redis) stays in each model.
+ * `SideService` is the base of both models: their profile's network part, their random stream,
+ * their reachability. What differs (connections and transactions for the database, one command a
+ * round trip for Redis) stays in each model.
  */
 import type { Env } from "../env.ts";
+import { drawLatency, type LatencyMs } from "./latency.ts";
 import type { Boundary, SimNode } from "./node.ts";
+import type { SimRng } from "./rng.ts";
 import type { World } from "./world.ts";
+
+/** How fast the way to a service is (each service's profile adds its own timings). */
+export interface LinkProfile {
+  /** One way between a client and the server, drawn per message. */
+  networkMs: LatencyMs;
+  /** How long a client takes to notice a broken connection or an unreachable server. */
+  brokenConnectionMs: number;
+}
+
+/** A service on a machine of its own, on the world's scheduler. */
+export abstract class SideService<TProfile extends LinkProfile> {
+  readonly profile: TProfile;
+  /** The service's own random stream, forked from the world's under its name. */
+  protected readonly rng: SimRng;
+  protected readonly reach: Reachability;
+
+  protected constructor(
+    protected readonly world: World,
+    name: string,
+    profile: TProfile,
+  ) {
+    this.profile = profile;
+    this.rng = world.rootRng.fork(name);
+    this.reach = new Reachability(() => world.nowMs);
+  }
+
+  /** How long one message takes between a client and the server (a draw). */
+  protected oneWayMs(): number {
+    return drawLatency(this.profile.networkMs, this.rng);
+  }
+
+  protected reachable(nodeId: string): boolean {
+    return this.reach.reachable(nodeId);
+  }
+}
 
 /** Who is on the client end of a connection: one incarnation of a node's process. */
 export interface Client {
