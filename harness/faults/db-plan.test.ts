@@ -94,7 +94,7 @@ describe("database fault plans", () => {
       [{ table: "t", key: "k", row: 2 }],
       [{ table: "t", key: "k", row: 3 }],
     ]);
-    const timeline = history.timeline.flatMap((e) => (e.kind === "nemesis" ? [e.event.description] : []));
+    const timeline = history.nemesisSaid();
     expect(timeline).toEqual([
       "p1 cannot reach the database for 300 ms (its connections break)",
       "p1's cut from the database ends",

@@ -124,7 +124,7 @@ describe("Redis fault plans", () => {
       // The eviction took c, the soonest deadline left; d stays.
       keys: ["d"],
     });
-    const timeline = history.timeline.flatMap((e) => (e.kind === "nemesis" ? [e.event.description] : []));
+    const timeline = history.nemesisSaid();
     expect(timeline).toEqual([
       "c1 cannot reach Redis for 300 ms (what it has in flight is lost)",
       "c1's cut from Redis ends",
