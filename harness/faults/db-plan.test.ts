@@ -2,7 +2,6 @@
  * Database fault plans are drawn from a seed, shrink, read in words, and do to the simulated
  * database what they say, when they say, and then stop.
  */
-import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Database } from "../db.ts";
 import type { Env } from "../env.ts";
@@ -11,39 +10,17 @@ import { simulate } from "../sim/testing.ts";
 import { World } from "../sim/world.ts";
 import { History } from "../workloads/history.ts";
 import { applyDbPlan, type DbFaultPlan, dbPlanArb, dbPlanEndMs, describeDbPlan } from "./db-plan.ts";
+import { itDrawsAndShrinks } from "./side-plan-testing.ts";
 
 const shape = {
-  nodes: ["p1", "p2"],
+  nodes: ["p1", "p2"] as const,
   windowMs: 100,
   kinds: ["dbCut", "dbRestart", "dbLoseCommitReplies", "dbAbortCommits"] as const,
   eventsMax: 5,
 };
 
 describe("database fault plans", () => {
-  it("are drawn from a seed, sorted by time, within the shape's bounds", () => {
-    const [first] = fc.sample(dbPlanArb(shape), { seed: 5, numRuns: 1 });
-    expect(fc.sample(dbPlanArb(shape), { seed: 5, numRuns: 1 })[0]).toEqual(first);
-    for (const plan of fc.sample(dbPlanArb(shape), { seed: 9, numRuns: 200 })) {
-      const times = plan.events.map((e) => e.atMs);
-      expect(times).toEqual([...times].sort((x, y) => x - y));
-      expect(plan.events.length).toBeLessThanOrEqual(5);
-      for (const event of plan.events) {
-        expect(event.atMs).toBeLessThan(100);
-        if ("node" in event) expect(shape.nodes).toContain(event.node);
-      }
-    }
-  });
-
-  it("shrink to the event that matters", () => {
-    const result = fc.check(
-      fc.property(dbPlanArb(shape), (plan) => !plan.events.some((e) => e.kind === "dbCut" && e.node === "p2")),
-      { seed: 3, numRuns: 200 },
-    );
-    expect(result.failed).toBe(true);
-    expect((result.counterexample?.[0] as DbFaultPlan | undefined)?.events).toEqual([
-      { atMs: 0, kind: "dbCut", node: "p2", forMs: 1 },
-    ]);
-  });
+  itDrawsAndShrinks(dbPlanArb, shape, "dbCut");
 
   it("are printed in words, and end when their last outage does", () => {
     const plan: DbFaultPlan = {
