@@ -6,6 +6,7 @@
 import { expect } from "vitest";
 import type { Env } from "../env.ts";
 import { applyPlan } from "../faults/apply.ts";
+import { errorName } from "../outcome.ts";
 import { History } from "../workloads/history.ts";
 import type { Boundary, SimNode } from "./node.ts";
 import { simulate } from "./testing.ts";
@@ -61,7 +62,7 @@ export function twoClients<TApi>(world: World, boot: (env: Env) => TApi): TwoCli
 export async function outcomeOn<TApi, T>(node: SimNode<TApi>, call: (api: TApi) => Promise<T>): Promise<T | string> {
   const result = await node.invoke(call);
   if (result.kind === "ok") return result.value;
-  if (result.kind === "error") return result.error instanceof Error ? result.error.name : String(result.error);
+  if (result.kind === "error") return errorName(result.error);
   return result.kind;
 }
 
