@@ -11,7 +11,7 @@ import { BrokerClient } from "./client.ts";
 import { lab02Replies, lab02Script } from "./lab02-golden.ts";
 import { openLogStore } from "./log-store.ts";
 import type { CheckTransaction, EndTransactionRequest, SendHalfRequest } from "./protocol.ts";
-import { MemoryStore, type MessageStore } from "./store.ts";
+import { MemoryStore, type MessageStore, serviceMessage } from "./store.ts";
 import { type BrokerSide, HALF_TOPIC, OP_TOPIC, SET_ASIDE_TOPIC, type TransactionsConfig } from "./transactions.ts";
 
 const PRODUCER_SESSION_MS = 120;
@@ -45,16 +45,7 @@ function testService(seen: Seen, openDelayMs = 0): TransactionsConfig {
       seen.events.push({ atMs: side.env.clock.now(), what: "opened" });
       const decided = new Map<number, "committed" | "rolledBack">();
       const append = (topic: string, queueId: number, key: string, body: string, properties: Record<string, string>) =>
-        side.store.append({
-          topic,
-          queueId,
-          key,
-          body,
-          producerId: "",
-          sequence: -1,
-          storedAtMs: side.env.clock.now(),
-          properties,
-        });
+        side.store.append(serviceMessage({ topic, queueId, key, body }, side.env.clock.now(), properties));
       return {
         async sendHalf(producerId: string, request: SendHalfRequest) {
           seen.events.push({ atMs: side.env.clock.now(), what: "sendHalf", producerId });
