@@ -4,14 +4,10 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Env } from "../env.ts";
 import type { Redis } from "../redis.ts";
 import { SimRedis } from "../sim/redis.ts";
-import { simulate } from "../sim/testing.ts";
-import { World } from "../sim/world.ts";
-import { History } from "../workloads/history.ts";
 import { applyRedisPlan, describeRedisPlan, type RedisFaultPlan, redisPlanArb, redisPlanEndMs } from "./redis-plan.ts";
-import { itDrawsAndShrinks } from "./side-plan-testing.ts";
+import { itDrawsAndShrinks, type PlanSetup, underPlan } from "./side-plan-testing.ts";
 
 const shape = {
   nodes: ["c1", "c2"] as const,
@@ -20,6 +16,16 @@ const shape = {
   eventsMax: 5,
   outageMsMax: 80,
 };
+
+/** Client c1 of a fresh Redis under `plan`. */
+function onePlan(plan: RedisFaultPlan): PlanSetup<SimRedis, Redis> {
+  return {
+    nodeId: "c1",
+    service: (world) => new SimRedis(world),
+    connect: (redis, env) => redis.connect(env),
+    apply: (world, redis, history) => applyRedisPlan(world, redis, plan, history),
+  };
+}
 
 describe("Redis fault plans", () => {
   itDrawsAndShrinks(redisPlanArb, shape, "redisCut");
@@ -64,10 +70,6 @@ describe("Redis fault plans", () => {
   });
 
   it("do what they say to Redis, and stop: a cut, a lost reply, a jump, an eviction, then nothing", async () => {
-    const world = new World({ seed: 1 });
-    const redis = new SimRedis(world);
-    const node = world.addNode("c1", (env: Env): Redis => redis.connect(env));
-    const history = new History(() => world.nowMs);
     const plan: RedisFaultPlan = {
       events: [
         { atMs: 0, kind: "redisCut", node: "c1", forMs: 300 },
@@ -76,28 +78,17 @@ describe("Redis fault plans", () => {
         { atMs: 700, kind: "redisEvict", count: 1 },
       ],
     };
-    const call = async <T>(run: (r: Redis) => Promise<T>): Promise<T | string> => {
-      const outcome = await node.invoke(run);
-      return outcome.kind === "ok"
-        ? outcome.value
-        : outcome.kind === "error"
-          ? (outcome.error as Error).name
-          : outcome.kind;
-    };
-    const seen = await simulate(world, async () => {
-      await node.start();
-      const start = world.nowMs;
-      const faults = applyRedisPlan(world, redis, plan, history);
-      await world.sleep(1);
+    const { seen, said } = await underPlan(onePlan(plan), async ({ service: redis, call, until, sleep, faults }) => {
+      await until(1);
       const whileCut = await call((r) => r.set("a", "1"));
-      await world.sleep(start + 401 - world.nowMs);
+      await until(401);
       const replyLost = await call((r) => r.set("b", "1", { pxMs: 250 }));
       const next = await call((r) => r.set("c", "1", { pxMs: 10_000 }));
       await call((r) => r.set("d", "1", { pxMs: 20_000 }));
-      await world.sleep(start + 601 - world.nowMs);
+      await until(601);
       const afterJump = await call((r) => r.get("b"));
       await faults.healed();
-      await world.sleep(1);
+      await sleep(1);
       return { whileCut, replyLost, next, afterJump, keys: redis.snapshot().map((k) => k.key) };
     });
     expect(seen).toEqual({
@@ -109,8 +100,7 @@ describe("Redis fault plans", () => {
       // The eviction took c, the soonest deadline left; d stays.
       keys: ["d"],
     });
-    const timeline = history.nemesisSaid();
-    expect(timeline).toEqual([
+    expect(said).toEqual([
       "c1 cannot reach Redis for 300 ms (what it has in flight is lost)",
       "c1's cut from Redis ends",
       "the next 1 Redis command of c1 in 100 ms run, and the replies are lost",
@@ -120,16 +110,10 @@ describe("Redis fault plans", () => {
   });
 
   it("a lost-reply fault not spent within its window is disarmed", async () => {
-    const world = new World({ seed: 1 });
-    const redis = new SimRedis(world);
-    const node = world.addNode("c1", (env: Env): Redis => redis.connect(env));
     const plan: RedisFaultPlan = { events: [{ atMs: 0, kind: "redisLoseReplies", node: "c1", count: 2, forMs: 10 }] };
-    const seen = await simulate(world, async () => {
-      await node.start();
-      const faults = applyRedisPlan(world, redis, plan, new History(() => world.nowMs));
+    const { seen } = await underPlan(onePlan(plan), async ({ call, faults }) => {
       await faults.healed();
-      const outcome = await node.invoke((r) => r.set("k", "1"));
-      return outcome.kind === "ok" ? outcome.value : outcome.kind;
+      return call((r) => r.set("k", "1"));
     });
     expect(seen).toBe("OK");
   });
