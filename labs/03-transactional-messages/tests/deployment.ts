@@ -209,6 +209,21 @@ export async function startBroker(deployment: Deployment): Promise<void> {
 }
 
 /**
+ * What most parts' workloads start with: the broker deployed with the service `open` over
+ * `queueCount` queues of TOPIC, started, and the harness consumer pulling them.
+ */
+export async function startBrokerAndConsumer(
+  ctx: TestContext<TransactionModule>,
+  queueCount: number,
+  open: OpenService,
+): Promise<Deployment> {
+  const deployment = deployBroker(ctx, queueCount, open);
+  await startBroker(deployment);
+  await addConsumer(ctx, queueCount).start();
+  return deployment;
+}
+
+/**
  * The harness consumer: pulls every queue of TOPIC from offset 0, every PULL_EVERY_MS, and records
  * each message it receives as a `receive` operation (completed at once). If a queue comes back
  * shorter than what it had read (the broker lost unsynced appends to a power cut), it reads on
