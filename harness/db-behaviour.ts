@@ -6,18 +6,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { type Database, type JsonValue, type Transaction, TransactionAborted, UniqueViolation } from "./db.ts";
+import { outcome } from "./outcome.ts";
 
 /** Runs `body` with a database whose tables are empty. */
 export type WithEmptyDatabase = <T>(body: (db: Database) => Promise<T>) => Promise<T>;
-
-/** What a transaction returned, or the name of the error it threw. */
-async function outcome<T>(run: Promise<T>): Promise<T | string> {
-  try {
-    return await run;
-  } catch (error) {
-    return error instanceof Error ? error.name : String(error);
-  }
-}
 
 export function describeDatabaseBehaviour(name: string, withDb: WithEmptyDatabase): void {
   const inTx = <T>(work: (tx: Transaction) => Promise<T>): Promise<T> => withDb((db) => db.transaction(work));

@@ -54,6 +54,7 @@
  * - A `TypeError` for a value that is not JSON (`undefined`, `NaN`, a `Date`, a `Map`, a string
  *   with a NUL character or a lone surrogate): the database could not store it.
  */
+import { ServiceError } from "./service-error.ts";
 
 /** A JSON value, as a `jsonb` column stores it. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -160,14 +161,8 @@ export type DatabaseErrorCode =
   | "commit-outcome-unknown";
 
 /** Any failure the business database reports (a `TypeError` for a non-JSON value is not one). */
-export class DatabaseError extends Error {
-  constructor(
-    readonly code: DatabaseErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "DatabaseError";
-  }
+export class DatabaseError extends ServiceError<DatabaseErrorCode> {
+  override name = "DatabaseError";
 
   /** True if the transaction definitely did not commit: only `CommitOutcomeUnknown` says otherwise. */
   get definitelyNotCommitted(): boolean {

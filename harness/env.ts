@@ -123,6 +123,27 @@ export interface Disk {
 }
 
 /**
+ * A disk whose every call goes through `around` before it reaches `disk`: a handle that can be
+ * fenced off, or silenced when its process is killed, decides in one place what a call does.
+ */
+export function diskThrough(disk: Disk, around: <T>(call: () => Promise<T>) => Promise<T>): Disk {
+  return {
+    list: (dir) => around(() => disk.list(dir)),
+    exists: (path) => around(() => disk.exists(path)),
+    mkdir: (path) => around(() => disk.mkdir(path)),
+    create: (path) => around(() => disk.create(path)),
+    write: (path, offset, data) => around(() => disk.write(path, offset, data)),
+    read: (path, offset, length) => around(() => disk.read(path, offset, length)),
+    size: (path) => around(() => disk.size(path)),
+    truncate: (path, sizeBytes) => around(() => disk.truncate(path, sizeBytes)),
+    fsync: (path) => around(() => disk.fsync(path)),
+    fsyncDir: (dir) => around(() => disk.fsyncDir(dir)),
+    rename: (from, to) => around(() => disk.rename(from, to)),
+    unlink: (path) => around(() => disk.unlink(path)),
+  };
+}
+
+/**
  * The answer to a request. A request that gets no reply in time has an unknown outcome: the
  * receiver may have acted on it or not. That is `maybe`, not a failure, and code that treats it
  * as a failure is wrong in ways the grader will find.

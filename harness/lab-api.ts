@@ -29,7 +29,7 @@ export type {
   Rng,
   Timer,
 } from "./env.ts";
-export { DiskError } from "./env.ts";
+export { DiskError, diskThrough } from "./env.ts";
 // Redis of lab 04 (harness/redis.ts): the same interface in simulation and for real.
 export type { Redis, RedisErrorCode, SetOptions } from "./redis.ts";
 export { RedisError, RedisOutcomeUnknown, RedisUnavailable } from "./redis.ts";

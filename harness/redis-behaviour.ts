@@ -8,21 +8,13 @@
  * then after 120 ms), so the suite can run against real time.
  */
 import { describe, expect, it } from "vitest";
+import { outcome } from "./outcome.ts";
 import type { Redis } from "./redis.ts";
 
 /** Runs `body` with a Redis that has no keys, and a way to let time pass on the server's clock. */
 export type WithEmptyRedis = <T>(
   body: (redis: Redis, sleep: (ms: number) => Promise<void>) => Promise<T>,
 ) => Promise<T>;
-
-/** What a call returned, or the name of the error it threw. */
-async function outcome<T>(run: Promise<T>): Promise<T | string> {
-  try {
-    return await run;
-  } catch (error) {
-    return error instanceof Error ? error.name : String(error);
-  }
-}
 
 export function describeRedisBehaviour(name: string, withRedis: WithEmptyRedis): void {
   describe(`${name}: one client`, () => {

@@ -38,6 +38,7 @@
  * - A `RangeError` for an argument Redis would refuse (an expiry that is not a whole number of
  *   milliseconds, NX with XX): a programming error, thrown before anything is sent.
  */
+import { ServiceError } from "./service-error.ts";
 
 /** Options of `SET`. */
 export interface SetOptions {
@@ -71,14 +72,8 @@ export interface Redis {
 export type RedisErrorCode = "unavailable" | "outcome-unknown";
 
 /** Any failure Redis reports (a `RangeError` for a refused argument is not one). */
-export class RedisError extends Error {
-  constructor(
-    readonly code: RedisErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "RedisError";
-  }
+export class RedisError extends ServiceError<RedisErrorCode> {
+  override name = "RedisError";
 
   /** True if the command definitely did not run: only `RedisOutcomeUnknown` says otherwise. */
   get definitelyNotRun(): boolean {

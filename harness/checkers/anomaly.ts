@@ -47,3 +47,12 @@ export interface Anomaly {
 export function anomaly(name: AnomalyName, explanation: string, ops: Op[] = []): Anomaly {
   return { name, explanation, ops: [...ops].sort((a, b) => a.index - b.index) };
 }
+
+/**
+ * Empty lists, one for each kind of anomaly a checker sorts its findings into. The checker reports
+ * them in the order of `kinds` (`kinds.flatMap((kind) => found[kind])`), most serious first, so
+ * that its report leads with what matters most whatever order its checks ran in.
+ */
+export function anomalyLists<TKind extends string>(kinds: readonly TKind[]): Record<TKind, Anomaly[]> {
+  return Object.fromEntries(kinds.map((kind) => [kind, []])) as unknown as Record<TKind, Anomaly[]>;
+}

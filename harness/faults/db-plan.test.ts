@@ -2,48 +2,31 @@
  * Database fault plans are drawn from a seed, shrink, read in words, and do to the simulated
  * database what they say, when they say, and then stop.
  */
-import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Database } from "../db.ts";
-import type { Env } from "../env.ts";
-import { SimDatabase } from "../sim/db.ts";
-import { simulate } from "../sim/testing.ts";
-import { World } from "../sim/world.ts";
-import { History } from "../workloads/history.ts";
+import { type DbProfile, SimDatabase } from "../sim/db.ts";
 import { applyDbPlan, type DbFaultPlan, dbPlanArb, dbPlanEndMs, describeDbPlan } from "./db-plan.ts";
+import { itDrawsAndShrinks, type PlanSetup, underPlan } from "./side-plan-testing.ts";
 
 const shape = {
-  nodes: ["p1", "p2"],
+  nodes: ["p1", "p2"] as const,
   windowMs: 100,
   kinds: ["dbCut", "dbRestart", "dbLoseCommitReplies", "dbAbortCommits"] as const,
   eventsMax: 5,
 };
 
-describe("database fault plans", () => {
-  it("are drawn from a seed, sorted by time, within the shape's bounds", () => {
-    const [first] = fc.sample(dbPlanArb(shape), { seed: 5, numRuns: 1 });
-    expect(fc.sample(dbPlanArb(shape), { seed: 5, numRuns: 1 })[0]).toEqual(first);
-    for (const plan of fc.sample(dbPlanArb(shape), { seed: 9, numRuns: 200 })) {
-      const times = plan.events.map((e) => e.atMs);
-      expect(times).toEqual([...times].sort((x, y) => x - y));
-      expect(plan.events.length).toBeLessThanOrEqual(5);
-      for (const event of plan.events) {
-        expect(event.atMs).toBeLessThan(100);
-        if ("node" in event) expect(shape.nodes).toContain(event.node);
-      }
-    }
-  });
+/** Client p1 of a fresh database under `plan`. */
+function onePlan(plan: DbFaultPlan, profile: Partial<DbProfile> = {}): PlanSetup<SimDatabase, Database> {
+  return {
+    nodeId: "p1",
+    service: (world) => new SimDatabase(world, profile),
+    connect: (db, env) => db.connect(env),
+    apply: (world, db, history) => applyDbPlan(world, db, plan, history),
+  };
+}
 
-  it("shrink to the event that matters", () => {
-    const result = fc.check(
-      fc.property(dbPlanArb(shape), (plan) => !plan.events.some((e) => e.kind === "dbCut" && e.node === "p2")),
-      { seed: 3, numRuns: 200 },
-    );
-    expect(result.failed).toBe(true);
-    expect((result.counterexample?.[0] as DbFaultPlan | undefined)?.events).toEqual([
-      { atMs: 0, kind: "dbCut", node: "p2", forMs: 1 },
-    ]);
-  });
+describe("database fault plans", () => {
+  itDrawsAndShrinks(dbPlanArb, shape, "dbCut");
 
   it("are printed in words, and end when their last outage does", () => {
     const plan: DbFaultPlan = {
@@ -64,38 +47,31 @@ describe("database fault plans", () => {
   });
 
   it("do what they say to the database, and stop: a cut, then a lost reply, then nothing", async () => {
-    const world = new World({ seed: 1 });
-    const db = new SimDatabase(world);
-    const node = world.addNode("p1", (env: Env): Database => db.connect(env));
-    const history = new History(() => world.nowMs);
     const plan: DbFaultPlan = {
       events: [
         { atMs: 0, kind: "dbCut", node: "p1", forMs: 300 },
         { atMs: 400, kind: "dbLoseCommitReplies", node: "p1", count: 1, forMs: 100 },
       ],
     };
-    const put = async (value: number): Promise<string> => {
-      const outcome = await node.invoke((api) => api.transaction((tx) => tx.put("t", "k", value)));
-      return outcome.kind === "error" ? (outcome.error as Error).name : outcome.kind;
-    };
-    const seen = await simulate(world, async () => {
-      await node.start();
-      const start = world.nowMs;
-      const faults = applyDbPlan(world, db, plan, history);
-      await world.sleep(1);
+    const {
+      seen,
+      said,
+      service: db,
+    } = await underPlan(onePlan(plan), async ({ call, until, faults }) => {
+      const put = (value: number) => call((api) => api.transaction((tx) => tx.put("t", "k", value)));
+      await until(1);
       const whileCut = await put(1);
-      await world.sleep(start + 401 - world.nowMs);
+      await until(401);
       const replyLost = await put(2);
       await faults.healed();
       return { whileCut, replyLost, afterwards: await put(3) };
     });
-    expect(seen).toEqual({ whileCut: "ConnectionLost", replyLost: "CommitOutcomeUnknown", afterwards: "ok" });
+    expect(seen).toEqual({ whileCut: "ConnectionLost", replyLost: "CommitOutcomeUnknown", afterwards: undefined });
     expect(db.history().map((t) => t.writes)).toEqual([
       [{ table: "t", key: "k", row: 2 }],
       [{ table: "t", key: "k", row: 3 }],
     ]);
-    const timeline = history.timeline.flatMap((e) => (e.kind === "nemesis" ? [e.event.description] : []));
-    expect(timeline).toEqual([
+    expect(said).toEqual([
       "p1 cannot reach the database for 300 ms (its connections break)",
       "p1's cut from the database ends",
       "the next 1 commit of p1 in 100 ms take effect, and the replies are lost",
@@ -103,28 +79,19 @@ describe("database fault plans", () => {
   });
 
   it("overlapping cuts of one node: it is reachable again only when the last one ends", async () => {
-    const world = new World({ seed: 1 });
-    const db = new SimDatabase(world, { brokenConnectionMs: 5 });
-    const node = world.addNode("p1", (env: Env): Database => db.connect(env));
     const plan: DbFaultPlan = {
       events: [
         { atMs: 0, kind: "dbCut", node: "p1", forMs: 100 },
         { atMs: 10, kind: "dbCut", node: "p1", forMs: 20 },
       ],
     };
-    const get = async (): Promise<string> => {
-      const outcome = await node.invoke((api) => api.transaction((tx) => tx.get("t", "k")));
-      return outcome.kind === "error" ? (outcome.error as Error).name : outcome.kind;
-    };
-    const seen = await simulate(world, async () => {
-      await node.start();
-      const start = world.nowMs;
-      applyDbPlan(world, db, plan, new History(() => world.nowMs));
-      await world.sleep(start + 40 - world.nowMs);
+    const { seen } = await underPlan(onePlan(plan, { brokenConnectionMs: 5 }), async ({ call, until }) => {
+      const get = () => call((api) => api.transaction((tx) => tx.get("t", "k")));
+      await until(40);
       const between = await get();
-      await world.sleep(start + 110 - world.nowMs);
+      await until(110);
       return { between, after: await get() };
     });
-    expect(seen).toEqual({ between: "ConnectionLost", after: "ok" });
+    expect(seen).toEqual({ between: "ConnectionLost", after: undefined });
   });
 });

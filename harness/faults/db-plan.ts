@@ -7,80 +7,86 @@
  *
  * Every event is self-contained (a cut carries its duration, a counted fault its count), so that
  * fast-check can shrink a failing plan to the events that matter; swarm testing as in plan.ts:
- * each seed enables its own subset of the kinds.
+ * each seed enables its own subset of the kinds. What every service's plans share (drawing,
+ * printing, scheduling, the cut and the restart) is side-plan.ts's; this file holds the rest.
  */
 import fc from "fast-check";
 import type { SimDatabase } from "../sim/db.ts";
-import type { World } from "../sim/world.ts";
-import type { History } from "../workloads/history.ts";
 import {
   type ActiveSideFaults,
-  activeSideFaults,
-  type EventFields,
+  type CutEvent,
+  type RestartEvent,
+  type SidePlan,
   type SidePlanShape,
-  sidePlanArb,
+  type SidePlans,
+  sidePlans,
 } from "./side-plan.ts";
+
+/** A counted fault on the node's next `count` commits, armed for `forMs`. */
+interface CommitFaultEvent<TKind extends string> {
+  atMs: number;
+  kind: TKind;
+  node: string;
+  count: number;
+  forMs: number;
+}
 
 export type DbFaultEvent =
   /** The node cannot reach the database for `forMs`: its connections break. */
-  | { atMs: number; kind: "dbCut"; node: string; forMs: number }
+  | CutEvent<"dbCut">
   /** The database server crashes and is back `downMs` later; committed rows survive. */
-  | { atMs: number; kind: "dbRestart"; downMs: number }
+  | RestartEvent<"dbRestart">
   /** The node's next `count` commits take effect and their replies are lost (within `forMs`). */
-  | { atMs: number; kind: "dbLoseCommitReplies"; node: string; count: number; forMs: number }
+  | CommitFaultEvent<"dbLoseCommitReplies">
   /** The node's next `count` commits fail with a serialization failure (within `forMs`). */
-  | { atMs: number; kind: "dbAbortCommits"; node: string; count: number; forMs: number };
+  | CommitFaultEvent<"dbAbortCommits">;
+
+type CommitFault = CommitFaultEvent<"dbLoseCommitReplies" | "dbAbortCommits">;
 
 export type DbFaultKind = DbFaultEvent["kind"];
-
-export interface DbFaultPlan {
-  events: DbFaultEvent[];
-}
 
 /** What a database plan may contain (as `PlanShape` in plan.ts). */
 export type DbPlanShape = SidePlanShape<DbFaultKind>;
 
-/** The arbitrary of database plans of a shape: each seed a swarm of kinds, events sorted by time. */
-export function dbPlanArb(shape: DbPlanShape): fc.Arbitrary<DbFaultPlan> {
-  return sidePlanArb(shape, dbEventArb);
-}
+const dbPlans = sidePlans<"dbCut", "dbRestart", CommitFault, SimDatabase>({
+  cutKind: "dbCut",
+  restartKind: "dbRestart",
+  words: {
+    label: "database",
+    called: "the database",
+    cutMeans: "its connections break",
+    restartMeans: "committed rows survive",
+    back: "the database is back",
+  },
+  ownEventArb: (kind, { atMs, node, count, outage }) =>
+    fc.record({ atMs, kind: fc.constant(kind), node, count, forMs: outage }),
+  describeOwn: ({ kind, node, count, forMs }) => {
+    const commits = `${count} commit${count === 1 ? "" : "s"}`;
+    return kind === "dbLoseCommitReplies"
+      ? `the next ${commits} of ${node} in ${forMs} ms take effect, and the replies are lost`
+      : `the next ${commits} of ${node} in ${forMs} ms fail with a serialization failure`;
+  },
+  ownLastingMs: (event) => event.forMs,
+  strikeOwn: (db, { kind, node, count, forMs }, armFor) =>
+    armFor(
+      forMs,
+      "commit fault disarmed",
+      kind === "dbAbortCommits" ? db.abortCommits(node, count) : db.loseCommitReplies(node, count),
+    ),
+});
 
-function dbEventArb(kind: DbFaultKind, { atMs, node, outage, count }: EventFields): fc.Arbitrary<DbFaultEvent> {
-  switch (kind) {
-    case "dbCut":
-      return fc.record({ atMs, kind: fc.constant(kind), node, forMs: outage });
-    case "dbRestart":
-      return fc.record({ atMs, kind: fc.constant(kind), downMs: outage });
-    case "dbLoseCommitReplies":
-    case "dbAbortCommits":
-      return fc.record({ atMs, kind: fc.constant(kind), node, count, forMs: outage });
-  }
-}
+export type DbFaultPlan = SidePlan<DbFaultEvent>;
+
+/** The arbitrary of database plans of a shape: each seed a swarm of kinds, events sorted by time. */
+export const dbPlanArb: (shape: DbPlanShape) => fc.Arbitrary<DbFaultPlan> = dbPlans.arb;
 
 /** What an event does, without its time. */
-export function describeDbFault(event: DbFaultEvent): string {
-  switch (event.kind) {
-    case "dbCut":
-      return `${event.node} cannot reach the database for ${event.forMs} ms (its connections break)`;
-    case "dbRestart":
-      return `the database restarts (down ${event.downMs} ms; committed rows survive)`;
-    case "dbLoseCommitReplies":
-      return `the next ${commits(event.count)} of ${event.node} in ${event.forMs} ms take effect, and the replies are lost`;
-    case "dbAbortCommits":
-      return `the next ${commits(event.count)} of ${event.node} in ${event.forMs} ms fail with a serialization failure`;
-  }
-}
+export const describeDbFault: (event: DbFaultEvent) => string = dbPlans.describeEvent;
 
-export function describeDbPlan(plan: DbFaultPlan): string[] {
-  return plan.events.map((event) => `${`at ${event.atMs} ms`.padEnd(12)} ${describeDbFault(event)}`);
-}
+export const describeDbPlan: (plan: DbFaultPlan) => string[] = dbPlans.describe;
 
 /** How long after the plan is applied every event of it is over. */
-export function dbPlanEndMs(plan: DbFaultPlan): number {
-  let end = 0;
-  for (const event of plan.events) end = Math.max(end, event.atMs + ("downMs" in event ? event.downMs : event.forMs));
-  return end;
-}
+export const dbPlanEndMs: (plan: DbFaultPlan) => number = dbPlans.endMs;
 
 /** A database plan under way: when every fault is over. */
 export type ActiveDbFaults = ActiveSideFaults;
@@ -89,39 +95,4 @@ export type ActiveDbFaults = ActiveSideFaults;
  * Schedules every event of the plan on the world, counting times from now, and records each in
  * the history's timeline as it happens.
  */
-export function applyDbPlan(world: World, db: SimDatabase, plan: DbFaultPlan, history: History): ActiveDbFaults {
-  const startMs = world.nowMs;
-  const later = (ms: number, label: string, fn: () => void): void => world.at(world.nowMs + ms, label, fn);
-  for (const event of plan.events) {
-    world.at(startMs + event.atMs, event.kind, () => {
-      history.nemesis(describeDbFault(event));
-      switch (event.kind) {
-        case "dbCut":
-          db.cut(event.node);
-          later(event.forMs, "database reachable", () => {
-            history.nemesis(`${event.node}'s cut from the database ends`);
-            db.heal(event.node);
-          });
-          return;
-        case "dbRestart":
-          db.restart(event.downMs);
-          later(event.downMs, "database back", () => history.nemesis("the database is back"));
-          return;
-        case "dbLoseCommitReplies":
-        case "dbAbortCommits": {
-          const armed =
-            event.kind === "dbAbortCommits"
-              ? db.abortCommits(event.node, event.count)
-              : db.loseCommitReplies(event.node, event.count);
-          later(event.forMs, "commit fault disarmed", () => armed.disarm());
-          return;
-        }
-      }
-    });
-  }
-  return activeSideFaults(world, startMs, dbPlanEndMs(plan));
-}
-
-function commits(count: number): string {
-  return `${count} commit${count === 1 ? "" : "s"}`;
-}
+export const applyDbPlan: SidePlans<DbFaultEvent, SimDatabase>["apply"] = dbPlans.apply;

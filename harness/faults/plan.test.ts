@@ -273,7 +273,7 @@ describe("the supervisor and the end of the faults", () => {
     expect(result.labErrors).toEqual([]);
     expect(node.isUp).toBe(true);
     expect(healedAtMs).toBeGreaterThanOrEqual(41);
-    const notes = history.timeline.flatMap((e) => (e.kind === "nemesis" ? [e.event.description] : []));
+    const notes = history.nemesisSaid();
     expect(notes.some((n) => /n1 failed to start \(DiskError: EIO.*supervisor starts it again/.test(n))).toBe(true);
   });
 

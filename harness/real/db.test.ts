@@ -9,6 +9,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database, Transaction } from "../db.ts";
 import { describeDatabaseBehaviour } from "../db-behaviour.ts";
+import { outcome } from "../outcome.ts";
 import { databaseError, openPostgres, type RealDatabase } from "./db.ts";
 import { chooseDatabase, containerRuntimeHint, findContainerRuntime } from "./db-choose.ts";
 import { openPglite } from "./db-pglite.ts";
@@ -32,14 +33,6 @@ function barrier(count: number): () => Promise<void> {
     if (++arrived === count) open();
     return opened;
   };
-}
-
-async function outcome<T>(run: Promise<T>): Promise<T | string> {
-  try {
-    return await run;
-  } catch (error) {
-    return error instanceof Error ? error.name : String(error);
-  }
 }
 
 /** Runs `body` on `db` emptied first, through a connection named "test". */

@@ -12,7 +12,7 @@
  * world.
  */
 import pino, { type Logger } from "pino";
-import type { Clock, Disk, Env, Timer } from "../env.ts";
+import { type Clock, type Disk, diskThrough, type Env, type Timer } from "../env.ts";
 import { RealDisk } from "./disk.ts";
 import { realClock, realRng } from "./env.ts";
 import type { RealNetwork } from "./net.ts";
@@ -75,8 +75,8 @@ export class KillableClock implements Clock {
   }
 }
 
-/** A disk whose calls never settle once `kill` was called, and which then closes its files. */
-export class KillableDisk implements Disk {
+/** A disk (`disk`) whose calls never settle once `kill` was called, and which then closes its files. */
+export class KillableDisk {
   private dead = false;
   private running = 0;
   private closing = false;
@@ -85,43 +85,11 @@ export class KillableDisk implements Disk {
     this.onClosed = resolve;
   });
 
-  constructor(private readonly disk: RealDisk) {}
+  /** The disk the incarnation's env hands out. */
+  readonly disk: Disk;
 
-  list(dir: string) {
-    return this.op(() => this.disk.list(dir));
-  }
-  exists(path: string) {
-    return this.op(() => this.disk.exists(path));
-  }
-  mkdir(path: string) {
-    return this.op(() => this.disk.mkdir(path));
-  }
-  create(path: string) {
-    return this.op(() => this.disk.create(path));
-  }
-  write(path: string, offset: number, data: Uint8Array) {
-    return this.op(() => this.disk.write(path, offset, data));
-  }
-  read(path: string, offset: number, length: number) {
-    return this.op(() => this.disk.read(path, offset, length));
-  }
-  size(path: string) {
-    return this.op(() => this.disk.size(path));
-  }
-  truncate(path: string, sizeBytes: number) {
-    return this.op(() => this.disk.truncate(path, sizeBytes));
-  }
-  fsync(path: string) {
-    return this.op(() => this.disk.fsync(path));
-  }
-  fsyncDir(dir: string) {
-    return this.op(() => this.disk.fsyncDir(dir));
-  }
-  rename(from: string, to: string) {
-    return this.op(() => this.disk.rename(from, to));
-  }
-  unlink(path: string) {
-    return this.op(() => this.disk.unlink(path));
+  constructor(private readonly real: RealDisk) {
+    this.disk = diskThrough(real, (call) => this.op(call));
   }
 
   /** Silences the disk; the returned promise resolves once its file handles are closed. */
@@ -163,7 +131,7 @@ export class KillableDisk implements Disk {
   private closeWhenIdle(): void {
     if (this.running > 0 || this.closing) return;
     this.closing = true;
-    this.disk.close().then(this.onClosed, this.onClosed);
+    this.real.close().then(this.onClosed, this.onClosed);
   }
 }
 
@@ -191,7 +159,7 @@ export interface KillableEnv {
 /** Joins the network and builds the incarnation's `Env`. */
 export function createKillableEnv(options: KillableEnvOptions): KillableEnv {
   const clock = new KillableClock();
-  const disk = new KillableDisk(new RealDisk(options.dataDir));
+  const killable = new KillableDisk(new RealDisk(options.dataDir));
   const net = options.network.join(options.nodeId);
   const logger = options.logger ?? pino({ level: "silent" });
   let alive = true;
@@ -202,7 +170,7 @@ export function createKillableEnv(options: KillableEnvOptions): KillableEnv {
       incarnation: options.incarnation,
       clock,
       rng: realRng,
-      disk,
+      disk: killable.disk,
       net,
       log: logger.child({ node: options.nodeId, inc: options.incarnation }),
     },
@@ -215,7 +183,7 @@ export function createKillableEnv(options: KillableEnvOptions): KillableEnv {
       alive = false;
       clock.kill();
       options.network.leave(options.nodeId);
-      filesClosed = disk.kill();
+      filesClosed = killable.kill();
     },
     get filesClosed() {
       return filesClosed ?? new Promise<void>(() => {});

@@ -8,28 +8,19 @@ import { describe, expect, it } from "vitest";
 import { type Database, type JsonValue, type Transaction, UniqueViolation } from "../db.ts";
 import { describeDatabaseBehaviour } from "../db-behaviour.ts";
 import type { Env } from "../env.ts";
-import { applyPlan } from "../faults/apply.ts";
-import type { FaultPlan } from "../faults/plan.ts";
-import { History } from "../workloads/history.ts";
 import { type DbProfile, SimDatabase } from "./db.ts";
 import type { SimNode } from "./node.ts";
-import { envOf, envWorld, simulate } from "./testing.ts";
+import { expectSeedDecides, outcomeOn, type TwoClients, twoClients } from "./service-testing.ts";
+import { inBootedNode } from "./testing.ts";
 import { World } from "./world.ts";
 
-describeDatabaseBehaviour("simulated database", async (body) => {
-  const { world, node } = envWorld();
-  const db = new SimDatabase(world);
-  return simulate(world, async () => {
-    await node.start();
-    return body(db.connect(await envOf(node)));
-  });
-});
+describeDatabaseBehaviour("simulated database", (body) =>
+  inBootedNode({}, ({ world, env }) => body(new SimDatabase(world).connect(env))),
+);
 
 /** Two client processes, a and b, each with its own connection to one database. */
-interface Clients {
-  world: World;
+interface Clients extends TwoClients<Api> {
   db: SimDatabase;
-  nodes: { a: SimNode<Api>; b: SimNode<Api> };
 }
 
 interface Api {
@@ -43,21 +34,12 @@ const exact: Partial<DbProfile> = { networkMs: 1, commitMs: 1, brokenConnectionM
 function clients(seed = 1, profile: Partial<DbProfile> = exact): Clients {
   const world = new World({ seed });
   const db = new SimDatabase(world, profile);
-  const boot = (env: Env): Api => ({ env, db: db.connect(env) });
-  return { world, db, nodes: { a: world.addNode("a", boot), b: world.addNode("b", boot) } };
+  return { db, ...twoClients(world, (env): Api => ({ env, db: db.connect(env) })) };
 }
 
 /** Runs a transaction on the node's current process; "crashed" if the process died first. */
-async function txOn<T>(node: SimNode<Api>, work: (tx: Transaction, env: Env) => Promise<T>): Promise<T | string> {
-  const result = await node.invoke((api) => api.db.transaction((tx) => work(tx, api.env)));
-  if (result.kind === "ok") return result.value;
-  if (result.kind === "error") return result.error instanceof Error ? result.error.name : String(result.error);
-  return result.kind;
-}
-
-async function startAll({ nodes }: Clients): Promise<void> {
-  await nodes.a.start();
-  await nodes.b.start();
+function txOn<T>(node: SimNode<Api>, work: (tx: Transaction, env: Env) => Promise<T>): Promise<T | string> {
+  return outcomeOn(node, (api) => api.db.transaction((tx) => work(tx, api.env)));
 }
 
 /** The classic consumer step: check a dedup mark, then record it and the effect. */
@@ -74,8 +56,7 @@ function checkThenWrite(write: "insert" | "put", messageKey: string, effectKey: 
 describe("simulated database: READ COMMITTED under concurrency", () => {
   it("a statement sees only what was committed before it began (and a later one sees more)", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       const writer = txOn(c.nodes.a, async (tx, env) => {
         await tx.put("t", "k", "new");
         await env.clock.sleep(10);
@@ -95,8 +76,7 @@ describe("simulated database: READ COMMITTED under concurrency", () => {
 
   it("check-then-insert: both see 'absent'; the second insert waits for the first transaction, then fails with UniqueViolation", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       return Promise.all([
         txOn(c.nodes.a, checkThenWrite("insert", "m1", "charge-by-a")),
         txOn(c.nodes.b, checkThenWrite("insert", "m1", "charge-by-b")),
@@ -116,8 +96,7 @@ describe("simulated database: READ COMMITTED under concurrency", () => {
 
   it("check-then-insert: when the first transaction rolls back, the waiting insert succeeds", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       const first = txOn(c.nodes.a, async (tx, env) => {
         await tx.insert("dedup", "m1", "a");
         await env.clock.sleep(10);
@@ -136,8 +115,7 @@ describe("simulated database: READ COMMITTED under concurrency", () => {
 
   it("check-then-put: both see 'absent' and both commit: the effect is applied twice", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       return Promise.all([
         txOn(c.nodes.a, checkThenWrite("put", "m1", "charge-by-a")),
         txOn(c.nodes.b, checkThenWrite("put", "m1", "charge-by-b")),
@@ -158,8 +136,7 @@ describe("simulated database: READ COMMITTED under concurrency", () => {
     };
     const counterAfter = async (read: "get" | "getForUpdate"): Promise<JsonValue | undefined> => {
       const c = clients();
-      await simulate(c.world, async () => {
-        await startAll(c);
+      await c.run(async () => {
         await txOn(c.nodes.a, (tx) => tx.put("t", "counter", 0));
         await Promise.all([txOn(c.nodes.a, increment(read)), txOn(c.nodes.b, increment(read))]);
       });
@@ -171,8 +148,7 @@ describe("simulated database: READ COMMITTED under concurrency", () => {
 
   it("two transactions that lock in opposite orders: one fails with TransactionConflict (deadlock), the other commits", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       const lockBoth = (first: string, second: string) => async (tx: Transaction, env: Env) => {
         await tx.put("t", first, env.nodeId);
         await env.clock.sleep(2);
@@ -189,8 +165,7 @@ describe("simulated database: READ COMMITTED under concurrency", () => {
 describe("simulated database: faults", () => {
   it("a crash rolls back the process's open transaction and releases its locks; committed rows survive", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       await txOn(c.nodes.a, (tx) => tx.put("t", "kept", 1));
       const stuck = txOn(c.nodes.a, async (tx, env) => {
         await tx.put("t", "k", "a");
@@ -219,8 +194,7 @@ describe("simulated database: faults", () => {
     // COMMIT sent t+4, arrives t+5, flushed t+6.
     const crashAt = async (afterMs: number): Promise<JsonValue[]> => {
       const c = clients();
-      await simulate(c.world, async () => {
-        await startAll(c);
+      await c.run(async () => {
         const startMs = c.world.nowMs;
         c.world.at(startMs + afterMs, "crash", () => c.nodes.a.crash());
         expect(await txOn(c.nodes.a, (tx) => tx.put("t", "k", afterMs))).toBe("crashed");
@@ -237,8 +211,7 @@ describe("simulated database: faults", () => {
     const crashAfter = async (dbCalls: number) => {
       const c = clients();
       let label = "";
-      const seen = await simulate(c.world, async () => {
-        await startAll(c);
+      const seen = await c.run(async () => {
         c.nodes.a.armTrip("db", dbCalls, (what) => {
           label = what;
           c.nodes.a.crash();
@@ -259,31 +232,21 @@ describe("simulated database: faults", () => {
 
   it("a fault plan aims a crash at the 'db' gap, and the timeline says where it struck", async () => {
     const c = clients();
-    const history = new History(() => c.world.nowMs);
-    const plan: FaultPlan = {
-      events: [{ atMs: 0, kind: "crash", node: "a", downMs: 5, after: { boundary: "db", count: 2, withinMs: 100 } }],
-    };
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
-      const faults = applyPlan(c.world, plan, history);
+    const seen = await c.run(async () => {
+      const faults = c.crashAtSecondGap("db");
       const first = await txOn(c.nodes.a, (tx) => tx.put("t", "k", 1));
       await faults.healed();
-      return { first, after: await txOn(c.nodes.a, (tx) => tx.get("t", "k")) };
+      return { first, after: await txOn(c.nodes.a, (tx) => tx.get("t", "k")), said: faults.said() };
     });
     // The commit took effect; its caller crashed before hearing; the restarted process reads it.
-    expect(seen).toEqual({ first: "crashed", after: 1 });
-    const said = history.timeline.flatMap((entry) => (entry.kind === "nemesis" ? [entry.event.description] : []));
-    expect(said.join("\n")).toContain("right after its 2nd database write or commit since 0 ms: commit (tx 1)");
+    expect(seen).toMatchObject({ first: "crashed", after: 1 });
+    expect(seen.said.join("\n")).toContain("right after its 2nd database write or commit since 0 ms: commit (tx 1)");
   });
 
   it("a pause aimed at the 'db' gap holds the reply, and the row lock, until the node resumes", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
-      c.nodes.a.armTrip("db", 1, () => {
-        c.nodes.a.pause();
-        c.world.at(c.world.nowMs + 50, "resume", () => c.nodes.a.resume());
-      });
+    const seen = await c.run(async () => {
+      c.pauseAtNextGap("db", 50);
       const paused = txOn(c.nodes.a, (tx) => tx.put("t", "k", "a").then(() => c.world.nowMs));
       await c.world.sleep(10);
       const waiting = txOn(c.nodes.b, (tx) => tx.put("t", "k", "b").then(() => c.world.nowMs));
@@ -296,8 +259,7 @@ describe("simulated database: faults", () => {
 
   it("a lost commit reply: the caller gets CommitOutcomeUnknown, and the transaction committed", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       c.db.loseCommitReplies("a", 1);
       const first = await txOn(c.nodes.a, (tx) => tx.put("t", "k", 1));
       const second = await txOn(c.nodes.a, (tx) => tx.put("t", "k", 2));
@@ -312,8 +274,7 @@ describe("simulated database: faults", () => {
 
   it("an injected serialization failure rolls the commit back with TransactionConflict", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       c.db.abortCommits("a", 1);
       return [await txOn(c.nodes.a, (tx) => tx.put("t", "k", 1)), await txOn(c.nodes.a, (tx) => tx.put("t", "j", 1))];
     });
@@ -323,8 +284,7 @@ describe("simulated database: faults", () => {
 
   it("cut off: open transactions roll back, calls fail with ConnectionLost; after heal it works again", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       const open = txOn(c.nodes.a, async (tx, env) => {
         await tx.put("t", "k", 1);
         await env.clock.sleep(10);
@@ -342,8 +302,7 @@ describe("simulated database: faults", () => {
 
   it("a restart rolls back open transactions and keeps committed rows; it is unreachable while down", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       await txOn(c.nodes.a, (tx) => tx.put("t", "kept", 1));
       const open = txOn(c.nodes.a, async (tx, env) => {
         await tx.put("t", "lost", 1);
@@ -378,8 +337,7 @@ describe("simulated database: faults", () => {
     const kept: boolean[] = [];
     for (let seed = 1; seed <= 8; seed++) {
       const c = clients(seed, { ...exact, commitMs: 10 });
-      const seen = await simulate(c.world, async () => {
-        await startAll(c);
+      const seen = await c.run(async () => {
         const startMs = c.world.nowMs;
         // COMMIT arrives at +5 and would be durable at +15.
         c.world.at(startMs + 8, "restart", () => c.db.restart(20));
@@ -395,22 +353,13 @@ describe("simulated database: faults", () => {
   });
 
   it("the same seed gives the same history and trace; latencies are drawn from the seed", async () => {
-    const race = async (seed: number) => {
-      const c = clients(seed, {});
-      const result = await c.world.run(async () => {
-        await startAll(c);
-        return Promise.all(
-          ["m1", "m2", "m1", "m3"].map((m, i) =>
-            txOn(i % 2 === 0 ? c.nodes.a : c.nodes.b, checkThenWrite("insert", m, `${m}-${i}`)),
-          ),
-        );
-      });
-      return { digest: result.traceDigest, transactions: c.db.transactions, rows: c.db.rows("effects") };
-    };
-    const first = await race(7);
-    expect(await race(7)).toEqual(first);
-    expect(first.rows).toHaveLength(3);
-    expect((await race(8)).digest).not.toBe(first.digest);
+    const seen = await expectSeedDecides(
+      (seed) => clients(seed, {}),
+      ["m1", "m2", "m1", "m3"],
+      (node, m, i) => txOn(node, checkThenWrite("insert", m, `${m}-${i}`)),
+      (c) => ({ transactions: c.db.transactions, rows: c.db.rows("effects") }),
+    );
+    expect(seen.rows).toHaveLength(3);
   });
 
   it("UniqueViolation is the class lab code catches", () => {

@@ -52,19 +52,15 @@ import type { Env } from "../env.ts";
 import { DbServer, ServerTx, type StatementResult, type Step, type TransactionRecord } from "./db-server.ts";
 import { drawLatency, type LatencyMs } from "./latency.ts";
 import type { SimNode } from "./node.ts";
-import type { SimRng } from "./rng.ts";
+import { type Client, CountedFaults, clientOf, hearBack, type LinkProfile, SideService } from "./side-service.ts";
 import type { World } from "./world.ts";
 
 export type { TransactionRecord } from "./db-server.ts";
 
-/** How fast the simulated database is. */
-export interface DbProfile {
-  /** One way between a client and the server, drawn per message. */
-  networkMs: LatencyMs;
+/** How fast the simulated database is: the way to it (`networkMs`, `brokenConnectionMs`), and its flush. */
+export interface DbProfile extends LinkProfile {
   /** A commit's log flush at the server, before it takes effect. */
   commitMs: LatencyMs;
-  /** How long a client takes to notice a broken connection or an unreachable server. */
-  brokenConnectionMs: number;
 }
 
 /** A server on the same rack: a statement's round trip in 0.1-0.6 ms, a commit's flush in about 0.5 ms. */
@@ -87,13 +83,6 @@ interface CommitFault {
   left: number;
 }
 
-/** Who is on the client end of a connection. */
-interface Client {
-  node: SimNode<unknown>;
-  incarnation: number;
-  alive(): boolean;
-}
-
 /** One transaction's connection: the client's end and what is on the wire. */
 class Connection {
   /** A message on its way to the server. */
@@ -113,26 +102,16 @@ class Connection {
 }
 
 /** The simulated database of one world. */
-export class SimDatabase {
-  readonly profile: DbProfile;
+export class SimDatabase extends SideService<DbProfile> {
   private readonly server: DbServer;
-  private readonly rng: SimRng;
   /** Connections whose transaction may not have ended yet (ended ones are dropped as found). */
   private readonly connections = new Set<Connection>();
   private readonly watched = new Set<string>();
-  /** How many cuts each node is under (cuts may overlap; each heal ends one). */
-  private readonly cutNodes = new Map<string, number>();
-  private downUntilMs = 0;
-  /** Counted commit faults still armed, oldest first. */
-  private readonly commitFaults: CommitFault[] = [];
+  private readonly commitFaults = new CountedFaults<CommitFault>();
   private nextTxId = 1;
 
-  constructor(
-    private readonly world: World,
-    profile: Partial<DbProfile> = {},
-  ) {
-    this.profile = { ...defaultDbProfile, ...profile };
-    this.rng = world.rootRng.fork("db");
+  constructor(world: World, profile: Partial<DbProfile> = {}) {
+    super(world, "db", { ...defaultDbProfile, ...profile });
     this.server = new DbServer({
       nowMs: () => world.nowMs,
       trace: (nodeId, detail) => world.traceEvent(nodeId, "db", detail),
@@ -141,13 +120,8 @@ export class SimDatabase {
 
   /** The `Database` for the process `env` belongs to (call it in the node's boot function). */
   connect(env: Env): Database {
-    const node = this.world.node(env.nodeId);
-    this.watch(node);
-    const client: Client = {
-      node,
-      incarnation: env.incarnation,
-      alive: () => node.isUp && node.incarnation?.number === env.incarnation,
-    };
+    const client = clientOf(this.world, env);
+    this.watch(client.node);
     return {
       transaction: async <T>(work: (tx: Transaction) => Promise<T>): Promise<T> => {
         const conn = await this.begin(client);
@@ -187,20 +161,18 @@ export class SimDatabase {
 
   /** Cuts `nodeId` off the database until a `heal(nodeId)` for each cut; its connections break now. */
   cut(nodeId: string): void {
-    this.cutNodes.set(nodeId, (this.cutNodes.get(nodeId) ?? 0) + 1);
+    this.reach.cut(nodeId);
     this.world.traceEvent(nodeId, "db", "cut off from the database");
     for (const conn of this.live()) if (conn.nodeId === nodeId) this.sever(conn, "the network to the database broke");
   }
 
   heal(nodeId: string): void {
-    const cuts = this.cutNodes.get(nodeId) ?? 0;
-    if (cuts > 1) this.cutNodes.set(nodeId, cuts - 1);
-    else if (this.cutNodes.delete(nodeId)) this.world.traceEvent(nodeId, "db", "reaches the database again");
+    if (this.reach.heal(nodeId)) this.world.traceEvent(nodeId, "db", "reaches the database again");
   }
 
   /** The server crashes and comes back after `downMs`. Committed rows survive. */
   restart(downMs: number): void {
-    this.downUntilMs = Math.max(this.downUntilMs, this.world.nowMs + downMs);
+    this.reach.down(downMs);
     this.world.traceEvent("-", "db", `database restarts (down ${downMs} ms)`);
     for (const conn of this.live()) {
       // A commit being flushed when the server died was durable, or it was not.
@@ -214,30 +186,17 @@ export class SimDatabase {
 
   /** The next `count` commits of `nodeId` take effect, and their replies are lost (until disarmed). */
   loseCommitReplies(nodeId: string, count: number): { disarm(): void } {
-    return this.armCommitFault({ nodeId, kind: "lose reply", left: count });
+    return this.commitFaults.arm({ nodeId, kind: "lose reply", left: count });
   }
 
   /** The next `count` commits of `nodeId` fail with a serialization failure (until disarmed). */
   abortCommits(nodeId: string, count: number): { disarm(): void } {
-    return this.armCommitFault({ nodeId, kind: "abort", left: count });
-  }
-
-  private armCommitFault(fault: CommitFault): { disarm(): void } {
-    this.commitFaults.push(fault);
-    return {
-      disarm: () => {
-        const at = this.commitFaults.indexOf(fault);
-        if (at >= 0) this.commitFaults.splice(at, 1);
-      },
-    };
+    return this.commitFaults.arm({ nodeId, kind: "abort", left: count });
   }
 
   /** Spends one armed commit fault of this kind for `nodeId`; true if there was one. */
   private takeCommitFault(nodeId: string, kind: CommitFault["kind"]): boolean {
-    const fault = this.commitFaults.find((f) => f.nodeId === nodeId && f.kind === kind);
-    if (fault === undefined) return false;
-    if (--fault.left <= 0) this.commitFaults.splice(this.commitFaults.indexOf(fault), 1);
-    return true;
+    return this.commitFaults.take((f) => f.nodeId === nodeId && f.kind === kind);
   }
 
   // ---- Calls: to the server and back --------------------------------------------------------
@@ -337,7 +296,7 @@ export class SimDatabase {
     }
     conn.inTransit = kind === "commit" ? "commit" : "statement";
     const label = `db ${conn.tx.label} ${what}`;
-    this.world.scheduler.after(drawLatency(this.profile.networkMs, this.rng), null, label, () => {
+    this.world.scheduler.after(this.oneWayMs(), null, label, () => {
       conn.inTransit = "none";
       // A transaction the server already ended (its client died or its connection broke) takes
       // no more statements; a commit that got through before that is handled where it ended.
@@ -364,14 +323,12 @@ export class SimDatabase {
     const call = conn.pending;
     if (call === null || conn.broken) return;
     const { nodeId, tx } = conn;
-    this.world.scheduler.after(drawLatency(this.profile.networkMs, this.rng), nodeId, `db ${tx.label} reply`, () => {
+    this.world.scheduler.after(this.oneWayMs(), nodeId, `db ${tx.label} reply`, () => {
       if (!conn.client.alive() || conn.pending !== call || conn.broken) return;
       conn.pending = null;
       const settle = (): void => call.settle(result.ok ? { ok: true, value: structuredClone(result.value) } : result);
-      const fate = wrote === null ? "goOn" : conn.client.node.passBoundary("db", `${wrote} (${tx.label})`);
-      if (fate === "goOn") settle();
-      // A paused caller hears back when it resumes (the event is the node's, so it is held).
-      else if (fate === "paused") this.world.scheduler.after(0, nodeId, `db ${tx.label} reply`, settle);
+      const gap = wrote === null ? null : { boundary: "db" as const, what: `${wrote} (${tx.label})` };
+      hearBack(this.world, conn.client.node, gap, `db ${tx.label} reply`, settle);
     });
   }
 
@@ -403,10 +360,6 @@ export class SimDatabase {
     if (tx.ended || tx.state === "committing") return;
     if (conn.inTransit === "commit" && commitMayArrive && this.rng.chance(0.5)) return;
     this.server.end(tx, "rolled back", why);
-  }
-
-  private reachable(nodeId: string): boolean {
-    return !this.cutNodes.has(nodeId) && this.world.nowMs >= this.downUntilMs;
   }
 
   /** The connections whose transaction has not ended, in the order they began. */

@@ -6,31 +6,21 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Env } from "../env.ts";
-import { applyPlan } from "../faults/apply.ts";
-import type { FaultPlan } from "../faults/plan.ts";
 import type { Redis } from "../redis.ts";
 import { describeRedisBehaviour } from "../redis-behaviour.ts";
-import { History } from "../workloads/history.ts";
 import type { SimNode } from "./node.ts";
 import { type RedisProfile, SimRedis } from "./redis.ts";
-import { envOf, envWorld, simulate } from "./testing.ts";
+import { expectSeedDecides, outcomeOn, type TwoClients, twoClients } from "./service-testing.ts";
+import { inBootedNode } from "./testing.ts";
 import { World } from "./world.ts";
 
-describeRedisBehaviour("simulated Redis", async (body) => {
-  const { world, node } = envWorld();
-  const redis = new SimRedis(world);
-  return simulate(world, async () => {
-    await node.start();
-    const env = await envOf(node);
-    return body(redis.connect(env), (ms) => env.clock.sleep(ms));
-  });
-});
+describeRedisBehaviour("simulated Redis", (body) =>
+  inBootedNode({}, ({ world, env }) => body(new SimRedis(world).connect(env), (ms) => env.clock.sleep(ms))),
+);
 
 /** Two client processes, a and b, each with its own connection to one Redis. */
-interface Clients {
-  world: World;
+interface Clients extends TwoClients<Api> {
   redis: SimRedis;
-  nodes: { a: SimNode<Api>; b: SimNode<Api> };
 }
 
 interface Api {
@@ -44,29 +34,19 @@ const exact: Partial<RedisProfile> = { networkMs: 1, brokenConnectionMs: 50 };
 function clients(seed = 1, profile: Partial<RedisProfile> = exact): Clients {
   const world = new World({ seed });
   const redis = new SimRedis(world, profile);
-  const boot = (env: Env): Api => ({ env, redis: redis.connect(env) });
-  return { world, redis, nodes: { a: world.addNode("a", boot), b: world.addNode("b", boot) } };
+  return { redis, ...twoClients(world, (env): Api => ({ env, redis: redis.connect(env) })) };
 }
 
 /** Runs a call on the node's current process: its result, an error's name, or how the process ended. */
-async function on<T>(node: SimNode<Api>, call: (redis: Redis, env: Env) => Promise<T>): Promise<T | string> {
-  const result = await node.invoke((api) => call(api.redis, api.env));
-  if (result.kind === "ok") return result.value;
-  if (result.kind === "error") return result.error instanceof Error ? result.error.name : String(result.error);
-  return result.kind;
-}
-
-async function startAll({ nodes }: Clients): Promise<void> {
-  await nodes.a.start();
-  await nodes.b.start();
+function on<T>(node: SimNode<Api>, call: (redis: Redis, env: Env) => Promise<T>): Promise<T | string> {
+  return outcomeOn(node, (api) => call(api.redis, api.env));
 }
 
 describe("simulated Redis: atomic commands, expiry on the server's clock", () => {
   it("two SET NX of one key at the same instant: exactly one OK, whatever the seed", async () => {
     for (let seed = 1; seed <= 20; seed++) {
       const c = clients(seed, {});
-      const seen = await simulate(c.world, async () => {
-        await startAll(c);
+      const seen = await c.run(async () => {
         return Promise.all([
           on(c.nodes.a, (r) => r.set("lease", "a", { nx: true, pxMs: 100 })),
           on(c.nodes.b, (r) => r.set("lease", "b", { nx: true, pxMs: 100 })),
@@ -84,8 +64,7 @@ describe("simulated Redis: atomic commands, expiry on the server's clock", () =>
 
   it("a key is alive at its deadline and gone just after (Redis: expired when now > deadline)", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       const t0 = c.world.nowMs;
       // Sent at t0, runs at t0 + 1: the deadline is t0 + 101.
       await on(c.nodes.a, (r) => r.set("lease", "a", { pxMs: 100 }));
@@ -101,8 +80,7 @@ describe("simulated Redis: atomic commands, expiry on the server's clock", () =>
 
   it("expiry follows the server's clock: a forward jump expires keys early, and is recorded", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       await on(c.nodes.a, (r) => r.set("lease", "a", { pxMs: 100 }));
       await on(c.nodes.a, (r) => r.set("done", "1", { pxMs: 1000 }));
       await on(c.nodes.a, (r) => r.set("forever", "1"));
@@ -118,8 +96,7 @@ describe("simulated Redis: atomic commands, expiry on the server's clock", () =>
 
   it("evict drops keys with an expiry, soonest deadline first, and never a key without one", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       await on(c.nodes.a, (r) => r.set("late", "1", { pxMs: 900 }));
       await on(c.nodes.a, (r) => r.set("soon", "1", { pxMs: 100 }));
       await on(c.nodes.a, (r) => r.set("forever", "1"));
@@ -134,8 +111,7 @@ describe("simulated Redis: atomic commands, expiry on the server's clock", () =>
 describe("simulated Redis: faults", () => {
   it("a lost reply: the command ran, and the caller gets RedisOutcomeUnknown", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       c.redis.loseReplies("a", 1);
       const first = await on(c.nodes.a, (r) => r.set("lease", "a", { nx: true }));
       const second = await on(c.nodes.a, (r) => r.set("lease", "a", { nx: true }));
@@ -146,8 +122,7 @@ describe("simulated Redis: faults", () => {
 
   it("cut off: a new command fails with RedisUnavailable and never runs; after heal it works again", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       c.redis.cut("a");
       const t0 = c.world.nowMs;
       const whileCut = await on(c.nodes.a, (r) => r.set("k", "a"));
@@ -161,8 +136,7 @@ describe("simulated Redis: faults", () => {
 
   it("a cut while a command is on its way loses it (even if healed before it lands); while its reply is on its way, it ran: all unknown", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       const t0 = c.world.nowMs;
       // Runs at t0 + 1, replies at t0 + 2: a cut at +0.5 loses the command, at +1.5 the reply.
       c.world.at(t0 + 0.5, "cut", () => c.redis.cut("a"));
@@ -184,8 +158,7 @@ describe("simulated Redis: faults", () => {
 
   it("a restart loses every key; while down, commands fail with RedisUnavailable", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       await on(c.nodes.a, (r) => r.set("done:o1", "1", { pxMs: 10_000 }));
       c.redis.restart(100);
       const whileDown = await on(c.nodes.a, (r) => r.get("done:o1"));
@@ -199,8 +172,7 @@ describe("simulated Redis: faults", () => {
   it("a command sent just before its client crashed still runs; the dead incarnation never hears", async () => {
     const c = clients();
     let settled = false;
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
+    const seen = await c.run(async () => {
       const t0 = c.world.nowMs;
       c.world.at(t0 + 0.5, "crash", () => c.nodes.a.crash());
       const call = on(c.nodes.a, (r) =>
@@ -218,13 +190,8 @@ describe("simulated Redis: faults", () => {
 
   it("a crash aimed at the 'redis' gap strikes after a command that changed a key, before its caller hears", async () => {
     const c = clients();
-    const history = new History(() => c.world.nowMs);
-    const plan: FaultPlan = {
-      events: [{ atMs: 0, kind: "crash", node: "a", downMs: 5, after: { boundary: "redis", count: 2, withinMs: 100 } }],
-    };
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
-      const faults = applyPlan(c.world, plan, history);
+    const seen = await c.run(async () => {
+      const faults = c.crashAtSecondGap("redis");
       const steps = await on(c.nodes.a, async (r) => [
         await r.set("lease", "a", { nx: true }),
         await r.get("lease"), // a read changes nothing: not counted
@@ -233,21 +200,18 @@ describe("simulated Redis: faults", () => {
         await r.del("lease"),
       ]);
       await faults.healed();
-      return { steps, keys: c.redis.snapshot().map((k) => k.key) };
+      return { steps, keys: c.redis.snapshot().map((k) => k.key), said: faults.said() };
     });
-    expect(seen).toEqual({ steps: "crashed", keys: ["done", "lease"] });
-    const said = history.timeline.flatMap((entry) => (entry.kind === "nemesis" ? [entry.event.description] : []));
-    expect(said.join("\n")).toContain("right after its 2nd Redis command that changed a key since 0 ms: SET done 1");
+    expect(seen).toMatchObject({ steps: "crashed", keys: ["done", "lease"] });
+    expect(seen.said.join("\n")).toContain(
+      "right after its 2nd Redis command that changed a key since 0 ms: SET done 1",
+    );
   });
 
   it("a paused caller hears its reply when it resumes; the lease it took may have expired by then", async () => {
     const c = clients();
-    const seen = await simulate(c.world, async () => {
-      await startAll(c);
-      c.nodes.a.armTrip("redis", 1, () => {
-        c.nodes.a.pause();
-        c.world.at(c.world.nowMs + 150, "resume", () => c.nodes.a.resume());
-      });
+    const seen = await c.run(async () => {
+      c.pauseAtNextGap("redis", 150);
       const t0 = c.world.nowMs;
       const taken = on(c.nodes.a, (r) =>
         r.set("lease", "a", { nx: true, pxMs: 100 }).then((ok) => [ok, c.world.nowMs - t0]),
@@ -262,21 +226,12 @@ describe("simulated Redis: faults", () => {
   });
 
   it("the same seed gives the same history and trace; latencies are drawn from the seed", async () => {
-    const race = async (seed: number) => {
-      const c = clients(seed, {});
-      const result = await c.world.run(async () => {
-        await startAll(c);
-        return Promise.all(
-          ["k1", "k2", "k1", "k3"].map((key, i) =>
-            on(i % 2 === 0 ? c.nodes.a : c.nodes.b, (r) => r.set(key, String(i), { nx: true, pxMs: 50 })),
-          ),
-        );
-      });
-      return { digest: result.traceDigest, history: c.redis.history, keys: c.redis.snapshot() };
-    };
-    const first = await race(7);
-    expect(await race(7)).toEqual(first);
-    expect(first.keys).toHaveLength(3);
-    expect((await race(8)).digest).not.toBe(first.digest);
+    const seen = await expectSeedDecides(
+      (seed) => clients(seed, {}),
+      ["k1", "k2", "k1", "k3"],
+      (node, key, i) => on(node, (r) => r.set(key, String(i), { nx: true, pxMs: 50 })),
+      (c) => ({ history: c.redis.history, keys: c.redis.snapshot() }),
+    );
+    expect(seen.keys).toHaveLength(3);
   });
 });

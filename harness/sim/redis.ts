@@ -38,21 +38,14 @@ import {
   RedisUnavailable,
   redisOver,
 } from "../redis.ts";
-import { drawLatency, type LatencyMs } from "./latency.ts";
-import type { SimNode } from "./node.ts";
 import { type RedisIncident, type RedisRecord, RedisServer } from "./redis-server.ts";
-import type { SimRng } from "./rng.ts";
+import { type Client, CountedFaults, clientOf, hearBack, type LinkProfile, SideService } from "./side-service.ts";
 import type { World } from "./world.ts";
 
 export type { RedisIncident, RedisRecord } from "./redis-server.ts";
 
-/** How fast the simulated Redis is. */
-export interface RedisProfile {
-  /** One way between a client and the server, drawn per message. */
-  networkMs: LatencyMs;
-  /** How long a client takes to notice a broken connection or an unreachable server. */
-  brokenConnectionMs: number;
-}
+/** How fast the simulated Redis is: the way to it. */
+export type RedisProfile = LinkProfile;
 
 /** A server on the same rack: a command's round trip in 0.1-0.6 ms. */
 export const defaultRedisProfile: RedisProfile = {
@@ -60,45 +53,23 @@ export const defaultRedisProfile: RedisProfile = {
   brokenConnectionMs: 100,
 };
 
-/** Who is on the client end. */
-interface Client {
-  node: SimNode<unknown>;
-  incarnation: number;
-  alive(): boolean;
-}
-
 /** The simulated Redis of one world. */
-export class SimRedis {
-  readonly profile: RedisProfile;
+export class SimRedis extends SideService<RedisProfile> {
   private readonly server: RedisServer;
-  private readonly rng: SimRng;
   private skewMs = 0;
-  private downUntilMs = 0;
-  /** How many cuts each node is under (cuts may overlap; each heal ends one). */
-  private readonly cutNodes = new Map<string, number>();
   /** Bumped for a node at each cut and for every node at each restart: what was in flight is lost. */
   private readonly linkEpochs = new Map<string, number>();
   private restarts = 0;
-  /** Counted lost-reply faults still armed, oldest first. */
-  private readonly lostReplies: { nodeId: string; left: number }[] = [];
+  private readonly lostReplies = new CountedFaults();
 
-  constructor(
-    private readonly world: World,
-    profile: Partial<RedisProfile> = {},
-  ) {
-    this.profile = { ...defaultRedisProfile, ...profile };
-    this.rng = world.rootRng.fork("redis");
+  constructor(world: World, profile: Partial<RedisProfile> = {}) {
+    super(world, "redis", { ...defaultRedisProfile, ...profile });
     this.server = new RedisServer({ nowMs: () => this.serverNowMs });
   }
 
   /** The `Redis` for the process `env` belongs to (call it in the node's boot function). */
   connect(env: Env): Redis {
-    const node = this.world.node(env.nodeId);
-    const client: Client = {
-      node,
-      incarnation: env.incarnation,
-      alive: () => node.isUp && node.incarnation?.number === env.incarnation,
-    };
+    const client = clientOf(this.world, env);
     return redisOver((command) => this.call(client, command));
   }
 
@@ -128,20 +99,18 @@ export class SimRedis {
 
   /** Cuts `nodeId` off Redis until a `heal(nodeId)` for each cut; what it has in flight is lost. */
   cut(nodeId: string): void {
-    this.cutNodes.set(nodeId, (this.cutNodes.get(nodeId) ?? 0) + 1);
+    this.reach.cut(nodeId);
     this.linkEpochs.set(nodeId, (this.linkEpochs.get(nodeId) ?? 0) + 1);
     this.world.traceEvent(nodeId, "redis", "cut off from Redis");
   }
 
   heal(nodeId: string): void {
-    const cuts = this.cutNodes.get(nodeId) ?? 0;
-    if (cuts > 1) this.cutNodes.set(nodeId, cuts - 1);
-    else if (this.cutNodes.delete(nodeId)) this.world.traceEvent(nodeId, "redis", "reaches Redis again");
+    if (this.reach.heal(nodeId)) this.world.traceEvent(nodeId, "redis", "reaches Redis again");
   }
 
   /** The server dies and is back after `downMs`, with no keys. */
   restart(downMs: number): void {
-    this.downUntilMs = Math.max(this.downUntilMs, this.world.nowMs + downMs);
+    this.reach.down(downMs);
     this.restarts += 1;
     this.server.flushAll();
     this.world.traceEvent("-", "redis", `Redis restarts (down ${downMs} ms), every key lost`);
@@ -149,14 +118,7 @@ export class SimRedis {
 
   /** The next `count` commands of `nodeId` run, and their replies are lost (until disarmed). */
   loseReplies(nodeId: string, count: number): { disarm(): void } {
-    const fault = { nodeId, left: count };
-    this.lostReplies.push(fault);
-    return {
-      disarm: () => {
-        const at = this.lostReplies.indexOf(fault);
-        if (at >= 0) this.lostReplies.splice(at, 1);
-      },
-    };
+    return this.lostReplies.arm({ nodeId, left: count });
   }
 
   /** The server's clock jumps by `deltaMs` (forward: keys expire early). */
@@ -188,11 +150,11 @@ export class SimRedis {
         });
       };
       if (!this.reachable(nodeId)) {
-        fail(new RedisUnavailable(this.downUntilMs > this.world.nowMs ? "the server is down" : "unreachable"));
+        fail(new RedisUnavailable(this.reach.isDown ? "the server is down" : "unreachable"));
         return;
       }
       const link = this.link(nodeId);
-      this.world.scheduler.after(drawLatency(this.profile.networkMs, this.rng), null, `redis ${what}`, () => {
+      this.world.scheduler.after(this.oneWayMs(), null, `redis ${what}`, () => {
         // Sent before a cut or a restart: lost on the way.
         if (this.link(nodeId) !== link || !this.reachable(nodeId)) {
           fail(new RedisOutcomeUnknown("the connection broke"));
@@ -222,29 +184,19 @@ export class SimRedis {
     fail: (error: Error) => void,
   ): void {
     const nodeId = client.node.id;
-    this.world.scheduler.after(drawLatency(this.profile.networkMs, this.rng), nodeId, `redis ${what} reply`, () => {
+    this.world.scheduler.after(this.oneWayMs(), nodeId, `redis ${what} reply`, () => {
       if (!client.alive()) return;
       if (this.link(nodeId) !== link) {
         fail(new RedisOutcomeUnknown("the connection broke before the reply"));
         return;
       }
-      const fate = wrote ? client.node.passBoundary("redis", what) : "goOn";
-      if (fate === "goOn") settle();
-      // A paused caller hears back when it resumes (the event is the node's, so it is held).
-      else if (fate === "paused") this.world.scheduler.after(0, nodeId, `redis ${what} reply`, settle);
+      hearBack(this.world, client.node, wrote ? { boundary: "redis", what } : null, `redis ${what} reply`, settle);
     });
   }
 
   /** Spends one armed lost-reply fault of `nodeId`; true if there was one. */
   private takeLostReply(nodeId: string): boolean {
-    const fault = this.lostReplies.find((f) => f.nodeId === nodeId);
-    if (fault === undefined) return false;
-    if (--fault.left <= 0) this.lostReplies.splice(this.lostReplies.indexOf(fault), 1);
-    return true;
-  }
-
-  private reachable(nodeId: string): boolean {
-    return !this.cutNodes.has(nodeId) && this.world.nowMs >= this.downUntilMs;
+    return this.lostReplies.take((f) => f.nodeId === nodeId);
   }
 
   /** The state of the node's link: changes at each of its cuts and at each restart. */

@@ -21,7 +21,8 @@ import { describeCall, type History, type Op } from "./history.ts";
 export interface CallOptions<T = unknown> {
   client: string;
   f: string;
-  input: unknown;
+  /** What the call was given, as the history shows it (none for a call without arguments). */
+  input?: unknown;
   /** What a thrown, non-programming error means for the operation. */
   onError: "fail" | "info";
   /** Record the returned value as the op's output (default true). */

@@ -79,6 +79,11 @@ export class History {
     this.onEntry?.("nemesis", description);
   }
 
+  /** What the nemesis did, in words, in the order it did it. */
+  nemesisSaid(): string[] {
+    return this.timeline.flatMap((entry) => (entry.kind === "nemesis" ? [entry.event.description] : []));
+  }
+
   pending(): Op[] {
     return this.ops.filter((op) => op.status === "pending");
   }

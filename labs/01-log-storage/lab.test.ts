@@ -72,7 +72,7 @@ describe("lab 01-log-storage, beyond the shared suite", () => {
           scenario === undefined || "kind" in scenario ? (scenario?.kind === "log" ? scenario.log : null) : scenario;
         if (log === null) continue;
         const { history } = await runScenario(part, impl, seed, scenario, settings);
-        const faults = history.timeline.flatMap((e) => (e.kind === "nemesis" ? [e.event.description] : []));
+        const faults = history.nemesisSaid();
         const count = (text: string) => faults.filter((line) => line.includes(text)).length;
         expect(count("shuts n1 down cleanly"), `${id} seed ${seed}: clean restarts`).toBe(log.cleanRestarts.length);
         expect(count(" ms into the restart, "), `${id} seed ${seed}: crashes during recovery`).toBe(

@@ -18,7 +18,7 @@
  * Each interface below (`CommitLogApi`, `ConsumeQueueStoreApi`, `FlushPolicy`) is what the rest of
  * the log needs from one of your classes; your class's TSDoc in src/ says what each member promises.
  */
-import { type Clock, crc32, type Disk, DiskError, type Env, utf8 } from "#lab";
+import { type Clock, crc32, type Disk, DiskError, diskThrough, type Env, utf8 } from "#lab";
 
 // =================================================================================================
 // 1. The record format (part A). The guide's section 3 has the layout, field by field.
@@ -773,10 +773,13 @@ class Log implements MessageLog {
 }
 
 /** A disk handle that can be cut off: every call after fence() fails without reaching the disk. */
-class FencedDisk implements Disk {
+class FencedDisk {
   private fenced = false;
+  private readonly disk: Disk;
 
-  constructor(private readonly disk: Disk) {}
+  constructor(disk: Disk) {
+    this.disk = diskThrough(disk, (call) => this.call(call));
+  }
 
   fence(): void {
     this.fenced = true;
@@ -789,47 +792,10 @@ class FencedDisk implements Disk {
       incarnation: env.incarnation,
       clock: env.clock,
       rng: env.rng,
-      disk: this,
+      disk: this.disk,
       net: env.net,
       log: env.log,
     };
-  }
-
-  list(dir: string): Promise<string[]> {
-    return this.call(() => this.disk.list(dir));
-  }
-  exists(path: string): Promise<boolean> {
-    return this.call(() => this.disk.exists(path));
-  }
-  mkdir(path: string): Promise<void> {
-    return this.call(() => this.disk.mkdir(path));
-  }
-  create(path: string): Promise<void> {
-    return this.call(() => this.disk.create(path));
-  }
-  write(path: string, offset: number, data: Uint8Array): Promise<void> {
-    return this.call(() => this.disk.write(path, offset, data));
-  }
-  read(path: string, offset: number, length: number): Promise<Uint8Array> {
-    return this.call(() => this.disk.read(path, offset, length));
-  }
-  size(path: string): Promise<number> {
-    return this.call(() => this.disk.size(path));
-  }
-  truncate(path: string, sizeBytes: number): Promise<void> {
-    return this.call(() => this.disk.truncate(path, sizeBytes));
-  }
-  fsync(path: string): Promise<void> {
-    return this.call(() => this.disk.fsync(path));
-  }
-  fsyncDir(dir: string): Promise<void> {
-    return this.call(() => this.disk.fsyncDir(dir));
-  }
-  rename(from: string, to: string): Promise<void> {
-    return this.call(() => this.disk.rename(from, to));
-  }
-  unlink(path: string): Promise<void> {
-    return this.call(() => this.disk.unlink(path));
   }
 
   private call<T>(operation: () => Promise<T>): Promise<T> {

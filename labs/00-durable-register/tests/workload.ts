@@ -169,7 +169,7 @@ function save(node: SimNode<Register>, history: History, value: string) {
 }
 
 function load(node: SimNode<Register>, history: History) {
-  return recordCall(history, node, { client: CLIENT, f: "load", input: undefined, onError: "fail" }, (r) => r.load());
+  return recordCall(history, node, { client: CLIENT, f: "load", onError: "fail" }, (r) => r.load());
 }
 
 /**
@@ -181,7 +181,7 @@ function load(node: SimNode<Register>, history: History) {
 async function loadUnreadable(node: SimNode<Register>, history: History): Promise<Op> {
   history.nemesis(`while the next load() runs, every read on ${node.id} returns a flipped bit (a failing disk)`);
   let before: number | undefined;
-  const op = await recordCall(history, node, { client: CLIENT, f: "load", input: undefined, onError: "fail" }, (r) => {
+  const op = await recordCall(history, node, { client: CLIENT, f: "load", onError: "fail" }, (r) => {
     before = node.disk.flipNextReads;
     node.disk.flipNextReads = Number.POSITIVE_INFINITY;
     return r.load();

@@ -314,7 +314,6 @@ async function readBack(run: CutRun, outcome: CutOutcome): Promise<Anomaly[]> {
     {
       client: "reader",
       f: "records",
-      input: undefined,
       onError: "fail",
       output: (r) =>
         `${r.seen.length} records${r.error === null ? "" : `, then ${errorText(r.error)}`}; the log ends at ${r.writtenOffset}`,

@@ -211,7 +211,6 @@ export function scheduleCleanRestarts(
           void recordCallResult(history, node, (log) => log.close(), {
             client: "operator",
             f: "close",
-            input: undefined,
             onError: "info",
             keepOutput: false,
           }).then((result) => {

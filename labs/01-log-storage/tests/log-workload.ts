@@ -263,7 +263,6 @@ export class LogRun {
     const result = await recordCallResult(this.ctx.history, this.node, (log) => log.flush(), {
       client,
       f: "flush",
-      input: undefined,
       onError: "info",
       keepOutput: false,
     });
@@ -274,7 +273,6 @@ export class LogRun {
     const result = await recordCallResult(this.ctx.history, this.node, (log) => log.deleteExpiredSegments(), {
       client,
       f: "deleteExpiredSegments",
-      input: undefined,
       onError: "info",
       output: (n) => n,
     });

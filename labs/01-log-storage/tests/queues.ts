@@ -459,7 +459,6 @@ async function rebuild(node: SimNode<Store>, ctx: TestContext<LogModule>): Promi
   const result = await recordCallResult(ctx.history, node, ({ queues }) => queues.rebuild(), {
     client: CLIENT,
     f: "rebuild",
-    input: undefined,
     onError: "fail",
     keepOutput: false,
   });

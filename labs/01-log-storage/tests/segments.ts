@@ -384,7 +384,7 @@ async function checkScan(
     node,
     // A few more than were appended, to see records that should not be there, but never for ever.
     (log) => firstRecords(log, undefined, appended.length + 6),
-    { client: CLIENT, f: "records", input: undefined, onError: "fail", output: (seen) => `${seen.length} records` },
+    { client: CLIENT, f: "records", onError: "fail", output: (seen) => `${seen.length} records` },
   );
   if (result.kind === "lost") return [unexpectedFailure(result.op)];
   if (result.kind === "threw") {

@@ -28,11 +28,8 @@ export function endTransactionWith(
   parts: EndParts,
 ): (service: ServiceContext, request: EndTransactionRequest) => Promise<EndTransactionReply> {
   return async (service, request) => {
-    const half = await service.halves.read(request.halfOffset);
-    // RocketMQ's checkPrepareMessage: the offset must hold a half of this transaction and group.
-    if (half === null || half.transactionId !== request.transactionId || half.group !== request.group) {
-      return { kind: "noSuchHalf" };
-    }
+    const half = await identifyHalf(service, request);
+    if (half === null) return { kind: "noSuchHalf" };
     return parts.lockHalf(service, half.halfOffset, async () => {
       const earlier = parts.alreadyResolved(service, request);
       if (earlier !== null) return earlier;
@@ -40,4 +37,15 @@ export function endTransactionWith(
       return parts.resolve(service, half, request.decision);
     });
   };
+}
+
+/** The half the request is about; null if there is none (RocketMQ's checkPrepareMessage). */
+export async function identifyHalf(
+  service: ServiceContext,
+  request: EndTransactionRequest,
+): Promise<HalfMessage | null> {
+  const half = await service.halves.read(request.halfOffset);
+  // The offset must hold a half of this transaction and group.
+  if (half === null || half.transactionId !== request.transactionId || half.group !== request.group) return null;
+  return half;
 }

@@ -26,10 +26,11 @@
  *     end(tx6, commit) -> error, in a run with no disk fault.
  * An end that got no answer may have taken effect or not; either is allowed.
  */
-import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
+import { type Anomaly, anomaly, anomalyLists } from "#harness/checkers/anomaly.ts";
 import { describeOp, type Op } from "#harness/workloads/history.ts";
 import { GROUP, type StoredMessage, TOPIC } from "#labs/03-transactional-messages/provided.ts";
 import type { EndTransactionReply, Resolution } from "#labs/shared/broker/protocol.ts";
+import { copiesByBody } from "./copies.ts";
 
 /** A half the scenario sent, with where the broker said it stored it. */
 export interface StoredHalf {
@@ -62,17 +63,12 @@ function named(reply: EndTransactionReply): Resolution | null {
   return null;
 }
 
+/** The kinds of anomaly this checker finds, in the order its report gives them. */
+const KINDS = ["aborted", "duplicate", "conflict", "lost", "wrong"] as const;
+
 export function checkOutcomes(evidence: OutcomesEvidence): Anomaly[] {
-  const out = {
-    aborted: [] as Anomaly[],
-    duplicate: [] as Anomaly[],
-    conflict: [] as Anomaly[],
-    lost: [] as Anomaly[],
-    wrong: [] as Anomaly[],
-  };
-  const copies = new Map<string, StoredMessage[]>();
-  for (const queue of evidence.queues)
-    for (const message of queue) copies.set(message.body, [...(copies.get(message.body) ?? []), message]);
+  const out = anomalyLists(KINDS);
+  const copies = copiesByBody(evidence.queues);
   const ends = evidence.ops.filter((op) => op.f === "end");
   const receives = evidence.ops.filter((op) => op.f === "receive");
 
@@ -158,7 +154,7 @@ export function checkOutcomes(evidence: OutcomesEvidence): Anomaly[] {
         ),
       );
   }
-  return [...out.aborted, ...out.duplicate, ...out.conflict, ...out.lost, ...out.wrong];
+  return KINDS.flatMap((kind) => out[kind]);
 }
 
 function isNowhere(offset: number, evidence: OutcomesEvidence): boolean {

@@ -30,10 +30,11 @@
  *   checked, both committed); an end request with a decision the protocol does not have.
  *     sendHalf(p1#2) unanswered; sendHalf(p1#2) again, same transaction id.
  */
-import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
+import { type Anomaly, anomaly, anomalyLists } from "#harness/checkers/anomaly.ts";
 import type { RowWrite } from "#harness/db-session.ts";
 import { describeOp, type Op } from "#harness/workloads/history.ts";
 import { type StoredMessage, TIMING, TOPIC } from "#labs/03-transactional-messages/provided.ts";
+import { copiesByBody } from "./copies.ts";
 import type { OracleRecord } from "./oracle-service.ts";
 
 /** One transaction the workload asked a producer to run. */
@@ -79,19 +80,12 @@ interface Resolved {
   rejected?: string;
 }
 
+/** The kinds of anomaly this checker finds, in the order its report gives them. */
+const KINDS = ["aborted", "duplicate", "conflict", "early", "lost", "live", "wrong"] as const;
+
 export function checkProduce(evidence: ProduceEvidence): Anomaly[] {
-  const out = {
-    aborted: [] as Anomaly[],
-    duplicate: [] as Anomaly[],
-    conflict: [] as Anomaly[],
-    early: [] as Anomaly[],
-    lost: [] as Anomaly[],
-    live: [] as Anomaly[],
-    wrong: [] as Anomaly[],
-  };
-  const copies = new Map<string, StoredMessage[]>();
-  for (const queue of evidence.queues)
-    for (const message of queue) copies.set(message.body, [...(copies.get(message.body) ?? []), message]);
+  const out = anomalyLists(KINDS);
+  const copies = copiesByBody(evidence.queues);
   const commits = new Map<string, number>();
   for (const t of evidence.db.history())
     for (const w of t.writes) if (w.table === "orders" && "row" in w) commits.set(w.key, t.endedAtMs);
@@ -205,7 +199,7 @@ export function checkProduce(evidence: ProduceEvidence): Anomaly[] {
       ),
     );
   }
-  return [...out.aborted, ...out.duplicate, ...out.conflict, ...out.early, ...out.lost, ...out.live, ...out.wrong];
+  return KINDS.flatMap((kind) => out[kind]);
 }
 
 function wrongResult(call: Op, tx: ProducedTx, committed: boolean): Anomaly[] {

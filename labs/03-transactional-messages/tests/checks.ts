@@ -33,14 +33,12 @@ import type { TransactionModule } from "./api.ts";
 import { type CheckedTx, checkChecks } from "./check-checks.ts";
 import {
   AUDITOR,
-  addConsumer,
   applyFaults,
   BROKER,
   type Deployment,
-  deployBroker,
   learnerService,
   type OpenService,
-  startBroker,
+  startBrokerAndConsumer,
 } from "./deployment.ts";
 import { noRecovery } from "./no-recovery.ts";
 import { addScriptedProducer, sendEnd, sendHalf } from "./scripted-producer.ts";
@@ -210,9 +208,7 @@ export async function runChecksOn(
   options: { countChecks: boolean },
 ): Promise<Anomaly[]> {
   const { world, history } = ctx;
-  const deployment: Deployment = deployBroker(ctx, s.queueCount, open);
-  await startBroker(deployment);
-  await addConsumer(ctx, s.queueCount).start();
+  const deployment: Deployment = await startBrokerAndConsumer(ctx, s.queueCount, open);
   const runs = new Map<string, Running>();
   const onCheck = (node: string, check: CheckTransaction): void => {
     const op = history.invoke(node, "check", {

@@ -36,17 +36,43 @@ export const AUDITOR = "auditor";
 /** How often the harness consumer pulls each queue. */
 export const PULL_EVERY_MS = 20;
 
-/** Every PULL_EVERY_MS of `env`'s clock, pulls each of `count` streams that is not still being pulled. */
-export function pullEvery(env: Env, count: number, pull: (stream: number) => Promise<void>): void {
-  const busy = Array.from({ length: count }, () => false);
-  env.clock.setInterval(PULL_EVERY_MS, () => {
-    for (let stream = 0; stream < count; stream++) {
-      if (busy[stream]) continue;
-      busy[stream] = true;
-      void pull(stream).finally(() => {
-        busy[stream] = false;
-      });
-    }
+/**
+ * One read of a stream (a queue, a partition) from `from`: it records what it receives with
+ * `receive` and resolves to where the next read starts.
+ */
+export type PullStream = (
+  client: BrokerClient,
+  stream: number,
+  from: number,
+  receive: (input: unknown) => void,
+) => Promise<number>;
+
+/**
+ * The harness consumer (node CONSUMER): every PULL_EVERY_MS of its clock, reads each of `count`
+ * streams that is not still being read, from where it left off (0 at first), and records each
+ * thing it receives as a `receive` operation, completed at once.
+ */
+export function addPollingConsumer(ctx: TestContext<unknown>, count: number, pull: PullStream): SimNode<Env> {
+  const { history } = ctx;
+  const receive = (input: unknown): void => history.complete(history.invoke(CONSUMER, "receive", input), "ok");
+  return ctx.world.addNode<Env>(CONSUMER, (env) => {
+    const client = new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs);
+    const next = Array.from({ length: count }, () => 0);
+    const busy = Array.from({ length: count }, () => false);
+    env.clock.setInterval(PULL_EVERY_MS, () => {
+      for (let stream = 0; stream < count; stream++) {
+        if (busy[stream]) continue;
+        busy[stream] = true;
+        void pull(client, stream, next[stream] ?? 0, receive)
+          .then((at) => {
+            next[stream] = at;
+          })
+          .finally(() => {
+            busy[stream] = false;
+          });
+      }
+    });
+    return env;
   });
 }
 
@@ -183,34 +209,34 @@ export async function startBroker(deployment: Deployment): Promise<void> {
 }
 
 /**
+ * What most parts' workloads start with: the broker deployed with the service `open` over
+ * `queueCount` queues of TOPIC, started, and the harness consumer pulling them.
+ */
+export async function startBrokerAndConsumer(
+  ctx: TestContext<TransactionModule>,
+  queueCount: number,
+  open: OpenService,
+): Promise<Deployment> {
+  const deployment = deployBroker(ctx, queueCount, open);
+  await startBroker(deployment);
+  await addConsumer(ctx, queueCount).start();
+  return deployment;
+}
+
+/**
  * The harness consumer: pulls every queue of TOPIC from offset 0, every PULL_EVERY_MS, and records
  * each message it receives as a `receive` operation (completed at once). If a queue comes back
  * shorter than what it had read (the broker lost unsynced appends to a power cut), it reads on
  * from the new end, so that a message appended later at a reused offset is received too.
  */
 export function addConsumer(ctx: TestContext<unknown>, queueCount: number): SimNode<Env> {
-  const { history } = ctx;
-  return ctx.world.addNode<Env>(CONSUMER, (env) => {
-    const client = new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs);
-    const next = Array.from({ length: queueCount }, () => 0);
-    const pullQueue = async (queueId: number): Promise<void> => {
-      const pulled = await client.call({ type: "pull", topic: TOPIC, queueId, offset: next[queueId] ?? 0, max: 32 });
-      if (pulled.kind !== "ok" || pulled.reply.kind !== "ok") return;
-      const { messages, maxOffset } = pulled.reply;
-      if (messages.length === 0 && maxOffset < (next[queueId] ?? 0)) next[queueId] = maxOffset;
-      for (const message of messages) {
-        const op = history.invoke(CONSUMER, "receive", {
-          queueId,
-          queueOffset: message.queueOffset,
-          key: message.key,
-          body: message.body,
-        });
-        history.complete(op, "ok");
-        next[queueId] = message.queueOffset + 1;
-      }
-    };
-    pullEvery(env, queueCount, pullQueue);
-    return env;
+  return addPollingConsumer(ctx, queueCount, async (client, queueId, from, receive) => {
+    const pulled = await client.call({ type: "pull", topic: TOPIC, queueId, offset: from, max: 32 });
+    if (pulled.kind !== "ok" || pulled.reply.kind !== "ok") return from;
+    const { messages, maxOffset } = pulled.reply;
+    if (messages.length === 0) return maxOffset < from ? maxOffset : from;
+    for (const { queueOffset, key, body } of messages) receive({ queueId, queueOffset, key, body });
+    return (messages.at(-1)?.queueOffset ?? from - 1) + 1;
   });
 }
 

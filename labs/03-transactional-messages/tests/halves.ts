@@ -19,15 +19,7 @@ import type { SimNode } from "#harness/sim/node.ts";
 import { HALF_TOPIC, type HalfMessage, OP_TOPIC } from "#labs/03-transactional-messages/provided.ts";
 import type { TransactionModule } from "./api.ts";
 import { checkHalves, type HalvesRead, type ScriptedTx } from "./check-halves.ts";
-import {
-  addConsumer,
-  applyFaults,
-  BROKER,
-  type Deployment,
-  deployBroker,
-  learnerService,
-  startBroker,
-} from "./deployment.ts";
+import { applyFaults, BROKER, type Deployment, learnerService, startBrokerAndConsumer } from "./deployment.ts";
 import { noRecovery } from "./no-recovery.ts";
 import { plainEnd } from "./plain-end.ts";
 import { addScriptedProducer, type ScriptedNode, sendEnd, sendHalf } from "./scripted-producer.ts";
@@ -103,13 +95,8 @@ export function describeHalves(s: HalvesScenario): string[] {
 
 export async function runHalvesWorkload(ctx: TestContext<TransactionModule>, s: HalvesScenario): Promise<Anomaly[]> {
   const { world } = ctx;
-  const deployment = deployBroker(
-    ctx,
-    s.queueCount,
-    learnerService(ctx, { endTransaction: plainEnd, recoverResolutions: noRecovery }, false),
-  );
-  await startBroker(deployment);
-  await addConsumer(ctx, s.queueCount).start();
+  const service = learnerService(ctx, { endTransaction: plainEnd, recoverResolutions: noRecovery }, false);
+  const deployment = await startBrokerAndConsumer(ctx, s.queueCount, service);
   const p1 = addScriptedProducer(ctx, "p1");
   await p1.start();
   const faults = applyFaults(ctx, s.plan);

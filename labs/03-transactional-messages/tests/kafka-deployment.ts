@@ -12,13 +12,13 @@
 import type { TestContext } from "#harness/grade/define.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import type { Env } from "#lab";
-import { assembleKafka, TIMING } from "#labs/03-transactional-messages/provided.ts";
+import { assembleKafka } from "#labs/03-transactional-messages/provided.ts";
 import { type Broker, defaultBrokerConfig, openBroker } from "#labs/shared/broker/broker.ts";
 import { BrokerClient } from "#labs/shared/broker/client.ts";
 import { openLogStore } from "#labs/shared/broker/log-store.ts";
 import type { LogEntry } from "#labs/shared/broker/protocol.ts";
 import type { TransactionModule } from "./api.ts";
-import { AUDITOR, BROKER, CONSUMER, pullEvery } from "./deployment.ts";
+import { AUDITOR, addPollingConsumer, BROKER } from "./deployment.ts";
 
 /** The Kafka deployment's broker node. */
 export interface KafkaDeployment {
@@ -82,31 +82,14 @@ export function deployKafka(ctx: TestContext<TransactionModule>, partitions: num
  * its new end.
  */
 export function addKafkaConsumer(ctx: TestContext<unknown>, partitions: number): SimNode<Env> {
-  const { history } = ctx;
-  return ctx.world.addNode<Env>(CONSUMER, (env) => {
-    const client = new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs);
-    const next = Array.from({ length: partitions }, () => 0);
-    const fetchPartition = async (partition: number): Promise<void> => {
-      const from = next[partition] ?? 0;
-      const fetched = await client.call({
-        type: "fetch",
-        partition,
-        offset: from,
-        max: 32,
-        isolation: "read_committed",
-      });
-      if (fetched.kind !== "ok" || fetched.reply.kind !== "ok") return;
-      const { records, nextOffset, highWatermark } = fetched.reply;
-      for (const entry of records) {
-        if (entry.kind !== "data") continue;
-        for (const record of entry.records) {
-          const op = history.invoke(CONSUMER, "receive", { partition, offset: entry.offset, key: record.key });
-          history.complete(op, "ok");
-        }
-      }
-      next[partition] = records.length === 0 && highWatermark < from ? highWatermark : Math.max(from, nextOffset);
-    };
-    pullEvery(env, partitions, fetchPartition);
-    return env;
+  return addPollingConsumer(ctx, partitions, async (client, partition, from, receive) => {
+    const fetched = await client.call({ type: "fetch", partition, offset: from, max: 32, isolation: "read_committed" });
+    if (fetched.kind !== "ok" || fetched.reply.kind !== "ok") return from;
+    const { records, nextOffset, highWatermark } = fetched.reply;
+    for (const entry of records) {
+      if (entry.kind !== "data") continue;
+      for (const record of entry.records) receive({ partition, offset: entry.offset, key: record.key });
+    }
+    return records.length === 0 && highWatermark < from ? highWatermark : Math.max(from, nextOffset);
   });
 }

@@ -17,6 +17,7 @@
  */
 import { HALF_OFFSET, HalfLocks, type Resolution, TIMING, TX_ID } from "#labs/03-transactional-messages/provided.ts";
 import type { EndTransactionReply, EndTransactionRequest, SendHalfRequest } from "#labs/shared/broker/protocol.ts";
+import { serviceMessage } from "#labs/shared/broker/store.ts";
 import type { BrokerSide, TransactionService } from "#labs/shared/broker/transactions.ts";
 
 const DECISIONS: readonly unknown[] = ["commit", "rollback", "unknown"];
@@ -64,17 +65,8 @@ export function oracleService(record: OracleRecord): (side: BrokerSide) => Promi
       if (earlier !== undefined) return { kind: "alreadyResolved", outcome: earlier };
       if (request.decision === "unknown") return { kind: "ok", outcome: "pending" };
       if (request.decision === "commit") {
-        const { topic, queueId, key, body, transactionId } = half.request;
-        await side.store.append({
-          topic,
-          queueId,
-          key,
-          body,
-          producerId: "",
-          sequence: -1,
-          storedAtMs: side.env.clock.now(),
-          properties: { [TX_ID]: transactionId, [HALF_OFFSET]: String(request.halfOffset) },
-        });
+        const properties = { [TX_ID]: half.request.transactionId, [HALF_OFFSET]: String(request.halfOffset) };
+        await side.store.append(serviceMessage(half.request, side.env.clock.now(), properties));
       }
       const outcome = request.decision === "commit" ? "committed" : "rolledBack";
       record.resolved.set(request.halfOffset, outcome);

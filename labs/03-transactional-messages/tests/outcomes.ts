@@ -18,7 +18,7 @@ import type { TestContext } from "#harness/grade/define.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import type { TransactionModule } from "./api.ts";
 import { checkOutcomes, type StoredHalf } from "./check-outcomes.ts";
-import { addConsumer, applyFaults, BROKER, deployBroker, learnerService, startBroker } from "./deployment.ts";
+import { applyFaults, BROKER, learnerService, startBrokerAndConsumer } from "./deployment.ts";
 import { noRecovery } from "./no-recovery.ts";
 import { addScriptedProducer, type ScriptedEnd, type ScriptedNode, sendEnd, sendHalf } from "./scripted-producer.ts";
 
@@ -137,9 +137,8 @@ export async function runOutcomesWorkload(
   s: OutcomesScenario,
 ): Promise<Anomaly[]> {
   const { world } = ctx;
-  const deployment = deployBroker(ctx, s.queueCount, learnerService(ctx, { recoverResolutions: noRecovery }, false));
-  await startBroker(deployment);
-  await addConsumer(ctx, s.queueCount).start();
+  const service = learnerService(ctx, { recoverResolutions: noRecovery }, false);
+  const deployment = await startBrokerAndConsumer(ctx, s.queueCount, service);
   const producers = { p1: addScriptedProducer(ctx, "p1"), p2: addScriptedProducer(ctx, "p2") };
   await producers.p1.start();
   await producers.p2.start();

@@ -38,7 +38,7 @@ import {
 } from "#labs/03-transactional-messages/provided.ts";
 import type { TransactionModule } from "./api.ts";
 import { checkProduce, type ProducedTx } from "./check-produce.ts";
-import { addConsumer, applyFaults, BROKER, deployBroker, startBroker } from "./deployment.ts";
+import { applyFaults, BROKER, startBrokerAndConsumer } from "./deployment.ts";
 import { newOracleRecord, oracleService } from "./oracle-service.ts";
 
 export interface ProducerLoad {
@@ -164,10 +164,8 @@ function transactionsOf(s: ProduceScenario): ProducedTx[][] {
 export async function runProduceWorkload(ctx: TestContext<TransactionModule>, s: ProduceScenario): Promise<Anomaly[]> {
   const { world } = ctx;
   const record = newOracleRecord();
-  const deployment = deployBroker(ctx, s.queueCount, () => oracleService(record));
   const db = new SimDatabase(world);
-  await startBroker(deployment);
-  await addConsumer(ctx, s.queueCount).start();
+  const deployment = await startBrokerAndConsumer(ctx, s.queueCount, () => oracleService(record));
   const txs = transactionsOf(s);
   const halfRequests = new Map<string, number>();
   const nodes = txs.map((_, p) =>

@@ -6,11 +6,10 @@
  * one append per partition at a time, the replay at start, the coordinator's records, and fetch.
  */
 import { describe, expect, it } from "vitest";
-import { envOf, inBootedNode, simulate } from "#harness/sim/testing.ts";
+import { inBootedNode, simulate } from "#harness/sim/testing.ts";
 import { World } from "#harness/sim/world.ts";
 import type { Env, RequestOutcome } from "#lab";
-import { type Broker, type BrokerConfig, defaultBrokerConfig, openBroker } from "./broker.ts";
-import { BrokerClient } from "./client.ts";
+import { type BrokerConfig, defaultBrokerConfig, openBroker } from "./broker.ts";
 import type {
   AbortedTxn,
   Coordinator,
@@ -25,6 +24,7 @@ import { lab02Replies, lab02Script } from "./lab02-golden.ts";
 import { openLogStore } from "./log-store.ts";
 import type { BrokerRequest, KafkaRecord, LogEntry, ReplyOf } from "./protocol.ts";
 import { MemoryStore, type MessageStore } from "./store.ts";
+import { brokerWithClient, openedSide } from "./test-broker.ts";
 
 const PARTITIONS = 2;
 
@@ -212,18 +212,8 @@ function setup(options: TestOptions & { kafka?: boolean; seed?: number; readDela
   const memory = new MemoryStore();
   const storeFor = async (env: Env): Promise<MessageStore> =>
     options.readDelayMs === undefined ? openLogStore(env) : slowReads(memory, env, options.readDelayMs);
-  const broker = world.addNode<Broker>("broker", async (env) => openBroker(env, config, await storeFor(env)));
-  const k1 = world.addNode<Env>("k1", (env) => env);
-  const connect = async (timeoutMs = 50) => new BrokerClient((await envOf(k1)).net, "broker", timeoutMs);
-  const boot = async (): Promise<BrokerClient> => {
-    await broker.start();
-    await k1.start();
-    return connect();
-  };
-  const side = (): KafkaSide => {
-    if (seen.side === null) throw new Error("the Kafka plug-in was never opened");
-    return seen.side;
-  };
+  const { broker, connect, boot } = brokerWithClient(world, config, storeFor, "k1");
+  const side = (): KafkaSide => openedSide(seen, "the Kafka plug-in");
   /** A request handled by the broker directly, as from k1: no network, so no timeout. */
   const handle = async <R extends BrokerRequest>(request: R): Promise<ReplyOf[R["type"]]> => {
     const outcome = await broker.invoke((b) => b.handle("k1", request));

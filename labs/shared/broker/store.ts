@@ -8,6 +8,21 @@ import type { StoredMessage } from "./protocol.ts";
 /** A message to append: `properties` may be left out (none). */
 export type NewMessage = Omit<StoredMessage, "queueOffset" | "properties"> & { properties?: Record<string, string> };
 
+/**
+ * A message that one of the broker's own services appends (a transaction's real message, an op
+ * record, a Kafka log entry): outside every producer's stream (`producerId: ""`, `sequence: -1`),
+ * so that the broker's idempotence table ignores it.
+ */
+export function serviceMessage(
+  where: { topic: string; queueId: number; key: string; body: string },
+  storedAtMs: number,
+  properties?: Record<string, string>,
+): NewMessage {
+  const { topic, queueId, key, body } = where;
+  const message = { topic, queueId, key, body, producerId: "", sequence: -1, storedAtMs };
+  return properties === undefined ? message : { ...message, properties };
+}
+
 export interface MessageStore {
   /** Appends and returns once the message is durable; resolves to its queue offset. */
   append(message: NewMessage): Promise<number>;

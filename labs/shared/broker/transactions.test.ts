@@ -6,12 +6,12 @@ import { describe, expect, it } from "vitest";
 import { envOf, simulate } from "#harness/sim/testing.ts";
 import { World } from "#harness/sim/world.ts";
 import type { Env, RequestOutcome } from "#lab";
-import { type Broker, type BrokerConfig, defaultBrokerConfig, openBroker } from "./broker.ts";
-import { BrokerClient } from "./client.ts";
+import { type BrokerConfig, defaultBrokerConfig } from "./broker.ts";
 import { lab02Replies, lab02Script } from "./lab02-golden.ts";
 import { openLogStore } from "./log-store.ts";
 import type { CheckTransaction, EndTransactionRequest, SendHalfRequest } from "./protocol.ts";
-import { MemoryStore, type MessageStore } from "./store.ts";
+import { MemoryStore, type MessageStore, serviceMessage } from "./store.ts";
+import { brokerWithClient, openedSide } from "./test-broker.ts";
 import { type BrokerSide, HALF_TOPIC, OP_TOPIC, SET_ASIDE_TOPIC, type TransactionsConfig } from "./transactions.ts";
 
 const PRODUCER_SESSION_MS = 120;
@@ -45,16 +45,7 @@ function testService(seen: Seen, openDelayMs = 0): TransactionsConfig {
       seen.events.push({ atMs: side.env.clock.now(), what: "opened" });
       const decided = new Map<number, "committed" | "rolledBack">();
       const append = (topic: string, queueId: number, key: string, body: string, properties: Record<string, string>) =>
-        side.store.append({
-          topic,
-          queueId,
-          key,
-          body,
-          producerId: "",
-          sequence: -1,
-          storedAtMs: side.env.clock.now(),
-          properties,
-        });
+        side.store.append(serviceMessage({ topic, queueId, key, body }, side.env.clock.now(), properties));
       return {
         async sendHalf(producerId: string, request: SendHalfRequest) {
           seen.events.push({ atMs: side.env.clock.now(), what: "sendHalf", producerId });
@@ -94,26 +85,18 @@ function setup(options: { transactions?: boolean; logStore?: boolean; openDelayM
   const config: BrokerConfig =
     options.transactions === false ? base : { ...base, transactions: testService(seen, options.openDelayMs) };
   const memory = new MemoryStore();
-  const broker = world.addNode<Broker>("broker", async (env) => {
-    const store: MessageStore = options.logStore === true ? await openLogStore(env) : memory;
-    return openBroker(env, config, store);
-  });
+  const storeFor = async (env: Env): Promise<MessageStore> => (options.logStore === true ? openLogStore(env) : memory);
   const received: { from: string; message: unknown; incarnation: number }[] = [];
-  const p1 = world.addNode<Env>("p1", (env) => {
+  const {
+    broker,
+    client: p1,
+    connect,
+    boot,
+  } = brokerWithClient(world, config, storeFor, "p1", (env) => {
     env.net.onMessage((from, message) => received.push({ from, message, incarnation: env.incarnation }));
     return env;
   });
-  const connect = async (timeoutMs = 50) => new BrokerClient((await envOf(p1)).net, "broker", timeoutMs);
-  /** Starts the broker, then p1, and connects p1 to the broker. */
-  const boot = async (): Promise<BrokerClient> => {
-    await broker.start();
-    await p1.start();
-    return connect();
-  };
-  const side = (): BrokerSide => {
-    if (seen.side === null) throw new Error("the service was never opened");
-    return seen.side;
-  };
+  const side = (): BrokerSide => openedSide(seen, "the service");
   return { world, broker, p1, connect, boot, seen, received, side };
 }
 

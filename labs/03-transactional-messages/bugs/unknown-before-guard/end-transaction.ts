@@ -12,29 +12,14 @@
  * transaction) is misled. The fix: identify, lock, then answer every request, "unknown" included,
  * with the first outcome if there is one.
  */
-import type {
-  EndTransactionReply,
-  EndTransactionRequest,
-  ServiceContext,
-} from "#labs/03-transactional-messages/provided.ts";
-import { alreadyResolved } from "../../solution/already-resolved.ts";
-import { lockHalf } from "../../solution/lock-half.ts";
-import { resolve } from "../../solution/resolve-half.ts";
+import type { ServiceParts } from "#labs/03-transactional-messages/provided.ts";
+import { endTransaction as reference } from "../../solution/end-transaction.ts";
+import { identifyHalf } from "../../solution/end-with.ts";
 
-export async function endTransaction(
-  service: ServiceContext,
-  request: EndTransactionRequest,
-): Promise<EndTransactionReply> {
-  const half = await service.halves.read(request.halfOffset);
-  if (half === null || half.transactionId !== request.transactionId || half.group !== request.group) {
-    return { kind: "noSuchHalf" };
-  }
-  // The bug: "unknown" is answered before the guard.
-  const decision = request.decision;
-  if (decision === "unknown") return { kind: "ok", outcome: "pending" };
-  return lockHalf(service, half.halfOffset, async () => {
-    const earlier = alreadyResolved(service, request);
-    if (earlier !== null) return earlier;
-    return resolve(service, half, decision);
-  });
-}
+/** The reference's handler (a service part, as `ServiceParts` types it), except for "unknown". */
+export const endTransaction: ServiceParts["endTransaction"] = async (service, request) => {
+  if (request.decision !== "unknown") return reference(service, request);
+  const half = await identifyHalf(service, request);
+  // The bug: "unknown" is answered as soon as the half is identified, before the guard.
+  return half === null ? { kind: "noSuchHalf" } : { kind: "ok", outcome: "pending" };
+};

@@ -11,7 +11,7 @@
  */
 import type { Env } from "#lab";
 import type { KafkaRecord, LogEntry } from "../protocol.ts";
-import type { MessageStore, NewMessage } from "../store.ts";
+import { type MessageStore, type NewMessage, serviceMessage } from "../store.ts";
 import type { NewLogEntry } from "./hooks.ts";
 
 export const PAYMENTS_TOPIC = "payments";
@@ -37,16 +37,7 @@ export function encodeEntry(partition: number, entry: NewLogEntry, nowMs: number
   } else {
     properties[MARKER] = entry.commit ? "commit" : "abort";
   }
-  return {
-    topic: PAYMENTS_TOPIC,
-    queueId: partition,
-    key: "",
-    body,
-    producerId: "",
-    sequence: -1,
-    storedAtMs: nowMs,
-    properties,
-  };
+  return serviceMessage({ topic: PAYMENTS_TOPIC, queueId: partition, key: "", body }, nowMs, properties);
 }
 
 /** The entry a store message of `payments` holds; throws if it holds none (a broker bug, not a fault). */

@@ -11,7 +11,7 @@
  */
 import type { Env } from "#lab";
 import { KeyedMutex } from "../keyed-mutex.ts";
-import type { MessageStore } from "../store.ts";
+import { type MessageStore, serviceMessage } from "../store.ts";
 import { type KafkaSide, TXN_STATES, type TxnRecord, type TxnState } from "./hooks.ts";
 
 export const TXN_STATE_TOPIC = "__transaction_state";
@@ -32,15 +32,9 @@ export function openTxnLog(env: Env, store: MessageStore, partitionCount: number
       // A copy, taken now: the caller may change its object while the append waits.
       const body = JSON.stringify(copyOf(record));
       await saves.run(transactionalId, () =>
-        store.append({
-          topic: TXN_STATE_TOPIC,
-          queueId: 0,
-          key: transactionalId,
-          body,
-          producerId: "",
-          sequence: -1,
-          storedAtMs: env.clock.now(),
-        }),
+        store.append(
+          serviceMessage({ topic: TXN_STATE_TOPIC, queueId: 0, key: transactionalId, body }, env.clock.now()),
+        ),
       );
     },
   };
