@@ -1,0 +1,12 @@
+/**
+ * Lab 04's correct alternatives: files written from the stubs' contracts only, each differently
+ * from the reference, that must pass every part. They catch false failures: a grader that fails
+ * correct code written another way. See alternatives/README.md for how each file differs; the
+ * deep run is `npx lab deep-check 04 --impl labs/04-idempotent-consumption/alternatives/NAME`.
+ */
+import { describe } from "vitest";
+import { itPassesEveryPart } from "#labs/00-durable-register/alternatives/suite.ts";
+
+describe("lab 04-idempotent-consumption: correct alternatives", () => {
+  itPassesEveryPart("04-idempotent-consumption", { name: "retry-in-place", seeds: 100 });
+});
