@@ -23,6 +23,7 @@ import { plural } from "#harness/words.ts";
 import { type Delivery, TABLES, TOPIC } from "../provided.ts";
 import { applicationsOf, checkEffects } from "./check-effects.ts";
 import { checkKeys, gluedFieldProbes } from "./check-keys.ts";
+import { checkWrites as checkWritesOf } from "./check-writes.ts";
 import {
   type Assembly,
   applyFaults,
@@ -35,6 +36,7 @@ import {
 } from "./deployment.ts";
 import { customersOf, describeEvent, describeOrderBook, orderBookArb, type PlannedEvent } from "./orders.ts";
 import { PRODUCER, runProducer } from "./produce.ts";
+import { standInKeyOf } from "./stand-ins.ts";
 
 /** A message handed out a second time (L4.C): the `event`-th operation's first copy. */
 export interface TwinPlan {
@@ -156,6 +158,8 @@ export function describeConsume(s: ConsumeScenario): string[] {
 
 export interface ConsumeOptions {
   assembly: Assembly;
+  /** The handler's transactions are checked for writes beyond the claim and the effect (L4.B, L4.C). */
+  checkWrites?: boolean;
   /** The learner's business key, checked directly on every delivery (L4.A only). */
   keyOf?: (delivery: Delivery) => unknown;
 }
@@ -210,9 +214,11 @@ export async function runConsume(
   });
   const deliveries = d.deliveries.map((entry) => entry.delivery);
   const keys = options.keyOf === undefined ? [] : checkKeys([...deliveries, ...gluedFieldProbes()], options.keyOf);
-  if (stuck === null) return [...effects, ...keys];
+  const businessKeys = new Set(sent.map((operation) => standInKeyOf(operation.event)));
+  const writes = options.checkWrites ? checkWritesOf(d.db.history(), s.consumers, businessKeys) : [];
+  if (stuck === null) return [...effects, ...keys, ...writes];
   // Not drained: an operation not applied yet may still be on its way, so no lost write is claimed.
-  return [...effects.filter((a) => a.name !== "lost write"), ...keys, notLive(d, stuck)];
+  return [...effects.filter((a) => a.name !== "lost write"), ...keys, ...writes, notLive(d, stuck)];
 }
 
 /**

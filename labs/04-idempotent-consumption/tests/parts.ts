@@ -95,7 +95,7 @@ export const partB = definePart<ConsumptionModule, ConsumeScenario>({
     },
   }),
   describe: describeConsume,
-  run: (ctx, s) => runConsume(ctx, s, { assembly: handlerAssembly(ctx) }),
+  run: (ctx, s) => runConsume(ctx, s, { assembly: handlerAssembly(ctx), checkWrites: true }),
 });
 
 /** L4.C: the learner's claim under the learner's handler. */
@@ -132,5 +132,5 @@ export const partC = definePart<ConsumptionModule, ConsumeScenario>({
     dbPlan: { nodes: [...CONSUMERS], kinds: ["dbAbortCommits"], eventsMax: 2, windowMs: 400, outageMsMax: 200 },
   }),
   describe: describeConsume,
-  run: (ctx, s) => runConsume(ctx, s, { assembly: claimAssembly(ctx) }),
+  run: (ctx, s) => runConsume(ctx, s, { assembly: claimAssembly(ctx), checkWrites: true }),
 });

@@ -10,13 +10,19 @@ import {
   type Delivery,
   type HandlerContext,
   type OffsetTracker,
+  type OrderEvent,
   TABLES,
   type Transaction,
 } from "#labs/04-idempotent-consumption/provided.ts";
 
 /** L4.A's stand-in: the operation's name, `orderId/step`. */
 export function standInKey(delivery: Delivery): string {
-  return `${delivery.event.orderId}/${delivery.event.step}`;
+  return standInKeyOf(delivery.event);
+}
+
+/** The stand-in key of an event (the inbox key a claim is given in parts L4.B and L4.C). */
+export function standInKeyOf(event: Pick<OrderEvent, "orderId" | "step">): string {
+  return `${event.orderId}/${event.step}`;
 }
 
 /** L4.C's stand-in: the database decides (INSERT ... ON CONFLICT DO NOTHING waits for a rival claim). */
