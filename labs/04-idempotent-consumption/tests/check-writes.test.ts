@@ -1,5 +1,6 @@
 /** The write checker: a handler's transactions write the claim's inbox row and the effect's rows, nothing else. */
 import { describe, expect, it } from "vitest";
+import type { RowWrite } from "#harness/db-session.ts";
 import type { TransactionRecord } from "#harness/sim/db.ts";
 import { TABLES } from "../provided.ts";
 import { checkWrites } from "./check-writes.ts";
@@ -8,7 +9,7 @@ function tx(id: number, nodeId: string, writes: TransactionRecord["writes"]): Tr
   return { id, nodeId, incarnation: 1, beganAtMs: 1, endedAtMs: 2, outcome: "committed", reason: "committed", writes };
 }
 
-const effect = [
+const effect: RowWrite[] = [
   { table: TABLES.balances, key: "alice", row: { cents: 500 } },
   { table: TABLES.ledger, key: "c1#1/1", row: { orderId: "o1" } },
 ];
