@@ -1,8 +1,8 @@
 /**
  * The test suite every lab gets (`describeLabSuite` in its `lab.test.ts`), proving points 2 to 4
  * of "a lab is done": the untouched stubs earn "not implemented" on every part; the reference
- * solution passes every part on many seeds; every bug-zoo entry is caught exactly as its zoo
- * entry says; the same seed gives the same run; stubs and solution export the same names.
+ * solution passes every part on many seeds; every bug-zoo entry is caught exactly as the lab's
+ * bugs/zoo.json says; the same seed gives the same run; stubs and solution export the same names.
  *
  * The stubs checked are the ones the project ships, read from git (shipped.ts), never the
  * learner's `src/`: a learner's work there must not turn the project's tests red.
@@ -12,27 +12,24 @@ import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { gradeInProcess } from "./in-process.ts";
-import { entryFiles, findLab, guardRootsFor, loadImpl } from "./labs.ts";
+import { entryFiles, findLab, guardRootsFor, LABS_DIR, loadImpl } from "./labs.ts";
 import { runScenario } from "./runner.ts";
 import { shippedStubs } from "./shipped.ts";
+import { readZoo } from "./zoo.ts";
 
-/** A bug-zoo entry: a folder under the lab's bugs/, and what the grader must say of it. */
-export interface ZooEntry {
-  name: string;
-  /** Every part that fails, with the name of the anomaly its report leads with (or the verdict kind). */
-  caughtBy: Record<string, string>;
-}
+export type { ZooEntry } from "./zoo.ts";
 
 export interface LabSuiteOptions {
   /** The lab's folder name: "00-durable-register". */
   slug: string;
   /** Seeds per part the solution must pass in this suite. */
   solutionSeeds: number;
-  zoo: readonly ZooEntry[];
 }
 
 export function describeLabSuite(options: LabSuiteOptions): void {
   const { slug } = options;
+  // The lab's bugs/zoo.json, read now: each entry becomes a test of its own.
+  const zoo = readZoo(path.join(LABS_DIR, slug));
   describe(`lab ${slug}`, () => {
     it("the untouched stubs earn 'not implemented' on every part, never a crash", async () => {
       const lab = await findLab(slug);
@@ -58,10 +55,10 @@ export function describeLabSuite(options: LabSuiteOptions): void {
       const lab = await findLab(slug);
       const bugsDir = path.join(lab.dir, "bugs");
       const folders = readdirSync(bugsDir).filter((name) => statSync(path.join(bugsDir, name)).isDirectory());
-      expect(folders.sort()).toEqual(options.zoo.map((entry) => entry.name).sort());
+      expect(folders.sort()).toEqual(zoo.map((entry) => entry.name).sort());
     });
 
-    for (const entry of options.zoo) {
+    for (const entry of zoo) {
       it(`bug zoo: ${entry.name} is caught by ${Object.keys(entry.caughtBy).join(", ")} and passes the rest`, async () => {
         const { outcomes } = await gradeInProcess(slug, `bugs/${entry.name}`, { shrink: true });
         const caught: Record<string, string> = {};

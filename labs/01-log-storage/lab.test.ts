@@ -7,13 +7,12 @@ import { describeLabSuite } from "#harness/grade/lab-suite.ts";
 import { findLab, guardRootsFor, loadImpl, REPO_ROOT } from "#harness/grade/labs.ts";
 import { runScenario } from "#harness/grade/runner.ts";
 import { shippedStubs } from "#harness/grade/shipped.ts";
-import { zoo } from "./bugs/zoo.ts";
 import type { LogScenario } from "./tests/log-workload.ts";
 import type { RecoveryScenario } from "./tests/parts.ts";
 
 // The solution passes every part on 300 seeds here; `npx lab deep-check 01`
 // grades 2,000 or more per part (the guide gives the figures).
-describeLabSuite({ slug: "01-log-storage", solutionSeeds: 300, zoo });
+describeLabSuite({ slug: "01-log-storage", solutionSeeds: 300 });
 
 const LAB = path.join(REPO_ROOT, "labs", "01-log-storage");
 
