@@ -141,6 +141,8 @@ export interface ConsumeOptions {
   assembly: Assembly;
   /** The learner's business key, checked directly on every delivery (L4.A only). */
   keyOf?: (delivery: Delivery) => unknown;
+  /** L4.E: records the consumers' tracker calls and commits, and checks them after the run. */
+  checkOffsets?: (d: Deployment) => Anomaly[];
 }
 
 export async function runConsume(
@@ -154,6 +156,7 @@ export async function runConsume(
     queueCount: s.queueCount,
     consumers: s.consumers,
     assembly: options.assembly,
+    recordOffsets: options.checkOffsets !== undefined,
     twinOf: s.twins.length === 0 ? undefined : (delivery, from) => twinOf(s, twinned, delivery, from),
   });
   const brokerUp = await d.broker.start();
@@ -192,9 +195,10 @@ export async function runConsume(
   });
   const deliveries = d.deliveries.map((entry) => entry.delivery);
   const keys = options.keyOf === undefined ? [] : checkKeys(deliveries, options.keyOf);
-  if (stuck === null) return [...effects, ...keys];
+  const offsets = options.checkOffsets?.(d) ?? [];
+  if (stuck === null) return [...effects, ...keys, ...offsets];
   // Not drained: an operation not applied yet may still be on its way, so no lost write is claimed.
-  return [...effects.filter((a) => a.name !== "lost write"), ...keys, notLive(d, stuck)];
+  return [...effects.filter((a) => a.name !== "lost write"), ...keys, ...offsets, notLive(d, stuck)];
 }
 
 /**
