@@ -1,0 +1,15 @@
+/**
+ * Lab 04's correct alternatives: files written from the stubs' contracts only, each differently
+ * from the reference, that must pass every part. They catch false failures: a grader that fails
+ * correct code written another way. See alternatives/README.md for how each file differs.
+ */
+import { describe } from "vitest";
+import { itPassesEveryPart } from "#labs/00-durable-register/alternatives/suite.ts";
+
+describe("lab 04-idempotent-consumption: correct alternatives", () => {
+  // tracker-by-bitset replaces offset-tracker.ts only; the other files are the reference's.
+  itPassesEveryPart("04-idempotent-consumption", {
+    name: "tracker-by-bitset",
+    seeds: { perPart: { "L4.E": 200 }, other: 10 },
+  });
+});
