@@ -83,7 +83,15 @@ function rank(a: Anomaly): number {
   return index < 0 ? ORDER.length : index;
 }
 
-export async function runOffsets(ctx: TestContext<ConsumptionModule>, s: OffsetsScenario): Promise<Anomaly[]> {
+/**
+ * Runs one scenario. `observe` sees the deployment once the run is over (measurement tools use it
+ * for the backlog figures: `redeliveriesAfterCrashes(d.offsetEvents)`).
+ */
+export async function runOffsets(
+  ctx: TestContext<ConsumptionModule>,
+  s: OffsetsScenario,
+  observe?: (d: Deployment) => void,
+): Promise<Anomaly[]> {
   const workMs = new Map(s.consume.events.map((e, i) => [`${e.orderId}/${e.step}`, s.workMs[i] ?? 0]));
   const handle = async (hc: HandlerContext, delivery: Delivery): Promise<Consumed> => {
     const ms = workMs.get(`${delivery.event.orderId}/${delivery.event.step}`) ?? 0;
@@ -96,7 +104,11 @@ export async function runOffsets(ctx: TestContext<ConsumptionModule>, s: Offsets
     handle,
     openTracker: ctx.implFor(env).openTracker,
   });
-  const found = await runConsume(ctx, s.consume, { assembly, checkOffsets: offsetsOf });
+  const check = (d: Deployment): Anomaly[] => {
+    observe?.(d);
+    return offsetsOf(d);
+  };
+  const found = await runConsume(ctx, s.consume, { assembly, checkOffsets: check });
   return [...found].sort((a, b) => rank(a) - rank(b));
 }
 

@@ -159,5 +159,5 @@ export const partE = definePart<ConsumptionModule, OffsetsScenario>({
     dbPlan: { nodes: [...CONSUMERS], kinds: ["dbAbortCommits"], eventsMax: 2, windowMs: 400, outageMsMax: 200 },
   }),
   describe: describeOffsets,
-  run: runOffsets,
+  run: (ctx, s) => runOffsets(ctx, s),
 });
