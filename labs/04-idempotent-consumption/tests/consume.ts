@@ -143,6 +143,8 @@ export interface ConsumeOptions {
   keyOf?: (delivery: Delivery) => unknown;
   /** L4.E: records the consumers' tracker calls and commits, and checks them after the run. */
   checkOffsets?: (d: Deployment) => Anomaly[];
+  /** What a stuck queue's `not live` report advises (by default: answer "done" once durable). */
+  notLiveAdvice?: string;
 }
 
 export async function runConsume(
@@ -198,7 +200,12 @@ export async function runConsume(
   const offsets = options.checkOffsets?.(d) ?? [];
   if (stuck === null) return [...effects, ...keys, ...offsets];
   // Not drained: an operation not applied yet may still be on its way, so no lost write is claimed.
-  return [...effects.filter((a) => a.name !== "lost write"), ...keys, ...offsets, notLive(d, stuck)];
+  return [
+    ...effects.filter((a) => a.name !== "lost write"),
+    ...keys,
+    ...offsets,
+    notLive(d, stuck, options.notLiveAdvice),
+  ];
 }
 
 /**
@@ -234,7 +241,10 @@ async function drain(ctx: TestContext<unknown>, d: Deployment): Promise<QueuePro
   }
 }
 
-function notLive(d: Deployment, stuck: readonly QueueProgress[]): Anomaly {
+const HANDLER_ADVICE =
+  'A handler must answer "done" once the effect is durable, including when the key was already claimed';
+
+function notLive(d: Deployment, stuck: readonly QueueProgress[], advice = HANDLER_ADVICE): Anomaly {
   const queues = stuck.map((q) => {
     const handed = d.deliveries.filter(
       (e) => e.delivery.queueId === q.queueId && e.delivery.queueOffset === q.committed,
@@ -253,6 +263,6 @@ function notLive(d: Deployment, stuck: readonly QueueProgress[]): Anomaly {
   });
   return anomaly(
     "not live",
-    `${DRAIN_MS} ms after the faults healed and every message was sent, ${queues.join("; ")}. A handler must answer "done" once the effect is durable, including when the key was already claimed`,
+    `${DRAIN_MS} ms after the faults healed and every message was sent, ${queues.join("; ")}. ${advice}`,
   );
 }

@@ -68,6 +68,10 @@ export function describeOffsets(s: OffsetsScenario): string[] {
   ];
 }
 
+/** The handlers are the grader's here: a queue that does not drain has a tracker that stopped. */
+const NOT_LIVE_ADVICE =
+  "The handlers here are the grader's; the offset committed is your tracker's, and once every message below an offset has finished, the tracker must let the commit move past them";
+
 /** The design's order of anomalies in a report (docs/design/lab-04.md, section 4): causes first. */
 const ORDER: readonly AnomalyName[] = [
   "wrong answer",
@@ -108,7 +112,7 @@ export async function runOffsets(
     observe?.(d);
     return offsetsOf(d);
   };
-  const found = await runConsume(ctx, s.consume, { assembly, checkOffsets: check });
+  const found = await runConsume(ctx, s.consume, { assembly, checkOffsets: check, notLiveAdvice: NOT_LIVE_ADVICE });
   return [...found].sort((a, b) => rank(a) - rank(b));
 }
 
