@@ -9,4 +9,9 @@ import { itPassesEveryPart } from "#labs/00-durable-register/alternatives/suite.
 
 describe("lab 04-idempotent-consumption: correct alternatives", () => {
   itPassesEveryPart("04-idempotent-consumption", { name: "retry-in-place", seeds: 100 });
+  // tracker-by-bitset replaces offset-tracker.ts only; the other files are the reference's.
+  itPassesEveryPart("04-idempotent-consumption", {
+    name: "tracker-by-bitset",
+    seeds: { perPart: { "L4.E": 200 }, other: 10 },
+  });
 });

@@ -200,7 +200,10 @@ export function doneKey(businessKey: string): string {
 export interface OffsetTracker {
   /** The runtime pulled these messages and will hand them out (ascending, consecutive). */
   received(offsets: readonly number[]): void;
-  /** The handler of this offset answered (done, or sent back to be retried later). */
+  /**
+   * The handler of this offset answered "done". (A "retryLater" answer keeps it in flight: this
+   * runtime hands it out again in place, where RocketMQ sends it to the retry topic.)
+   */
   finished(offset: number): void;
   /**
    * The offset to commit now: the lowest offset received and not finished; if none is in flight,

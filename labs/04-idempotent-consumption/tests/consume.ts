@@ -162,6 +162,10 @@ export interface ConsumeOptions {
   checkWrites?: boolean;
   /** The learner's business key, checked directly on every delivery (L4.A only). */
   keyOf?: (delivery: Delivery) => unknown;
+  /** L4.E: records the consumers' tracker calls and commits, and checks them after the run. */
+  checkOffsets?: (d: Deployment) => Anomaly[];
+  /** What a stuck queue's `not live` report advises (by default: answer "done" once durable). */
+  notLiveAdvice?: string;
 }
 
 export async function runConsume(
@@ -176,6 +180,7 @@ export async function runConsume(
     consumers: s.consumers,
     assembly: options.assembly,
     commitCuts: s.commitCuts,
+    recordOffsets: options.checkOffsets !== undefined,
     twinOf: s.twins.length === 0 ? undefined : (delivery, from) => twinOf(s, twinned, delivery, from),
   });
   const brokerUp = await d.broker.start();
@@ -216,9 +221,16 @@ export async function runConsume(
   const keys = options.keyOf === undefined ? [] : checkKeys([...deliveries, ...gluedFieldProbes()], options.keyOf);
   const businessKeys = new Set(sent.map((operation) => standInKeyOf(operation.event)));
   const writes = options.checkWrites ? checkWritesOf(d.db.history(), s.consumers, businessKeys) : [];
-  if (stuck === null) return [...effects, ...keys, ...writes];
+  const offsets = options.checkOffsets?.(d) ?? [];
+  if (stuck === null) return [...effects, ...keys, ...writes, ...offsets];
   // Not drained: an operation not applied yet may still be on its way, so no lost write is claimed.
-  return [...effects.filter((a) => a.name !== "lost write"), ...keys, ...writes, notLive(d, stuck)];
+  return [
+    ...effects.filter((a) => a.name !== "lost write"),
+    ...keys,
+    ...writes,
+    ...offsets,
+    notLive(d, stuck, options.notLiveAdvice),
+  ];
 }
 
 /**
@@ -254,7 +266,10 @@ async function drain(ctx: TestContext<unknown>, d: Deployment): Promise<QueuePro
   }
 }
 
-function notLive(d: Deployment, stuck: readonly QueueProgress[]): Anomaly {
+const HANDLER_ADVICE =
+  'A handler must answer "done" once the effect is durable, including when the key was already claimed';
+
+function notLive(d: Deployment, stuck: readonly QueueProgress[], advice = HANDLER_ADVICE): Anomaly {
   const queues = stuck.map((q) => {
     const handed = d.deliveries.filter(
       (e) => e.delivery.queueId === q.queueId && e.delivery.queueOffset === q.committed,
@@ -273,6 +288,6 @@ function notLive(d: Deployment, stuck: readonly QueueProgress[]): Anomaly {
   });
   return anomaly(
     "not live",
-    `${DRAIN_MS} ms after the faults healed and every message was sent, ${queues.join("; ")}. A handler must answer "done" once the effect is durable, including when the key was already claimed`,
+    `${DRAIN_MS} ms after the faults healed and every message was sent, ${queues.join("; ")}. ${advice}`,
   );
 }

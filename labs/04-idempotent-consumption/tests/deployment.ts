@@ -23,7 +23,8 @@ import { BrokerClient } from "#labs/shared/broker/client.ts";
 import { openLogStore } from "#labs/shared/broker/log-store.ts";
 import type { PullReply } from "#labs/shared/broker/protocol.ts";
 import { type Consumed, type Delivery, GROUP, TABLES, TIMING, TOPIC } from "../provided.ts";
-import { type ConsumerHandle, type ConsumerParts, runPushConsumer } from "../runtime.ts";
+import { type ConsumerHandle, type ConsumerParts, type RuntimeHooks, runPushConsumer } from "../runtime.ts";
+import type { CommitEvent, OffsetEvent } from "./check-offsets.ts";
 
 export const BROKER = "broker";
 
@@ -58,6 +59,8 @@ export interface DeploymentOptions {
   commitCuts?: readonly CommitCut[];
   /** Decides, at a message's first delivery, whether it is handed out a second time. */
   twinOf?(delivery: Delivery, from: string): Twin | null;
+  /** L4.E: keep each tracker's calls in `offsetEvents`, and each commit as a `commit` operation. */
+  recordOffsets?: boolean;
 }
 
 /** One queue's progress: the group's committed offset and the queue's end. */
@@ -75,6 +78,8 @@ export interface Deployment {
   readonly deliveries: { consumer: string; delivery: Delivery; op: Op }[];
   /** Every answer handlers gave, by queue and offset, in order. */
   readonly answers: Map<number, Map<number, Consumed[]>>;
+  /** With `recordOffsets`: every tracker call and commit the consumers reported, in order. */
+  readonly offsetEvents: OffsetEvent[];
   /** Opens every customer's balance at 0 (before the first message). */
   openBalances(customers: readonly string[]): Promise<void>;
   /** Each queue's progress, read from the broker (null while it is down). */
@@ -92,6 +97,8 @@ export function deploy(ctx: TestContext<unknown>, options: DeploymentOptions): D
   const answers: Deployment["answers"] = new Map();
   const pending = new Map<Delivery, Op>();
   const twinned = new Set<string>();
+  const offsetEvents: OffsetEvent[] = [];
+  const pendingCommits = new Set<Op>();
 
   const commits = new Map<string, number>();
   /** `conn` with its commits counted, and cut off as a planned one is sent. */
@@ -127,6 +134,7 @@ export function deploy(ctx: TestContext<unknown>, options: DeploymentOptions): D
         },
         options.assembly(env),
         {
+          ...(options.recordOffsets === true ? offsetHooks(ctx, env, offsetEvents, pendingCommits) : {}),
           delivered(delivery) {
             const input = {
               message: delivery.messageId,
@@ -174,6 +182,7 @@ export function deploy(ctx: TestContext<unknown>, options: DeploymentOptions): D
     consumers,
     deliveries,
     answers,
+    offsetEvents,
     async openBalances(customers) {
       await setup.start();
       const outcome = await setup.invoke((env) =>
@@ -207,6 +216,40 @@ export function deploy(ctx: TestContext<unknown>, options: DeploymentOptions): D
         history.complete(op, "info", { note: `no answer: ${describeUnanswered(delivery)}` });
       }
       pending.clear();
+      for (const op of pendingCommits) ctx.history.complete(op, "info", { note: "no reply: its consumer died" });
+      pendingCommits.clear();
+    },
+  };
+}
+
+/** L4.E's hooks: each tracker call into `events`, each commit also as a `commit` operation. */
+function offsetHooks(
+  ctx: TestContext<unknown>,
+  env: Env,
+  events: OffsetEvent[],
+  pendingCommits: Set<Op>,
+): RuntimeHooks {
+  const place = (queueId: number) => ({
+    consumer: env.nodeId,
+    incarnation: env.incarnation,
+    queueId,
+    atMs: ctx.world.nowMs,
+  });
+  return {
+    opened: (queueId, startOffset) => events.push({ ...place(queueId), kind: "opened", startOffset }),
+    received: (queueId, offsets) => events.push({ ...place(queueId), kind: "received", offsets }),
+    finished: (queueId, offset) => events.push({ ...place(queueId), kind: "finished", offset }),
+    committing(queueId, offset) {
+      const op = ctx.history.invoke(env.nodeId, "commit", { queue: `${TOPIC}/${queueId}`, offset });
+      const event: CommitEvent = { ...place(queueId), kind: "commit", offset, reply: null, op };
+      events.push(event);
+      pendingCommits.add(op);
+      return (reply) => {
+        pendingCommits.delete(op);
+        event.reply = reply;
+        if (reply === "maybe") ctx.history.complete(op, "info", { note: "no reply in time: it may have taken effect" });
+        else ctx.history.complete(op, "ok", { output: reply });
+      };
     },
   };
 }

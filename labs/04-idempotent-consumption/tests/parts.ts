@@ -1,7 +1,9 @@
 /**
  * Lab 04's parts, each a property of the consumer workload (consume.ts) with the learner's
  * functions for what it grades and the grader's stand-ins (stand-ins.ts) for the rest. L4.D to
- * L4.F are UNDER CONSTRUCTION (docs/design/lab-04.md): not in the manifest until they are built.
+ * L4.E (offsets.ts) runs the learner's tracker behind a stand-in handler that is slow for some
+ * operations. L4.D and L4.F are UNDER CONSTRUCTION (docs/design/lab-04.md): not in the manifest
+ * until they are built.
  */
 
 import type { PlanShape } from "#harness/faults/plan.ts";
@@ -9,6 +11,7 @@ import { definePart, type TestContext } from "#harness/grade/define.ts";
 import type { ConsumptionModule } from "./api.ts";
 import { CONSUMERS, type ConsumeScenario, consumeScenarioArb, describeConsume, runConsume } from "./consume.ts";
 import { type Assembly, BROKER } from "./deployment.ts";
+import { describeOffsets, type OffsetsScenario, offsetsScenarioArb, runOffsets } from "./offsets.ts";
 import { standInClaim, standInHandle, standInKey, standInTracker } from "./stand-ins.ts";
 
 /**
@@ -133,4 +136,33 @@ export const partC = definePart<ConsumptionModule, ConsumeScenario>({
   }),
   describe: describeConsume,
   run: (ctx, s) => runConsume(ctx, s, { assembly: claimAssembly(ctx), checkWrites: true }),
+});
+
+export const partE = definePart<ConsumptionModule, OffsetsScenario>({
+  id: "L4.E",
+  title: "offsets and backlog",
+  points: 15,
+  seeds: 100,
+  property:
+    "with handlers finishing out of order, every offset commit is the lowest offset still in flight (or one past the highest received): never past an unfinished message, never held back below one that is safe, and no acknowledged operation is lost through a crash",
+  scenario: offsetsScenarioArb({
+    ordersMin: 6,
+    ordersMax: 10,
+    consumersMin: 2,
+    consumersMax: 3,
+    resendShares: [0, 0.2],
+    twinsMax: 0,
+    commitCutsMax: 0,
+    plan: {
+      ...CONSUMER_CRASHES,
+      kinds: ["crash", "pause"],
+      eventsMax: 3,
+      // A pause past the group's session moves the queue; a crash loses what was in flight.
+      outageMsMaxByKind: { pause: 300 },
+    },
+    // Serialization failures: those handlers answer retryLater and stay in flight longer.
+    dbPlan: { nodes: [...CONSUMERS], kinds: ["dbAbortCommits"], eventsMax: 2, windowMs: 400, outageMsMax: 200 },
+  }),
+  describe: describeOffsets,
+  run: (ctx, s) => runOffsets(ctx, s),
 });
