@@ -14,4 +14,9 @@ describe("lab 04-idempotent-consumption: correct alternatives", () => {
     name: "tracker-by-bitset",
     seeds: { perPart: { "L4.E": 200 }, other: 10 },
   });
+  // window-with-renewal replaces redis-window.ts only; the other files are the reference's.
+  itPassesEveryPart("04-idempotent-consumption", {
+    name: "window-with-renewal",
+    seeds: { perPart: { "L4.D": 200 }, other: 10 },
+  });
 });

@@ -1,13 +1,13 @@
 /**
  * Lab 04's manifest: what the grader needs to know about this lab.
  *
- * UNDER CONSTRUCTION (docs/design/lab-04.md): parts L4.A to L4.C and L4.E are built and graded;
- * L4.D and L4.F join the manifest when their workloads exist. Their files are in `files` already,
- * so that a learner's src/ is complete from the start.
+ * UNDER CONSTRUCTION (docs/design/lab-04.md): parts L4.A to L4.E are built and graded; L4.F joins
+ * the manifest when its workload exists. Its file is in `files` already, so that a learner's src/
+ * is complete from the start.
  */
 import { defineLab } from "#harness/grade/define.ts";
 import type { ConsumptionModule } from "./tests/api.ts";
-import { partA, partB, partC, partE } from "./tests/parts.ts";
+import { partA, partB, partC, partD, partE } from "./tests/parts.ts";
 
 const FILES = ["business-key.ts", "handler.ts", "inbox.ts", "redis-window.ts", "offset-tracker.ts", "transformer.ts"];
 
@@ -16,17 +16,18 @@ export default defineLab<ConsumptionModule>({
   title: "Idempotent consumption",
   summary:
     "at-least-once delivery, exactly-once effects: business keys, the inbox in the effect's transaction, races at READ COMMITTED, a Redis dedup window, offsets under concurrency, and Kafka's consume-transform-produce",
-  underConstruction: "parts L4.A to L4.C and L4.E are graded; L4.D (Redis) and L4.F (Kafka) are not built yet",
+  underConstruction: "parts L4.A to L4.E are graded; L4.F (Kafka) is not built yet",
   learnerDir: "src",
   files: FILES,
   entry: FILES,
   exports: ["businessKey", "handle", "claim", "handleWithWindow", "openTracker", "runTransformer"],
-  parts: [partA, partB, partC, partE],
+  parts: [partA, partB, partC, partD, partE],
   partFiles: {
     "L4.A": ["business-key.ts"],
     "L4.B": ["handler.ts"],
     // C runs the learner's claim under the learner's handler.
     "L4.C": ["inbox.ts", "handler.ts"],
+    "L4.D": ["redis-window.ts"],
     "L4.E": ["offset-tracker.ts"],
   },
 });

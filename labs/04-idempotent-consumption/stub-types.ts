@@ -3,9 +3,9 @@
  * the same exports with the same signatures. The stubs as shipped are checked against it by
  * harness/grade/stub-types.test.ts, which reads them from git, never from the learner's src/.
  *
- * Under construction: the solution files of the parts not built yet (redis-window.ts,
- * transformer.ts) throw NotImplemented as the stubs do, with the same signatures, so they tie the
- * stubs to their types already.
+ * Under construction: the solution files of the parts not built yet (transformer.ts) throw
+ * NotImplemented as the stubs do, with the same signatures, so they tie the stubs to their types
+ * already.
  */
 import type * as businessKey from "./solution/business-key.ts";
 import type * as handler from "./solution/handler.ts";

@@ -1,5 +1,5 @@
 /**
- * The workload of parts L4.A to L4.C: p1 publishes an order book (resending some operations as new
+ * The workload of parts L4.A to L4.D: p1 publishes an order book (resending some operations as new
  * messages), consumers of the group handle it through the provided push consumer, faults strike,
  * and once they have healed every queue must drain. Then the checkers read what the producer was
  * told and what the database committed.
@@ -18,10 +18,12 @@ import type { Env } from "#harness/env.ts";
 import { rethrowFrom } from "#harness/errors.ts";
 import { type DbFaultPlan, type DbPlanShape, dbPlanArb, describeDbPlan } from "#harness/faults/db-plan.ts";
 import { describePlan, type FaultPlan, ordinal, type PlanShape, planArb } from "#harness/faults/plan.ts";
+import type { RedisFaultPlan } from "#harness/faults/redis-plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
+import type { SimRedis } from "#harness/sim/redis.ts";
 import { plural } from "#harness/words.ts";
 import { type Delivery, TABLES, TOPIC } from "../provided.ts";
-import { applicationsOf, checkEffects } from "./check-effects.ts";
+import { applicationsOf, checkEffects, type SentOperation } from "./check-effects.ts";
 import { checkKeys, gluedFieldProbes } from "./check-keys.ts";
 import { checkWrites as checkWritesOf } from "./check-writes.ts";
 import {
@@ -35,6 +37,7 @@ import {
   type Twin,
 } from "./deployment.ts";
 import { customersOf, describeEvent, describeOrderBook, orderBookArb, type PlannedEvent } from "./orders.ts";
+import type { Pricing } from "./pricing.ts";
 import { PRODUCER, runProducer } from "./produce.ts";
 import { standInKeyOf } from "./stand-ins.ts";
 
@@ -82,6 +85,8 @@ export interface ConsumeShape {
   /** The world's faults; its nodes are drawn among CONSUMERS (and the broker). */
   plan: PlanShape;
   dbPlan: DbPlanShape | null;
+  /** The longest wait before an operation is published again (default RESEND_AFTER_MS_MAX). */
+  resendAfterMsMax?: number;
 }
 
 /** The longest wait before an operation is published again (within the redelivery window). */
@@ -96,7 +101,10 @@ export function consumeScenarioArb(shape: ConsumeShape): fc.Arbitrary<ConsumeSce
       events,
       resendShare: fc.constantFrom(...shape.resendShares),
       resendDraws: fc.array(fc.integer({ min: 0, max: 99 }), { minLength: 20, maxLength: 20 }),
-      resendAfterMs: fc.array(fc.integer({ min: 1, max: RESEND_AFTER_MS_MAX }), { minLength: 20, maxLength: 20 }),
+      resendAfterMs: fc.array(fc.integer({ min: 1, max: shape.resendAfterMsMax ?? RESEND_AFTER_MS_MAX }), {
+        minLength: 20,
+        maxLength: 20,
+      }),
       sendGapMs: fc.integer({ min: 0, max: 8 }),
       twins: fc.array(fc.record({ event: fc.nat({ max: 19 }), delayMs: fc.integer({ min: 0, max: 3 }) }), {
         maxLength: shape.twinsMax,
@@ -166,6 +174,16 @@ export interface ConsumeOptions {
   checkOffsets?: (d: Deployment) => Anomaly[];
   /** What a stuck queue's `not live` report advises (by default: answer "done" once durable). */
   notLiveAdvice?: string;
+  /** L4.D: Redis, the pricing service, Redis's fault plan, and the window's checks. */
+  window?: WindowRun;
+}
+
+/** What part L4.D adds to a run (window.ts builds it). */
+export interface WindowRun {
+  redis: SimRedis;
+  pricing: Pricing;
+  plan: RedisFaultPlan;
+  check(d: Deployment, sent: readonly SentOperation[]): Anomaly[];
 }
 
 export async function runConsume(
@@ -182,6 +200,7 @@ export async function runConsume(
     commitCuts: s.commitCuts,
     recordOffsets: options.checkOffsets !== undefined,
     twinOf: s.twins.length === 0 ? undefined : (delivery, from) => twinOf(s, twinned, delivery, from),
+    ...(options.window === undefined ? {} : { window: options.window }),
   });
   const brokerUp = await d.broker.start();
   if (brokerUp.kind === "error") throw brokerUp.error;
@@ -190,7 +209,9 @@ export async function runConsume(
     const started = await consumer.start();
     if (started.kind === "error") rethrowFrom(`starting consumer ${consumer.id}`, started.error);
   }
-  const faults = applyFaults(ctx, s.plan, d.db, s.dbPlan);
+  const redisFaults =
+    options.window === undefined ? undefined : { redis: options.window.redis, plan: options.window.plan };
+  const faults = applyFaults(ctx, s.plan, d.db, s.dbPlan, redisFaults);
   const producer = world.addNode<Env>(PRODUCER, (env) => env);
   await producer.start();
   const script = { events: s.events, resendAfterMs: s.resendAfterMs, sendGapMs: s.sendGapMs, queueCount: s.queueCount };
@@ -222,13 +243,15 @@ export async function runConsume(
   const businessKeys = new Set(sent.map((operation) => standInKeyOf(operation.event)));
   const writes = options.checkWrites ? checkWritesOf(d.db.history(), s.consumers, businessKeys) : [];
   const offsets = options.checkOffsets?.(d) ?? [];
-  if (stuck === null) return [...effects, ...keys, ...writes, ...offsets];
+  const window = options.window?.check(d, sent) ?? [];
+  if (stuck === null) return [...effects, ...keys, ...writes, ...offsets, ...window];
   // Not drained: an operation not applied yet may still be on its way, so no lost write is claimed.
   return [
     ...effects.filter((a) => a.name !== "lost write"),
     ...keys,
     ...writes,
     ...offsets,
+    ...window,
     notLive(d, stuck, options.notLiveAdvice),
   ];
 }

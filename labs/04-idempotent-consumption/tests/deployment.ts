@@ -4,6 +4,7 @@
  *   p1 (harness producer) --send--> broker (labs/shared/broker on lab 01's log) <--pull, commitOffset-- c1..c3
  *                                                                                   |
  *                                     one business database (SimDatabase) <--------+  (the handlers' transactions)
+ *                                     L4.D only: one Redis (SimRedis) and the pricing service <--+
  *
  * Each consumer runs the provided push consumer (runtime.ts) with parts the part under test
  * assembles: the learner's functions for what it grades, the grader's stand-ins for the rest.
@@ -14,9 +15,11 @@ import type { Database } from "#harness/db.ts";
 import type { Env } from "#harness/env.ts";
 import { type ActiveDbFaults, applyDbPlan, type DbFaultPlan } from "#harness/faults/db-plan.ts";
 import { applyPlan, type FaultPlan, ordinal } from "#harness/faults/plan.ts";
+import { applyRedisPlan, type RedisFaultPlan } from "#harness/faults/redis-plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { SimDatabase } from "#harness/sim/db.ts";
 import type { SimNode } from "#harness/sim/node.ts";
+import type { SimRedis } from "#harness/sim/redis.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import { type Broker, defaultBrokerConfig, openBroker } from "#labs/shared/broker/broker.ts";
 import { BrokerClient } from "#labs/shared/broker/client.ts";
@@ -25,6 +28,7 @@ import type { PullReply } from "#labs/shared/broker/protocol.ts";
 import { type Consumed, type Delivery, GROUP, TABLES, TIMING, TOPIC } from "../provided.ts";
 import { type ConsumerHandle, type ConsumerParts, type RuntimeHooks, runPushConsumer } from "../runtime.ts";
 import type { CommitEvent, OffsetEvent } from "./check-offsets.ts";
+import type { Pricing } from "./pricing.ts";
 
 export const BROKER = "broker";
 
@@ -61,6 +65,8 @@ export interface DeploymentOptions {
   twinOf?(delivery: Delivery, from: string): Twin | null;
   /** L4.E: keep each tracker's calls in `offsetEvents`, and each commit as a `commit` operation. */
   recordOffsets?: boolean;
+  /** L4.D: the consumers also get Redis and the pricing service's `quote`. */
+  window?: { redis: SimRedis; pricing: Pricing };
 }
 
 /** One queue's progress: the group's committed offset and the queue's end. */
@@ -80,6 +86,8 @@ export interface Deployment {
   readonly answers: Map<number, Map<number, Consumed[]>>;
   /** With `recordOffsets`: every tracker call and commit the consumers reported, in order. */
   readonly offsetEvents: OffsetEvent[];
+  /** Every "done" answer, with the consumer and the time it was given. */
+  readonly dones: { consumer: string; delivery: Delivery; atMs: number }[];
   /** Opens every customer's balance at 0 (before the first message). */
   openBalances(customers: readonly string[]): Promise<void>;
   /** Each queue's progress, read from the broker (null while it is down). */
@@ -95,6 +103,7 @@ export function deploy(ctx: TestContext<unknown>, options: DeploymentOptions): D
   const broker = world.addNode<Broker>(BROKER, async (env) => openBroker(env, config, await openLogStore(env)));
   const deliveries: Deployment["deliveries"] = [];
   const answers: Deployment["answers"] = new Map();
+  const dones: Deployment["dones"] = [];
   const pending = new Map<Delivery, Op>();
   const twinned = new Set<string>();
   const offsetEvents: OffsetEvent[] = [];
@@ -131,6 +140,9 @@ export function deploy(ctx: TestContext<unknown>, options: DeploymentOptions): D
         {
           broker: new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs),
           db: withCommitCuts(id, db.connect(env)),
+          ...(options.window === undefined
+            ? {}
+            : { redis: options.window.redis.connect(env), quote: options.window.pricing.quoteFor(env) }),
         },
         options.assembly(env),
         {
@@ -156,6 +168,7 @@ export function deploy(ctx: TestContext<unknown>, options: DeploymentOptions): D
             const op = pending.get(delivery);
             pending.delete(delivery);
             if (op !== undefined) history.complete(op, "ok", { output: answer });
+            if (answer === "done") dones.push({ consumer: id, delivery, atMs: world.nowMs });
             const byOffset = answers.get(delivery.queueId) ?? new Map<number, Consumed[]>();
             answers.set(delivery.queueId, byOffset);
             byOffset.set(delivery.queueOffset, [...(byOffset.get(delivery.queueOffset) ?? []), answer]);
@@ -183,6 +196,7 @@ export function deploy(ctx: TestContext<unknown>, options: DeploymentOptions): D
     deliveries,
     answers,
     offsetEvents,
+    dones,
     async openBalances(customers) {
       await setup.start();
       const outcome = await setup.invoke((env) =>
@@ -258,7 +272,7 @@ function describeUnanswered(delivery: Delivery): string {
   return `the handler of ${delivery.messageId} never answered (its consumer died, or it still ran when the run ended)`;
 }
 
-/** The world's plan and the database's, applied together. */
+/** The world's plan and the database's (and, in L4.D, Redis's), applied together. */
 export interface Faults {
   /** True time by which every fault of both plans is over. */
   readonly endMs: number;
@@ -266,14 +280,22 @@ export interface Faults {
   healed(): Promise<void>;
 }
 
-export function applyFaults(ctx: TestContext<unknown>, plan: FaultPlan, db: SimDatabase, dbPlan: DbFaultPlan): Faults {
+export function applyFaults(
+  ctx: TestContext<unknown>,
+  plan: FaultPlan,
+  db: SimDatabase,
+  dbPlan: DbFaultPlan,
+  redis?: { redis: SimRedis; plan: RedisFaultPlan },
+): Faults {
   const world = applyPlan(ctx.world, plan, ctx.history);
   const database: ActiveDbFaults = applyDbPlan(ctx.world, db, dbPlan, ctx.history);
+  const onRedis = redis === undefined ? null : applyRedisPlan(ctx.world, redis.redis, redis.plan, ctx.history);
   return {
-    endMs: Math.max(world.endMs, database.endMs),
+    endMs: Math.max(world.endMs, database.endMs, onRedis?.endMs ?? 0),
     async healed() {
       await world.healed();
       await database.healed();
+      await onRedis?.healed();
     },
   };
 }

@@ -13,6 +13,7 @@ import { CONSUMERS, type ConsumeScenario, consumeScenarioArb, describeConsume, r
 import { type Assembly, BROKER } from "./deployment.ts";
 import { describeOffsets, type OffsetsScenario, offsetsScenarioArb, runOffsets } from "./offsets.ts";
 import { standInClaim, standInHandle, standInKey, standInTracker } from "./stand-ins.ts";
+import { describeWindow, openWindow, type WindowScenario, windowScenarioArb } from "./window.ts";
 
 /**
  * The faults every consumer part shares: consumers crash (some right after a database write or
@@ -136,6 +137,60 @@ export const partC = definePart<ConsumptionModule, ConsumeScenario>({
   }),
   describe: describeConsume,
   run: (ctx, s) => runConsume(ctx, s, { assembly: claimAssembly(ctx), checkWrites: true }),
+});
+
+/** L4.D: the learner's window around the grader's key, claim and handler. */
+function windowAssembly(ctx: TestContext<ConsumptionModule>): Assembly {
+  return (env) => {
+    const impl = ctx.implFor(env);
+    return {
+      businessKey: standInKey,
+      claim: standInClaim,
+      handle: standInHandle,
+      handleWithWindow: impl.handleWithWindow,
+      openTracker: standInTracker,
+    };
+  };
+}
+
+export const partD = definePart<ConsumptionModule, WindowScenario>({
+  id: "L4.D",
+  title: "a dedup window in Redis",
+  points: 20,
+  seeds: 120,
+  property:
+    'with a Redis lease and done mark in front of the database, through Redis outages, restarts that forget every key, lost replies, early expiries, pauses past the lease and late resends, each operation is applied exactly once, no consumer takes or ignores another\'s live lease, and "done" is answered only once the database holds the effect',
+  scenario: windowScenarioArb(
+    {
+      ordersMin: 3,
+      ordersMax: 5,
+      consumersMin: 2,
+      consumersMax: 3,
+      resendShares: [0.2, 0.35, 0.5],
+      // Late resends, within the redelivery window: a done mark must outlast them.
+      resendAfterMsMax: 900,
+      twinsMax: 5,
+      commitCutsMax: 0,
+      plan: {
+        ...CONSUMER_CRASHES,
+        kinds: ["crash", "pause"],
+        // A pause right after taking the lease (or a database write) that outlasts the lease.
+        outageMsMaxByKind: { pause: 300 },
+        boundaries: ["redis", "db"],
+      },
+      dbPlan: { nodes: [...CONSUMERS], kinds: ["dbAbortCommits"], eventsMax: 2, windowMs: 400, outageMsMax: 200 },
+    },
+    {
+      nodes: [...CONSUMERS],
+      kinds: ["redisCut", "redisRestart", "redisLoseReplies", "redisSkew", "redisEvict"],
+      eventsMin: 1,
+      eventsMax: 3,
+      windowMs: 600,
+      outageMsMax: 200,
+    },
+  ),
+  describe: describeWindow,
+  run: (ctx, s) => runConsume(ctx, s, { assembly: windowAssembly(ctx), window: openWindow(ctx, s) }),
 });
 
 export const partE = definePart<ConsumptionModule, OffsetsScenario>({

@@ -1,0 +1,61 @@
+/**
+ * Part L4.D's additions to the consumer workload (consume.ts): Redis (SimRedis) with its own fault
+ * plan, the pricing service, and the window's checks (check-window.ts) after check-effects.ts.
+ */
+import fc from "fast-check";
+import type { Anomaly } from "#harness/checkers/anomaly.ts";
+import {
+  describeRedisPlan,
+  type RedisFaultPlan,
+  type RedisPlanShape,
+  redisPlanArb,
+} from "#harness/faults/redis-plan.ts";
+import type { TestContext } from "#harness/grade/define.ts";
+import { SimRedis } from "#harness/sim/redis.ts";
+import { applicationsOf } from "./check-effects.ts";
+import { checkEarlyDones, checkQuoteOverlaps, checkTakenLeases, tenuresOf } from "./check-window.ts";
+import {
+  type ConsumeScenario,
+  type ConsumeShape,
+  consumeScenarioArb,
+  describeConsume,
+  type WindowRun,
+} from "./consume.ts";
+import { openPricing } from "./pricing.ts";
+
+export interface WindowScenario extends ConsumeScenario {
+  redisPlan: RedisFaultPlan;
+}
+
+export function windowScenarioArb(shape: ConsumeShape, redis: RedisPlanShape): fc.Arbitrary<WindowScenario> {
+  return fc.tuple(consumeScenarioArb(shape), redisPlanArb(redis)).map(([s, redisPlan]) => ({
+    ...s,
+    // Faults aimed at a consumer this scenario does not run would do nothing: aim them at c1.
+    redisPlan: {
+      events: redisPlan.events.map((e) => ("node" in e && !s.consumers.includes(e.node) ? { ...e, node: "c1" } : e)),
+    },
+  }));
+}
+
+export function describeWindow(s: WindowScenario): string[] {
+  return [...describeRedisPlan(s.redisPlan), ...describeConsume(s)];
+}
+
+/** Redis, the pricing service and the checks of one run. */
+export function openWindow(ctx: TestContext<unknown>, s: WindowScenario): WindowRun {
+  const redis = new SimRedis(ctx.world);
+  const pricing = openPricing(ctx.world, ctx.rng.fork("pricing"), () => redis.serverNowMs);
+  return {
+    redis,
+    pricing,
+    plan: s.redisPlan,
+    check(d): Anomaly[] {
+      const tenures = tenuresOf(redis.history, redis.incidents);
+      return [
+        ...checkEarlyDones(d.dones, applicationsOf(d.db)),
+        ...checkTakenLeases(tenures),
+        ...checkQuoteOverlaps(pricing.calls, tenures, redis.history),
+      ];
+    },
+  };
+}
