@@ -1,13 +1,14 @@
 /**
  * Lab 04's parts, each a property of the consumer workload (consume.ts) with the learner's
- * functions for what it grades and the grader's stand-ins (stand-ins.ts) for the rest. L4.D to
- * L4.E (offsets.ts) runs the learner's tracker behind a stand-in handler that is slow for some
- * operations. L4.D and L4.F are UNDER CONSTRUCTION (docs/design/lab-04.md): not in the manifest
- * until they are built.
+ * functions for what it grades and the grader's stand-ins (stand-ins.ts) for the rest. L4.D
+ * (window.ts) puts Redis and a pricing service in front of the database; L4.E (offsets.ts) runs the
+ * learner's tracker behind a stand-in handler that is slow for some operations. L4.F is UNDER
+ * CONSTRUCTION (docs/design/lab-04.md): not in the manifest until it is built.
  */
 
 import type { PlanShape } from "#harness/faults/plan.ts";
 import { definePart, type TestContext } from "#harness/grade/define.ts";
+import type { ConsumerParts } from "../runtime.ts";
 import type { ConsumptionModule } from "./api.ts";
 import { CONSUMERS, type ConsumeScenario, consumeScenarioArb, describeConsume, runConsume } from "./consume.ts";
 import { type Assembly, BROKER } from "./deployment.ts";
@@ -30,15 +31,26 @@ const CONSUMER_CRASHES: PlanShape = {
   boundaries: ["db", "send"],
 };
 
-/** L4.A: the learner's key; everything else the grader's stand-ins. */
-function keyAssembly(ctx: TestContext<ConsumptionModule>): Assembly {
-  return (env) => ({
-    businessKey: ctx.implFor(env).businessKey,
-    claim: standInClaim,
-    handle: standInHandle,
-    openTracker: standInTracker,
-  });
+/** The stand-ins every part starts from (stand-ins.ts): plainly correct versions of each learner function. */
+const STAND_INS: ConsumerParts = {
+  businessKey: standInKey,
+  claim: standInClaim,
+  handle: standInHandle,
+  openTracker: standInTracker,
+};
+
+/**
+ * The parts a consumer incarnation runs with: the learner's functions named in `graded` (from the
+ * copy of their modules that incarnation loaded), the stand-ins for the rest.
+ */
+function learnerAssembly(ctx: TestContext<ConsumptionModule>, graded: readonly GradedFunction[]): Assembly {
+  return (env) => {
+    const impl = ctx.implFor(env);
+    return { ...STAND_INS, ...Object.fromEntries(graded.map((name) => [name, impl[name]])) };
+  };
 }
+
+type GradedFunction = "businessKey" | "claim" | "handle" | "handleWithWindow";
 
 export const partA = definePart<ConsumptionModule, ConsumeScenario>({
   id: "L4.A",
@@ -59,18 +71,9 @@ export const partA = definePart<ConsumptionModule, ConsumeScenario>({
     dbPlan: null,
   }),
   describe: describeConsume,
-  run: (ctx, s) => runConsume(ctx, s, { assembly: keyAssembly(ctx), keyOf: (d) => ctx.impl.businessKey(d) }),
+  run: (ctx, s) =>
+    runConsume(ctx, s, { assembly: learnerAssembly(ctx, ["businessKey"]), keyOf: (d) => ctx.impl.businessKey(d) }),
 });
-
-/** L4.B: the learner's handler, with the grader's key and claim. */
-function handlerAssembly(ctx: TestContext<ConsumptionModule>): Assembly {
-  return (env) => ({
-    businessKey: standInKey,
-    claim: standInClaim,
-    handle: ctx.implFor(env).handle,
-    openTracker: standInTracker,
-  });
-}
 
 export const partB = definePart<ConsumptionModule, ConsumeScenario>({
   id: "L4.B",
@@ -99,16 +102,8 @@ export const partB = definePart<ConsumptionModule, ConsumeScenario>({
     },
   }),
   describe: describeConsume,
-  run: (ctx, s) => runConsume(ctx, s, { assembly: handlerAssembly(ctx), checkWrites: true }),
+  run: (ctx, s) => runConsume(ctx, s, { assembly: learnerAssembly(ctx, ["handle"]), checkWrites: true }),
 });
-
-/** L4.C: the learner's claim under the learner's handler. */
-function claimAssembly(ctx: TestContext<ConsumptionModule>): Assembly {
-  return (env) => {
-    const impl = ctx.implFor(env);
-    return { businessKey: standInKey, claim: impl.claim, handle: impl.handle, openTracker: standInTracker };
-  };
-}
 
 export const partC = definePart<ConsumptionModule, ConsumeScenario>({
   id: "L4.C",
@@ -136,22 +131,8 @@ export const partC = definePart<ConsumptionModule, ConsumeScenario>({
     dbPlan: { nodes: [...CONSUMERS], kinds: ["dbAbortCommits"], eventsMax: 2, windowMs: 400, outageMsMax: 200 },
   }),
   describe: describeConsume,
-  run: (ctx, s) => runConsume(ctx, s, { assembly: claimAssembly(ctx), checkWrites: true }),
+  run: (ctx, s) => runConsume(ctx, s, { assembly: learnerAssembly(ctx, ["claim", "handle"]), checkWrites: true }),
 });
-
-/** L4.D: the learner's window around the grader's key, claim and handler. */
-function windowAssembly(ctx: TestContext<ConsumptionModule>): Assembly {
-  return (env) => {
-    const impl = ctx.implFor(env);
-    return {
-      businessKey: standInKey,
-      claim: standInClaim,
-      handle: standInHandle,
-      handleWithWindow: impl.handleWithWindow,
-      openTracker: standInTracker,
-    };
-  };
-}
 
 export const partD = definePart<ConsumptionModule, WindowScenario>({
   id: "L4.D",
@@ -190,7 +171,8 @@ export const partD = definePart<ConsumptionModule, WindowScenario>({
     },
   ),
   describe: describeWindow,
-  run: (ctx, s) => runConsume(ctx, s, { assembly: windowAssembly(ctx), window: openWindow(ctx, s) }),
+  run: (ctx, s) =>
+    runConsume(ctx, s, { assembly: learnerAssembly(ctx, ["handleWithWindow"]), window: openWindow(ctx, s) }),
 });
 
 export const partE = definePart<ConsumptionModule, OffsetsScenario>({
