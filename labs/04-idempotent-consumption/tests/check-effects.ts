@@ -25,6 +25,7 @@ import type { SimDatabase } from "#harness/sim/db.ts";
 import { formatMs } from "#harness/sim/trace.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import { type BalanceRow, type LedgerRow, type OrderEvent, TABLES } from "../provided.ts";
+import { describeEvent } from "./orders.ts";
 
 /** One copy of an operation the producer sent. */
 export interface SentCopy {
@@ -77,12 +78,8 @@ export function applicationsOf(db: SimDatabase): Application[] {
 }
 
 /** The name of an operation: what the producer meant, whatever copy carried it. */
-function operationOf(event: Pick<OrderEvent, "orderId" | "step">): string {
+export function operationOf(event: Pick<OrderEvent, "orderId" | "step">): string {
   return `${event.orderId}\u0000${event.step}`;
-}
-
-function describeEvent(event: Pick<OrderEvent, "orderId" | "step" | "kind" | "amountCents">): string {
-  return `order ${event.orderId} step ${event.step} (${event.kind} ${event.amountCents})`;
 }
 
 export function checkEffects(evidence: EffectsEvidence): Anomaly[] {

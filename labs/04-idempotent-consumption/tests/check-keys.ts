@@ -15,11 +15,8 @@
  */
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import { type Delivery, TOPIC } from "../provided.ts";
+import { operationOf } from "./check-effects.ts";
 import { describeEvent } from "./orders.ts";
-
-function operationOf(delivery: Delivery): string {
-  return `${delivery.event.orderId}\u0000${delivery.event.step}`;
-}
 
 const PROBE_PREFIX = "probe-";
 
@@ -45,7 +42,7 @@ export function checkKeys(deliveries: readonly Delivery[], keyOf: (delivery: Del
       );
       return found;
     }
-    const operation = operationOf(delivery);
+    const operation = operationOf(delivery.event);
     const seen = keyByOperation.get(operation);
     if (seen === undefined) keyByOperation.set(operation, { key, delivery });
     else if (seen.key !== key) {
@@ -59,7 +56,7 @@ export function checkKeys(deliveries: readonly Delivery[], keyOf: (delivery: Del
     }
     const other = operationByKey.get(key);
     if (other === undefined) operationByKey.set(key, delivery);
-    else if (operationOf(other) !== operation) {
+    else if (operationOf(other.event) !== operation) {
       found.push(
         anomaly(
           "wrong answer",
