@@ -15,8 +15,9 @@
  * checkers read those, the producers' operations, the checks, and the auditor's final reads:
  * what clients and the disk saw, never the service's internals.
  */
-import { applyDbPlan, type DbFaultPlan } from "#harness/faults/db-plan.ts";
-import { applyPlan, type FaultPlan } from "#harness/faults/plan.ts";
+import { type AllFaults, applyAllPlans } from "#harness/faults/apply-all.ts";
+import type { DbFaultPlan } from "#harness/faults/db-plan.ts";
+import type { FaultPlan } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import type { SimDatabase } from "#harness/sim/db.ts";
 import type { SimNode } from "#harness/sim/node.ts";
@@ -241,25 +242,10 @@ export function addConsumer(ctx: TestContext<unknown>, queueCount: number): SimN
 }
 
 /** The world's plan and, if the part has a database, the database's plan, applied together. */
-export interface Faults {
-  /** True time by which every fault of both plans is over. */
-  readonly endMs: number;
-  /** Resolves once both plans have healed (and every node they stopped is running again). */
-  healed(): Promise<void>;
-}
-
 export function applyFaults(
   ctx: TestContext<unknown>,
   plan: FaultPlan,
   database?: { db: SimDatabase; plan: DbFaultPlan },
-): Faults {
-  const world = applyPlan(ctx.world, plan, ctx.history);
-  const db = database === undefined ? null : applyDbPlan(ctx.world, database.db, database.plan, ctx.history);
-  return {
-    endMs: Math.max(world.endMs, db?.endMs ?? 0),
-    async healed() {
-      await world.healed();
-      await db?.healed();
-    },
-  };
+): AllFaults {
+  return applyAllPlans(ctx.world, ctx.history, plan, database === undefined ? {} : { db: database });
 }

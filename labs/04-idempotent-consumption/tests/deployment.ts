@@ -13,9 +13,10 @@
  */
 import type { Database } from "#harness/db.ts";
 import type { Env } from "#harness/env.ts";
-import { type ActiveDbFaults, applyDbPlan, type DbFaultPlan } from "#harness/faults/db-plan.ts";
-import { applyPlan, type FaultPlan, ordinal } from "#harness/faults/plan.ts";
-import { applyRedisPlan, type RedisFaultPlan } from "#harness/faults/redis-plan.ts";
+import { type AllFaults, applyAllPlans } from "#harness/faults/apply-all.ts";
+import type { DbFaultPlan } from "#harness/faults/db-plan.ts";
+import { type FaultPlan, ordinal } from "#harness/faults/plan.ts";
+import type { RedisFaultPlan } from "#harness/faults/redis-plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { SimDatabase } from "#harness/sim/db.ts";
 import type { SimNode } from "#harness/sim/node.ts";
@@ -273,29 +274,15 @@ function describeUnanswered(delivery: Delivery): string {
 }
 
 /** The world's plan and the database's (and, in L4.D, Redis's), applied together. */
-export interface Faults {
-  /** True time by which every fault of both plans is over. */
-  readonly endMs: number;
-  /** Resolves once both plans have healed (and every node they stopped is running again). */
-  healed(): Promise<void>;
-}
-
 export function applyFaults(
   ctx: TestContext<unknown>,
   plan: FaultPlan,
   db: SimDatabase,
   dbPlan: DbFaultPlan,
   redis?: { redis: SimRedis; plan: RedisFaultPlan },
-): Faults {
-  const world = applyPlan(ctx.world, plan, ctx.history);
-  const database: ActiveDbFaults = applyDbPlan(ctx.world, db, dbPlan, ctx.history);
-  const onRedis = redis === undefined ? null : applyRedisPlan(ctx.world, redis.redis, redis.plan, ctx.history);
-  return {
-    endMs: Math.max(world.endMs, database.endMs, onRedis?.endMs ?? 0),
-    async healed() {
-      await world.healed();
-      await database.healed();
-      await onRedis?.healed();
-    },
-  };
+): AllFaults {
+  return applyAllPlans(ctx.world, ctx.history, plan, {
+    db: { db, plan: dbPlan },
+    ...(redis === undefined ? {} : { redis }),
+  });
 }
