@@ -4,6 +4,8 @@
  * names another. Where nothing answers, those tests are skipped with one line saying why.
  */
 import pg from "pg";
+import type { RealDatabase } from "./db.ts";
+import { chooseDatabase } from "./db-choose.ts";
 
 export const SERVER_URL = process.env.LAB_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -31,4 +33,16 @@ export async function checkServer(what: string): Promise<string | null> {
     );
   }
   return problem;
+}
+
+/**
+ * PGlite, opened through the chooser's own fallback path (no DATABASE_URL, and a runtime probe that
+ * answers "none"), so that a test never starts a container.
+ */
+export function openFallbackPglite(): Promise<RealDatabase> {
+  return chooseDatabase({
+    env: {},
+    findRuntime: async () => ({ found: false, why: "not looked for in this test" }),
+    say: () => undefined,
+  });
 }

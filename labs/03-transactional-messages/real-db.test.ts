@@ -12,8 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chooseImpl, loadImpl, loadLab } from "#harness/grade/labs.ts";
 import { openPostgres, type RealDatabase } from "#harness/real/db.ts";
-import { chooseDatabase } from "#harness/real/db-choose.ts";
-import { checkServer, SERVER_URL } from "#harness/real/test-server.ts";
+import { checkServer, openFallbackPglite, SERVER_URL } from "#harness/real/test-server.ts";
 import { type RealDbReport, realDbPassed, realDbReportLines, runRealDbPart } from "./tests/real-db.ts";
 import { asProducerImpl } from "./tests/real-db-cli.ts";
 import type { ProducerImpl } from "./tests/real-db-stage.ts";
@@ -49,11 +48,7 @@ const serverProblem = await checkServer("lab 03's real-database part on the Post
 describe("lab 03's real-database part, on PGlite", () => {
   let db: RealDatabase;
   beforeAll(async () => {
-    db = await chooseDatabase({
-      env: {},
-      findRuntime: async () => ({ found: false, why: "not looked for in this test" }),
-      say: () => undefined,
-    });
+    db = await openFallbackPglite();
   }, 180_000);
   afterAll(async () => db?.close());
 

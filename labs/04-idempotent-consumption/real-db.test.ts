@@ -17,9 +17,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database, Transaction } from "#harness/db.ts";
 import { openPostgres, type RealDatabase } from "#harness/real/db.ts";
-import { chooseDatabase } from "#harness/real/db-choose.ts";
 import { createRealEnv } from "#harness/real/env.ts";
-import { checkServer, SERVER_URL } from "#harness/real/test-server.ts";
+import { checkServer, openFallbackPglite, SERVER_URL } from "#harness/real/test-server.ts";
 import { claim as checkThenInsert } from "./bugs/check-then-insert/inbox.ts";
 import { applyOrderEvent, type Claim, type Delivery, type HandlerContext, TABLES } from "./provided.ts";
 import { handle } from "./solution/handler.ts";
@@ -130,11 +129,7 @@ describe.skipIf(serverProblem !== null)("lab 04's L4.C race, on PostgreSQL with 
 describe("lab 04's L4.C race, on PGlite", () => {
   let db: RealDatabase;
   beforeAll(async () => {
-    db = await chooseDatabase({
-      env: {},
-      findRuntime: async () => ({ found: false, why: "not looked for in this test" }),
-      say: () => undefined,
-    });
+    db = await openFallbackPglite();
   }, 180_000);
   afterAll(async () => db?.close());
 
