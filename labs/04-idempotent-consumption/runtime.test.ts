@@ -38,7 +38,12 @@ interface Deployed {
 function deploy(seed: number, consumerCount: number, dbProfile: Partial<DbProfile> = {}): Deployed {
   const world = new World({ seed });
   const db = new SimDatabase(world, dbProfile);
-  const config = { ...defaultBrokerConfig, topics: { [TOPIC]: QUEUES }, sessionMs: TIMING.sessionMs };
+  const config = {
+    ...defaultBrokerConfig,
+    topics: { [TOPIC]: QUEUES },
+    sessionMs: TIMING.sessionMs,
+    pullHoldMaxMs: TIMING.pullHoldMs,
+  };
   const broker = world.addNode<Broker>("broker", async (env) => openBroker(env, config, await openLogStore(env)));
   const rebalances: Deployed["rebalances"] = [];
   const deliveries: string[] = [];
