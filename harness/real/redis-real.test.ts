@@ -9,9 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outcome } from "../outcome.ts";
 import { describeRedisBehaviour } from "../redis-behaviour.ts";
 import { chooseRedis } from "./redis-choose.ts";
-import { openRedisServer, type RealRedis, RedisUnreachable } from "./redis-real.ts";
+import { openRedisServer, type RealRedis } from "./redis-real.ts";
 import { checkRedisServer, REDIS_SERVER_URL } from "./test-server.ts";
 import { settledWithin, sleep } from "./testing.ts";
+import { ServerUnreachable } from "./unreachable.ts";
 
 const problem = await checkRedisServer("the real Redis server's tests");
 
@@ -88,12 +89,12 @@ describe("chooseRedis", () => {
     expect(lines[0]).toMatch(/starting Redis at unix:\/\/\/nonexistent\/docker.sock failed/);
   }, 30_000);
 
-  it("a REDIS_URL that does not answer: RedisUnreachable, one line naming where", async () => {
+  it("a REDIS_URL that does not answer: ServerUnreachable, one line naming where and why", async () => {
     const failed = await chooseRedis({ env: { REDIS_URL: "redis://127.0.0.1:1" }, say: () => undefined }).catch(
       (error: unknown) => error,
     );
-    expect(failed).toBeInstanceOf(RedisUnreachable);
-    expect((failed as Error).message).toMatch(/^Redis at 127\.0\.0\.1:1 does not answer: /);
+    expect(failed).toBeInstanceOf(ServerUnreachable);
+    expect((failed as Error).message).toMatch(/^Redis at 127\.0\.0\.1:1 \(REDIS_URL\) does not answer: .*ECONNREFUSED/);
     expect((failed as Error).message).not.toContain("\n");
   });
 

@@ -27,6 +27,7 @@ import {
   RedisUnavailable,
   redisOver,
 } from "../redis.ts";
+import { ServerUnreachable } from "./unreachable.ts";
 
 /** Where a real run's Redis came from. */
 export type RealRedisKind = "server" | "container" | "model";
@@ -68,14 +69,6 @@ export interface RedisServerOptions {
   onClose?: () => Promise<void>;
 }
 
-/** The server at `url` did not answer: one line, for the report (no stack trace). */
-export class RedisUnreachable extends Error {
-  constructor(where: string, why: string) {
-    super(`Redis at ${where} does not answer: ${why}`);
-    this.name = "RedisUnreachable";
-  }
-}
-
 /** Opens a real Redis server: one admin connection now (it must answer), one per process later. */
 export async function openRedisServer(options: RedisServerOptions): Promise<RealRedis> {
   const where = describeRedisUrl(options.url);
@@ -94,8 +87,12 @@ export async function openRedisServer(options: RedisServerOptions): Promise<Real
       maxRetriesPerRequest: 0,
     });
   const admin = client("lab-admin");
-  // An unheard 'error' event would end the process; the commands' own rejections say it all.
-  admin.on("error", () => undefined);
+  // An unheard 'error' event would end the process. The connection's own error (ECONNREFUSED) is
+  // kept: `connect` rejects only with "Connection is closed".
+  let lastError: string | null = null;
+  admin.on("error", (error: Error) => {
+    lastError = error.message;
+  });
   let version: string;
   try {
     await admin.connect();
@@ -103,7 +100,10 @@ export async function openRedisServer(options: RedisServerOptions): Promise<Real
     version = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? "?";
   } catch (error) {
     admin.disconnect();
-    throw new RedisUnreachable(where, error instanceof Error ? error.message : String(error));
+    throw new ServerUnreachable(
+      `Redis at ${where} (${options.origin})`,
+      lastError ?? (error instanceof Error ? error.message : String(error)),
+    );
   }
   const base = `lab:${process.pid}-${randomBytes(3).toString("hex")}`;
   let generation = 0;
