@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outcome } from "../outcome.ts";
 import { describeRedisBehaviour } from "../redis-behaviour.ts";
-import { chooseRedis } from "./redis-choose.ts";
+import { killAfterRedisWrite } from "./kill-points.ts";
+import { chooseRedis, openModelRedis } from "./redis-choose.ts";
 import { openRedisServer, type RealRedis } from "./redis-real.ts";
 import { checkRedisServer, REDIS_SERVER_URL } from "./test-server.ts";
 import { settledWithin, sleep } from "./testing.ts";
@@ -101,5 +102,19 @@ describe("chooseRedis", () => {
   it("the model's commands refuse bad arguments as a server's do", async () => {
     const redis = await chooseRedis({ env: {}, findRuntime: async () => ({ found: false, why: "-" }), say: () => {} });
     expect(await outcome(redis.connect("c1").set("k", "v", { pxMs: 0 }))).toBe("RangeError");
+  });
+});
+
+describe("killAfterRedisWrite", () => {
+  it("kills when the n-th write was answered (reads not counted): the write took effect, the caller never hears", async () => {
+    const redis = openModelRedis();
+    let kills = 0;
+    const conn = killAfterRedisWrite(redis.connect("c1"), 2, () => kills++);
+    expect(await conn.set("a", "1")).toBe("OK");
+    expect(await conn.get("a")).toBe("1");
+    expect(await settledWithin(conn.set("b", "2", { nx: true }), 100)).toBe("pending");
+    expect(kills).toBe(1);
+    expect(await settledWithin(conn.get("a"), 100)).toBe("pending");
+    expect(await redis.connect("c2").get("b")).toBe("2");
   });
 });

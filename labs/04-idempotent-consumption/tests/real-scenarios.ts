@@ -80,13 +80,15 @@ export const PGLITE_RACE_SKIP =
 export const REAL_SCENARIOS: RealScenario[] = [
   {
     part: "L4.B",
-    name: "no faults: six operations, each applied once",
+    name: "no faults: six operations, one published again as a new message; each applied once",
     graded: B,
     redis: false,
     skipOn: runs,
     async run(stage) {
       await stage.startConsumer("c1");
       await publishAll(stage, OPERATIONS);
+      // A resend: new message id, new offset, same operation. The handler must claim the key it is given.
+      await stage.publish(OPERATIONS[1] as Operation);
     },
   },
   {
@@ -165,6 +167,25 @@ export const REAL_SCENARIOS: RealScenario[] = [
     redis: true,
     skipOn: runs,
     run: (stage) => killedDuringFirst(stage, { killAt: { kind: "afterCommit", n: 1 } }, 2, 200),
+  },
+  {
+    part: "L4.D",
+    name: "c1 killed when its 1st Redis write took effect, before it hears; restarted 200 ms later: applied once",
+    graded: D,
+    redis: true,
+    skipOn: runs,
+    run: (stage) => killedDuringFirst(stage, { killAfterRedisWrite: 1 }, 2, 200),
+  },
+  {
+    part: "L4.D",
+    name: "the database aborts c1's 1st transaction (serialization failure): retried, applied once",
+    graded: D,
+    redis: true,
+    skipOn: runs,
+    async run(stage) {
+      await stage.startConsumer("c1", { fail: { nth: 1, kind: "conflict" } });
+      await publishAll(stage, OPERATIONS.slice(0, 3));
+    },
   },
   {
     part: "L4.D",

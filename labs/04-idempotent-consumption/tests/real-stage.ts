@@ -22,6 +22,7 @@ import path from "node:path";
 import type { Database, Transaction } from "#harness/db.ts";
 import type { RealDatabase } from "#harness/real/db.ts";
 import { type KillPoint, type RealIncarnation, RealNode } from "#harness/real/incarnation.ts";
+import { killAfterRedisWrite } from "#harness/real/kill-points.ts";
 import { createKillableEnv, type KillableEnv } from "#harness/real/killable-env.ts";
 import { RealNetwork } from "#harness/real/net.ts";
 import type { RealRedis, RealRedisConnection } from "#harness/real/redis-real.ts";
@@ -69,6 +70,8 @@ export interface InjectedFailure {
 
 export interface ConsumerOptions {
   killAt?: KillPoint;
+  /** Killed when its n-th Redis write has been answered, before it hears (L4.D). */
+  killAfterRedisWrite?: number;
   fail?: InjectedFailure;
 }
 
@@ -166,11 +169,14 @@ export class Stage {
   async startConsumer(nodeId: string, options: ConsumerOptions = {}): Promise<RealIncarnation> {
     if (this.closed) throw new StageClosed();
     const inc = this.node(nodeId).start(options.killAt === undefined ? {} : { killAt: options.killAt });
-    const redis: RealRedisConnection | undefined = this.redis?.connect(`${nodeId}#${inc.number}`);
+    const connection: RealRedisConnection | undefined = this.redis?.connect(`${nodeId}#${inc.number}`);
     void inc.died.then(() => {
-      redis?.kill();
+      connection?.kill();
       this.running.delete(nodeId);
     });
+    const n = options.killAfterRedisWrite;
+    const redis =
+      connection === undefined || n === undefined ? connection : killAfterRedisWrite(connection, n, () => inc.kill());
     if (inc.number > 1) this.history.nemesis(`${nodeId} restarts (incarnation ${inc.number})`);
     const parts = this.assemble(nodeId, inc);
     const db = this.observed(withInjectedFailure(inc.db, options.fail));
