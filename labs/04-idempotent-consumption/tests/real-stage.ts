@@ -130,7 +130,13 @@ export class Stage {
     await redis?.reset();
     const stage = new Stage(db, redis, impl, graded, await mkdtemp(path.join(tmpdir(), "lab04-real-")));
     const brokerEnv = stage.helperEnv(BROKER).env;
-    const config = { ...defaultBrokerConfig, topics: { [TOPIC]: QUEUES }, sessionMs: TIMING.sessionMs };
+    // As the simulated deployment's broker: long polling, so that an idle consumer's pull waits.
+    const config = {
+      ...defaultBrokerConfig,
+      topics: { [TOPIC]: QUEUES },
+      sessionMs: TIMING.sessionMs,
+      pullHoldMaxMs: TIMING.pullHoldMs,
+    };
     stage.broker = await openBroker(brokerEnv, config, new MemoryStore());
     stage.producer = new BrokerClient(stage.helperEnv(PRODUCER).env.net, BROKER, TIMING.requestTimeoutMs);
     const setup = db.connect("setup");
