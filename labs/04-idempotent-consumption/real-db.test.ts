@@ -21,6 +21,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database, Transaction } from "#harness/db.ts";
 import { chooseImpl, loadImpl, loadLab } from "#harness/grade/labs.ts";
+import { shippedStubs } from "#harness/grade/shipped.ts";
 import { openPostgres, type RealDatabase } from "#harness/real/db.ts";
 import { createRealEnv } from "#harness/real/env.ts";
 import { openModelRedis } from "#harness/real/redis-choose.ts";
@@ -190,9 +191,16 @@ describe("lab 04's L4.C race, on PGlite", () => {
       }, 30_000);
     }
 
-    it("a stub: one 'not implemented' per part, the part's other scenarios not run", async () => {
-      const stub = chooseImpl(lab, {});
-      const report = await runRealPart(asConsumerImpl(await loadImpl(lab, stub)), { database: db, redis });
+    it("the stubs as shipped: one 'not implemented' per part, the part's other scenarios not run", async () => {
+      // The committed stubs (shipped.ts), never the learner's src/, which may be done.
+      const stubs = shippedStubs(lab);
+      let report: RealReport;
+      try {
+        const impl = await loadImpl(lab, chooseImpl(lab, { impl: stubs }));
+        report = await runRealPart(asConsumerImpl(impl), { database: db, redis });
+      } finally {
+        if (stubs !== path.join(lab.dir, lab.manifest.learnerDir)) rmSync(stubs, { recursive: true, force: true });
+      }
       expect(report.scenarios.map((s) => `${s.part} ${s.verdict}`)).toEqual([
         "L4.B not implemented",
         "L4.C skipped",
