@@ -239,6 +239,13 @@ describe.skipIf(serverProblem !== null || redisProblem !== null)(
       expect(report.scenariosMs).toBeLessThan(30_000);
     }, 60_000);
 
+    it("the alternative that renews its lease (pexpireIfEquals, an EVAL script on the server) passes L4.D's scenarios", async () => {
+      const choice = chooseImpl(lab, { impl: path.join(lab.dir, "alternatives", "window-with-renewal") });
+      const only = numbersOf("L4.D");
+      const report = await runRealPart(asConsumerImpl(await loadImpl(lab, choice)), { database: db, redis, only });
+      expect(verdicts(report)).toEqual(only.map((n) => `${n} passed`));
+    }, 30_000);
+
     it("check-then-insert: the race applies the charge twice", async () => {
       const race = numbersOf("L4.C");
       const report = await runRealPart(await implOf("check-then-insert"), { database: db, redis, only: race });
