@@ -44,7 +44,7 @@ import {
 } from "../provided.ts";
 import { type ConsumerHandle, type ConsumerParts, encodeEnvelope, runPushConsumer } from "../runtime.ts";
 import type { ConsumptionModule } from "./api.ts";
-import type { Application, SentOperation } from "./check-effects.ts";
+import type { Application, SentCopy, SentOperation } from "./check-effects.ts";
 import { meetingAfterFirstStatement, rendezvous } from "./real-meet.ts";
 import { standInClaim, standInHandle, standInKey, standInTracker } from "./stand-ins.ts";
 
@@ -82,10 +82,6 @@ export class Stage {
   readonly network = new RealNetwork();
   readonly history: History;
   readonly sent: SentOperation[] = [];
-  /** Every delivery handed to a handler, with its consumer. */
-  readonly deliveries: { consumer: string; delivery: Delivery }[] = [];
-  /** Every quote call: consumer and business key. */
-  readonly quotes: { consumer: string; key: string }[] = [];
   /** The first error a learner function threw (it ended its consumer). */
   thrown: { consumer: string; delivery: Delivery; error: unknown } | null = null;
   private readonly startedAtMs = Date.now();
@@ -95,7 +91,7 @@ export class Stage {
   private readonly workEndedAt = new Map<string, number>();
   /** Handlers running, by consumer: a dead consumer's are not waited for. */
   private readonly running = new Map<string, number>();
-  /** Business keys whose first quote takes `slowQuoteMs`. */
+  /** Business keys whose first quote is slow, and how long it takes (ms). */
   private readonly slowQuotes = new Map<string, number>();
   private readonly twins = new Map<string, { to: string; delayMs: number }>();
   /** The first two claims meet after their first statement (L4.C's race); null: no meeting. */
@@ -147,10 +143,6 @@ export class Stage {
     return stage;
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   private helperEnv(nodeId: string): KillableEnv {
     const killable = createKillableEnv({ nodeId, incarnation: 1, dataDir: this.dir, network: this.network });
     this.helpers.push(killable);
@@ -197,7 +189,6 @@ export class Stage {
         parts,
         {
           delivered: (delivery) => {
-            this.deliveries.push({ consumer: nodeId, delivery });
             this.running.set(nodeId, (this.running.get(nodeId) ?? 0) + 1);
             this.twinOf(nodeId, delivery);
           },
@@ -266,7 +257,6 @@ export class Stage {
 
   private async quote(inc: RealIncarnation, delivery: Delivery): Promise<number> {
     const key = standInKey(delivery);
-    this.quotes.push({ consumer: inc.env.nodeId, key });
     const slow = this.slowQuotes.get(key);
     this.slowQuotes.delete(key);
     await inc.env.clock.sleep(slow ?? QUOTE_MS);
@@ -329,11 +319,12 @@ export class Stage {
       this.sent.push(operation);
     }
     const messageId = `m-${++this.messages}`;
-    const copy = { messageId, acknowledged: false };
+    const copy: SentCopy = { messageId, acknowledged: false };
     operation.copies.push(copy);
     const orders = [...new Set(this.sent.map((o) => o.event.orderId))];
     const queueId = orders.indexOf(event.orderId) % QUEUES;
     const op = this.history.invoke(PRODUCER, "send", { message: messageId, order: event.orderId, step: event.step });
+    copy.op = op;
     const request = {
       type: "send",
       topic: TOPIC,
