@@ -2,7 +2,8 @@
  * `npm run bench`: speed figures, measured in one run on this machine, reported as rates and
  * ratios. Never a timed test: a busy machine makes a slow run, not a red build.
  *
- *   1. simulated events per second (the scheduler, timers, disk and network);
+ *   1. simulated events per second (the scheduler, timers, disk and network), without and with
+ *      the cost model (harness/sim/cost-model.ts), and their ratio;
  *   2. fault plans explored per second (lab 00's solution graded seed after seed; a bug shrunk);
  *   3. how fast a stopped run is stopped and explained (a livelock, a deadlock), against the
  *      budget of about a second of grading that issue 13 set for a livelock;
@@ -17,16 +18,28 @@ import type { Env } from "../env.ts";
 import { gradeInProcess } from "../grade/in-process.ts";
 import { LABS_DIR, labSlugs } from "../grade/labs.ts";
 import type { PictureOp } from "../grade/picture.ts";
+import { DiskCostModel, NetCostModel } from "../sim/cost-model.ts";
 import { KEPT_HEAD_LINES, KEPT_TAIL_LINES, type TraceEntry } from "../sim/trace.ts";
-import { World } from "../sim/world.ts";
+import { World, type WorldOptions } from "../sim/world.ts";
 import { renderHtml } from "../viz/html.ts";
 
 function rate(count: number, ms: number): string {
   return Math.round((count / ms) * 1000).toLocaleString("en-US");
 }
 
-async function timersAndDisk(): Promise<string> {
-  const world = new World({ seed: 1 });
+interface SimRun {
+  events: number;
+  ms: number;
+}
+
+/** Cost models for the disk and the network, or none (every lab's runs today). */
+function costOptions(withCost: boolean): Pick<WorldOptions, "disk" | "net"> {
+  return withCost ? { disk: { cost: new DiskCostModel() }, net: { cost: new NetCostModel() } } : {};
+}
+
+async function timersAndDisk(withCost: boolean): Promise<SimRun> {
+  const cost = costOptions(withCost);
+  const world = new World({ seed: 1, ...cost });
   const node = world.addNode<Env>("n1", (env) => env);
   const started = performance.now();
   const result = await world.run(async () => {
@@ -40,12 +53,16 @@ async function timersAndDisk(): Promise<string> {
       }
     });
   });
-  const ms = performance.now() - started;
-  return `simulated events/s (timers + disk, one node):      ${rate(result.events, ms)}  (${result.events} events in ${ms.toFixed(0)} ms)`;
+  return { events: result.events, ms: performance.now() - started };
 }
 
-async function network(): Promise<string> {
-  const world = new World({ seed: 2, net: { dropRate: 0.01, duplicateRate: 0.01, reorderRate: 0.05 } });
+async function network(withCost: boolean): Promise<SimRun> {
+  const cost = costOptions(withCost);
+  const world = new World({
+    seed: 2,
+    ...cost,
+    net: { dropRate: 0.01, duplicateRate: 0.01, reorderRate: 0.05, ...cost.net },
+  });
   const ids = ["a", "b", "c", "d"];
   const nodes = ids.map((id) => world.addNode<Env>(id, (env) => env));
   const started = performance.now();
@@ -61,8 +78,48 @@ async function network(): Promise<string> {
       ),
     );
   });
-  const ms = performance.now() - started;
-  return `simulated events/s (request/response, four nodes):  ${rate(result.events, ms)}  (${result.events} events in ${ms.toFixed(0)} ms)`;
+  return { events: result.events, ms: performance.now() - started };
+}
+
+/** Rounds of each workload, with and without the cost model, interleaved so that load hits both alike. */
+const COST_ROUNDS = 5;
+
+/**
+ * Simulated events per second, without the cost model (every lab today) and with it, in the same
+ * run: issue 14's budget is a slowdown of at most 10%. Each figure is the median of its rounds.
+ */
+async function simulationSpeed(): Promise<string[]> {
+  const lines: string[] = [];
+  const workloads = [
+    { label: "timers + disk, one node", run: timersAndDisk },
+    { label: "request/response, four nodes", run: network },
+  ];
+  for (const { label, run } of workloads) {
+    await run(false); // warm-up
+    const rates = { without: [] as number[], with: [] as number[] };
+    let last: SimRun = { events: 0, ms: 0 };
+    for (let round = 0; round < COST_ROUNDS; round++) {
+      last = await run(false);
+      rates.without.push((last.events / last.ms) * 1000);
+      const costed = await run(true);
+      rates.with.push((costed.events / costed.ms) * 1000);
+    }
+    const without = median(rates.without);
+    const withCost = median(rates.with);
+    const ratio = withCost / without;
+    lines.push(
+      `simulated events/s (${label}):`.padEnd(52) +
+        `${Math.round(without).toLocaleString("en-US")}  (${last.events} events in ${last.ms.toFixed(0)} ms)`,
+      `  with the cost model:`.padEnd(52) +
+        `${Math.round(withCost).toLocaleString("en-US")}  = ${ratio.toFixed(2)} × without (budget: at least 0.90, ${ratio >= 0.9 ? "met" : "NOT met"})`,
+    );
+  }
+  return lines;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
 async function faultPlans(): Promise<string[]> {
@@ -198,8 +255,7 @@ async function main(): Promise<void> {
   if (sections.has("simulation")) {
     console.log("");
     console.log("Simulation");
-    console.log(`  ${await timersAndDisk()}`);
-    console.log(`  ${await network()}`);
+    for (const line of await simulationSpeed()) console.log(`  ${line}`);
     for (const line of await faultPlans()) console.log(`  ${line}`);
   }
   if (sections.has("stopped")) {
