@@ -14,6 +14,8 @@
  *      goal: group commit at 64 producers at least 10x this;
  *   6. the log, asynchronous flush, at record bodies of 128 B to 16 KiB (for the plot).
  *
+ * Each round runs every measurement once; each figure is the median of its rounds.
+ *
  * The figures also go to `.bench/01-log-storage.json`; `npx tsx harness/tools/plot-bench.ts` draws
  * docs/img/bench-01-log-storage.svg from them. To run this benchmark alone:
  *   npx tsx -e 'import("./labs/01-log-storage/bench.ts").then(async (b) => console.log((await b.runBench()).join("\n")))'
@@ -183,48 +185,52 @@ export async function measureLogBench(): Promise<LogBenchFigures> {
       rmSync(dataDir, { recursive: true, force: true });
     }
   };
-  const rounds = async (run: () => Promise<number>): Promise<number> => {
-    const rates: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) rates.push(await run());
-    return median(rates);
-  };
   const size = recordBytesFor(BODY_BYTES);
   try {
     // Warm-up: the first thousands of calls run before the JIT has compiled anything.
     await timed((env) => rawWrites(env, 5_000, size, 0));
     await timed((env) => logAppends(env, "async", 5_000, 1, BODY_BYTES));
 
-    const perRecordWritesMBps = await rounds(async () =>
-      mbps(ASYNC_MESSAGES * size, await timed((env) => rawWrites(env, ASYNC_MESSAGES, size, 0))),
-    );
-    const asyncMBps = await rounds(async () =>
-      mbps(ASYNC_MESSAGES * size, (await timed((env) => logAppends(env, "async", ASYNC_MESSAGES, 1, BODY_BYTES))).ms),
-    );
-    const groupCommit: GroupFigure[] = [];
-    for (const producers of PRODUCERS) {
-      const count = SYNC_MESSAGES[producers] as number;
-      const runs: { ms: number; fsyncs: number }[] = [];
-      for (let round = 0; round < ROUNDS; round++)
-        runs.push(await timed((env) => logAppends(env, "sync", count, producers, BODY_BYTES)));
-      groupCommit.push({
-        producers,
-        MBps: mbps(count * size, median(runs.map((r) => r.ms))),
-        recordsPerFsync: count / Math.max(1, median(runs.map((r) => r.fsyncs))),
-      });
+    // Every measurement once per round, the rounds one after another: a change of load during the
+    // run then shifts every figure alike, and the shares of the disk's limit stay comparable.
+    const samples = new Map<string, number[]>();
+    const sample = (name: string, value: number) => samples.set(name, [...(samples.get(name) ?? []), value]);
+    const med = (name: string) => median(samples.get(name) ?? [Number.NaN]);
+    for (let round = 0; round < ROUNDS; round++) {
+      sample("perRecord", mbps(ASYNC_MESSAGES * size, await timed((env) => rawWrites(env, ASYNC_MESSAGES, size, 0))));
+      const asyncRun = await timed((env) => logAppends(env, "async", ASYNC_MESSAGES, 1, BODY_BYTES));
+      sample("async", mbps(ASYNC_MESSAGES * size, asyncRun.ms));
+      for (const producers of PRODUCERS) {
+        const count = SYNC_MESSAGES[producers] as number;
+        const run = await timed((env) => logAppends(env, "sync", count, producers, BODY_BYTES));
+        sample(`group ${producers}`, mbps(count * size, run.ms));
+        sample(`fsyncs ${producers}`, run.fsyncs);
+      }
+      const eachMs = await timed((env) => rawWrites(env, FSYNC_EACH_MESSAGES, size, 1));
+      sample("fsyncEach", mbps(FSYNC_EACH_MESSAGES * size, eachMs));
+      for (const bodyBytes of SWEEP_BODY_BYTES) {
+        const recordBytes = recordBytesFor(bodyBytes);
+        const count = Math.round(SWEEP_TOTAL_BYTES / recordBytes);
+        const { ms } = await timed((env) => logAppends(env, "async", count, 1, bodyBytes));
+        sample(`sweep ${bodyBytes}`, mbps(count * recordBytes, ms));
+      }
+      // Last in its round, and its files kept until the end: deleting hundreds of MiB makes the
+      // virtual disk discard them in the background, which slowed the runs after it by half.
+      sample("limit", mbps(LIMIT_TOTAL_BYTES, await blockWrites(freshDir())));
     }
-    const fsyncPerRecordMBps = await rounds(async () =>
-      mbps(FSYNC_EACH_MESSAGES * size, await timed((env) => rawWrites(env, FSYNC_EACH_MESSAGES, size, 1))),
-    );
-    const asyncByRecordSize: LogBenchFigures["asyncByRecordSize"] = [];
-    for (const bodyBytes of SWEEP_BODY_BYTES) {
-      const recordBytes = recordBytesFor(bodyBytes);
-      const count = Math.round(SWEEP_TOTAL_BYTES / recordBytes);
-      const { ms } = await timed((env) => logAppends(env, "async", count, 1, bodyBytes));
-      asyncByRecordSize.push({ recordBytes, MBps: mbps(count * recordBytes, ms) });
-    }
-    // Last, and its files kept until the end: deleting hundreds of MiB makes the virtual disk
-    // discard them in the background, which slowed the runs after it by half in a first trial.
-    const diskLimitMBps = await rounds(async () => mbps(LIMIT_TOTAL_BYTES, await blockWrites(freshDir())));
+    const diskLimitMBps = med("limit");
+    const perRecordWritesMBps = med("perRecord");
+    const asyncMBps = med("async");
+    const groupCommit: GroupFigure[] = PRODUCERS.map((producers) => ({
+      producers,
+      MBps: med(`group ${producers}`),
+      recordsPerFsync: (SYNC_MESSAGES[producers] as number) / Math.max(1, med(`fsyncs ${producers}`)),
+    }));
+    const fsyncPerRecordMBps = med("fsyncEach");
+    const asyncByRecordSize = SWEEP_BODY_BYTES.map((bodyBytes) => ({
+      recordBytes: recordBytesFor(bodyBytes),
+      MBps: med(`sweep ${bodyBytes}`),
+    }));
     return {
       date: new Date().toISOString(),
       machine: `${os.availableParallelism()} × ${os.cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.tmpdir()}`,
@@ -250,7 +256,7 @@ export function describeLogBench(f: LogBenchFigures): string[] {
   const row = (label: string, x: number) => `  ${label.padEnd(60)} ${x.toFixed(1).padStart(7)} MB/s  ${share(x)}`;
   const group64 = f.groupCommit.find((g) => g.producers === 64);
   const lines = [
-    `lab 01 log storage on node:fs in ${os.tmpdir()}, records of ${f.recordBytes} bytes (1 KiB body), median of ${ROUNDS} rounds`,
+    `lab 01 log storage on node:fs in ${os.tmpdir()}, records of ${f.recordBytes} bytes (1 KiB body), median of ${ROUNDS} rounds, load average ${f.loadAverage.toFixed(1)} at the end`,
     row("disk's limit: 1 MiB writes, one fdatasync at the end", f.diskLimitMBps),
     row("raw writes of one record each, one fsync at the end", f.perRecordWritesMBps),
     row("log, async flush, 1 producer (until close)", f.asyncMBps),
