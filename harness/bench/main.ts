@@ -101,9 +101,10 @@ const COST_ROUNDS = 7;
 
 /**
  * Simulated events per second, without the cost model (every lab today) and with it, in the same
- * run: issue 14's budget is a slowdown of at most 10%. The rate is printed in wall-clock time; the
- * ratio is taken in CPU time, which other work on a shared machine disturbs much less. Each figure
- * is the median of its rounds.
+ * run: issue 14's budget is a slowdown of at most 10%. The rate is printed in wall-clock time
+ * (the median of the rounds); the ratio is taken in CPU time, which other work on a shared machine
+ * disturbs much less, between the best round of each (the one least disturbed by the load and the
+ * garbage collector: medians gave ratios from 0.69 to 1.05 at load average 7 to 10).
  */
 async function simulationSpeed(): Promise<string[]> {
   const lines: string[] = [];
@@ -125,13 +126,14 @@ async function simulationSpeed(): Promise<string[]> {
       wall.with.push((costed.events / costed.ms) * 1000);
       cpu.with.push((costed.events / costed.cpuMs) * 1000);
     }
-    const ratio = median(cpu.with) / median(cpu.without);
+    const best = (values: readonly number[]) => Math.max(...values);
+    const ratio = best(cpu.with) / best(cpu.without);
     const perCpu = (x: number) => `${Math.round(x).toLocaleString("en-US")} per CPU-second`;
     lines.push(
       `simulated events/s (${label}):`.padEnd(52) +
-        `${Math.round(median(wall.without)).toLocaleString("en-US")}  (${last.events} events in ${last.ms.toFixed(0)} ms; ${perCpu(median(cpu.without))})`,
+        `${Math.round(median(wall.without)).toLocaleString("en-US")}  (${last.events} events in ${last.ms.toFixed(0)} ms; best ${perCpu(best(cpu.without))})`,
       "  with the cost model:".padEnd(52) +
-        `${Math.round(median(wall.with)).toLocaleString("en-US")}  (${perCpu(median(cpu.with))}: ${ratio.toFixed(2)} × without; budget at least 0.90, ${ratio >= 0.9 ? "met" : "NOT met"})`,
+        `${Math.round(median(wall.with)).toLocaleString("en-US")}  (best ${perCpu(best(cpu.with))}: ${ratio.toFixed(2)} × without; budget at least 0.90, ${ratio >= 0.9 ? "met" : "NOT met"})`,
     );
   }
   return lines;
