@@ -134,7 +134,7 @@ export function benchSvg(f: LogBenchFigures): string {
       points: f.asyncByRecordSize.map((s) => ({ x: s.recordBytes, y: s.MBps })),
     },
   ]);
-  const caption = `lab 01 reference log on node:fs, ${f.date.slice(0, 10)}, ${f.machine}, load average ${f.loadAverage.toFixed(1)}`;
+  const caption = `lab 01 reference log on node:fs, ${f.date.slice(0, 10)}, ${f.machine}, load average ${f.loadAverage.start.toFixed(1)} to ${f.loadAverage.end.toFixed(1)}`;
   const width = 2 * PANEL_WIDTH;
   const height = PANEL_HEIGHT + 20;
   return [

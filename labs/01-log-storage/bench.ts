@@ -51,7 +51,8 @@ export const BENCH_JSON = path.join(".bench", "01-log-storage.json");
 export interface LogBenchFigures {
   date: string;
   machine: string;
-  loadAverage: number;
+  /** One-minute load averages when the measurement began and ended. */
+  loadAverage: { start: number; end: number };
   recordBytes: number;
   /** MB/s, each the median of its rounds. */
   diskLimitMBps: number;
@@ -172,6 +173,7 @@ const mbps = (bytes: number, ms: number): number => bytes / 1000 / ms;
 
 /** Measures every figure (about half a minute on an idle machine). */
 export async function measureLogBench(): Promise<LogBenchFigures> {
+  const loadAtStart = os.loadavg()[0] ?? 0;
   const root = mkdtempSync(path.join(os.tmpdir(), "lab01-bench-"));
   let next = 0;
   const freshDir = (): string => mkdtempSync(path.join(root, `${next++}-`));
@@ -234,7 +236,7 @@ export async function measureLogBench(): Promise<LogBenchFigures> {
     return {
       date: new Date().toISOString(),
       machine: `${os.availableParallelism()} × ${os.cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.tmpdir()}`,
-      loadAverage: os.loadavg()[0] ?? 0,
+      loadAverage: { start: loadAtStart, end: os.loadavg()[0] ?? 0 },
       recordBytes: size,
       diskLimitMBps,
       perRecordWritesMBps,
@@ -256,7 +258,7 @@ export function describeLogBench(f: LogBenchFigures): string[] {
   const row = (label: string, x: number) => `  ${label.padEnd(60)} ${x.toFixed(1).padStart(7)} MB/s  ${share(x)}`;
   const group64 = f.groupCommit.find((g) => g.producers === 64);
   const lines = [
-    `lab 01 log storage on node:fs in ${os.tmpdir()}, records of ${f.recordBytes} bytes (1 KiB body), median of ${ROUNDS} rounds, load average ${f.loadAverage.toFixed(1)} at the end`,
+    `lab 01 log storage on node:fs in ${os.tmpdir()}, records of ${f.recordBytes} bytes (1 KiB body), median of ${ROUNDS} rounds, load average ${f.loadAverage.start.toFixed(1)} to ${f.loadAverage.end.toFixed(1)}`,
     row("disk's limit: 1 MiB writes, one fdatasync at the end", f.diskLimitMBps),
     row("raw writes of one record each, one fsync at the end", f.perRecordWritesMBps),
     row("log, async flush, 1 producer (until close)", f.asyncMBps),
