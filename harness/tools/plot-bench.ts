@@ -14,11 +14,11 @@ import { pathToFileURL } from "node:url";
 import type { LogBenchFigures } from "../../labs/01-log-storage/bench.ts";
 
 const PANEL_WIDTH = 360;
-const PANEL_HEIGHT = 300;
-/** Room under each panel for its x label and a legend of up to three lines. */
+const PANEL_HEIGHT = 314;
+/** Room under each panel for its x label and a legend of up to four lines. */
 const LEGEND_TOP = 266;
-const MARGIN = { left: 56, right: 16, top: 40, bottom: 84 };
-const COLOURS = { limit: "#444", log: "#1f6fb2", raw: "#c0392b" };
+const MARGIN = { left: 56, right: 16, top: 40, bottom: 98 };
+const COLOURS = { limit: "#444", log: "#1f6fb2", raw: "#c0392b", model: "#8e44ad" };
 
 interface Point {
   x: number;
@@ -95,12 +95,14 @@ function panel(
 
 /** The whole picture, from the benchmark's figures. */
 export function benchSvg(f: LogBenchFigures): string {
+  const m = f.model;
   const all = [
     f.diskLimitMBps,
     f.fsyncPerRecordMBps,
     f.asyncMBps,
     ...f.groupCommit.map((g) => g.MBps),
     ...f.asyncByRecordSize.map((s) => s.MBps),
+    ...(m === undefined ? [] : [...m.groupCommit.map((g) => g.MBps), ...m.asyncByRecordSize.map((s) => s.MBps)]),
   ];
   const yRange = [
     10 ** Math.floor(Math.log10(Math.min(...all))),
