@@ -44,4 +44,11 @@ describe("plot-bench: the SVG of lab 01's benchmark", () => {
       for (let i = 1; i < ys.length; i++) expect(ys[i]).toBeLessThan(ys[i - 1] as number);
     expect(svg).toContain("load average 1.0 to 2.0");
   });
+
+  it("draws the cost model's predictions beside the measured figures when the run has them", () => {
+    const model = { ...figures, groupCommit: figures.groupCommit.map((g) => ({ ...g, MBps: g.MBps * 3 })) };
+    const svg = benchSvg({ ...figures, model });
+    expect(svg.match(/<circle /g)?.length).toBe(13 + 3 + 4);
+    expect(svg.match(/the cost model's prediction/g)?.length).toBe(2);
+  });
 });

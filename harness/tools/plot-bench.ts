@@ -126,6 +126,16 @@ export function benchSvg(f: LogBenchFigures): string {
       points: f.groupCommit.map((g) => ({ x: g.producers, y: g.MBps })),
     },
     { label: "one fsync per record", colour: COLOURS.raw, points: flat(f.fsyncPerRecordMBps, producers), dashed: true },
+    ...(m === undefined
+      ? []
+      : [
+          {
+            label: "the cost model's prediction",
+            colour: COLOURS.model,
+            points: m.groupCommit.map((g) => ({ x: g.producers, y: g.MBps })),
+            dashed: true,
+          },
+        ]),
   ]);
   const sizes = f.asyncByRecordSize.map((s) => s.recordBytes);
   const right = panel(PANEL_WIDTH, "Async flush: record size", "record bytes (one write call each)", sizes, yRange, [
@@ -135,6 +145,16 @@ export function benchSvg(f: LogBenchFigures): string {
       colour: COLOURS.log,
       points: f.asyncByRecordSize.map((s) => ({ x: s.recordBytes, y: s.MBps })),
     },
+    ...(m === undefined
+      ? []
+      : [
+          {
+            label: "the cost model's prediction",
+            colour: COLOURS.model,
+            points: m.asyncByRecordSize.map((s) => ({ x: s.recordBytes, y: s.MBps })),
+            dashed: true,
+          },
+        ]),
   ]);
   const caption = `lab 01 reference log on node:fs, ${f.date.slice(0, 10)}, ${f.machine}, load average ${f.loadAverage.start.toFixed(1)} to ${f.loadAverage.end.toFixed(1)}`;
   const width = 2 * PANEL_WIDTH;
