@@ -76,6 +76,20 @@ describe("performance bounds in simulated time", () => {
     expect(words).toContain("group commit");
   });
 
+  it("names both fixes when write calls and fsyncs cost about as much", async () => {
+    const slow = await work(async (env) => {
+      for (let i = 0; i < RECORDS; i++) {
+        await env.disk.write("log", i * RECORD_BYTES, new Uint8Array(RECORD_BYTES));
+        if (i % 15 === 14) await env.disk.fsync("log");
+      }
+    });
+    const bound: PerfBound = { workload: "1,000 appends of 1 KiB under sync flush", boundMs: 10, neededFsyncs: 1 };
+    const words = checkPerfBound(bound, slow, model)?.explanation ?? "";
+    expect(words).toContain("1,000 write calls of 1 KiB each, and 66 fsyncs");
+    expect(words).toContain("the write calls (40 ms of fixed costs) and the fsyncs (40 ms) take about as long");
+    expect(words).toContain("batch the records into fewer, larger writes, and let each fsync cover more of them");
+  });
+
   it("says when the time is not the disk's", async () => {
     const slow = await inBootedNode({ disk: { cost: model } }, async ({ world, node, env }) => {
       await env.disk.create("log");

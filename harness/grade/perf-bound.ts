@@ -32,6 +32,8 @@ export interface PerfBound {
 }
 
 const MIB = 1024 * 1024;
+/** Fixed costs of calls and of fsyncs within this factor of each other: both need the fix. */
+const BOTH_FACTOR = 1.5;
 
 /** What a node's disk did between two readings of its (cumulative) statistics. */
 export function diskStatsSince(before: Readonly<DiskStats>, after: Readonly<DiskStats>): DiskStats {
@@ -104,7 +106,14 @@ function advice(work: DiskWork, model: DiskCostModel): string {
       "(timers, the network, or calls awaited one after another that could have been in flight together)"
     );
   }
-  if (fsyncOverheadMs >= callOverheadMs) {
+  // Both queues about as busy: either change alone leaves the other queue setting the pace.
+  if (Math.min(fsyncOverheadMs, callOverheadMs) * BOTH_FACTOR >= Math.max(fsyncOverheadMs, callOverheadMs)) {
+    return (
+      `the write calls (${ms(callOverheadMs)} of fixed costs) and the fsyncs (${ms(fsyncOverheadMs)}) take about as long: ` +
+      "batch the records into fewer, larger writes, and let each fsync cover more of them"
+    );
+  }
+  if (fsyncOverheadMs > callOverheadMs) {
     return "fsync less often: let one fsync cover every record written while the previous one ran (group commit)";
   }
   return "batch the records into fewer, larger writes";
