@@ -21,6 +21,7 @@ export type AnomalyName =
   | "visible before commit"
   | "applied twice"
   | "too slow" // a throughput or cost goal was missed
+  | "wasted work" // work redone that a mark the system held said was done (a cache that did not save)
   | "rewound below the committed offset" // a consumer started before where its group had committed
   | "processed without the lock" // work done outside the lease (or after the release) that guards it
   | "head-of-line blocking" // one stuck item held back others that did not depend on it

@@ -24,10 +24,11 @@ import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { RedisCommand } from "#harness/redis.ts";
 import type { RedisIncident, RedisRecord } from "#harness/sim/redis.ts";
 import { formatMs } from "#harness/sim/trace.ts";
-import { leaseKey } from "../provided.ts";
+import { doneKey, leaseKey } from "../provided.ts";
 import type { Application } from "./check-effects.ts";
 import type { Deployment } from "./deployment.ts";
 import type { QuoteCall } from "./pricing.ts";
+import { calmFor, type RedisTroubles, serverAtMs } from "./redis-troubles.ts";
 import { standInKey, standInKeyOf } from "./stand-ins.ts";
 
 /** One holder's time with a lease key, on Redis's clock. */
@@ -47,13 +48,18 @@ export interface Tenure {
     | null;
 }
 
-/** Replays the lease keys' history: who held which lease when, and what ended each tenure. */
-export function tenuresOf(history: readonly RedisRecord[], incidents: readonly RedisIncident[]): Tenure[] {
+/**
+ * Replays the lease keys' history (or, with `prefix` `doneKey("")`, the done marks'): who held
+ * which key when, and what ended each tenure.
+ */
+export function tenuresOf(
+  history: readonly RedisRecord[],
+  incidents: readonly RedisIncident[],
+  prefix: string = leaseKey(""),
+): Tenure[] {
   type Step = { atMs: number; record?: RedisRecord; incident?: RedisIncident };
   const steps: Step[] = [
-    ...history
-      .filter((r) => r.command.key.startsWith(leaseKey("")))
-      .map((record) => ({ atMs: record.serverMs, record })),
+    ...history.filter((r) => r.command.key.startsWith(prefix)).map((record) => ({ atMs: record.serverMs, record })),
     ...incidents.map((incident) => ({ atMs: incident.serverMs, incident })),
   ].sort((a, b) => a.atMs - b.atMs);
   const all: Tenure[] = [];
@@ -209,6 +215,149 @@ export function checkEarlyDones(dones: Deployment["dones"], applications: readon
         `${done.consumer} answered "done" for ${key} (message ${done.delivery.messageId}) at ${formatMs(done.atMs)}, but the database had not applied it: it ${later}. Had that been the operation's last copy, its effect would be lost. Answer "done" only once the database said so (the handler answered "done"), or on a done mark set after that`,
       ),
     );
+  }
+  return out;
+}
+
+/** One handler call, as the grader saw it: which consumer, which message, from when to when (world time). */
+export interface Handling {
+  consumer: string;
+  messageId: string;
+  /** The business key (the grader's: `orderId/step`). */
+  key: string;
+  fromMs: number;
+  /** When it answered; +Infinity if it never did. */
+  toMs: number;
+}
+
+/**
+ * The handler call a quote was made in: the earliest call of its message on its consumer still
+ * running at the quote's start (null if none, which cannot happen).
+ * The earliest, so that whatever the window read, it read after this.
+ */
+function arrivalOf(call: QuoteCall, handlings: readonly Handling[]): Handling | null {
+  let earliest: Handling | null = null;
+  for (const h of handlings) {
+    if (h.consumer !== call.nodeId || h.messageId !== call.messageId) continue;
+    if (h.fromMs > call.startMs || h.toMs < call.startMs) continue;
+    if (earliest === null || h.fromMs < earliest.fromMs) earliest = h;
+  }
+  return earliest;
+}
+
+/**
+ * The done mark's tenure that was alive at `fromMs` and, alone or rewritten by later SETs with no
+ * gap, stayed alive to `toMs` (Redis's clock); null if the mark was missing at some point.
+ */
+function markHeldThrough(marks: readonly Tenure[], key: string, fromMs: number, toMs: number): Tenure | null {
+  const first = marks.find((t) => t.key === key && t.fromMs <= fromMs && (t.endMs === null || t.endMs >= fromMs));
+  for (let t = first; t !== undefined; ) {
+    if (t.endMs === null || t.endMs >= toMs) return first ?? null;
+    const by = t.endedBy;
+    if (by?.kind !== "command" || by.command.op !== "set") return null;
+    const endMs = t.endMs;
+    t = marks.find((next) => next.key === key && next.fromMs === endMs);
+  }
+  return null;
+}
+
+/**
+ * `wasted work`: a quote a correct window could not have made. Its message reached the handler
+ * when the operation's effect was durable and its done mark was in Redis, the mark stayed in
+ * Redis until the quote (no expiry, restart, eviction or clock jump took it), and Redis answered
+ * that consumer normally all along (no cut, no lost reply, no restart): any read of the mark in
+ * between said "done". Marks that never were (a SET that failed or never ran) are not in Redis's
+ * history, so they make no finding.
+ */
+export function checkWastedQuotes(
+  calls: readonly QuoteCall[],
+  handlings: readonly Handling[],
+  marks: readonly Tenure[],
+  applications: readonly Application[],
+  troubles: RedisTroubles,
+): Anomaly[] {
+  const firstCommitMs = new Map<string, number>();
+  for (const application of applications) {
+    const key = standInKeyOf(application.row);
+    firstCommitMs.set(key, Math.min(firstCommitMs.get(key) ?? Number.POSITIVE_INFINITY, application.committedAtMs));
+  }
+  const out: Anomaly[] = [];
+  const reported = new Set<string>();
+  for (const call of calls) {
+    if (reported.has(call.key)) continue;
+    const arrivedMs = arrivalOf(call, handlings)?.fromMs;
+    if (arrivedMs === undefined) continue;
+    const committedMs = firstCommitMs.get(call.key);
+    if (committedMs === undefined || committedMs > arrivedMs) continue;
+    if (!calmFor(troubles, call.nodeId, arrivedMs, call.startMs)) continue;
+    const arrivedServerMs = serverAtMs(troubles, arrivedMs);
+    const mark = markHeldThrough(marks, doneKey(call.key), arrivedServerMs, call.startServerMs);
+    if (mark === null) continue;
+    reported.add(call.key);
+    const before = calls.filter((c) => c.key === call.key && c !== call && c.startServerMs <= mark.fromMs).at(-1);
+    const first =
+      before === undefined
+        ? "no quote before it"
+        : `${before.nodeId}'s quote for message ${before.messageId} at ${formatMs(before.startServerMs)}`;
+    out.push(
+      anomaly(
+        "wasted work",
+        `${call.nodeId} quoted ${call.key} again at ${formatMs(call.startServerMs)} (message ${call.messageId}, after ${first}), though the operation was already in the database and ${mark.key} had been in Redis since ${formatMs(mark.fromMs)} (set by ${mark.owner}): the message reached ${call.nodeId} at ${formatMs(arrivedServerMs)}, the mark stayed until the quote, and Redis answered ${call.nodeId} normally all along. Times on Redis's clock. While Redis is well, a duplicate within the window is answered "done" from the mark: no quote, no database transaction`,
+      ),
+    );
+  }
+  return out;
+}
+
+/**
+ * `overlap` without a lease in Redis's history: two consumers quoted one key at once when no
+ * correct window could have let both through. Both messages had reached their handlers less than
+ * `leaseMs` before the later quote began, so a lease either took (with SET NX, after its message
+ * arrived) would still have been alive; Redis answered both consumers normally and lost no key
+ * meanwhile, so neither could carry on for want of Redis nor lose its lease to Redis; and neither
+ * consumer had another call of that key running (a lease is its consumer's, so another call of
+ * the same consumer may release it).
+ */
+export function checkUnleasedOverlaps(
+  calls: readonly QuoteCall[],
+  handlings: readonly Handling[],
+  troubles: RedisTroubles,
+  leaseMs: number,
+): Anomaly[] {
+  const out: Anomaly[] = [];
+  const reported = new Set<string>();
+  for (const later of calls) {
+    if (reported.has(later.key)) continue;
+    const laterIn = arrivalOf(later, handlings);
+    if (laterIn === null) continue;
+    for (const earlier of calls) {
+      if (earlier.nodeId === later.nodeId || earlier.key !== later.key || earlier === later) continue;
+      if (!(earlier.startServerMs <= later.startServerMs && later.startServerMs < earlier.endServerMs)) continue;
+      const earlierIn = arrivalOf(earlier, handlings);
+      if (earlierIn === null) continue;
+      const sinceMs = Math.min(earlierIn.fromMs, laterIn.fromMs);
+      if (later.startServerMs > serverAtMs(troubles, sinceMs) + leaseMs) continue;
+      const nodes = [earlier.nodeId, later.nodeId];
+      if (!nodes.every((node) => calmFor(troubles, node, sinceMs, later.startMs))) continue;
+      const others = handlings.some(
+        (h) =>
+          nodes.includes(h.consumer) &&
+          h.key === later.key &&
+          h.fromMs <= later.startMs &&
+          h.toMs >= sinceMs &&
+          h !== earlierIn &&
+          h !== laterIn,
+      );
+      if (others) continue;
+      reported.add(later.key);
+      out.push(
+        anomaly(
+          "overlap",
+          `${earlier.nodeId} quoted ${later.key} (message ${earlier.messageId}) from ${formatMs(earlier.startServerMs)} to ${formatMs(earlier.endServerMs)}, and ${later.nodeId} quoted it too at ${formatMs(later.startServerMs)} (message ${later.messageId}). Both messages had reached their handlers since ${formatMs(serverAtMs(troubles, sinceMs))}, less than a lease (${leaseMs} ms) before, and Redis answered both consumers normally and lost no key meanwhile: whichever took ${leaseKey(later.key)} first still held it, so the other cannot have held it too. Times on Redis's clock. Take the lease with SET NX before the work, and answer "retryLater" when another consumer holds it`,
+        ),
+      );
+      break;
+    }
   }
   return out;
 }

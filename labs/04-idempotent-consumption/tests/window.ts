@@ -11,9 +11,17 @@ import {
   redisPlanArb,
 } from "#harness/faults/redis-plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
-import { SimRedis } from "#harness/sim/redis.ts";
+import { doneKey, TIMING } from "../provided.ts";
 import { applicationsOf } from "./check-effects.ts";
-import { checkEarlyDones, checkQuoteOverlaps, checkTakenLeases, tenuresOf } from "./check-window.ts";
+import {
+  checkEarlyDones,
+  checkQuoteOverlaps,
+  checkTakenLeases,
+  checkUnleasedOverlaps,
+  checkWastedQuotes,
+  type Handling,
+  tenuresOf,
+} from "./check-window.ts";
 import {
   type ConsumeScenario,
   type ConsumeShape,
@@ -22,6 +30,8 @@ import {
   type WindowRun,
 } from "./consume.ts";
 import { openPricing } from "./pricing.ts";
+import { WatchedRedis } from "./redis-troubles.ts";
+import { standInKey } from "./stand-ins.ts";
 
 export interface WindowScenario extends ConsumeScenario {
   redisPlan: RedisFaultPlan;
@@ -43,7 +53,7 @@ export function describeWindow(s: WindowScenario): string[] {
 
 /** Redis, the pricing service and the checks of one run. */
 export function openWindow(ctx: TestContext<unknown>, s: WindowScenario): WindowRun {
-  const redis = new SimRedis(ctx.world);
+  const redis = new WatchedRedis(ctx.world);
   const pricing = openPricing(ctx.world, ctx.rng.fork("pricing"), () => redis.serverNowMs);
   return {
     redis,
@@ -51,10 +61,22 @@ export function openWindow(ctx: TestContext<unknown>, s: WindowScenario): Window
     plan: s.redisPlan,
     check(d): Anomaly[] {
       const tenures = tenuresOf(redis.history, redis.incidents);
+      const marks = tenuresOf(redis.history, redis.incidents, doneKey(""));
+      const applications = applicationsOf(d.db);
+      const handlings: Handling[] = d.deliveries.map(({ consumer, delivery, op }) => ({
+        consumer,
+        messageId: delivery.messageId,
+        key: standInKey(delivery),
+        fromMs: op.invokedAtMs,
+        toMs: op.completedAtMs ?? Number.POSITIVE_INFINITY,
+      }));
+      const overlaps = [...checkTakenLeases(tenures), ...checkQuoteOverlaps(pricing.calls, tenures, redis.history)];
       return [
-        ...checkEarlyDones(d.dones, applicationsOf(d.db)),
-        ...checkTakenLeases(tenures),
-        ...checkQuoteOverlaps(pricing.calls, tenures, redis.history),
+        ...checkEarlyDones(d.dones, applications),
+        ...overlaps,
+        // Said once: a pair the lease history already names is not named again without it.
+        ...(overlaps.length > 0 ? [] : checkUnleasedOverlaps(pricing.calls, handlings, redis.troubles, TIMING.leaseMs)),
+        ...checkWastedQuotes(pricing.calls, handlings, marks, applications, redis.troubles),
       ];
     },
   };
