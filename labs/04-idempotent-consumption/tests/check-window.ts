@@ -28,7 +28,7 @@ import { doneKey, leaseKey } from "../provided.ts";
 import type { Application } from "./check-effects.ts";
 import type { Deployment } from "./deployment.ts";
 import type { QuoteCall } from "./pricing.ts";
-import { calmFor, type RedisTroubles, serverAtMs } from "./redis-troubles.ts";
+import { answeredNormally, calmFor, keptKeys, type RedisTroubles, serverAtMs } from "./redis-troubles.ts";
 import { standInKey, standInKeyOf } from "./stand-ins.ts";
 
 /** One holder's time with a lease key, on Redis's clock. */
@@ -228,6 +228,8 @@ export interface Handling {
   fromMs: number;
   /** When it answered; +Infinity if it never did. */
   toMs: number;
+  /** It answered "done". */
+  done: boolean;
 }
 
 /**
@@ -261,21 +263,64 @@ function markHeldThrough(marks: readonly Tenure[], key: string, fromMs: number, 
   return null;
 }
 
+/** Why a correct window would have answered a duplicate from its done mark. */
+type MarkEvidence = { kind: "held"; mark: Tenure } | { kind: "owed"; by: Handling; quote: QuoteCall; setSeen: boolean };
+
+/**
+ * A handler that did the key's work (its quote ended) and answered "done", with Redis answering
+ * it normally from the quote's end to the answer: the contract's `SET doneKey PX windowMs` ran in
+ * between, so the mark lasts at least `windowMs` from the quote's end (Redis's clock).
+ */
+function owedMark(
+  call: QuoteCall,
+  arrivedMs: number,
+  calls: readonly QuoteCall[],
+  handlings: readonly Handling[],
+  history: readonly RedisRecord[],
+  troubles: RedisTroubles,
+  windowMs: number,
+): MarkEvidence | null {
+  for (const by of handlings) {
+    if (by.key !== call.key || !by.done || by.toMs > arrivedMs) continue;
+    const quote = calls
+      .filter((c) => c.nodeId === by.consumer && c.messageId === by.messageId && c.endMs !== null)
+      .filter((c) => c.startMs >= by.fromMs && (c.endMs ?? Number.POSITIVE_INFINITY) <= by.toMs)
+      .at(-1);
+    if (quote === undefined || quote.endMs === null) continue;
+    if (call.startServerMs > quote.endServerMs + windowMs) continue;
+    if (!answeredNormally(troubles, by.consumer, quote.endMs, by.toMs)) continue;
+    if (!keptKeys(troubles, quote.endMs, call.startMs)) continue;
+    const setSeen = history.some(
+      (r) =>
+        r.nodeId === by.consumer &&
+        r.command.op === "set" &&
+        r.command.key === doneKey(call.key) &&
+        r.serverMs >= quote.endServerMs &&
+        r.serverMs <= call.startServerMs,
+    );
+    return { kind: "owed", by, quote, setSeen };
+  }
+  return null;
+}
+
 /**
  * `wasted work`: a quote a correct window could not have made. Its message reached the handler
- * when the operation's effect was durable and its done mark was in Redis, the mark stayed in
- * Redis until the quote (no expiry, restart, eviction or clock jump took it), and Redis answered
- * that consumer normally all along (no cut, no lost reply, no restart): any read of the mark in
- * between said "done". Marks that never were (a SET that failed or never ran) are not in Redis's
- * history, so they make no finding.
+ * after the operation's effect was durable, Redis answered that consumer normally from then to the
+ * quote, and a done mark was there all along, either seen in Redis's history (set before the
+ * message arrived, and no expiry, restart, eviction or clock jump took it before the quote) or
+ * owed by the contract (see `owedMark`: a handler that quoted and answered "done" with Redis well,
+ * within `windowMs` of the quote, and no key lost since). Any read of the mark in between said
+ * "done". A mark whose SET failed or whose reply was lost, or that Redis lost, makes no finding.
  */
 export function checkWastedQuotes(
   calls: readonly QuoteCall[],
   handlings: readonly Handling[],
   marks: readonly Tenure[],
   applications: readonly Application[],
-  troubles: RedisTroubles,
+  redis: { history: readonly RedisRecord[]; troubles: RedisTroubles },
+  windowMs: number,
 ): Anomaly[] {
+  const { history, troubles } = redis;
   const firstCommitMs = new Map<string, number>();
   for (const application of applications) {
     const key = standInKeyOf(application.row);
@@ -289,22 +334,44 @@ export function checkWastedQuotes(
     if (arrivedMs === undefined) continue;
     const committedMs = firstCommitMs.get(call.key);
     if (committedMs === undefined || committedMs > arrivedMs) continue;
-    if (!calmFor(troubles, call.nodeId, arrivedMs, call.startMs)) continue;
+    if (!answeredNormally(troubles, call.nodeId, arrivedMs, call.startMs)) continue;
     const arrivedServerMs = serverAtMs(troubles, arrivedMs);
-    const mark = markHeldThrough(marks, doneKey(call.key), arrivedServerMs, call.startServerMs);
-    if (mark === null) continue;
+    const held = keptKeys(troubles, arrivedMs, call.startMs)
+      ? markHeldThrough(marks, doneKey(call.key), arrivedServerMs, call.startServerMs)
+      : null;
+    const evidence: MarkEvidence | null =
+      held !== null
+        ? { kind: "held", mark: held }
+        : owedMark(call, arrivedMs, calls, handlings, history, troubles, windowMs);
+    if (evidence === null) continue;
     reported.add(call.key);
-    const before = calls.filter((c) => c.key === call.key && c !== call && c.startServerMs <= mark.fromMs).at(-1);
-    const first =
-      before === undefined
-        ? "no quote before it"
-        : `${before.nodeId}'s quote for message ${before.messageId} at ${formatMs(before.startServerMs)}`;
-    out.push(
-      anomaly(
-        "wasted work",
-        `${call.nodeId} quoted ${call.key} again at ${formatMs(call.startServerMs)} (message ${call.messageId}, after ${first}), though the operation was already in the database and ${mark.key} had been in Redis since ${formatMs(mark.fromMs)} (set by ${mark.owner}): the message reached ${call.nodeId} at ${formatMs(arrivedServerMs)}, the mark stayed until the quote, and Redis answered ${call.nodeId} normally all along. Times on Redis's clock. While Redis is well, a duplicate within the window is answered "done" from the mark: no quote, no database transaction`,
-      ),
-    );
+    const again = `${call.nodeId} quoted ${call.key} again at ${formatMs(call.startServerMs)} (message ${call.messageId}, which reached ${call.nodeId} at ${formatMs(arrivedServerMs)})`;
+    const rule = `Times on Redis's clock. While Redis is well, a duplicate within the window is answered "done" from the mark: no quote, no database transaction`;
+    if (evidence.kind === "held") {
+      const { mark } = evidence;
+      const before = calls.filter((c) => c.key === call.key && c !== call && c.startServerMs <= mark.fromMs).at(-1);
+      const first =
+        before === undefined
+          ? ""
+          : `, after ${before.nodeId}'s quote for message ${before.messageId} at ${formatMs(before.startServerMs)}`;
+      out.push(
+        anomaly(
+          "wasted work",
+          `${again}, though the operation was already in the database and ${mark.key} had been in Redis since ${formatMs(mark.fromMs)} (set by ${mark.owner}${first}); the mark stayed until the quote, and Redis answered ${call.nodeId} normally all along. ${rule}`,
+        ),
+      );
+    } else {
+      const { by, quote, setSeen } = evidence;
+      const seen = setSeen
+        ? "Redis saw that SET"
+        : `yet Redis never saw a SET of ${doneKey(call.key)} from ${by.consumer}`;
+      out.push(
+        anomaly(
+          "wasted work",
+          `${again}, though ${by.consumer} had quoted it at ${formatMs(quote.startServerMs)} (message ${quote.messageId}) and answered "done" for it before that message arrived, with Redis answering ${by.consumer} normally in between: its done mark, set after the database said "done", lasts ${windowMs} ms, to at least ${formatMs(quote.endServerMs + windowMs)}, and Redis lost no key meanwhile (${seen}). ${rule}`,
+        ),
+      );
+    }
   }
   return out;
 }

@@ -22,14 +22,21 @@ export function serverAtMs(troubles: RedisTroubles, atMs: number): number {
   return troubles.jumps.reduce((ms, jump) => (jump.atMs <= atMs ? ms + jump.deltaMs : ms), atMs);
 }
 
-/** True if, from `fromMs` to `toMs` (world time), Redis answered `node` normally and lost no key. */
-export function calmFor(troubles: RedisTroubles, node: string, fromMs: number, toMs: number): boolean {
-  const spell = troubles.spells.some(
-    (s) => (s.node === null || s.node === node) && s.fromMs <= toMs && s.toMs >= fromMs,
-  );
+/** True if, from `fromMs` to `toMs` (world time), Redis answered `node` normally (no cut, lost reply, restart). */
+export function answeredNormally(troubles: RedisTroubles, node: string, fromMs: number, toMs: number): boolean {
+  return !troubles.spells.some((s) => (s.node === null || s.node === node) && s.fromMs <= toMs && s.toMs >= fromMs);
+}
+
+/** True if, from `fromMs` to `toMs` (world time), Redis lost no key but to expiry and commands (and its clock ran even). */
+export function keptKeys(troubles: RedisTroubles, fromMs: number, toMs: number): boolean {
   const loss = troubles.keyLossesAtMs.some((atMs) => atMs >= fromMs && atMs <= toMs);
   const jump = troubles.jumps.some((j) => j.atMs >= fromMs && j.atMs <= toMs);
-  return !spell && !loss && !jump;
+  return !loss && !jump;
+}
+
+/** Both: Redis answered `node` normally and kept its keys from `fromMs` to `toMs`. */
+export function calmFor(troubles: RedisTroubles, node: string, fromMs: number, toMs: number): boolean {
+  return answeredNormally(troubles, node, fromMs, toMs) && keptKeys(troubles, fromMs, toMs);
 }
 
 /** The simulated Redis, with its faults noted in `troubles` as they strike. */

@@ -69,6 +69,7 @@ export function openWindow(ctx: TestContext<unknown>, s: WindowScenario): Window
         key: standInKey(delivery),
         fromMs: op.invokedAtMs,
         toMs: op.completedAtMs ?? Number.POSITIVE_INFINITY,
+        done: op.output === "done",
       }));
       const overlaps = [...checkTakenLeases(tenures), ...checkQuoteOverlaps(pricing.calls, tenures, redis.history)];
       return [
@@ -76,7 +77,7 @@ export function openWindow(ctx: TestContext<unknown>, s: WindowScenario): Window
         ...overlaps,
         // Said once: a pair the lease history already names is not named again without it.
         ...(overlaps.length > 0 ? [] : checkUnleasedOverlaps(pricing.calls, handlings, redis.troubles, TIMING.leaseMs)),
-        ...checkWastedQuotes(pricing.calls, handlings, marks, applications, redis.troubles),
+        ...checkWastedQuotes(pricing.calls, handlings, marks, applications, redis, TIMING.windowMs),
       ];
     },
   };
