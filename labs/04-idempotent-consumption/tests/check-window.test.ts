@@ -1,11 +1,23 @@
-/** The window checks: leases replayed from Redis's history, taken leases, quote overlaps, early "done". */
+/**
+ * The window checks: leases replayed from Redis's history, taken leases, quote overlaps (with and
+ * without a lease in the history), early "done", and wasted work.
+ */
 import { describe, expect, it } from "vitest";
 import type { RedisCommand, RedisResult } from "#harness/redis.ts";
 import type { RedisRecord } from "#harness/sim/redis.ts";
 import type { Delivery } from "../provided.ts";
 import type { Application } from "./check-effects.ts";
-import { checkEarlyDones, checkQuoteOverlaps, checkTakenLeases, tenuresOf } from "./check-window.ts";
+import {
+  checkEarlyDones,
+  checkQuoteOverlaps,
+  checkTakenLeases,
+  checkUnleasedOverlaps,
+  checkWastedQuotes,
+  type Handling,
+  tenuresOf,
+} from "./check-window.ts";
 import type { QuoteCall } from "./pricing.ts";
+import type { RedisTroubles } from "./redis-troubles.ts";
 
 const LEASE = "lease:o1/1";
 
@@ -96,5 +108,106 @@ describe("the early-done check", () => {
 
   it("passes a done answered after the commit", () => {
     expect(checkEarlyDones([{ consumer: "c2", delivery, atMs: 40 }], [applied(30)])).toEqual([]);
+  });
+});
+
+const calm = (): RedisTroubles => ({ spells: [], keyLossesAtMs: [], jumps: [] });
+
+function quoteOf(nodeId: string, messageId: string, startMs: number, endMs: number): QuoteCall {
+  const times = { startMs, endMs, plannedEndMs: endMs, startServerMs: startMs, endServerMs: endMs };
+  return { nodeId, key: "o1/1", messageId, ...times };
+}
+
+function handling(consumer: string, messageId: string, fromMs: number, toMs: number, done = true): Handling {
+  return { consumer, messageId, key: "o1/1", fromMs, toMs, done };
+}
+
+describe("the unleased-overlap check", () => {
+  // c1 and c2 are both handed m-1 at 10 ms; both quote at once; no lease in Redis's history.
+  const calls = [quoteOf("c1", "m-1", 12, 32), quoteOf("c2", "m-1", 20, 40)];
+  const handlings = [handling("c1", "m-1", 10, 50), handling("c2", "m-1", 10, 60)];
+
+  it("names two consumers quoting one key at once, within a lease of both arrivals, Redis well", () => {
+    const found = checkUnleasedOverlaps(calls, handlings, calm(), 100);
+    expect(found.map((a) => a.name)).toEqual(["overlap"]);
+    expect(found[0]?.explanation).toContain("c2 quoted it too at 20");
+  });
+
+  it("passes once a lease could have expired, a fault on either link, a lost key, or another call of the key", () => {
+    const late = [quoteOf("c1", "m-1", 12, 200), quoteOf("c2", "m-1", 115, 140)];
+    const lateHandlings = [handling("c1", "m-1", 10, 210), handling("c2", "m-1", 10, 150)];
+    expect(checkUnleasedOverlaps(late, lateHandlings, calm(), 100)).toEqual([]);
+    const cut = { ...calm(), spells: [{ node: "c2", fromMs: 15, toMs: 16 }] };
+    expect(checkUnleasedOverlaps(calls, handlings, cut, 100)).toEqual([]);
+    const evicted = { ...calm(), keyLossesAtMs: [11] };
+    expect(checkUnleasedOverlaps(calls, handlings, evicted, 100)).toEqual([]);
+    // A second call of the key on c1 may have released c1's lease (a lease is its consumer's).
+    expect(checkUnleasedOverlaps(calls, [...handlings, handling("c1", "m-2", 5, 15)], calm(), 100)).toEqual([]);
+    const same = [quoteOf("c1", "m-1", 12, 32), quoteOf("c1", "m-2", 20, 40)];
+    expect(
+      checkUnleasedOverlaps(same, [handling("c1", "m-1", 10, 50), handling("c1", "m-2", 10, 60)], calm(), 100),
+    ).toEqual([]);
+  });
+});
+
+describe("the wasted-work check", () => {
+  const event = { orderId: "o1", step: 1, kind: "charge" as const, customer: "alice", amountCents: 500, sentAtMs: 0 };
+  const applied: Application = {
+    applicationId: "c1#1/1",
+    row: { ...event, consumerId: "c1", messageId: "m-1" },
+    nodeId: "c1",
+    committedAtMs: 30,
+  };
+  const markSet = (atMs: number, pxMs: number): RedisRecord =>
+    run(atMs, "c1", { op: "set", key: "done:o1/1", value: "1", nx: false, xx: false, pxMs }, "OK");
+  // c1 does the work (quote 10-25, commit 30, mark 32, "done" 33); m-2 reaches c2 at 100, which quotes at 101.
+  const calls = [quoteOf("c1", "m-1", 10, 25), quoteOf("c2", "m-2", 101, 120)];
+  const handlings = [handling("c1", "m-1", 5, 33), handling("c2", "m-2", 100, 140)];
+  const check = (history: RedisRecord[], troubles: RedisTroubles, hs = handlings): string[] => {
+    const incidents = troubles.keyLossesAtMs.map((serverMs) => ({ serverMs, what: "restart" as const, keys: [] }));
+    const marks = tenuresOf(history, incidents, "done:");
+    return checkWastedQuotes(calls, hs, marks, [applied], { history, troubles }, 1500).map((a) => a.explanation);
+  };
+
+  it("names a quote made while the done mark was in Redis and Redis answered normally", () => {
+    const found = check([markSet(32, 1500)], calm());
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain("done:o1/1 had been in Redis since 32");
+    expect(found[0]).toContain("c2 quoted o1/1 again at 101");
+  });
+
+  it("names a quote the contract's mark would have saved, when no mark was set", () => {
+    const found = check([], calm());
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain("Redis never saw a SET of done:o1/1 from c1");
+  });
+
+  it("passes a mark that expired, a fault on the way, a mark set after arrival, and work not durable yet", () => {
+    // Expired at 82, and c1's own SET may have failed: its replies were lost around its answer.
+    const lostAtC1 = { ...calm(), spells: [{ node: "c1", fromMs: 30, toMs: 131 }] };
+    expect(check([markSet(32, 50)], lostAtC1)).toEqual([]);
+    // c2 could not read Redis between its arrival and its quote.
+    expect(check([markSet(32, 1500)], { ...calm(), spells: [{ node: "c2", fromMs: 100.5, toMs: 200 }] })).toEqual([]);
+    // A restart took the mark.
+    expect(check([markSet(32, 1500)], { ...calm(), keyLossesAtMs: [60] })).toEqual([]);
+    // m-2 reached c2 before the work was done: its read of the mark may have come first.
+    expect(check([markSet(32, 1500)], calm(), [handling("c1", "m-1", 5, 33), handling("c2", "m-2", 20, 140)])).toEqual(
+      [],
+    );
+  });
+
+  it("passes a duplicate later than the window", () => {
+    const late = [quoteOf("c1", "m-1", 10, 25), quoteOf("c2", "m-2", 1600, 1620)];
+    const hs = [handling("c1", "m-1", 5, 33), handling("c2", "m-2", 1599, 1640)];
+    const history = [markSet(32, 1500)];
+    const found = checkWastedQuotes(
+      late,
+      hs,
+      tenuresOf(history, [], "done:"),
+      [applied],
+      { history, troubles: calm() },
+      1500,
+    );
+    expect(found).toEqual([]);
   });
 });
