@@ -15,13 +15,17 @@ import type { Consumed, Delivery, WindowContext } from "#labs/04-idempotent-cons
  *
  * Contract (the key names are part of it: the grader reads them in Redis's history; use
  * `leaseKey` and `doneKey`):
- * - If the done mark of the delivery's business key exists: "done", without any other work.
- * - Take the lease: `SET leaseKey(key) ctx.consumerId NX PX TIMING.leaseMs`. If another consumer
- *   holds it: "retryLater". If the reply is lost (`RedisOutcomeUnknown`), you may hold it: treat
+ * - If the done mark of the delivery's business key exists: "done", without any other work. That
+ *   is what Redis adds: while it answers, a duplicate within the window neither quotes nor
+ *   touches the database (the grader counts quotes a readable mark should have saved).
+ * - Take the lease: `SET leaseKey(key) ctx.consumerId NX PX TIMING.leaseMs`, before any work. If
+ *   another consumer holds it: "retryLater". While Redis answers, two consumers never quote one
+ *   key at once (the grader sees the quotes, with or without a lease in Redis). If the reply is lost (`RedisOutcomeUnknown`), you may hold it: treat
  *   it as not held ("retryLater"); it expires.
  * - Holding the lease: `ctx.quote(delivery)`, then `ctx.handle(ctx, delivery)` (the database
  *   transaction with the inbox row: the truth). On "done": `SET doneKey(key) "1" PX
- *   TIMING.windowMs` (best effort: losing it costs work, not correctness).
+ *   TIMING.windowMs`, always (best effort: a failed SET costs work, not correctness; a skipped
+ *   one is wasted work the grader sees).
  * - In every case, release the lease only if it is still yours (`redis.delIfEquals`), never with
  *   a plain DEL.
  * - Redis unreachable: carry on without it (the database still deduplicates) or "retryLater";

@@ -19,6 +19,30 @@
  *   so is quoting without Redis (a consumer that never reached it since the lease was taken).
  *   A lease belongs to a consumer (its value is the consumer id), so two handlers of one consumer
  *   are not told apart.
+ * - `overlap`, two quotes at once that no lease could let through, whether or not Redis's history
+ *   holds a lease: c1 and c2 were both handed m-1 (o1/2) at 10 ms; c1 quoted it from 12 to 32 ms
+ *   and c2 from 20 ms. The rule: two consumers' quotes of one key overlap, the later one starts
+ *   less than `leaseMs` after the earlier of the two messages' arrivals (so a lease either took
+ *   after its arrival was still alive: a lease lasts `leaseMs` from its SET, and renewing only
+ *   extends it), from that arrival to the later quote Redis answered both consumers normally (no
+ *   cut, no lost reply, no restart) and lost no key (no eviction, no clock jump), and neither
+ *   consumer had another call of that key running then (another call of the same consumer may
+ *   release the consumer's lease). Then the consumer that took the lease second cannot have
+ *   held it; quoting without having it is the bug, taken or not.
+ * - `wasted work`, a duplicate the done mark should have answered: c1 quoted o1/2 at 10 ms,
+ *   the database committed it at 30 ms, done:o1/2 was set at 32 ms; m-5 (o1/2 again) reached c2 at
+ *   100 ms and c2 quoted it at 101 ms. The rule: a quote whose message reached its handler after
+ *   the operation was committed, with Redis answering that consumer normally from then to the
+ *   quote, and a done mark there all along: either seen in Redis's history (set before the
+ *   arrival, and neither expired nor removed by a restart, an eviction or a clock jump before the
+ *   quote), or owed by the contract (a handler that quoted the key and answered "done" before the
+ *   arrival, with Redis answering it normally from its quote's end to its answer, sets a mark
+ *   lasting `windowMs`; the later quote starts within `windowMs` of that quote's end, with no key
+ *   lost in between). A read of the mark anywhere in between said "done". Not findings: a mark
+ *   whose SET failed or whose reply was lost, a mark lost to Redis, one that ran out, or a
+ *   duplicate that arrived before the work was done (its read may have come first).
+ * Redis's faults are read from `WatchedRedis` (redis-troubles.ts), in world time: a link fault
+ * counts until `brokenConnectionMs` after it ends, the time a failed call takes to be heard.
  */
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { RedisCommand } from "#harness/redis.ts";
