@@ -7,7 +7,7 @@
  */
 import { defineLab } from "#harness/grade/define.ts";
 import type { ConsumptionModule } from "./tests/api.ts";
-import { partA, partB, partC, partD, partE } from "./tests/parts.ts";
+import { partA, partB, partC, partD, partE, partF } from "./tests/parts.ts";
 
 const FILES = ["business-key.ts", "handler.ts", "inbox.ts", "redis-window.ts", "offset-tracker.ts", "transformer.ts"];
 
@@ -21,7 +21,7 @@ export default defineLab<ConsumptionModule>({
   files: FILES,
   entry: FILES,
   exports: ["businessKey", "handle", "claim", "handleWithWindow", "openTracker", "runTransformer"],
-  parts: [partA, partB, partC, partD, partE],
+  parts: [partA, partB, partC, partD, partE, partF],
   partFiles: {
     "L4.A": ["business-key.ts"],
     "L4.B": ["handler.ts"],
@@ -29,5 +29,6 @@ export default defineLab<ConsumptionModule>({
     "L4.C": ["inbox.ts", "handler.ts"],
     "L4.D": ["redis-window.ts"],
     "L4.E": ["offset-tracker.ts"],
+    "L4.F": ["transformer.ts"],
   },
 });

@@ -2,8 +2,8 @@
  * Lab 04's parts, each a property of the consumer workload (consume.ts) with the learner's
  * functions for what it grades and the grader's stand-ins (stand-ins.ts) for the rest. L4.D
  * (window.ts) puts Redis and a pricing service in front of the database; L4.E (offsets.ts) runs the
- * learner's tracker behind a stand-in handler that is slow for some operations. L4.F is UNDER
- * CONSTRUCTION (docs/design/lab-04.md): not in the manifest until it is built.
+ * learner's tracker behind a stand-in handler that is slow for some operations. L4.F
+ * (transform.ts) runs the learner's transformer alone on the broker's Kafka side: no stand-ins.
  */
 
 import type { PlanShape } from "#harness/faults/plan.ts";
@@ -14,6 +14,7 @@ import { CONSUMERS, type ConsumeScenario, consumeScenarioArb, describeConsume, r
 import { type Assembly, BROKER } from "./deployment.ts";
 import { describeOffsets, type OffsetsScenario, offsetsScenarioArb, runOffsets } from "./offsets.ts";
 import { standInClaim, standInHandle, standInKey, standInTracker } from "./stand-ins.ts";
+import { describeTransform, runTransform, type TransformScenario, transformScenarioArb } from "./transform.ts";
 import { describeWindow, openWindow, type WindowScenario, windowScenarioArb } from "./window.ts";
 
 /**
@@ -202,4 +203,16 @@ export const partE = definePart<ConsumptionModule, OffsetsScenario>({
   }),
   describe: describeOffsets,
   run: (ctx, s) => runOffsets(ctx, s),
+});
+
+export const partF = definePart<ConsumptionModule, TransformScenario>({
+  id: "L4.F",
+  title: "consume-transform-produce, Kafka's way",
+  points: 20,
+  seeds: 100,
+  property:
+    "every committed input record has exactly one committed output, through transformer crashes at every send, broker crashes, a transformer paused past its session between its produce and its offset commit, and a lossy network; no offset commit is accepted from a member the group's current generation does not give the partition to; the group's offsets reach the end of the input once faults heal",
+  scenario: transformScenarioArb,
+  describe: describeTransform,
+  run: runTransform,
 });
