@@ -36,6 +36,11 @@ import type { BrokerRequest, ReplyOf } from "#labs/shared/broker/protocol.ts";
 const TRIES = 4;
 /** Between two tries, and between two polls of an idle or unstable partition. */
 const BACKOFF_MS = 10;
+/**
+ * When a round of fetches found nothing: wait this long before the next (a Kafka fetch waits on
+ * the broker for data instead, up to fetch.max.wait.ms; this broker answers at once).
+ */
+const IDLE_MS = 40;
 /** Most entries one fetch asks for: one transaction per fetch. */
 const FETCH_MAX = 8;
 
@@ -293,7 +298,7 @@ export function transformerWith(steps: TransformerSteps): (ctx: TransformerConte
           rejoin = true;
           break;
         }
-        if (idle && !rejoin) await ctx.env.clock.sleep(TIMING.pullIdleMs * 4);
+        if (idle && !rejoin) await ctx.env.clock.sleep(IDLE_MS);
       }
     }
   };

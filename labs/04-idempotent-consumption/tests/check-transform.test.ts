@@ -159,7 +159,7 @@ describe("the transform checker", () => {
       "orders-in/1:0 (key o3) was committed to orders-in but no committed output",
     );
     expect(found[1]?.explanation).toContain(
-      "orders-in/1: the group's committed offset is 0 1 s after the heal, but its last committed record is at 0",
+      "orders-in/1: the group's committed offset is 0 1.5 s after the heal, but its last committed record is at 0",
     );
     expect(checkTransform({ ...clean(), committed: "unstable" }).map((a) => a.name)).toEqual(["not live"]);
   });

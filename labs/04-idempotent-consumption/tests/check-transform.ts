@@ -20,7 +20,7 @@
  * - lost write: a committed input with no committed output, once everything healed and settled.
  *     orders-in/0:8 (key o12) has no output in payments.
  * - not live: the group's committed offset of an input partition is not past its last committed
- *   record 1 s after the heal (or stays unstable).
+ *   record 1.5 s after the heal (or stays unstable).
  *     orders-in/2: committed offset 4, its last committed record is at 9.
  */
 import { type Anomaly, type AnomalyName, anomaly, anomalyLists } from "#harness/checkers/anomaly.ts";
@@ -43,13 +43,16 @@ export interface TransformEvidence {
   outputs: readonly (Placed & { source: { partition: number; offset: number } | null })[];
   /** Each `payments` partition's raw log (markers included), read after the heal. */
   rawOutputs: readonly (readonly LogEntry[])[];
-  /** The group's committed offset of each input partition 1 s after the heal; "unstable" if it never settled. */
+  /** The group's committed offset of each input partition once settled (at most 1.5 s after the heal); "unstable" if it never settled. */
   committed: readonly (number | null)[] | "unstable";
   /** The broker's group history, in order. */
   groupEvents: readonly GroupEvent[];
   /** The transformers' requests (`produceTxn`, `txnOffsetCommit`, `endTxn`, ...), to name who did what. */
   ops: readonly Op[];
 }
+
+/** When the reader reads: the workload's bound (transform.ts, SETTLE_MAX_MS). */
+const SETTLED = "1.5 s after the heal";
 
 const KINDS = ["duplicate", "zombie commit", "aborted read", "lost write", "not live"] as const satisfies AnomalyName[];
 /** At most this many anomalies of one kind: the first few tell the story. */
@@ -133,7 +136,7 @@ export function checkTransform(e: TransformEvidence): Anomaly[] {
     if (bySource.has(at(input))) continue;
     add(
       "lost write",
-      `${at(input)} (key ${input.key}) was committed to ${INPUT_TOPIC} but no committed output in ${OUTPUT_TOPIC} came from it, once every fault had healed and the transformers had 1 s to catch up`,
+      `${at(input)} (key ${input.key}) was committed to ${INPUT_TOPIC} but no committed output in ${OUTPUT_TOPIC} came from it, once every fault had healed and the transformers had had time to catch up`,
     );
   }
 
@@ -143,7 +146,7 @@ export function checkTransform(e: TransformEvidence): Anomaly[] {
   if (e.committed === "unstable") {
     add(
       "not live",
-      `the group's offsets of ${INPUT_TOPIC} were still unstable (a transaction holding offsets never ended) 1 s after the heal`,
+      `the group's offsets of ${INPUT_TOPIC} were still unstable (a transaction holding offsets never ended) ${SETTLED}`,
     );
   } else {
     for (const [partition, last] of [...lastOf].sort((a, b) => a[0] - b[0])) {
@@ -151,7 +154,7 @@ export function checkTransform(e: TransformEvidence): Anomaly[] {
       if (committed !== null && committed > last) continue;
       add(
         "not live",
-        `${INPUT_TOPIC}/${partition}: the group's committed offset is ${committed ?? "none"} 1 s after the heal, but its last committed record is at ${last}`,
+        `${INPUT_TOPIC}/${partition}: the group's committed offset is ${committed ?? "none"} ${SETTLED}, but its last committed record is at ${last}`,
       );
     }
   }

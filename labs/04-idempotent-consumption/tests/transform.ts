@@ -7,7 +7,7 @@
  *   reader (after the heal) --fetch read_committed orders-in and payments, raw payments, offsetFetch--> broker
  *
  * Timeline: broker up; t1 up, then t2 (and t3 in some seeds) a few ms apart; fault plans applied;
- * p1 writes 10 to 30 records in small transactions (some aborted); faults heal; 1 s for the
+ * p1 writes 10 to 30 records in small transactions (some aborted); faults heal; up to 1.5 s for the
  * transformers to catch up; the reader reads everything; the checker (check-transform.ts) judges.
  *
  * Hazards, besides the plan's crashes (of transformers, right after one of their sends; of the
@@ -47,10 +47,13 @@ export const TRANSFORMERS = ["t1", "t2", "t3"] as const;
 const PRODUCER = "p1";
 const READER = "reader";
 const PARTITIONS = 3;
-/** After the heal: how long the transformers have to catch up (their offsets past every input). */
-const CATCH_UP_MS = 1_000;
-/** Once caught up: time for a transaction still under way (a zombie's) to end before the reader reads. */
-const SETTLE_MS = 150;
+/**
+ * After the heal: how long the transformers have to catch up (their offsets past every input) and
+ * every output transaction to end: the longest pause, then the transaction timeout and its scan.
+ */
+const SETTLE_MAX_MS = 1_500;
+/** Once settled: a little longer, for a request still on its way. */
+const SETTLE_MS = 50;
 
 /** The requests a scripted crash may follow. */
 const CRASH_AFTER = ["produceTxn", "addOffsetsToTxn", "txnOffsetCommit", "endTxn", "endTxn", "offsetCommit"] as const;
@@ -183,7 +186,6 @@ export async function runTransform(ctx: TestContext<ConsumptionModule>, s: Trans
   await producer.start();
   await produceInputs(ctx, producer, s);
   await faults.healed();
-  await hazards.quiet();
 
   const reader = world.addNode<Env>(READER, (env) => env);
   await reader.start();
@@ -199,17 +201,17 @@ export async function runTransform(ctx: TestContext<ConsumptionModule>, s: Trans
         for (const r of entry.records) inputs.push({ partition, offset: entry.offset, key: r.key });
     }
   }
-  // Caught up once the group's offsets are past every committed input: at most CATCH_UP_MS.
+  // Settled once the group's offsets are past every committed input, no transaction is open on
+  // `payments` (a zombie's is aborted by its coordinator at the transaction timeout) and no pause
+  // or restart is under way: at most SETTLE_MAX_MS.
   const lastOf = [0, 1, 2].map((p) => Math.max(-1, ...inputs.filter((i) => i.partition === p).map((i) => i.offset)));
-  const deadlineMs = world.nowMs + CATCH_UP_MS;
+  const deadlineMs = world.nowMs + SETTLE_MAX_MS;
   let committed: readonly (number | null)[] | "unstable" = "unstable";
-  while (world.nowMs < deadlineMs) {
+  for (;;) {
     committed = await read((c) => committedOffsets(c));
-    if (
-      committed !== "unstable" &&
-      lastOf.every((last, p) => last < 0 || ((committed as (number | null)[])[p] ?? -1) > last)
-    )
-      break;
+    const offsets = committed;
+    const caughtUp = offsets !== "unstable" && lastOf.every((last, p) => last < 0 || (offsets[p] ?? -1) > last);
+    if ((caughtUp && !hazards.busy && (await read(outputsStable))) || world.nowMs >= deadlineMs) break;
     await world.sleep(25);
   }
   await world.sleep(SETTLE_MS);
@@ -226,6 +228,23 @@ export async function runTransform(ctx: TestContext<ConsumptionModule>, s: Trans
   }
   hazards.closePending();
   return checkTransform({ inputs, outputs, rawOutputs, committed, groupEvents, ops: history.ops });
+}
+
+/** Whether no transaction is open on any `payments` partition (its last stable offset is its end). */
+async function outputsStable(c: BrokerClient): Promise<boolean> {
+  for (let partition = 0; partition < PARTITIONS; partition++) {
+    const reply = await c.call({
+      type: "fetch",
+      topic: OUTPUT_TOPIC,
+      partition,
+      offset: 0,
+      max: 0,
+      isolation: "read_committed",
+    });
+    if (reply.kind !== "ok" || reply.reply.kind !== "ok") return false;
+    if (reply.reply.lastStableOffset < reply.reply.highWatermark) return false;
+  }
+  return true;
 }
 
 /** The group's committed offsets of every input partition, or "unstable" if a transaction holds some. */
@@ -343,7 +362,7 @@ class Hazards {
   private commitSteps = 0;
   private readonly pending = new Set<import("#harness/workloads/history.ts").Op>();
   /** Pauses and restarts under way: the run waits for them before it checks. */
-  private readonly busy = new Set<Promise<void>>();
+  private readonly underWay = new Set<Promise<void>>();
 
   constructor(
     private readonly ctx: TestContext<unknown>,
@@ -390,16 +409,16 @@ class Hazards {
     );
   }
 
-  /** Resolves once no pause or restart is under way. */
-  async quiet(): Promise<void> {
-    while (this.busy.size > 0) await Promise.all([...this.busy]);
+  /** Whether a pause or a restart is under way. */
+  get busy(): boolean {
+    return this.underWay.size > 0;
   }
 
   private track(work: Promise<unknown>): Promise<void> {
     const done: Promise<void> = work.then(() => {
-      this.busy.delete(done);
+      this.underWay.delete(done);
     });
-    this.busy.add(done);
+    this.underWay.add(done);
     return done;
   }
 
