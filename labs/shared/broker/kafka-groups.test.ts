@@ -234,15 +234,25 @@ describe("broker kafka groups: generations", () => {
       const stale = await tx.commitOffsets([{ partition: 0, offset: 1 }], a);
       const stranger = await tx.commitOffsets([{ partition: 0, offset: 1 }], { generation: 2, memberId: "t9-g1" });
       const plain = await handle({ type: "offsetCommit", group: GROUP, ...a, topic: IN, offsets: [] });
+      // A plain commit with no generation is for consumers outside any group: refused while it has members.
+      const plainNoGeneration = await handle({
+        type: "offsetCommit",
+        group: GROUP,
+        generation: -1,
+        memberId: "",
+        topic: IN,
+        offsets: [{ partition: 0, offset: 1 }],
+      });
       const groupIdOnly = await tx.commitOffsets([{ partition: 0, offset: 1 }], { generation: -1, memberId: "" });
       await tx.end(true);
       await world.sleep(20);
-      return { stale, stranger, plain, groupIdOnly, after: await fetchOffsets(handle) };
+      return { stale, stranger, plain, plainNoGeneration, groupIdOnly, after: await fetchOffsets(handle) };
     });
     expect(result).toEqual({
       stale: { kind: "illegalGeneration" },
       stranger: { kind: "illegalGeneration" },
       plain: { kind: "illegalGeneration" },
+      plainNoGeneration: { kind: "illegalGeneration" },
       groupIdOnly: { kind: "ok" },
       after: { kind: "ok", offsets: [1, null, null] },
     });

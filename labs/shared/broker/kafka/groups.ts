@@ -29,9 +29,10 @@
  *
  * Kafka's own rules, for comparison: GroupMetadata.prepareTxnOffsetCommit keeps a producer's
  * offsets aside; completePendingTxnOffsetCommit applies them on COMMIT and drops them on ABORT;
- * GroupCoordinator.handleTxnCommitOffsets checks the generation only when the request carries
- * one (KIP-447; the old `sendOffsetsToTransaction(offsets, groupId)` sends generation -1, and
- * the check is skipped); OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT while a
+ * GroupCoordinator.validateOffsetCommit checks the generation only when the request carries one
+ * (KIP-447; the old `sendOffsetsToTransaction(offsets, groupId)` sends generation -1 and no
+ * member id, and a transactional commit is then not checked at all, a plain one only refused
+ * while the group has members); OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT while a
  * partition has pending transactional offsets.
  */
 import type { Env } from "#lab";
@@ -237,7 +238,7 @@ export class GroupCoordinator {
   txnOffsetCommit(from: string, request: TxnOffsetCommitRequest): Promise<ReplyOf["txnOffsetCommit"]> {
     if (!this.validOffsets(request.topic, request.offsets)) return Promise.resolve({ kind: "noSuchTopic" });
     return this.locks.run(request.group, async () => {
-      const check = await this.checkGeneration(request);
+      const check = await this.checkGeneration(request, true);
       if (check === null) return { kind: "illegalGeneration" };
       const body = JSON.stringify({
         group: request.group,
@@ -262,7 +263,7 @@ export class GroupCoordinator {
   ): Promise<ReplyOf["offsetCommit"]> {
     if (!this.validOffsets(request.topic, request.offsets)) return Promise.resolve({ kind: "noSuchTopic" });
     return this.locks.run(request.group, async () => {
-      const check = await this.checkGeneration(request);
+      const check = await this.checkGeneration(request, false);
       if (check === null) return { kind: "illegalGeneration" };
       const offsets = copyOffsets(request.offsets);
       try {
@@ -332,20 +333,21 @@ export class GroupCoordinator {
 
   /**
    * The group's generation check of an offset commit, or null if it fails. Generation -1 skips it
-   * (and so does a group nobody has joined). Returns the current generation it was checked at.
+   * for a transactional commit (the old protocol sent none), and for a plain one only while the
+   * group has no members [GroupCoordinator.validateOffsetCommit]. Returns the current generation
+   * it was checked at.
    */
-  private async checkGeneration(request: {
-    group: string;
-    generation: number;
-    memberId: string;
-  }): Promise<{ current: number } | null> {
+  private async checkGeneration(
+    request: { group: string; generation: number; memberId: string },
+    transactional: boolean,
+  ): Promise<{ current: number } | null> {
     const group = this.groups.get(request.group);
     if (group !== undefined && this.expire(group, this.side.env.clock.now())) {
       // Dropping a silent member is a membership change like any other: the generation moves on.
       await this.newGeneration(request.group, group);
     }
     const current = group?.generation ?? this.generations.get(request.group) ?? 0;
-    if (request.generation === -1) return { current };
+    if (request.generation === -1) return transactional || (group?.members.size ?? 0) === 0 ? { current } : null;
     if (group === undefined || request.generation !== group.generation || !group.members.has(request.memberId)) {
       return null;
     }
