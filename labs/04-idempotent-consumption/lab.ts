@@ -1,9 +1,8 @@
 /**
  * Lab 04's manifest: what the grader needs to know about this lab.
  *
- * UNDER CONSTRUCTION (docs/design/lab-04.md): parts L4.A to L4.E are built and graded; L4.F joins
- * the manifest when its workload exists. Its file is in `files` already, so that a learner's src/
- * is complete from the start.
+ * UNDER CONSTRUCTION (docs/design/lab-04.md): all six parts are built and graded; the real-database
+ * scenarios are not built yet.
  */
 import { defineLab } from "#harness/grade/define.ts";
 import type { ConsumptionModule } from "./tests/api.ts";
@@ -16,7 +15,7 @@ export default defineLab<ConsumptionModule>({
   title: "Idempotent consumption",
   summary:
     "at-least-once delivery, exactly-once effects: business keys, the inbox in the effect's transaction, races at READ COMMITTED, a Redis dedup window, offsets under concurrency, and Kafka's consume-transform-produce",
-  underConstruction: "parts L4.A to L4.E are graded; L4.F (Kafka) is not built yet",
+  underConstruction: "all six parts are graded; the real-database scenarios (--real-db) are not built yet",
   learnerDir: "src",
   files: FILES,
   entry: FILES,

@@ -2,10 +2,6 @@
  * Lab 04: what the lab gives you. Import it from your files as
  * `import { ... } from "#labs/04-idempotent-consumption/provided.ts"`.
  *
- * UNDER CONSTRUCTION (docs/design/lab-04.md): the types and contracts below are the design's; the
- * runtime that delivers messages is runtime.ts (a first version); the graded workloads are not
- * built yet.
- *
  * Brokers deliver at least once: a producer resends after a lost reply, a consumer crashes before
  * its offset is committed, a rebalance hands a queue to a new consumer while the old one is still
  * at work. You build a consumer whose effect happens exactly once all the same: the business key
