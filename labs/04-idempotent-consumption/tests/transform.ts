@@ -29,6 +29,7 @@ import { applyAllPlans } from "#harness/faults/apply-all.ts";
 import { describePlan, type FaultPlan, ordinal, planArb } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import type { SimNode } from "#harness/sim/node.ts";
+import type { Op } from "#harness/workloads/history.ts";
 import type { Env, RequestOutcome } from "#lab";
 import { assembleKafka } from "#labs/03-transactional-messages/provided.ts";
 import { openCoordinator } from "#labs/03-transactional-messages/solution/coordinator.ts";
@@ -360,7 +361,7 @@ class Hazards {
   private readonly sent = new Map<string, number>();
   private producedSinceCommit = false;
   private commitSteps = 0;
-  private readonly pending = new Set<import("#harness/workloads/history.ts").Op>();
+  private readonly pending = new Set<Op>();
   /** Pauses and restarts under way: the run waits for them before it checks. */
   private readonly underWay = new Set<Promise<void>>();
 
@@ -422,7 +423,7 @@ class Hazards {
     return done;
   }
 
-  record(client: string, request: BrokerRequest): import("#harness/workloads/history.ts").Op | null {
+  record(client: string, request: BrokerRequest): Op | null {
     if (UNRECORDED.includes(request.type)) return null;
     const { type, ...input } = request;
     const op = this.ctx.history.invoke(
@@ -434,7 +435,7 @@ class Hazards {
     return op;
   }
 
-  complete(op: import("#harness/workloads/history.ts").Op | null, outcome: RequestOutcome<unknown>): void {
+  complete(op: Op | null, outcome: RequestOutcome<unknown>): void {
     if (op === null || !this.pending.delete(op)) return;
     if (outcome.kind === "ok") this.ctx.history.complete(op, "ok", { output: outcome.reply });
     else this.ctx.history.complete(op, "info", { note: "no reply in time" });
