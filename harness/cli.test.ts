@@ -325,10 +325,34 @@ describe("the ways to start `lab`", () => {
 });
 
 describe("lab grade --real-db", () => {
-  it("only lab 03 has one: another lab says so in one line, exit 2", () => {
+  it("only labs 03 and 04 have one: another lab says so in one line, exit 2", () => {
     const run = lab("grade", "01", "--real-db");
     expect(run.code).toBe(2);
-    expect(run.stderr.trim()).toBe("lab: lab 01 has no real-database part (only lab 03 has one)");
+    expect(run.stderr.trim()).toBe("lab: lab 01 has no real-database part (labs 03 and 04 have one)");
+  });
+
+  it("a REDIS_URL or DATABASE_URL that does not answer: one line naming it, no stack trace, exit 2", () => {
+    const env = { ...process.env, REDIS_URL: "redis://127.0.0.1:1", DATABASE_URL: "" };
+    const redis = spawnSync(process.execPath, [BIN, "grade", "04", "--real-db", "--solution"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+      env,
+    });
+    expect(redis.status).toBe(2);
+    expect(redis.stderr).toMatch(/^lab: Redis at 127\.0\.0\.1:1 \(REDIS_URL\) does not answer: .*ECONNREFUSED.*$/m);
+    expect(redis.stderr).not.toMatch(/^\s+at /m);
+    const db = spawnSync(process.execPath, [BIN, "grade", "03", "--real-db", "--solution"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { ...env, REDIS_URL: "", DATABASE_URL: "postgres://postgres@127.0.0.1:1/test" },
+    });
+    expect(db.status).toBe(2);
+    expect(db.stderr).toMatch(
+      /^lab: PostgreSQL at 127\.0\.0\.1:1\/test \(DATABASE_URL\) does not answer: .*ECONNREFUSED/m,
+    );
+    expect(db.stderr).not.toMatch(/^\s+at /m);
   });
 
   it("takes no seeds or parts: fixed scenarios, one line naming what to leave out, exit 2", () => {

@@ -40,6 +40,7 @@ import { allPassed, type GradeResult, jsonReport, terminalReport } from "./grade
 import { filesOfPart, hashesOf, readSaved, type SavedPart, saveResult } from "./grade/results.ts";
 import { labPassed, labStatus, statusLines } from "./grade/status.ts";
 import { details, headline } from "./grade/verdict.ts";
+import { ServerUnreachable } from "./real/unreachable.ts";
 import { OPEN, openCommand } from "./site/command.ts";
 import { deepCheck } from "./tools/deep-check.ts";
 import { renderHtml } from "./viz/html.ts";
@@ -97,12 +98,14 @@ const GRADE: CommandSpec = {
     WORKERS_OPTION,
     {
       name: "real-db",
-      help: "run the lab's real-database part instead (lab 03): real time, real PostgreSQL, with --solution or --impl",
+      help: "run the lab's real part instead (labs 03, 04): real time, real PostgreSQL (and Redis), with --solution or --impl",
     },
   ],
   notes: [
     "--real-db opens the database named by DATABASE_URL, else PostgreSQL in a container, else PGlite",
-    "(embedded); it prints which. It runs fixed scenarios, so it takes no --part, --seed(s) or --json.",
+    "(embedded); lab 04 also opens REDIS_URL, else Redis in a container, else the lab's Redis model on",
+    "the real clock (no embedded Redis server exists for Node). It prints which. It runs fixed",
+    "scenarios, so it takes no --part, --seed(s) or --json.",
     "Exit codes: 0 all graded parts pass, 1 some part fails, 2 bad input.",
   ],
 };
@@ -394,7 +397,7 @@ async function gradeCommand(args: ParsedArgs): Promise<number> {
 /** `grade LAB --real-db`: the lab's real-database part, on the implementation chosen. */
 async function realDbCommand(lab: LabEntry, args: ParsedArgs): Promise<number> {
   const part = realDbPartOf(lab);
-  if (part === null) throw new BadInput(`lab ${lab.id} has no real-database part (only lab 03 has one)`);
+  if (part === null) throw new BadInput(`lab ${lab.id} has no real-database part (labs 03 and 04 have one)`);
   const unused = ["part", "seed", "seeds", "workers"].filter((name) => args.strings.has(name));
   const unusedFlags = ["json", "no-shrink"].filter((name) => args.flags.has(name));
   const extra = [...unused, ...unusedFlags].map((name) => `--${name}`);
@@ -403,7 +406,15 @@ async function realDbCommand(lab: LabEntry, args: ParsedArgs): Promise<number> {
   const choice = implChoice(lab, args);
   checkImplFiles(lab, choice);
   const impl = await loadImpl(lab, choice);
-  const { lines, passed } = await (await part()).run(impl, choice);
+  let report: { lines: string[]; passed: boolean };
+  try {
+    report = await (await part()).run(impl, choice);
+  } catch (error) {
+    // A DATABASE_URL or REDIS_URL that does not answer: the user's to fix, said in one line.
+    if (error instanceof ServerUnreachable) throw new BadInput(error.message);
+    throw error;
+  }
+  const { lines, passed } = report;
   console.log(lines.join("\n"));
   return passed ? 0 : 1;
 }

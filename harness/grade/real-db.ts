@@ -1,6 +1,6 @@
 /**
- * The labs with a real-database part (`npx lab grade LAB --real-db`): real time, a real PostgreSQL,
- * processes killed at exact steps. Not simulated parts: no seeds, no replay, not in the default
+ * The labs with a real-database part (`npx lab grade LAB --real-db`): real time, a real PostgreSQL
+ * (and, in lab 04, a real Redis), processes killed at exact steps. Not simulated parts: no seeds, no replay, not in the default
  * grade, not saved in `lab status`. Each is loaded only when asked for, so that the other commands
  * never load a database driver.
  */
@@ -15,6 +15,7 @@ export interface RealDbPart {
 
 const PARTS: Record<string, () => Promise<RealDbPart>> = {
   "03": async () => (await import("#labs/03-transactional-messages/tests/real-db-cli.ts")).realDbPart,
+  "04": async () => (await import("#labs/04-idempotent-consumption/tests/real-db-cli.ts")).realDbPart,
 };
 
 /** The lab's real-database part, or null if it has none. */

@@ -1,6 +1,6 @@
 /**
  * Which real database a real-database part runs against, in this order:
- * 1. the server `DATABASE_URL` names;
+ * 1. the server `DATABASE_URL` names (it must answer: `ServerUnreachable` otherwise, never a fallback);
  * 2. PostgreSQL in a container that testcontainers starts, if a container runtime is there;
  * 3. PGlite, embedded, in memory: always there after `npm ci`.
  * The choice is said in one line (`say`). A missing container runtime costs nothing: cheap checks
@@ -10,8 +10,9 @@
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { openPostgres, type RealDatabase } from "./db.ts";
+import { describeUrl, openPostgres, type RealDatabase } from "./db.ts";
 import { openPglite } from "./db-pglite.ts";
+import { ServerUnreachable } from "./unreachable.ts";
 
 /** Whether a container runtime answered, and if not, why not (for the one line). */
 export type ContainerRuntime = { found: true; where: string } | { found: false; why: string };
@@ -36,7 +37,14 @@ export async function chooseDatabase(options: ChooseOptions = {}): Promise<RealD
   const url = env.DATABASE_URL;
   let db: RealDatabase;
   if (url !== undefined && url !== "") {
-    db = await openPostgres({ connectionString: url, kind: "server", origin: "DATABASE_URL", schema: options.schema });
+    db = await openPostgres({
+      connectionString: url,
+      kind: "server",
+      origin: "DATABASE_URL",
+      schema: options.schema,
+    }).catch((error: unknown) => {
+      throw new ServerUnreachable(`PostgreSQL at ${describeUrl(url)} (DATABASE_URL)`, messageOf(error));
+    });
   } else {
     const runtime = await (options.findRuntime ?? findContainerRuntime)(env);
     if (runtime.found) {
@@ -118,4 +126,11 @@ async function openContainer(where: string, schema: string | undefined): Promise
 
 function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+}
+
+/** An error's message; node-postgres' connection errors can have an empty one (then their code). */
+function messageOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return error.message !== "" ? error.message : typeof code === "string" ? code : error.name;
 }

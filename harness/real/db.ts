@@ -315,7 +315,7 @@ export async function openPostgres(options: PostgresOptions): Promise<RealDataba
 }
 
 /** "127.0.0.1:5432/test", without the user or password. */
-function describeUrl(connectionString: string): string {
+export function describeUrl(connectionString: string): string {
   try {
     const url = new URL(connectionString);
     return `${url.hostname}:${url.port || "5432"}${url.pathname}`;

@@ -9,6 +9,7 @@
  */
 import type { Database, Transaction } from "../db.ts";
 import type { Net, RequestOutcome } from "../env.ts";
+import type { Redis } from "../redis.ts";
 
 /** Which requests a kill point counts. */
 export type RequestFilter = (to: string, request: unknown) => boolean;
@@ -73,6 +74,52 @@ export function killAfterCommit(db: Database, n: number, kill: () => void): Data
         );
       });
     },
+  };
+}
+
+/**
+ * A `Redis` that kills the process when its `n`-th write (SET, DEL, PEXPIRE and the two scripts,
+ * whatever their answer) has been answered, before the caller's continuation runs: the write took
+ * effect on the server, and the process never learns it. Reads (GET, PTTL) and failed commands are
+ * not counted.
+ */
+export function killAfterRedisWrite(redis: Redis, n: number, kill: () => void): Redis {
+  checkCount(n);
+  let written = 0;
+  let fired = false;
+  const write =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      if (fired) return never<R>();
+      return new Promise<R>((resolve, reject) => {
+        call(...args).then(
+          (value) => {
+            if (fired) return;
+            if (++written === n) {
+              fired = true;
+              kill();
+              return;
+            }
+            resolve(value);
+          },
+          (error: unknown) => {
+            if (!fired) reject(error);
+          },
+        );
+      });
+    };
+  const read =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      fired ? never<R>() : call(...args);
+  return {
+    set: write(redis.set),
+    del: write(redis.del),
+    pexpire: write(redis.pexpire),
+    delIfEquals: write(redis.delIfEquals),
+    pexpireIfEquals: write(redis.pexpireIfEquals),
+    get: read(redis.get),
+    pttl: read(redis.pttl),
   };
 }
 

@@ -1,11 +1,13 @@
 /**
- * For tests: the PostgreSQL server the real-database tests use, and whether it answers. This
- * machine's own by default (trust authentication, database `test`); `LAB_TEST_DATABASE_URL`
- * names another. Where nothing answers, those tests are skipped with one line saying why.
+ * For tests: the PostgreSQL and Redis servers the real tests use, and whether they answer. This
+ * machine's own by default (PostgreSQL with trust authentication, database `test`; Redis on 6379);
+ * `LAB_TEST_DATABASE_URL` and `LAB_TEST_REDIS_URL` name others. Where nothing answers, those tests
+ * are skipped with one line saying why.
  */
 import pg from "pg";
 import type { RealDatabase } from "./db.ts";
 import { chooseDatabase } from "./db-choose.ts";
+import { openRedisServer } from "./redis-real.ts";
 
 export const SERVER_URL = process.env.LAB_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -45,4 +47,27 @@ export function openFallbackPglite(): Promise<RealDatabase> {
     findRuntime: async () => ({ found: false, why: "not looked for in this test" }),
     say: () => undefined,
   });
+}
+
+/** The Redis server the real-Redis tests use: this machine's own by default; `LAB_TEST_REDIS_URL` names another. */
+export const REDIS_SERVER_URL = process.env.LAB_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/** Checks the Redis server once (1 s at most) and, if it does not answer, says in one line which tests are skipped. */
+export async function checkRedisServer(what: string): Promise<string | null> {
+  let problem: string | null = null;
+  try {
+    const redis = await openRedisServer({
+      url: REDIS_SERVER_URL,
+      kind: "server",
+      origin: "LAB_TEST_REDIS_URL",
+      connectTimeoutMs: 1000,
+    });
+    await redis.close();
+  } catch (error) {
+    problem = error instanceof Error ? error.message : String(error);
+  }
+  if (problem !== null) {
+    console.warn(`Skipping ${what}: ${problem}. Set LAB_TEST_REDIS_URL to run them.`);
+  }
+  return problem;
 }

@@ -41,6 +41,8 @@ export interface Inode {
   current: Bytes;
   durable: Bytes;
   pending: PendingChange[];
+  /** Changes below this seq were counted by an fsync's cost already (see claimDirtyBytes). */
+  costedSeq: number;
 }
 
 type Entry = { kind: "dir" } | { kind: "file"; inode: Inode };
@@ -128,7 +130,13 @@ export class DiskModel {
     if (path === "") throw new DiskError("EEXIST", "create", path);
     this.requireDir(parentOf(path), "create", path);
     if (this.current.has(path)) throw new DiskError("EEXIST", "create", path);
-    const inode: Inode = { id: this.nextInode++, current: new Bytes(), durable: new Bytes(), pending: [] };
+    const inode: Inode = {
+      id: this.nextInode++,
+      current: new Bytes(),
+      durable: new Bytes(),
+      pending: [],
+      costedSeq: 0,
+    };
     this.current.set(path, { kind: "file", inode });
     this.journal.push({ seq: this.nextSeq++, kind: "create", path, inode });
   }
@@ -188,6 +196,24 @@ export class DiskModel {
       applied++;
     }
     inode.pending.splice(0, applied);
+  }
+
+  /**
+   * The bytes of the file's pending writes made before `coveredSeq` that no earlier fsync counted:
+   * what an fsync called now must write to the device. For the cost model and the disk's
+   * statistics only; it changes no contents. 0 for a path that is not a file.
+   */
+  claimDirtyBytes(path: string, coveredSeq: number): number {
+    const entry = this.current.get(path);
+    if (entry?.kind !== "file") return 0;
+    const inode = entry.inode;
+    let bytes = 0;
+    for (const change of inode.pending) {
+      if (change.seq >= coveredSeq) break;
+      if (change.seq >= inode.costedSeq && change.kind === "write") bytes += change.data.length;
+    }
+    inode.costedSeq = Math.max(inode.costedSeq, coveredSeq);
+    return bytes;
   }
 
   /** Commits the journal up to the last change made before the call that touches `dir`. */

@@ -12,6 +12,7 @@
  */
 import { crc32 } from "node:zlib";
 import { type Disk, DiskError } from "../env.ts";
+import type { DiskCostModel } from "./cost-model.ts";
 import { type DiskModel, normalizePath } from "./disk-model.ts";
 import { drawLatency, type LatencyMs } from "./latency.ts";
 import type { SimRng } from "./rng.ts";
@@ -22,6 +23,11 @@ export interface DiskProfile {
   writeMs: LatencyMs;
   metadataMs: LatencyMs;
   fsyncMs: LatencyMs;
+  /**
+   * When set, calls cost what this model says (a fixed part plus their bytes over a bandwidth),
+   * and the latencies above are not used. Unset by default: today's labs run without it.
+   */
+  cost?: DiskCostModel;
 }
 
 /** A fast SSD-like default: page-cache operations in microseconds, a flush in about a millisecond. */
@@ -45,10 +51,28 @@ export interface DiskHost {
   afterChange(label: string): "goOn" | "dead" | "paused";
 }
 
-/** Queue positions for one node's disk, shared by its incarnations. */
+/** What one node's disk was asked to do, over all its incarnations (for performance verdicts). */
+export interface DiskStats {
+  /** Calls that change a file's contents: writes, and truncates (of 0 bytes). */
+  writeCalls: number;
+  writeBytes: number;
+  readCalls: number;
+  readBytes: number;
+  metadataCalls: number;
+  fsyncs: number;
+  /** Bytes the fsyncs had to write to the device (pending writes no earlier fsync covered). */
+  fsyncedBytes: number;
+}
+
+export function emptyDiskStats(): DiskStats {
+  return { writeCalls: 0, writeBytes: 0, readCalls: 0, readBytes: 0, metadataCalls: 0, fsyncs: 0, fsyncedBytes: 0 };
+}
+
+/** Queue positions for one node's disk, shared by its incarnations, and what it was asked. */
 export interface DiskQueues {
   ioFreeAtMs: number;
   flushFreeAtMs: number;
+  stats: DiskStats;
 }
 
 export class SimDisk implements Disk {
@@ -62,22 +86,22 @@ export class SimDisk implements Disk {
 
   list(dir: string): Promise<string[]> {
     const d = normalizePath(dir);
-    return this.io("metadata", `list ${d === "" ? "/" : d}`, () => this.model.list(d), false);
+    return this.io("metadata", 0, `list ${d === "" ? "/" : d}`, () => this.model.list(d), false);
   }
 
   exists(path: string): Promise<boolean> {
     const p = normalizePath(path);
-    return this.io("metadata", `exists ${p}`, () => this.model.exists(p), false);
+    return this.io("metadata", 0, `exists ${p}`, () => this.model.exists(p), false);
   }
 
   mkdir(path: string): Promise<void> {
     const p = normalizePath(path);
-    return this.io("metadata", `mkdir ${p}`, () => this.model.mkdir(p));
+    return this.io("metadata", 0, `mkdir ${p}`, () => this.model.mkdir(p));
   }
 
   create(path: string): Promise<void> {
     const p = normalizePath(path);
-    return this.io("metadata", `create ${p}`, () => this.model.create(p));
+    return this.io("metadata", 0, `create ${p}`, () => this.model.create(p));
   }
 
   write(path: string, offset: number, data: Uint8Array): Promise<void> {
@@ -88,7 +112,7 @@ export class SimDisk implements Disk {
     const copy = data.slice();
     // The label carries the data's CRC, so that the trace hash covers what was written, not only where.
     const label = `write ${p} @${offset} +${copy.length} crc ${(crc32(copy) >>> 0).toString(16)}`;
-    return this.io("write", label, () => this.model.write(p, offset, copy));
+    return this.io("write", copy.length, label, () => this.model.write(p, offset, copy));
   }
 
   read(path: string, offset: number, length: number): Promise<Uint8Array> {
@@ -97,6 +121,7 @@ export class SimDisk implements Disk {
     if (bad) return Promise.reject(bad);
     return this.io(
       "read",
+      length,
       `read ${p} @${offset} +${length}`,
       () => {
         const { data, flipped } = this.model.read(p, offset, length, this.rng);
@@ -109,50 +134,73 @@ export class SimDisk implements Disk {
 
   size(path: string): Promise<number> {
     const p = normalizePath(path);
-    return this.io("metadata", `size ${p}`, () => this.model.size(p), false);
+    return this.io("metadata", 0, `size ${p}`, () => this.model.size(p), false);
   }
 
   truncate(path: string, sizeBytes: number): Promise<void> {
     const p = normalizePath(path);
     const bad = checkRange("truncate", p, sizeBytes, 0);
     if (bad) return Promise.reject(bad);
-    return this.io("write", `truncate ${p} to ${sizeBytes}`, () => this.model.truncate(p, sizeBytes));
+    return this.io("write", 0, `truncate ${p} to ${sizeBytes}`, () => this.model.truncate(p, sizeBytes));
   }
 
   fsync(path: string): Promise<void> {
     const p = normalizePath(path);
     // Only what was written before this call is promised durable, however long the flush waits.
     const covered = this.model.mark();
-    return this.flush(`fsync ${p}`, () => this.model.fsync(p, covered));
+    const dirtyBytes = this.model.claimDirtyBytes(p, covered);
+    return this.flush(`fsync ${p}`, dirtyBytes, () => this.model.fsync(p, covered));
   }
 
   fsyncDir(dir: string): Promise<void> {
     const d = normalizePath(dir);
     const covered = this.model.mark();
-    return this.flush(`fsyncDir ${d === "" ? "/" : d}`, () => this.model.fsyncDir(d, covered));
+    return this.flush(`fsyncDir ${d === "" ? "/" : d}`, 0, () => this.model.fsyncDir(d, covered));
   }
 
   rename(from: string, to: string): Promise<void> {
     const f = normalizePath(from);
     const t = normalizePath(to);
-    return this.io("metadata", `rename ${f} -> ${t}`, () => this.model.rename(f, t));
+    return this.io("metadata", 0, `rename ${f} -> ${t}`, () => this.model.rename(f, t));
   }
 
   unlink(path: string): Promise<void> {
     const p = normalizePath(path);
-    return this.io("metadata", `unlink ${p}`, () => this.model.unlink(p));
+    return this.io("metadata", 0, `unlink ${p}`, () => this.model.unlink(p));
   }
 
-  private io<T>(kind: "read" | "write" | "metadata", label: string, effect: () => T, changes = true): Promise<T> {
-    const latency = this.profile[kind === "read" ? "readMs" : kind === "write" ? "writeMs" : "metadataMs"];
-    const doneAtMs = Math.max(this.host.nowMs(), this.queues.ioFreeAtMs) + drawLatency(latency, this.rng);
+  private io<T>(
+    kind: "read" | "write" | "metadata",
+    bytes: number,
+    label: string,
+    effect: () => T,
+    changes = true,
+  ): Promise<T> {
+    const stats = this.queues.stats;
+    if (kind === "write") {
+      stats.writeCalls++;
+      stats.writeBytes += bytes;
+    } else if (kind === "read") {
+      stats.readCalls++;
+      stats.readBytes += bytes;
+    } else stats.metadataCalls++;
+    const cost = this.profile.cost;
+    // Without a cost model, the draw is exactly as it always was: the labs' seeds draw the same runs.
+    const latencyMs =
+      cost === undefined
+        ? drawLatency(this.profile[kind === "read" ? "readMs" : kind === "write" ? "writeMs" : "metadataMs"], this.rng)
+        : cost.callMs(bytes);
+    const doneAtMs = Math.max(this.host.nowMs(), this.queues.ioFreeAtMs) + latencyMs;
     this.queues.ioFreeAtMs = doneAtMs;
     return this.complete(doneAtMs, label, effect, changes);
   }
 
-  private flush(label: string, effect: () => void): Promise<void> {
-    const doneAtMs =
-      Math.max(this.host.nowMs(), this.queues.flushFreeAtMs) + drawLatency(this.profile.fsyncMs, this.rng);
+  private flush(label: string, dirtyBytes: number, effect: () => void): Promise<void> {
+    this.queues.stats.fsyncs++;
+    this.queues.stats.fsyncedBytes += dirtyBytes;
+    const cost = this.profile.cost;
+    const latencyMs = cost === undefined ? drawLatency(this.profile.fsyncMs, this.rng) : cost.fsyncMs(dirtyBytes);
+    const doneAtMs = Math.max(this.host.nowMs(), this.queues.flushFreeAtMs) + latencyMs;
     this.queues.flushFreeAtMs = doneAtMs;
     return this.complete(doneAtMs, label, effect, true);
   }

@@ -12,6 +12,7 @@
  * Messages are delivered to the destination's *current* incarnation (like UDP to a host that
  * rebooted); replies only to the incarnation that asked (its successor never asked anything).
  */
+import { approxBytes, type NetCostModel } from "./cost-model.ts";
 import { drawLatency, type LatencyMs } from "./latency.ts";
 import type { SimRng } from "./rng.ts";
 import type { MessageLink } from "./trace.ts";
@@ -25,6 +26,12 @@ export interface NetProfile {
   /** Probability that a message is held back by up to `reorderDelayMs` more, letting later ones pass. */
   reorderRate: number;
   reorderDelayMs: number;
+  /**
+   * When set, a message takes the model's fixed latency plus its size over the link's bandwidth,
+   * and its bytes occupy the link (later messages on it wait); `latencyMs` is not used. Unset by
+   * default: today's labs run without it.
+   */
+  cost?: NetCostModel;
 }
 
 export const defaultNetProfile: NetProfile = {
@@ -55,6 +62,8 @@ export class SimNetwork {
   private readonly blocked = new Set<string>();
   /** When the last in-order message on each link arrives, so the next one cannot overtake it. */
   private readonly linkArrivalMs = new Map<string, number>();
+  /** With a cost model: when each link has finished sending the bytes already given to it. */
+  private readonly linkFreeAtMs = new Map<string, number>();
   /** Counts, for tests and the bench. */
   readonly stats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
 
@@ -90,6 +99,20 @@ export class SimNetwork {
     return this.blocked.has(`${from}->${to}`);
   }
 
+  /**
+   * How long a message takes before any fault: a draw from the profile's latency (exactly as
+   * before the cost model existed), or, with a cost model, its fixed latency after the link has
+   * carried this message's bytes behind those already on it.
+   */
+  private baseDelayMs(link: string, bytes: number): number {
+    const cost = this.profile.cost;
+    if (cost === undefined) return drawLatency(this.profile.latencyMs, this.rng);
+    const nowMs = this.host.nowMs();
+    const sentMs = Math.max(nowMs, this.linkFreeAtMs.get(link) ?? 0) + cost.transferMs(bytes);
+    this.linkFreeAtMs.set(link, sentMs);
+    return sentMs + cost.parameters.messageMs - nowMs;
+  }
+
   /** Sends a packet with all the faults the profile allows. */
   transmit(from: string, to: string, packet: Packet): void {
     this.stats.sent++;
@@ -113,8 +136,9 @@ export class SimNetwork {
     const copies = this.rng.chance(this.profile.duplicateRate) ? 2 : 1;
     if (copies === 2) this.stats.duplicated++;
     const link = `${from}->${to}`;
+    const bytes = this.profile.cost === undefined ? 0 : approxBytes(packet.body);
     for (let i = 0; i < copies; i++) {
-      let delayMs = drawLatency(this.profile.latencyMs, this.rng);
+      let delayMs = this.baseDelayMs(link, bytes);
       if (this.rng.chance(this.profile.reorderRate)) delayMs += this.rng.between(0, this.profile.reorderDelayMs);
       else {
         const nowMs = this.host.nowMs();

@@ -10,7 +10,7 @@
 import type { Logger } from "pino";
 import type { Env, MessageHandler, Net, RequestHandler, RequestOutcome } from "../env.ts";
 import { MachineClock, SimClock } from "./clock.ts";
-import { type DiskProfile, type DiskQueues, SimDisk } from "./disk.ts";
+import { type DiskProfile, type DiskQueues, type DiskStats, emptyDiskStats, SimDisk } from "./disk.ts";
 import { DiskModel, type PowerLossReport } from "./disk-model.ts";
 import type { Packet, SimNetwork } from "./net.ts";
 import type { SimRng } from "./rng.ts";
@@ -76,7 +76,7 @@ export class SimNode<TApi = unknown> {
   /** Every death of an incarnation, in order: when, which, and how (for workloads and checkers). */
   readonly deaths: Array<{ atMs: number; incarnation: number; reason: "crash" | "power loss" }> = [];
   private incarnations = 0;
-  private readonly diskQueues: DiskQueues = { ioFreeAtMs: 0, flushFreeAtMs: 0 };
+  private readonly diskQueues: DiskQueues = { ioFreeAtMs: 0, flushFreeAtMs: 0, stats: emptyDiskStats() };
   private readonly powerRng: SimRng;
   private readonly trips: Trip[] = [];
   private readonly deathListeners: Array<(incarnation: number, reason: "crash" | "power loss") => void> = [];
@@ -87,6 +87,11 @@ export class SimNode<TApi = unknown> {
     private readonly host: NodeHost,
   ) {
     this.powerRng = host.rootRng.fork(`power:${id}`);
+  }
+
+  /** What this node's disk was asked to do so far, over all its incarnations. */
+  get diskStats(): Readonly<DiskStats> {
+    return this.diskQueues.stats;
   }
 
   get isUp(): boolean {

@@ -62,6 +62,12 @@ export const TIMING = {
   requestTimeoutMs: 40,
   /** An idle or unanswered queue is pulled again after this long [pullTimeDelayMillsWhenException]. */
   pullIdleMs: 5,
+  /**
+   * A pull that finds its queue empty is held by the broker this long at most, and answered as
+   * soon as a message arrives (long polling) [brokerSuspendMaxTimeMillis 15 s]. Shorter than
+   * `requestTimeoutMs`, so that a held pull's answer comes before the consumer gives up on it.
+   */
+  pullHoldMs: 25,
   /** How often a consumer heartbeats and rebalances [heartbeatBrokerInterval 30 s, rebalance 20 s]. */
   heartbeatMs: 20,
   /** How often the runtime commits each queue's offset [persistConsumerOffsetInterval 5 s]. */

@@ -1,28 +1,46 @@
 /**
- * L4.C's race on a real database: two consumers handle the same delivery at once, each on its own
- * connection, with the reference handler and a claim under test. On PostgreSQL (the server at
- * LAB_TEST_DATABASE_URL, by default this machine's own; skipped with one line where nothing
- * answers) a check-then-insert claim applies the effect twice, as it does in the simulation, and
- * the reference's `insertIfAbsent` once. On PGlite the race cannot happen: it runs one transaction
- * at a time, so the second claim starts only after the first committed (the guide says so).
+ * Lab 04 against real stores.
  *
- * To make the interleaving certain rather than likely, the two transactions meet after their first
- * statement: each waits (at most RENDEZVOUS_MS) until the other's first statement has returned. A
- * claim whose first statement is a read lets both pass; one whose first statement takes the key
- * makes the second wait for the first to end, so the rendezvous times out and the first goes on.
+ * 1. L4.C's race, alone: two consumers handle the same delivery at once, each on its own
+ *    connection, with the reference handler and a claim under test. On PostgreSQL (the server at
+ *    LAB_TEST_DATABASE_URL, by default this machine's own; skipped with one line where nothing
+ *    answers) a check-then-insert claim applies the effect twice, as it does in the simulation,
+ *    and the reference's `insertIfAbsent` once. On PGlite the race cannot happen: it runs one
+ *    transaction at a time, so the second claim starts only after the first committed. The two
+ *    transactions meet after their first statement (tests/real-meet.ts), so that the interleaving
+ *    is certain rather than likely.
+ * 2. The real part (`npx lab grade 04 --real-db`, tests/real-db.ts): the reference passes every
+ *    scenario, and one zoo entry per kind of scenario fails it with the verdict it earns, with the
+ *    embedded defaults (PGlite and the Redis model on the real clock: these run wherever `npm ci`
+ *    ran) and with this machine's PostgreSQL and Redis (LAB_TEST_DATABASE_URL, LAB_TEST_REDIS_URL;
+ *    skipped with one line each where nothing answers).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database, Transaction } from "#harness/db.ts";
+import { chooseImpl, loadImpl, loadLab } from "#harness/grade/labs.ts";
+import { shippedStubs } from "#harness/grade/shipped.ts";
 import { openPostgres, type RealDatabase } from "#harness/real/db.ts";
 import { createRealEnv } from "#harness/real/env.ts";
-import { checkServer, openFallbackPglite, SERVER_URL } from "#harness/real/test-server.ts";
+import { openModelRedis } from "#harness/real/redis-choose.ts";
+import { openRedisServer, type RealRedis } from "#harness/real/redis-real.ts";
+import {
+  checkRedisServer,
+  checkServer,
+  openFallbackPglite,
+  REDIS_SERVER_URL,
+  SERVER_URL,
+} from "#harness/real/test-server.ts";
 import { claim as checkThenInsert } from "./bugs/check-then-insert/inbox.ts";
 import { applyOrderEvent, type Claim, type Delivery, type HandlerContext, TABLES } from "./provided.ts";
 import { handle } from "./solution/handler.ts";
 import { claim as reference } from "./solution/inbox.ts";
+import { type RealReport, realPassed, realReportLines, runRealPart } from "./tests/real-db.ts";
+import { asConsumerImpl } from "./tests/real-db-cli.ts";
+import { meetingAfterFirstStatement, rendezvous } from "./tests/real-meet.ts";
+import { PGLITE_RACE_SKIP, REAL_SCENARIOS } from "./tests/real-scenarios.ts";
 import { standInKey } from "./tests/stand-ins.ts";
 
 type ClaimFn = (tx: Transaction, key: string) => Promise<Claim>;
@@ -36,42 +54,6 @@ const DELIVERY: Delivery = {
   event: { orderId: "o1", step: 1, kind: "charge", customer: "alice", amountCents: 2500, sentAtMs: 0 },
   reconsumeTimes: 0,
 };
-
-/** A meeting point for two: each arrival waits for the other, or for `ms`, whichever comes first. */
-function rendezvous(ms: number): () => Promise<void> {
-  let arrived = 0;
-  let release: () => void = () => undefined;
-  const bothHere = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  return async () => {
-    arrived += 1;
-    if (arrived === 2) release();
-    await Promise.race([bothHere, new Promise<void>((resolve) => setTimeout(resolve, ms))]);
-  };
-}
-
-/** `tx` whose first statement, once returned, waits at `meet`. */
-function meetingAfterFirstStatement(tx: Transaction, meet: () => Promise<void>): Transaction {
-  let first = true;
-  const after = async <T>(result: Promise<T>): Promise<T> => {
-    const value = await result;
-    if (first) {
-      first = false;
-      await meet();
-    }
-    return value;
-  };
-  return {
-    get: (table, key) => after(tx.get(table, key)),
-    getForUpdate: (table, key) => after(tx.getForUpdate(table, key)),
-    insert: (table, key, row) => after(tx.insert(table, key, row)),
-    insertIfAbsent: (table, key, row) => after(tx.insertIfAbsent(table, key, row)),
-    put: (table, key, row) => after(tx.put(table, key, row)),
-    delete: (table, key) => after(tx.delete(table, key)),
-    scan: (table, options) => after(tx.scan(table, options)),
-  };
-}
 
 /** Two consumers handle DELIVERY at once with the reference handler and `claim`: how many ledger rows. */
 async function twinHandling(db: RealDatabase, claim: ClaimFn, dataDir: string): Promise<number> {
@@ -98,6 +80,45 @@ async function twinHandling(db: RealDatabase, claim: ClaimFn, dataDir: string): 
   expect(answers).toEqual(["done", "done"]);
   return (await db.rows(TABLES.ledger)).length;
 }
+
+const lab = await loadLab("04-idempotent-consumption");
+
+async function implOf(bug: string | null) {
+  const choice =
+    bug === null ? chooseImpl(lab, { solution: true }) : chooseImpl(lab, { impl: path.join(lab.dir, "bugs", bug) });
+  return asConsumerImpl(await loadImpl(lab, choice));
+}
+
+/** Each scenario's number, verdict and anomaly names: "8 failed: applied twice". */
+function verdicts(report: RealReport): string[] {
+  return report.scenarios.map((s) => {
+    const names = [...new Set(s.anomalies.map((a) => a.name))].join(", ");
+    return `${s.number} ${s.verdict}${names === "" ? "" : `: ${names}`}`;
+  });
+}
+
+/** The scenario numbers of `part`. */
+function numbersOf(part: string): number[] {
+  return REAL_SCENARIOS.flatMap((s, i) => (s.part === part ? [i + 1] : []));
+}
+
+/** One zoo entry per kind of real scenario (all but L4.C's race), the scenarios it fails, and the verdict. */
+const ZOO: { bug: string; only: number[]; failed: string[] }[] = [
+  // A resend under a new message id, claimed by the message id.
+  { bug: "claim-message-id", only: [1], failed: ["1 failed: applied twice"] },
+  // A kill between the effect's transaction and the mark's.
+  { bug: "mark-after-effect", only: [3], failed: ["3 failed: applied twice"] },
+  // A serialization failure, and a commit cut off, both answered "done".
+  { bug: "swallow-and-ack", only: [4, 5], failed: ["4 failed: lost write", "5 failed: lost write"] },
+  // A kill after the database commit, before a done mark that was Redis's only record.
+  { bug: "redis-only-short-ttl", only: [8], failed: ["8 failed: applied twice"] },
+  // A done mark set first: a kill right after it, and the work is never done.
+  { bug: "done-before-processing", only: [9], failed: ["9 failed: lost write"] },
+  // A done mark set even when the database said "retryLater".
+  { bug: "mark-in-finally", only: [10], failed: ["10 failed: lost write"] },
+  // A lease that expires under a slow quote, and no inbox behind it.
+  { bug: "redis-only-short-lease", only: [11], failed: ["11 failed: applied twice"] },
+];
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "lab04-real-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -137,4 +158,103 @@ describe("lab 04's L4.C race, on PGlite", () => {
     expect(db.concurrent).toBe(false);
     expect(await twinHandling(db, checkThenInsert, dataDir)).toBe(1);
   });
+
+  describe("the real part with the embedded defaults (PGlite, the Redis model on the real clock)", () => {
+    let redis: RealRedis;
+    beforeAll(() => {
+      redis = openModelRedis();
+    });
+
+    it("the reference passes every scenario but L4.C's race, which says why it is skipped, within the budget", async () => {
+      const report = await runRealPart(await implOf(null), { database: db, redis });
+      const race = numbersOf("L4.C");
+      expect(verdicts(report)).toEqual(
+        REAL_SCENARIOS.map((_, i) => `${i + 1} ${race.includes(i + 1) ? "skipped" : "passed"}`),
+      );
+      expect(report.scenarios.find((s) => s.verdict === "skipped")?.reason).toBe(PGLITE_RACE_SKIP);
+      expect(realPassed(report)).toBe(true);
+      // Each scenario within 3 s, all within 30 s: measured 5 to 8 s here.
+      expect(Math.max(...report.scenarios.map((s) => s.ms))).toBeLessThan(3_000);
+      expect(report.scenariosMs).toBeLessThan(30_000);
+      const lines = realReportLines(report, "solution/");
+      expect(lines).toContain(`Redis: ${redis.description}`);
+      expect(lines.at(-1)).toMatch(
+        new RegExp(`^${REAL_SCENARIOS.length - 1} of ${REAL_SCENARIOS.length - 1} scenarios passed in `),
+      );
+    }, 60_000);
+
+    for (const entry of ZOO) {
+      it(`${entry.bug}: ${entry.failed.join("; ")}`, async () => {
+        const report = await runRealPart(await implOf(entry.bug), { database: db, redis, only: entry.only });
+        expect(verdicts(report)).toEqual(entry.failed);
+        expect(realPassed(report)).toBe(false);
+      }, 30_000);
+    }
+
+    it("the stubs as shipped: one 'not implemented' per part, the part's other scenarios not run", async () => {
+      // The committed stubs (shipped.ts), never the learner's src/, which may be done.
+      const stubs = shippedStubs(lab);
+      let report: RealReport;
+      try {
+        const impl = await loadImpl(lab, chooseImpl(lab, { impl: stubs }));
+        report = await runRealPart(asConsumerImpl(impl), { database: db, redis });
+      } finally {
+        if (stubs !== path.join(lab.dir, lab.manifest.learnerDir)) rmSync(stubs, { recursive: true, force: true });
+      }
+      expect(report.scenarios.map((s) => `${s.part} ${s.verdict}`)).toEqual([
+        "L4.B not implemented",
+        "L4.C skipped",
+        "L4.D not implemented",
+      ]);
+      expect(realReportLines(report, "src/")).toContain("L4.B's other 4 scenarios were not run: implement it first");
+    }, 30_000);
+  });
 });
+
+const redisProblem = await checkRedisServer("lab 04's real part on the Redis server");
+
+describe.skipIf(serverProblem !== null || redisProblem !== null)(
+  "the real part on PostgreSQL and a Redis server (this machine's, or LAB_TEST_*_URL)",
+  () => {
+    let db: RealDatabase;
+    let redis: RealRedis;
+    beforeAll(async () => {
+      db = await openPostgres({
+        connectionString: SERVER_URL,
+        kind: "server",
+        origin: "LAB_TEST_DATABASE_URL",
+        schema: `lab_real04_${process.pid}`,
+        dropSchemaOnClose: true,
+      });
+      redis = await openRedisServer({ url: REDIS_SERVER_URL, kind: "server", origin: "LAB_TEST_REDIS_URL" });
+    });
+    afterAll(async () => {
+      await db?.close();
+      await redis?.close();
+    });
+
+    it("the reference passes every scenario, L4.C's race included", async () => {
+      const report = await runRealPart(await implOf(null), { database: db, redis });
+      expect(verdicts(report)).toEqual(REAL_SCENARIOS.map((_, i) => `${i + 1} passed`));
+      expect(report.scenariosMs).toBeLessThan(30_000);
+    }, 60_000);
+
+    it("the alternative that renews its lease (pexpireIfEquals, an EVAL script on the server) passes L4.D's scenarios", async () => {
+      const choice = chooseImpl(lab, { impl: path.join(lab.dir, "alternatives", "window-with-renewal") });
+      const only = numbersOf("L4.D");
+      const report = await runRealPart(asConsumerImpl(await loadImpl(lab, choice)), { database: db, redis, only });
+      expect(verdicts(report)).toEqual(only.map((n) => `${n} passed`));
+    }, 30_000);
+
+    it("check-then-insert: the race applies the charge twice", async () => {
+      const race = numbersOf("L4.C");
+      const report = await runRealPart(await implOf("check-then-insert"), { database: db, redis, only: race });
+      expect(verdicts(report)).toEqual(race.map((n) => `${n} failed: applied twice`));
+    }, 30_000);
+
+    it("redis-only-short-ttl on a real Redis: applied twice after the kill and after the slow quote", async () => {
+      const report = await runRealPart(await implOf("redis-only-short-ttl"), { database: db, redis, only: [8, 11] });
+      expect(verdicts(report)).toEqual(["8 failed: applied twice", "11 failed: applied twice"]);
+    }, 30_000);
+  },
+);

@@ -38,7 +38,12 @@ interface Deployed {
 function deploy(seed: number, consumerCount: number, dbProfile: Partial<DbProfile> = {}): Deployed {
   const world = new World({ seed });
   const db = new SimDatabase(world, dbProfile);
-  const config = { ...defaultBrokerConfig, topics: { [TOPIC]: QUEUES }, sessionMs: TIMING.sessionMs };
+  const config = {
+    ...defaultBrokerConfig,
+    topics: { [TOPIC]: QUEUES },
+    sessionMs: TIMING.sessionMs,
+    pullHoldMaxMs: TIMING.pullHoldMs,
+  };
   const broker = world.addNode<Broker>("broker", async (env) => openBroker(env, config, await openLogStore(env)));
   const rebalances: Deployed["rebalances"] = [];
   const deliveries: string[] = [];
@@ -228,6 +233,39 @@ describe("lab 04's push consumer", () => {
       });
       expect(result.first, `seed ${seed}`).toBe(true);
       expect(result.lost, `seed ${seed}: the restart lost some commits`).toBeLessThan(16);
+      expect(result.again, `seed ${seed}`).toBe(true);
+      expect(effectAnomalies(d, result.sent), `seed ${seed}`).toEqual([]);
+    }
+  });
+
+  it("a queue taken with nothing left to receive commits the offset it was taken at, so a broker that forgot it learns it again", async () => {
+    for (let seed = 1; seed <= 3; seed++) {
+      const d = deploy(seed, 2);
+      const result = await simulate(d.world, async () => {
+        await d.broker.start();
+        await d.consumers[0]?.start();
+        const sent = await d.send(16);
+        const first = await drained(d, 16, 3000);
+        // c2 joins and takes queues 2 and 3 at their ends: it will never receive anything there.
+        // Once c1 has dropped them (committing them once more), only c2 can commit them.
+        await d.consumers[1]?.start();
+        const settled = (): boolean =>
+          d.rebalances.some((r) => r.consumer === "c2" && r.queues.length > 0) &&
+          d.rebalances.filter((r) => r.consumer === "c1").at(-1)?.queues.length === 2;
+        while (!settled()) await d.world.sleep(1);
+        // The broker restarts at once, with its last persisted offsets: c1's last commits of queues
+        // 2 and 3 are among those it forgets.
+        d.broker.crash();
+        await d.world.sleep(5);
+        await d.broker.start();
+        const takenQueues = [2, 3].reduce(
+          (sum, q) => sum + (d.broker.incarnation?.api?.committed(GROUP, TOPIC, q)?.offset ?? 0),
+          0,
+        );
+        return { sent, first, takenQueues, again: await drained(d, 16, 1000) };
+      });
+      expect(result.first, `seed ${seed}`).toBe(true);
+      expect(result.takenQueues, `seed ${seed}: the restart lost commits of queues 2 and 3`).toBeLessThan(8);
       expect(result.again, `seed ${seed}`).toBe(true);
       expect(effectAnomalies(d, result.sent), `seed ${seed}`).toEqual([]);
     }

@@ -9,7 +9,8 @@
  *   no longer move its offset (ProcessQueue.isDropped). Its new owner starts from the committed
  *   offset, so both may handle the same messages at once;
  * - each owned queue is pulled from its committed offset; up to `TIMING.maxInFlight` deliveries
- *   run at once per consumer, in any order;
+ *   run at once per consumer, in any order. A pull of an empty queue is held by the broker until
+ *   a message arrives or `TIMING.pullHoldMs` passes (long polling, PullRequestHoldService);
  * - a delivery answered "retryLater" is handed out again `TIMING.retryDelayMs` later, in place
  *   (RocketMQ sends it to the group's retry topic instead and counts it finished: same effect on
  *   your handler, one topic fewer here);
@@ -189,6 +190,8 @@ export async function runPushConsumer(
         queueId: state.queueId,
         offset: state.nextOffset,
         max: room,
+        // Long polling: an empty queue's pull is answered when a message arrives, or at the hold's end.
+        waitMs: TIMING.pullHoldMs,
       });
       if (state.dropped) return;
       if (outcome.kind !== "ok" || outcome.reply.kind !== "ok" || outcome.reply.messages.length === 0) {

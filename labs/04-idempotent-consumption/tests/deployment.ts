@@ -100,7 +100,12 @@ export interface Deployment {
 export function deploy(ctx: TestContext<unknown>, options: DeploymentOptions): Deployment {
   const { world, history } = ctx;
   const db = new SimDatabase(world);
-  const config = { ...defaultBrokerConfig, topics: { [TOPIC]: options.queueCount }, sessionMs: TIMING.sessionMs };
+  const config = {
+    ...defaultBrokerConfig,
+    topics: { [TOPIC]: options.queueCount },
+    sessionMs: TIMING.sessionMs,
+    pullHoldMaxMs: TIMING.pullHoldMs,
+  };
   const broker = world.addNode<Broker>(BROKER, async (env) => openBroker(env, config, await openLogStore(env)));
   const deliveries: Deployment["deliveries"] = [];
   const answers: Deployment["answers"] = new Map();

@@ -36,6 +36,7 @@
  * learner's own versions of those labs do, because it uses the references, not theirs.
  */
 import type { Env } from "#lab";
+import { Arrivals, announcingAppends } from "./arrivals.ts";
 import type { KafkaConfig } from "./kafka/hooks.ts";
 import { type KafkaHandlers, kafkaTopicsOf, openKafka } from "./kafka/routing.ts";
 import { KeyedMutex } from "./keyed-mutex.ts";
@@ -58,6 +59,11 @@ export interface BrokerConfig {
   offsetPersistIntervalMs: number;
   /** Most messages one pull returns. */
   pullMax: number;
+  /**
+   * Long polling (see arrivals.ts): the longest a pull that found its queue empty is held waiting
+   * for a message, whatever its `waitMs` asks. Absent: pulls are never held.
+   */
+  pullHoldMaxMs?: number;
   /**
    * Transactional messages (lab 03): the service plug-in and the producer registry's timeout.
    * Without it, `sendHalf` and `endTransaction` answer `noSuchTopic` and the system topics do not exist.
@@ -92,7 +98,10 @@ export interface Broker {
 }
 
 /** Opens the store (recovering it), rebuilds producer state, and starts serving requests. */
-export async function openBroker(env: Env, config: BrokerConfig, store: MessageStore): Promise<Broker> {
+export async function openBroker(env: Env, config: BrokerConfig, rawStore: MessageStore): Promise<Broker> {
+  // Only a broker that holds pulls announces its appends: without it, appends run as they always did.
+  const arrivals = config.pullHoldMaxMs === undefined ? null : new Arrivals(env.clock);
+  const store = arrivals === null ? rawStore : announcingAppends(rawStore, arrivals);
   const offsets = await OffsetStore.open(env);
   const locks = new LockManager(offsets.epoch, config.lockLeaseMs, env.clock.now());
   const membership = new Membership(config.sessionMs);
@@ -162,10 +171,18 @@ export async function openBroker(env: Env, config: BrokerConfig, store: MessageS
 
     async pull(request) {
       if (!isReadable(request.topic, request.queueId)) return { kind: "noSuchTopic" };
-      const { minOffset, maxOffset } = store.bounds(request.topic, request.queueId);
+      let { minOffset, maxOffset } = store.bounds(request.topic, request.queueId);
       if (request.offset < minOffset) return { kind: "offsetOutOfRange", minOffset };
       const max = Math.max(0, Math.min(request.max, config.pullMax));
-      const messages = await store.read(request.topic, request.queueId, request.offset, max);
+      let messages = await store.read(request.topic, request.queueId, request.offset, max);
+      const holdMs = Math.min(request.waitMs ?? 0, config.pullHoldMaxMs ?? 0);
+      if (messages.length === 0 && arrivals !== null && holdMs > 0) {
+        // Nothing yet: hold the pull until the queue's next append, or until the hold is over.
+        await arrivals.next(request.topic, request.queueId, holdMs);
+        ({ minOffset, maxOffset } = store.bounds(request.topic, request.queueId));
+        if (request.offset < minOffset) return { kind: "offsetOutOfRange", minOffset };
+        messages = await store.read(request.topic, request.queueId, request.offset, max);
+      }
       const last = messages.at(-1);
       return {
         kind: "ok",

@@ -43,7 +43,11 @@ export type BrokerRequest =
    * retry of a message that did land is stored twice, and retries can overtake later sends.
    */
   | { type: "send"; topic: string; queueId: number; key: string; body: string; producerId: string; sequence: number }
-  | { type: "pull"; topic: string; queueId: number; offset: number; max: number }
+  /**
+   * Up to `max` messages of a queue from `offset` on. With `waitMs`, a broker that holds pulls
+   * (`pullHoldMaxMs`) answers an empty queue only when a message arrives or `waitMs` is over.
+   */
+  | { type: "pull"; topic: string; queueId: number; offset: number; max: number; waitMs?: number }
   | { type: "heartbeat"; group: string; consumerId: string }
   | { type: "members"; group: string }
   | { type: "lock"; group: string; topic: string; consumerId: string; queueIds: number[] }
