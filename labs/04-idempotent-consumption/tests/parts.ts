@@ -10,6 +10,7 @@ import type { PlanShape } from "#harness/faults/plan.ts";
 import { definePart, type TestContext } from "#harness/grade/define.ts";
 import type { ConsumerParts } from "../runtime.ts";
 import type { ConsumptionModule } from "./api.ts";
+import { type Answered, recordingClaim } from "./check-answers.ts";
 import { CONSUMERS, type ConsumeScenario, consumeScenarioArb, describeConsume, runConsume } from "./consume.ts";
 import { type Assembly, BROKER } from "./deployment.ts";
 import { describeOffsets, type OffsetsScenario, offsetsScenarioArb, runOffsets } from "./offsets.ts";
@@ -42,12 +43,19 @@ const STAND_INS: ConsumerParts = {
 
 /**
  * The parts a consumer incarnation runs with: the learner's functions named in `graded` (from the
- * copy of their modules that incarnation loaded), the stand-ins for the rest.
+ * copy of their modules that incarnation loaded), the stand-ins for the rest. A learner's claim
+ * has its answers recorded in `claimAnswers`, for check-answers.ts.
  */
-function learnerAssembly(ctx: TestContext<ConsumptionModule>, graded: readonly GradedFunction[]): Assembly {
+function learnerAssembly(
+  ctx: TestContext<ConsumptionModule>,
+  graded: readonly GradedFunction[],
+  claimAnswers: Answered[] = [],
+): Assembly {
   return (env) => {
     const impl = ctx.implFor(env);
-    return { ...STAND_INS, ...Object.fromEntries(graded.map((name) => [name, impl[name]])) };
+    const parts: ConsumerParts = { ...STAND_INS, ...Object.fromEntries(graded.map((name) => [name, impl[name]])) };
+    if (!graded.includes("claim")) return parts;
+    return { ...parts, claim: recordingClaim(impl.claim, env.nodeId, claimAnswers) };
   };
 }
 
@@ -132,7 +140,14 @@ export const partC = definePart<ConsumptionModule, ConsumeScenario>({
     dbPlan: { nodes: [...CONSUMERS], kinds: ["dbAbortCommits"], eventsMax: 2, windowMs: 400, outageMsMax: 200 },
   }),
   describe: describeConsume,
-  run: (ctx, s) => runConsume(ctx, s, { assembly: learnerAssembly(ctx, ["claim", "handle"]), checkWrites: true }),
+  run: (ctx, s) => {
+    const claimAnswers: Answered[] = [];
+    return runConsume(ctx, s, {
+      assembly: learnerAssembly(ctx, ["claim", "handle"], claimAnswers),
+      checkWrites: true,
+      claimAnswers,
+    });
+  },
 });
 
 export const partD = definePart<ConsumptionModule, WindowScenario>({
