@@ -167,6 +167,22 @@ describe("simulated Redis: faults", () => {
     });
     expect(seen).toEqual({ whileDown: "RedisUnavailable", after: null });
     expect(c.redis.incidents).toMatchObject([{ what: "restart", keys: ["done:o1"] }]);
+    // The caller's side: the one command that failed, as it heard it (50 ms after sending it).
+    expect(c.redis.failures).toMatchObject([
+      { nodeId: "a", command: { op: "get", key: "done:o1" }, definitelyNotRun: true },
+    ]);
+  });
+
+  it("records each failure as its caller hears it: unknown outcomes as not definitely unrun", async () => {
+    const c = clients();
+    await c.run(async () => {
+      c.redis.loseReplies("a", 1);
+      await on(c.nodes.a, (r) => r.set("lease", "a", { nx: true }));
+      await on(c.nodes.b, (r) => r.get("lease"));
+    });
+    expect(c.redis.failures).toMatchObject([
+      { nodeId: "a", command: { op: "set", key: "lease" }, definitelyNotRun: false },
+    ]);
   });
 
   it("a command sent just before its client crashed still runs; the dead incarnation never hears", async () => {

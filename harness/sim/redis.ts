@@ -33,6 +33,7 @@ import {
   describeCommand,
   type Redis,
   type RedisCommand,
+  type RedisError,
   RedisOutcomeUnknown,
   type RedisResult,
   RedisUnavailable,
@@ -53,6 +54,16 @@ export const defaultRedisProfile: RedisProfile = {
   brokenConnectionMs: 100,
 };
 
+/** A command whose caller heard an error instead of a reply. */
+export interface RedisFailure {
+  /** When the caller heard it, on the world's clock. */
+  atMs: number;
+  nodeId: string;
+  command: RedisCommand;
+  /** It never reached the server (unavailable), as opposed to an outcome unknown. */
+  definitelyNotRun: boolean;
+}
+
 /** The simulated Redis of one world. */
 export class SimRedis extends SideService<RedisProfile> {
   private readonly server: RedisServer;
@@ -61,6 +72,7 @@ export class SimRedis extends SideService<RedisProfile> {
   private readonly linkEpochs = new Map<string, number>();
   private restarts = 0;
   private readonly lostReplies = new CountedFaults();
+  private readonly failed: RedisFailure[] = [];
 
   constructor(world: World, profile: Partial<RedisProfile> = {}) {
     super(world, "redis", { ...defaultRedisProfile, ...profile });
@@ -88,6 +100,14 @@ export class SimRedis extends SideService<RedisProfile> {
   /** Restarts, evictions and clock jumps, in order. */
   get incidents(): readonly RedisIncident[] {
     return this.server.incidents;
+  }
+  /**
+   * Every command whose caller heard an error instead of a reply, as it heard it (the world's
+   * clock): `definitelyNotRun` when it never reached the server. A grader reads it to tell a
+   * consumer that knew Redis was unreachable from one that ignored what Redis said.
+   */
+  get failures(): readonly RedisFailure[] {
+    return this.failed;
   }
 
   /** The live keys now, in key order. */
@@ -144,9 +164,12 @@ export class SimRedis extends SideService<RedisProfile> {
     const nodeId = client.node.id;
     const what = describeCommand(command);
     return new Promise((resolve, reject) => {
-      const fail = (error: Error): void => {
+      const fail = (error: RedisError): void => {
         this.world.scheduler.after(this.profile.brokenConnectionMs, nodeId, `redis ${what} failed`, () => {
-          if (client.alive()) reject(error);
+          if (!client.alive()) return;
+          this.failed.push({ atMs: this.world.nowMs, nodeId, command, definitelyNotRun: error.definitelyNotRun });
+          this.world.traceEvent(nodeId, "redis", `${what} failed: ${error.message}`);
+          reject(error);
         });
       };
       if (!this.reachable(nodeId)) {
@@ -181,7 +204,7 @@ export class SimRedis extends SideService<RedisProfile> {
     what: string,
     wrote: boolean,
     settle: () => void,
-    fail: (error: Error) => void,
+    fail: (error: RedisError) => void,
   ): void {
     const nodeId = client.node.id;
     this.world.scheduler.after(this.oneWayMs(), nodeId, `redis ${what} reply`, () => {

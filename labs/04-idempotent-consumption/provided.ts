@@ -2,10 +2,6 @@
  * Lab 04: what the lab gives you. Import it from your files as
  * `import { ... } from "#labs/04-idempotent-consumption/provided.ts"`.
  *
- * UNDER CONSTRUCTION (docs/design/lab-04.md): the types and contracts below are the design's; the
- * runtime that delivers messages is runtime.ts (a first version); the graded workloads are not
- * built yet.
- *
  * Brokers deliver at least once: a producer resends after a lost reply, a consumer crashes before
  * its offset is committed, a rebalance hands a queue to a new consumer while the old one is still
  * at work. You build a consumer whose effect happens exactly once all the same: the business key
@@ -20,6 +16,7 @@
  */
 import type { Database, Env, Redis, Transaction } from "#lab";
 import type { BrokerClient } from "#labs/shared/broker/client.ts";
+import type { KafkaRecord } from "#labs/shared/broker/protocol.ts";
 
 export type { Database, Env, Redis, SetOptions, Transaction } from "#lab";
 export {
@@ -34,6 +31,15 @@ export {
   UniqueViolation,
 } from "#lab";
 export type { BrokerClient } from "#labs/shared/broker/client.ts";
+export type {
+  GroupHeartbeatReply,
+  JoinGroupReply,
+  KafkaRecord,
+  LogEntry,
+  OffsetFetchReply,
+  PartitionOffset,
+  TxnOffsetCommitReply,
+} from "#labs/shared/broker/protocol.ts";
 
 /** The topic every order event is published to. */
 export const TOPIC = "orders";
@@ -83,6 +89,10 @@ export const TIMING = {
   windowMs: 1500,
   /** L4.F: a transformer not heard from for this long is out of the group [session.timeout.ms 45 s]. */
   kafkaSessionMs: 120,
+  /** L4.F: how often a transformer heartbeats its group [heartbeat.interval.ms 3 s]. */
+  kafkaHeartbeatMs: 30,
+  /** L4.F: lab 03's coordinator aborts a transaction open this long [transaction.timeout.ms 60 s]. */
+  kafkaTransactionTimeoutMs: 300,
 } as const;
 
 // ---- What a delivery looks like --------------------------------------------------------------
@@ -218,13 +228,57 @@ export interface OffsetTracker {
   committable(): number | null;
 }
 
-/** What a transformer process is given (L4.F). The group and offset requests are not built yet. */
+// ---- L4.F: consume-transform-produce on the broker's Kafka side ---------------------------------
+
+/** L4.F: the topic transformers read, read_committed (3 partitions; the harness writes it). */
+export const INPUT_TOPIC = "orders-in";
+/** L4.F: the topic transformers write: each input record's output goes to the partition of the same number. */
+export const OUTPUT_TOPIC = "payments";
+/** L4.F: the consumer group every transformer joins. */
+export const TRANSFORM_GROUP = "transformers";
+
+/** L4.F: one record of `orders-in`, where it was read. */
+export interface InputRecord {
+  partition: number;
+  offset: number;
+  key: string;
+  body: string;
+}
+
+/**
+ * L4.F: the output of one input record (business logic you call, not write): a `payments` record
+ * with the input's key, whose body names the input it came from (the grader reads that).
+ */
+export function paymentFor(input: InputRecord): KafkaRecord {
+  return {
+    key: input.key,
+    body: JSON.stringify({ source: { partition: input.partition, offset: input.offset }, order: input.body }),
+  };
+}
+
+/** L4.F: which input record a `payments` record came from (for graders), or null if its body says none. */
+export function sourceOf(output: KafkaRecord): { partition: number; offset: number } | null {
+  try {
+    const parsed = JSON.parse(output.body) as { source?: { partition?: unknown; offset?: unknown } };
+    const { partition, offset } = parsed.source ?? {};
+    return typeof partition === "number" && typeof offset === "number" ? { partition, offset } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What a transformer process is given (L4.F). */
 export interface TransformerContext {
   env: Env;
-  /** The broker's Kafka side: fetch, initProducerId, addPartitionsToTxn, produceTxn, endTxn, and (to come) the group's requests. */
+  /**
+   * The broker's Kafka side: initProducerId, addPartitionsToTxn, produceTxn, endTxn, fetch (with
+   * `topic`), and the group's requests: joinGroup, groupHeartbeat, offsetFetch, addOffsetsToTxn,
+   * txnOffsetCommit, offsetCommit (labs/shared/broker/protocol.ts says what each answers).
+   * Requests time out after `TIMING.requestTimeoutMs`.
+   */
   client: BrokerClient;
-  /** This process's transactional id: one per instance (KIP-447). */
+  /** This process's transactional id (`tx-<node id>`): one per instance, as KIP-447 has it. */
   transactionalId: string;
-  /** The consumer group of every transformer. */
+  /** The consumer group of every transformer (TRANSFORM_GROUP). */
   group: string;
 }

@@ -1,11 +1,13 @@
 /**
- * L4.F Consume-transform-produce, Kafka's way: UNDER CONSTRUCTION (docs/design/lab-04.md, section
- * 3.6: the broker's group and offset requests come first). Until then it answers as the stub does.
+ * L4.F Consume-transform-produce, Kafka's way: the reference. Read transformer-with.ts (the loop)
+ * first, then transformer-steps.ts (the three choices that make it exactly-once).
  */
-import { NotImplemented } from "#lab";
 import type { TransformerContext } from "#labs/04-idempotent-consumption/provided.ts";
+import { KIP_447_STEPS } from "./transformer-steps.ts";
+import { transformerWith } from "./transformer-with.ts";
 
-export async function runTransformer(ctx: TransformerContext): Promise<void> {
-  void ctx;
-  throw new NotImplemented("L4.F");
+const run = transformerWith(KIP_447_STEPS);
+
+export function runTransformer(ctx: TransformerContext): Promise<void> {
+  return run(ctx);
 }

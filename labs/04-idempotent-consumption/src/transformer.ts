@@ -11,18 +11,29 @@ import { NotImplemented } from "#lab";
 import type { TransformerContext } from "#labs/04-idempotent-consumption/provided.ts";
 
 /**
- * Runs one transformer process until its env dies: reads `orders-in` (read_committed), writes one
- * `payments` record per input record, and commits the input offsets in the same transaction.
+ * Runs one transformer process until its env dies: reads `orders-in` (INPUT_TOPIC) read_committed,
+ * writes one `payments` record per input record (`paymentFor(input)`, to the `payments` partition
+ * of the same number), and commits the input offsets in the same transaction.
  *
- * Contract: one transactional id per process (`ctx.transactionalId`, KIP-447's one producer per
- * instance); `initProducerId` once at start; join the group and fetch its committed offsets
- * (retry while a transactional commit is pending); then loop: fetch from the assigned partitions,
- * add the output partitions to the transaction, produce the outputs, add the offsets with the
- * consumer's full group metadata (generation and member id), end the transaction with a commit.
- * On `fenced` (producer epoch or generation): rejoin, read the committed offsets again, and start
- * from them. Never commit input offsets outside the transaction that wrote their outputs.
+ * Contract:
+ * - one producer for the process, `ctx.transactionalId` (KIP-447's one producer per instance):
+ *   `initProducerId` at start (again while it answers `concurrentTransactions`);
+ * - join the group `ctx.group` for INPUT_TOPIC (`joinGroup`, memberId "" the first time), then read
+ *   the group's committed offsets of your partitions (`offsetFetch`; ask again while `unstable`:
+ *   another member's transaction still holds offsets there). No offset yet: start at 0;
+ * - then loop: `groupHeartbeat` every `TIMING.kafkaHeartbeatMs` (rejoin on anything but "ok");
+ *   fetch your partitions read_committed; for records, one transaction: `addPartitionsToTxn`
+ *   (topic OUTPUT_TOPIC), `produceTxn` the outputs (sequences from 0 under each epoch),
+ *   `addOffsetsToTxn`, `txnOffsetCommit` with your FULL group metadata (the generation and member
+ *   id your last joinGroup gave you) and the next offset to read, then `endTxn` with commit. Its
+ *   reply's epoch is the next transaction's;
+ * - on `illegalGeneration`: abort, rejoin, read the committed offsets again. On `fenced`, or an
+ *   end you never heard back about: a new `initProducerId`, then the same. Any other failure:
+ *   abort, and start again from the committed offsets;
+ * - never commit input offsets outside the transaction that wrote their outputs.
  *
- * (Under construction: the group and offset requests are not in the shared broker yet.)
+ * Every request can time out (`TIMING.requestTimeoutMs`): send it again (a produce with the same
+ * sequence is answered `duplicate` if it had arrived).
  */
 export async function runTransformer(ctx: TransformerContext): Promise<void> {
   // YOUR CODE HERE (L4.F)

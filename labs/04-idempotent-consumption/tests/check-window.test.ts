@@ -88,6 +88,14 @@ describe("the quote-overlap check", () => {
     const byC1 = run(15, "c1", setNx(100, "c1"), null);
     expect(checkQuoteOverlaps(same, tenuresOf([leased, byC1], []), [leased, byC1])).toEqual([]);
   });
+
+  it("passes a quote whose own handler was told Redis could not take its lease, though another handler of that consumer heard 'busy'", () => {
+    const history = [leased, run(15, "c2", setNx(100, "c2"), null)];
+    const excused = (call: QuoteCall) => call.nodeId === "c2";
+    expect(checkQuoteOverlaps(calls, tenuresOf(history, []), history, excused)).toEqual([]);
+    const notC2 = (call: QuoteCall) => call.nodeId === "c1";
+    expect(checkQuoteOverlaps(calls, tenuresOf(history, []), history, notC2).map((a) => a.name)).toEqual(["overlap"]);
+  });
 });
 
 describe("the early-done check", () => {

@@ -23,6 +23,7 @@ import type { TestContext } from "#harness/grade/define.ts";
 import type { SimRedis } from "#harness/sim/redis.ts";
 import { plural } from "#harness/words.ts";
 import { type Delivery, TABLES, TOPIC } from "../provided.ts";
+import { type Answered, checkAnswers } from "./check-answers.ts";
 import { applicationsOf, checkEffects, type SentOperation } from "./check-effects.ts";
 import { checkKeys, gluedFieldProbes } from "./check-keys.ts";
 import { checkWrites as checkWritesOf } from "./check-writes.ts";
@@ -176,6 +177,8 @@ export interface ConsumeOptions {
   notLiveAdvice?: string;
   /** L4.D: Redis, the pricing service, Redis's fault plan, and the window's checks. */
   window?: WindowRun;
+  /** L4.C: the learner's claim answers, recorded as given (check-answers.ts). */
+  claimAnswers?: readonly Answered[];
 }
 
 /** What part L4.D adds to a run (window.ts builds it). */
@@ -244,7 +247,8 @@ export async function runConsume(
   const writes = options.checkWrites ? checkWritesOf(d.db.history(), s.consumers, businessKeys) : [];
   const offsets = options.checkOffsets?.(d) ?? [];
   const window = options.window?.check(d, sent) ?? [];
-  if (stuck === null) return [...effects, ...keys, ...writes, ...offsets, ...window];
+  const answers = checkAnswers(handlerAnswersOf(d), options.claimAnswers ?? []);
+  if (stuck === null) return [...effects, ...keys, ...writes, ...offsets, ...window, ...answers];
   // Not drained: an operation not applied yet may still be on its way, so no lost write is claimed.
   return [
     ...effects.filter((a) => a.name !== "lost write"),
@@ -252,8 +256,22 @@ export async function runConsume(
     ...writes,
     ...offsets,
     ...window,
+    ...answers,
     notLive(d, stuck, options.notLiveAdvice),
   ];
+}
+
+/** Every answer a handler gave, with the message it was about. */
+function handlerAnswersOf(d: Deployment): Answered[] {
+  const found: Answered[] = [];
+  for (const [queueId, byOffset] of d.answers)
+    for (const [queueOffset, answers] of byOffset) {
+      const handed = d.deliveries.find((e) => e.delivery.queueId === queueId && e.delivery.queueOffset === queueOffset);
+      const message = handed === undefined ? "" : `${handed.delivery.messageId} `;
+      const who = `the handler of ${message}(${TOPIC}/${queueId}:${queueOffset})`;
+      for (const answer of answers) found.push({ who, answer });
+    }
+  return found;
 }
 
 /**

@@ -2,18 +2,20 @@
  * Lab 04's parts, each a property of the consumer workload (consume.ts) with the learner's
  * functions for what it grades and the grader's stand-ins (stand-ins.ts) for the rest. L4.D
  * (window.ts) puts Redis and a pricing service in front of the database; L4.E (offsets.ts) runs the
- * learner's tracker behind a stand-in handler that is slow for some operations. L4.F is UNDER
- * CONSTRUCTION (docs/design/lab-04.md): not in the manifest until it is built.
+ * learner's tracker behind a stand-in handler that is slow for some operations. L4.F
+ * (transform.ts) runs the learner's transformer alone on the broker's Kafka side: no stand-ins.
  */
 
 import type { PlanShape } from "#harness/faults/plan.ts";
 import { definePart, type TestContext } from "#harness/grade/define.ts";
 import type { ConsumerParts } from "../runtime.ts";
 import type { ConsumptionModule } from "./api.ts";
+import { type Answered, recordingClaim } from "./check-answers.ts";
 import { CONSUMERS, type ConsumeScenario, consumeScenarioArb, describeConsume, runConsume } from "./consume.ts";
 import { type Assembly, BROKER } from "./deployment.ts";
 import { describeOffsets, type OffsetsScenario, offsetsScenarioArb, runOffsets } from "./offsets.ts";
 import { standInClaim, standInHandle, standInKey, standInTracker } from "./stand-ins.ts";
+import { describeTransform, runTransform, type TransformScenario, transformScenarioArb } from "./transform.ts";
 import { describeWindow, openWindow, type WindowScenario, windowScenarioArb } from "./window.ts";
 
 /**
@@ -41,12 +43,19 @@ const STAND_INS: ConsumerParts = {
 
 /**
  * The parts a consumer incarnation runs with: the learner's functions named in `graded` (from the
- * copy of their modules that incarnation loaded), the stand-ins for the rest.
+ * copy of their modules that incarnation loaded), the stand-ins for the rest. A learner's claim
+ * has its answers recorded in `claimAnswers`, for check-answers.ts.
  */
-function learnerAssembly(ctx: TestContext<ConsumptionModule>, graded: readonly GradedFunction[]): Assembly {
+function learnerAssembly(
+  ctx: TestContext<ConsumptionModule>,
+  graded: readonly GradedFunction[],
+  claimAnswers: Answered[] = [],
+): Assembly {
   return (env) => {
     const impl = ctx.implFor(env);
-    return { ...STAND_INS, ...Object.fromEntries(graded.map((name) => [name, impl[name]])) };
+    const parts: ConsumerParts = { ...STAND_INS, ...Object.fromEntries(graded.map((name) => [name, impl[name]])) };
+    if (!graded.includes("claim")) return parts;
+    return { ...parts, claim: recordingClaim(impl.claim, env.nodeId, claimAnswers) };
   };
 }
 
@@ -131,7 +140,14 @@ export const partC = definePart<ConsumptionModule, ConsumeScenario>({
     dbPlan: { nodes: [...CONSUMERS], kinds: ["dbAbortCommits"], eventsMax: 2, windowMs: 400, outageMsMax: 200 },
   }),
   describe: describeConsume,
-  run: (ctx, s) => runConsume(ctx, s, { assembly: learnerAssembly(ctx, ["claim", "handle"]), checkWrites: true }),
+  run: (ctx, s) => {
+    const claimAnswers: Answered[] = [];
+    return runConsume(ctx, s, {
+      assembly: learnerAssembly(ctx, ["claim", "handle"], claimAnswers),
+      checkWrites: true,
+      claimAnswers,
+    });
+  },
 });
 
 export const partD = definePart<ConsumptionModule, WindowScenario>({
@@ -202,4 +218,16 @@ export const partE = definePart<ConsumptionModule, OffsetsScenario>({
   }),
   describe: describeOffsets,
   run: (ctx, s) => runOffsets(ctx, s),
+});
+
+export const partF = definePart<ConsumptionModule, TransformScenario>({
+  id: "L4.F",
+  title: "consume-transform-produce, Kafka's way",
+  points: 20,
+  seeds: 100,
+  property:
+    "every committed input record has exactly one committed output, through transformer crashes at every send, broker crashes, a transformer paused past its session between its produce and its offset commit, and a lossy network; no offset commit is accepted from a member the group's current generation does not give the partition to; the group's offsets reach the end of the input once faults heal",
+  scenario: transformScenarioArb,
+  describe: describeTransform,
+  run: runTransform,
 });

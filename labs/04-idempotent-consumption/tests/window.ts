@@ -11,7 +11,8 @@ import {
   redisPlanArb,
 } from "#harness/faults/redis-plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
-import { doneKey, TIMING } from "../provided.ts";
+import type { SimRedis } from "#harness/sim/redis.ts";
+import { doneKey, leaseKey, TIMING } from "../provided.ts";
 import { applicationsOf } from "./check-effects.ts";
 import {
   checkEarlyDones,
@@ -29,7 +30,8 @@ import {
   describeConsume,
   type WindowRun,
 } from "./consume.ts";
-import { openPricing } from "./pricing.ts";
+import type { Deployment } from "./deployment.ts";
+import { openPricing, type QuoteCall } from "./pricing.ts";
 import { WatchedRedis } from "./redis-troubles.ts";
 import { standInKey } from "./stand-ins.ts";
 
@@ -71,7 +73,10 @@ export function openWindow(ctx: TestContext<unknown>, s: WindowScenario): Window
         toMs: op.completedAtMs ?? Number.POSITIVE_INFINITY,
         done: op.output === "done",
       }));
-      const overlaps = [...checkTakenLeases(tenures), ...checkQuoteOverlaps(pricing.calls, tenures, redis.history)];
+      const overlaps = [
+        ...checkTakenLeases(tenures),
+        ...checkQuoteOverlaps(pricing.calls, tenures, redis.history, (call) => toldRedisFailed(d, redis, call)),
+      ];
       return [
         ...checkEarlyDones(d.dones, applications),
         ...overlaps,
@@ -81,4 +86,26 @@ export function openWindow(ctx: TestContext<unknown>, s: WindowScenario): Window
       ];
     },
   };
+}
+
+/**
+ * True if the handler that made `call` had a SET of the key's lease fail (unavailable, or its
+ * outcome unknown) between the start of its run and the quote: it was told Redis could not answer
+ * whose the lease was. The run is the latest handler call of that message on that consumer that
+ * began by the quote's start.
+ */
+function toldRedisFailed(d: Deployment, redis: SimRedis, call: QuoteCall): boolean {
+  const runs = d.deliveries.filter(
+    (e) => e.consumer === call.nodeId && e.delivery.messageId === call.messageId && e.op.invokedAtMs <= call.startMs,
+  );
+  const startedMs = Math.max(...runs.map((e) => e.op.invokedAtMs));
+  const lease = leaseKey(call.key);
+  return redis.failures.some(
+    (f) =>
+      f.nodeId === call.nodeId &&
+      f.command.op === "set" &&
+      f.command.key === lease &&
+      f.atMs >= startedMs &&
+      f.atMs <= call.startMs,
+  );
 }

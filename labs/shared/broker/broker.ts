@@ -10,6 +10,8 @@
  *              --producerHeartbeat-->  producer registry (whom the service may ask a check)
  *   Kafka clients  --initProducerId / addPartitionsToTxn / endTxn-->  the Kafka coordinator plug-in
  *              --produceTxn / fetch-->  partition logs of `payments`, checked by the plug-in (kafka/)
+ *              --joinGroup / groupHeartbeat / offsetFetch / txnOffsetCommit / offsetCommit /
+ *                addOffsetsToTxn-->  the group coordinator (kafka/groups.ts, lab 04)
  *
  * It is provided, not built by learners: labs 02 to 04 build clients against it. It is written to
  * be correct under the faults those labs inject (its own crashes and power losses, lost, duplicated
@@ -36,7 +38,7 @@
 import type { Env } from "#lab";
 import { Arrivals, announcingAppends } from "./arrivals.ts";
 import type { KafkaConfig } from "./kafka/hooks.ts";
-import { KAFKA_TOPICS, type KafkaHandlers, openKafka } from "./kafka/routing.ts";
+import { type KafkaHandlers, kafkaTopicsOf, openKafka } from "./kafka/routing.ts";
 import { KeyedMutex } from "./keyed-mutex.ts";
 import { LockManager } from "./locks.ts";
 import { Membership } from "./membership.ts";
@@ -247,12 +249,22 @@ export async function openBroker(env: Env, config: BrokerConfig, rawStore: Messa
       return { kind: "ok" };
     },
 
-    initProducerId: async (request) => (kafka === null ? { kind: "noSuchTopic" } : kafka.initProducerId(request)),
+    initProducerId: async (request) => (kafka === null ? { kind: "noSuchTopic" } : kafka.initProducerId(request, "")),
     addPartitionsToTxn: async (request) =>
-      kafka === null ? { kind: "noSuchTopic" } : kafka.addPartitionsToTxn(request),
-    produceTxn: async (request) => (kafka === null ? { kind: "noSuchTopic" } : kafka.produceTxn(request)),
-    endTxn: async (request) => (kafka === null ? { kind: "noSuchTopic" } : kafka.endTxn(request)),
-    fetch: async (request) => (kafka === null ? { kind: "noSuchTopic" } : kafka.fetch(request)),
+      kafka === null ? { kind: "noSuchTopic" } : kafka.addPartitionsToTxn(request, ""),
+    produceTxn: async (request) => (kafka === null ? { kind: "noSuchTopic" } : kafka.produceTxn(request, "")),
+    endTxn: async (request) => (kafka === null ? { kind: "noSuchTopic" } : kafka.endTxn(request, "")),
+    fetch: async (request) => (kafka === null ? { kind: "noSuchTopic" } : kafka.fetch(request, "")),
+    addOffsetsToTxn: async (request, from) =>
+      kafka === null ? { kind: "noSuchTopic" } : kafka.addOffsetsToTxn(request, from),
+    joinGroup: async (request, from) => (kafka === null ? { kind: "noSuchTopic" } : kafka.joinGroup(request, from)),
+    groupHeartbeat: async (request, from) =>
+      kafka === null ? { kind: "noSuchTopic" } : kafka.groupHeartbeat(request, from),
+    offsetFetch: async (request, from) => (kafka === null ? { kind: "noSuchTopic" } : kafka.offsetFetch(request, from)),
+    txnOffsetCommit: async (request, from) =>
+      kafka === null ? { kind: "noSuchTopic" } : kafka.txnOffsetCommit(request, from),
+    offsetCommit: async (request, from) =>
+      kafka === null ? { kind: "noSuchTopic" } : kafka.offsetCommit(request, from),
   };
 
   const broker: Broker = {
@@ -280,7 +292,7 @@ function openKafkaSide(
   kafka: KafkaConfig,
   store: MessageStore,
 ): Promise<KafkaHandlers> {
-  const clash = KAFKA_TOPICS.find((topic) => config.topics[topic] !== undefined);
+  const clash = kafkaTopicsOf(kafka).find((topic) => config.topics[topic] !== undefined);
   if (clash !== undefined)
     throw new RangeError(`topic '${clash}' belongs to the Kafka side; it cannot be in config.topics`);
   return openKafka(env, kafka, store, config.pullMax);

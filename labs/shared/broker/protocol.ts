@@ -100,14 +100,26 @@ export type BrokerRequest =
    * older incarnation of the same id. Routed to the Kafka coordinator plug-in (`kafka/hooks.ts`).
    */
   | { type: "initProducerId"; transactionalId: string }
-  /** Kafka [AddPartitionsToTxn]: the partitions of `payments` this transaction will write to. */
-  | { type: "addPartitionsToTxn"; transactionalId: string; producerId: number; epoch: number; partitions: number[] }
   /**
-   * Kafka [Produce, transactional]: one batch of records to one partition of `payments`, appended
-   * whole or not at all. `sequence` numbers the producer's batches to this partition, from 0.
+   * Kafka [AddPartitionsToTxn]: the partitions of `topic` (default `payments`) this transaction
+   * will write to.
+   */
+  | {
+      type: "addPartitionsToTxn";
+      transactionalId: string;
+      producerId: number;
+      epoch: number;
+      partitions: number[];
+      topic?: string;
+    }
+  /**
+   * Kafka [Produce, transactional]: one batch of records to one partition of `topic` (default
+   * `payments`), appended whole or not at all. `sequence` numbers the producer's batches to this
+   * partition, from 0.
    */
   | {
       type: "produceTxn";
+      topic?: string;
       partition: number;
       producerId: number;
       epoch: number;
@@ -120,7 +132,60 @@ export type BrokerRequest =
    * Kafka [Fetch]: entries of one partition from `offset`. read_uncommitted returns the raw log,
    * markers included; read_committed returns what the partition's transaction state lets through.
    */
-  | { type: "fetch"; partition: number; offset: number; max: number; isolation: Isolation };
+  | { type: "fetch"; topic?: string; partition: number; offset: number; max: number; isolation: Isolation }
+  /**
+   * Kafka [AddOffsetsToTxn] (lab 04): the transaction will commit offsets of `group`, so the
+   * offsets partition (`__consumer_offsets`) joins it and gets its COMMIT or ABORT marker.
+   */
+  | { type: "addOffsetsToTxn"; transactionalId: string; producerId: number; epoch: number; group: string }
+  /**
+   * Kafka [JoinGroup + SyncGroup, folded into one] (lab 04): joins `group`, which consumes
+   * `topic`. `memberId` "" asks for a new member id. Answers the current generation and this
+   * member's partitions of `topic`.
+   */
+  | { type: "joinGroup"; group: string; topic: string; memberId: string }
+  /** Kafka [Heartbeat] (lab 04): keeps the member in the group; says when it must rejoin. */
+  | { type: "groupHeartbeat"; group: string; generation: number; memberId: string }
+  /**
+   * Kafka [OffsetFetch with require_stable, KIP-447] (lab 04): the group's committed offsets of
+   * `partitions` of `topic`, or `unstable` while a transaction holds uncommitted offsets for one of them.
+   */
+  | { type: "offsetFetch"; group: string; topic: string; partitions: number[] }
+  /**
+   * Kafka [TxnOffsetCommit] (lab 04): offsets to commit with the producer's transaction, pending
+   * until its COMMIT marker. Checked against the group's generation unless `generation` is -1 (the
+   * pre-KIP-447 `sendOffsetsToTransaction(offsets, groupId)`, which sends none), and against the
+   * producer's epoch as a produce is.
+   */
+  | {
+      type: "txnOffsetCommit";
+      group: string;
+      generation: number;
+      memberId: string;
+      transactionalId: string;
+      producerId: number;
+      epoch: number;
+      topic: string;
+      offsets: PartitionOffset[];
+    }
+  /**
+   * Kafka [OffsetCommit] (lab 04): offsets committed at once, outside any transaction. Checked
+   * against the generation unless `generation` is -1.
+   */
+  | {
+      type: "offsetCommit";
+      group: string;
+      generation: number;
+      memberId: string;
+      topic: string;
+      offsets: PartitionOffset[];
+    };
+
+/** The next offset to consume of one partition: everything below it is done. */
+export interface PartitionOffset {
+  partition: number;
+  offset: number;
+}
 
 export type SendHalfRequest = Extract<BrokerRequest, { type: "sendHalf" }>;
 export type EndTransactionRequest = Extract<BrokerRequest, { type: "endTransaction" }>;
@@ -129,6 +194,8 @@ export type AddPartitionsToTxnRequest = Extract<BrokerRequest, { type: "addParti
 export type ProduceTxnRequest = Extract<BrokerRequest, { type: "produceTxn" }>;
 export type EndTxnRequest = Extract<BrokerRequest, { type: "endTxn" }>;
 export type FetchRequest = Extract<BrokerRequest, { type: "fetch" }>;
+export type TxnOffsetCommitRequest = Extract<BrokerRequest, { type: "txnOffsetCommit" }>;
+export type OffsetCommitRequest = Extract<BrokerRequest, { type: "offsetCommit" }>;
 
 export type RouteReply = { kind: "ok"; queueCount: number } | { kind: "noSuchTopic" };
 
@@ -292,6 +359,52 @@ export type FetchReply =
   /** `offset` is not a whole number >= 0. */
   | { kind: "offsetOutOfRange"; minOffset: number };
 
+export type AddOffsetsToTxnReply = AddPartitionsToTxnReply;
+
+export type JoinGroupReply =
+  | {
+      kind: "ok";
+      generation: number;
+      memberId: string;
+      /** This member's partitions of the group's topic, ascending. */
+      assignment: number[];
+    }
+  | { kind: "noSuchTopic" };
+
+export type GroupHeartbeatReply =
+  | { kind: "ok" }
+  /** The group has a newer generation than the member's: rejoin [REBALANCE_IN_PROGRESS]. */
+  | { kind: "rebalanceInProgress" }
+  /** The member is not in the group (its session expired, or the broker restarted): rejoin with "". */
+  | { kind: "unknownMember" }
+  | { kind: "noSuchTopic" };
+
+export type OffsetFetchReply =
+  /** One per asked partition, in the asked order: the committed offset, or null if none. */
+  | { kind: "ok"; offsets: (number | null)[] }
+  /** A transaction holds uncommitted offsets for one of the partitions: ask again [UNSTABLE_OFFSET_COMMIT]. */
+  | { kind: "unstable" }
+  | { kind: "noSuchTopic" };
+
+export type TxnOffsetCommitReply =
+  /** Written to the offsets partition, pending until the transaction's marker. */
+  | { kind: "ok" }
+  /** The producer's epoch is older than one the offsets partition has seen. */
+  | { kind: "fenced" }
+  /** The generation is not the group's current one, or the member is not in it [ILLEGAL_GENERATION]. */
+  | { kind: "illegalGeneration" }
+  /** The transaction is not open at this epoch with the group's offsets added (addOffsetsToTxn). */
+  | { kind: "invalidTxnState" }
+  | { kind: "noSuchTopic" }
+  /** The store failed; nothing was acknowledged. */
+  | { kind: "error"; message: string };
+
+export type OffsetCommitReply =
+  | { kind: "ok" }
+  | { kind: "illegalGeneration" }
+  | { kind: "noSuchTopic" }
+  | { kind: "error"; message: string };
+
 /** The reply type for each request type. */
 export interface ReplyOf {
   route: RouteReply;
@@ -312,4 +425,10 @@ export interface ReplyOf {
   produceTxn: ProduceTxnReply;
   endTxn: EndTxnReply;
   fetch: FetchReply;
+  addOffsetsToTxn: AddOffsetsToTxnReply;
+  joinGroup: JoinGroupReply;
+  groupHeartbeat: GroupHeartbeatReply;
+  offsetFetch: OffsetFetchReply;
+  txnOffsetCommit: TxnOffsetCommitReply;
+  offsetCommit: OffsetCommitReply;
 }

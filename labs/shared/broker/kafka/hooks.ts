@@ -38,6 +38,7 @@ import type {
   LogEntry,
   ReplyOf,
 } from "../protocol.ts";
+import type { GroupsConfig } from "./groups.ts";
 
 export type { KafkaRecord, LogEntry };
 
@@ -101,7 +102,11 @@ export type CoordinatorReply<T extends "initProducerId" | "addPartitionsToTxn" |
 /** What the shared broker gives the Kafka side. */
 export interface KafkaSide {
   readonly env: Env;
-  /** The transactional topic `payments` has partitions 0 .. partitionCount - 1. */
+  /**
+   * Partitions are numbered 0 .. partitionCount - 1: `payments` first (all of them in lab 03),
+   * then lab 04's extra topics and its offsets partition (topics.ts). The coordinator and the
+   * partition states see numbers only.
+   */
   readonly partitionCount: number;
   /**
    * Appends a data batch or a control marker to a partition and resolves with its offset once it
@@ -183,6 +188,16 @@ export interface KafkaTxnHooks {
 export interface KafkaConfig {
   /** How many partitions `payments` has. */
   partitions: number;
+  /**
+   * Lab 04: more topics (name -> partition count), numbered after `payments` in this order. They
+   * are read and written as `payments` is: fetch, produceTxn, addPartitionsToTxn with `topic`.
+   */
+  topics?: Record<string, number>;
+  /**
+   * Lab 04: consumer groups and offsets in transactions (groups.ts). Adds the offsets partition
+   * `__consumer_offsets` as the last partition number.
+   */
+  groups?: GroupsConfig;
   /**
    * Opens the plug-in: the coordinator loads `txnLog`, may append markers and start timers; the
    * partition states start empty (the broker replays the logs into them after this resolves).

@@ -1,6 +1,6 @@
 /**
  * Kafka partition logs on the broker's store: partition p of `payments` is queue p of the store's
- * topic `payments`, and each log entry is one store message, so a batch is appended whole or not
+ * topic `payments` (and so for every topic of the layout, topics.ts), and each log entry is one store message, so a batch is appended whole or not
  * at all (lab 01's log checks every record's CRC at recovery, as Kafka checks each batch's).
  *
  * Format of one entry (a store message): producer id, epoch and sequence as the message's own
@@ -13,6 +13,7 @@ import type { Env } from "#lab";
 import type { KafkaRecord, LogEntry } from "../protocol.ts";
 import { type MessageStore, type NewMessage, serviceMessage } from "../store.ts";
 import type { NewLogEntry } from "./hooks.ts";
+import type { TopicLayout } from "./topics.ts";
 
 export const PAYMENTS_TOPIC = "payments";
 
@@ -21,8 +22,11 @@ const EPOCH = "K.EPOCH";
 const SEQ = "K.SEQ";
 const MARKER = "K.MARKER";
 
-/** The store message for an entry; throws RangeError on an entry no partition could hold. */
-export function encodeEntry(partition: number, entry: NewLogEntry, nowMs: number): NewMessage {
+/**
+ * The store message for an entry of queue `partition` of store topic `topic`; throws RangeError on
+ * an entry no partition could hold.
+ */
+export function encodeEntry(partition: number, entry: NewLogEntry, nowMs: number, topic = PAYMENTS_TOPIC): NewMessage {
   wholeAtLeast0("producer id", entry.producerId);
   wholeAtLeast0("epoch", entry.epoch);
   const properties: Record<string, string> = { [PID]: String(entry.producerId), [EPOCH]: String(entry.epoch) };
@@ -37,7 +41,7 @@ export function encodeEntry(partition: number, entry: NewLogEntry, nowMs: number
   } else {
     properties[MARKER] = entry.commit ? "commit" : "abort";
   }
-  return serviceMessage({ topic: PAYMENTS_TOPIC, queueId: partition, key: "", body }, nowMs, properties);
+  return serviceMessage({ topic, queueId: partition, key: "", body }, nowMs, properties);
 }
 
 /** The entry a store message of `payments` holds; throws if it holds none (a broker bug, not a fault). */
@@ -54,22 +58,27 @@ export function decodeEntry(offset: number, properties: Record<string, string>, 
   return { kind: "data", offset, producerId, epoch, sequence: numberOf(properties, SEQ), records };
 }
 
-/** The partitions of `payments`, read and appended as entries. */
+/** The partitions of the layout, by global number, read and appended as entries. */
 export class PartitionLogs {
   constructor(
     private readonly env: Env,
     private readonly store: MessageStore,
-    readonly count: number,
+    readonly layout: TopicLayout,
   ) {}
 
+  get count(): number {
+    return this.layout.count;
+  }
+
   has(partition: number): boolean {
-    return Number.isSafeInteger(partition) && partition >= 0 && partition < this.count;
+    return this.layout.has(partition);
   }
 
   /** Appends once durable; the caller holds the partition's lock. */
   async append(partition: number, entry: NewLogEntry): Promise<LogEntry> {
     this.check(partition);
-    const offset = await this.store.append(encodeEntry(partition, entry, this.env.clock.now()));
+    const place = this.layout.placeOf(partition);
+    const offset = await this.store.append(encodeEntry(place.partition, entry, this.env.clock.now(), place.topic));
     return entry.kind === "data"
       ? {
           kind: "data",
@@ -86,13 +95,15 @@ export class PartitionLogs {
     this.check(partition);
     if (!Number.isSafeInteger(offset) || offset < 0)
       throw new RangeError(`offset ${offset} is not a whole number >= 0`);
-    const messages = await this.store.read(PAYMENTS_TOPIC, partition, offset, Math.max(0, max));
+    const place = this.layout.placeOf(partition);
+    const messages = await this.store.read(place.topic, place.partition, offset, Math.max(0, max));
     return messages.map((m) => decodeEntry(m.queueOffset, m.properties, m.body));
   }
 
   highWatermark(partition: number): number {
     this.check(partition);
-    return this.store.bounds(PAYMENTS_TOPIC, partition).maxOffset;
+    const place = this.layout.placeOf(partition);
+    return this.store.bounds(place.topic, place.partition).maxOffset;
   }
 
   private check(partition: number): void {

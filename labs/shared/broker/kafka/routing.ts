@@ -9,21 +9,47 @@
  *
  * The broker checks what it can without the plug-in (the partition numbers) and answers
  * `noSuchTopic` itself; everything about producers, epochs and transactions is the plug-in's.
+ *
+ * Lab 04 adds topics (a request names one with `topic`, default `payments`; the plug-in sees one
+ * global partition numbering, topics.ts) and, with `groups`, the group coordinator (groups.ts):
+ *
+ *   addOffsetsToTxn  -->  coordinator.addPartitions([the offsets partition])
+ *   joinGroup, groupHeartbeat, offsetFetch, offsetCommit  -->  group coordinator
+ *   txnOffsetCommit  -->  group coordinator (generation)  -->  [offsets partition lock: checkAppend
+ *                         -> durable append -> onAppended]  -->  group coordinator (pending)
  */
 import type { Env } from "#lab";
 import { KeyedMutex } from "../keyed-mutex.ts";
 import type { BrokerRequest, LogEntry, ReplyOf } from "../protocol.ts";
 import type { MessageStore } from "../store.ts";
+import { GroupCoordinator } from "./groups.ts";
 import type { KafkaConfig, KafkaSide, KafkaTxnHooks, NewLogEntry } from "./hooks.ts";
 import { encodeEntry, PAYMENTS_TOPIC, PartitionLogs } from "./log.ts";
+import { CONSUMER_OFFSETS_TOPIC, layoutOf, type TopicLayout } from "./topics.ts";
 import { openTxnLog, TXN_STATE_TOPIC } from "./txn-log.ts";
 
-export const KAFKA_TOPICS: readonly string[] = [PAYMENTS_TOPIC, TXN_STATE_TOPIC];
+export const KAFKA_TOPICS: readonly string[] = [PAYMENTS_TOPIC, TXN_STATE_TOPIC, CONSUMER_OFFSETS_TOPIC];
 
-export type KafkaRequestType = "initProducerId" | "addPartitionsToTxn" | "produceTxn" | "endTxn" | "fetch";
+/** The store topics a Kafka config uses: KAFKA_TOPICS and its extra topics. */
+export function kafkaTopicsOf(config: KafkaConfig): string[] {
+  return [...KAFKA_TOPICS, ...Object.keys(config.topics ?? {})];
+}
+
+export type KafkaRequestType =
+  | "initProducerId"
+  | "addPartitionsToTxn"
+  | "produceTxn"
+  | "endTxn"
+  | "fetch"
+  | "addOffsetsToTxn"
+  | "joinGroup"
+  | "groupHeartbeat"
+  | "offsetFetch"
+  | "txnOffsetCommit"
+  | "offsetCommit";
 
 export type KafkaHandlers = {
-  [K in KafkaRequestType]: (request: Extract<BrokerRequest, { type: K }>) => Promise<ReplyOf[K]>;
+  [K in KafkaRequestType]: (request: Extract<BrokerRequest, { type: K }>, from: string) => Promise<ReplyOf[K]>;
 };
 
 /** How many entries the replay reads at a time. */
@@ -39,20 +65,29 @@ export async function openKafka(
   if (!Number.isSafeInteger(config.partitions) || config.partitions < 1) {
     throw new RangeError(`kafka.partitions must be a whole number >= 1, not ${config.partitions}`);
   }
-  const logs = new PartitionLogs(env, store, config.partitions);
+  for (const topic of Object.keys(config.topics ?? {})) {
+    if (KAFKA_TOPICS.includes(topic)) throw new RangeError(`kafka.topics: '${topic}' is the broker's own`);
+  }
+  const layout = layoutOf(config.partitions, config.topics ?? {}, config.groups !== undefined);
+  const logs = new PartitionLogs(env, store, layout);
   const locks = new KeyedMutex();
   const lockOf = (partition: number) => `${PAYMENTS_TOPIC}\u0000${partition}`;
   /** Partitions whose state has been replayed: appends to them go to `onAppended` as they happen. */
-  const live: boolean[] = new Array<boolean>(config.partitions).fill(false);
+  const live: boolean[] = new Array<boolean>(layout.count).fill(false);
   let hooks: KafkaTxnHooks | null = null;
+  const offsetsPartition = config.groups === undefined ? null : layout.globalOf(CONSUMER_OFFSETS_TOPIC, 0);
+  let groups: GroupCoordinator | null = null;
 
   const deliver = (partition: number, entry: LogEntry): void => {
-    if (hooks !== null && live[partition] === true) hooks.partitions[partition]?.onAppended(entry);
+    if (hooks !== null && live[partition] === true) {
+      hooks.partitions[partition]?.onAppended(entry);
+      if (partition === offsetsPartition) groups?.onEntry(entry);
+    }
   };
 
   const side: KafkaSide = {
     env,
-    partitionCount: config.partitions,
+    partitionCount: layout.count,
     append: (partition, entry: NewLogEntry) =>
       locks.run(lockOf(partition), async () => {
         const stored = await logs.append(partition, entry);
@@ -61,29 +96,70 @@ export async function openKafka(
       }),
     read: (partition, offset, max) => logs.read(partition, offset, max),
     highWatermark: (partition) => logs.highWatermark(partition),
-    txnLog: openTxnLog(env, store, config.partitions),
+    txnLog: openTxnLog(env, store, layout.count),
   };
 
   const opened = await config.open(side);
-  if (opened.partitions.length !== config.partitions) {
+  if (opened.partitions.length !== layout.count) {
     throw new RangeError(
-      `the Kafka plug-in opened ${opened.partitions.length} partition states for ${config.partitions} partitions`,
+      `the Kafka plug-in opened ${opened.partitions.length} partition states for ${layout.count} partitions`,
     );
   }
   hooks = opened;
-  for (let partition = 0; partition < config.partitions; partition++) {
+  if (config.groups !== undefined && offsetsPartition !== null) {
+    const state = opened.partitions[offsetsPartition];
+    if (state === undefined) throw new RangeError("no state for the offsets partition");
+    groups = await GroupCoordinator.open(
+      {
+        env,
+        store,
+        countOf: (topic) => (topic === CONSUMER_OFFSETS_TOPIC ? 0 : layout.countOf(topic)),
+        underOffsetsLock: (task) =>
+          locks.run(lockOf(offsetsPartition), () => task(logs.highWatermark(offsetsPartition))),
+        appendOffsets: (entry, sequenceOf) =>
+          locks.run(lockOf(offsetsPartition), async () => {
+            const batch = { ...entry, sequence: sequenceOf() };
+            const decision = await state.checkAppend(batch);
+            if (decision.kind === "fenced" || decision.kind === "invalidTxnState") return decision;
+            // A retry or a gap cannot happen: the broker numbers these entries itself.
+            if (decision.kind !== "append") return { kind: "error", message: `offsets partition: ${decision.kind}` };
+            let stored: LogEntry;
+            try {
+              stored = await logs.append(offsetsPartition, { kind: "data", ...batch });
+            } catch (error) {
+              return { kind: "error", message: error instanceof Error ? error.message : String(error) };
+            }
+            state.onAppended(stored);
+            groups?.onEntry(stored);
+            return { kind: "ok" };
+          }),
+      },
+      config.groups,
+    );
+  }
+  for (let partition = 0; partition < layout.count; partition++) {
     // Under the partition's lock: an append racing the replay is either read by it or delivered after it.
     await locks.run(lockOf(partition), async () => {
       for (let offset = 0; offset < logs.highWatermark(partition); ) {
         const entries = await logs.read(partition, offset, REPLAY_BATCH);
         if (entries.length === 0) throw new Error(`partition ${partition}: no entry at ${offset}, below its end`);
-        for (const entry of entries) opened.partitions[partition]?.onAppended(entry);
+        for (const entry of entries) {
+          opened.partitions[partition]?.onAppended(entry);
+          if (partition === offsetsPartition) groups?.onEntry(entry);
+        }
         offset += entries.length;
       }
+      if (partition === offsetsPartition) groups?.replayDone();
       live[partition] = true;
     });
   }
-  return handlersFor(opened, side, logs, locks, lockOf, fetchMax);
+  return handlersFor(opened, side, logs, locks, lockOf, fetchMax, layout, groups, offsetsPartition);
+}
+
+/** `topic`'s partition as a global number, or null if there is none (or it is the offsets partition). */
+function globalOf(layout: TopicLayout, topic: string | undefined, partition: number): number | null {
+  const name = topic ?? PAYMENTS_TOPIC;
+  return name === CONSUMER_OFFSETS_TOPIC ? null : layout.globalOf(name, partition);
 }
 
 function handlersFor(
@@ -93,6 +169,9 @@ function handlersFor(
   locks: KeyedMutex,
   lockOf: (partition: number) => string,
   fetchMax: number,
+  layout: TopicLayout,
+  groups: GroupCoordinator | null,
+  offsetsPartition: number | null,
 ): KafkaHandlers {
   const stateOf = (partition: number) => {
     const state = hooks.partitions[partition];
@@ -103,17 +182,19 @@ function handlersFor(
     initProducerId: (request) => hooks.coordinator.initProducerId(request),
 
     async addPartitionsToTxn(request) {
-      if (!Array.isArray(request.partitions) || !request.partitions.every((p) => logs.has(p))) {
-        return { kind: "noSuchTopic" };
-      }
-      return hooks.coordinator.addPartitions(request);
+      if (!Array.isArray(request.partitions)) return { kind: "noSuchTopic" };
+      const partitions = request.partitions.map((p) => globalOf(layout, request.topic, p));
+      if (!partitions.every((p) => p !== null)) return { kind: "noSuchTopic" };
+      const { topic: _topic, ...rest } = request;
+      return hooks.coordinator.addPartitions({ ...rest, partitions: partitions as number[] });
     },
 
     endTxn: (request) => hooks.coordinator.endTxn(request),
 
     async produceTxn(request) {
-      const { partition, producerId, epoch, sequence, records } = request;
-      if (!logs.has(partition)) return { kind: "noSuchTopic" };
+      const { producerId, epoch, sequence, records } = request;
+      const partition = globalOf(layout, request.topic, request.partition);
+      if (partition === null) return { kind: "noSuchTopic" };
       const state = stateOf(partition);
       const batch = { producerId, epoch, sequence, records };
       // A malformed batch is the client's bug, not a fault: it throws here, before the plug-in sees it.
@@ -134,8 +215,9 @@ function handlersFor(
     },
 
     async fetch(request) {
-      const { partition, offset } = request;
-      if (!logs.has(partition)) return { kind: "noSuchTopic" };
+      const { offset } = request;
+      const partition = globalOf(layout, request.topic, request.partition);
+      if (partition === null) return { kind: "noSuchTopic" };
       if (!Number.isSafeInteger(offset) || offset < 0) return { kind: "offsetOutOfRange", minOffset: 0 };
       const max = Math.max(0, Math.min(request.max, fetchMax));
       const state = stateOf(partition);
@@ -150,5 +232,25 @@ function handlersFor(
         highWatermark: logs.highWatermark(partition),
       };
     },
+
+    async addOffsetsToTxn(request) {
+      if (groups === null || offsetsPartition === null) return { kind: "noSuchTopic" };
+      const { transactionalId, producerId, epoch } = request;
+      return hooks.coordinator.addPartitions({
+        type: "addPartitionsToTxn",
+        transactionalId,
+        producerId,
+        epoch,
+        partitions: [offsetsPartition],
+      });
+    },
+
+    joinGroup: async (request, from) => (groups === null ? { kind: "noSuchTopic" } : groups.joinGroup(from, request)),
+    groupHeartbeat: async (request) => (groups === null ? { kind: "noSuchTopic" } : groups.groupHeartbeat(request)),
+    offsetFetch: async (request) => (groups === null ? { kind: "noSuchTopic" } : groups.offsetFetch(request)),
+    txnOffsetCommit: async (request, from) =>
+      groups === null ? { kind: "noSuchTopic" } : groups.txnOffsetCommit(from, request),
+    offsetCommit: async (request, from) =>
+      groups === null ? { kind: "noSuchTopic" } : groups.offsetCommit(from, request),
   };
 }
