@@ -10,6 +10,7 @@
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { firstLine, openInContainer } from "./container.ts";
 import { describeUrl, openPostgres, type RealDatabase } from "./db.ts";
 import { openPglite } from "./db-pglite.ts";
 import { ServerUnreachable } from "./unreachable.ts";
@@ -99,33 +100,24 @@ export function containerRuntimeHint(env: Readonly<Record<string, string | undef
 }
 
 /** Starts PostgreSQL in a container; closing the database stops it. */
-async function openContainer(where: string, schema: string | undefined): Promise<RealDatabase> {
-  const { GenericContainer, Wait } = await import("testcontainers");
-  const container = await new GenericContainer("postgres:17-alpine")
-    .withEnvironment({ POSTGRES_HOST_AUTH_METHOD: "trust" })
-    .withExposedPorts(5432)
+function openContainer(where: string, schema: string | undefined): Promise<RealDatabase> {
+  const postgres = {
+    image: "postgres:17-alpine",
+    port: 5432,
+    environment: { POSTGRES_HOST_AUTH_METHOD: "trust" },
     // The image's entry point starts the server twice (once to initialise): wait for the second.
-    .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
-    .start();
-  const url = `postgres://postgres@${container.getHost()}:${container.getMappedPort(5432)}/postgres`;
-  try {
-    return await openPostgres({
-      connectionString: url,
+    ready: /database system is ready to accept connections/,
+    readyTimes: 2,
+  };
+  return openInContainer(postgres, ({ host, port, stop }) =>
+    openPostgres({
+      connectionString: `postgres://postgres@${host}:${port}/postgres`,
       kind: "container",
       origin: `a container started by testcontainers at ${where}`,
       schema,
-      onClose: async () => {
-        await container.stop();
-      },
-    });
-  } catch (error) {
-    await container.stop().catch(() => undefined);
-    throw error;
-  }
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+      onClose: stop,
+    }),
+  );
 }
 
 /** An error's message; node-postgres' connection errors can have an empty one (then their code). */

@@ -51,29 +51,9 @@ export function killAtSend(net: Net, n: number, kill: () => void, which: Request
  * not counted.
  */
 export function killAfterCommit(db: Database, n: number, kill: () => void): Database {
-  checkCount(n);
-  let committed = 0;
-  let fired = false;
+  const point = killAfterNth(n, kill);
   return {
-    transaction: <T>(work: (tx: Transaction) => Promise<T>): Promise<T> => {
-      if (fired) return never<T>();
-      return new Promise<T>((resolve, reject) => {
-        db.transaction(work).then(
-          (value) => {
-            if (fired) return;
-            if (++committed === n) {
-              fired = true;
-              kill();
-              return;
-            }
-            resolve(value);
-          },
-          (error: unknown) => {
-            if (!fired) reject(error);
-          },
-        );
-      });
-    },
+    transaction: <T>(work: (tx: Transaction) => Promise<T>): Promise<T> => point.counted(() => db.transaction(work)),
   };
 }
 
@@ -84,34 +64,15 @@ export function killAfterCommit(db: Database, n: number, kill: () => void): Data
  * not counted.
  */
 export function killAfterRedisWrite(redis: Redis, n: number, kill: () => void): Redis {
-  checkCount(n);
-  let written = 0;
-  let fired = false;
+  const point = killAfterNth(n, kill);
   const write =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> => {
-      if (fired) return never<R>();
-      return new Promise<R>((resolve, reject) => {
-        call(...args).then(
-          (value) => {
-            if (fired) return;
-            if (++written === n) {
-              fired = true;
-              kill();
-              return;
-            }
-            resolve(value);
-          },
-          (error: unknown) => {
-            if (!fired) reject(error);
-          },
-        );
-      });
-    };
+    (...args: A): Promise<R> =>
+      point.counted(() => call(...args));
   const read =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> =>
-      fired ? never<R>() : call(...args);
+      point.fired ? never<R>() : call(...args);
   return {
     set: write(redis.set),
     del: write(redis.del),
@@ -132,6 +93,41 @@ export function killAfterResolve<T>(promise: Promise<T>, kill: () => void): Prom
   return new Promise<T>((_, reject) => {
     promise.then(() => kill(), reject);
   });
+}
+
+/**
+ * The count behind killAfterCommit and killAfterRedisWrite: `counted` runs a call and, when the
+ * `n`-th counted call resolves, kills instead of answering; from then on every counted call stays
+ * pending. A rejected call passes its error on and is not counted.
+ */
+function killAfterNth(n: number, kill: () => void) {
+  checkCount(n);
+  let resolved = 0;
+  let fired = false;
+  return {
+    get fired() {
+      return fired;
+    },
+    counted<T>(call: () => Promise<T>): Promise<T> {
+      if (fired) return never<T>();
+      return new Promise<T>((resolve, reject) => {
+        call().then(
+          (value) => {
+            if (fired) return;
+            if (++resolved === n) {
+              fired = true;
+              kill();
+              return;
+            }
+            resolve(value);
+          },
+          (error: unknown) => {
+            if (!fired) reject(error);
+          },
+        );
+      });
+    },
+  };
 }
 
 function checkCount(n: number): void {

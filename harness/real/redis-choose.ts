@@ -8,6 +8,7 @@
  *    Node, so this is not a real server, and the one line says so.
  * The choice is said in one line (`say`), as `chooseDatabase` says its own.
  */
+import { firstLine, openInContainer } from "./container.ts";
 import { type ContainerRuntime, findContainerRuntime } from "./db-choose.ts";
 import { openRedisModel } from "./redis-model.ts";
 import { killableRedis, openRedisServer, type RealRedis } from "./redis-real.ts";
@@ -71,27 +72,14 @@ export function openModelRedis(): RealRedis {
 }
 
 /** Starts Redis in a container; closing it stops the container. */
-async function openContainer(where: string): Promise<RealRedis> {
-  const { GenericContainer, Wait } = await import("testcontainers");
-  const container = await new GenericContainer("redis:7-alpine")
-    .withExposedPorts(6379)
-    .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
-    .start();
-  try {
-    return await openRedisServer({
-      url: `redis://${container.getHost()}:${container.getMappedPort(6379)}`,
+function openContainer(where: string): Promise<RealRedis> {
+  const redis = { image: "redis:7-alpine", port: 6379, ready: /Ready to accept connections/ };
+  return openInContainer(redis, ({ host, port, stop }) =>
+    openRedisServer({
+      url: `redis://${host}:${port}`,
       kind: "container",
       origin: `a container started by testcontainers at ${where}`,
-      onClose: async () => {
-        await container.stop();
-      },
-    });
-  } catch (error) {
-    await container.stop().catch(() => undefined);
-    throw error;
-  }
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+      onClose: stop,
+    }),
+  );
 }

@@ -13,7 +13,7 @@
  * back (the harness's own `local` returning), a moment before which that order cannot have been
  * committed, so a message stored earlier was certainly visible before its commit.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
@@ -22,6 +22,7 @@ import type { RealDatabase } from "#harness/real/db.ts";
 import { type KillPoint, type RealIncarnation, RealNode } from "#harness/real/incarnation.ts";
 import { createKillableEnv, type KillableEnv } from "#harness/real/killable-env.ts";
 import { RealNetwork } from "#harness/real/net.ts";
+import { tearDown } from "#harness/real/teardown.ts";
 import { errorText } from "#harness/workloads/call.ts";
 import { History, type Op } from "#harness/workloads/history.ts";
 import {
@@ -329,10 +330,7 @@ export class Stage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.nodes.values()].map((node) => node.stop()));
-    for (const helper of this.helpers) helper.kill();
-    await Promise.all(this.helpers.map((h) => h.filesClosed));
-    await rm(this.dir, { recursive: true, force: true });
+    await tearDown(this.nodes.values(), this.helpers, this.dir);
   }
 }
 

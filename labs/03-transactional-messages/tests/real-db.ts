@@ -13,6 +13,7 @@ import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import { NotImplemented } from "#harness/lab-api.ts";
 import type { RealDatabase } from "#harness/real/db.ts";
 import { chooseDatabase } from "#harness/real/db-choose.ts";
+import { stoppedScenario } from "#harness/real/stopped.ts";
 import { describeOp } from "#harness/workloads/history.ts";
 import { TIMING } from "#labs/03-transactional-messages/provided.ts";
 import { REAL_SCENARIOS, type RealScenario } from "./real-db-scenarios.ts";
@@ -130,14 +131,7 @@ async function runScenario(
     if (!scriptDone || !stage.settled) anomalies.push(...stuck(stage));
     return { ...base, verdict: anomalies.length === 0 ? "passed" : "failed", ms: ms(), anomalies };
   } catch (error) {
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return {
-      ...base,
-      verdict: "failed",
-      ms: ms(),
-      anomalies: [anomaly("wrong answer", `the scenario stopped: ${reason}`)],
-      reason,
-    };
+    return stoppedScenario(base, ms(), error);
   } finally {
     await stage.close();
   }

@@ -17,7 +17,9 @@ import type { RealDatabase } from "#harness/real/db.ts";
 import { chooseDatabase } from "#harness/real/db-choose.ts";
 import { chooseRedis } from "#harness/real/redis-choose.ts";
 import type { RealRedis } from "#harness/real/redis-real.ts";
+import { stoppedScenario } from "#harness/real/stopped.ts";
 import { plural } from "#harness/words.ts";
+import { errorText } from "#harness/workloads/call.ts";
 import { type BalanceRow, TABLES, TOPIC } from "../provided.ts";
 import { checkEffects } from "./check-effects.ts";
 import { CUSTOMERS, REAL_SCENARIOS, type RealPart, type RealScenario } from "./real-scenarios.ts";
@@ -156,7 +158,7 @@ async function runScenario(
       const error = thrown.error;
       if (error instanceof NotImplemented)
         return { ...base, verdict: "not implemented", ms: ms(), anomalies: [], reason: error.message };
-      const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const what = errorText(error);
       return {
         ...base,
         verdict: "failed",
@@ -176,14 +178,7 @@ async function runScenario(
     const anomalies = [...effects.filter((a) => a.name !== "lost write"), await notLive(stage)];
     return { ...base, verdict: "failed", ms: ms(), anomalies };
   } catch (error) {
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return {
-      ...base,
-      verdict: "failed",
-      ms: ms(),
-      anomalies: [anomaly("wrong answer", `the scenario stopped: ${reason}`)],
-      reason,
-    };
+    return stoppedScenario(base, ms(), error);
   } finally {
     await stage.close();
   }

@@ -9,7 +9,7 @@
  */
 import type { RealDatabase } from "#harness/real/db.ts";
 import { type OrderEvent, TIMING } from "../provided.ts";
-import { atMost, type ConsumerOptions, type Graded, type Stage, sleep } from "./real-stage.ts";
+import { atMost, type ConsumerOptions, type Graded, type InjectedFailure, type Stage, sleep } from "./real-stage.ts";
 import { standInKeyOf } from "./stand-ins.ts";
 
 export type RealPart = "L4.B" | "L4.C" | "L4.D";
@@ -70,6 +70,12 @@ async function killedDuringFirst(stage: Stage, options: ConsumerOptions, more: n
   await publishAll(stage, OPERATIONS.slice(1, 1 + more));
 }
 
+/** c1 alone, its 1st transaction failed by the database as `kind` says; it handles three operations. */
+async function failedFirst(stage: Stage, kind: InjectedFailure["kind"]) {
+  await stage.startConsumer("c1", { fail: { nth: 1, kind } });
+  await publishAll(stage, OPERATIONS.slice(0, 3));
+}
+
 const B: Graded[] = ["handle"];
 const C: Graded[] = ["claim", "handle"];
 const D: Graded[] = ["handleWithWindow"];
@@ -113,10 +119,7 @@ export const REAL_SCENARIOS: RealScenario[] = [
     graded: B,
     redis: false,
     skipOn: runs,
-    async run(stage) {
-      await stage.startConsumer("c1", { fail: { nth: 1, kind: "conflict" } });
-      await publishAll(stage, OPERATIONS.slice(0, 3));
-    },
+    run: (stage) => failedFirst(stage, "conflict"),
   },
   {
     part: "L4.B",
@@ -124,10 +127,7 @@ export const REAL_SCENARIOS: RealScenario[] = [
     graded: B,
     redis: false,
     skipOn: runs,
-    async run(stage) {
-      await stage.startConsumer("c1", { fail: { nth: 1, kind: "commitLost" } });
-      await publishAll(stage, OPERATIONS.slice(0, 3));
-    },
+    run: (stage) => failedFirst(stage, "commitLost"),
   },
   {
     part: "L4.C",
@@ -182,10 +182,7 @@ export const REAL_SCENARIOS: RealScenario[] = [
     graded: D,
     redis: true,
     skipOn: runs,
-    async run(stage) {
-      await stage.startConsumer("c1", { fail: { nth: 1, kind: "conflict" } });
-      await publishAll(stage, OPERATIONS.slice(0, 3));
-    },
+    run: (stage) => failedFirst(stage, "conflict"),
   },
   {
     part: "L4.D",

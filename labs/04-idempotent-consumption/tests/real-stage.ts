@@ -16,7 +16,7 @@
  * which never reach this far in a correct handler) ends its consumer: the error is kept and the
  * scenario reports it, as the simulated parts report "your code threw".
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Database, Transaction } from "#harness/db.ts";
@@ -26,6 +26,7 @@ import { killAfterRedisWrite } from "#harness/real/kill-points.ts";
 import { createKillableEnv, type KillableEnv } from "#harness/real/killable-env.ts";
 import { RealNetwork } from "#harness/real/net.ts";
 import type { RealRedis, RealRedisConnection } from "#harness/real/redis-real.ts";
+import { tearDown } from "#harness/real/teardown.ts";
 import { History } from "#harness/workloads/history.ts";
 import { type Broker, defaultBrokerConfig, openBroker } from "#labs/shared/broker/broker.ts";
 import { BrokerClient } from "#labs/shared/broker/client.ts";
@@ -396,10 +397,7 @@ export class Stage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.nodes.values()].map((node) => node.stop()));
-    for (const helper of this.helpers) helper.kill();
-    await Promise.all(this.helpers.map((h) => h.filesClosed));
-    await rm(this.dir, { recursive: true, force: true });
+    await tearDown(this.nodes.values(), this.helpers, this.dir);
   }
 }
 

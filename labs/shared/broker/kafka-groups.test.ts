@@ -80,6 +80,23 @@ async function txnProducer(handle: Handle, transactionalId: string, from = "t1")
   };
 }
 
+type Producer = Awaited<ReturnType<typeof txnProducer>>;
+
+/** One whole transaction of `tx` that commits `offsets` and ends (COMMIT or ABORT), then waits for its markers. */
+async function offsetsInTxn(
+  world: World,
+  tx: Producer,
+  offsets: PartitionOffset[],
+  member: { generation: number; memberId: string },
+  commit = true,
+) {
+  await tx.addOffsets();
+  await tx.commitOffsets(offsets, member);
+  const ended = await tx.end(commit);
+  await world.sleep(20);
+  return ended;
+}
+
 const fetchOffsets = (handle: Handle) =>
   handle({ type: "offsetFetch", group: GROUP, topic: IN, partitions: [0, 1, 2] });
 
@@ -124,14 +141,8 @@ describe("broker kafka groups: offsets in transactions", () => {
       await boot();
       const m = await join(handle, "t1");
       const tx = await txnProducer(handle, "tx-t1");
-      await tx.addOffsets();
-      await tx.commitOffsets([{ partition: 0, offset: 3 }], m);
-      await tx.end(true);
-      await world.sleep(20);
-      await tx.addOffsets();
-      await tx.commitOffsets([{ partition: 0, offset: 9 }], m);
-      const aborted = await tx.end(false);
-      await world.sleep(20);
+      await offsetsInTxn(world, tx, [{ partition: 0, offset: 3 }], m);
+      const aborted = await offsetsInTxn(world, tx, [{ partition: 0, offset: 9 }], m, false);
       return { aborted: aborted.kind, after: await fetchOffsets(handle) };
     });
     expect(result).toEqual({ aborted: "ok", after: { kind: "ok", offsets: [3, null, null] } });
@@ -171,10 +182,7 @@ describe("broker kafka groups: offsets in transactions", () => {
         await boot();
         const m = await join(handle, "t1");
         const tx = await txnProducer(handle, "tx-t1");
-        await tx.addOffsets();
-        await tx.commitOffsets([{ partition: 0, offset: 3 }], m);
-        await tx.end(true);
-        await world.sleep(20);
+        await offsetsInTxn(world, tx, [{ partition: 0, offset: 3 }], m);
         // A plain commit after it wins on partition 0; then a transaction left open.
         await handle({ type: "offsetCommit", group: GROUP, ...m, topic: IN, offsets: [{ partition: 0, offset: 7 }] });
         await tx.addOffsets();
