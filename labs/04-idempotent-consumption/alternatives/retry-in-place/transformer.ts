@@ -1,8 +1,5 @@
-/** Not written: L4.F is not built yet (the lab is under construction). */
-import { NotImplemented } from "#lab";
-import type { TransformerContext } from "#labs/04-idempotent-consumption/provided.ts";
-
-export async function runTransformer(ctx: TransformerContext): Promise<void> {
-  void ctx;
-  throw new NotImplemented("L4.F");
-}
+/**
+ * Not this alternative's subject (it was written before L4.F existed): the reference's
+ * transformer.ts. L4.F has no correct alternative of its own yet.
+ */
+export * from "../../solution/transformer.ts";
