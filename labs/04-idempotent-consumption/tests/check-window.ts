@@ -226,11 +226,7 @@ export function checkQuoteOverlaps(
 
 /** "done" answered for an operation the database had not yet committed. */
 export function checkEarlyDones(dones: Deployment["dones"], applications: readonly Application[]): Anomaly[] {
-  const firstCommitMs = new Map<string, number>();
-  for (const application of applications) {
-    const key = standInKeyOf(application.row);
-    firstCommitMs.set(key, Math.min(firstCommitMs.get(key) ?? Number.POSITIVE_INFINITY, application.committedAtMs));
-  }
+  const firstCommitMs = firstCommitsByKey(applications);
   const out: Anomaly[] = [];
   const reported = new Set<string>();
   for (const done of dones) {
@@ -351,11 +347,7 @@ export function checkWastedQuotes(
   windowMs: number,
 ): Anomaly[] {
   const { history, troubles } = redis;
-  const firstCommitMs = new Map<string, number>();
-  for (const application of applications) {
-    const key = standInKeyOf(application.row);
-    firstCommitMs.set(key, Math.min(firstCommitMs.get(key) ?? Number.POSITIVE_INFINITY, application.committedAtMs));
-  }
+  const firstCommitMs = firstCommitsByKey(applications);
   const out: Anomaly[] = [];
   const reported = new Set<string>();
   for (const call of calls) {
@@ -457,4 +449,14 @@ export function checkUnleasedOverlaps(
     }
   }
   return out;
+}
+
+/** When each operation (by its business key) was first committed to the database. */
+function firstCommitsByKey(applications: readonly Application[]): Map<string, number> {
+  const firstCommitMs = new Map<string, number>();
+  for (const application of applications) {
+    const key = standInKeyOf(application.row);
+    firstCommitMs.set(key, Math.min(firstCommitMs.get(key) ?? Number.POSITIVE_INFINITY, application.committedAtMs));
+  }
+  return firstCommitMs;
 }
