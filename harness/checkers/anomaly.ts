@@ -22,6 +22,8 @@ export type AnomalyName =
   | "applied twice"
   | "too slow" // a throughput or cost goal was missed
   | "wasted work" // work redone that a mark the system held said was done (a cache that did not save)
+  | "lease kept" // a lease its holder was done with, left to expire: everyone else waited for nothing
+  | "key without expiry" // a lease or mark set with no expiry: kept forever (a dead holder blocks its key for good)
   | "rewound below the committed offset" // a consumer started before where its group had committed
   | "processed without the lock" // work done outside the lease (or after the release) that guards it
   | "head-of-line blocking" // one stuck item held back others that did not depend on it

@@ -127,7 +127,7 @@ function quoteOf(nodeId: string, messageId: string, startMs: number, endMs: numb
 }
 
 function handling(consumer: string, messageId: string, fromMs: number, toMs: number, done = true): Handling {
-  return { consumer, messageId, key: "o1/1", fromMs, toMs, done };
+  return { consumer, messageId, key: "o1/1", fromMs, toMs, done, answered: true };
 }
 
 describe("the unleased-overlap check", () => {

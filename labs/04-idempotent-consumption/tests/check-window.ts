@@ -256,6 +256,8 @@ export interface Handling {
   toMs: number;
   /** It answered "done". */
   done: boolean;
+  /** It answered at all ("done" or "retryLater"): false if its consumer died or the run ended first. */
+  answered: boolean;
 }
 
 /**

@@ -156,7 +156,7 @@ export const partD = definePart<ConsumptionModule, WindowScenario>({
   points: 20,
   seeds: 120,
   property:
-    'with a Redis lease and done mark in front of the database, through Redis outages, restarts that forget every key, lost replies, early expiries, pauses past the lease and late resends, each operation is applied exactly once, no consumer takes or ignores another\'s live lease, "done" is answered only once the database holds the effect, and, while Redis answers, a duplicate within the window is neither quoted again nor one key quoted by two consumers at once',
+    'with a Redis lease and done mark in front of the database, through Redis outages, restarts that forget every key, lost replies, early expiries, pauses past the lease and late resends, each operation is applied exactly once, no consumer takes or ignores another\'s live lease, "done" is answered only once the database holds the effect, and, while Redis answers, a duplicate within the window is neither quoted again nor one key quoted by two consumers at once; every lease and mark is set with its expiry, and a lease is released once its work is over',
   scenario: windowScenarioArb(
     {
       ordersMin: 3,

@@ -1,6 +1,7 @@
 /**
  * Part L4.D's additions to the consumer workload (consume.ts): Redis (SimRedis) with its own fault
- * plan, the pricing service, and the window's checks (check-window.ts) after check-effects.ts.
+ * plan, the pricing service, and the window's checks (check-window.ts, check-window-keys.ts) after
+ * check-effects.ts.
  */
 import fc from "fast-check";
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
@@ -23,6 +24,7 @@ import {
   type Handling,
   tenuresOf,
 } from "./check-window.ts";
+import { checkKeptLeases, checkKeysWithoutExpiry } from "./check-window-keys.ts";
 import {
   type ConsumeScenario,
   type ConsumeShape,
@@ -72,6 +74,7 @@ export function openWindow(ctx: TestContext<unknown>, s: WindowScenario): Window
         fromMs: op.invokedAtMs,
         toMs: op.completedAtMs ?? Number.POSITIVE_INFINITY,
         done: op.output === "done",
+        answered: op.status === "ok",
       }));
       const overlaps = [
         ...checkTakenLeases(tenures),
@@ -83,16 +86,21 @@ export function openWindow(ctx: TestContext<unknown>, s: WindowScenario): Window
         // Said once: a pair the lease history already names is not named again without it.
         ...(overlaps.length > 0 ? [] : checkUnleasedOverlaps(pricing.calls, handlings, redis.troubles, TIMING.leaseMs)),
         ...checkWastedQuotes(pricing.calls, handlings, marks, applications, redis, TIMING.windowMs),
+        ...checkKeysWithoutExpiry(redis.history, TIMING.requestTimeoutMs),
+        ...checkKeptLeases(tenures, handlings, redis.troubles, TIMING.requestTimeoutMs, ctx.world.nowMs),
       ];
     },
   };
 }
 
 /**
- * True if the handler that made `call` had a SET of the key's lease fail (unavailable, or its
- * outcome unknown) between the start of its run and the quote: it was told Redis could not answer
- * whose the lease was. The run is the latest handler call of that message on that consumer that
- * began by the quote's start.
+ * True if the handler that made `call` had a SET of the key's lease fail as unavailable (it never
+ * reached the server) between the start of its run and the quote: it was told Redis could not be
+ * reached, and the contract lets it carry on without Redis, the database deciding. A SET whose
+ * outcome is unknown (its reply lost, or its connection broken after sending) is no excuse: the
+ * contract says to treat that lease as not held, "retryLater", and Redis may well have answered
+ * another consumer's SET meanwhile. The run is the latest handler call of that message on that
+ * consumer that began by the quote's start.
  */
 function toldRedisFailed(d: Deployment, redis: SimRedis, call: QuoteCall): boolean {
   const runs = d.deliveries.filter(
@@ -103,6 +111,7 @@ function toldRedisFailed(d: Deployment, redis: SimRedis, call: QuoteCall): boole
   return redis.failures.some(
     (f) =>
       f.nodeId === call.nodeId &&
+      f.definitelyNotRun &&
       f.command.op === "set" &&
       f.command.key === lease &&
       f.atMs >= startedMs &&
