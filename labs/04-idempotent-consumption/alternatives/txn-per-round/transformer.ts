@@ -1,25 +1,27 @@
 /**
  * Alternative L4.F, written from the stub's contract and the guide only: one flat loop, and one
  * transaction per fetch round. It differs from the reference in ways the contract allows:
- * - one round fetches every assigned partition, and ONE transaction carries the outputs of all of
- *   them and the offsets of all of them (not one transaction per partition batch);
- * - one `produceTxn` per output record, as it is transformed, numbered from 0 per output
- *   partition within the transaction (the epoch is new after every end, so numbering restarts);
- * - heartbeats run on their own timer; the loop reads their verdict only between transactions
- *   (a rebalance met mid-transaction is left to the broker's generation check of the offsets);
- * - the offset committed is the fetch's `nextOffset` (past markers and aborted batches it
- *   skipped); a round that read nothing but such entries moves the position in memory only;
- * - a request inside a transaction is sent at most `SENDS` times, then its outcome counts as
- *   unknown and the transaction is given up; an abort not answered "ok" becomes an
- *   `initProducerId`, which aborts the open transaction on the coordinator's side.
+ * - one round fetches every assigned partition, and ONE transaction carries the outputs and the
+ *   offsets of all of them (the reference runs one transaction per partition batch);
+ * - one `produceTxn` per output record, numbered from 0 per output partition within the
+ *   transaction (the epoch is new after every end, so the numbering restarts); the reference
+ *   sends one batch per transaction, always sequence 0;
+ * - heartbeats run on their own timer, and the loop reads their verdict only between
+ *   transactions: a rebalance met mid-transaction is left to the broker's generation check of
+ *   the offsets. A heartbeat with no reply is no verdict (the reference rejoins on it);
+ * - a transaction given up for any reason but the generation or the producer (a request unanswered
+ *   `SENDS` times, `invalidTxnState`, a store error) is aborted and the committed offsets read
+ *   again WITHOUT rejoining; only `illegalGeneration` or a heartbeat's verdict rejoins;
+ * - waiting for `unstable` offsets stops when a heartbeat says the member is stale (it rejoins).
  *
  * Why it is correct: outputs and offsets go in one transaction, so they commit or abort together;
- * the offsets carry the generation and member id of the join that gave the partitions, so a
+ * the offsets carry the generation and member id of the join that gave those partitions, so a
  * member the group dropped or moved on from is refused (`illegalGeneration`) and its outputs die
  * with its abort; the in-memory positions are trusted only after a transaction whose commit was
- * answered "ok" (it wrote exactly those offsets): after any other end they are thrown away and
- * read again from the group, after a new `initProducerId` when the end is unknown (that call
- * finishes the old transaction, so the fetch sees its result). Between transactions none is open.
+ * answered "ok" (it wrote exactly those offsets) or across entries a read_committed fetch skipped
+ * (markers, aborted batches). After any other end they are thrown away and read again from the
+ * group, after a new `initProducerId` when the end is unknown or the abort unanswered (that call
+ * finishes our open transaction, so the read sees its outcome). Between rounds none is open.
  */
 import {
   INPUT_TOPIC,
