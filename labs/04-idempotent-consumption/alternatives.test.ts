@@ -19,4 +19,9 @@ describe("lab 04-idempotent-consumption: correct alternatives", () => {
     name: "window-with-renewal",
     seeds: { perPart: { "L4.D": 200 }, other: 10 },
   });
+  // txn-per-round replaces transformer.ts only; the other files are the reference's.
+  itPassesEveryPart("04-idempotent-consumption", {
+    name: "txn-per-round",
+    seeds: { perPart: { "L4.F": 200 }, other: 10 },
+  });
 });
