@@ -17,7 +17,11 @@
  *   drops it and gives its partitions to the others, who redo its records; t1 wakes and carries on
  *   with its transaction as if nothing happened;
  * - scripted crashes: a transformer is killed right after it sends its n-th request of one kind
- *   (produceTxn, addOffsetsToTxn, txnOffsetCommit, endTxn, offsetCommit), then restarted.
+ *   (produceTxn, addOffsetsToTxn, txnOffsetCommit, endTxn, offsetCommit), then restarted;
+ * - scripted lost replies (in some seeds): the replies to a transformer's n-th send of one step
+ *   of a transaction and to the next few sends of that kind never come back, though every one
+ *   reached the broker. A transformer that gives up on the request has to abort while its
+ *   session is still alive, and the committed offsets, not its positions, say where to go on.
  *
  * The transformers' requests pass through a recording client: every request but fetch and
  * heartbeat is an operation in the history (so a report names who did what), and the two hazards
@@ -67,6 +71,25 @@ export interface ScriptedCrash {
   downMs: number;
 }
 
+/** The transactional requests a scripted loss of replies may follow. */
+const LOSE_REPLIES_TO = ["produceTxn", "addOffsetsToTxn", "txnOffsetCommit", "endTxn"] as const;
+type LoseRepliesTo = (typeof LOSE_REPLIES_TO)[number];
+
+export interface ScriptedLoss {
+  node: string;
+  request: LoseRepliesTo;
+  /** The first send whose reply is lost: the node's `nth` of that kind (resends count). */
+  nth: number;
+  /** How many sends of that kind in a row lose their reply, from the `nth`. */
+  inARow: number;
+  /**
+   * No zombie and no scripted crash in this run. Either rebalances the group, and a rejoin reads
+   * the committed offsets again, which would hide a transformer that keeps its positions after an
+   * abort (swarm testing: the rare case is not drowned by the others).
+   */
+  alone: boolean;
+}
+
 export interface TransformScenario {
   /** p1's transactions: the partition of each record, and whether it commits. */
   inputTxns: { partitions: number[]; commit: boolean; gapMs: number }[];
@@ -78,6 +101,8 @@ export interface TransformScenario {
   zombie: { nth: number; pauseMs: number } | null;
   crashes: ScriptedCrash[];
   plan: FaultPlan;
+  /** Drawn last, so that adding it left the other draws of a seed as they were. */
+  losses: ScriptedLoss[];
 }
 
 /** The faults of a run with `names` transformers: crashes right after a send, a lossy network. */
@@ -94,7 +119,7 @@ function planOf(names: readonly string[]): fc.Arbitrary<FaultPlan> {
   });
 }
 
-export const transformScenarioArb: fc.Arbitrary<TransformScenario> = fc.boolean().chain((third) =>
+const drawnScenarioArb = fc.boolean().chain((third) =>
   fc.record({
     inputTxns: fc.array(
       fc.record({
@@ -123,7 +148,22 @@ export const transformScenarioArb: fc.Arbitrary<TransformScenario> = fc.boolean(
       { minLength: 0, maxLength: 2 },
     ),
     plan: planOf(third ? TRANSFORMERS : TRANSFORMERS.slice(0, 2)),
+    losses: fc.array(
+      fc.record({
+        node: fc.constantFrom("t1", "t2"),
+        request: fc.constantFrom(...LOSE_REPLIES_TO),
+        nth: fc.integer({ min: 1, max: 3 }),
+        inARow: fc.integer({ min: 2, max: 6 }),
+        alone: fc.boolean(),
+      }),
+      { minLength: 0, maxLength: 1 },
+    ),
   }),
+);
+
+/** A loss drawn `alone` turns the zombie and the scripted crashes off (ScriptedLoss.alone). */
+export const transformScenarioArb: fc.Arbitrary<TransformScenario> = drawnScenarioArb.map((s) =>
+  s.losses.some((l) => l.alone) ? { ...s, zombie: null, crashes: [] } : s,
 );
 
 export function describeTransform(s: TransformScenario): string[] {
@@ -139,6 +179,12 @@ export function describeTransform(s: TransformScenario): string[] {
     ...s.crashes.map(
       (c) =>
         `crash: ${c.node} is killed right after sending its ${ordinal(c.nth)} ${c.request}, restarted ${c.downMs} ms later`,
+    ),
+    ...s.losses.map(
+      (l) =>
+        `lost replies: ${l.node} hears nothing back from its ${ordinal(l.nth)} to its ${ordinal(l.nth + l.inARow - 1)} ${l.request} ` +
+        `(${l.inARow} sends in a row, resends included), though each reached the broker` +
+        (l.alone ? "; no zombie and no scripted crash in this run" : ""),
     ),
   ];
 }
@@ -410,6 +456,19 @@ class Hazards {
     );
   }
 
+  /** Whether the reply to `request`, just sent by `node` (after `after` counted it), is to be lost. */
+  losesReply(node: SimNode<Env>, request: BrokerRequest): boolean {
+    const count = this.sent.get(`${node.id}/${request.type}`) ?? 0;
+    const loss = this.s.losses.find(
+      (l) => l.node === node.id && l.request === request.type && count >= l.nth && count < l.nth + l.inARow,
+    );
+    if (loss === undefined || !node.isUp) return false;
+    this.ctx.history.nemesis(
+      `the reply to ${node.id}'s ${ordinal(count)} ${request.type} is lost (${ordinal(count - loss.nth + 1)} of ${loss.inARow} in a row)`,
+    );
+    return true;
+  }
+
   /** Whether a pause or a restart is under way. */
   get busy(): boolean {
     return this.underWay.size > 0;
@@ -464,9 +523,16 @@ class RecordingClient extends BrokerClient {
     const node = this.node();
     await this.hazards.before(node, request);
     const op = this.hazards.record(this.env.nodeId, request);
+    const sentAtMs = this.env.clock.now();
     const pending = super.call(request);
     this.hazards.after(node, request);
-    const outcome = await pending;
+    const lost = this.hazards.losesReply(node, request);
+    let outcome = await pending;
+    if (lost) {
+      // The request did its work on the broker; its sender learns nothing, after its full timeout.
+      await this.env.clock.sleep(Math.max(0, sentAtMs + this.timeoutMs - this.env.clock.now()));
+      outcome = { kind: "maybe", reason: "timeout" };
+    }
     this.hazards.complete(op, outcome);
     return outcome;
   }

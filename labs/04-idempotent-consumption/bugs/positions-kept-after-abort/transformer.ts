@@ -1,0 +1,173 @@
+/**
+ * Bug zoo, lab 04: READ POSITIONS KEPT AFTER AN ABORT.
+ *
+ * The transformer keeps a consumer's positions: a fetch moves a partition's position past what it
+ * returned, as `KafkaConsumer.poll` does. After a commit that is right. After a transaction that
+ * was given up and aborted for a plain reason (a request never answered, `invalidTxnState`), it
+ * aborts and carries on from where it was, instead of going back to the group's committed offsets:
+ * the aborted batch's outputs are gone, its offsets were never committed, and its records are
+ * behind the position. The next commit on that partition moves the group's offset past them, and
+ * they never get an output. Fencing and `illegalGeneration` still rejoin and re-read the offsets,
+ * as the reference does, so only a plain abort shows it.
+ */
+import {
+  INPUT_TOPIC,
+  type InputRecord,
+  OUTPUT_TOPIC,
+  paymentFor,
+  TIMING,
+  type TransformerContext,
+} from "#labs/04-idempotent-consumption/provided.ts";
+import { KIP_447_STEPS } from "../../solution/transformer-steps.ts";
+import { ask, type Member, offsetsInTransaction, type Session, type Step } from "../../solution/transformer-with.ts";
+
+const BACKOFF_MS = 10;
+const IDLE_MS = 40;
+const FETCH_MAX = 8;
+
+export async function runTransformer(ctx: TransformerContext): Promise<void> {
+  let session = await initSession(ctx);
+  let memberId = "";
+  let member: (Member & { stale: boolean }) | null = null;
+  // Heartbeats on their own timer, as the Kafka consumer's background thread sends them: the
+  // session outlives a slow transaction, and the loop reads the verdict between transactions.
+  let beating = false;
+  ctx.env.clock.setInterval(TIMING.kafkaHeartbeatMs, () => {
+    const m = member;
+    if (m === null || m.stale || beating) return;
+    beating = true;
+    const beat = { type: "groupHeartbeat", group: ctx.group, generation: m.generation, memberId: m.memberId } as const;
+    void ctx.client.call(beat).then((out) => {
+      beating = false;
+      if (out.kind !== "ok" || out.reply.kind === "ok") return;
+      m.stale = true;
+      if (out.reply.kind === "unknownMember" && memberId === m.memberId) memberId = "";
+    });
+  });
+  for (;;) {
+    const joined = await join(ctx, memberId);
+    memberId = joined.memberId;
+    const current = { ...joined, stale: false };
+    member = current;
+    const positions = await committedOffsets(ctx, current.assignment);
+    while (!current.stale) {
+      let idle = true;
+      for (const partition of current.assignment) {
+        const fetched = await fetchFrom(ctx, partition, positions.get(partition) ?? 0);
+        if (fetched === null) continue;
+        // The bug: the position moves on at the fetch, and only a rejoin ever moves it back.
+        positions.set(partition, fetched.next);
+        if (fetched.records.length === 0) continue;
+        idle = false;
+        const step = await transform(ctx, session, current, partition, fetched.records, fetched.next);
+        if (step === "ok" || step === "abort") continue;
+        if (step === "fenced" || step === "doubt") session = await initSession(ctx);
+        current.stale = true;
+        break;
+      }
+      if (idle && !current.stale) await ctx.env.clock.sleep(IDLE_MS);
+    }
+  }
+}
+
+/** One partition's records in one transaction, the offsets inside it; aborted on a plain failure. */
+async function transform(
+  ctx: TransformerContext,
+  session: Session,
+  member: Member,
+  partition: number,
+  records: InputRecord[],
+  next: number,
+): Promise<Step> {
+  const { transactionalId, producerId, epoch } = session;
+  const inTxn = async (): Promise<Step> => {
+    const added = await ask(
+      ctx,
+      { type: "addPartitionsToTxn", transactionalId, producerId, epoch, topic: OUTPUT_TOPIC, partitions: [partition] },
+      (r) => r.kind === "concurrentTransactions",
+    );
+    if (added?.kind !== "ok") return added?.kind === "fenced" ? "fenced" : "abort";
+    const produced = await ask(ctx, {
+      type: "produceTxn",
+      topic: OUTPUT_TOPIC,
+      partition,
+      producerId,
+      epoch,
+      sequence: 0,
+      records: records.map(paymentFor),
+    });
+    if (produced?.kind === "fenced") return "fenced";
+    if (produced?.kind !== "ok" && produced?.kind !== "duplicate") return "abort";
+    return offsetsInTransaction({ ctx, session, member, offsets: [{ partition, offset: next }] }, KIP_447_STEPS);
+  };
+  const step = await inTxn();
+  if (step === "fenced" || step === "doubt") return step;
+  const ended = await endTxn(ctx, session, step === "ok");
+  return ended === "ok" ? step : ended;
+}
+
+async function endTxn(ctx: TransformerContext, session: Session, commit: boolean): Promise<Step> {
+  const { transactionalId, producerId, epoch } = session;
+  const reply = await ask(
+    ctx,
+    { type: "endTxn", transactionalId, producerId, epoch, commit },
+    (r) => r.kind === "concurrentTransactions",
+  );
+  if (reply?.kind === "ok") {
+    session.epoch = reply.epoch;
+    return "ok";
+  }
+  return reply?.kind === "fenced" ? "fenced" : "doubt";
+}
+
+async function initSession(ctx: TransformerContext): Promise<Session> {
+  const transactionalId = ctx.transactionalId;
+  for (;;) {
+    const reply = await ask(
+      ctx,
+      { type: "initProducerId", transactionalId },
+      (r) => r.kind === "concurrentTransactions",
+    );
+    if (reply?.kind === "ok") return { transactionalId, producerId: reply.producerId, epoch: reply.epoch };
+    await ctx.env.clock.sleep(BACKOFF_MS);
+  }
+}
+
+async function join(ctx: TransformerContext, memberId: string): Promise<Member> {
+  for (;;) {
+    const reply = await ask(ctx, { type: "joinGroup", group: ctx.group, topic: INPUT_TOPIC, memberId });
+    if (reply?.kind === "ok")
+      return { memberId: reply.memberId, generation: reply.generation, assignment: reply.assignment };
+    await ctx.env.clock.sleep(BACKOFF_MS);
+  }
+}
+
+async function committedOffsets(ctx: TransformerContext, partitions: number[]): Promise<Map<number, number>> {
+  for (;;) {
+    const reply = await ask(ctx, { type: "offsetFetch", group: ctx.group, topic: INPUT_TOPIC, partitions });
+    if (reply?.kind === "ok") return new Map(partitions.map((p, i) => [p, reply.offsets[i] ?? 0]));
+    await ctx.env.clock.sleep(BACKOFF_MS);
+  }
+}
+
+async function fetchFrom(
+  ctx: TransformerContext,
+  partition: number,
+  position: number,
+): Promise<{ records: InputRecord[]; next: number } | null> {
+  const reply = await ask(ctx, {
+    type: "fetch",
+    topic: INPUT_TOPIC,
+    partition,
+    offset: position,
+    max: FETCH_MAX,
+    isolation: "read_committed",
+  });
+  if (reply?.kind !== "ok") return null;
+  const records: InputRecord[] = [];
+  for (const entry of reply.records) {
+    if (entry.kind !== "data") continue;
+    for (const r of entry.records) records.push({ partition, offset: entry.offset, key: r.key, body: r.body });
+  }
+  return { records, next: Math.max(position, reply.nextOffset) };
+}
