@@ -226,7 +226,7 @@ export const partF = definePart<ConsumptionModule, TransformScenario>({
   points: 20,
   seeds: 100,
   property:
-    "every committed input record has exactly one committed output, through transformer crashes at every send, broker crashes, a transformer paused past its session between its produce and its offset commit, replies lost several times in a row in the middle of a transaction, and a lossy network; no offset commit is accepted from a member the group's current generation does not give the partition to; the group's offsets reach the end of the input once faults heal",
+    "every committed input record has exactly one committed output, through transformer crashes at every send, broker crashes, a transformer paused past its session between its produce and its offset commit, replies lost several times in a row in the middle of a transaction, a store error answered to one of its steps, and a lossy network; no offset commit is accepted from a member the group's current generation does not give the partition to; the group's offsets reach the end of the input once faults heal",
   scenario: transformScenarioArb,
   describe: describeTransform,
   run: runTransform,

@@ -21,7 +21,10 @@
  * - scripted lost replies (in some seeds): the replies to a transformer's n-th send of one step
  *   of a transaction and to the next few sends of that kind never come back, though every one
  *   reached the broker. A transformer that gives up on the request has to abort while its
- *   session is still alive, and the committed offsets, not its positions, say where to go on.
+ *   session is still alive, and the committed offsets, not its positions, say where to go on;
+ * - scripted store errors (in some seeds): the broker answers a transformer's n-th produceTxn or
+ *   txnOffsetCommit with `error` (its store failed) instead of its answer: the transaction fails while
+ *   the member's session is alive, whatever the transformer's retries and heartbeats.
  *
  * The transformers' requests pass through a recording client: every request but fetch and
  * heartbeat is an operation in the history (so a report names who did what), and the two hazards
@@ -90,6 +93,18 @@ export interface ScriptedLoss {
   alone: boolean;
 }
 
+/** A transactional request the broker may answer with a store error. */
+const STORE_ERROR_ON = ["produceTxn", "txnOffsetCommit"] as const;
+
+export interface ScriptedStoreError {
+  node: string;
+  request: (typeof STORE_ERROR_ON)[number];
+  /** The node's `nth` send of that kind (resends count) is answered `error`. */
+  nth: number;
+  /** No zombie and no scripted crash in this run (as ScriptedLoss.alone). */
+  alone: boolean;
+}
+
 export interface TransformScenario {
   /** p1's transactions: the partition of each record, and whether it commits. */
   inputTxns: { partitions: number[]; commit: boolean; gapMs: number }[];
@@ -103,6 +118,8 @@ export interface TransformScenario {
   plan: FaultPlan;
   /** Drawn last, so that adding it left the other draws of a seed as they were. */
   losses: ScriptedLoss[];
+  /** Drawn after the losses, for the same reason. */
+  storeErrors: ScriptedStoreError[];
 }
 
 /** The faults of a run with `names` transformers: crashes right after a send, a lossy network. */
@@ -158,12 +175,21 @@ const drawnScenarioArb = fc.boolean().chain((third) =>
       }),
       { minLength: 0, maxLength: 1 },
     ),
+    storeErrors: fc.array(
+      fc.record({
+        node: fc.constantFrom("t1", "t2"),
+        request: fc.constantFrom(...STORE_ERROR_ON),
+        nth: fc.integer({ min: 1, max: 3 }),
+        alone: fc.boolean(),
+      }),
+      { minLength: 0, maxLength: 1 },
+    ),
   }),
 );
 
-/** A loss drawn `alone` turns the zombie and the scripted crashes off (ScriptedLoss.alone). */
+/** A loss or store error drawn `alone` turns the zombie and the scripted crashes off (ScriptedLoss.alone). */
 export const transformScenarioArb: fc.Arbitrary<TransformScenario> = drawnScenarioArb.map((s) =>
-  s.losses.some((l) => l.alone) ? { ...s, zombie: null, crashes: [] } : s,
+  [...s.losses, ...s.storeErrors].some((f) => f.alone) ? { ...s, zombie: null, crashes: [] } : s,
 );
 
 export function describeTransform(s: TransformScenario): string[] {
@@ -185,6 +211,11 @@ export function describeTransform(s: TransformScenario): string[] {
         `lost replies: ${l.node} hears nothing back from its ${ordinal(l.nth)} to its ${ordinal(l.nth + l.inARow - 1)} ${l.request} ` +
         `(${l.inARow} sends in a row, resends included), though each reached the broker` +
         (l.alone ? "; no zombie and no scripted crash in this run" : ""),
+    ),
+    ...s.storeErrors.map(
+      (e) =>
+        `store error: the broker answers ${e.node}'s ${ordinal(e.nth)} ${e.request} with "error" (its store failed)` +
+        (e.alone ? "; no zombie and no scripted crash in this run" : ""),
     ),
   ];
 }
@@ -469,6 +500,17 @@ class Hazards {
     return true;
   }
 
+  /** Whether the reply to `request`, just sent by `node` (after `after` counted it), is a store error. */
+  failsStore(node: SimNode<Env>, request: BrokerRequest): boolean {
+    const count = this.sent.get(`${node.id}/${request.type}`) ?? 0;
+    const failure = this.s.storeErrors.find((e) => e.node === node.id && e.request === request.type && e.nth === count);
+    if (failure === undefined || !node.isUp) return false;
+    this.ctx.history.nemesis(
+      `the broker's store fails ${node.id}'s ${ordinal(count)} ${request.type}: it answers "error"`,
+    );
+    return true;
+  }
+
   /** Whether a pause or a restart is under way. */
   get busy(): boolean {
     return this.underWay.size > 0;
@@ -527,7 +569,13 @@ class RecordingClient extends BrokerClient {
     const pending = super.call(request);
     this.hazards.after(node, request);
     const lost = this.hazards.losesReply(node, request);
+    const failed = this.hazards.failsStore(node, request);
     let outcome = await pending;
+    if (failed && outcome.kind === "ok") {
+      // Whatever the broker did with it (a produced batch may be in its log), it answers a failure.
+      const error = { kind: "error", message: "the broker's store failed (scripted)" } as const;
+      outcome = { kind: "ok", reply: error as ReplyOf[TRequest["type"]] };
+    }
     if (lost) {
       // The request did its work on the broker; its sender learns nothing, after its full timeout.
       await this.env.clock.sleep(Math.max(0, sentAtMs + this.timeoutMs - this.env.clock.now()));
