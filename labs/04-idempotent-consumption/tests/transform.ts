@@ -23,8 +23,9 @@
  *   reached the broker. A transformer that gives up on the request has to abort while its
  *   session is still alive, and the committed offsets, not its positions, say where to go on;
  * - scripted store errors (in some seeds): the broker answers a transformer's n-th produceTxn or
- *   txnOffsetCommit with `error` (its store failed) instead of its answer: the transaction fails while
- *   the member's session is alive, whatever the transformer's retries and heartbeats.
+ *   txnOffsetCommit with `error` (its store failed), having stored it or not (the protocol allows
+ *   both): the transaction fails while the member's session is alive, whatever the transformer's
+ *   retries and heartbeats.
  *
  * The transformers' requests pass through a recording client: every request but fetch and
  * heartbeat is an operation in the history (so a report names who did what), and the two hazards
@@ -103,6 +104,8 @@ export interface ScriptedStoreError {
   nth: number;
   /** No zombie and no scripted crash in this run (as ScriptedLoss.alone). */
   alone: boolean;
+  /** The request reached the store before it failed (a produced batch is in the log), or not at all. */
+  stored: boolean;
 }
 
 export interface TransformScenario {
@@ -181,6 +184,7 @@ const drawnScenarioArb = fc.boolean().chain((third) =>
         request: fc.constantFrom(...STORE_ERROR_ON),
         nth: fc.integer({ min: 1, max: 3 }),
         alone: fc.boolean(),
+        stored: fc.boolean(),
       }),
       { minLength: 0, maxLength: 1 },
     ),
@@ -214,7 +218,7 @@ export function describeTransform(s: TransformScenario): string[] {
     ),
     ...s.storeErrors.map(
       (e) =>
-        `store error: the broker answers ${e.node}'s ${ordinal(e.nth)} ${e.request} with "error" (its store failed)` +
+        `store error: the broker answers ${e.node}'s ${ordinal(e.nth)} ${e.request} with "error" (its store failed, ${e.stored ? "after storing it" : "storing nothing"})` +
         (e.alone ? "; no zombie and no scripted crash in this run" : ""),
     ),
   ];
@@ -500,15 +504,16 @@ class Hazards {
     return true;
   }
 
-  /** Whether the reply to `request`, just sent by `node` (after `after` counted it), is a store error. */
-  failsStore(node: SimNode<Env>, request: BrokerRequest): boolean {
-    const count = this.sent.get(`${node.id}/${request.type}`) ?? 0;
+  /** The store error `request`, about to leave `node` (before `after` counts it), meets, if any. */
+  storeErrorOf(node: SimNode<Env>, request: BrokerRequest): ScriptedStoreError | null {
+    const count = (this.sent.get(`${node.id}/${request.type}`) ?? 0) + 1;
     const failure = this.s.storeErrors.find((e) => e.node === node.id && e.request === request.type && e.nth === count);
-    if (failure === undefined || !node.isUp) return false;
+    if (failure === undefined || !node.isUp) return null;
+    const when = failure.stored ? "after storing it" : "before storing anything";
     this.ctx.history.nemesis(
-      `the broker's store fails ${node.id}'s ${ordinal(count)} ${request.type}: it answers "error"`,
+      `the broker's store fails ${node.id}'s ${ordinal(count)} ${request.type} ${when}: it answers "error"`,
     );
-    return true;
+    return failure;
   }
 
   /** Whether a pause or a restart is under way. */
@@ -549,6 +554,12 @@ class Hazards {
   }
 }
 
+/** A scripted store error's reply: `error`, which both of STORE_ERROR_ON's requests may answer. */
+function storeFailed<TRequest extends BrokerRequest>(): RequestOutcome<ReplyOf[TRequest["type"]]> {
+  const reply = { kind: "error", message: "the broker's store failed (scripted)" } as const;
+  return { kind: "ok", reply: reply as ReplyOf[TRequest["type"]] };
+}
+
 /** The transformer's client: every request through the hazards and into the history. */
 class RecordingClient extends BrokerClient {
   constructor(
@@ -566,16 +577,13 @@ class RecordingClient extends BrokerClient {
     await this.hazards.before(node, request);
     const op = this.hazards.record(this.env.nodeId, request);
     const sentAtMs = this.env.clock.now();
-    const pending = super.call(request);
+    const failure = this.hazards.storeErrorOf(node, request);
+    // Failing before it stores anything, the broker only answers (a round trip's time later).
+    const pending = failure?.stored === false ? this.env.clock.sleep(2).then(() => null) : super.call(request);
     this.hazards.after(node, request);
     const lost = this.hazards.losesReply(node, request);
-    const failed = this.hazards.failsStore(node, request);
-    let outcome = await pending;
-    if (failed && outcome.kind === "ok") {
-      // Whatever the broker did with it (a produced batch may be in its log), it answers a failure.
-      const error = { kind: "error", message: "the broker's store failed (scripted)" } as const;
-      outcome = { kind: "ok", reply: error as ReplyOf[TRequest["type"]] };
-    }
+    let outcome = (await pending) ?? storeFailed<TRequest>();
+    if (failure !== null && outcome.kind === "ok") outcome = storeFailed<TRequest>();
     if (lost) {
       // The request did its work on the broker; its sender learns nothing, after its full timeout.
       await this.env.clock.sleep(Math.max(0, sentAtMs + this.timeoutMs - this.env.clock.now()));
