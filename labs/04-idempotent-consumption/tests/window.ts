@@ -24,7 +24,7 @@ import {
   type Handling,
   tenuresOf,
 } from "./check-window.ts";
-import { checkKeptLeases, checkKeysWithoutExpiry } from "./check-window-keys.ts";
+import { checkKeptLeases, checkKeyNames, checkKeysWithoutExpiry } from "./check-window-keys.ts";
 import {
   type ConsumeScenario,
   type ConsumeShape,
@@ -86,6 +86,7 @@ export function openWindow(ctx: TestContext<unknown>, s: WindowScenario): Window
         // Said once: a pair the lease history already names is not named again without it.
         ...(overlaps.length > 0 ? [] : checkUnleasedOverlaps(pricing.calls, handlings, redis.troubles, TIMING.leaseMs)),
         ...checkWastedQuotes(pricing.calls, handlings, marks, applications, redis, TIMING.windowMs),
+        ...checkKeyNames(redis.history),
         ...checkKeysWithoutExpiry(redis.history, TIMING.requestTimeoutMs),
         ...checkKeptLeases(tenures, handlings, redis.troubles, TIMING.requestTimeoutMs, ctx.world.nowMs),
       ];
