@@ -11,12 +11,12 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Database, UniqueViolation } from "../db.ts";
 import type { Net } from "../env.ts";
-import { openPostgres, type RealDatabase } from "./db.ts";
+import type { RealDatabase } from "./db.ts";
 import { openPglite } from "./db-pglite.ts";
 import { RealNode } from "./incarnation.ts";
 import { killAfterCommit, killAfterResolve, killAtSend } from "./kill-points.ts";
 import { RealNetwork } from "./net.ts";
-import { checkServer, SERVER_URL } from "./test-server.ts";
+import { checkServer, openServerSchema, SERVER_URL } from "./test-server.ts";
 import { settledWithin, sleep } from "./testing.ts";
 
 const serverProblem = await checkServer("the kill tests on the PostgreSQL server");
@@ -233,14 +233,7 @@ function describeKills(name: string, open: () => Promise<RealDatabase>, skip = f
 describeKills("PGlite (embedded)", () => openPglite("kill tests"));
 describeKills(
   `the PostgreSQL server at ${SERVER_URL}`,
-  () =>
-    openPostgres({
-      connectionString: SERVER_URL,
-      kind: "server",
-      origin: "kill tests",
-      schema: `lab_kill_${process.pid}`,
-      dropSchemaOnClose: true,
-    }),
+  () => openServerSchema("lab_kill", "kill tests"),
   serverProblem !== null,
 );
 

@@ -5,7 +5,7 @@
  * are skipped with one line saying why.
  */
 import pg from "pg";
-import type { RealDatabase } from "./db.ts";
+import { openPostgres, type RealDatabase } from "./db.ts";
 import { chooseDatabase } from "./db-choose.ts";
 import { openRedisServer } from "./redis-real.ts";
 
@@ -35,6 +35,17 @@ export async function checkServer(what: string): Promise<string | null> {
     );
   }
   return problem;
+}
+
+/** The server at SERVER_URL, in a schema of its own (`schema` and this process's id), dropped on close. */
+export function openServerSchema(schema: string, origin = "LAB_TEST_DATABASE_URL"): Promise<RealDatabase> {
+  return openPostgres({
+    connectionString: SERVER_URL,
+    kind: "server",
+    origin,
+    schema: `${schema}_${process.pid}`,
+    dropSchemaOnClose: true,
+  });
 }
 
 /**
