@@ -8,11 +8,16 @@
  * What it shows: the reference solution passes every scenario that runs; two zoo entries fail
  * where they honestly do; and one entry the real part cannot catch, with the reason.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadLab, loadSolutionOrBug } from "#harness/grade/labs.ts";
-import type { RealDatabase } from "#harness/real/db.ts";
 import { scenarioVerdicts } from "#harness/real/result.ts";
-import { checkServer, openFallbackPglite, openServerSchema, SERVER_URL } from "#harness/real/test-server.ts";
+import {
+  checkServer,
+  databaseForBlock,
+  openFallbackPglite,
+  openServerSchema,
+  SERVER_URL,
+} from "#harness/real/test-server.ts";
 import { type RealDbReport, realDbPassed, realDbReportLines, runRealDbPart } from "./tests/real-db.ts";
 import { asProducerImpl } from "./tests/real-db-cli.ts";
 import type { ProducerImpl } from "./tests/real-db-stage.ts";
@@ -36,15 +41,11 @@ function explained(report: RealDbReport): string {
 const serverProblem = await checkServer("lab 03's real-database part on the PostgreSQL server");
 
 describe("lab 03's real-database part, on PGlite", () => {
-  let db: RealDatabase;
-  beforeAll(async () => {
-    db = await openFallbackPglite();
-  }, 180_000);
-  afterAll(async () => db?.close());
+  const db = databaseForBlock(openFallbackPglite);
 
   it("the solution passes scenarios 1 to 7; scenario 8 is skipped, saying why", async () => {
-    const report = await runRealDbPart(await implOf(null), { database: db });
-    expect(db.kind).toBe("pglite");
+    const report = await runRealDbPart(await implOf(null), { database: db() });
+    expect(db().kind).toBe("pglite");
     expect(scenarioVerdicts(report), explained(report)).toEqual([...passedUpTo(7), "8 skipped"]);
     expect(report.scenarios[7]?.reason).toMatch(/PGlite runs one transaction at a time/);
     expect(realDbPassed(report)).toBe(true);
@@ -52,7 +53,7 @@ describe("lab 03's real-database part, on PGlite", () => {
   }, 60_000);
 
   it("answer-check-from-memory loses the write in scenario 4 (restarted, it knows nothing) and in 7 (p2 never knew)", async () => {
-    const report = await runRealDbPart(await implOf("answer-check-from-memory"), { database: db });
+    const report = await runRealDbPart(await implOf("answer-check-from-memory"), { database: db() });
     expect(scenarioVerdicts(report), explained(report)).toEqual([
       "1 passed",
       "2 passed",
@@ -74,7 +75,7 @@ describe("lab 03's real-database part, on PGlite", () => {
         openTransactionalProducer: async () => ({ sendInTransaction: () => new Promise<never>(() => {}) }),
       }),
     };
-    const report = await runRealDbPart(hanging, { database: db, only: [1] });
+    const report = await runRealDbPart(hanging, { database: db(), only: [1] });
     expect(scenarioVerdicts(report)).toEqual(["1 failed: not live"]);
     const [scenario] = report.scenarios;
     expect(scenario?.ms).toBeGreaterThanOrEqual(3_000);
@@ -88,7 +89,7 @@ describe("lab 03's real-database part, on PGlite", () => {
   // of a COMMIT. So the real part cannot catch it, and this test says so by showing it pass here:
   // it is graded in the simulation only.
   it("unknown-means-rollback passes here: no real run loses a commit reply, so it is graded in the simulation only", async () => {
-    const report = await runRealDbPart(await implOf("unknown-means-rollback"), { database: db, only: [1, 4, 7] });
+    const report = await runRealDbPart(await implOf("unknown-means-rollback"), { database: db(), only: [1, 4, 7] });
     expect(scenarioVerdicts(report), explained(report)).toEqual(["1 passed", "4 passed", "7 passed"]);
   }, 60_000);
 });
@@ -96,19 +97,15 @@ describe("lab 03's real-database part, on PGlite", () => {
 describe.skipIf(serverProblem !== null)(
   `lab 03's real-database part, on the PostgreSQL server at ${SERVER_URL}`,
   () => {
-    let db: RealDatabase;
-    beforeAll(async () => {
-      db = await openServerSchema("lab_real03");
-    }, 60_000);
-    afterAll(async () => db?.close());
+    const db = databaseForBlock(() => openServerSchema("lab_real03"), 60_000);
 
     it("the solution passes all eight scenarios, the race of scenario 8 included", async () => {
-      const report = await runRealDbPart(await implOf(null), { database: db });
+      const report = await runRealDbPart(await implOf(null), { database: db() });
       expect(scenarioVerdicts(report), explained(report)).toEqual(passedUpTo(8));
     }, 60_000);
 
     it("check-reads-absent-as-rollback: the check reads 'no outcome yet' while p1's local transaction is open, answers rollback, and p1 then commits", async () => {
-      const report = await runRealDbPart(await implOf("check-reads-absent-as-rollback"), { database: db, only: [8] });
+      const report = await runRealDbPart(await implOf("check-reads-absent-as-rollback"), { database: db(), only: [8] });
       expect(scenarioVerdicts(report), explained(report)).toEqual(["8 failed: conflicting outcomes, lost write"]);
     }, 60_000);
   },

@@ -30,6 +30,7 @@ import { scenarioVerdicts } from "#harness/real/result.ts";
 import {
   checkRedisServer,
   checkServer,
+  databaseForBlock,
   openFallbackPglite,
   openServerSchema,
   REDIS_SERVER_URL,
@@ -117,31 +118,23 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 const serverProblem = await checkServer("lab 04's race on the PostgreSQL server");
 
 describe.skipIf(serverProblem !== null)("lab 04's L4.C race, on PostgreSQL with two connections", () => {
-  let db: RealDatabase;
-  beforeAll(async () => {
-    db = await openServerSchema("lab_race04");
-  });
-  afterAll(async () => db?.close());
+  const db = databaseForBlock(() => openServerSchema("lab_race04"));
 
   it("check-then-insert: both read 'absent', both write, and the charge is applied twice", async () => {
-    expect(await twinHandling(db, checkThenInsert, dataDir)).toBe(2);
+    expect(await twinHandling(db(), checkThenInsert, dataDir)).toBe(2);
   });
 
   it("the reference's insertIfAbsent: the second claim waits for the first, then says 'seen'", async () => {
-    expect(await twinHandling(db, reference, dataDir)).toBe(1);
+    expect(await twinHandling(db(), reference, dataDir)).toBe(1);
   });
 });
 
 describe("lab 04's L4.C race, on PGlite", () => {
-  let db: RealDatabase;
-  beforeAll(async () => {
-    db = await openFallbackPglite();
-  }, 180_000);
-  afterAll(async () => db?.close());
+  const db = databaseForBlock(openFallbackPglite);
 
   it("cannot show it: one transaction at a time, so even check-then-insert applies the charge once", async () => {
-    expect(db.concurrent).toBe(false);
-    expect(await twinHandling(db, checkThenInsert, dataDir)).toBe(1);
+    expect(db().concurrent).toBe(false);
+    expect(await twinHandling(db(), checkThenInsert, dataDir)).toBe(1);
   });
 
   describe("the real part with the embedded defaults (PGlite, the Redis model on the real clock)", () => {
@@ -151,7 +144,7 @@ describe("lab 04's L4.C race, on PGlite", () => {
     });
 
     it("the reference passes every scenario but L4.C's race, which says why it is skipped, within the budget", async () => {
-      const report = await runRealPart(await implOf(null), { database: db, redis });
+      const report = await runRealPart(await implOf(null), { database: db(), redis });
       const race = numbersOf("L4.C");
       expect(scenarioVerdicts(report)).toEqual(
         REAL_SCENARIOS.map((_, i) => `${i + 1} ${race.includes(i + 1) ? "skipped" : "passed"}`),
@@ -170,7 +163,7 @@ describe("lab 04's L4.C race, on PGlite", () => {
 
     for (const entry of ZOO) {
       it(`${entry.bug}: ${entry.failed.join("; ")}`, async () => {
-        const report = await runRealPart(await implOf(entry.bug), { database: db, redis, only: entry.only });
+        const report = await runRealPart(await implOf(entry.bug), { database: db(), redis, only: entry.only });
         expect(scenarioVerdicts(report)).toEqual(entry.failed);
         expect(realPassed(report)).toBe(false);
       }, 30_000);
@@ -182,7 +175,7 @@ describe("lab 04's L4.C race, on PGlite", () => {
       let report: RealReport;
       try {
         const impl = await loadImpl(lab, chooseImpl(lab, { impl: stubs }));
-        report = await runRealPart(asConsumerImpl(impl), { database: db, redis });
+        report = await runRealPart(asConsumerImpl(impl), { database: db(), redis });
       } finally {
         if (stubs !== path.join(lab.dir, lab.manifest.learnerDir)) rmSync(stubs, { recursive: true, force: true });
       }
