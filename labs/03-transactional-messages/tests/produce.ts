@@ -18,7 +18,7 @@
  */
 import fc from "fast-check";
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
-import { type DbFaultPlan, dbPlanArb, describeDbPlan } from "#harness/faults/db-plan.ts";
+import { type DbFaultPlan, dbPlans } from "#harness/faults/db-plan.ts";
 import { describePlan, type FaultPlan, planArb } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { rethrowFrom } from "#harness/grade/verdict.ts";
@@ -113,7 +113,7 @@ export const produceScenario: fc.Arbitrary<ProduceScenario> = fc
       netRatesMax: { dropRate: 0.15, duplicateRate: 0.15, reorderRate: 0.2 },
       boundaries: ["send", "db"],
     }),
-    dbPlan: dbPlanArb({
+    dbPlan: dbPlans.arb({
       nodes: PRODUCERS,
       kinds: ["dbCut", "dbRestart", "dbLoseCommitReplies", "dbAbortCommits"],
       eventsMax: 3,
@@ -146,7 +146,7 @@ export function describeProduce(s: ProduceScenario): string[] {
   return [
     ...stall,
     ...describePlan(s.plan),
-    ...describeDbPlan(s.dbPlan),
+    ...dbPlans.describe(s.dbPlan),
     `workload: ${loads.join("; ")}; each publishes to ${TOPIC} (${plural(s.queueCount, "queue")}) through the oracle service, which checks unended halves every ${TIMING.checkIntervalMs} ms`,
   ];
 }
