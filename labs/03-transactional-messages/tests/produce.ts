@@ -10,7 +10,8 @@
  * pause for up to 500 ms (past the transaction timeout, so checks come while they are frozen),
  * get skewed clocks, lose the network; the database is cut off, restarts, loses commit replies,
  * aborts commits. The oracle's half store fails up to two halves with `error`, after storing
- * the half or without it (the reply a producer must take for "not stored, maybe"). A supervisor restarts crashed producers; a restarted one opens a new producer
+ * the half or without it (the reply a producer must take for "not stored, maybe"). Up to three
+ * messages ask for a check immunity, which their halves must carry. A supervisor restarts crashed producers; a restarted one opens a new producer
  * and starts no new transactions: it only answers checks, so the ground truth stays simple. Once
  * every fault has healed, p1 runs probe transactions, one after another until one is published:
  * a producer that never publishes must not pass because it never publishes anything wrong.
@@ -75,6 +76,8 @@ export interface ProduceScenario {
   plan: FaultPlan;
   dbPlan: DbFaultPlan;
   halfFaults: HalfStoreFault[];
+  /** Messages that ask for a check immunity (`tx` 0: the producer's first). */
+  immunities: { producer: number; tx: number; ms: number }[];
 }
 
 /** Once the faults heal: this long for every half to be checked and resolved (20 scans). */
@@ -138,6 +141,14 @@ export const produceScenario: fc.Arbitrary<ProduceScenario> = fc
       }),
       { maxLength: 2 },
     ),
+    immunities: fc.array(
+      fc.record({
+        producer: fc.integer({ min: 0, max: 1 }),
+        tx: fc.integer({ min: 0, max: 7 }),
+        ms: fc.integer({ min: 300, max: 600 }),
+      }),
+      { maxLength: 3 },
+    ),
   })
   .map((s) => {
     // Faults aimed at a producer the scenario does not run would do nothing: aim them at p1.
@@ -154,6 +165,7 @@ export const produceScenario: fc.Arbitrary<ProduceScenario> = fc
       dbPlan: { events: s.dbPlan.events.map((e) => ("node" in e ? { ...e, node: onRunning(e.node) } : e)) },
       // Only on a transaction the scenario runs.
       halfFaults: s.halfFaults.filter((f) => f.tx < (s.producers[f.producer]?.rejects.length ?? 0)),
+      immunities: s.immunities.filter((f) => f.tx < (s.producers[f.producer]?.rejects.length ?? 0)),
     };
   });
 
@@ -167,9 +179,11 @@ export function describeProduce(s: ProduceScenario): string[] {
     (f) =>
       `the broker's half store answers error to the first sendHalf of ${txName(f)}, ${f.fault === "stored" ? "after storing the half" : "storing nothing"}`,
   );
+  const immunities = s.immunities.map((i) => `${txName(i)}'s message asks for a check immunity of ${i.ms} ms`);
   return [
     ...stall,
     ...halfFaults,
+    ...immunities,
     ...describePlan(s.plan),
     ...describeDbPlan(s.dbPlan),
     `workload: ${loads.join("; ")}; each publishes to ${TOPIC} (${plural(s.queueCount, "queue")}) through the oracle service, which checks unended halves every ${TIMING.checkIntervalMs} ms`,
@@ -186,11 +200,16 @@ function txName(f: { producer: number; tx: number }): string {
 
 function transactionsOf(s: ProduceScenario): ProducedTx[][] {
   return s.producers.map((load, p) =>
-    load.rejects.map((_, i) => ({
-      id: txName({ producer: p, tx: i }),
-      orderId: `o-p${p + 1}-${i + 1}`,
-      producer: `p${p + 1}`,
-    })),
+    load.rejects.map((_, i) => {
+      const tx: ProducedTx = {
+        id: txName({ producer: p, tx: i }),
+        orderId: `o-p${p + 1}-${i + 1}`,
+        producer: `p${p + 1}`,
+      };
+      // The last one drawn for a transaction wins.
+      const immunity = s.immunities.findLast((f) => f.producer === p && f.tx === i);
+      return immunity === undefined ? tx : { ...tx, checkImmunityMs: immunity.ms };
+    }),
   );
 }
 
@@ -264,7 +283,8 @@ async function runProducer(
       if (hazards.stall?.tx === i) stallNode(ctx, node, hazards.stall);
       if (load.rejects[i]) throw new BusinessRejected(`order ${tx.orderId} is out of stock`);
     };
-    const message = { topic: TOPIC, queueId: i % queueCount, key: tx.orderId, body: tx.id };
+    const message: OutgoingMessage = { topic: TOPIC, queueId: i % queueCount, key: tx.orderId, body: tx.id };
+    if (tx.checkImmunityMs !== undefined) message.checkImmunityMs = tx.checkImmunityMs;
     const call = recordSend(ctx, node, tx, message, local).then(() => {});
     inFlight.add(call);
     void call.then(() => inFlight.delete(call));
