@@ -34,8 +34,8 @@
  *   COMMIT marker closes its batch), never received by the consumer. Or the probe: once every
  *   fault had healed and every other client had stopped, a new transactional id ran two
  *   transactions, the second begun after the transaction timeout had passed since the first, each
- *   with a record to every partition, and one of them did not commit, in each of its attempts (a
- *   new session each: a duplicated initProducerId may fence one).
+ *   with a record to every partition and a second one to partition 0, and one of them did not
+ *   commit, in each of its attempts (a new session each: a duplicated initProducerId may fence one).
  *     probe tx-p/2: produce(tx-p/2/r1) -> outOfOrder (sequences not restarted under the new epoch).
  * - wrong answer: the coordinator accepted (ok) an addPartitionsToTxn or endTxn carrying an epoch
  *   older than one a client of the same transactional id had already been given (by an init or
@@ -325,7 +325,7 @@ export function checkKafka(evidence: KafkaEvidence): Anomaly[] {
         anomaly(
           "not live",
           `once every fault had healed and every other client had stopped, ${id} (a new transactional id) ran two transactions, ` +
-            `the second begun once the transaction timeout had passed since the first, each a record to every partition and a commit, ` +
+            `the second begun once the transaction timeout had passed since the first, each a record to every partition, a second one to partition 0 and a commit, ` +
             `${attempts.length === 1 ? "once" : `${attempts.length} times, a new session each`}: ${told.join("; ")}. With nothing else going on, a transaction commits.`,
           failures.flatMap((txn) => {
             const failed = failedOf(txn as string);
