@@ -309,8 +309,9 @@ export function checkKafka(evidence: KafkaEvidence): Anomaly[] {
 
   const wrong: Anomaly[] = [];
   const strays = ops.filter((op) => op.f === "stray");
-  if (strays.length > 0) {
-    const { partition, what } = strays[0]?.input as { partition: number; what: string };
+  const firstStray = strays[0];
+  if (firstStray !== undefined) {
+    const { partition, what } = firstStray.input as { partition: number; what: string };
     wrong.push(
       anomaly(
         "wrong answer",
