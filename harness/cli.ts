@@ -98,7 +98,7 @@ const GRADE: CommandSpec = {
     WORKERS_OPTION,
     {
       name: "real-db",
-      help: "run the lab's real part instead (labs 03, 04): real time, real PostgreSQL (and Redis), with --solution or --impl",
+      help: "run the lab's real part instead (labs 03, 04): real time, real PostgreSQL (and Redis)",
     },
   ],
   notes: [

@@ -7,9 +7,9 @@ import type { SimDatabase } from "../sim/db.ts";
 import type { SimRedis } from "../sim/redis.ts";
 import type { World } from "../sim/world.ts";
 import type { History } from "../workloads/history.ts";
-import { applyDbPlan, type DbFaultPlan } from "./db-plan.ts";
+import { type DbFaultPlan, dbPlans } from "./db-plan.ts";
 import { applyPlan, type FaultPlan } from "./plan.ts";
-import { applyRedisPlan, type RedisFaultPlan } from "./redis-plan.ts";
+import { type RedisFaultPlan, redisPlans } from "./redis-plan.ts";
 
 /** The plans of the services a part runs, with the service each applies to. */
 export interface ServicePlans {
@@ -28,10 +28,10 @@ export interface AllFaults {
 export function applyAllPlans(world: World, history: History, plan: FaultPlan, services: ServicePlans = {}): AllFaults {
   const active = [
     applyPlan(world, plan, history),
-    ...(services.db === undefined ? [] : [applyDbPlan(world, services.db.db, services.db.plan, history)]),
+    ...(services.db === undefined ? [] : [dbPlans.apply(world, services.db.db, services.db.plan, history)]),
     ...(services.redis === undefined
       ? []
-      : [applyRedisPlan(world, services.redis.redis, services.redis.plan, history)]),
+      : [redisPlans.apply(world, services.redis.redis, services.redis.plan, history)]),
   ];
   return {
     endMs: Math.max(...active.map((faults) => faults.endMs)),

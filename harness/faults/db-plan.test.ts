@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { Database } from "../db.ts";
 import { type DbProfile, SimDatabase } from "../sim/db.ts";
-import { applyDbPlan, type DbFaultPlan, dbPlanArb, dbPlanEndMs, describeDbPlan } from "./db-plan.ts";
+import { type DbFaultPlan, dbPlans } from "./db-plan.ts";
 import { itDrawsAndShrinks, type PlanSetup, underPlan } from "./side-plan-testing.ts";
 
 const shape = {
@@ -21,12 +21,12 @@ function onePlan(plan: DbFaultPlan, profile: Partial<DbProfile> = {}): PlanSetup
     nodeId: "p1",
     service: (world) => new SimDatabase(world, profile),
     connect: (db, env) => db.connect(env),
-    apply: (world, db, history) => applyDbPlan(world, db, plan, history),
+    apply: (world, db, history) => dbPlans.apply(world, db, plan, history),
   };
 }
 
 describe("database fault plans", () => {
-  itDrawsAndShrinks(dbPlanArb, shape, "dbCut");
+  itDrawsAndShrinks(dbPlans.arb, shape, "dbCut");
 
   it("are printed in words, and end when their last outage does", () => {
     const plan: DbFaultPlan = {
@@ -37,13 +37,13 @@ describe("database fault plans", () => {
         { atMs: 20, kind: "dbAbortCommits", node: "p1", count: 2, forMs: 8 },
       ],
     };
-    expect(describeDbPlan(plan)).toEqual([
+    expect(dbPlans.describe(plan)).toEqual([
       "at 5 ms      p1 cannot reach the database for 20 ms (its connections break)",
       "at 10 ms     the database restarts (down 40 ms; committed rows survive)",
       "at 12 ms     the next 1 commit of p2 in 5 ms take effect, and the replies are lost",
       "at 20 ms     the next 2 commits of p1 in 8 ms fail with a serialization failure",
     ]);
-    expect(dbPlanEndMs(plan)).toBe(50);
+    expect(dbPlans.endMs(plan)).toBe(50);
   });
 
   it("do what they say to the database, and stop: a cut, then a lost reply, then nothing", async () => {

@@ -12,15 +12,7 @@
  */
 import fc from "fast-check";
 import type { SimDatabase } from "../sim/db.ts";
-import {
-  type ActiveSideFaults,
-  type CutEvent,
-  type RestartEvent,
-  type SidePlan,
-  type SidePlanShape,
-  type SidePlans,
-  sidePlans,
-} from "./side-plan.ts";
+import { type CutEvent, type RestartEvent, type SidePlan, type SidePlanShape, sidePlans } from "./side-plan.ts";
 
 /** A counted fault on the node's next `count` commits, armed for `forMs`. */
 interface CommitFaultEvent<TKind extends string> {
@@ -48,7 +40,11 @@ export type DbFaultKind = DbFaultEvent["kind"];
 /** What a database plan may contain (as `PlanShape` in plan.ts). */
 export type DbPlanShape = SidePlanShape<DbFaultKind>;
 
-const dbPlans = sidePlans<"dbCut", "dbRestart", CommitFault, SimDatabase>({
+/**
+ * The database plans: `arb` draws them (each seed a swarm of kinds), `describe` prints them,
+ * `endMs` says when every event is over, `apply` schedules them on the world (side-plan.ts).
+ */
+export const dbPlans = sidePlans<"dbCut", "dbRestart", CommitFault, SimDatabase>({
   cutKind: "dbCut",
   restartKind: "dbRestart",
   words: {
@@ -76,23 +72,3 @@ const dbPlans = sidePlans<"dbCut", "dbRestart", CommitFault, SimDatabase>({
 });
 
 export type DbFaultPlan = SidePlan<DbFaultEvent>;
-
-/** The arbitrary of database plans of a shape: each seed a swarm of kinds, events sorted by time. */
-export const dbPlanArb: (shape: DbPlanShape) => fc.Arbitrary<DbFaultPlan> = dbPlans.arb;
-
-/** What an event does, without its time. */
-export const describeDbFault: (event: DbFaultEvent) => string = dbPlans.describeEvent;
-
-export const describeDbPlan: (plan: DbFaultPlan) => string[] = dbPlans.describe;
-
-/** How long after the plan is applied every event of it is over. */
-export const dbPlanEndMs: (plan: DbFaultPlan) => number = dbPlans.endMs;
-
-/** A database plan under way: when every fault is over. */
-export type ActiveDbFaults = ActiveSideFaults;
-
-/**
- * Schedules every event of the plan on the world, counting times from now, and records each in
- * the history's timeline as it happens.
- */
-export const applyDbPlan: SidePlans<DbFaultEvent, SimDatabase>["apply"] = dbPlans.apply;

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Redis } from "../redis.ts";
 import { SimRedis } from "../sim/redis.ts";
-import { applyRedisPlan, describeRedisPlan, type RedisFaultPlan, redisPlanArb, redisPlanEndMs } from "./redis-plan.ts";
+import { type RedisFaultPlan, redisPlans } from "./redis-plan.ts";
 import { itDrawsAndShrinks, type PlanSetup, underPlan } from "./side-plan-testing.ts";
 
 const shape = {
@@ -23,16 +23,16 @@ function onePlan(plan: RedisFaultPlan): PlanSetup<SimRedis, Redis> {
     nodeId: "c1",
     service: (world) => new SimRedis(world),
     connect: (redis, env) => redis.connect(env),
-    apply: (world, redis, history) => applyRedisPlan(world, redis, plan, history),
+    apply: (world, redis, history) => redisPlans.apply(world, redis, plan, history),
   };
 }
 
 describe("Redis fault plans", () => {
-  itDrawsAndShrinks(redisPlanArb, shape, "redisCut");
+  itDrawsAndShrinks(redisPlans.arb, shape, "redisCut");
 
   it("draw every kind, each lasting or jumping within the shape's longest outage", () => {
     const kinds = new Set<string>();
-    for (const plan of fc.sample(redisPlanArb(shape), { seed: 9, numRuns: 200 })) {
+    for (const plan of fc.sample(redisPlans.arb(shape), { seed: 9, numRuns: 200 })) {
       for (const event of plan.events) {
         kinds.add(event.kind);
         for (const ms of [
@@ -58,7 +58,7 @@ describe("Redis fault plans", () => {
         { atMs: 50, kind: "redisEvict", count: 2 },
       ],
     };
-    expect(describeRedisPlan(plan)).toEqual([
+    expect(redisPlans.describe(plan)).toEqual([
       "at 5 ms      c1 cannot reach Redis for 20 ms (what it has in flight is lost)",
       "at 10 ms     Redis restarts (down 30 ms; every key is lost)",
       "at 12 ms     the next 1 Redis command of c2 in 5 ms run, and the replies are lost",
@@ -66,7 +66,7 @@ describe("Redis fault plans", () => {
       "at 50 ms     Redis evicts up to 2 keys with an expiry, soonest deadline first",
     ]);
     // The restart is over at 40 ms, the eviction at 50 ms; the jump at 20 ms lasts no time (else 80).
-    expect(redisPlanEndMs(plan)).toBe(50);
+    expect(redisPlans.endMs(plan)).toBe(50);
   });
 
   it("do what they say to Redis, and stop: a cut, a lost reply, a jump, an eviction, then nothing", async () => {

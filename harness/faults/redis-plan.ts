@@ -13,15 +13,7 @@
 import fc from "fast-check";
 import type { SimRedis } from "../sim/redis.ts";
 import { plural } from "../words.ts";
-import {
-  type ActiveSideFaults,
-  type CutEvent,
-  type RestartEvent,
-  type SidePlan,
-  type SidePlanShape,
-  type SidePlans,
-  sidePlans,
-} from "./side-plan.ts";
+import { type CutEvent, type RestartEvent, type SidePlan, type SidePlanShape, sidePlans } from "./side-plan.ts";
 
 /** What Redis's plans have beyond a cut and a restart. */
 type RedisOwnEvent =
@@ -44,7 +36,11 @@ export type RedisFaultKind = RedisFaultEvent["kind"];
 /** What a Redis plan may contain (as `PlanShape` in plan.ts); a clock jump's size is an outage's. */
 export type RedisPlanShape = SidePlanShape<RedisFaultKind>;
 
-const redisPlans = sidePlans<"redisCut", "redisRestart", RedisOwnEvent, SimRedis>({
+/**
+ * The Redis plans: `arb` draws them (each seed a swarm of kinds), `describe` prints them,
+ * `endMs` says when every event is over, `apply` schedules them on the world (side-plan.ts).
+ */
+export const redisPlans = sidePlans<"redisCut", "redisRestart", RedisOwnEvent, SimRedis>({
   cutKind: "redisCut",
   restartKind: "redisRestart",
   words: {
@@ -85,23 +81,3 @@ const redisPlans = sidePlans<"redisCut", "redisRestart", RedisOwnEvent, SimRedis
 });
 
 export type RedisFaultPlan = SidePlan<RedisFaultEvent>;
-
-/** The arbitrary of Redis plans of a shape: each seed a swarm of kinds, events sorted by time. */
-export const redisPlanArb: (shape: RedisPlanShape) => fc.Arbitrary<RedisFaultPlan> = redisPlans.arb;
-
-/** What an event does, without its time. */
-export const describeRedisFault: (event: RedisFaultEvent) => string = redisPlans.describeEvent;
-
-export const describeRedisPlan: (plan: RedisFaultPlan) => string[] = redisPlans.describe;
-
-/** How long after the plan is applied every event of it is over (a jump or an eviction is instant). */
-export const redisPlanEndMs: (plan: RedisFaultPlan) => number = redisPlans.endMs;
-
-/** A Redis plan under way: when every fault is over. */
-export type ActiveRedisFaults = ActiveSideFaults;
-
-/**
- * Schedules every event of the plan on the world, counting times from now, and records each in
- * the history's timeline as it happens.
- */
-export const applyRedisPlan: SidePlans<RedisFaultEvent, SimRedis>["apply"] = redisPlans.apply;

@@ -171,6 +171,12 @@ export async function loadImpl(lab: LabEntry, choice: ImplChoice): Promise<Imple
   return { shared, fresh: () => graph.instantiate(), moduleState: graph.moduleState };
 }
 
+/** The reference (`bug` null) or the zoo entry bugs/`bug`, loaded as a grade loads it: for tests. */
+export function loadSolutionOrBug(lab: LabEntry, bug: string | null): Promise<Implementation<unknown>> {
+  const options = bug === null ? { solution: true } : { impl: path.join(lab.dir, "bugs", bug) };
+  return loadImpl(lab, chooseImpl(lab, options));
+}
+
 /** The lab's entry modules, as a list. */
 export function entryFiles(lab: LabEntry): string[] {
   return Array.isArray(lab.manifest.entry) ? lab.manifest.entry : [lab.manifest.entry];

@@ -8,15 +8,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { type Database, UniqueViolation } from "../db.ts";
 import type { Net } from "../env.ts";
-import { openPostgres, type RealDatabase } from "./db.ts";
+import type { RealDatabase } from "./db.ts";
 import { openPglite } from "./db-pglite.ts";
 import { RealNode } from "./incarnation.ts";
 import { killAfterCommit, killAfterResolve, killAtSend } from "./kill-points.ts";
 import { RealNetwork } from "./net.ts";
-import { checkServer, SERVER_URL } from "./test-server.ts";
+import { checkServer, databaseForBlock, openServerSchema, SERVER_URL } from "./test-server.ts";
 import { settledWithin, sleep } from "./testing.ts";
 
 const serverProblem = await checkServer("the kill tests on the PostgreSQL server");
@@ -64,14 +64,10 @@ async function produce(net: Net, db: Database, steps: string[] = []) {
 
 function describeKills(name: string, open: () => Promise<RealDatabase>, skip = false) {
   describe.skipIf(skip)(`killing a real process, on ${name}`, () => {
-    let db: RealDatabase;
-    beforeAll(async () => {
-      db = await open();
-    }, 180_000);
-    afterAll(async () => db?.close());
+    const db = databaseForBlock(open);
 
     it("kill: the open transaction rolls back (seen from a second connection), nothing fires or settles, and a restart works", async () => {
-      const { node, heard } = await world(db);
+      const { node, heard } = await world(db());
       const inc = node.start();
       let inserted: () => void = () => undefined;
       const whenInserted = new Promise<void>((resolve) => {
@@ -85,7 +81,9 @@ function describeKills(name: string, open: () => Promise<RealDatabase>, skip = f
       await whenInserted;
       // A second process: it waits for the open transaction (a row lock on a server, the one
       // connection on PGlite), and inserts only if that transaction rolled back.
-      const witness = db.connect("witness").transaction((tx) => tx.insertIfAbsent("orders", "o1", "witness"));
+      const witness = db()
+        .connect("witness")
+        .transaction((tx) => tx.insertIfAbsent("orders", "o1", "witness"));
       expect(await settledWithin(witness, 200)).toBe("pending");
       const fired: string[] = [];
       inc.env.clock.setTimer(30, () => fired.push("timer"));
@@ -93,8 +91,8 @@ function describeKills(name: string, open: () => Promise<RealDatabase>, skip = f
       const request = inc.env.net.request("nobody", { kind: "lost" }, { timeoutMs: 30 });
       inc.kill();
       expect(await settledWithin(witness, 5000)).toBe(true);
-      expect(await db.rows("orders")).toEqual([{ key: "o1", row: "witness" }]);
-      expect((await db.history()).map((c) => c.client)).toEqual(["witness"]);
+      expect(await db().rows("orders")).toEqual([{ key: "o1", row: "witness" }]);
+      expect((await db().history()).map((c) => c.client)).toEqual(["witness"]);
       await sleep(80);
       expect(fired).toEqual([]);
       expect(await settledWithin(open, 1)).toBe("pending");
@@ -119,7 +117,7 @@ function describeKills(name: string, open: () => Promise<RealDatabase>, skip = f
     });
 
     it("a transaction begun just before the kill, not yet connected or still queued, never reaches the database", async () => {
-      const { node } = await world(db);
+      const { node } = await world(db());
       const inc = node.start();
       let held: () => void = () => undefined;
       const holding = new Promise<void>((resolve) => {
@@ -136,24 +134,26 @@ function describeKills(name: string, open: () => Promise<RealDatabase>, skip = f
       void inc.db.transaction((tx) => tx.put("t", "second", 1));
       inc.kill();
       await sleep(300);
-      await db.connect("witness").transaction((tx) => tx.put("t", "witness", 1));
-      expect((await db.rows("t")).map((r) => r.key)).toEqual(["witness"]);
+      await db()
+        .connect("witness")
+        .transaction((tx) => tx.put("t", "witness", 1));
+      expect((await db().rows("t")).map((r) => r.key)).toEqual(["witness"]);
     });
 
     it("killAfterCommit(1): committed on the database, and the caller never goes on: the end request is never sent", async () => {
-      const { node, heard } = await world(db);
+      const { node, heard } = await world(db());
       const inc = node.start({ killAt: { kind: "afterCommit", n: 1 } });
       const steps: string[] = [];
       expect(await inc.call(() => produce(inc.env.net, inc.db, steps))).toEqual({ kind: "crashed", reason: "crash" });
       await sleep(50);
       expect(steps).toEqual(["half answered"]);
       expect(heard).toEqual(["half"]);
-      expect(await db.rows("local-tx")).toEqual([{ key: "t1", row: { state: "commit" } }]);
+      expect(await db().rows("local-tx")).toEqual([{ key: "t1", row: { state: "commit" } }]);
       expect(inc.alive).toBe(false);
     });
 
     it("killAfterCommit(2) counts committed transactions only: one that threw and one that failed do not count", async () => {
-      const { node } = await world(db);
+      const { node } = await world(db());
       const inc = node.start({ killAt: { kind: "afterCommit", n: 2 } });
       await inc.db.transaction((tx) => tx.put("t", "a", 1));
       await expect(
@@ -167,11 +167,11 @@ function describeKills(name: string, open: () => Promise<RealDatabase>, skip = f
       const second = inc.db.transaction((tx) => tx.put("t", "c", 1));
       await inc.died;
       expect(await settledWithin(second, 50)).toBe("pending");
-      expect((await db.rows("t")).map((r) => r.key)).toEqual(["a", "c"]);
+      expect((await db().rows("t")).map((r) => r.key)).toEqual(["a", "c"]);
     });
 
     it("killAtSend(1, half requests only): the half arrives, its reply is never heard, no transaction begins, heartbeats stop", async () => {
-      const { node, heard } = await world(db);
+      const { node, heard } = await world(db());
       const isHalf = (_: string, request: unknown) => (request as { kind: string }).kind === "half";
       const inc = node.start({ killAt: { kind: "atSend", n: 1, which: isHalf } });
       inc.env.clock.setInterval(
@@ -188,22 +188,22 @@ function describeKills(name: string, open: () => Promise<RealDatabase>, skip = f
       expect(heard.length).toBe(afterKill);
       expect(heard.filter((kind) => kind !== "heartbeat")).toEqual(["half"]);
       expect(heard.at(-1)).toBe("half");
-      expect(await db.rows("local-tx")).toEqual([]);
+      expect(await db().rows("local-tx")).toEqual([]);
     });
 
     it("killAtSend(2): killed with the end request on its way; the local commit stands and the end arrives", async () => {
-      const { node, heard } = await world(db);
+      const { node, heard } = await world(db());
       const inc = node.start({ killAt: { kind: "atSend", n: 2 } });
       const steps: string[] = [];
       expect(await inc.call(() => produce(inc.env.net, inc.db, steps))).toEqual({ kind: "crashed", reason: "crash" });
       await sleep(30);
       expect(steps).toEqual(["half answered", "local commit heard"]);
       expect(heard).toEqual(["half", "end"]);
-      expect(await db.rows("local-tx")).toEqual([{ key: "t1", row: { state: "commit" } }]);
+      expect(await db().rows("local-tx")).toEqual([{ key: "t1", row: { state: "commit" } }]);
     });
 
     it("killAfter(boot): killed right after the boot resolves, before its caller goes on; a rejection kills nothing", async () => {
-      const { node, heard } = await world(db);
+      const { node, heard } = await world(db());
       const inc = node.start();
       const boot = async () => {
         await inc.env.net.request("broker", { kind: "hello" }, { timeoutMs: 1000 });
@@ -233,14 +233,7 @@ function describeKills(name: string, open: () => Promise<RealDatabase>, skip = f
 describeKills("PGlite (embedded)", () => openPglite("kill tests"));
 describeKills(
   `the PostgreSQL server at ${SERVER_URL}`,
-  () =>
-    openPostgres({
-      connectionString: SERVER_URL,
-      kind: "server",
-      origin: "kill tests",
-      schema: `lab_kill_${process.pid}`,
-      dropSchemaOnClose: true,
-    }),
+  () => openServerSchema("lab_kill", "kill tests"),
   serverProblem !== null,
 );
 

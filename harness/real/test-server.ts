@@ -5,7 +5,8 @@
  * are skipped with one line saying why.
  */
 import pg from "pg";
-import type { RealDatabase } from "./db.ts";
+import { afterAll, beforeAll } from "vitest";
+import { openPostgres, type RealDatabase } from "./db.ts";
 import { chooseDatabase } from "./db-choose.ts";
 import { openRedisServer } from "./redis-real.ts";
 
@@ -35,6 +36,34 @@ export async function checkServer(what: string): Promise<string | null> {
     );
   }
   return problem;
+}
+
+/**
+ * For the describe block it is called in: the database `open` gives, opened before the block's
+ * tests (PGlite takes seconds from its cache, longer without) and closed after them. The tests read
+ * it by calling the returned function.
+ */
+export function databaseForBlock(open: () => Promise<RealDatabase>, openMs = 180_000): () => RealDatabase {
+  let db: RealDatabase | undefined;
+  beforeAll(async () => {
+    db = await open();
+  }, openMs);
+  afterAll(async () => db?.close());
+  return () => {
+    if (db === undefined) throw new Error("the block's database is opened in beforeAll: read it inside a test");
+    return db;
+  };
+}
+
+/** The server at SERVER_URL, in a schema of its own (`schema` and this process's id), dropped on close. */
+export function openServerSchema(schema: string, origin = "LAB_TEST_DATABASE_URL"): Promise<RealDatabase> {
+  return openPostgres({
+    connectionString: SERVER_URL,
+    kind: "server",
+    origin,
+    schema: `${schema}_${process.pid}`,
+    dropSchemaOnClose: true,
+  });
 }
 
 /**

@@ -44,6 +44,13 @@ function logTicks(lo: number, hi: number): number[] {
 const fmt = (n: number): string => (n >= 1000 ? `${n / 1000}k` : String(n));
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 
+/** The cost model's line, dashed, when a model was given (none without one). */
+function prediction(points: Point[] | undefined): Series[] {
+  return points === undefined
+    ? []
+    : [{ label: "the cost model's prediction", colour: COLOURS.model, points, dashed: true }];
+}
+
 /** One panel: log-log axes, lines with dots, a legend, at (originX, 0). */
 function panel(
   originX: number,
@@ -126,16 +133,7 @@ export function benchSvg(f: LogBenchFigures): string {
       points: f.groupCommit.map((g) => ({ x: g.producers, y: g.MBps })),
     },
     { label: "one fsync per record", colour: COLOURS.raw, points: flat(f.fsyncPerRecordMBps, producers), dashed: true },
-    ...(m === undefined
-      ? []
-      : [
-          {
-            label: "the cost model's prediction",
-            colour: COLOURS.model,
-            points: m.groupCommit.map((g) => ({ x: g.producers, y: g.MBps })),
-            dashed: true,
-          },
-        ]),
+    ...prediction(m?.groupCommit.map((g) => ({ x: g.producers, y: g.MBps }))),
   ]);
   const sizes = f.asyncByRecordSize.map((s) => s.recordBytes);
   const right = panel(PANEL_WIDTH, "Async flush: record size", "record bytes (one write call each)", sizes, yRange, [
@@ -145,16 +143,7 @@ export function benchSvg(f: LogBenchFigures): string {
       colour: COLOURS.log,
       points: f.asyncByRecordSize.map((s) => ({ x: s.recordBytes, y: s.MBps })),
     },
-    ...(m === undefined
-      ? []
-      : [
-          {
-            label: "the cost model's prediction",
-            colour: COLOURS.model,
-            points: m.asyncByRecordSize.map((s) => ({ x: s.recordBytes, y: s.MBps })),
-            dashed: true,
-          },
-        ]),
+    ...prediction(m?.asyncByRecordSize.map((s) => ({ x: s.recordBytes, y: s.MBps }))),
   ]);
   const caption = `lab 01 reference log on node:fs, ${f.date.slice(0, 10)}, ${f.machine}, load average ${f.loadAverage.start.toFixed(1)} to ${f.loadAverage.end.toFixed(1)}`;
   const width = 2 * PANEL_WIDTH;

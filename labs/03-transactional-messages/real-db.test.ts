@@ -8,11 +8,16 @@
  * What it shows: the reference solution passes every scenario that runs; two zoo entries fail
  * where they honestly do; and one entry the real part cannot catch, with the reason.
  */
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chooseImpl, loadImpl, loadLab } from "#harness/grade/labs.ts";
-import { openPostgres, type RealDatabase } from "#harness/real/db.ts";
-import { checkServer, openFallbackPglite, SERVER_URL } from "#harness/real/test-server.ts";
+import { describe, expect, it } from "vitest";
+import { loadLab, loadSolutionOrBug } from "#harness/grade/labs.ts";
+import { scenarioVerdicts } from "#harness/real/result.ts";
+import {
+  checkServer,
+  databaseForBlock,
+  openFallbackPglite,
+  openServerSchema,
+  SERVER_URL,
+} from "#harness/real/test-server.ts";
 import { type RealDbReport, realDbPassed, realDbReportLines, runRealDbPart } from "./tests/real-db.ts";
 import { asProducerImpl } from "./tests/real-db-cli.ts";
 import type { ProducerImpl } from "./tests/real-db-stage.ts";
@@ -20,17 +25,7 @@ import type { ProducerImpl } from "./tests/real-db-stage.ts";
 const lab = await loadLab("03-transactional-messages");
 
 async function implOf(bug: string | null) {
-  const choice =
-    bug === null ? chooseImpl(lab, { solution: true }) : chooseImpl(lab, { impl: path.join(lab.dir, "bugs", bug) });
-  return asProducerImpl(await loadImpl(lab, choice));
-}
-
-/** Each scenario's verdict and the names of its anomalies: "4 failed: lost write". */
-function verdicts(report: RealDbReport): string[] {
-  return report.scenarios.map((s) => {
-    const names = [...new Set(s.anomalies.map((a) => a.name))].join(", ");
-    return `${s.number} ${s.verdict}${names === "" ? "" : `: ${names}`}`;
-  });
+  return asProducerImpl(await loadSolutionOrBug(lab, bug));
 }
 
 /** "1 passed" to "`last` passed". */
@@ -46,24 +41,20 @@ function explained(report: RealDbReport): string {
 const serverProblem = await checkServer("lab 03's real-database part on the PostgreSQL server");
 
 describe("lab 03's real-database part, on PGlite", () => {
-  let db: RealDatabase;
-  beforeAll(async () => {
-    db = await openFallbackPglite();
-  }, 180_000);
-  afterAll(async () => db?.close());
+  const db = databaseForBlock(openFallbackPglite);
 
   it("the solution passes scenarios 1 to 7; scenario 8 is skipped, saying why", async () => {
-    const report = await runRealDbPart(await implOf(null), { database: db });
-    expect(db.kind).toBe("pglite");
-    expect(verdicts(report), explained(report)).toEqual([...passedUpTo(7), "8 skipped"]);
+    const report = await runRealDbPart(await implOf(null), { database: db() });
+    expect(db().kind).toBe("pglite");
+    expect(scenarioVerdicts(report), explained(report)).toEqual([...passedUpTo(7), "8 skipped"]);
     expect(report.scenarios[7]?.reason).toMatch(/PGlite runs one transaction at a time/);
     expect(realDbPassed(report)).toBe(true);
     for (const s of report.scenarios) expect(s.ms, s.name).toBeLessThan(3_000);
   }, 60_000);
 
   it("answer-check-from-memory loses the write in scenario 4 (restarted, it knows nothing) and in 7 (p2 never knew)", async () => {
-    const report = await runRealDbPart(await implOf("answer-check-from-memory"), { database: db });
-    expect(verdicts(report), explained(report)).toEqual([
+    const report = await runRealDbPart(await implOf("answer-check-from-memory"), { database: db() });
+    expect(scenarioVerdicts(report), explained(report)).toEqual([
       "1 passed",
       "2 passed",
       // Killed after the half, before the local transaction: "rollback" from an empty memory is
@@ -84,8 +75,8 @@ describe("lab 03's real-database part, on PGlite", () => {
         openTransactionalProducer: async () => ({ sendInTransaction: () => new Promise<never>(() => {}) }),
       }),
     };
-    const report = await runRealDbPart(hanging, { database: db, only: [1] });
-    expect(verdicts(report)).toEqual(["1 failed: not live"]);
+    const report = await runRealDbPart(hanging, { database: db(), only: [1] });
+    expect(scenarioVerdicts(report)).toEqual(["1 failed: not live"]);
     const [scenario] = report.scenarios;
     expect(scenario?.ms).toBeGreaterThanOrEqual(3_000);
     expect(scenario?.anomalies[0]?.explanation).toMatch(/sendInTransaction\(.*p1#1.*never completed/);
@@ -98,34 +89,24 @@ describe("lab 03's real-database part, on PGlite", () => {
   // of a COMMIT. So the real part cannot catch it, and this test says so by showing it pass here:
   // it is graded in the simulation only.
   it("unknown-means-rollback passes here: no real run loses a commit reply, so it is graded in the simulation only", async () => {
-    const report = await runRealDbPart(await implOf("unknown-means-rollback"), { database: db, only: [1, 4, 7] });
-    expect(verdicts(report), explained(report)).toEqual(["1 passed", "4 passed", "7 passed"]);
+    const report = await runRealDbPart(await implOf("unknown-means-rollback"), { database: db(), only: [1, 4, 7] });
+    expect(scenarioVerdicts(report), explained(report)).toEqual(["1 passed", "4 passed", "7 passed"]);
   }, 60_000);
 });
 
 describe.skipIf(serverProblem !== null)(
   `lab 03's real-database part, on the PostgreSQL server at ${SERVER_URL}`,
   () => {
-    let db: RealDatabase;
-    beforeAll(async () => {
-      db = await openPostgres({
-        connectionString: SERVER_URL,
-        kind: "server",
-        origin: "LAB_TEST_DATABASE_URL",
-        schema: `lab_real03_${process.pid}`,
-        dropSchemaOnClose: true,
-      });
-    }, 60_000);
-    afterAll(async () => db?.close());
+    const db = databaseForBlock(() => openServerSchema("lab_real03"), 60_000);
 
     it("the solution passes all eight scenarios, the race of scenario 8 included", async () => {
-      const report = await runRealDbPart(await implOf(null), { database: db });
-      expect(verdicts(report), explained(report)).toEqual(passedUpTo(8));
+      const report = await runRealDbPart(await implOf(null), { database: db() });
+      expect(scenarioVerdicts(report), explained(report)).toEqual(passedUpTo(8));
     }, 60_000);
 
     it("check-reads-absent-as-rollback: the check reads 'no outcome yet' while p1's local transaction is open, answers rollback, and p1 then commits", async () => {
-      const report = await runRealDbPart(await implOf("check-reads-absent-as-rollback"), { database: db, only: [8] });
-      expect(verdicts(report), explained(report)).toEqual(["8 failed: conflicting outcomes, lost write"]);
+      const report = await runRealDbPart(await implOf("check-reads-absent-as-rollback"), { database: db(), only: [8] });
+      expect(scenarioVerdicts(report), explained(report)).toEqual(["8 failed: conflicting outcomes, lost write"]);
     }, 60_000);
   },
 );

@@ -64,8 +64,9 @@ export const TIMING = {
   pullIdleMs: 5,
   /**
    * A pull that finds its queue empty is held by the broker this long at most, and answered as
-   * soon as a message arrives (long polling) [brokerSuspendMaxTimeMillis 15 s]. Shorter than
-   * `requestTimeoutMs`, so that a held pull's answer comes before the consumer gives up on it.
+   * soon as a message arrives (long polling) [BROKER_SUSPEND_MAX_TIME_MILLIS 15 s, in
+   * DefaultMQPushConsumerImpl]. Shorter than `requestTimeoutMs`, so that a held pull's answer
+   * comes before the consumer gives up on it.
    */
   pullHoldMs: 25,
   /** How often a consumer heartbeats and rebalances [heartbeatBrokerInterval 30 s, rebalance 20 s]. */

@@ -20,18 +20,20 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database, Transaction } from "#harness/db.ts";
-import { chooseImpl, loadImpl, loadLab } from "#harness/grade/labs.ts";
+import { chooseImpl, loadImpl, loadLab, loadSolutionOrBug } from "#harness/grade/labs.ts";
 import { shippedStubs } from "#harness/grade/shipped.ts";
-import { openPostgres, type RealDatabase } from "#harness/real/db.ts";
+import type { RealDatabase } from "#harness/real/db.ts";
 import { createRealEnv } from "#harness/real/env.ts";
 import { openModelRedis } from "#harness/real/redis-choose.ts";
 import { openRedisServer, type RealRedis } from "#harness/real/redis-real.ts";
+import { scenarioVerdicts } from "#harness/real/result.ts";
 import {
   checkRedisServer,
   checkServer,
+  databaseForBlock,
   openFallbackPglite,
+  openServerSchema,
   REDIS_SERVER_URL,
-  SERVER_URL,
 } from "#harness/real/test-server.ts";
 import { claim as checkThenInsert } from "./bugs/check-then-insert/inbox.ts";
 import { applyOrderEvent, type Claim, type Delivery, type HandlerContext, TABLES } from "./provided.ts";
@@ -84,17 +86,7 @@ async function twinHandling(db: RealDatabase, claim: ClaimFn, dataDir: string): 
 const lab = await loadLab("04-idempotent-consumption");
 
 async function implOf(bug: string | null) {
-  const choice =
-    bug === null ? chooseImpl(lab, { solution: true }) : chooseImpl(lab, { impl: path.join(lab.dir, "bugs", bug) });
-  return asConsumerImpl(await loadImpl(lab, choice));
-}
-
-/** Each scenario's number, verdict and anomaly names: "8 failed: applied twice". */
-function verdicts(report: RealReport): string[] {
-  return report.scenarios.map((s) => {
-    const names = [...new Set(s.anomalies.map((a) => a.name))].join(", ");
-    return `${s.number} ${s.verdict}${names === "" ? "" : `: ${names}`}`;
-  });
+  return asConsumerImpl(await loadSolutionOrBug(lab, bug));
 }
 
 /** The scenario numbers of `part`. */
@@ -126,37 +118,23 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 const serverProblem = await checkServer("lab 04's race on the PostgreSQL server");
 
 describe.skipIf(serverProblem !== null)("lab 04's L4.C race, on PostgreSQL with two connections", () => {
-  let db: RealDatabase;
-  beforeAll(async () => {
-    db = await openPostgres({
-      connectionString: SERVER_URL,
-      kind: "server",
-      origin: "LAB_TEST_DATABASE_URL",
-      schema: `lab_race04_${process.pid}`,
-      dropSchemaOnClose: true,
-    });
-  });
-  afterAll(async () => db?.close());
+  const db = databaseForBlock(() => openServerSchema("lab_race04"));
 
   it("check-then-insert: both read 'absent', both write, and the charge is applied twice", async () => {
-    expect(await twinHandling(db, checkThenInsert, dataDir)).toBe(2);
+    expect(await twinHandling(db(), checkThenInsert, dataDir)).toBe(2);
   });
 
   it("the reference's insertIfAbsent: the second claim waits for the first, then says 'seen'", async () => {
-    expect(await twinHandling(db, reference, dataDir)).toBe(1);
+    expect(await twinHandling(db(), reference, dataDir)).toBe(1);
   });
 });
 
 describe("lab 04's L4.C race, on PGlite", () => {
-  let db: RealDatabase;
-  beforeAll(async () => {
-    db = await openFallbackPglite();
-  }, 180_000);
-  afterAll(async () => db?.close());
+  const db = databaseForBlock(openFallbackPglite);
 
   it("cannot show it: one transaction at a time, so even check-then-insert applies the charge once", async () => {
-    expect(db.concurrent).toBe(false);
-    expect(await twinHandling(db, checkThenInsert, dataDir)).toBe(1);
+    expect(db().concurrent).toBe(false);
+    expect(await twinHandling(db(), checkThenInsert, dataDir)).toBe(1);
   });
 
   describe("the real part with the embedded defaults (PGlite, the Redis model on the real clock)", () => {
@@ -166,9 +144,9 @@ describe("lab 04's L4.C race, on PGlite", () => {
     });
 
     it("the reference passes every scenario but L4.C's race, which says why it is skipped, within the budget", async () => {
-      const report = await runRealPart(await implOf(null), { database: db, redis });
+      const report = await runRealPart(await implOf(null), { database: db(), redis });
       const race = numbersOf("L4.C");
-      expect(verdicts(report)).toEqual(
+      expect(scenarioVerdicts(report)).toEqual(
         REAL_SCENARIOS.map((_, i) => `${i + 1} ${race.includes(i + 1) ? "skipped" : "passed"}`),
       );
       expect(report.scenarios.find((s) => s.verdict === "skipped")?.reason).toBe(PGLITE_RACE_SKIP);
@@ -185,8 +163,8 @@ describe("lab 04's L4.C race, on PGlite", () => {
 
     for (const entry of ZOO) {
       it(`${entry.bug}: ${entry.failed.join("; ")}`, async () => {
-        const report = await runRealPart(await implOf(entry.bug), { database: db, redis, only: entry.only });
-        expect(verdicts(report)).toEqual(entry.failed);
+        const report = await runRealPart(await implOf(entry.bug), { database: db(), redis, only: entry.only });
+        expect(scenarioVerdicts(report)).toEqual(entry.failed);
         expect(realPassed(report)).toBe(false);
       }, 30_000);
     }
@@ -197,7 +175,7 @@ describe("lab 04's L4.C race, on PGlite", () => {
       let report: RealReport;
       try {
         const impl = await loadImpl(lab, chooseImpl(lab, { impl: stubs }));
-        report = await runRealPart(asConsumerImpl(impl), { database: db, redis });
+        report = await runRealPart(asConsumerImpl(impl), { database: db(), redis });
       } finally {
         if (stubs !== path.join(lab.dir, lab.manifest.learnerDir)) rmSync(stubs, { recursive: true, force: true });
       }
@@ -219,13 +197,7 @@ describe.skipIf(serverProblem !== null || redisProblem !== null)(
     let db: RealDatabase;
     let redis: RealRedis;
     beforeAll(async () => {
-      db = await openPostgres({
-        connectionString: SERVER_URL,
-        kind: "server",
-        origin: "LAB_TEST_DATABASE_URL",
-        schema: `lab_real04_${process.pid}`,
-        dropSchemaOnClose: true,
-      });
+      db = await openServerSchema("lab_real04");
       redis = await openRedisServer({ url: REDIS_SERVER_URL, kind: "server", origin: "LAB_TEST_REDIS_URL" });
     });
     afterAll(async () => {
@@ -235,7 +207,7 @@ describe.skipIf(serverProblem !== null || redisProblem !== null)(
 
     it("the reference passes every scenario, L4.C's race included", async () => {
       const report = await runRealPart(await implOf(null), { database: db, redis });
-      expect(verdicts(report)).toEqual(REAL_SCENARIOS.map((_, i) => `${i + 1} passed`));
+      expect(scenarioVerdicts(report)).toEqual(REAL_SCENARIOS.map((_, i) => `${i + 1} passed`));
       expect(report.scenariosMs).toBeLessThan(30_000);
     }, 60_000);
 
@@ -243,18 +215,18 @@ describe.skipIf(serverProblem !== null || redisProblem !== null)(
       const choice = chooseImpl(lab, { impl: path.join(lab.dir, "alternatives", "window-with-renewal") });
       const only = numbersOf("L4.D");
       const report = await runRealPart(asConsumerImpl(await loadImpl(lab, choice)), { database: db, redis, only });
-      expect(verdicts(report)).toEqual(only.map((n) => `${n} passed`));
+      expect(scenarioVerdicts(report)).toEqual(only.map((n) => `${n} passed`));
     }, 30_000);
 
     it("check-then-insert: the race applies the charge twice", async () => {
       const race = numbersOf("L4.C");
       const report = await runRealPart(await implOf("check-then-insert"), { database: db, redis, only: race });
-      expect(verdicts(report)).toEqual(race.map((n) => `${n} failed: applied twice`));
+      expect(scenarioVerdicts(report)).toEqual(race.map((n) => `${n} failed: applied twice`));
     }, 30_000);
 
     it("redis-only-short-ttl on a real Redis: applied twice after the kill and after the slow quote", async () => {
       const report = await runRealPart(await implOf("redis-only-short-ttl"), { database: db, redis, only: [8, 11] });
-      expect(verdicts(report)).toEqual(["8 failed: applied twice", "11 failed: applied twice"]);
+      expect(scenarioVerdicts(report)).toEqual(["8 failed: applied twice", "11 failed: applied twice"]);
     }, 30_000);
   },
 );

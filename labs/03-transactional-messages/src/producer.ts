@@ -23,7 +23,8 @@ import type {
  * its previous incarnation began.
  *
  * Contract of `sendInTransaction(message, local)`:
- * - Picks a new transaction id (unique across incarnations: env.rng.uuid()) and sends the half.
+ * - Picks a new transaction id (unique across incarnations: env.rng.uuid()) and sends the half
+ *   (the message's topic, queue, key and body, and its checkImmunityMs, 0 if it has none).
  *   If the broker does not answer `ok` (another reply, or no reply in time), it does not run
  *   `local` and rejects with HalfNotStored. It never sends a second half for one transaction.
  * - Then runs `local` once, inside one `db.transaction`, with whatever it needs to answer a check

@@ -125,6 +125,30 @@ const cases: Case[] = [
     found: ["duplicate"],
   },
   {
+    name: "duplicate: one record read twice at one offset (nextOffset did not move past it)",
+    run(r) {
+      committedOnce(r);
+      r.at(20);
+      r.receive(0, 0, "tx-a/1/r1");
+      r.at(30);
+      r.receive(0, 0, "tx-a/1/r1");
+    },
+    logs: [[data(0, 0, 0, "tx-a/1/r1"), marker(1, 0, 1, true)]],
+    found: ["duplicate"],
+  },
+  {
+    name: "wrong answer: read_committed handed the consumer a marker, or a reply the protocol does not have",
+    run(r) {
+      committedOnce(r);
+      r.at(20);
+      r.receive(0, 0, "tx-a/1/r1");
+      r.op("c1", "stray", { partition: 0, what: 'the entry {"kind":"marker","offset":1}' }, undefined);
+      r.op("c1", "stray", { partition: 0, what: "the reply {}" }, undefined);
+    },
+    logs: [[data(0, 0, 0, "tx-a/1/r1"), marker(1, 0, 1, true)]],
+    found: ["wrong answer"],
+  },
+  {
     name: "visible before commit: a record read before its client asked to commit",
     run(r) {
       r.produce("k1", "tx-a/1", 0, 0, "tx-a/1/r1", 0);

@@ -12,7 +12,8 @@
  *   marker ever closes it.
  *     end(tx-b/2, abort) -> ok; later receive(tx-b/2/r3) at payments/1 offset 9 (a late batch
  *     that joined tx-b's next transaction).
- * - duplicate: one record received at two offsets.
+ * - duplicate: one record received at two offsets, or twice at one (the consumer never crashes and
+ *   never moves back, so read_committed's nextOffset did not move past it).
  *     receive(tx-a/1/r1) at payments/0 offsets 2 and 4.
  * - visible before commit: the consumer received a record before its client had even asked to
  *   commit its transaction.
@@ -34,14 +35,17 @@
  *   COMMIT marker closes its batch), never received by the consumer. Or the probe: once every
  *   fault had healed and every other client had stopped, a new transactional id ran two
  *   transactions, the second begun after the transaction timeout had passed since the first, each
- *   with a record to every partition, and one of them did not commit, in each of its attempts (a
- *   new session each: a duplicated initProducerId may fence one).
+ *   with a record to every partition and a second one to partition 0, and one of them did not
+ *   commit, in each of its attempts (a new session each: a duplicated initProducerId may fence one).
  *     probe tx-p/2: produce(tx-p/2/r1) -> outOfOrder (sequences not restarted under the new epoch).
  * - wrong answer: the coordinator accepted (ok) an addPartitionsToTxn or endTxn carrying an epoch
  *   older than one a client of the same transactional id had already been given (by an init or
  *   end reply that arrived before the request was sent): a fenced producer is refused at the
  *   coordinator too, or it ends the transaction of the incarnation that replaced it.
  *     init(tx-a) -> ok epoch 5 on k3; then k1's add(tx-a, epoch 3) -> ok.
+ *   Or read_committed handed the consumer an entry that is not data (a marker), or a reply the
+ *   protocol does not have (the consumer's `stray` operations).
+ *     stray(payments/1: the entry {"kind":"marker","offset":7,...}).
  */
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import { describeOp, type Op } from "#harness/workloads/history.ts";
@@ -181,6 +185,14 @@ export function checkKafka(evidence: KafkaEvidence): Anomaly[] {
           got,
         ),
       );
+    } else if (got.length > 1) {
+      duplicates.push(
+        anomaly(
+          "duplicate",
+          `read_committed returned ${key} ${got.length} times, at ${[...places].join(", ")}: the consumer fetches from the nextOffset of its last fetch, so that nextOffset did not move past the record.`,
+          got.slice(0, 3),
+        ),
+      );
     }
   }
 
@@ -296,6 +308,18 @@ export function checkKafka(evidence: KafkaEvidence): Anomaly[] {
   });
 
   const wrong: Anomaly[] = [];
+  const strays = ops.filter((op) => op.f === "stray");
+  const firstStray = strays[0];
+  if (firstStray !== undefined) {
+    const { partition, what } = firstStray.input as { partition: number; what: string };
+    wrong.push(
+      anomaly(
+        "wrong answer",
+        `read_committed handed the consumer ${what} from partition ${partition}${strays.length > 1 ? ` (and ${strays.length - 1} more like it)` : ""}: a read_committed fetch returns data entries only, and replies ok, noSuchTopic or offsetOutOfRange.`,
+        strays.slice(0, 3),
+      ),
+    );
+  }
   for (const op of ops) {
     if (op.status !== "ok" || (op.f !== "add" && op.f !== "end")) continue;
     const input = op.input as { id: string; epoch: number; txn: string };
@@ -325,7 +349,7 @@ export function checkKafka(evidence: KafkaEvidence): Anomaly[] {
         anomaly(
           "not live",
           `once every fault had healed and every other client had stopped, ${id} (a new transactional id) ran two transactions, ` +
-            `the second begun once the transaction timeout had passed since the first, each a record to every partition and a commit, ` +
+            `the second begun once the transaction timeout had passed since the first, each a record to every partition, a second one to partition 0 and a commit, ` +
             `${attempts.length === 1 ? "once" : `${attempts.length} times, a new session each`}: ${told.join("; ")}. With nothing else going on, a transaction commits.`,
           failures.flatMap((txn) => {
             const failed = failedOf(txn as string);

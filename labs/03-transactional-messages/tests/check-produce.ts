@@ -29,6 +29,8 @@
  *   lost reply stores two on a broker that does not deduplicate, as this lab's does not: both are
  *   checked, both committed); an end request with a decision the protocol does not have.
  *     sendHalf(p1#2) unanswered; sendHalf(p1#2) again, same transaction id.
+ *   A half that does not carry the check immunity its message asked for (0 if none).
+ *     p1#3's message asks for 400 ms; its sendHalf says checkImmunityMs 0.
  */
 import { type Anomaly, anomaly, anomalyLists } from "#harness/checkers/anomaly.ts";
 import type { RowWrite } from "#harness/db-session.ts";
@@ -43,6 +45,8 @@ export interface ProducedTx {
   id: string;
   orderId: string;
   producer: string;
+  /** The check immunity its message asked for (none: 0). */
+  checkImmunityMs?: number;
 }
 
 export interface ProduceEvidence {
@@ -177,6 +181,16 @@ export function checkProduce(evidence: ProduceEvidence): Anomaly[] {
         anomaly(
           "wrong answer",
           `the producer sent sendHalf ${requested} times for ${tx.id} (one transaction id; this broker kept one because it deduplicates, but this lab's half store does not: each copy is a half of its own, checked and committed, and its message delivered again); a transaction sends one half, and an unanswered one is HalfNotStored`,
+          ops,
+        ),
+      );
+    const asked = tx.checkImmunityMs ?? 0;
+    const unasked = halves.find(([, h]) => h.request.checkImmunityMs !== asked);
+    if (unasked !== undefined)
+      out.wrong.push(
+        anomaly(
+          "wrong answer",
+          `the half of ${tx.id} carries checkImmunityMs ${String(unasked[1].request.checkImmunityMs)}, but its message asked for ${asked} ms (a half carries its message's checkImmunityMs, or 0 if it has none)`,
           ops,
         ),
       );

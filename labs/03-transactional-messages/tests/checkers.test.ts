@@ -302,6 +302,8 @@ describe("L3.B's checker", () => {
     halfRequests?: number;
     /** p1#1 is a probe run once the faults healed (it must be published). */
     probe?: boolean;
+    /** The immunity p1#1's message asked for, and the one its half carried. */
+    immunity?: { asked: number; carried: number | undefined };
   }): string[] {
     const { history, op } = timeline();
     if (options.result !== undefined)
@@ -316,7 +318,7 @@ describe("L3.B's checker", () => {
       key: "o1",
       body: "p1#1",
       bornAtMs: 0,
-      checkImmunityMs: 0,
+      checkImmunityMs: options.immunity === undefined ? 0 : (options.immunity.carried as number),
     } as const;
     record.halves.set(0, { producerId: "p1", request, storedAtMs: 0, checks: 0 });
     if (options.resolved !== undefined) record.resolved.set(0, options.resolved);
@@ -356,7 +358,7 @@ describe("L3.B's checker", () => {
     }));
     return names(
       checkProduce({
-        txs: [tx],
+        txs: [options.immunity === undefined ? tx : { ...tx, checkImmunityMs: options.immunity.asked }],
         ops: history.ops,
         queues: [delivered],
         record,
@@ -396,6 +398,11 @@ describe("L3.B's checker", () => {
     expect(run({ resolved: "rolledBack", result: { rejected: "HalfNotStored" }, halfRequests: 2 })).toEqual([
       "wrong answer",
     ]);
+    // A half without the immunity its message asked for, or with none at all.
+    const rolledBack = { resolved: "rolledBack", result: { rejected: "HalfNotStored" } } as const;
+    expect(run({ ...rolledBack, immunity: { asked: 400, carried: 400 } })).toEqual([]);
+    expect(run({ ...rolledBack, immunity: { asked: 400, carried: 0 } })).toEqual(["wrong answer"]);
+    expect(run({ ...rolledBack, immunity: { asked: 0, carried: undefined } })).toEqual(["wrong answer"]);
     // The probe after the heal was never published.
     expect(run({ resolved: "rolledBack", result: { rejected: "HalfNotStored" }, probe: true })).toEqual(["not live"]);
     expect(

@@ -27,7 +27,7 @@ import type { BrokerSide } from "#labs/shared/broker/transactions.ts";
 import type { ScriptedTx } from "./check-halves.ts";
 import { addConsumer, BROKER, deployBroker, startBroker } from "./deployment.ts";
 import { noRecovery } from "./no-recovery.ts";
-import { newOracleRecord, oracleService } from "./oracle-service.ts";
+import { type HalfFault, newOracleRecord, oracleService } from "./oracle-service.ts";
 import { plainEnd } from "./plain-end.ts";
 import { addScriptedProducer, sendEnd, sendHalf } from "./scripted-producer.ts";
 
@@ -48,10 +48,16 @@ const half = (n: number, overrides: Partial<ScriptedTx> = {}): ScriptedTx => ({
 });
 
 /** A deployment with the oracle service, a consumer, and scripted producers p1 (and p2). */
-function oracleWorld(options: { heartbeat: boolean; onCheck?: (node: string, c: CheckTransaction) => void }) {
+function oracleWorld(options: {
+  heartbeat: boolean;
+  onCheck?: (node: string, c: CheckTransaction) => void;
+  halfFaults?: ReadonlyMap<string, HalfFault>;
+}) {
   const ctx = context();
   const record = newOracleRecord();
-  const deployment = deployBroker(ctx, 2, () => oracleService(record));
+  const deployment = deployBroker(ctx, 2, () =>
+    oracleService(record, options.halfFaults, (text) => ctx.history.nemesis(text)),
+  );
   const consumer = addConsumer(ctx, 2);
   const p1 = addScriptedProducer(ctx, "p1", options);
   /** Starts the broker, the consumer and p1 (inside the simulation). */
@@ -106,6 +112,32 @@ describe("the oracle service, through the broker, the scripted producer and the 
     });
     expect(offsets).toEqual([0, 0, 1]);
     expect(record.halves.size).toBe(2);
+  });
+
+  it("fails the first sendHalf of a faulted body with error, after storing the half or without it, and only that one", async () => {
+    const halfFaults = new Map<string, HalfFault>([
+      ["p1#1", "stored"],
+      ["p1#2", "lost"],
+    ]);
+    const { ctx, record, p1, boot } = oracleWorld({ heartbeat: false, halfFaults });
+    const replies = await simulate(ctx.world, async () => {
+      await boot();
+      const sent = [];
+      for (const n of [1, 1, 2, 2, 3]) sent.push(await sendHalf(ctx, p1, half(n)));
+      return sent.map((s) => s.op.output);
+    });
+    expect(replies).toEqual([
+      { kind: "error", message: "the half store failed after the half was stored" },
+      { halfOffset: 0 },
+      { kind: "error", message: "the half store failed: nothing stored" },
+      { halfOffset: 1 },
+      { halfOffset: 2 },
+    ]);
+    expect([...record.halves.values()].map((h) => h.request.body)).toEqual(["p1#1", "p1#2", "p1#3"]);
+    expect(ctx.history.nemesisSaid()).toEqual([
+      "the half store stores the half of p1#1 at 0, then fails and answers error",
+      "the half store fails the sendHalf of p1#2 (nothing stored) and answers error",
+    ]);
   });
 
   it("answers noSuchHalf to a wrong transaction id or group, error to a decision it does not know, pending to unknown, and writes nothing", async () => {

@@ -16,9 +16,9 @@ import { assembleKafka } from "#labs/03-transactional-messages/provided.ts";
 import { type Broker, defaultBrokerConfig, openBroker } from "#labs/shared/broker/broker.ts";
 import { BrokerClient } from "#labs/shared/broker/client.ts";
 import { openLogStore } from "#labs/shared/broker/log-store.ts";
-import type { LogEntry } from "#labs/shared/broker/protocol.ts";
+import type { FetchReply, LogEntry } from "#labs/shared/broker/protocol.ts";
 import type { TransactionModule } from "./api.ts";
-import { AUDITOR, addPollingConsumer, BROKER } from "./deployment.ts";
+import { AUDITOR, addPollingConsumer, BROKER, CONSUMER } from "./deployment.ts";
 
 /** The Kafka deployment's broker node. */
 export interface KafkaDeployment {
@@ -79,17 +79,49 @@ export function deployKafka(ctx: TestContext<TransactionModule>, partitions: num
  * The read_committed consumer: fetches every partition from offset 0, every PULL_EVERY_MS, and
  * records each record it receives as a `receive` operation {partition, offset, key}. A partition
  * that comes back shorter than its position (a power cut took unsynced entries) is read on from
- * its new end.
+ * its new end. What read_committed must never hand out, an entry that is not data (a marker) or a
+ * reply the protocol does not have, is recorded as a `stray` operation {partition, what}, for the
+ * checker to name; the consumer skips it, as Kafka's client skips control batches.
  */
 export function addKafkaConsumer(ctx: TestContext<unknown>, partitions: number): SimNode<Env> {
+  const stray = (input: { partition: number; what: string }): void =>
+    ctx.history.complete(ctx.history.invoke(CONSUMER, "stray", input), "ok");
   return addPollingConsumer(ctx, partitions, async (client, partition, from, receive) => {
     const fetched = await client.call({ type: "fetch", partition, offset: from, max: 32, isolation: "read_committed" });
-    if (fetched.kind !== "ok" || fetched.reply.kind !== "ok") return from;
-    const { records, nextOffset, highWatermark } = fetched.reply;
+    if (fetched.kind !== "ok") return from;
+    const reply: unknown = fetched.reply;
+    if (!isFetchOk(reply)) {
+      if (!isFetchRefusal(reply)) stray({ partition, what: `the reply ${JSON.stringify(reply)}` });
+      return from;
+    }
+    const { records, nextOffset, highWatermark } = reply;
     for (const entry of records) {
-      if (entry.kind !== "data") continue;
+      if (entry?.kind !== "data") {
+        stray({ partition, what: `the entry ${JSON.stringify(entry)}` });
+        continue;
+      }
       for (const record of entry.records) receive({ partition, offset: entry.offset, key: record.key });
     }
     return records.length === 0 && highWatermark < from ? highWatermark : Math.max(from, nextOffset);
   });
+}
+
+type FetchOk = Extract<FetchReply, { kind: "ok" }>;
+
+function isFetchOk(reply: unknown): reply is FetchOk {
+  const r = reply as Partial<FetchOk> | null;
+  return (
+    typeof r === "object" &&
+    r !== null &&
+    r.kind === "ok" &&
+    Array.isArray(r.records) &&
+    typeof r.nextOffset === "number" &&
+    typeof r.highWatermark === "number"
+  );
+}
+
+/** A refusal the protocol has: the consumer reads nothing this time. */
+function isFetchRefusal(reply: unknown): boolean {
+  const kind = (reply as { kind?: unknown } | null)?.kind;
+  return kind === "noSuchTopic" || kind === "offsetOutOfRange";
 }

@@ -277,10 +277,12 @@ const PROBE_ATTEMPTS = 3;
 
 /**
  * After the heal, with every other client stopped: a new transactional id runs two transactions,
- * each a record to every partition and a commit, the second begun once the transaction timeout has
- * passed since the first began (a coordinator that times a transaction from its session's first,
- * or a partition whose sequences do not restart under a new epoch, fails the second); again with a
- * new session if one of them did not commit. Returns the attempts' transaction names.
+ * each a record to every partition, then a second record to partition 0 (sequence 1 there, under
+ * the same epoch), and a commit; the second begun once the transaction timeout has passed since the first began (a
+ * coordinator that times a transaction from its session's first, or a partition whose sequences do
+ * not restart under a new epoch, fails the second; a partition that refuses the next sequence
+ * fails both); again with a new session if one of them did not commit. Returns the attempts'
+ * transaction names.
  */
 async function runProbe(
   ctx: TestContext<TransactionModule>,
@@ -291,9 +293,9 @@ async function runProbe(
     const txns = [1, 2].map(
       (n): ScriptedTxn => ({
         name: `${PROBE_ID}/${2 * attempt + n}`,
-        records: Array.from({ length: PARTITIONS }, (_, partition) => ({
+        records: [...Array.from({ length: PARTITIONS }, (_, partition) => partition), 0].map((partition, r) => ({
           partition,
-          key: `${PROBE_ID}/${2 * attempt + n}/r${partition + 1}`,
+          key: `${PROBE_ID}/${2 * attempt + n}/r${r + 1}`,
         })),
         commit: true,
         gapMs: 0,

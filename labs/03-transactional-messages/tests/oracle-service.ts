@@ -5,6 +5,10 @@
  * - a half is kept in memory, at the next offset; a second sendHalf of a transaction it has (the
  *   network duplicated the request) answers the first half's offset, so that one transaction
  *   never has two halves to commit;
+ * - the first sendHalf of a message body named in `halfFaults` is answered `error`, as a half
+ *   store whose append failed answers: after storing the half ("stored", so a check finds it) or
+ *   without it ("lost"). A producer must take either for "not stored, maybe": no local
+ *   transaction, no second half;
  * - the first decision (commit or rollback) of a half wins, whoever sends it; every later one is
  *   answered `alreadyResolved` with it; requests for one half are handled one at a time; a
  *   decision the protocol does not have is answered `error` and decides nothing;
@@ -47,9 +51,18 @@ export function newOracleRecord(): OracleRecord {
   return { halves: new Map(), resolved: new Map(), ends: [] };
 }
 
-export function oracleService(record: OracleRecord): (side: BrokerSide) => Promise<TransactionService> {
+/** How the oracle's half store fails one sendHalf: after storing the half, or without storing it. */
+export type HalfFault = "stored" | "lost";
+
+export function oracleService(
+  record: OracleRecord,
+  halfFaults: ReadonlyMap<string, HalfFault> = new Map(),
+  onFault: (text: string) => void = () => {},
+): (side: BrokerSide) => Promise<TransactionService> {
   return async (side) => {
     const locks = new HalfLocks();
+    /** Each fault fails one request: the first sendHalf of its body. */
+    const pending = new Map(halfFaults);
     const decide = async (request: EndTransactionRequest): Promise<EndTransactionReply> => {
       const half = record.halves.get(request.halfOffset);
       if (
@@ -95,8 +108,18 @@ export function oracleService(record: OracleRecord): (side: BrokerSide) => Promi
           if (half.request.transactionId === request.transactionId && half.request.group === request.group)
             return { kind: "ok", halfOffset: offset };
         }
+        const fault = pending.get(request.body);
+        pending.delete(request.body);
+        if (fault === "lost") {
+          onFault(`the half store fails the sendHalf of ${request.body} (nothing stored) and answers error`);
+          return { kind: "error", message: "the half store failed: nothing stored" };
+        }
         const halfOffset = record.halves.size;
         record.halves.set(halfOffset, { producerId, request, storedAtMs: side.env.clock.now(), checks: 0 });
+        if (fault === "stored") {
+          onFault(`the half store stores the half of ${request.body} at ${halfOffset}, then fails and answers error`);
+          return { kind: "error", message: "the half store failed after the half was stored" };
+        }
         return { kind: "ok", halfOffset };
       },
       endTransaction(from, request) {

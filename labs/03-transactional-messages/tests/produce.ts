@@ -9,7 +9,9 @@
  * Producers crash (some right after a message sent, or right after a database write or commit),
  * pause for up to 500 ms (past the transaction timeout, so checks come while they are frozen),
  * get skewed clocks, lose the network; the database is cut off, restarts, loses commit replies,
- * aborts commits. A supervisor restarts crashed producers; a restarted one opens a new producer
+ * aborts commits. The oracle's half store fails up to two halves with `error`, after storing
+ * the half or without it (the reply a producer must take for "not stored, maybe"). Up to three
+ * messages ask for a check immunity, which their halves must carry. A supervisor restarts crashed producers; a restarted one opens a new producer
  * and starts no new transactions: it only answers checks, so the ground truth stays simple. Once
  * every fault has healed, p1 runs probe transactions, one after another until one is published:
  * a producer that never publishes must not pass because it never publishes anything wrong.
@@ -18,7 +20,7 @@
  */
 import fc from "fast-check";
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
-import { type DbFaultPlan, dbPlanArb, describeDbPlan } from "#harness/faults/db-plan.ts";
+import { type DbFaultPlan, dbPlans } from "#harness/faults/db-plan.ts";
 import { describePlan, type FaultPlan, planArb } from "#harness/faults/plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { rethrowFrom } from "#harness/grade/verdict.ts";
@@ -39,7 +41,7 @@ import {
 import type { TransactionModule } from "./api.ts";
 import { checkProduce, type ProducedTx } from "./check-produce.ts";
 import { applyFaults, BROKER, startBrokerAndConsumer } from "./deployment.ts";
-import { newOracleRecord, oracleService } from "./oracle-service.ts";
+import { type HalfFault, newOracleRecord, oracleService } from "./oracle-service.ts";
 
 export interface ProducerLoad {
   /** Each transaction: does its business refuse it? */
@@ -60,12 +62,22 @@ export interface Stall {
   forMs: number;
 }
 
+/** The oracle's half store fails the first sendHalf of one transaction (`tx` 0: the producer's first). */
+export interface HalfStoreFault {
+  producer: number;
+  tx: number;
+  fault: HalfFault;
+}
+
 export interface ProduceScenario {
   queueCount: number;
   producers: ProducerLoad[];
   stall: Stall | null;
   plan: FaultPlan;
   dbPlan: DbFaultPlan;
+  halfFaults: HalfStoreFault[];
+  /** Messages that ask for a check immunity (`tx` 0: the producer's first). */
+  immunities: { producer: number; tx: number; ms: number }[];
 }
 
 /** Once the faults heal: this long for every half to be checked and resolved (20 scans). */
@@ -113,13 +125,30 @@ export const produceScenario: fc.Arbitrary<ProduceScenario> = fc
       netRatesMax: { dropRate: 0.15, duplicateRate: 0.15, reorderRate: 0.2 },
       boundaries: ["send", "db"],
     }),
-    dbPlan: dbPlanArb({
+    dbPlan: dbPlans.arb({
       nodes: PRODUCERS,
       kinds: ["dbCut", "dbRestart", "dbLoseCommitReplies", "dbAbortCommits"],
       eventsMax: 3,
       windowMs: 300,
       outageMsMax: 200,
     }),
+    // Drawn last, so that the fields above are what they were before it was added.
+    halfFaults: fc.array(
+      fc.record({
+        producer: fc.integer({ min: 0, max: 1 }),
+        tx: fc.integer({ min: 0, max: 7 }),
+        fault: fc.constantFrom<HalfFault>("stored", "lost"),
+      }),
+      { maxLength: 2 },
+    ),
+    immunities: fc.array(
+      fc.record({
+        producer: fc.integer({ min: 0, max: 1 }),
+        tx: fc.integer({ min: 0, max: 7 }),
+        ms: fc.integer({ min: 300, max: 600 }),
+      }),
+      { maxLength: 3 },
+    ),
   })
   .map((s) => {
     // Faults aimed at a producer the scenario does not run would do nothing: aim them at p1.
@@ -134,6 +163,9 @@ export const produceScenario: fc.Arbitrary<ProduceScenario> = fc
         events: s.plan.events.map((e) => ("node" in e ? { ...e, node: onRunning(e.node) } : e)),
       },
       dbPlan: { events: s.dbPlan.events.map((e) => ("node" in e ? { ...e, node: onRunning(e.node) } : e)) },
+      // Only on a transaction the scenario runs.
+      halfFaults: s.halfFaults.filter((f) => f.tx < (s.producers[f.producer]?.rejects.length ?? 0)),
+      immunities: s.immunities.filter((f) => f.tx < (s.producers[f.producer]?.rejects.length ?? 0)),
     };
   });
 
@@ -143,10 +175,17 @@ export function describeProduce(s: ProduceScenario): string[] {
     return `p${i + 1} runs ${plural(load.rejects.length, "transaction")} (${rejected} refused by the business), ${load.window} at a time`;
   });
   const stall = s.stall === null ? [] : [describeStall(s.stall)];
+  const halfFaults = s.halfFaults.map(
+    (f) =>
+      `the broker's half store answers error to the first sendHalf of ${txName(f)}, ${f.fault === "stored" ? "after storing the half" : "storing nothing"}`,
+  );
+  const immunities = s.immunities.map((i) => `${txName(i)}'s message asks for a check immunity of ${i.ms} ms`);
   return [
     ...stall,
+    ...halfFaults,
+    ...immunities,
     ...describePlan(s.plan),
-    ...describeDbPlan(s.dbPlan),
+    ...dbPlans.describe(s.dbPlan),
     `workload: ${loads.join("; ")}; each publishes to ${TOPIC} (${plural(s.queueCount, "queue")}) through the oracle service, which checks unended halves every ${TIMING.checkIntervalMs} ms`,
   ];
 }
@@ -155,9 +194,22 @@ function describeStall(stall: Stall): string {
   return `p1 pauses for ${stall.forMs} ms inside the local transaction of p1#${stall.tx + 1}, between its business write and its commit (a long GC pause)`;
 }
 
+function txName(f: { producer: number; tx: number }): string {
+  return `p${f.producer + 1}#${f.tx + 1}`;
+}
+
 function transactionsOf(s: ProduceScenario): ProducedTx[][] {
   return s.producers.map((load, p) =>
-    load.rejects.map((_, i) => ({ id: `p${p + 1}#${i + 1}`, orderId: `o-p${p + 1}-${i + 1}`, producer: `p${p + 1}` })),
+    load.rejects.map((_, i) => {
+      const tx: ProducedTx = {
+        id: txName({ producer: p, tx: i }),
+        orderId: `o-p${p + 1}-${i + 1}`,
+        producer: `p${p + 1}`,
+      };
+      // The last one drawn for a transaction wins.
+      const immunity = s.immunities.findLast((f) => f.producer === p && f.tx === i);
+      return immunity === undefined ? tx : { ...tx, checkImmunityMs: immunity.ms };
+    }),
   );
 }
 
@@ -165,7 +217,10 @@ export async function runProduceWorkload(ctx: TestContext<TransactionModule>, s:
   const { world } = ctx;
   const record = newOracleRecord();
   const db = new SimDatabase(world);
-  const deployment = await startBrokerAndConsumer(ctx, s.queueCount, () => oracleService(record));
+  const halfFaults = new Map(s.halfFaults.map((f) => [txName(f), f.fault]));
+  const deployment = await startBrokerAndConsumer(ctx, s.queueCount, () =>
+    oracleService(record, halfFaults, (text) => ctx.history.nemesis(text)),
+  );
   const txs = transactionsOf(s);
   const halfRequests = new Map<string, number>();
   const nodes = txs.map((_, p) =>
@@ -228,7 +283,8 @@ async function runProducer(
       if (hazards.stall?.tx === i) stallNode(ctx, node, hazards.stall);
       if (load.rejects[i]) throw new BusinessRejected(`order ${tx.orderId} is out of stock`);
     };
-    const message = { topic: TOPIC, queueId: i % queueCount, key: tx.orderId, body: tx.id };
+    const message: OutgoingMessage = { topic: TOPIC, queueId: i % queueCount, key: tx.orderId, body: tx.id };
+    if (tx.checkImmunityMs !== undefined) message.checkImmunityMs = tx.checkImmunityMs;
     const call = recordSend(ctx, node, tx, message, local).then(() => {});
     inFlight.add(call);
     void call.then(() => inFlight.delete(call));

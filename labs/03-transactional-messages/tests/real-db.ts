@@ -13,6 +13,7 @@ import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import { NotImplemented } from "#harness/lab-api.ts";
 import type { RealDatabase } from "#harness/real/db.ts";
 import { chooseDatabase } from "#harness/real/db-choose.ts";
+import type { RealOptionsOf, RealReportOf, RealScenarioResult, RealVerdict } from "#harness/real/result.ts";
 import { stoppedScenario } from "#harness/real/stopped.ts";
 import { describeOp } from "#harness/workloads/history.ts";
 import { TIMING } from "#labs/03-transactional-messages/provided.ts";
@@ -28,35 +29,11 @@ export const BUDGET_MS = 30_000;
 /** Once settled, this much longer for a late duplicate or a late commit to show. */
 const QUIET_MS = TIMING.checkIntervalMs * 2;
 
-export type RealVerdict = "passed" | "failed" | "skipped" | "not implemented";
+export type { RealScenarioResult, RealVerdict };
 
-export interface RealScenarioResult {
-  number: number;
-  name: string;
-  verdict: RealVerdict;
-  ms: number;
-  anomalies: Anomaly[];
-  /** Why it was skipped, or what stopped it. */
-  reason?: string;
-}
+export type RealDbReport = RealReportOf<RealScenarioResult>;
 
-export interface RealDbReport {
-  database: string;
-  /** Null when the caller opened the database. */
-  openMs: number | null;
-  scenarios: RealScenarioResult[];
-  /** The scenarios' time, resets included. */
-  scenariosMs: number;
-}
-
-export interface RealDbOptions {
-  /** An open database to use (tests share one); default: chooseDatabase(), closed at the end. */
-  database?: RealDatabase;
-  /** Only these scenarios (numbers from 1); default all. */
-  only?: readonly number[];
-  /** Prints each scenario's line as it ends (default: nothing). */
-  onScenario?: (result: RealScenarioResult) => void;
-}
+export type RealDbOptions = RealOptionsOf<RealScenarioResult>;
 
 export async function runRealDbPart(impl: ProducerImpl, options: RealDbOptions = {}): Promise<RealDbReport> {
   const openedAtMs = Date.now();

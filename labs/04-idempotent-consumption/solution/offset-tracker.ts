@@ -10,28 +10,16 @@
  *
  * The price is the backlog lesson: one slow message holds the committed offset back, and a crash
  * then redelivers everything after it, finished or not (the handler's claim makes that harmless).
+ *
+ * Assembled in tracker-with.ts from tracker-parts.ts: the offsets in flight as a set, the end as one
+ * past the highest received, and the lowest in flight if there is one, else the end.
  */
 import type { OffsetTracker } from "#labs/04-idempotent-consumption/provided.ts";
+import { trackerParts } from "./tracker-parts.ts";
+import { openTrackerWith } from "./tracker-with.ts";
+
+const openReference = openTrackerWith(trackerParts);
 
 export function openTracker(): OffsetTracker {
-  const inFlight = new Set<number>();
-  // One past the highest offset received: what to commit when nothing is in flight.
-  let end: number | null = null;
-  return {
-    received(offsets) {
-      for (const offset of offsets) {
-        inFlight.add(offset);
-        end = Math.max(end ?? 0, offset + 1);
-      }
-    },
-    finished(offset) {
-      inFlight.delete(offset);
-    },
-    committable() {
-      if (inFlight.size === 0) return end;
-      let lowest = Number.POSITIVE_INFINITY;
-      for (const offset of inFlight) lowest = Math.min(lowest, offset);
-      return lowest;
-    },
-  };
+  return openReference();
 }

@@ -20,8 +20,9 @@ import type { Consumed, Delivery, WindowContext } from "#labs/04-idempotent-cons
  *   touches the database (the grader counts quotes a readable mark should have saved).
  * - Take the lease: `SET leaseKey(key) ctx.consumerId NX PX TIMING.leaseMs`, before any work. If
  *   another consumer holds it: "retryLater". While Redis answers, two consumers never quote one
- *   key at once (the grader sees the quotes, with or without a lease in Redis). If the reply is lost (`RedisOutcomeUnknown`), you may hold it: treat
- *   it as not held ("retryLater"); it expires.
+ *   key at once (the grader sees the quotes, with or without a lease in Redis). If the reply is
+ *   lost (`RedisOutcomeUnknown`), you may hold it: treat it as not held ("retryLater"); it
+ *   expires.
  * - Holding the lease: `ctx.quote(delivery)`, then `ctx.handle(ctx, delivery)` (the database
  *   transaction with the inbox row: the truth). On "done": `SET doneKey(key) "1" PX
  *   TIMING.windowMs`, always (best effort: a failed SET costs work, not correctness; a skipped

@@ -89,10 +89,11 @@ export function checkEffects(evidence: EffectsEvidence): Anomaly[] {
     byOperation.set(key, [...(byOperation.get(key) ?? []), application]);
   }
   const sentKeys = new Set(evidence.sent.map((operation) => operationOf(operation.event)));
+  const committedOf = (operation: SentOperation) => byOperation.get(operationOf(operation.event)) ?? [];
   const handled = (operation: SentOperation): Op[] => evidence.handledOps?.(operation.event) ?? [];
   return [
-    ...appliedTwice(evidence.sent, byOperation, handled),
-    ...lostWrites(evidence.sent, byOperation, handled),
+    ...evidence.sent.flatMap((operation) => appliedTwice(operation, committedOf(operation), handled)),
+    ...evidence.sent.flatMap((operation) => lostWrite(operation, committedOf(operation), handled)),
     ...unsentApplications(evidence.applications, sentKeys),
     ...wrongBalances(evidence),
   ];
@@ -100,52 +101,33 @@ export function checkEffects(evidence: EffectsEvidence): Anomaly[] {
 
 type HandledOps = (operation: SentOperation) => Op[];
 
-function appliedTwice(
-  sent: readonly SentOperation[],
-  byOperation: Map<string, Application[]>,
-  handled: HandledOps,
-): Anomaly[] {
-  const found: Anomaly[] = [];
-  for (const operation of sent) {
-    const applications = [...(byOperation.get(operationOf(operation.event)) ?? [])].sort(
-      (a, b) => a.committedAtMs - b.committedAtMs,
-    );
-    if (applications.length < 2) continue;
-    // The producer's first copy is the original; any other message id is a resend of it.
-    const first = operation.copies[0]?.messageId ?? applications[0]?.row.messageId;
-    const by = applications.map((a) => {
-      const resend = a.row.messageId !== first ? `, a resend of ${first} under a new id` : "";
-      return `by ${a.nodeId} at ${formatMs(a.committedAtMs)} (message ${a.row.messageId}${resend})`;
-    });
-    const ops = [
-      ...operation.copies.flatMap((copy) => (copy.op === undefined ? [] : [copy.op])),
-      ...handled(operation),
-    ];
-    found.push(anomaly("applied twice", `${describeEvent(operation.event)} ${by.join(" and ")}`, ops));
-  }
-  return found;
+/** An operation's second application (or later): its copies and its handlers' calls are marked. */
+function appliedTwice(operation: SentOperation, committed: readonly Application[], handled: HandledOps): Anomaly[] {
+  const applications = [...committed].sort((a, b) => a.committedAtMs - b.committedAtMs);
+  if (applications.length < 2) return [];
+  // The producer's first copy is the original; any other message id is a resend of it.
+  const first = operation.copies[0]?.messageId ?? applications[0]?.row.messageId;
+  const by = applications.map((a) => {
+    const resend = a.row.messageId !== first ? `, a resend of ${first} under a new id` : "";
+    return `by ${a.nodeId} at ${formatMs(a.committedAtMs)} (message ${a.row.messageId}${resend})`;
+  });
+  const ops = [...operation.copies.flatMap((copy) => (copy.op === undefined ? [] : [copy.op])), ...handled(operation)];
+  return [anomaly("applied twice", `${describeEvent(operation.event)} ${by.join(" and ")}`, ops)];
 }
 
-function lostWrites(
-  sent: readonly SentOperation[],
-  byOperation: Map<string, Application[]>,
-  handled: HandledOps,
-): Anomaly[] {
-  const found: Anomaly[] = [];
-  for (const operation of sent) {
-    const acknowledged = operation.copies.filter((copy) => copy.acknowledged);
-    if (acknowledged.length === 0 || byOperation.has(operationOf(operation.event))) continue;
-    const copies = acknowledged.map((copy) => copy.messageId).join(", ");
-    const ops = [...acknowledged.flatMap((copy) => (copy.op === undefined ? [] : [copy.op])), ...handled(operation)];
-    found.push(
-      anomaly(
-        "lost write",
-        `${describeEvent(operation.event)} was acknowledged to the producer (as ${copies}) and never applied, though the faults healed and every redelivery had time to come`,
-        ops,
-      ),
-    );
-  }
-  return found;
+/** An operation acknowledged to its producer and never applied. */
+function lostWrite(operation: SentOperation, committed: readonly Application[], handled: HandledOps): Anomaly[] {
+  const acknowledged = operation.copies.filter((copy) => copy.acknowledged);
+  if (acknowledged.length === 0 || committed.length > 0) return [];
+  const copies = acknowledged.map((copy) => copy.messageId).join(", ");
+  const ops = [...acknowledged.flatMap((copy) => (copy.op === undefined ? [] : [copy.op])), ...handled(operation)];
+  return [
+    anomaly(
+      "lost write",
+      `${describeEvent(operation.event)} was acknowledged to the producer (as ${copies}) and never applied, though the faults healed and every redelivery had time to come`,
+      ops,
+    ),
+  ];
 }
 
 function unsentApplications(applications: readonly Application[], sentKeys: Set<string>): Anomaly[] {

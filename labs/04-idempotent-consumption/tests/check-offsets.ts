@@ -202,7 +202,6 @@ function pastUnfinished(
 ): Anomaly {
   const { commit, safe, lowest } = found;
   const who = tenure.consumer;
-  const head = `${who} committed ${TOPIC}/${tenure.queueId} at ${commit.offset} (sent at ${formatMs(commit.atMs)}, accepted)`;
   const later = tenure.events.find((e) => e.kind === "finished" && e.offset === safe && e.atMs >= commit.atMs);
   const fate =
     later !== undefined
@@ -214,15 +213,10 @@ function pastUnfinished(
     lowest !== null
       ? `while offset ${lowest} was still being handled there (${fate})`
       : `though it had received messages only up to offset ${found.highest ?? tenure.startOffset - 1}, none in flight: offset ${safe} had not even been handed to a handler`;
-  const more = count > 1 ? ` ${who} sent ${plural(count, "such commit")} while it held the queue.` : "";
-  const ops = [
-    ...(commit.op === undefined ? [] : [commit.op]),
-    ...handleOps(handles, who, tenure.queueId, [safe], commit.atMs),
-  ];
   return anomaly(
     "committed past unfinished",
-    `${head} ${what}. The committed offset means "everything below is done": had ${who} crashed then, the group would have restarted at ${commit.offset} and never handled offset ${safe}. The safe offset was ${safe}, the lowest one received and not finished.${more}`,
-    ops,
+    `${committedAt(tenure, commit)} ${what}. The committed offset means "everything below is done": had ${who} crashed then, the group would have restarted at ${commit.offset} and never handled offset ${safe}. The safe offset was ${safe}, the lowest one received and not finished.${moreLikeIt(who, count)}`,
+    commitOps(tenure, commit, handles, [safe]),
   );
 }
 
@@ -234,7 +228,6 @@ function heldBack(
 ): Anomaly {
   const { commit, safe, lowest } = found;
   const who = tenure.consumer;
-  const head = `${who} committed ${TOPIC}/${tenure.queueId} at ${commit.offset} (sent at ${formatMs(commit.atMs)}, accepted)`;
   const below =
     commit.offset < tenure.startOffset ? `, below the offset ${tenure.startOffset} it took the queue at,` : "";
   const done =
@@ -242,17 +235,30 @@ function heldBack(
       ? ` though offsets ${Math.max(commit.offset, tenure.startOffset)} to ${safe - 1} had finished by ${formatMs(found.finishedByMs)}`
       : "";
   const inFlight = lowest === null ? "none was in flight" : `offset ${lowest} was the lowest in flight`;
-  const more = count > 1 ? ` ${who} sent ${plural(count, "such commit")} while it held the queue.` : "";
   const redelivered = safe - commit.offset;
-  const ops = [
-    ...(commit.op === undefined ? [] : [commit.op]),
-    ...handleOps(handles, who, tenure.queueId, [commit.offset, safe - 1], commit.atMs),
-  ];
   return anomaly(
     "offset held back",
-    `${head}${below}${done}; ${inFlight}, so ${safe} was safe to commit. A crash then would make the group redeliver ${plural(redelivered, "message")} already handled, where none needed to come again.${more}`,
-    ops,
+    `${committedAt(tenure, commit)}${below}${done}; ${inFlight}, so ${safe} was safe to commit. A crash then would make the group redeliver ${plural(redelivered, "message")} already handled, where none needed to come again.${moreLikeIt(who, count)}`,
+    commitOps(tenure, commit, handles, [commit.offset, safe - 1]),
   );
+}
+
+/** How both anomalies begin: "c1 committed orders/0 at 1 (sent at 89.862ms, accepted)". */
+function committedAt(tenure: Tenure, commit: CommitEvent): string {
+  return `${tenure.consumer} committed ${TOPIC}/${tenure.queueId} at ${commit.offset} (sent at ${formatMs(commit.atMs)}, accepted)`;
+}
+
+/** How both anomalies end, when the tenure sent more than one such commit. */
+function moreLikeIt(who: string, count: number): string {
+  return count > 1 ? ` ${who} sent ${plural(count, "such commit")} while it held the queue.` : "";
+}
+
+/** The operations an anomaly marks: the commit, and the handlers of `offsets` begun by then. */
+function commitOps(tenure: Tenure, commit: CommitEvent, handles: readonly HandleCall[], offsets: number[]): Op[] {
+  return [
+    ...(commit.op === undefined ? [] : [commit.op]),
+    ...handleOps(handles, tenure.consumer, tenure.queueId, offsets, commit.atMs),
+  ];
 }
 
 /** The latest call of each offset's handler on `consumer` begun by `atMs`. */

@@ -4,7 +4,7 @@ import type { RedisCommand, RedisResult } from "#harness/redis.ts";
 import type { RedisRecord } from "#harness/sim/redis.ts";
 import type { Handling } from "./check-window.ts";
 import { tenuresOf } from "./check-window.ts";
-import { checkKeptLeases, checkKeysWithoutExpiry } from "./check-window-keys.ts";
+import { checkKeptLeases, checkKeyNames, checkKeysWithoutExpiry } from "./check-window-keys.ts";
 import type { RedisTroubles } from "./redis-troubles.ts";
 
 const LEASE = "lease:o1/1";
@@ -85,5 +85,18 @@ describe("the kept-lease check", () => {
 
   it("passes a lease that expired soon after the answer", () => {
     expect(check([run(10, "c1", set(LEASE, 50), "OK")])).toEqual([]);
+  });
+});
+
+describe("the key-name check", () => {
+  it("names the first key that is neither a lease nor a done mark", () => {
+    const history = [run(10, "c1", set(LEASE, 100), "OK"), run(12, "c2", set("lock:o1/1", 100, "c2"), "OK")];
+    const found = checkKeyNames(history);
+    expect(found.map((a) => a.name)).toEqual(["wrong answer"]);
+    expect(found[0]?.explanation).toContain("SET lock:o1/1");
+  });
+
+  it("passes the contract's two keys", () => {
+    expect(checkKeyNames([run(10, "c1", set(LEASE, 100), "OK"), run(30, "c1", set(DONE, 1500), "OK")])).toEqual([]);
   });
 });

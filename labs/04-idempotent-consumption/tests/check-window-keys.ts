@@ -10,6 +10,10 @@
  *   followed. Redis keeps such a key until it is deleted: done marks pile up forever, and a lease
  *   whose holder dies blocks its key forever. (SET then PEXPIRE in the next command is allowed;
  *   a crash or a cut between the two is exactly why the contract asks for one SET ... PX.)
+ * - `wrong answer`, a key the contract does not name: c1 ran SET lock:o1/2 c1 NX PX 100 at 10 ms.
+ *   The contract names the window's two keys (`leaseKey(key)`, `doneKey(key)`), and every check
+ *   here and in check-window.ts reads Redis's history by those names: a window that keeps its lease
+ *   or mark under another name would pass them unseen.
  * - `lease kept`: c1 took lease:o1/2 at 10 ms, answered "retryLater" for it at 30 ms with Redis
  *   answering it normally, and the lease stayed until it expired at 110 ms: for 80 ms every
  *   consumer handed o1/2 heard "busy". Release it in every case once the work is over.
@@ -20,6 +24,18 @@ import { formatMs } from "#harness/sim/trace.ts";
 import { doneKey, leaseKey } from "../provided.ts";
 import type { Handling, Tenure } from "./check-window.ts";
 import { calmFor, type RedisTroubles, serverAtMs } from "./redis-troubles.ts";
+
+/** `wrong answer`: the first command on a key that is neither a lease nor a done mark. */
+export function checkKeyNames(history: readonly RedisRecord[]): Anomaly[] {
+  const stray = history.find((r) => !r.command.key.startsWith(leaseKey("")) && !r.command.key.startsWith(doneKey("")));
+  if (stray === undefined) return [];
+  return [
+    anomaly(
+      "wrong answer",
+      `${stray.nodeId} ran ${stray.command.op.toUpperCase()} ${stray.command.key} at ${formatMs(stray.serverMs)} (Redis's clock): the window's keys are named by the contract, \`${leaseKey("<key>")}\` for the lease and \`${doneKey("<key>")}\` for the done mark (\`leaseKey(key)\`, \`doneKey(key)\`), and the grader reads Redis's history by those names. Use them, and no other key`,
+    ),
+  ];
+}
 
 /**
  * `key without expiry`: a SET of a lease or done mark with no PX, not followed by a PEXPIRE of that

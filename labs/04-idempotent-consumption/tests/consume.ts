@@ -16,7 +16,7 @@ import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import { anomaly } from "#harness/checkers/anomaly.ts";
 import type { Env } from "#harness/env.ts";
 import { rethrowFrom } from "#harness/errors.ts";
-import { type DbFaultPlan, type DbPlanShape, dbPlanArb, describeDbPlan } from "#harness/faults/db-plan.ts";
+import { type DbFaultPlan, type DbPlanShape, dbPlans } from "#harness/faults/db-plan.ts";
 import { describePlan, type FaultPlan, ordinal, type PlanShape, planArb } from "#harness/faults/plan.ts";
 import type { RedisFaultPlan } from "#harness/faults/redis-plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
@@ -119,7 +119,7 @@ export function consumeScenarioArb(shape: ConsumeShape): fc.Arbitrary<ConsumeSce
         { maxLength: shape.commitCutsMax },
       ),
       plan: planArb(shape.plan),
-      dbPlan: shape.dbPlan === null ? fc.constant<DbFaultPlan>({ events: [] }) : dbPlanArb(shape.dbPlan),
+      dbPlan: shape.dbPlan === null ? fc.constant<DbFaultPlan>({ events: [] }) : dbPlans.arb(shape.dbPlan),
     })
     .map((draw) => {
       const consumers = CONSUMERS.slice(0, draw.consumerCount);
@@ -155,7 +155,7 @@ export function describeConsume(s: ConsumeScenario): string[] {
   });
   return [
     ...describePlan(s.plan),
-    ...describeDbPlan(s.dbPlan),
+    ...dbPlans.describe(s.dbPlan),
     ...twins.filter((t) => t !== ""),
     ...s.commitCuts.map(
       (cut) =>

@@ -6,6 +6,7 @@
  * (transform.ts) runs the learner's transformer alone on the broker's Kafka side: no stand-ins.
  */
 
+import type { DbPlanShape } from "#harness/faults/db-plan.ts";
 import type { PlanShape } from "#harness/faults/plan.ts";
 import { definePart, type TestContext } from "#harness/grade/define.ts";
 import type { ConsumerParts } from "../runtime.ts";
@@ -31,6 +32,25 @@ const CONSUMER_CRASHES: PlanShape = {
   outageMsMax: 150,
   netRatesMax: { dropRate: 0.1, duplicateRate: 0.1, reorderRate: 0.1 },
   boundaries: ["db", "send"],
+};
+
+/**
+ * Consumers also pause: a pause past the group's session (300 ms) moves the queue to another
+ * consumer while the paused one still holds its messages, and it finishes them when it wakes.
+ */
+const CONSUMER_CRASHES_AND_PAUSES: PlanShape = {
+  ...CONSUMER_CRASHES,
+  kinds: ["crash", "pause"],
+  outageMsMaxByKind: { pause: 300 },
+};
+
+/** Serialization failures: those handlers answer retryLater, and the retry must be safe. */
+const ABORTED_COMMITS: DbPlanShape = {
+  nodes: [...CONSUMERS],
+  kinds: ["dbAbortCommits"],
+  eventsMax: 2,
+  windowMs: 400,
+  outageMsMax: 200,
 };
 
 /** The stand-ins every part starts from (stand-ins.ts): plainly correct versions of each learner function. */
@@ -129,15 +149,8 @@ export const partC = definePart<ConsumptionModule, ConsumeScenario>({
     resendShares: [0, 0.2],
     twinsMax: 5,
     commitCutsMax: 0,
-    plan: {
-      ...CONSUMER_CRASHES,
-      kinds: ["crash", "pause"],
-      // A pause past the group's session: the queue moves to another consumer while the paused
-      // one still holds its messages, and it finishes them when it wakes.
-      outageMsMaxByKind: { pause: 300 },
-      boundaries: ["db"],
-    },
-    dbPlan: { nodes: [...CONSUMERS], kinds: ["dbAbortCommits"], eventsMax: 2, windowMs: 400, outageMsMax: 200 },
+    plan: { ...CONSUMER_CRASHES_AND_PAUSES, boundaries: ["db"] },
+    dbPlan: ABORTED_COMMITS,
   }),
   describe: describeConsume,
   run: (ctx, s) => {
@@ -168,14 +181,9 @@ export const partD = definePart<ConsumptionModule, WindowScenario>({
       resendAfterMsMax: 900,
       twinsMax: 5,
       commitCutsMax: 0,
-      plan: {
-        ...CONSUMER_CRASHES,
-        kinds: ["crash", "pause"],
-        // A pause right after taking the lease (or a database write) that outlasts the lease.
-        outageMsMaxByKind: { pause: 300 },
-        boundaries: ["redis", "db"],
-      },
-      dbPlan: { nodes: [...CONSUMERS], kinds: ["dbAbortCommits"], eventsMax: 2, windowMs: 400, outageMsMax: 200 },
+      // A pause right after taking the lease (or a database write) that outlasts the lease.
+      plan: { ...CONSUMER_CRASHES_AND_PAUSES, boundaries: ["redis", "db"] },
+      dbPlan: ABORTED_COMMITS,
     },
     {
       nodes: [...CONSUMERS],
@@ -206,15 +214,10 @@ export const partE = definePart<ConsumptionModule, OffsetsScenario>({
     resendShares: [0, 0.2],
     twinsMax: 0,
     commitCutsMax: 0,
-    plan: {
-      ...CONSUMER_CRASHES,
-      kinds: ["crash", "pause"],
-      eventsMax: 3,
-      // A pause past the group's session moves the queue; a crash loses what was in flight.
-      outageMsMaxByKind: { pause: 300 },
-    },
-    // Serialization failures: those handlers answer retryLater and stay in flight longer.
-    dbPlan: { nodes: [...CONSUMERS], kinds: ["dbAbortCommits"], eventsMax: 2, windowMs: 400, outageMsMax: 200 },
+    // A pause past the group's session moves the queue; a crash loses what was in flight.
+    plan: { ...CONSUMER_CRASHES_AND_PAUSES, eventsMax: 3 },
+    // Those handlers answer retryLater and stay in flight longer.
+    dbPlan: ABORTED_COMMITS,
   }),
   describe: describeOffsets,
   run: (ctx, s) => runOffsets(ctx, s),

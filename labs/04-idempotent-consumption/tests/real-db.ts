@@ -17,6 +17,12 @@ import type { RealDatabase } from "#harness/real/db.ts";
 import { chooseDatabase } from "#harness/real/db-choose.ts";
 import { chooseRedis } from "#harness/real/redis-choose.ts";
 import type { RealRedis } from "#harness/real/redis-real.ts";
+import type {
+  RealOptionsOf,
+  RealReportOf,
+  RealVerdict,
+  RealScenarioResult as ScenarioResult,
+} from "#harness/real/result.ts";
 import { stoppedScenario } from "#harness/real/stopped.ts";
 import { plural } from "#harness/words.ts";
 import { errorText } from "#harness/workloads/call.ts";
@@ -34,36 +40,19 @@ export const BUDGET_MS = 30_000;
 /** Once drained, this much longer for a late twin or retry to show. */
 const QUIET_MS = 150;
 
-export type RealVerdict = "passed" | "failed" | "skipped" | "not implemented";
+export type { RealVerdict };
 
-export interface RealScenarioResult {
-  number: number;
+export interface RealScenarioResult extends ScenarioResult {
   part: RealPart;
-  name: string;
-  verdict: RealVerdict;
-  ms: number;
-  anomalies: Anomaly[];
-  /** Why it was skipped, what the learner's code threw, or what stopped it. */
-  reason?: string;
 }
 
-export interface RealReport {
-  database: string;
+export interface RealReport extends RealReportOf<RealScenarioResult> {
   redis: string;
-  /** Null when the caller opened both stores. */
-  openMs: number | null;
-  scenarios: RealScenarioResult[];
-  scenariosMs: number;
 }
 
-export interface RealOptions {
-  /** An open database to use (tests share one); default: chooseDatabase(), closed at the end. */
-  database?: RealDatabase;
+export interface RealOptions extends RealOptionsOf<RealScenarioResult> {
   /** An open Redis to use; default: chooseRedis(), closed at the end. */
   redis?: RealRedis;
-  /** Only these scenarios (numbers from 1); default all. */
-  only?: readonly number[];
-  onScenario?: (result: RealScenarioResult) => void;
 }
 
 export async function runRealPart(impl: ConsumerImpl, options: RealOptions = {}): Promise<RealReport> {

@@ -55,6 +55,12 @@ async function publishAll(stage: Stage, operations: readonly Operation[]): Promi
   for (const operation of operations) await stage.publish(operation);
 }
 
+/** c1 and c2, unarmed, each started (and joining the group) in turn. */
+async function startTwo(stage: Stage): Promise<void> {
+  await stage.startConsumer("c1");
+  await stage.startConsumer("c2");
+}
+
 /**
  * c1 alone, armed with `options`; the first operation is published and handled (or c1 dies at its
  * kill point); if c1 still lives, it is killed then (after its answer, before its offset commit);
@@ -136,8 +142,7 @@ export const REAL_SCENARIOS: RealScenario[] = [
     redis: false,
     skipOn: (db) => (db.concurrent ? null : PGLITE_RACE_SKIP),
     async run(stage) {
-      await stage.startConsumer("c1");
-      await stage.startConsumer("c2");
+      await startTwo(stage);
       await sleep(JOIN_MS);
       stage.meetOnClaims(300);
       stage.twin(FIRST_KEY, "c2", 0);
@@ -153,8 +158,7 @@ export const REAL_SCENARIOS: RealScenario[] = [
     redis: true,
     skipOn: runs,
     async run(stage) {
-      await stage.startConsumer("c1");
-      await stage.startConsumer("c2");
+      await startTwo(stage);
       await publishAll(stage, OPERATIONS.slice(0, 4));
       await sleep(200);
       await publishAll(stage, [OPERATIONS[0] as Operation, OPERATIONS[3] as Operation]);
@@ -191,8 +195,7 @@ export const REAL_SCENARIOS: RealScenario[] = [
     redis: true,
     skipOn: runs,
     async run(stage) {
-      await stage.startConsumer("c1");
-      await stage.startConsumer("c2");
+      await startTwo(stage);
       await sleep(JOIN_MS);
       stage.slowFirstQuote(FIRST_KEY, 250);
       stage.twin(FIRST_KEY, "c2", 150);

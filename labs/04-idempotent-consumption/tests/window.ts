@@ -5,12 +5,7 @@
  */
 import fc from "fast-check";
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
-import {
-  describeRedisPlan,
-  type RedisFaultPlan,
-  type RedisPlanShape,
-  redisPlanArb,
-} from "#harness/faults/redis-plan.ts";
+import { type RedisFaultPlan, type RedisPlanShape, redisPlans } from "#harness/faults/redis-plan.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import type { SimRedis } from "#harness/sim/redis.ts";
 import { doneKey, leaseKey, TIMING } from "../provided.ts";
@@ -24,7 +19,7 @@ import {
   type Handling,
   tenuresOf,
 } from "./check-window.ts";
-import { checkKeptLeases, checkKeysWithoutExpiry } from "./check-window-keys.ts";
+import { checkKeptLeases, checkKeyNames, checkKeysWithoutExpiry } from "./check-window-keys.ts";
 import {
   type ConsumeScenario,
   type ConsumeShape,
@@ -42,7 +37,7 @@ export interface WindowScenario extends ConsumeScenario {
 }
 
 export function windowScenarioArb(shape: ConsumeShape, redis: RedisPlanShape): fc.Arbitrary<WindowScenario> {
-  return fc.tuple(consumeScenarioArb(shape), redisPlanArb(redis)).map(([s, redisPlan]) => ({
+  return fc.tuple(consumeScenarioArb(shape), redisPlans.arb(redis)).map(([s, redisPlan]) => ({
     ...s,
     // Faults aimed at a consumer this scenario does not run would do nothing: aim them at c1.
     redisPlan: {
@@ -52,7 +47,7 @@ export function windowScenarioArb(shape: ConsumeShape, redis: RedisPlanShape): f
 }
 
 export function describeWindow(s: WindowScenario): string[] {
-  return [...describeRedisPlan(s.redisPlan), ...describeConsume(s)];
+  return [...redisPlans.describe(s.redisPlan), ...describeConsume(s)];
 }
 
 /** Redis, the pricing service and the checks of one run. */
@@ -86,6 +81,7 @@ export function openWindow(ctx: TestContext<unknown>, s: WindowScenario): Window
         // Said once: a pair the lease history already names is not named again without it.
         ...(overlaps.length > 0 ? [] : checkUnleasedOverlaps(pricing.calls, handlings, redis.troubles, TIMING.leaseMs)),
         ...checkWastedQuotes(pricing.calls, handlings, marks, applications, redis, TIMING.windowMs),
+        ...checkKeyNames(redis.history),
         ...checkKeysWithoutExpiry(redis.history, TIMING.requestTimeoutMs),
         ...checkKeptLeases(tenures, handlings, redis.troubles, TIMING.requestTimeoutMs, ctx.world.nowMs),
       ];

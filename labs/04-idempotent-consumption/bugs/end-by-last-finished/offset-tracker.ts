@@ -6,22 +6,20 @@
  * behind it, the tracker commits one past the slow one, and the finished messages after it stay
  * uncommitted until something new arrives (at the end of the stream, for ever).
  */
-import type { OffsetTracker } from "#labs/04-idempotent-consumption/provided.ts";
 
-export function openTracker(): OffsetTracker {
-  const inFlight = new Set<number>();
+import { trackerParts } from "../../solution/tracker-parts.ts";
+import type { End } from "../../solution/tracker-with.ts";
+import { openTrackerWith } from "../../solution/tracker-with.ts";
+
+function endPastLastFinished(): End {
   let lastFinished: number | null = null;
   return {
-    received(offsets) {
-      for (const offset of offsets) inFlight.add(offset);
-    },
+    received() {},
     finished(offset) {
-      inFlight.delete(offset);
       lastFinished = offset;
     },
-    committable() {
-      if (inFlight.size > 0) return Math.min(...inFlight);
-      return lastFinished === null ? null : lastFinished + 1;
-    },
+    value: () => (lastFinished === null ? null : lastFinished + 1),
   };
 }
+
+export const openTracker = openTrackerWith({ ...trackerParts, end: endPastLastFinished });

@@ -5,23 +5,20 @@
  * offset 30 with nothing new to pull then commits 0: the group's offset goes back to the start of
  * the queue, and the next crash or rebalance redelivers everything.
  */
-import type { OffsetTracker } from "#labs/04-idempotent-consumption/provided.ts";
 
-export function openTracker(): OffsetTracker {
-  const inFlight = new Set<number>();
+import { trackerParts } from "../../solution/tracker-parts.ts";
+import type { End } from "../../solution/tracker-with.ts";
+import { openTrackerWith } from "../../solution/tracker-with.ts";
+
+function endFromZero(): End {
   let end = 0;
   return {
-    received(offsets) {
-      for (const offset of offsets) {
-        inFlight.add(offset);
-        end = Math.max(end, offset + 1);
-      }
+    received(offset) {
+      end = Math.max(end, offset + 1);
     },
-    finished(offset) {
-      inFlight.delete(offset);
-    },
-    committable() {
-      return inFlight.size === 0 ? end : Math.min(...inFlight);
-    },
+    finished() {},
+    value: () => end,
   };
 }
+
+export const openTracker = openTrackerWith({ ...trackerParts, end: endFromZero });

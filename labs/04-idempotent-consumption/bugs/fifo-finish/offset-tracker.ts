@@ -5,22 +5,22 @@
  * the oldest, `shift()` on each finish." Under concurrency a later message finishes first, the
  * shift drops the head that is still running, and the next commit passes it.
  */
-import type { OffsetTracker } from "#labs/04-idempotent-consumption/provided.ts";
 
-export function openTracker(): OffsetTracker {
-  const inFlight: number[] = [];
-  let end: number | null = null;
+import { trackerParts } from "../../solution/tracker-parts.ts";
+import type { InFlight } from "../../solution/tracker-with.ts";
+import { openTrackerWith } from "../../solution/tracker-with.ts";
+
+function inFlightQueue(): InFlight {
+  const offsets: number[] = [];
   return {
-    received(offsets) {
-      inFlight.push(...offsets);
-      const last = offsets.at(-1);
-      if (last !== undefined) end = last + 1;
+    add(offset) {
+      offsets.push(offset);
     },
-    finished() {
-      inFlight.shift();
+    remove() {
+      offsets.shift();
     },
-    committable() {
-      return inFlight[0] ?? end;
-    },
+    lowest: () => offsets[0] ?? null,
   };
 }
+
+export const openTracker = openTrackerWith({ ...trackerParts, inFlight: inFlightQueue });

@@ -15,7 +15,7 @@ import { handleWithWindowOf } from "../../solution/window-with.ts";
 const withWindow = handleWithWindowOf(windowParts);
 
 /** The effect alone, in its own transaction: no claim. */
-async function applyOnly(ctx: WindowContext, delivery: Delivery): Promise<Consumed> {
+export async function applyOnly(ctx: WindowContext, delivery: Delivery): Promise<Consumed> {
   try {
     await ctx.db.transaction((tx) => ctx.apply(tx, delivery));
     return "done";

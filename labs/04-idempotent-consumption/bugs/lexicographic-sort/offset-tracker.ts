@@ -5,23 +5,22 @@
  * comparator compares strings: with 9 and 10 in flight, "10" comes first, and offset 10 is
  * committed while 9 still runs.
  */
-import type { OffsetTracker } from "#labs/04-idempotent-consumption/provided.ts";
 
-export function openTracker(): OffsetTracker {
-  const inFlight: number[] = [];
-  let end: number | null = null;
+import { trackerParts } from "../../solution/tracker-parts.ts";
+import type { InFlight } from "../../solution/tracker-with.ts";
+import { openTrackerWith } from "../../solution/tracker-with.ts";
+
+function inFlightSorted(): InFlight {
+  const offsets: number[] = [];
   return {
-    received(offsets) {
-      inFlight.push(...offsets);
-      const last = offsets.at(-1);
-      if (last !== undefined) end = last + 1;
+    add(offset) {
+      offsets.push(offset);
     },
-    finished(offset) {
-      inFlight.splice(inFlight.indexOf(offset), 1);
+    remove(offset) {
+      offsets.splice(offsets.indexOf(offset), 1);
     },
-    committable() {
-      if (inFlight.length === 0) return end;
-      return inFlight.sort()[0] ?? end;
-    },
+    lowest: () => offsets.sort()[0] ?? null,
   };
 }
+
+export const openTracker = openTrackerWith({ ...trackerParts, inFlight: inFlightSorted });

@@ -5,24 +5,10 @@
  * message, the lowest one still in flight, and then commits the offset after it: the broker is
  * told that message is done while its handler still runs.
  */
-import type { OffsetTracker } from "#labs/04-idempotent-consumption/provided.ts";
+import { trackerParts } from "../../solution/tracker-parts.ts";
+import { openTrackerWith } from "../../solution/tracker-with.ts";
 
-export function openTracker(): OffsetTracker {
-  const inFlight = new Set<number>();
-  let end: number | null = null;
-  return {
-    received(offsets) {
-      for (const offset of offsets) {
-        inFlight.add(offset);
-        end = Math.max(end ?? 0, offset + 1);
-      }
-    },
-    finished(offset) {
-      inFlight.delete(offset);
-    },
-    committable() {
-      if (inFlight.size === 0) return end;
-      return Math.min(...inFlight) + 1;
-    },
-  };
-}
+export const openTracker = openTrackerWith({
+  ...trackerParts,
+  choose: (lowest, end) => (lowest === null ? end : lowest + 1),
+});

@@ -5,19 +5,7 @@
  * was ever received", and the runtime then commits the offset it took the queue at: every time the
  * consumer catches up, the group's offset falls back to where it started.
  */
-import type { OffsetTracker } from "#labs/04-idempotent-consumption/provided.ts";
+import { trackerParts } from "../../solution/tracker-parts.ts";
+import { openTrackerWith } from "../../solution/tracker-with.ts";
 
-export function openTracker(): OffsetTracker {
-  const inFlight = new Set<number>();
-  return {
-    received(offsets) {
-      for (const offset of offsets) inFlight.add(offset);
-    },
-    finished(offset) {
-      inFlight.delete(offset);
-    },
-    committable() {
-      return inFlight.size === 0 ? null : Math.min(...inFlight);
-    },
-  };
-}
+export const openTracker = openTrackerWith({ ...trackerParts, choose: (lowest) => lowest });

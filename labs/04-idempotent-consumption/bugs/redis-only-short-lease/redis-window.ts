@@ -9,37 +9,30 @@
  */
 import {
   type Consumed,
-  DatabaseError,
   type Delivery,
-  doneKey,
   leaseKey,
+  type Redis,
   RedisError,
-  TIMING,
   type WindowContext,
 } from "#labs/04-idempotent-consumption/provided.ts";
+import { windowParts } from "../../solution/window-parts.ts";
+import { handleWithWindowOf, type Lease } from "../../solution/window-with.ts";
+// The database step of lease-instead-of-inbox: the effect in a transaction of its own, no claim.
+import { applyOnly } from "../lease-instead-of-inbox/redis-window.ts";
 
 const LEASE_MS = 20;
 
-export async function handleWithWindow(ctx: WindowContext, delivery: Delivery): Promise<Consumed> {
-  const key = ctx.businessKey(delivery);
+async function takeLease(redis: Redis, key: string, owner: string): Promise<Lease> {
   try {
-    if ((await ctx.redis.get(doneKey(key))) !== null) return "done";
-    const lease = await ctx.redis.set(leaseKey(key), ctx.consumerId, { nx: true, pxMs: LEASE_MS });
-    if (lease === null) return "retryLater";
+    return (await redis.set(leaseKey(key), owner, { nx: true, pxMs: LEASE_MS })) === "OK" ? "held" : "busy";
   } catch (error) {
-    if (error instanceof RedisError) return "retryLater";
+    if (error instanceof RedisError) return "unknown";
     throw error;
   }
-  try {
-    await ctx.quote(delivery);
-    // The lease says nobody else is applying it: no inbox needed.
-    await ctx.db.transaction((tx) => ctx.apply(tx, delivery));
-    await ctx.redis.set(doneKey(key), "1", { pxMs: TIMING.windowMs }).catch(() => null);
-    return "done";
-  } catch (error) {
-    if (error instanceof DatabaseError) return "retryLater";
-    throw error;
-  } finally {
-    await ctx.redis.delIfEquals(leaseKey(key), ctx.consumerId).catch(() => false);
-  }
+}
+
+const withWindow = handleWithWindowOf({ ...windowParts, takeLease });
+
+export function handleWithWindow(ctx: WindowContext, delivery: Delivery): Promise<Consumed> {
+  return withWindow({ ...ctx, handle: () => applyOnly(ctx, delivery) }, delivery);
 }
