@@ -1,8 +1,5 @@
 /**
  * Lab 04's manifest: what the grader needs to know about this lab.
- *
- * UNDER CONSTRUCTION (docs/design/lab-04.md): all six parts and the real-database scenarios are
- * built; the lab is listed as ready once design section 9.1's last step is done.
  */
 import { defineLab } from "#harness/grade/define.ts";
 import type { ConsumptionModule } from "./tests/api.ts";
@@ -15,7 +12,6 @@ export default defineLab<ConsumptionModule>({
   title: "Idempotent consumption",
   summary:
     "at-least-once delivery, exactly-once effects: business keys, the inbox in the effect's transaction, races at READ COMMITTED, a Redis dedup window, offsets under concurrency, and Kafka's consume-transform-produce",
-  underConstruction: "all six parts are graded; not yet listed as ready (docs/design/lab-04.md, 9.1)",
   learnerDir: "src",
   files: FILES,
   entry: FILES,
