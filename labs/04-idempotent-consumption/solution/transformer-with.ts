@@ -99,7 +99,7 @@ export async function ask<R extends BrokerRequest>(
 }
 
 /** 1. initProducerId until answered: while an old transaction of ours is being ended, wait. */
-async function initSession(ctx: TransformerContext, transactionalId: string): Promise<Session> {
+export async function initSession(ctx: TransformerContext, transactionalId: string): Promise<Session> {
   for (;;) {
     const reply = await ask(
       ctx,
@@ -112,7 +112,7 @@ async function initSession(ctx: TransformerContext, transactionalId: string): Pr
 }
 
 /** 2a. joinGroup until answered ("" asks for a new member id). */
-async function join(ctx: TransformerContext, memberId: string): Promise<Member> {
+export async function join(ctx: TransformerContext, memberId: string): Promise<Member> {
   for (;;) {
     const reply = await ask(ctx, { type: "joinGroup", group: ctx.group, topic: INPUT_TOPIC, memberId });
     if (reply?.kind === "ok")
@@ -122,7 +122,7 @@ async function join(ctx: TransformerContext, memberId: string): Promise<Member> 
 }
 
 /** 2b. The committed offsets of our partitions, once stable (none committed yet: from 0). */
-async function committedOffsets(ctx: TransformerContext, partitions: number[]): Promise<Map<number, number>> {
+export async function committedOffsets(ctx: TransformerContext, partitions: number[]): Promise<Map<number, number>> {
   for (;;) {
     const reply = await ask(ctx, { type: "offsetFetch", group: ctx.group, topic: INPUT_TOPIC, partitions });
     if (reply?.kind === "ok") return new Map(partitions.map((p, i) => [p, reply.offsets[i] ?? 0]));
@@ -158,7 +158,7 @@ export async function offsetsInTransaction(txn: TxnCommit, steps: TransformerSte
 }
 
 /** Ends the open transaction; "ok" with the session's next epoch, or what went wrong. */
-async function endTxn(ctx: TransformerContext, session: Session, commit: boolean): Promise<Step> {
+export async function endTxn(ctx: TransformerContext, session: Session, commit: boolean): Promise<Step> {
   const { transactionalId, producerId, epoch } = session;
   const reply = await ask(
     ctx,
@@ -220,7 +220,7 @@ async function transform(
 }
 
 /** Fetches one partition read_committed from `position`: its data records, and where to go on from. */
-async function fetchFrom(
+export async function fetchFrom(
   ctx: TransformerContext,
   partition: number,
   position: number,

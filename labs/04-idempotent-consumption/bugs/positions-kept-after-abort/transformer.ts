@@ -11,7 +11,6 @@
  * as the reference does, so only a plain abort shows it.
  */
 import {
-  INPUT_TOPIC,
   type InputRecord,
   OUTPUT_TOPIC,
   paymentFor,
@@ -19,14 +18,23 @@ import {
   type TransformerContext,
 } from "#labs/04-idempotent-consumption/provided.ts";
 import { KIP_447_STEPS } from "../../solution/transformer-steps.ts";
-import { ask, type Member, offsetsInTransaction, type Session, type Step } from "../../solution/transformer-with.ts";
+import {
+  ask,
+  committedOffsets,
+  endTxn,
+  fetchFrom,
+  initSession,
+  join,
+  type Member,
+  offsetsInTransaction,
+  type Session,
+  type Step,
+} from "../../solution/transformer-with.ts";
 
-const BACKOFF_MS = 10;
 const IDLE_MS = 40;
-const FETCH_MAX = 8;
 
 export async function runTransformer(ctx: TransformerContext): Promise<void> {
-  let session = await initSession(ctx);
+  let session = await initSession(ctx, ctx.transactionalId);
   let memberId = "";
   let member: (Member & { stale: boolean }) | null = null;
   // Heartbeats on their own timer, as the Kafka consumer's background thread sends them: the
@@ -61,7 +69,7 @@ export async function runTransformer(ctx: TransformerContext): Promise<void> {
         idle = false;
         const step = await transform(ctx, session, current, partition, fetched.records, fetched.next);
         if (step === "ok" || step === "abort") continue;
-        if (step === "fenced" || step === "doubt") session = await initSession(ctx);
+        if (step === "fenced" || step === "doubt") session = await initSession(ctx, ctx.transactionalId);
         current.stale = true;
         break;
       }
@@ -104,70 +112,4 @@ async function transform(
   if (step === "fenced" || step === "doubt") return step;
   const ended = await endTxn(ctx, session, step === "ok");
   return ended === "ok" ? step : ended;
-}
-
-async function endTxn(ctx: TransformerContext, session: Session, commit: boolean): Promise<Step> {
-  const { transactionalId, producerId, epoch } = session;
-  const reply = await ask(
-    ctx,
-    { type: "endTxn", transactionalId, producerId, epoch, commit },
-    (r) => r.kind === "concurrentTransactions",
-  );
-  if (reply?.kind === "ok") {
-    session.epoch = reply.epoch;
-    return "ok";
-  }
-  return reply?.kind === "fenced" ? "fenced" : "doubt";
-}
-
-async function initSession(ctx: TransformerContext): Promise<Session> {
-  const transactionalId = ctx.transactionalId;
-  for (;;) {
-    const reply = await ask(
-      ctx,
-      { type: "initProducerId", transactionalId },
-      (r) => r.kind === "concurrentTransactions",
-    );
-    if (reply?.kind === "ok") return { transactionalId, producerId: reply.producerId, epoch: reply.epoch };
-    await ctx.env.clock.sleep(BACKOFF_MS);
-  }
-}
-
-async function join(ctx: TransformerContext, memberId: string): Promise<Member> {
-  for (;;) {
-    const reply = await ask(ctx, { type: "joinGroup", group: ctx.group, topic: INPUT_TOPIC, memberId });
-    if (reply?.kind === "ok")
-      return { memberId: reply.memberId, generation: reply.generation, assignment: reply.assignment };
-    await ctx.env.clock.sleep(BACKOFF_MS);
-  }
-}
-
-async function committedOffsets(ctx: TransformerContext, partitions: number[]): Promise<Map<number, number>> {
-  for (;;) {
-    const reply = await ask(ctx, { type: "offsetFetch", group: ctx.group, topic: INPUT_TOPIC, partitions });
-    if (reply?.kind === "ok") return new Map(partitions.map((p, i) => [p, reply.offsets[i] ?? 0]));
-    await ctx.env.clock.sleep(BACKOFF_MS);
-  }
-}
-
-async function fetchFrom(
-  ctx: TransformerContext,
-  partition: number,
-  position: number,
-): Promise<{ records: InputRecord[]; next: number } | null> {
-  const reply = await ask(ctx, {
-    type: "fetch",
-    topic: INPUT_TOPIC,
-    partition,
-    offset: position,
-    max: FETCH_MAX,
-    isolation: "read_committed",
-  });
-  if (reply?.kind !== "ok") return null;
-  const records: InputRecord[] = [];
-  for (const entry of reply.records) {
-    if (entry.kind !== "data") continue;
-    for (const r of entry.records) records.push({ partition, offset: entry.offset, key: r.key, body: r.body });
-  }
-  return { records, next: Math.max(position, reply.nextOffset) };
 }
