@@ -35,6 +35,7 @@ export type AnomalyName =
   | "wasted check" // a half's check budget misspent: set aside before its full count reached a live producer, or checked past it
   | "zombie write" // a batch was appended with a producer epoch older than one already issued for its transactional id
   | "hanging transaction" // after faults healed, a partition's last stable offset stayed below its high watermark
+  | "timeout not enforced" // a transaction open past its timeout went on: its producer's add or commit was accepted
   | "committed past unfinished" // an offset commit moved past a message that was still being handled
   | "offset held back" // a commit stayed below what was safe to commit, so a crash would redeliver finished work
   | "zombie commit"; // an offset commit from a consumer of an older group generation took effect

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { History } from "#harness/workloads/history.ts";
 import type { LogEntry } from "#labs/shared/broker/protocol.ts";
-import { checkKafka } from "./check-kafka.ts";
+import { checkKafka, TIMEOUT_ENFORCED_WITHIN_MS } from "./check-kafka.ts";
 
 /** A history whose clock the test moves by hand. */
 function recorder() {
@@ -249,5 +249,63 @@ describe("the L3.F checker", () => {
     fenced.op("k3", "init", { id: "tx-a" }, { kind: "ok", producerId: 0, epoch: 2 });
     fenced.op("k1", "add", add, { kind: "fenced" }, "fail");
     expect(names(checkKafka({ ops: fenced.history.ops, logs: [] }))).toEqual([]);
+  });
+  it("hanging transaction: committed records stuck behind an open batch are told in its report, not as lost writes", () => {
+    const r = recorder();
+    // tx-c/1 is abandoned after one record (its producer died); tx-a/1 commits behind it.
+    r.op("k5", "add", { id: "tx-c", txn: "tx-c/1", partitions: [0], epoch: 0 }, { kind: "ok" });
+    r.produce("k5", "tx-c/1", 0, 0, "tx-c/1/r1", 0);
+    committedOnce(r);
+    const logs = [[data(0, 1, 0, "tx-c/1/r1"), data(1, 0, 0, "tx-a/1/r1"), marker(2, 0, 1, true)]];
+    const found = checkKafka({ ops: r.history.ops, logs });
+    expect(names(found)).toEqual(["hanging transaction"]);
+    expect(found[0]?.explanation).toContain(
+      "1 record behind it whose commit was acknowledged never reached the consumer (tx-a/1/r1)",
+    );
+    expect(found[0]?.explanation).toContain("Its producer never sent an end for tx-c/1");
+    // Closed by the timeout's ABORT marker: the committed record must then be read, or it is lost.
+    const closed = [
+      [data(0, 1, 0, "tx-c/1/r1"), data(1, 0, 0, "tx-a/1/r1"), marker(2, 1, 1, false), marker(3, 0, 1, true)],
+    ];
+    expect(names(checkKafka({ ops: r.history.ops, logs: closed }))).toEqual(["lost write"]);
+  });
+
+  it("timeout not enforced: a paused producer's add and commit accepted past the timeout, the broker up", () => {
+    const zombie = (addReply: { kind: string }, endReply?: number) => {
+      const r = recorder();
+      r.op("k1", "init", { id: "tx-a" }, { kind: "ok", producerId: 0, epoch: 0 });
+      r.op("k1", "add", { id: "tx-a", txn: "tx-a/1", partitions: [0], epoch: 0 }, { kind: "ok" });
+      r.produce("k1", "tx-a/1", 0, 0, "tx-a/1/r1", 0);
+      // The first add was acknowledged at 2 ms; k1 wakes past the timeout, two scans and the margin.
+      r.at(2 + TIMEOUT_ENFORCED_WITHIN_MS + 1);
+      const ok = addReply.kind === "ok";
+      r.op("k1", "add", { id: "tx-a", txn: "tx-a/1", partitions: [1], epoch: 0 }, addReply, ok ? "ok" : "fail");
+      if (endReply !== undefined) r.end("k1", "tx-a/1", true, 0, endReply);
+      return r.history.ops;
+    };
+    const found = checkKafka({ ops: zombie({ kind: "ok" }), logs: [] });
+    expect(names(found)).toEqual(["timeout not enforced"]);
+    expect(found[0]?.explanation).toContain("after tx-a/1 began");
+    // Refused: what the contract asks.
+    expect(names(checkKafka({ ops: zombie({ kind: "fenced" }), logs: [] }))).toEqual([]);
+    // The commit alone accepted late is reported too (once per transaction).
+    const commitOnly = recorder();
+    commitOnly.op("k1", "add", { id: "tx-a", txn: "tx-a/1", partitions: [0], epoch: 0 }, { kind: "ok" });
+    commitOnly.at(2 + TIMEOUT_ENFORCED_WITHIN_MS + 1);
+    commitOnly.end("k1", "tx-a/1", true, 0, 1);
+    expect(names(checkKafka({ ops: commitOnly.history.ops, logs: [] }))).toEqual(["timeout not enforced"]);
+    // Within the allowance, or with a broker death in between, the coordinator is not held to it.
+    const early = recorder();
+    early.op("k1", "add", { id: "tx-a", txn: "tx-a/1", partitions: [0], epoch: 0 }, { kind: "ok" });
+    early.at(TIMEOUT_ENFORCED_WITHIN_MS);
+    early.end("k1", "tx-a/1", true, 0, 1);
+    expect(names(checkKafka({ ops: early.history.ops, logs: [] }))).toEqual([]);
+    expect(names(checkKafka({ ops: zombie({ kind: "ok" }), logs: [], brokerDeathsMs: [100] }))).toEqual([]);
+    // An abort sent late is not a write: accepting it harms nothing.
+    const abort = recorder();
+    abort.op("k1", "add", { id: "tx-a", txn: "tx-a/1", partitions: [0], epoch: 0 }, { kind: "ok" });
+    abort.at(2 + TIMEOUT_ENFORCED_WITHIN_MS + 1);
+    abort.end("k1", "tx-a/1", false, 0, 1);
+    expect(names(checkKafka({ ops: abort.history.ops, logs: [] }))).toEqual([]);
   });
 });

@@ -18,19 +18,26 @@
  * - visible before commit: the consumer received a record before its client had even asked to
  *   commit its transaction.
  *     produce(tx-a/3/r1) at 40 ms; receive(tx-a/3/r1) at 60 ms; end(tx-a/3, commit) at 75 ms.
+ * - hanging transaction: once everything stopped and the transaction timeout passed twice, a
+ *   partition's log holds a batch that no marker of its producer follows: the last stable offset
+ *   can never pass it, and the committed records behind it are told in the same report (not as lost
+ *   writes: they are stuck, not gone). When its producer never sent an end (tx-c dies inside its
+ *   transaction), only the coordinator's timeout could have closed it.
+ *     payments/2: batch of producer 1, epoch 3, at offset 7; no marker of producer 1 after it;
+ *     tx-p/1/r3 committed behind it at offset 9.
  * - lost write: a transaction whose commit was acknowledged, with a record (acknowledged to its
  *   client) that the consumer never received once the faults healed.
  *     produce(tx-a/2/r1) -> ok; k1 paused 600 ms; add, produce(tx-a/2/r2), end(commit) -> ok;
  *     tx-a/2/r1 never received (aborted by the timeout, while the commit went to a new transaction).
- * - hanging transaction: once everything stopped and the transaction timeout passed twice, a
- *   partition's log holds a batch that no marker of its producer follows: the last stable offset
- *   can never pass it, and every later record there is stuck behind it.
- *     payments/2: batch of producer 1, epoch 3, at offset 7; no marker of producer 1 after it.
  * - zombie write: a batch appended with an epoch older than one already issued for its
  *   transactional id: after a marker or batch of a newer epoch in the same partition's log, or
  *   sent after its client (or a newer incarnation) was told of a newer epoch.
  *     end(tx-b/1, abort) -> ok epoch 4; payments/1 holds the marker (epoch 4) at 6, then a batch
  *     of epoch 3 at 8.
+ * - timeout not enforced: the coordinator accepted (ok) an add or a commit of a transaction that
+ *   had begun (its first add acknowledged) more than the timeout, two scans and a margin before
+ *   the request was sent, while the broker stayed up: the timeout's abort must fence its producer.
+ *     add(tx-a/1) -> ok at 2 ms; k1 paused 600 ms; add(tx-a/1, partition 2) -> ok at 603 ms.
  * - not live: a record of a transaction its client asked to commit, committed in the log (a
  *   COMMIT marker closes its batch), never received by the consumer. Or the probe: once every
  *   fault had healed and every other client had stopped, a new transactional id ran two
@@ -49,6 +56,7 @@
  */
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import { describeOp, type Op } from "#harness/workloads/history.ts";
+import { TIMING } from "#labs/03-transactional-messages/provided.ts";
 import type { LogEntry } from "#labs/shared/broker/protocol.ts";
 
 export interface KafkaEvidence {
@@ -60,7 +68,20 @@ export interface KafkaEvidence {
    * a new session each); every transaction of one attempt must commit.
    */
   probe?: { id: string; attempts: readonly (readonly string[])[] };
+  /**
+   * When the broker died (crashed or lost power), in simulated time. The timeout rule holds a
+   * coordinator to its timeout only while it stayed up: whether a restart keeps a transaction's
+   * start is the learner's to choose.
+   */
+  brokerDeathsMs?: readonly number[];
 }
+
+/**
+ * How long after a transaction began the coordinator may still accept its producer's add or
+ * commit: the timeout, two scans (the first one may come just before the timeout passed), and
+ * room for the abort's save to reach the transaction log.
+ */
+export const TIMEOUT_ENFORCED_WITHIN_MS = TIMING.kafkaTransactionTimeoutMs + 2 * TIMING.kafkaAbortScanMs + 50;
 
 interface ProduceInput {
   id: string;
@@ -196,6 +217,31 @@ export function checkKafka(evidence: KafkaEvidence): Anomaly[] {
     }
   }
 
+  // Batches no marker of their producer follows: the first of each partition holds its last
+  // stable offset, and the committed records behind it can never reach a read_committed consumer.
+  const openBatches: Placed[] = [];
+  for (const [, copies] of placed) {
+    for (const p of copies) {
+      if (p.closedBy === null && !openBatches.some((o) => where(o) === where(p))) openBatches.push(p);
+    }
+  }
+  const firstOpenAt = (partition: number): number | undefined => {
+    const offsets = openBatches.filter((o) => o.partition === partition).map((o) => o.entry.offset);
+    return offsets.length === 0 ? undefined : Math.min(...offsets);
+  };
+  const behindOpen = (key: string): boolean => {
+    const copies = placed.get(key) ?? [];
+    return (
+      copies.length > 0 &&
+      copies.every((p) => {
+        const at = firstOpenAt(p.partition);
+        return at !== undefined && p.entry.offset > at;
+      })
+    );
+  };
+  /** Committed records stuck behind an open batch, per partition: part of the hanging report. */
+  const stuck = new Map<number, string[]>();
+
   const lost: Anomaly[] = [];
   const notLive: Anomaly[] = [];
   const txns = new Set(produces.map((op) => (op.input as ProduceInput).txn));
@@ -209,6 +255,10 @@ export function checkKafka(evidence: KafkaEvidence): Anomaly[] {
     for (const key of keys) {
       if (receivedAt.has(key)) continue;
       const acked = producesOf(key).find((op) => op.status === "ok");
+      if (committed !== undefined && acked !== undefined && behindOpen(key)) {
+        for (const p of placed.get(key) ?? []) stuck.set(p.partition, [...(stuck.get(p.partition) ?? []), key]);
+        continue;
+      }
       if (committed !== undefined && acked !== undefined) {
         lost.push(
           anomaly(
@@ -239,21 +289,25 @@ export function checkKafka(evidence: KafkaEvidence): Anomaly[] {
   }
 
   const hanging: Anomaly[] = [];
-  for (const [, copies] of placed) {
-    for (const p of copies) {
-      if (p.closedBy !== null) continue;
-      if (hanging.some((a) => a.explanation.includes(where(p)))) continue;
-      const key = p.entry.records[0]?.key ?? "?";
-      hanging.push(
-        anomaly(
-          "hanging transaction",
-          `${where(p)} holds a batch of producer ${p.entry.producerId} (epoch ${p.entry.epoch}, ${key}) that no marker ` +
-            "of its producer follows, long after every client stopped and the transaction timeout passed twice: the " +
-            "last stable offset can never pass it.",
-          producesOf(key),
-        ),
-      );
-    }
+  for (const p of openBatches) {
+    const key = p.entry.records[0]?.key ?? "?";
+    const behind = firstOpenAt(p.partition) === p.entry.offset ? [...new Set(stuck.get(p.partition) ?? [])] : [];
+    const shown = behind.slice(0, 3).join(", ") + (behind.length > 3 ? ", ..." : "");
+    hanging.push(
+      anomaly(
+        "hanging transaction",
+        `${where(p)} holds a batch of producer ${p.entry.producerId} (epoch ${p.entry.epoch}, ${key}) that no marker ` +
+          "of its producer follows, long after every client stopped and the transaction timeout passed twice: the " +
+          "last stable offset can never pass it" +
+          (behind.length === 0
+            ? "."
+            : `, and ${behind.length} record${behind.length === 1 ? "" : "s"} behind it whose commit was acknowledged never reached the consumer (${shown}).`) +
+          (endsOf(txnOf(key)).length === 0
+            ? ` Its producer never sent an end for ${txnOf(key)}: only the coordinator's transaction timeout can close it.`
+            : ""),
+        producesOf(key),
+      ),
+    );
   }
 
   const zombies: Anomaly[] = [];
@@ -306,6 +360,39 @@ export function checkKafka(evidence: KafkaEvidence): Anomaly[] {
       if (before === undefined || entry.epoch > before.epoch) highest.set(entry.producerId, entry);
     }
   });
+
+  // A transaction Ongoing past its timeout is aborted by the coordinator, which fences its
+  // producer: an add or a commit it sends later must be refused. Its start is no later than when
+  // its first add was acknowledged; the broker's clock runs true in L3.F (no clock faults).
+  const lateWrites: Anomaly[] = [];
+  const deaths = evidence.brokerDeathsMs ?? [];
+  const begun = new Map<string, Op>();
+  for (const op of ops) {
+    if (op.f === "add" && op.status === "ok") {
+      const { txn } = op.input as { txn: string };
+      if (!begun.has(txn)) begun.set(txn, op);
+    }
+  }
+  for (const op of ops) {
+    const input = op.input as { txn?: string; commit?: boolean };
+    if (op.status !== "ok" || !(op.f === "add" || (op.f === "end" && input.commit === true))) continue;
+    const first = begun.get(input.txn ?? "");
+    if (first === undefined || first === op || first.completedAtMs === undefined) continue;
+    const ageMs = op.invokedAtMs - first.completedAtMs;
+    if (ageMs <= TIMEOUT_ENFORCED_WITHIN_MS) continue;
+    if (deaths.some((atMs) => atMs >= first.invokedAtMs && atMs <= op.invokedAtMs)) continue;
+    if (lateWrites.some((a) => a.ops.includes(first))) continue;
+    lateWrites.push(
+      anomaly(
+        "timeout not enforced",
+        `${describeOp(op)} was accepted ${ageMs.toFixed(1)} ms after ${input.txn} began (its first add was acknowledged at ` +
+          `${first.completedAtMs.toFixed(3)} ms), with the broker up all along: a transaction Ongoing longer than the transaction timeout ` +
+          `(${TIMING.kafkaTransactionTimeoutMs} ms) must have been aborted by the coordinator's scan (every ${TIMING.kafkaAbortScanMs} ms), ` +
+          "with its epoch bumped, so that its producer (paused, or a zombie) is fenced from then on.",
+        [first, op],
+      ),
+    );
+  }
 
   const wrong: Anomaly[] = [];
   const strays = ops.filter((op) => op.f === "stray");
@@ -360,5 +447,5 @@ export function checkKafka(evidence: KafkaEvidence): Anomaly[] {
     }
   }
 
-  return [...aborted, ...duplicates, ...early, ...lost, ...hanging, ...zombies, ...notLive, ...wrong];
+  return [...aborted, ...duplicates, ...early, ...hanging, ...lost, ...zombies, ...lateWrites, ...notLive, ...wrong];
 }

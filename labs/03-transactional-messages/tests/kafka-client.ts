@@ -68,6 +68,8 @@ export interface ClientHooks {
    * broker the delay after it was sent. `delivered` is called with the broker's reply then.
    */
   holdProduce?(txn: ScriptedTxn, index: number): number | null;
+  /** Runs before `txn`'s end request, once its records are written (the abandoned transaction's crash). */
+  beforeEnd?(txn: ScriptedTxn): Promise<void>;
   /** Runs after `txn` ended, before the next one begins (the late produce's next transaction). */
   afterTxn?(txn: ScriptedTxn, session: Session): Promise<void>;
 }
@@ -203,6 +205,7 @@ export async function runTxn(
     sequences.set(record.partition, sequence + 1);
   }
   if (added.size === 0) return "ended";
+  await hooks.beforeEnd?.(txn);
   const op = ctx.history.invoke(node.id, "end", { id, txn: txn.name, commit, epoch: session.epoch });
   const answer = await call(
     ctx,

@@ -4,7 +4,8 @@
  * `assembleKafka`), the harness transactional producers (kafka-client.ts), a read_committed
  * consumer, and an auditor that reads the raw logs once the faults have healed.
  *
- *   k1 (tx-a), k2 (tx-b), k3 (a new incarnation of tx-a)  --initProducerId / addPartitionsToTxn /
+ *   k1 (tx-a), k2 (tx-b), k3 (a new incarnation of tx-a), k4 (the probe), k5 (tx-c, which dies
+ *   inside its transaction)  --initProducerId / addPartitionsToTxn /
  *       produceTxn / endTxn-->  broker: coordinator + partition states (the learner's), on lab 01's log
  *   c1  --fetch read_committed, every partition, every PULL_EVERY_MS-->  broker
  *   auditor  --fetch read_uncommitted (markers included)-->  broker

@@ -12,7 +12,11 @@
  *   for 100 to 300 ms; the client gives up on it after its request timeout and aborts the
  *   transaction, and only then does the request reach the broker. tx-b's later transactions keep
  *   off that partition; in some seeds the next one has already added it when the late request
- *   arrives (so that a late batch verified against the wrong epoch would slip into it).
+ *   arrives (so that a late batch verified against the wrong epoch would slip into it);
+ * - the abandoned transaction: tx-c (node k5) writes one to three records of a transaction, then
+ *   its process dies (before a record, or before its end request) and never comes back, and
+ *   nobody uses tx-c again. Only the coordinator's timeout can end that transaction: without it
+ *   the records stay open in their partitions, and the last stable offset never passes them.
  *
  * Meanwhile the broker crashes or loses power, some of the time right after one of its disk calls
  * (between a decision and its markers, between two partitions' markers), and the network loses,
@@ -66,6 +70,14 @@ export interface KafkaScenario {
     newIncarnationAfterMs: number | null;
     k3Txns: DrawnTxn[];
   };
+  abandoned: {
+    /** When tx-c begins, after the start. */
+    startAfterMs: number;
+    /** Its records' partitions, in order. */
+    partitions: number[];
+    /** How many of them it writes before k5 dies (modulo their number, plus one). */
+    written: number;
+  };
   late: {
     /** Which tx-b transaction has its last produce held (modulo their number). */
     txn: number;
@@ -93,6 +105,11 @@ export const kafkaScenario: fc.Arbitrary<KafkaScenario> = fc.record({
     // Half the seeds: without a new incarnation, only the timeout abort can fence the zombie.
     newIncarnationAfterMs: fc.oneof(fc.constant(null), fc.integer({ min: 50, max: 300 })),
     k3Txns: fc.array(drawnTxn, { minLength: 1, maxLength: 2 }),
+  }),
+  abandoned: fc.record({
+    startAfterMs: fc.integer({ min: 0, max: 300 }),
+    partitions: fc.array(fc.nat(PARTITIONS - 1), { minLength: 1, maxLength: 3 }),
+    written: fc.nat(2),
   }),
   late: fc.record({
     txn: fc.nat(5),
@@ -139,6 +156,12 @@ function txAScript(s: KafkaScenario): { txns: ScriptedTxn[]; paused: ScriptedTxn
   return { txns, paused };
 }
 
+/** tx-c's one transaction, and how many of its records are written before k5 dies. */
+function txCScript(s: KafkaScenario): { txn: ScriptedTxn; written: number } {
+  const [txn] = scripted("tx-c", [{ partitions: s.abandoned.partitions, commit: true, gapMs: 0 }]);
+  return { txn: txn as ScriptedTxn, written: (s.abandoned.written % s.abandoned.partitions.length) + 1 };
+}
+
 /** tx-b's transactions: the late one's held record is its last; later ones keep off its partition. */
 function txBScript(s: KafkaScenario): { txns: ScriptedTxn[]; late: ScriptedTxn; heldPartition: number } {
   const txns = scripted("tx-b", s.txB);
@@ -170,8 +193,19 @@ export function describeKafka(s: KafkaScenario): string[] {
         : `; a new incarnation of tx-a on k3 calls initProducerId ${s.zombie.newIncarnationAfterMs} ms into the pause`),
     `late produce: ${b.late.name}'s last record (partition ${b.heldPartition}) is held ${s.late.holdMs} ms; the client aborts` +
       (s.late.nextBegun ? "; its next transaction has added that partition when the request arrives" : ""),
+    `abandoned transaction: ${abandonedWords(s)}`,
   ];
 }
+
+function abandonedWords(s: KafkaScenario): string {
+  const c = txCScript(s);
+  const partitions = c.txn.records.map((r) => r.partition).join(",");
+  const when = c.written === c.txn.records.length ? "before its end request" : `after ${c.written} of them`;
+  return `at ${s.abandoned.startAfterMs} ms, tx-c on k5 begins ${c.txn.name} [${partitions}]; k5 dies ${when} and never comes back`;
+}
+
+/** Thrown out of the client's hooks when k5 dies: its producer stops where it stood. */
+class Abandoned extends Error {}
 
 /** After the last client stopped: the transaction timeout twice, plus scans, plus the consumer's reads. */
 const SETTLE_MS = 2 * (TIMING.kafkaTransactionTimeoutMs + TIMING.kafkaAbortScanMs) + 100;
@@ -186,7 +220,8 @@ export async function runKafkaWorkload(ctx: TestContext<TransactionModule>, s: K
   const k2 = addKafkaProducerNode(ctx, "k2");
   const k3 = addKafkaProducerNode(ctx, "k3");
   const k4 = addKafkaProducerNode(ctx, "k4");
-  for (const node of [k1, k2, k3, k4]) await node.start();
+  const k5 = addKafkaProducerNode(ctx, "k5");
+  for (const node of [k1, k2, k3, k4, k5]) await node.start();
   const faults = applyFaults(ctx, s.plan);
 
   const a = txAScript(s);
@@ -253,9 +288,31 @@ export async function runKafkaWorkload(ctx: TestContext<TransactionModule>, s: K
     },
   };
 
+  const c = txCScript(s);
+  const die = async (): Promise<never> => {
+    ctx.history.nemesis(`k5 dies inside ${c.txn.name} and never comes back`);
+    k5.crash();
+    throw new Abandoned();
+  };
+  const abandonHooks: ClientHooks = {
+    async beforeRecord(txn, index) {
+      if (txn === c.txn && index === c.written) await die();
+    },
+    async beforeEnd(txn) {
+      if (txn === c.txn) await die();
+    },
+  };
+  const abandon = async (): Promise<void> => {
+    await world.sleep(s.abandoned.startAfterMs);
+    await runProducer(ctx, k5, "tx-c", [c.txn], abandonHooks).catch((error: unknown) => {
+      if (!(error instanceof Abandoned)) throw error;
+    });
+  };
+
   await Promise.all([
     runProducer(ctx, k1, "tx-a", a.txns, zombieHooks),
     runProducer(ctx, k2, "tx-b", b.txns, lateHooks),
+    abandon(),
   ]);
   await Promise.all(k3Runs);
   await faults.healed();
@@ -264,7 +321,12 @@ export async function runKafkaWorkload(ctx: TestContext<TransactionModule>, s: K
   await world.sleep(SETTLE_MS);
   const logs = [];
   for (let partition = 0; partition < PARTITIONS; partition++) logs.push(await deployment.readLog(partition));
-  return checkKafka({ ops: ctx.history.ops, logs, probe });
+  return checkKafka({
+    ops: ctx.history.ops,
+    logs,
+    probe,
+    brokerDeathsMs: deployment.broker.deaths.map((death) => death.atMs),
+  });
 }
 
 const PROBE_ID = "tx-p";
