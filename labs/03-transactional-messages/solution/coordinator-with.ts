@@ -1,6 +1,7 @@
 /**
  * L3.F, the transaction coordinator, assembled from its parts (fence.ts: the epochs; markers.ts:
- * the markers), so that a zoo entry can replace one of them.
+ * the markers; timeout-scan.ts: when the timeout scan runs), so that a zoo entry can replace one
+ * of them.
  *
  * One record per transactional id, in memory and in `txnLog`. Every request for one id runs alone
  * (a chain of promises per id), from reading the record to its last save: an end is decided, its
@@ -37,6 +38,8 @@ export interface CoordinatorParts {
   epochAfterTimeout(epoch: number): number;
   epochAfterInit(epoch: number): number;
   writeMarkers(kafka: KafkaSide, record: TxnRecord, commit: boolean): Promise<void>;
+  /** Runs `scan` (abort what timed out) every TIMING.kafkaAbortScanMs while the coordinator lives. */
+  scheduleTimeoutScan(kafka: KafkaSide, scan: () => Promise<void>): void;
 }
 
 const PREPARED: readonly TxnState[] = ["PrepareCommit", "PrepareAbort"];
@@ -104,16 +107,7 @@ export async function openCoordinatorWith(kafka: KafkaSide, parts: CoordinatorPa
       });
     }
   };
-  let scanning = false;
-  kafka.env.clock.setInterval(TIMING.kafkaAbortScanMs, () => {
-    if (scanning) return;
-    scanning = true;
-    abortTimedOut()
-      .catch((error: unknown) => kafka.env.log.warn(`timeout scan failed: ${String(error)}`))
-      .finally(() => {
-        scanning = false;
-      });
-  });
+  parts.scheduleTimeoutScan(kafka, abortTimedOut);
 
   /** The record of `id` if the request's producer id is its own. */
   const recordFor = (id: string, producerId: number): TxnRecord | undefined => {

@@ -27,6 +27,7 @@ import { endWith } from "./send-end.ts";
 import { sendHalf } from "./send-half.ts";
 import { setAside } from "./set-aside.ts";
 import { spendCheck } from "./spend-check.ts";
+import { scheduleTimeoutScan } from "./timeout-scan.ts";
 
 export const coordinatorParts: CoordinatorParts = {
   mayAct,
@@ -35,6 +36,7 @@ export const coordinatorParts: CoordinatorParts = {
   epochAfterTimeout,
   epochAfterInit,
   writeMarkers,
+  scheduleTimeoutScan,
 };
 
 export const partitionStateParts: PartitionStateParts = { isFenced, checkSequence, mayOpen, readableEnd };
