@@ -6,6 +6,9 @@
  * docs/*.md, every fenced block that starts with
  * `$ npx lab grade ...` is replaced by that command's current output: the table and the first
  * failure report in full; later reports are cut, with a note saying so.
+ *
+ * `--matching TEXT` refreshes only the blocks whose command contains TEXT (say `--part F` after a
+ * change to one part's workload), so that the other blocks are not graded again for nothing.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -46,12 +49,24 @@ function documents(only: string | undefined): string[] {
   return files.filter((file) => existsSync(file));
 }
 
+const args = process.argv.slice(2);
+const matchingAt = args.indexOf("--matching");
+const matching = matchingAt === -1 ? undefined : args[matchingAt + 1];
+if (matchingAt !== -1 && matching === undefined) {
+  console.error("--matching needs the text a command must contain");
+  process.exit(2);
+}
+const labArg = args.filter((_, i) => i !== matchingAt && i !== matchingAt + 1)[0];
+
 let changed = 0;
-for (const file of documents(process.argv[2])) {
+for (const file of documents(labArg)) {
   const text = readFileSync(file, "utf8");
   const updated = text.replace(
     /```\n(\$ npx lab grade [^\n]+)\n[\s\S]*?```/g,
-    (_block, command: string) => `\`\`\`\n${command}\n${reportFor(command)}\n\`\`\``,
+    (block, command: string) =>
+      matching !== undefined && !command.includes(matching)
+        ? block
+        : `\`\`\`\n${command}\n${reportFor(command)}\n\`\`\``,
   );
   if (updated !== text) {
     writeFileSync(file, updated);

@@ -2,7 +2,9 @@
  * L3.F's workload exercises both hazards it promises: run with the reference solution (imported
  * directly, not through the grader's loader), the zombie's first request after its pause is fenced
  * and the held produce, reaching the broker after its client gave up, is refused, each in most
- * seeds, and no seed reports an anomaly. A workload that never reached its hazards would
+ * seeds; the abandoned transaction leaves records in the log in most seeds (which only the
+ * timeout can close), and the zombie wakes past the timeout rule's allowance in many (so that an
+ * add accepted then would be reported); and no seed reports an anomaly. A workload that never reached its hazards would
  * pass every implementation of them.
  */
 import fc from "fast-check";
@@ -14,6 +16,7 @@ import { History } from "#harness/workloads/history.ts";
 import * as coordinator from "../solution/coordinator.ts";
 import * as partitionState from "../solution/partition-state.ts";
 import type { TransactionModule } from "./api.ts";
+import { TIMEOUT_ENFORCED_WITHIN_MS } from "./check-kafka.ts";
 import { kafkaScenario, runKafkaWorkload } from "./kafka.ts";
 
 const solution = { ...coordinator, ...partitionState } as unknown as TransactionModule;
@@ -25,10 +28,12 @@ function context(seed: number): TestContext<TransactionModule> {
 }
 
 describe("L3.F's workload, with the reference solution", () => {
-  it("reaches the zombie and the late produce, and reports nothing", async () => {
+  it("reaches the zombie, the late produce and the abandoned transaction, and reports nothing", async () => {
     const seeds = 24;
     let zombieFenced = 0;
+    let zombiePastAllowance = 0;
     let lateRefused = 0;
+    let abandonedWritten = 0;
     for (let seed = 1; seed <= seeds; seed++) {
       const [scenario] = fc.sample(kafkaScenario, { seed, numRuns: 1 });
       if (scenario === undefined) throw new Error("no scenario drawn");
@@ -40,12 +45,21 @@ describe("L3.F's workload, with the reference solution", () => {
       if (wokeAt !== undefined) {
         const next = ctx.history.ops.find((op) => op.client === "k1" && op.index > wokeAt.index);
         if ((next?.output as { kind?: string } | undefined)?.kind === "fenced") zombieFenced++;
+        const firstAdd = ctx.history.ops.find((op) => op.client === "k1" && op.f === "add" && op.index < wokeAt.index);
+        const begunMs = firstAdd?.completedAtMs;
+        if (next !== undefined && begunMs !== undefined && next.invokedAtMs - begunMs > TIMEOUT_ENFORCED_WITHIN_MS)
+          zombiePastAllowance++;
       }
+      const txC = ctx.history.ops.filter((op) => op.client === "k5" && op.f === "produce" && op.status === "ok");
+      if (txC.length > 0) abandonedWritten++;
       const answered = events.find((e) => e.description.startsWith("the broker answered the held produce"));
       if (answered !== undefined && /: (fenced|invalidTxnState)$/.test(answered.description)) lateRefused++;
     }
     // Measured: 24 and 22 of 24 (a broker outage can delay the abort past the late request's arrival).
     expect(zombieFenced).toBeGreaterThanOrEqual((seeds * 3) / 4);
     expect(lateRefused).toBeGreaterThanOrEqual((seeds * 3) / 4);
+    // Measured: 14 of 24 (pauses of 400 to 800 ms against an allowance of 450) and 23 of 24.
+    expect(zombiePastAllowance).toBeGreaterThanOrEqual(seeds / 3);
+    expect(abandonedWritten).toBeGreaterThanOrEqual((seeds * 3) / 4);
   }, 120_000);
 });
