@@ -174,7 +174,7 @@ export async function endTxn(ctx: TransformerContext, session: Session, commit: 
 }
 
 /** 3. One partition's records, transformed and committed with their offsets in one transaction. */
-async function transform(
+export async function transform(
   ctx: TransformerContext,
   steps: TransformerSteps,
   session: Session,

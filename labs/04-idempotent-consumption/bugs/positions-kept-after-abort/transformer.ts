@@ -10,25 +10,15 @@
  * they never get an output. Fencing and `illegalGeneration` still rejoin and re-read the offsets,
  * as the reference does, so only a plain abort shows it.
  */
-import {
-  type InputRecord,
-  OUTPUT_TOPIC,
-  paymentFor,
-  TIMING,
-  type TransformerContext,
-} from "#labs/04-idempotent-consumption/provided.ts";
+import { TIMING, type TransformerContext } from "#labs/04-idempotent-consumption/provided.ts";
 import { KIP_447_STEPS } from "../../solution/transformer-steps.ts";
 import {
-  ask,
   committedOffsets,
-  endTxn,
   fetchFrom,
   initSession,
   join,
   type Member,
-  offsetsInTransaction,
-  type Session,
-  type Step,
+  transform,
 } from "../../solution/transformer-with.ts";
 
 const IDLE_MS = 40;
@@ -67,7 +57,7 @@ export async function runTransformer(ctx: TransformerContext): Promise<void> {
         positions.set(partition, fetched.next);
         if (fetched.records.length === 0) continue;
         idle = false;
-        const step = await transform(ctx, session, current, partition, fetched.records, fetched.next);
+        const step = await transform(ctx, KIP_447_STEPS, session, current, partition, fetched.records, fetched.next);
         if (step === "ok" || step === "abort") continue;
         if (step === "fenced" || step === "doubt") session = await initSession(ctx, ctx.transactionalId);
         current.stale = true;
@@ -76,40 +66,4 @@ export async function runTransformer(ctx: TransformerContext): Promise<void> {
       if (idle && !current.stale) await ctx.env.clock.sleep(IDLE_MS);
     }
   }
-}
-
-/** One partition's records in one transaction, the offsets inside it; aborted on a plain failure. */
-async function transform(
-  ctx: TransformerContext,
-  session: Session,
-  member: Member,
-  partition: number,
-  records: InputRecord[],
-  next: number,
-): Promise<Step> {
-  const { transactionalId, producerId, epoch } = session;
-  const inTxn = async (): Promise<Step> => {
-    const added = await ask(
-      ctx,
-      { type: "addPartitionsToTxn", transactionalId, producerId, epoch, topic: OUTPUT_TOPIC, partitions: [partition] },
-      (r) => r.kind === "concurrentTransactions",
-    );
-    if (added?.kind !== "ok") return added?.kind === "fenced" ? "fenced" : "abort";
-    const produced = await ask(ctx, {
-      type: "produceTxn",
-      topic: OUTPUT_TOPIC,
-      partition,
-      producerId,
-      epoch,
-      sequence: 0,
-      records: records.map(paymentFor),
-    });
-    if (produced?.kind === "fenced") return "fenced";
-    if (produced?.kind !== "ok" && produced?.kind !== "duplicate") return "abort";
-    return offsetsInTransaction({ ctx, session, member, offsets: [{ partition, offset: next }] }, KIP_447_STEPS);
-  };
-  const step = await inTxn();
-  if (step === "fenced" || step === "doubt") return step;
-  const ended = await endTxn(ctx, session, step === "ok");
-  return ended === "ok" ? step : ended;
 }
