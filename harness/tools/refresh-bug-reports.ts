@@ -61,12 +61,8 @@ const labArg = args.filter((_, i) => i !== matchingAt && i !== matchingAt + 1)[0
 let changed = 0;
 for (const file of documents(labArg)) {
   const text = readFileSync(file, "utf8");
-  const updated = text.replace(
-    /```\n(\$ npx lab grade [^\n]+)\n[\s\S]*?```/g,
-    (block, command: string) =>
-      matching !== undefined && !command.includes(matching)
-        ? block
-        : `\`\`\`\n${command}\n${reportFor(command)}\n\`\`\``,
+  const updated = text.replace(/```\n(\$ npx lab grade [^\n]+)\n[\s\S]*?```/g, (block, command: string) =>
+    matching !== undefined && !command.includes(matching) ? block : `\`\`\`\n${command}\n${reportFor(command)}\n\`\`\``,
   );
   if (updated !== text) {
     writeFileSync(file, updated);
