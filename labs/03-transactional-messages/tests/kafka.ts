@@ -317,6 +317,7 @@ export async function runKafkaWorkload(ctx: TestContext<TransactionModule>, s: K
   await Promise.all(k3Runs);
   await faults.healed();
   await world.sleep(Math.max(0, heldUntilMs + 2 * TIMING.requestTimeoutMs - world.nowMs));
+  quietForProbe(ctx);
   const probe = await runProbe(ctx, k4);
   await world.sleep(SETTLE_MS);
   const logs = [];
@@ -331,11 +332,25 @@ export async function runKafkaWorkload(ctx: TestContext<TransactionModule>, s: K
 
 const PROBE_ID = "tx-p";
 /**
- * Probe attempts, each with a new initProducerId. The network duplicates a request now and then,
- * and a duplicated initProducerId that arrives late fences the session it opened (rightly): one
- * attempt fails that way about once in two hundred seeds, all three about once in ten million.
+ * Probe attempts, each with a new initProducerId, for an attempt a lost reply can still spoil (a
+ * retried initProducerId whose first copy was only slow bumps the epoch twice).
  */
 const PROBE_ATTEMPTS = 3;
+
+/**
+ * The probe asks whether a new producer can commit once every fault is over, so the network stops
+ * duplicating and reordering messages before it starts (it may still drop some: clients retry).
+ * Otherwise a copy of the probe's own initProducerId that arrives late fences the session it
+ * opened, rightly, and an implementation whose replies are a little slower than the reference's
+ * can lose all three attempts that way (seen once in 10,000 seeds): the grader's false failure.
+ */
+function quietForProbe(ctx: TestContext<TransactionModule>): void {
+  const profile = ctx.world.network.profile;
+  if (profile.duplicateRate === 0 && profile.reorderRate === 0) return;
+  profile.duplicateRate = 0;
+  profile.reorderRate = 0;
+  ctx.history.nemesis("the network stops duplicating and reordering messages for the probe");
+}
 
 /**
  * After the heal, with every other client stopped: a new transactional id runs two transactions,
