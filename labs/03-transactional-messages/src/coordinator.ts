@@ -25,10 +25,12 @@ import type { Coordinator, KafkaSide } from "#labs/03-transactional-messages/pro
  *   writes one marker carrying the new epoch to each of the transaction's partitions, then saves
  *   CompleteCommit (CompleteAbort). A retry of an end already decided (its reply was lost), with
  *   the epoch the transaction ran under and the same decision: the same ok reply, with the same
- *   new epoch; with the opposite decision: `invalidTxnState`; any older epoch: `fenced`. After a
- *   timeout abort or a newer incarnation's initProducerId, the old epoch is fenced everywhere: at
- *   the coordinator (addPartitions, endTxn) and at every partition of the transaction (the abort
- *   markers carry the new epoch).
+ *   new epoch; with the opposite decision: `invalidTxnState`; any older epoch: `fenced`; the
+ *   current epoch with no transaction open: `invalidTxnState`. After a timeout abort or a newer
+ *   incarnation's initProducerId, the old epoch is fenced everywhere: at the coordinator
+ *   (addPartitions: `fenced`; endTxn: refused, except that an abort after a timeout abort, which a
+ *   coordinator cannot tell from a retry of an abort, may get ok: the transaction is aborted, as
+ *   asked) and at every partition of the transaction (the abort markers carry the new epoch).
  * - A transaction Ongoing longer than TIMING.kafkaTransactionTimeoutMs (coordinator clock) is
  *   aborted with a bumped epoch, so that its producer, paused or a zombie, is fenced from then on.
  * - verify(producerId, epoch, partition): true only if that producer's transaction is Ongoing at

@@ -58,6 +58,7 @@ import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import { describeOp, type Op } from "#harness/workloads/history.ts";
 import { TIMING } from "#labs/03-transactional-messages/provided.ts";
 import type { LogEntry } from "#labs/shared/broker/protocol.ts";
+import { checkReplies } from "./check-replies.ts";
 
 export interface KafkaEvidence {
   ops: readonly Op[];
@@ -447,5 +448,8 @@ export function checkKafka(evidence: KafkaEvidence): Anomaly[] {
     }
   }
 
+  // The replies, one contract sentence each (check-replies.ts): after everything else, so that a
+  // report leads with what readers saw when a wrong reply also lost or exposed a record.
+  wrong.push(...checkReplies(ops, logs));
   return [...aborted, ...duplicates, ...early, ...hanging, ...lost, ...zombies, ...lateWrites, ...notLive, ...wrong];
 }

@@ -83,8 +83,8 @@ export interface Session {
 
 type Answer<T extends BrokerRequest["type"]> = { reply: ReplyOf[T] } | null;
 
-/** Sends `request` from `node` until it is answered or GIVE_UP_AFTER_MS has passed. */
-async function call<T extends BrokerRequest>(
+/** Sends `request` from `node` until it is answered or GIVE_UP_AFTER_MS has passed (the probe uses it too). */
+export async function call<T extends BrokerRequest>(
   ctx: TestContext<unknown>,
   node: SimNode<KafkaNode>,
   request: T,

@@ -6,8 +6,10 @@
  *   partitions, then pauses for 400 to 800 ms, past the 300 ms transaction timeout (a GC pause).
  *   Its coordinator aborts the transaction. On waking, k1 carries on as Kafka's client would: adds
  *   the partition of its next record, which it had not used yet, produces to it, and commits. In
- *   some seeds a new incarnation of tx-a (node k3) calls initProducerId during the pause and runs
- *   transactions of its own;
+ *   half the seeds it pauses later, once all its records are written, and on waking sends its
+ *   commit (with its old epoch: only a coordinator that fences it at endTxn refuses it). In some
+ *   seeds a new incarnation of tx-a (node k3) calls initProducerId during the pause and runs
+ *   transactions of its own (so that a zombie's end could decide the new incarnation's);
  * - the late produce (KIP-890): one produce of a tx-b (node k2) transaction is held by the network
  *   for 100 to 300 ms; the client gives up on it after its request timeout and aborts the
  *   transaction, and only then does the request reach the broker. tx-b's later transactions keep
@@ -36,15 +38,18 @@ import type { SimNode } from "#harness/sim/node.ts";
 import { TIMING } from "#labs/03-transactional-messages/provided.ts";
 import type { TransactionModule } from "./api.ts";
 import { checkKafka } from "./check-kafka.ts";
+import type { ProbeEndInput } from "./check-replies.ts";
 import { applyFaults, BROKER } from "./deployment.ts";
 import {
   addKafkaProducerNode,
   type ClientHooks,
+  call,
   initSession,
   type KafkaNode,
   runProducer,
   runTxn,
   type ScriptedTxn,
+  type Session,
 } from "./kafka-client.ts";
 import { addKafkaConsumer, deployKafka } from "./kafka-deployment.ts";
 
@@ -65,6 +70,8 @@ export interface KafkaScenario {
     /** Its partitions: the first one or two before the pause, the last one after. */
     order: number[];
     before: number;
+    /** The pause comes before the end request instead, once every record is written. */
+    beforeEnd: boolean;
     pauseMs: number;
     /** A new incarnation of tx-a on k3 calls initProducerId this long into the pause (null: none). */
     newIncarnationAfterMs: number | null;
@@ -101,6 +108,7 @@ export const kafkaScenario: fc.Arbitrary<KafkaScenario> = fc.record({
     txn: fc.nat(5),
     order: fc.shuffledSubarray([0, 1, 2], { minLength: 3, maxLength: 3 }),
     before: fc.integer({ min: 1, max: 2 }),
+    beforeEnd: fc.boolean(),
     pauseMs: fc.integer({ min: 400, max: 800 }),
     // Half the seeds: without a new incarnation, only the timeout abort can fence the zombie.
     newIncarnationAfterMs: fc.oneof(fc.constant(null), fc.integer({ min: 50, max: 300 })),
@@ -187,7 +195,9 @@ export function describeKafka(s: KafkaScenario): string[] {
   return [
     ...describePlan(s.plan),
     `workload: tx-a on k1: ${list(a.txns)}; tx-b on k2: ${list(b.txns)}; c1 reads every partition read_committed`,
-    `zombie: k1 pauses ${s.zombie.pauseMs} ms in ${a.paused.name} after ${s.zombie.before} record(s), then adds partition ${s.zombie.order[2]}, produces to it and commits` +
+    (s.zombie.beforeEnd
+      ? `zombie: k1 pauses ${s.zombie.pauseMs} ms in ${a.paused.name} once its records are written, then sends its commit`
+      : `zombie: k1 pauses ${s.zombie.pauseMs} ms in ${a.paused.name} after ${s.zombie.before} record(s), then adds partition ${s.zombie.order[2]}, produces to it and commits`) +
       (s.zombie.newIncarnationAfterMs === null
         ? ""
         : `; a new incarnation of tx-a on k3 calls initProducerId ${s.zombie.newIncarnationAfterMs} ms into the pause`),
@@ -226,28 +236,33 @@ export async function runKafkaWorkload(ctx: TestContext<TransactionModule>, s: K
 
   const a = txAScript(s);
   const k3Runs: Promise<void>[] = [];
+  const pauseK1 = async (txn: ScriptedTxn): Promise<void> => {
+    ctx.history.nemesis(`k1 pauses for ${s.zombie.pauseMs} ms inside ${txn.name}`);
+    k1.pause();
+    const newAfterMs = s.zombie.newIncarnationAfterMs;
+    if (newAfterMs !== null) {
+      k3Runs.push(
+        (async () => {
+          await world.sleep(newAfterMs);
+          const session = await initSession(ctx, k3, "tx-a");
+          if (session === null) return;
+          for (const txn3 of scripted("tx-a", s.zombie.k3Txns, 100)) {
+            await world.sleep(txn3.gapMs);
+            if ((await runTxn(ctx, session, txn3)) !== "ended") return;
+          }
+        })(),
+      );
+    }
+    await world.sleep(s.zombie.pauseMs);
+    k1.resume();
+    ctx.history.nemesis("k1 wakes up");
+  };
   const zombieHooks: ClientHooks = {
     async beforeRecord(txn, index) {
-      if (txn !== a.paused || index !== s.zombie.before) return;
-      ctx.history.nemesis(`k1 pauses for ${s.zombie.pauseMs} ms inside ${txn.name}`);
-      k1.pause();
-      const newAfterMs = s.zombie.newIncarnationAfterMs;
-      if (newAfterMs !== null) {
-        k3Runs.push(
-          (async () => {
-            await world.sleep(newAfterMs);
-            const session = await initSession(ctx, k3, "tx-a");
-            if (session === null) return;
-            for (const txn3 of scripted("tx-a", s.zombie.k3Txns, 100)) {
-              await world.sleep(txn3.gapMs);
-              if ((await runTxn(ctx, session, txn3)) !== "ended") return;
-            }
-          })(),
-        );
-      }
-      await world.sleep(s.zombie.pauseMs);
-      k1.resume();
-      ctx.history.nemesis("k1 wakes up");
+      if (txn === a.paused && !s.zombie.beforeEnd && index === s.zombie.before) await pauseK1(txn);
+    },
+    async beforeEnd(txn) {
+      if (txn === a.paused && s.zombie.beforeEnd) await pauseK1(txn);
     },
   };
 
@@ -379,23 +394,93 @@ async function runProbe(
       }),
     );
     attempts.push(txns.map((t) => t.name));
-    if (await probeOnce(ctx, node, txns[0] as ScriptedTxn, txns[1] as ScriptedTxn)) break;
+    const second = txns[1] as ScriptedTxn;
+    const committed = await probeOnce(ctx, node, txns[0] as ScriptedTxn, second);
+    if (committed !== null) {
+      await probeEnds(ctx, committed, second);
+      break;
+    }
   }
   return { id: PROBE_ID, attempts };
 }
 
-/** One probe attempt; true if both transactions committed. */
+/** What the probe knows once its second transaction committed: the epochs the contract names. */
+interface ProbeCommitted {
+  session: Session;
+  /** The epoch of the session's first transaction: older than the second's. */
+  firstEpoch: number;
+  /** The epoch the second transaction ran under. */
+  secondEpoch: number;
+}
+
+/**
+ * Once the probe's second transaction committed, four more ends test each sentence of endTxn's
+ * contract where no fault is needed to reach it: a retry of that commit with the epoch it ran
+ * under (its reply lost, say) gets the same ok with the same new epoch; the opposite decision with
+ * that epoch, invalidTxnState; the current epoch with nothing open, invalidTxnState; an older
+ * epoch, fenced. None of them may change the log (the consumer's reads and the audit would show it).
+ */
+async function probeEnds(
+  ctx: TestContext<TransactionModule>,
+  probe: ProbeCommitted,
+  second: ScriptedTxn,
+): Promise<void> {
+  const { session } = probe;
+  const next = session.epoch;
+  const ends: Omit<ProbeEndInput, "id" | "txn">[] = [
+    {
+      commit: true,
+      epoch: probe.secondEpoch,
+      expected: { kind: "ok", epoch: next },
+      what: `a retry of ${second.name}'s commit, with the epoch it ran under (${probe.secondEpoch})`,
+    },
+    {
+      commit: false,
+      epoch: probe.secondEpoch,
+      expected: { kind: "invalidTxnState" },
+      what: `an abort of ${second.name}, already committed, with the epoch it ran under (${probe.secondEpoch})`,
+    },
+    {
+      commit: true,
+      epoch: next,
+      expected: { kind: "invalidTxnState" },
+      what: `a commit with the current epoch (${next}) and no transaction open`,
+    },
+    {
+      commit: true,
+      epoch: probe.firstEpoch,
+      expected: { kind: "fenced" },
+      what: `a commit with an older epoch (${probe.firstEpoch}, the session's first transaction's)`,
+    },
+  ];
+  for (const end of ends) {
+    const input: ProbeEndInput = { id: session.id, txn: second.name, ...end };
+    const op = ctx.history.invoke(session.node.id, "end-probe", input);
+    const answer = await call(ctx, session.node, {
+      type: "endTxn",
+      transactionalId: session.id,
+      producerId: session.producerId,
+      epoch: end.epoch,
+      commit: end.commit,
+    });
+    if (answer === null) ctx.history.complete(op, "info", { note: "no answer before the client gave up" });
+    else ctx.history.complete(op, answer.reply.kind === end.expected.kind ? "ok" : "fail", { output: answer.reply });
+  }
+}
+
+/** One probe attempt; what the probe needs to go on if both transactions committed, or null. */
 async function probeOnce(
   ctx: TestContext<TransactionModule>,
   node: SimNode<KafkaNode>,
   first: ScriptedTxn,
   second: ScriptedTxn,
-): Promise<boolean> {
+): Promise<ProbeCommitted | null> {
   const session = await initSession(ctx, node, PROBE_ID);
-  if (session === null) return false;
+  if (session === null) return null;
   const startedAtMs = ctx.world.nowMs;
   const epoch = session.epoch;
-  if ((await runTxn(ctx, session, first)) !== "ended" || session.epoch === epoch) return false;
+  if ((await runTxn(ctx, session, first)) !== "ended" || session.epoch === epoch) return null;
+  const secondEpoch = session.epoch;
   const timeoutMs = TIMING.kafkaTransactionTimeoutMs + 2 * TIMING.kafkaAbortScanMs;
   await ctx.world.sleep(Math.max(0, startedAtMs + timeoutMs - ctx.world.nowMs));
   // The second lasts longer than a timeout scan's interval, so that a scan meets it Ongoing.
@@ -405,7 +490,7 @@ async function probeOnce(
     },
   };
   const ended = await runTxn(ctx, session, second, slow);
-  return (
+  const committed =
     ended === "ended" &&
     ctx.history.ops.some(
       (op) =>
@@ -413,8 +498,8 @@ async function probeOnce(
         op.status === "ok" &&
         (op.input as { txn: string; commit: boolean }).txn === second.name &&
         (op.input as { commit: boolean }).commit,
-    )
-  );
+    );
+  return committed ? { session, firstEpoch: epoch, secondEpoch } : null;
 }
 export const partF = definePart<TransactionModule, KafkaScenario>({
   id: "L3.F",
