@@ -43,7 +43,7 @@
  *   fault had healed and every other client had stopped, a new transactional id ran two
  *   transactions, the second begun after the transaction timeout had passed since the first, each
  *   with a record to every partition and a second one to partition 0, and one of them did not
- *   commit, in each of its attempts (a new session each: a duplicated initProducerId may fence one).
+ *   commit (the network no longer lost, duplicated or reordered messages by then).
  *     probe tx-p/2: produce(tx-p/2/r1) -> outOfOrder (sequences not restarted under the new epoch).
  * - wrong answer: the coordinator accepted (ok) an addPartitionsToTxn or endTxn carrying an epoch
  *   older than one a client of the same transactional id had already been given (by an init or

@@ -347,24 +347,27 @@ export async function runKafkaWorkload(ctx: TestContext<TransactionModule>, s: K
 
 const PROBE_ID = "tx-p";
 /**
- * Probe attempts, each with a new initProducerId, for an attempt a lost reply can still spoil (a
- * retried initProducerId whose first copy was only slow bumps the epoch twice).
+ * Probe attempts, each with a new initProducerId. One: on the quiet network (quietForProbe) nothing
+ * but the implementation can spoil an attempt. (With three, a partition that fenced a new id's
+ * second batch of epoch 0 passed: the second session, epoch 1 and on, committed.)
  */
-const PROBE_ATTEMPTS = 3;
+const PROBE_ATTEMPTS = 1;
 
 /**
  * The probe asks whether a new producer can commit once every fault is over, so the network stops
- * duplicating and reordering messages before it starts (it may still drop some: clients retry).
- * Otherwise a copy of the probe's own initProducerId that arrives late fences the session it
- * opened, rightly, and an implementation whose replies are a little slower than the reference's
- * can lose all three attempts that way (seen once in 10,000 seeds): the grader's false failure.
+ * losing, duplicating and reordering messages before it starts. Otherwise a copy of the probe's
+ * own initProducerId that arrives late fences the session it opened, rightly (an implementation
+ * whose replies were a little slower than the reference's lost three attempts that way at seed
+ * 8713), and lost replies, each costing a request timeout, can stretch a transaction past the
+ * transaction timeout, whose abort fences it, rightly too (seed 2332 with one attempt).
  */
 function quietForProbe(ctx: TestContext<TransactionModule>): void {
   const profile = ctx.world.network.profile;
-  if (profile.duplicateRate === 0 && profile.reorderRate === 0) return;
+  if (profile.dropRate === 0 && profile.duplicateRate === 0 && profile.reorderRate === 0) return;
+  profile.dropRate = 0;
   profile.duplicateRate = 0;
   profile.reorderRate = 0;
-  ctx.history.nemesis("the network stops duplicating and reordering messages for the probe");
+  ctx.history.nemesis("the network stops losing, duplicating and reordering messages for the probe");
 }
 
 /**
