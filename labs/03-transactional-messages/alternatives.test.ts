@@ -14,6 +14,11 @@ describe("lab 03-transactional-messages: correct alternatives", () => {
     name: "lso-by-scan",
     seeds: { perPart: { "L3.F": 200 }, other: 20 },
   });
+  // own-coordinator replaces coordinator.ts only: L3.F runs it.
+  itPassesEveryPart("03-transactional-messages", {
+    name: "own-coordinator",
+    seeds: { perPart: { "L3.F": 200 }, other: 5 },
+  });
   // idempotent-commit replaces end-transaction.ts and recovery.ts: C, D and E run them.
   itPassesEveryPart("03-transactional-messages", {
     name: "idempotent-commit",

@@ -1,0 +1,2 @@
+/** Not this alternative's subject: the reference's check-service.ts. */
+export * from "../../solution/check-service.ts";

@@ -1,0 +1,2 @@
+/** Not this alternative's subject: the reference's producer.ts. */
+export * from "../../solution/producer.ts";
