@@ -255,7 +255,11 @@ describe("the L3.F checker", () => {
     // tx-c/1 is abandoned after one record (its producer died); tx-a/1 commits behind it.
     r.op("k5", "add", { id: "tx-c", txn: "tx-c/1", partitions: [0], epoch: 0 }, { kind: "ok" });
     r.produce("k5", "tx-c/1", 0, 0, "tx-c/1/r1", 0);
-    committedOnce(r);
+    r.op("k1", "init", { id: "tx-a" }, { kind: "ok", producerId: 0, epoch: 0 });
+    r.op("k1", "add", { id: "tx-a", txn: "tx-a/1", partitions: [0], epoch: 0 }, { kind: "ok" });
+    r.produce("k1", "tx-a/1", 0, 0, "tx-a/1/r1", 1);
+    r.at(10);
+    r.end("k1", "tx-a/1", true, 0, 1);
     const logs = [[data(0, 1, 0, "tx-c/1/r1"), data(1, 0, 0, "tx-a/1/r1"), marker(2, 0, 1, true)]];
     const found = checkKafka({ ops: r.history.ops, logs });
     expect(names(found)).toEqual(["hanging transaction"]);

@@ -80,6 +80,25 @@ describe("L3.F's reply checks", () => {
     expect(explanations(busy.history.ops, logs)).toEqual([]);
   });
 
+  it("a retried produce refused outOfOrder though its batch is in the log, or an offset the log does not have", () => {
+    const produce = { id: "tx-a", txn: "tx-a/1", partition: 0, epoch: 0, sequence: 0, key: "tx-a/1/r1" };
+    const logs = [[batch(0, 0, "tx-a/1/r1")]];
+    const refused = recorder();
+    refused.op("produce", produce, { kind: "outOfOrder", expected: 1 }, "fail");
+    const found = explanations(refused.history.ops, logs);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain("holds that very batch");
+    // Not in the log (the first try never arrived): outOfOrder may be right.
+    expect(explanations(refused.history.ops, [[]])).toEqual([]);
+    const offsets = recorder();
+    offsets.op("produce", produce, { kind: "duplicate", baseOffset: 3 });
+    expect(explanations(offsets.history.ops, logs)).toHaveLength(1);
+    const right = recorder();
+    right.op("produce", produce, { kind: "duplicate", baseOffset: 0 });
+    right.op("produce", { ...produce, sequence: 1, key: "tx-a/1/r2" }, { kind: "outOfOrder", expected: 1 }, "fail");
+    expect(explanations(right.history.ops, logs)).toEqual([]);
+  });
+
   it("an ok end whose epoch is not its markers'", () => {
     const logs = [[batch(0, 0, "tx-a/1/r1"), marker(1, 1, true)]];
     const wrong = recorder();

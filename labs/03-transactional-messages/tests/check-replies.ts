@@ -12,6 +12,10 @@
  *   client's end can commit its transaction, so the refusal was the answer to a retry of a commit
  *   already decided (its reply lost), which must get the same ok reply again.
  *     end(tx-b/2, commit) refused (fenced); payments/1 holds tx-b/2/r1 at 4, COMMIT marker at 6.
+ * - a produce answered `outOfOrder` whose batch (its key, partition, epoch and sequence) the log
+ *   holds: a retry of a batch already appended (its first reply lost) is a `duplicate`, answered
+ *   with the offset it has; and an ok or duplicate whose offset is not where the log holds it.
+ *     produce(tx-a/1/r2, partition 1, sequence 1) -> outOfOrder expected 2; payments/1 holds it at 5.
  * - an end's ok reply whose epoch is not the epoch the markers of its decision carry.
  *     end(tx-a/1, commit) -> ok epoch 2; payments/0's COMMIT marker after tx-a/1/r1 has epoch 3.
  * - the probe's ends, sent once its second transaction committed (the harness knows the answers):
@@ -44,6 +48,13 @@ export interface ProbeEndInput {
   expected: { kind: "ok"; epoch: number } | { kind: "invalidTxnState" | "fenced" };
   /** Why, in words: "a retry of tx-p/2's commit with the epoch it ran under (5)". */
   what: string;
+}
+
+interface ProduceInput {
+  partition: number;
+  epoch: number;
+  sequence: number;
+  key: string;
 }
 
 interface EndInput {
@@ -98,6 +109,57 @@ export function checkReplies(ops: readonly Op[], logs: readonly LogEntry[][]): A
       }
     });
   });
+
+  // Where each record's batch lies: key -> partition, offset, epoch and sequence of each copy.
+  const batches = new Map<string, { partition: number; offset: number; epoch: number; sequence: number }[]>();
+  logs.forEach((log, partition) => {
+    for (const entry of log) {
+      if (entry.kind !== "data") continue;
+      for (const record of entry.records) {
+        const copy = { partition, offset: entry.offset, epoch: entry.epoch, sequence: entry.sequence };
+        batches.set(record.key, [...(batches.get(record.key) ?? []), copy]);
+      }
+    }
+  });
+  const reportedProduce = new Set<string>();
+  for (const op of ops) {
+    if (op.f !== "produce") continue;
+    const input = op.input as ProduceInput;
+    const reply = replied(op) as { kind?: string; baseOffset?: number; expected?: number } | undefined;
+    if (reply === undefined) continue;
+    const copies = (batches.get(input.key) ?? []).filter((c) => c.partition === input.partition);
+    const same = copies.find((c) => c.epoch === input.epoch && c.sequence === input.sequence);
+    if (reply.kind === "outOfOrder" && same !== undefined && !reportedProduce.has("outOfOrder")) {
+      reportedProduce.add("outOfOrder");
+      wrong.push(
+        anomaly(
+          "wrong answer",
+          `${describeCall(op)} was answered ${JSON.stringify(reply)}, but payments/${input.partition} holds that very batch ` +
+            `(epoch ${input.epoch}, sequence ${input.sequence}) at offset ${same.offset}: a retry of a batch already appended ` +
+            "(its first reply lost) is a duplicate, answered with the offset it has.",
+          [op],
+        ),
+      );
+    }
+    const offset = reply.baseOffset;
+    if (
+      (reply.kind === "ok" || reply.kind === "duplicate") &&
+      typeof offset === "number" &&
+      copies.length > 0 &&
+      !copies.some((c) => c.offset === offset) &&
+      !reportedProduce.has("offset")
+    ) {
+      reportedProduce.add("offset");
+      wrong.push(
+        anomaly(
+          "wrong answer",
+          `${describeCall(op)} was answered ${JSON.stringify(reply)}, but payments/${input.partition} holds ${input.key} ` +
+            `at offset ${copies.map((c) => c.offset).join(" and ")}: an ok or a duplicate names the offset where the batch is.`,
+          [op],
+        ),
+      );
+    }
+  }
 
   for (const op of ops) {
     if (op.f !== "end") continue;
