@@ -8,6 +8,9 @@
  * - `harness/real/db.ts`: real PostgreSQL (a server from `DATABASE_URL`, one started by
  *   testcontainers, or PGlite embedded in the process).
  *
+ * Every export of this module reaches lab code through `#lab` (lab-api.ts re-exports it whole): keep
+ * harness-only helpers out of it (db-session.ts, sim/, real/).
+ *
  * Data is rows in named tables. A row is any JSON value, addressed by a string key unique within
  * its table. There is no SQL: the operations below are the statements a transactional consumer
  * or producer needs, each with the exact meaning the same statement has in PostgreSQL (the real
