@@ -533,7 +533,7 @@ function everyAckedProcessed(ops: readonly Op[]): boolean {
   return ops.every((op) => op.f !== "send" || op.status !== "ok" || done.has((op.input as { id: string }).id));
 }
 
-/** The queue every L2.F measurement runs on: 16 keys, 6 messages each, 10 ms a message. */
+/** The queue L2.F's stuck-key test runs on: 16 keys, 6 messages each, 10 ms a message. */
 function parallelLoad(keyStyle: KeyStyle, stuckKey?: HandlerBehaviour["stuckKey"]): ConsumeLoad {
   return {
     keys: 16,
@@ -546,7 +546,7 @@ function parallelLoad(keyStyle: KeyStyle, stuckKey?: HandlerBehaviour["stuckKey"
 }
 
 /** Fills one queue with the load's messages through the harness's producer, and waits for them. */
-async function fillQueue(ctx: TestContext<OrderingModule>, load: ConsumeLoad): Promise<Deployment> {
+export async function fillQueue(ctx: TestContext<OrderingModule>, load: ConsumeLoad): Promise<Deployment> {
   const { world, history } = ctx;
   const deployment = deployBroker(ctx, load.queueCount, false);
   await startInfrastructure(ctx, deployment);
@@ -557,7 +557,7 @@ async function fillQueue(ctx: TestContext<OrderingModule>, load: ConsumeLoad): P
 }
 
 /** Runs `worker` on the queue as consumer `name` of `group` until it has processed `count` messages. */
-async function consumeAll(
+export async function consumeAll(
   ctx: TestContext<OrderingModule>,
   deployment: Deployment,
   load: ConsumeLoad,
@@ -594,7 +594,7 @@ async function consumeAll(
  * The learner's key-parallel worker (consumer c1 of the group) on the filled queue until it is done,
  * and what the checker says of its processing: the messages it owes (`acked`) and the anomalies.
  */
-async function consumeKeyParallel(
+export async function consumeKeyParallel(
   ctx: TestContext<OrderingModule>,
   deployment: Deployment,
   load: ConsumeLoad,
@@ -614,33 +614,6 @@ function processId(op: Op): string {
 
 function processKey(op: Op): string {
   return (op.input as { key: string }).key;
-}
-
-/**
- * L2.F's throughput test: the same queue, consumed first by the one-at-a-time baseline (group
- * "base"), then by the learner's key-parallel worker (group "g"). Same messages, same handler.
- */
-export async function runThroughputWorkload(
-  ctx: TestContext<OrderingModule>,
-  baseline: QueueWorker,
-  minimumRatio: number,
-  keyStyle: KeyStyle,
-): Promise<Anomaly[]> {
-  const load = parallelLoad(keyStyle);
-  const deployment = await fillQueue(ctx, load);
-  const base = await consumeAll(ctx, deployment, load, { name: "base", group: "base", worker: () => baseline });
-  const { learner, acked, broken } = await consumeKeyParallel(ctx, deployment, load);
-  if (broken.length > 0) return broken;
-  const ratio = base.elapsedMs / learner.elapsedMs;
-  if (ratio < minimumRatio) {
-    return [
-      anomaly(
-        "too slow",
-        `${acked.size} messages over ${load.keys} keys, ${load.behaviour.processingMs} ms each: the one-at-a-time worker took ${base.elapsedMs.toFixed(0)} ms, yours ${learner.elapsedMs.toFixed(0)} ms, ${ratio.toFixed(1)} times as fast. The goal is ${minimumRatio} times: run different keys at the same time.`,
-      ),
-    ];
-  }
-  return [];
 }
 
 /** How long the stuck key fails, from when the learner's worker starts. */

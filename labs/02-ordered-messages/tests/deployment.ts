@@ -52,6 +52,8 @@ export interface HandlerBehaviour {
   failureRate: number;
   /** Every attempt on this key fails until this true time (a row locked by a long transaction). */
   stuckKey?: { key: string; untilMs: number };
+  /** Processing time by key, instead of `processingMs` (L2.F: a slow key among fast ones). */
+  keyMs?: ReadonlyMap<string, number>;
 }
 
 export interface Deployment {
@@ -195,7 +197,8 @@ export function makeHandler(env: Env, consumerId: string, setup: HandlerSetup): 
       token,
     });
     setup.onCall?.(op);
-    await env.clock.sleep(rng.chance(behaviour.slowRate) ? behaviour.slowMs : behaviour.processingMs);
+    const usualMs = behaviour.keyMs?.get(message.key) ?? behaviour.processingMs;
+    await env.clock.sleep(rng.chance(behaviour.slowRate) ? behaviour.slowMs : usualMs);
     const stuck = behaviour.stuckKey;
     if (rng.chance(behaviour.failureRate) || (stuck?.key === message.key && setup.trueNowMs() < stuck.untilMs)) {
       history.complete(op, "fail", { note: "a transient failure: retry in place" });
