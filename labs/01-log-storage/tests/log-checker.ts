@@ -67,13 +67,17 @@ class LogChecker {
     this.scenario = input.scenario;
     this.history = input.history;
     this.segmentBytes = input.scenario.segmentBytes;
+    // With a write buffer (part H), a process keeps unwritten bytes in its own memory: a crash, or
+    // an instance failed by a full disk, loses them as a power cut loses the page cache.
+    const buffered = (input.scenario.writeBufferBytes ?? 0) > 0;
     for (const death of this.run.life.deaths) {
-      if (death.power) this.losses.push({ fromMs: death.atMs, toMs: death.atMs });
+      if (death.power || buffered) this.losses.push({ fromMs: death.atMs, toMs: death.atMs });
       this.breaks.push({ fromMs: death.atMs, toMs: death.atMs });
     }
     for (const event of this.scenario.plan.events) {
       const atMs = this.run.planStartMs + event.atMs;
-      if (event.kind === "fsyncFails") this.losses.push({ fromMs: atMs, toMs: atMs + event.forMs });
+      if (event.kind === "fsyncFails" || (buffered && event.kind === "diskFull"))
+        this.losses.push({ fromMs: atMs, toMs: atMs + event.forMs });
       if (event.kind === "fsyncFails" || event.kind === "diskFull")
         this.breaks.push({ fromMs: atMs, toMs: atMs + event.forMs });
     }
@@ -329,7 +333,9 @@ class LogChecker {
     const flush = this.scenario.flush;
     if (flush.mode === "sync") return " under synchronous flush (so it was durable)";
     if (this.losses.every((w) => w.toMs < ackedAt)) {
-      return " and no power loss or failed fsync came after it (a process crash keeps the page cache)";
+      return (this.scenario.writeBufferBytes ?? 0) > 0
+        ? " and no power loss, crash, full disk or failed fsync came after it"
+        : " and no power loss or failed fsync came after it (a process crash keeps the page cache)";
     }
     const durableAt = this.durableAtMs(append);
     const flushed = [...this.run.flushes, ...this.run.closes.map((c) => c.op)].find(
@@ -348,6 +354,8 @@ class LogChecker {
       if (!this.survived(later)) continue;
       for (const earlier of acked) {
         if (earlier === later || (earlier.op.completedAtMs as number) > later.op.invokedAtMs) continue;
+        // Calls that take no time (a write buffer) tie: one called first was not acknowledged after.
+        if (later.op.index < earlier.op.index) continue;
         if (!this.sameLife(earlier.op.completedAtMs as number, later.op.invokedAtMs)) continue;
         const e = earlier.result as { physicalOffset: number };
         const l = later.result as { physicalOffset: number };
@@ -394,7 +402,8 @@ class LogChecker {
     const lastAppend = this.run.appends.find((a) => a.final);
     for (const [key, reads] of byQueue) {
       const scan = reads
-        .filter((r) => !(lastAppend?.result && r.op.invokedAtMs > (lastAppend.op.completedAtMs as number)))
+        // By call order, not time: with a write buffer the final append can take no time at all.
+        .filter((r) => !(lastAppend?.result && r.op.index > lastAppend.op.index))
         .sort((a, b) => a.n - b.n);
       const found = this.checkQueueScan(key, scan);
       if (found.length > 0) return found;
