@@ -36,7 +36,7 @@ interface FileBuffer {
 }
 
 export class BufferedDisk extends DiskPassThrough implements Disk {
-  private readonly buffers = new Map<string, FileBuffer>();
+  protected readonly buffers = new Map<string, FileBuffer>();
 
   /**
    * @param disk where the buffers go.

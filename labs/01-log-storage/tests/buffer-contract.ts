@@ -73,6 +73,14 @@ export function describeContractScenario(scenario: ContractScenario): string[] {
   ];
 }
 
+function bytes(n: number): string {
+  return n === 1 ? "1 byte" : `${n} bytes`;
+}
+
+function endText(end: ContractScenario["end"]): string {
+  return end === "power in a flush" ? "power loss (the first fsync still running)" : end;
+}
+
 /** The byte the grader writes at `offset`: any byte, told apart from its neighbours. */
 function byteAt(offset: number): number {
   return (offset * 7 + (offset >> 8) * 13 + 1) & 0xff;
@@ -137,11 +145,11 @@ export async function runContractWorkload(ctx: TestContext<LogModule>, scenario:
       if (value === null || value.length !== want || wrong >= 0) {
         return fail(
           op,
-          `read("${FILE}", ${at}, ${step.length}) after ${written} bytes were written ` +
+          `read("${FILE}", ${at}, ${step.length}) after ${bytes(written)} had been written ` +
             (value === null
               ? "failed"
               : value.length !== want
-                ? `returned ${value.length} bytes, not ${want}`
+                ? `returned ${bytes(value.length)}, not ${want}`
                 : `returned other bytes than were written at ${at + wrong}`) +
             ` (buffer of ${scenario.capacityBytes} bytes). A read sees every byte written before it, in the buffer or in the file.`,
         );
@@ -151,7 +159,7 @@ export async function runContractWorkload(ctx: TestContext<LogModule>, scenario:
       if (value !== written)
         return fail(
           op,
-          `size("${FILE}") said ${value ?? "nothing"} after ${written} bytes were written: the size counts the buffered bytes too.`,
+          `size("${FILE}") said ${value ?? "nothing"} after ${bytes(written)} had been written: the size counts the buffered bytes too.`,
         );
     } else {
       const covers = written;
@@ -214,8 +222,8 @@ async function checkFile(
     return [
       anomaly(
         "lost write",
-        `fsync("${FILE}") resolved when ${durable} bytes had been written, so all of them were durable; after the ${scenario.end}, ` +
-          (file.length < durable ? `the file holds ${file.length}` : `the file holds other bytes at ${wrong}`) +
+        `fsync("${FILE}") resolved when ${bytes(durable)} had been written, so all of them were durable; after the ${endText(scenario.end)}, ` +
+          (file.length < durable ? `the file holds ${bytes(file.length)}` : `the file holds other bytes at ${wrong}`) +
           `. An fsync covers only the writes that completed before it started: write the buffer out first, and wait for that write (buffer of ${scenario.capacityBytes} bytes).`,
         ops,
       ),
@@ -227,7 +235,7 @@ async function checkFile(
       return [
         anomaly(
           "garbage read",
-          `after a crash the file holds ${file.length} bytes, ${after >= 0 ? `with bytes at ${after} that were never written there` : `more than the ${written} written`}: a crash keeps the page cache, so the file must hold a prefix of what was written.`,
+          `after a crash the file holds ${bytes(file.length)}, ${after >= 0 ? `with bytes at ${after} that were never written there` : `more than the ${written} written`}: a crash keeps the page cache, so the file must hold a prefix of what was written.`,
           [op],
         ),
       ];

@@ -225,7 +225,9 @@ class LogChecker {
     if (flush.mode === "sync") return ackedAt;
     let at = Number.POSITIVE_INFINITY;
     for (const op of [...this.run.flushes, ...this.run.closes.map((c) => c.op)]) {
-      if (op.status === "ok" && op.invokedAtMs >= ackedAt) at = Math.min(at, op.completedAtMs as number);
+      // Called after the acknowledgement, by call order: a flush and an append can share an instant.
+      if (op.status === "ok" && op.index >= (append.op.completedIndex as number))
+        at = Math.min(at, op.completedAtMs as number);
     }
     if (flush.mode === "async") at = Math.min(at, this.flushedByTimerAtMs(ackedAt, 2 * flush.intervalMs + 40));
     return at;
@@ -339,7 +341,7 @@ class LogChecker {
     }
     const durableAt = this.durableAtMs(append);
     const flushed = [...this.run.flushes, ...this.run.closes.map((c) => c.op)].find(
-      (op) => op.status === "ok" && op.invokedAtMs >= ackedAt && op.completedAtMs === durableAt,
+      (op) => op.status === "ok" && op.index >= (append.op.completedIndex as number) && op.completedAtMs === durableAt,
     );
     if (flushed !== undefined)
       return `, and a ${flushed.f}() called after it returned at ${durableAt.toFixed(3)}ms (so it was durable)`;
@@ -353,9 +355,8 @@ class LogChecker {
     for (const later of acked) {
       if (!this.survived(later)) continue;
       for (const earlier of acked) {
-        if (earlier === later || (earlier.op.completedAtMs as number) > later.op.invokedAtMs) continue;
-        // Calls that take no time (a write buffer) tie: one called first was not acknowledged after.
-        if (later.op.index < earlier.op.index) continue;
+        // By call order, not time: calls that take no time (a write buffer) share an instant.
+        if (earlier === later || (earlier.op.completedIndex as number) > later.op.index) continue;
         if (!this.sameLife(earlier.op.completedAtMs as number, later.op.invokedAtMs)) continue;
         const e = earlier.result as { physicalOffset: number };
         const l = later.result as { physicalOffset: number };
