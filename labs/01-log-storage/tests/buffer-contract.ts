@@ -69,7 +69,7 @@ export function describeContractScenario(scenario: ContractScenario): string[] {
   const count = (kind: ContractStep["kind"]) => scenario.steps.filter((s) => s.kind === kind).length;
   return [
     `at the end    ${scenario.end === "power in a flush" ? "two fsyncs back to back; the power goes when the second resolves" : `a ${scenario.end}`}`,
-    `workload: your BufferedDisk with a buffer of ${scenario.capacityBytes} bytes; ${count("write")} appends to one file, ${count("read")} reads, ${count("size")} size calls, ${count("fsync")} fsyncs, in one sequence; then the file is read back from the disk itself`,
+    `workload: your BufferedDisk with a buffer of ${scenario.capacityBytes} bytes; ${count("write")} appends to one file, ${count("read")} reads, ${count("size")} size calls, ${count("fsync")} fsync${count("fsync") === 1 ? "" : "s"}, in one sequence; then the file is read back from the disk itself`,
   ];
 }
 
@@ -124,7 +124,7 @@ export async function runContractWorkload(ctx: TestContext<LogModule>, scenario:
       const at = written;
       const { op, value } = await call(
         "write",
-        `"${FILE}", ${at}, ${step.bytes} bytes`,
+        `${FILE}, ${at}, ${bytes(step.bytes)}`,
         (d) => d.write(FILE, at, data).then(() => true),
         () => "ok",
       );
@@ -136,7 +136,7 @@ export async function runContractWorkload(ctx: TestContext<LogModule>, scenario:
       const at = step.at % written;
       const { op, value } = await call(
         "read",
-        `"${FILE}", ${at}, ${step.length}`,
+        `${FILE}, ${at}, ${step.length}`,
         (d) => d.read(FILE, at, step.length),
         (v) => `${v.length} bytes`,
       );
@@ -155,7 +155,7 @@ export async function runContractWorkload(ctx: TestContext<LogModule>, scenario:
         );
       }
     } else if (step.kind === "size") {
-      const { op, value } = await call("size", `"${FILE}"`, (d) => d.size(FILE), String);
+      const { op, value } = await call("size", FILE, (d) => d.size(FILE), String);
       if (value !== written)
         return fail(
           op,
@@ -165,7 +165,7 @@ export async function runContractWorkload(ctx: TestContext<LogModule>, scenario:
       const covers = written;
       const { op, value } = await call(
         "fsync",
-        `"${FILE}"`,
+        FILE,
         (d) => d.fsync(FILE).then(() => true),
         () => "ok",
       );
@@ -177,13 +177,13 @@ export async function runContractWorkload(ctx: TestContext<LogModule>, scenario:
 
   if (scenario.end === "power in a flush") {
     const covers = written;
-    const op = history.invoke("writer", "fsync", `"${FILE}" twice at once; the power goes when the second resolves`);
+    const op = history.invoke("writer", "fsync", `${FILE}, twice at once`);
     const outcome = await node.invoke((api) => {
       void api.disk.fsync(FILE).catch(() => undefined); // the first: still running, maybe
       return api.disk.fsync(FILE);
     });
     if (outcome.kind === "error" && isProgrammingError(outcome.error)) rethrowFrom(`fsync("${FILE}")`, outcome.error);
-    history.complete(op, outcome.kind === "ok" ? "ok" : "fail", {});
+    history.complete(op, outcome.kind === "ok" ? "ok" : "fail", { output: "the second resolved" });
     if (outcome.kind === "ok") {
       durable = covers;
       durableOp = op;
@@ -211,7 +211,7 @@ async function checkFile(
   state: { written: number; durable: number; durableOp: Op | null },
 ): Promise<Anomaly[]> {
   const { written, durable, durableOp } = state;
-  const op = ctx.history.invoke("grader", "read", `"${FILE}" from the disk itself`);
+  const op = ctx.history.invoke("grader", "read", `${FILE}, from the disk itself`);
   const outcome = await node.invoke(async (api) => api.env.disk.read(FILE, 0, written + 4096));
   if (outcome.kind !== "ok") throw new Error(`the grader could not read the file back: ${outcome.kind}`);
   const file = outcome.value;
