@@ -7,7 +7,7 @@
  *
  * The bound comes from the reference solution's own figure on the same workload, with a margin,
  * never from wall-clock time: the simulated clock and the cost model are the same on every
- * machine, so a grade is too. No lab part uses this yet; lab 01's write-path part will.
+ * machine, so a grade is too. Lab 01's L1.H (labs/01-log-storage/tests/write-buffer.ts) uses it.
  */
 import { type Anomaly, anomaly } from "../checkers/anomaly.ts";
 import type { DiskCostModel } from "../sim/cost-model.ts";

@@ -18,8 +18,8 @@
  * `npx tsx harness/tools/calibrate-disk.ts` (docs/harness.md keeps the output); the network's are
  * assumed, for a 10 Gbit/s link inside one datacenter.
  *
- * Opt-in: a world uses it only when its options say so (`disk: { cost }`, `net: { cost }`); every
- * lab runs without it for now, so its seeds draw the same runs as before.
+ * Opt-in: a world uses it only when its options say so (`disk: { cost }`, `net: { cost }`): lab 01's
+ * L1.H does; every other part runs without it, so its seeds draw the same runs as before.
  */
 
 /** The disk's parameters: a fixed cost per call and a bandwidth, for the page cache and the device. */

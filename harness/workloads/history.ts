@@ -28,6 +28,11 @@ export interface Op {
   /** Set when the operation failed because the implementation threw: the error's name and message. */
   threw?: string;
   completedAtMs?: number;
+  /**
+   * The timeline's length when it completed: it completed before every operation whose index is
+   * at least this, even one invoked at the same simulated instant (calls can take no time).
+   */
+  completedIndex?: number;
 }
 
 export interface NemesisEvent {
@@ -67,6 +72,7 @@ export class History {
     if (op.status !== "pending") throw new Error(`operation ${describeOp(op)} completed twice`);
     op.status = status;
     op.completedAtMs = this.nowMs();
+    op.completedIndex = this.timeline.length;
     if ("output" in details) op.output = details.output;
     if (details.threw !== undefined) op.threw = details.threw;
     const note = details.note ?? (details.threw === undefined ? undefined : `it threw ${details.threw}`);

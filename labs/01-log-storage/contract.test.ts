@@ -17,6 +17,7 @@ import type * as consumeQueue from "./solution/consume-queue.ts";
 import type * as flush from "./solution/flush.ts";
 import type * as record from "./solution/record.ts";
 import type * as recovery from "./solution/recovery.ts";
+import type * as writeBuffer from "./solution/write-buffer.ts";
 import type { StubTypes } from "./stub-types.ts";
 
 /** The solution file's exports beyond the learner's. */
@@ -39,5 +40,8 @@ describe("lab 01: the solution's exports beyond the learner's are the zoo's help
     expectTypeOf<Extra<typeof recovery, "recovery.ts">>().toEqualTypeOf<
       "abortMarkerFound" | "placeAbortMarker" | "findValidEnd"
     >();
+  });
+  it("write-buffer.ts", () => {
+    expectTypeOf<Extra<typeof writeBuffer, "write-buffer.ts">>().toEqualTypeOf<never>();
   });
 });

@@ -1,10 +1,10 @@
 /** Lab 01's manifest: what the grader needs to know about this lab. */
 import { defineLab } from "#harness/grade/define.ts";
 import type { LogModule } from "./tests/api.ts";
-import { partA, partB, partC, partD, partE, partF, partG } from "./tests/parts.ts";
+import { partA, partB, partC, partD, partE, partF, partG, partH } from "./tests/parts.ts";
 
 /** The learner's files, in the order the guide has them written; together they are the implementation. */
-const FILES = ["record.ts", "commit-log.ts", "consume-queue.ts", "flush.ts", "recovery.ts"];
+const FILES = ["record.ts", "commit-log.ts", "consume-queue.ts", "flush.ts", "recovery.ts", "write-buffer.ts"];
 
 export default defineLab<LogModule>({
   id: "01",
@@ -25,9 +25,10 @@ export default defineLab<LogModule>({
     "AsyncFlusher",
     "recoverIfNeeded",
     "markCleanShutdown",
+    "BufferedDisk",
   ],
-  parts: [partA, partB, partC, partD, partE, partF, partG],
-  // What each part calls, with what the reference's files import; D to G open the whole log.
+  parts: [partA, partB, partC, partD, partE, partF, partG, partH],
+  // What each part calls, with what the reference's files import; D to H open the whole log.
   partFiles: {
     "L1.A": ["record.ts"],
     "L1.B": ["commit-log.ts", "record.ts"],

@@ -11,6 +11,7 @@ import { CommitLog } from "./solution/commit-log.ts";
 import { ConsumeQueueStore } from "./solution/consume-queue.ts";
 import { AsyncFlusher, GroupCommit } from "./solution/flush.ts";
 import { markCleanShutdown, recoverIfNeeded } from "./solution/recovery.ts";
+import { BufferedDisk } from "./solution/write-buffer.ts";
 
 export const referenceParts: LogParts = {
   CommitLog,
@@ -19,6 +20,7 @@ export const referenceParts: LogParts = {
   AsyncFlusher,
   recoverIfNeeded,
   markCleanShutdown,
+  BufferedDisk,
 };
 
 /** Opens the reference log in `env`, recovering it if the last run did not close cleanly. */

@@ -15,6 +15,7 @@ import type * as consumeQueue from "./solution/consume-queue.ts";
 import type * as flush from "./solution/flush.ts";
 import type * as record from "./solution/record.ts";
 import type * as recovery from "./solution/recovery.ts";
+import type * as writeBuffer from "./solution/write-buffer.ts";
 
 /** Each learner file, by the solution's module type narrowed to the names the learner writes. */
 export interface StubTypes {
@@ -23,6 +24,7 @@ export interface StubTypes {
   "consume-queue.ts": Pick<typeof consumeQueue, "ConsumeQueueStore">;
   "flush.ts": Pick<typeof flush, "GroupCommit" | "AsyncFlusher">;
   "recovery.ts": Pick<typeof recovery, "recoverIfNeeded" | "markCleanShutdown" | "recover">;
+  "write-buffer.ts": Pick<typeof writeBuffer, "BufferedDisk">;
 }
 
 /** A module's exports as their users see them: classes by their shape, everything else by its type. */

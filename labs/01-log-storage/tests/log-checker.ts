@@ -67,13 +67,17 @@ class LogChecker {
     this.scenario = input.scenario;
     this.history = input.history;
     this.segmentBytes = input.scenario.segmentBytes;
+    // With a write buffer (part H), a process keeps unwritten bytes in its own memory: a crash, or
+    // an instance failed by a full disk, loses them as a power cut loses the page cache.
+    const buffered = (input.scenario.writeBufferBytes ?? 0) > 0;
     for (const death of this.run.life.deaths) {
-      if (death.power) this.losses.push({ fromMs: death.atMs, toMs: death.atMs });
+      if (death.power || buffered) this.losses.push({ fromMs: death.atMs, toMs: death.atMs });
       this.breaks.push({ fromMs: death.atMs, toMs: death.atMs });
     }
     for (const event of this.scenario.plan.events) {
       const atMs = this.run.planStartMs + event.atMs;
-      if (event.kind === "fsyncFails") this.losses.push({ fromMs: atMs, toMs: atMs + event.forMs });
+      if (event.kind === "fsyncFails" || (buffered && event.kind === "diskFull"))
+        this.losses.push({ fromMs: atMs, toMs: atMs + event.forMs });
       if (event.kind === "fsyncFails" || event.kind === "diskFull")
         this.breaks.push({ fromMs: atMs, toMs: atMs + event.forMs });
     }
@@ -221,7 +225,9 @@ class LogChecker {
     if (flush.mode === "sync") return ackedAt;
     let at = Number.POSITIVE_INFINITY;
     for (const op of [...this.run.flushes, ...this.run.closes.map((c) => c.op)]) {
-      if (op.status === "ok" && op.invokedAtMs >= ackedAt) at = Math.min(at, op.completedAtMs as number);
+      // Called after the acknowledgement, by call order: a flush and an append can share an instant.
+      if (op.status === "ok" && op.index >= (append.op.completedIndex as number))
+        at = Math.min(at, op.completedAtMs as number);
     }
     if (flush.mode === "async") at = Math.min(at, this.flushedByTimerAtMs(ackedAt, 2 * flush.intervalMs + 40));
     return at;
@@ -329,11 +335,13 @@ class LogChecker {
     const flush = this.scenario.flush;
     if (flush.mode === "sync") return " under synchronous flush (so it was durable)";
     if (this.losses.every((w) => w.toMs < ackedAt)) {
-      return " and no power loss or failed fsync came after it (a process crash keeps the page cache)";
+      return (this.scenario.writeBufferBytes ?? 0) > 0
+        ? " and no power loss, crash, full disk or failed fsync came after it"
+        : " and no power loss or failed fsync came after it (a process crash keeps the page cache)";
     }
     const durableAt = this.durableAtMs(append);
     const flushed = [...this.run.flushes, ...this.run.closes.map((c) => c.op)].find(
-      (op) => op.status === "ok" && op.invokedAtMs >= ackedAt && op.completedAtMs === durableAt,
+      (op) => op.status === "ok" && op.index >= (append.op.completedIndex as number) && op.completedAtMs === durableAt,
     );
     if (flushed !== undefined)
       return `, and a ${flushed.f}() called after it returned at ${durableAt.toFixed(3)}ms (so it was durable)`;
@@ -347,7 +355,8 @@ class LogChecker {
     for (const later of acked) {
       if (!this.survived(later)) continue;
       for (const earlier of acked) {
-        if (earlier === later || (earlier.op.completedAtMs as number) > later.op.invokedAtMs) continue;
+        // By call order, not time: calls that take no time (a write buffer) share an instant.
+        if (earlier === later || (earlier.op.completedIndex as number) > later.op.index) continue;
         if (!this.sameLife(earlier.op.completedAtMs as number, later.op.invokedAtMs)) continue;
         const e = earlier.result as { physicalOffset: number };
         const l = later.result as { physicalOffset: number };
@@ -394,7 +403,8 @@ class LogChecker {
     const lastAppend = this.run.appends.find((a) => a.final);
     for (const [key, reads] of byQueue) {
       const scan = reads
-        .filter((r) => !(lastAppend?.result && r.op.invokedAtMs > (lastAppend.op.completedAtMs as number)))
+        // By call order, not time: with a write buffer the final append can take no time at all.
+        .filter((r) => !(lastAppend?.result && r.op.index > lastAppend.op.index))
         .sort((a, b) => a.n - b.n);
       const found = this.checkQueueScan(key, scan);
       if (found.length > 0) return found;

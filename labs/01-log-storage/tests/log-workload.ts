@@ -52,6 +52,8 @@ export interface LogScenario {
   plan: FaultPlan;
   recoveryCrashes: RecoveryCrash[];
   cleanRestarts: number[];
+  /** Part H: each file's write buffer (unset: none). */
+  writeBufferBytes?: number;
 }
 
 export const QUEUE_IDS = 2;
@@ -137,7 +139,7 @@ export function describeLogScenario(scenario: LogScenario): string[] {
       : `${scenario.flush.mode} flush`;
   return [
     ...(events.length > 0 ? events : ["(no faults)"]),
-    `workload: ${flush}, segments of ${scenario.segmentBytes} bytes; ${scenario.clients.length === 1 ? "1 client" : `${scenario.clients.length} clients at once`}: ` +
+    `workload: ${flush}, segments of ${scenario.segmentBytes} bytes${scenario.writeBufferBytes === undefined ? "" : `, write buffers of ${scenario.writeBufferBytes} bytes`}; ${scenario.clients.length === 1 ? "1 client" : `${scenario.clients.length} clients at once`}: ` +
       `${plural(count("append"), "append")}, ${plural(count("read"), "read")}, ${plural(count("readQueue"), "queue read")}` +
       (count("flush") > 0 ? `, ${plural(count("flush"), "flush", "flushes")}` : "") +
       (count("expire") > 0
@@ -323,6 +325,7 @@ export async function runLogWorkload(ctx: TestContext<LogModule>, scenario: LogS
     entriesPerFile: scenario.entriesPerFile,
     flush: scenario.flush,
     ...(scenario.retentionMs === undefined ? {} : { retentionMs: scenario.retentionMs }),
+    ...(scenario.writeBufferBytes === undefined ? {} : { writeBufferBytes: scenario.writeBufferBytes }),
   };
   let run: LogRun | null = null;
   const node = world.addNode<MessageLog>(NODE, async (env) => {

@@ -20,6 +20,14 @@ import {
   type ThroughputScenario,
   throughputScenarioArb,
 } from "./throughput.ts";
+import {
+  describeWritePathScenario,
+  PERF_BOUND_MS,
+  runWritePathWorkload,
+  WRITE_PATH_COST,
+  type WritePathScenario,
+  writePathScenarioArb,
+} from "./write-buffer.ts";
 
 export const partA = definePart<LogModule, CodecScenario>({
   id: "L1.A",
@@ -63,7 +71,7 @@ const WINDOW_MS = 150;
 export const partD = definePart<LogModule, LogScenario>({
   id: "L1.D",
   title: "flush and acknowledgement",
-  points: 20,
+  points: 15,
   seeds: 400,
   property:
     "with synchronous flush no acknowledged message is ever lost; with asynchronous flush only messages acknowledged shortly before a power cut or a failed fsync may be, and never one before a message that survived; under power loss, crashes, fsync EIO and a full disk, the log works again once they heal; a stopped flush policy rejects every later acknowledge at once",
@@ -155,11 +163,23 @@ export const partF = definePart<LogModule, LogScenario>({
 export const partG = definePart<LogModule, ThroughputScenario>({
   id: "L1.G",
   title: "throughput: group commit and constant-cost lookups",
-  points: 10,
+  points: 5,
   seeds: 10,
   property: `with 64 producers and a 1 ms fsync, synchronous appends are at least ${SPEEDUP_MIN} times faster than one fsync per message, and a queue lookup costs a constant number of disk reads however long the queue`,
   scenario: throughputScenarioArb,
   describe: describeThroughputScenario,
   world: { disk: THROUGHPUT_DISK },
   run: runThroughputWorkload,
+});
+
+export const partH = definePart<LogModule, WritePathScenario>({
+  id: "L1.H",
+  title: "write path: a write buffer",
+  points: 10,
+  seeds: 150,
+  property: `1,000 appends of 1 KiB under async flush, then a flush, take at most ${PERF_BOUND_MS} simulated ms on the calibrated disk model; reads see bytes still in the write buffer, an fsync covers every byte written before it was called, and a crash keeps a prefix of what was written; and the whole log with write buffers keeps every acknowledged message a buffer allows it to keep, under crashes, power loss, fsync EIO and a full disk`,
+  scenario: writePathScenarioArb,
+  describe: describeWritePathScenario,
+  world: { disk: { cost: WRITE_PATH_COST } },
+  run: runWritePathWorkload,
 });
