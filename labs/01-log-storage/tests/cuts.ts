@@ -60,9 +60,12 @@ export const cutScenarioArb: fc.Arbitrary<CutScenario> = fc
     ),
     // Half the time none: a flush after the cut would make it durable too, and hide a cut that is not.
     after: fc.oneof(fc.constant<MessageSpec[]>([]), fc.array(specArb(300), { minLength: 1, maxLength: 4 })),
-    outside: fc.option(fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 3000 }), fc.integer({ min: -3000, max: -1 })), {
-      freq: 3,
-    }),
+    outside: fc.option(
+      fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 3000 }), fc.integer({ min: -3000, max: -1 })),
+      {
+        freq: 3,
+      },
+    ),
   })
   .map((s) => ({ ...s, cutAt: s.cutAt % (s.before.length + 1) }));
 
@@ -259,7 +262,9 @@ async function checkCutOutside(run: CutRun, end: number): Promise<Anomaly[]> {
   return [
     anomaly(
       "wrong answer",
-      result.value === null ? `truncateTo(${end}) resolved; ${rule}.` : `truncateTo(${end}) threw ${result.value}; ${rule}.`,
+      result.value === null
+        ? `truncateTo(${end}) resolved; ${rule}.`
+        : `truncateTo(${end}) threw ${result.value}; ${rule}.`,
       [result.op],
     ),
   ];
