@@ -7,7 +7,8 @@
  * for them returns at once, with nothing fsynced. The reference's flush policies only ask for
  * offsets that were written, but a policy may ask for "everything" with a larger number, and the
  * log's offsets() shows flushedOffset to clients. So part D plays it: append m1, flushTo far past
- * the end, append m2, flushTo(writtenOffset), cut the power, reopen, and both must be there.
+ * the end, append m2, flushTo(writtenOffset), cut the power, reopen, and both must be there
+ * (their ids are m1001 and m1002).
  *
  * Anomalies: "lost write" (m2, or m1, gone after the power loss), "wrong answer" (a call failed with
  * no fault under way).
@@ -22,6 +23,7 @@ import { type Appended, describeRecord, MessageBook } from "./messages.ts";
 import { firstRecords } from "./segment-errors.ts";
 
 const NODE = "direct";
+const DIRECT_FIRST_ID = 1001;
 const CLIENT = "grader";
 const SEGMENT_BYTES = 1024;
 /** How far past the end the first flushTo asks: always more than m2's record. */
@@ -29,7 +31,7 @@ const PAST_BYTES_MIN = 400;
 const PAST_BYTES_MAX = 3000;
 
 export function describeFlushPastEnd(): string {
-  return "then, on a log of its own: append m1, flushTo far past the log's end, append m2, flushTo(writtenOffset), power loss, read back";
+  return "then, on a log of its own: append m1001, flushTo far past the log's end, append m1002, flushTo(writtenOffset), power loss, read back";
 }
 
 export async function checkFlushPastEnd(ctx: TestContext<LogModule>): Promise<Anomaly[]> {
@@ -39,7 +41,8 @@ export async function checkFlushPastEnd(ctx: TestContext<LogModule>): Promise<An
   );
   const booted = await node.start();
   if (booted.kind === "error") throw booted.error;
-  const book = new MessageBook(rng.fork("messages"));
+  // Ids from m1001: the log workload's own messages, in the same report, start at m1.
+  const book = new MessageBook(rng.fork("messages"), DIRECT_FIRST_ID);
   const failed = (op: Op, why: string): Anomaly[] => [
     anomaly("wrong answer", `${op.f} failed with no fault under way: ${why}.`, [op]),
   ];

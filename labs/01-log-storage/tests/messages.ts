@@ -37,9 +37,15 @@ export interface Appended {
 /** Every message a run sent, by id. */
 export class MessageBook {
   private readonly sent = new Map<string, SentMessage>();
-  private next = 1;
+  private next: number;
 
-  constructor(private readonly rng: SimRng) {}
+  /** `firstId`: the number of the first id, so that a run's second book does not repeat the first's ids. */
+  constructor(
+    private readonly rng: SimRng,
+    firstId = 1,
+  ) {
+    this.next = firstId;
+  }
 
   /**
    * A new message, different from every other, with a born timestamp of `bornMs`. With

@@ -24,6 +24,7 @@ import { MessageBook } from "./messages.ts";
 import { expectedOffset } from "./segments.ts";
 
 const NODE = "direct";
+const DIRECT_FIRST_ID = 1001;
 const CLIENT = "grader";
 const SEGMENT_BYTES = 512;
 /** The direct run's retention, and how far past every record's store time it runs. */
@@ -52,7 +53,8 @@ async function checkEmptyActiveSegment(ctx: TestContext<LogModule>): Promise<Ano
   const booted = await node.start();
   if (booted.kind === "error") throw booted.error;
   const rng = ctx.rng.fork("retention-empty-active");
-  const book = new MessageBook(rng.fork("messages"));
+  // Ids from m1001: the log workload's own messages, in the same report, start at m1.
+  const book = new MessageBook(rng.fork("messages"), DIRECT_FIRST_ID);
   const make = () =>
     book.make(
       { topic: rng.int(3), queueId: 0, bodyBytes: 60 + rng.int(100), tagged: false },
