@@ -246,7 +246,11 @@ async function checkCutOutside(run: CutRun, end: number): Promise<Anomaly[]> {
     (log) =>
       log.truncateTo(end).then(
         () => null,
-        (error: unknown) => (error instanceof Error && error.name === "RangeError" ? "RangeError" : errorText(error)),
+        (error: unknown) => {
+          // Only the refusal is an answer; anything else (NotImplemented, a DiskError) goes on as thrown.
+          if (error instanceof Error && error.name === "RangeError") return "RangeError";
+          throw error;
+        },
       ),
     {
       client: RECOVERY,
@@ -256,15 +260,17 @@ async function checkCutOutside(run: CutRun, end: number): Promise<Anomaly[]> {
       output: (threw) => (threw === null ? "resolved" : `threw ${threw}`),
     },
   );
-  if (result.kind !== "ok" || result.value === "RangeError") return [];
+  if (result.kind === "lost" || (result.kind === "ok" && result.value === "RangeError")) return [];
   const where = end < 0 ? "below the log's start" : "past the log's end";
   const rule = `${end} is ${where}, and truncateTo's contract asks for a RangeError, changing nothing, outside [minOffset, writtenOffset]`;
   return [
     anomaly(
       "wrong answer",
-      result.value === null
-        ? `truncateTo(${end}) resolved; ${rule}.`
-        : `truncateTo(${end}) threw ${result.value}; ${rule}.`,
+      result.kind === "threw"
+        ? `truncateTo(${end}) threw ${errorText(result.error)}; ${rule}.`
+        : result.value === null
+          ? `truncateTo(${end}) resolved; ${rule}.`
+          : `truncateTo(${end}) threw ${result.value}; ${rule}.`,
       [result.op],
     ),
   ];
