@@ -68,6 +68,7 @@ export class CommitLog extends CommitLogBase implements CommitLogApi {
    * Opens the log in `config.dir`, creating it (and its first segment) if it does not exist. It
    * believes the files as they are: the end of the log is the end of the last segment file. That
    * is only true after a clean shutdown; after a crash, recovery (recovery.ts) corrects it.
+   * Refuses segments below 512 bytes (RangeError), before touching the disk.
    */
   static async open(env: Env, config: CommitLogConfig): Promise<CommitLog> {
     if (!Number.isInteger(config.segmentBytes) || config.segmentBytes < 512) {
@@ -284,7 +285,8 @@ export class CommitLog extends CommitLogBase implements CommitLogApi {
    * it, deletes every later segment, and makes both durable before it returns. A cut that is only
    * in the page cache can be undone by the next power cut: the removed records come back, behind
    * the records appended since, or at the end of a log that a clean close has since called clean,
-   * where nothing cuts them again.
+   * where nothing cuts them again. An `end` outside [minOffset, writtenOffset] is refused
+   * (RangeError) before anything changes.
    */
   truncateTo(end: number): Promise<void> {
     return this.serialize(async () => {

@@ -50,7 +50,9 @@ export class CommitLog extends CommitLogBase implements CommitLogApi {
    *
    * Contract: believes the files as they are, which is right after a clean shutdown; after a crash,
    * recovery (part E) corrects it. On return, every segment name it found or made is durable.
-   * (CommitLogBase starts flushedOffset at minOffset: nothing is known durable at open.)
+   * (CommitLogBase starts flushedOffset at minOffset: nothing is known durable at open.) Throws a
+   * RangeError, before it touches the disk, when config.segmentBytes is not a whole number of at
+   * least 512; 512 itself is accepted.
    *
    * Implementation hints:
    * - `disk.list` shows the page cache's view of a directory. Could a segment you find there vanish
@@ -58,7 +60,7 @@ export class CommitLog extends CommitLogBase implements CommitLogApi {
    * - Build the object with `new this(env, config, dirPath, segments, writtenOffset)`.
    *
    * @param env this incarnation's environment.
-   * @param config where the log lives and how big its segments are (at least 512 bytes).
+   * @param config where the log lives and how big its segments are (a whole number of bytes, at least 512).
    */
   static async open(env: Env, config: CommitLogConfig): Promise<CommitLog> {
     // YOUR CODE HERE (L1.B)
@@ -178,7 +180,9 @@ export class CommitLog extends CommitLogBase implements CommitLogApi {
    * and nothing below `end` is touched. writtenOffset becomes `end` (the next record goes where the
    * cut left the log's end) and flushedOffset at most `end` (so a later flushTo covers what is
    * appended past it). Safe to call again with the same `end` after a crash in the middle, even
-   * when the first call's cut already shows in the files.
+   * when the first call's cut already shows in the files. Throws a RangeError, changing nothing,
+   * when `end` is outside [minOffset, writtenOffset] (both ends allowed: a cut at writtenOffset
+   * removes nothing, one at minOffset everything).
    *
    * Implementation hints:
    * - Suppose the truncation is still only in the page cache, new records are written past `end`,

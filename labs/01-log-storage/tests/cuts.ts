@@ -39,6 +39,11 @@ export interface CutScenario {
   interrupt: { delayMs: number; kind: "crash" | "powerLoss" } | null;
   /** Appended and flushed after the cut, before the power loss (none: the power goes right after the cut). */
   after: MessageSpec[];
+  /**
+   * Before the cut, truncateTo is asked for an end outside the log, which it must refuse with a
+   * RangeError, changing nothing: this many bytes past the log's end, or (negative) below its start.
+   */
+  outside: number | null;
 }
 
 export const cutScenarioArb: fc.Arbitrary<CutScenario> = fc
@@ -55,12 +60,24 @@ export const cutScenarioArb: fc.Arbitrary<CutScenario> = fc
     ),
     // Half the time none: a flush after the cut would make it durable too, and hide a cut that is not.
     after: fc.oneof(fc.constant<MessageSpec[]>([]), fc.array(specArb(300), { minLength: 1, maxLength: 4 })),
+    outside: fc.option(
+      fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 3000 }), fc.integer({ min: -3000, max: -1 })),
+      {
+        freq: 3,
+      },
+    ),
   })
   .map((s) => ({ ...s, cutAt: s.cutAt % (s.before.length + 1) }));
 
 export function describeCutScenario(scenario: CutScenario): string[] {
   const interrupt = scenario.interrupt;
+  const outside = scenario.outside;
   return [
+    ...(outside === null
+      ? []
+      : [
+          `before the cut, truncateTo is asked to cut ${outside > 0 ? `${outside} bytes past the log's end` : `at ${outside}, below the log's start`}, which it must refuse`,
+        ]),
     ...(interrupt === null
       ? []
       : [
@@ -162,6 +179,11 @@ export async function runCutWorkload(ctx: TestContext<LogModule>, scenario: CutS
     return [anomaly("wrong answer", `flushTo(${written}) failed with no fault under way.`, [flushed.op])];
   }
 
+  if (scenario.outside !== null) {
+    const refused = await checkCutOutside(run, scenario.outside > 0 ? written + scenario.outside : scenario.outside);
+    if (refused.length > 0) return refused;
+  }
+
   const kept = before.slice(0, scenario.cutAt);
   const cut = before.slice(scenario.cutAt);
   const end = cut[0]?.stored.record.physicalOffset ?? written;
@@ -213,6 +235,45 @@ export async function runCutWorkload(ctx: TestContext<LogModule>, scenario: CutS
   node.powerLoss();
   await run.restart(": the log is opened again, believing its files as they are");
   return readBack(run, { end, logEnd, kept, cut, after, cutOp, flushOp });
+}
+
+/** truncateTo(end) with `end` outside [minOffset, writtenOffset]: its contract says RangeError, changing nothing. */
+async function checkCutOutside(run: CutRun, end: number): Promise<Anomaly[]> {
+  const result = await recordCallResult(
+    run.ctx.history,
+    run.node,
+    // The refusal is caught here: a RangeError reaching the harness would be taken for a crash of the code.
+    (log) =>
+      log.truncateTo(end).then(
+        () => null,
+        (error: unknown) => {
+          // Only the refusal is an answer; anything else (NotImplemented, a DiskError) goes on as thrown.
+          if (error instanceof Error && error.name === "RangeError") return "RangeError";
+          throw error;
+        },
+      ),
+    {
+      client: RECOVERY,
+      f: "truncateTo",
+      input: end,
+      onError: "fail",
+      output: (threw) => (threw === null ? "resolved" : `threw ${threw}`),
+    },
+  );
+  if (result.kind === "lost" || (result.kind === "ok" && result.value === "RangeError")) return [];
+  const where = end < 0 ? "below the log's start" : "past the log's end";
+  const rule = `${end} is ${where}, and truncateTo's contract asks for a RangeError, changing nothing, outside [minOffset, writtenOffset]`;
+  return [
+    anomaly(
+      "wrong answer",
+      result.kind === "threw"
+        ? `truncateTo(${end}) threw ${errorText(result.error)}; ${rule}.`
+        : result.value === null
+          ? `truncateTo(${end}) resolved; ${rule}.`
+          : `truncateTo(${end}) threw ${result.value}; ${rule}.`,
+      [result.op],
+    ),
+  ];
 }
 
 /**

@@ -10,7 +10,7 @@
 import type { SimRng } from "#harness/sim/rng.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import { fromUtf8, utf8 } from "#lab";
-import { expectedTagsHash, type MessageRecord, type NewMessage, type StoredRecord } from "./api.ts";
+import { expectedTagsHash, type MessageRecord, type NewMessage, recordSizeOf, type StoredRecord } from "./api.ts";
 
 export const TOPICS = ["orders", "audit", "metrics"] as const;
 const TAGS = ["TagA", "TagB", "TagC"];
@@ -37,26 +37,38 @@ export interface Appended {
 /** Every message a run sent, by id. */
 export class MessageBook {
   private readonly sent = new Map<string, SentMessage>();
-  private next = 1;
+  private next: number;
 
-  constructor(private readonly rng: SimRng) {}
+  /** `firstId`: the number of the first id, so that a run's second book does not repeat the first's ids. */
+  constructor(
+    private readonly rng: SimRng,
+    firstId = 1,
+  ) {
+    this.next = firstId;
+  }
 
-  /** A new message, different from every other, with a born timestamp of `bornMs`. */
-  make(spec: MessageSpec, bornMs: number): SentMessage {
+  /**
+   * A new message, different from every other, with a born timestamp of `bornMs`. With
+   * `recordBytes`, its body is sized so that its record is exactly that many bytes (or as near as
+   * the id at the head of the body allows), whatever `spec.bodyBytes` says.
+   */
+  make(spec: MessageSpec, bornMs: number, recordBytes?: number): SentMessage {
     const id = `m${this.next++}`;
     const prefix = utf8(`${id}|`);
-    const body = new Uint8Array(Math.max(spec.bodyBytes, prefix.length));
+    const topic = TOPICS[spec.topic % TOPICS.length] as string;
+    // Every tag has the same length, so the size is known before the tag is drawn (and the draws
+    // stay in the order they always had: the body's bytes, then the tag).
+    const sizing: Record<string, string> = spec.tagged ? { KEYS: id, TAGS: TAGS[0] as string } : { KEYS: id };
+    const bodyBytes =
+      recordBytes === undefined
+        ? spec.bodyBytes
+        : recordBytes - recordSizeOf({ topic, body: new Uint8Array(0), properties: sizing });
+    const body = new Uint8Array(Math.max(bodyBytes, prefix.length));
     body.set(prefix);
     for (let i = prefix.length; i < body.length; i++) body[i] = this.rng.uint32() & 0xff;
     const properties: Record<string, string> = { KEYS: id };
     if (spec.tagged) properties.TAGS = TAGS[this.rng.int(TAGS.length)] as string;
-    const message = {
-      topic: TOPICS[spec.topic % TOPICS.length] as string,
-      queueId: spec.queueId,
-      body,
-      properties,
-      bornTimestamp: Math.round(bornMs),
-    };
+    const message = { topic, queueId: spec.queueId, body, properties, bornTimestamp: Math.round(bornMs) };
     const sent = { id, message };
     this.sent.set(id, sent);
     return sent;

@@ -11,6 +11,7 @@ import { recoveryCrashArb } from "./faults.ts";
 import { describeLogScenario, type LogScenario, logScenarioArb, runLogWorkload } from "./log-workload.ts";
 import { describeFlushScenario, runFlushWorkload } from "./policy-stop.ts";
 import { describeQueueScenario, type QueueScenario, queueScenarioArb, runQueueWorkload } from "./queues.ts";
+import { describeRetentionScenario, runRetentionWorkload } from "./retention.ts";
 import { describeSegmentScenario, runSegmentWorkload, type SegmentScenario, segmentScenarioArb } from "./segments.ts";
 import {
   describeThroughputScenario,
@@ -156,8 +157,8 @@ export const partF = definePart<LogModule, LogScenario>({
     plan: planArb({ nodes: NODES, windowMs: 300, kinds: ["powerLoss", "crash"], eventsMax: 3, outageMsMax: 20 }),
     cleanRestarts: { windowMs: 300, max: 1 },
   }),
-  describe: describeLogScenario,
-  run: runLogWorkload,
+  describe: describeRetentionScenario,
+  run: runRetentionWorkload,
 });
 
 export const partG = definePart<LogModule, ThroughputScenario>({

@@ -16,6 +16,7 @@ import type { TestContext } from "#harness/grade/define.ts";
 import { recordCallResult } from "#harness/workloads/call.ts";
 import type { Env } from "#lab";
 import type { FlushConfig, FlushPolicy, FlushTarget, LogModule } from "./api.ts";
+import { checkFlushPastEnd, describeFlushPastEnd } from "./flush-past-end.ts";
 import { describeLogScenario, type LogScenario, runLogWorkload } from "./log-workload.ts";
 
 const NODE = "policy";
@@ -27,16 +28,21 @@ const SETTLE_MS_MAX = 50;
 type Settled = "rejected" | "resolved" | "still pending";
 
 export function describeFlushScenario(scenario: LogScenario): string[] {
-  const lines = describeLogScenario(scenario);
+  const lines = [...describeLogScenario(scenario), describeFlushPastEnd()];
   if (scenario.flush.mode === "manual") return lines;
   const name = scenario.flush.mode === "sync" ? "GroupCommit" : "AsyncFlusher";
   return [...lines, `then a new ${name} is stopped and asked to acknowledge ${WRITTEN_BYTES} bytes no fsync covered`];
 }
 
-/** Part D: the log under faults; then, if nothing broke there, a stopped policy's acknowledge. */
+/**
+ * Part D: the log under faults; then, if nothing broke there, flushTo past the log's end
+ * (flush-past-end.ts) and a stopped policy's acknowledge, each on a node of its own.
+ */
 export async function runFlushWorkload(ctx: TestContext<LogModule>, scenario: LogScenario): Promise<Anomaly[]> {
   const found = await runLogWorkload(ctx, scenario);
-  return found.length > 0 ? found : checkStoppedPolicy(ctx, scenario.flush);
+  if (found.length > 0) return found;
+  const pastEnd = await checkFlushPastEnd(ctx);
+  return pastEnd.length > 0 ? pastEnd : checkStoppedPolicy(ctx, scenario.flush);
 }
 
 export async function checkStoppedPolicy(ctx: TestContext<LogModule>, flush: FlushConfig): Promise<Anomaly[]> {

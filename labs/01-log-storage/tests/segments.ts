@@ -52,12 +52,23 @@ export type SegmentOp =
   | { kind: "scan" }
   | { kind: "scanInside"; pick: number; into: number }
   | { kind: "appendTooLarge"; spec: MessageSpec; overBytes: number }
+  /**
+   * A record sized at a limit of the rules: `fill`, exactly what is left of the active segment
+   * with room for the end marker (or, when too little is left for any record, `largest`);
+   * `largest`, exactly maxRecordBytes, the most a segment holds.
+   */
+  | { kind: "appendExact"; spec: MessageSpec; size: "fill" | "largest" }
   | { kind: "restart" };
 
 export interface SegmentScenario {
   segmentBytes: number;
+  /** Before the run, CommitLog.open is asked for segments of this size, which it must refuse. */
+  badSegmentBytes: number | null;
   ops: SegmentOp[];
 }
+
+/** What open must refuse: not a whole number, or below the contract's least segment size (512). */
+const BAD_SEGMENT_BYTES = [511, 256, 0, -1024, 1024.5, Number.NaN];
 
 export function specArb(maxBodyBytes: number, queues = 2): fc.Arbitrary<MessageSpec> {
   return fc.record({
@@ -74,10 +85,12 @@ export function specArb(maxBodyBytes: number, queues = 2): fc.Arbitrary<MessageS
 const pick = fc.nat({ max: 1_000_000 });
 
 export const segmentScenarioArb: fc.Arbitrary<SegmentScenario> = fc
-  .constantFrom(1024, 1536, 2048)
+  // 512: the least size open accepts.
+  .constantFrom(512, 1024, 1536, 2048)
   .chain((segmentBytes) =>
     fc.record({
       segmentBytes: fc.constant(segmentBytes),
+      badSegmentBytes: fc.option(fc.constantFrom(...BAD_SEGMENT_BYTES), { freq: 3 }),
       ops: fc.array(
         fc.oneof(
           {
@@ -95,7 +108,11 @@ export const segmentScenarioArb: fc.Arbitrary<SegmentScenario> = fc
           },
           {
             weight: 1,
-            arbitrary: fc.record({ kind: fc.constant("readPast" as const), beyond: fc.integer({ min: 0, max: 3000 }) }),
+            arbitrary: fc.record({
+              kind: fc.constant("readPast" as const),
+              // 0 is writtenOffset itself, the first offset past the end.
+              beyond: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3000 })),
+            }),
           },
           { weight: 1, arbitrary: fc.record({ kind: fc.constant("scan" as const) }) },
           {
@@ -114,6 +131,14 @@ export const segmentScenarioArb: fc.Arbitrary<SegmentScenario> = fc
               overBytes: fc.integer({ min: 1, max: 400 }),
             }),
           },
+          {
+            weight: 2,
+            arbitrary: fc.record({
+              kind: fc.constant("appendExact" as const),
+              spec: specArb(8),
+              size: fc.constantFrom("fill" as const, "largest" as const),
+            }),
+          },
           { weight: 1, arbitrary: fc.record({ kind: fc.constant("restart" as const) }) },
         ),
         { minLength: 10, maxLength: 50 },
@@ -127,9 +152,12 @@ export function describeSegmentScenario(scenario: SegmentScenario): string[] {
   const scans = count("scan") + count("scanInside");
   return [
     "(no faults; restarts happen between calls, when every write has completed)",
-    `workload: segments of ${scenario.segmentBytes} bytes; ${plural(count("append"), "append")} ` +
-      `(and ${count("appendTooLarge")} too large for a segment), ${plural(reads, "read")}, ${plural(scans, "scan")}, ` +
-      plural(count("restart"), "restart"),
+    ...(scenario.badSegmentBytes === null
+      ? []
+      : [`first, CommitLog.open is asked for segments of ${scenario.badSegmentBytes} bytes, which it must refuse`]),
+    `workload: segments of ${scenario.segmentBytes} bytes; ${plural(count("append") + count("appendExact"), "append")} ` +
+      `(${count("appendExact")} of them sized to fill a segment exactly; and ${count("appendTooLarge")} too large for a segment), ` +
+      `${plural(reads, "read")}, ${plural(scans, "scan")}, ${plural(count("restart"), "restart")}`,
   ];
 }
 
@@ -140,6 +168,10 @@ const CLIENT = "client";
 export async function runSegmentWorkload(ctx: TestContext<LogModule>, scenario: SegmentScenario): Promise<Anomaly[]> {
   const { world, history } = ctx;
   const S = scenario.segmentBytes;
+  if (scenario.badSegmentBytes !== null) {
+    const refused = await checkBadConfig(ctx, scenario.badSegmentBytes);
+    if (refused.length > 0) return refused;
+  }
   const node = world.addNode(NODE, (env) => ctx.implFor(env).CommitLog.open(env, { dir: "", segmentBytes: S }));
   const booted = await node.start();
   if (booted.kind === "error") throw booted.error;
@@ -151,8 +183,10 @@ export async function runSegmentWorkload(ctx: TestContext<LogModule>, scenario: 
   for (const step of scenario.ops) {
     let found: Anomaly[] = [];
     switch (step.kind) {
-      case "append": {
-        const sent = book.make(step.spec, SIM_EPOCH_MS + world.nowMs);
+      case "append":
+      case "appendExact": {
+        const recordBytes = step.kind === "append" ? undefined : exactSize(step.size, written, S);
+        const sent = book.make(step.spec, SIM_EPOCH_MS + world.nowMs, recordBytes);
         const result = await recordCallResult(history, node, (log) => log.append(sent.message), {
           client: CLIENT,
           f: "append",
@@ -234,6 +268,59 @@ function unexpectedFailure(op: Op): Anomaly {
     `${op.f} failed with no fault anywhere in the run (${op.note ?? "no reason given"}).`,
     [op],
   );
+}
+
+/**
+ * The record size of an appendExact: what fills the active segment to its last END_MARKER_BYTES
+ * (so the record fits, with room for the marker, by no byte to spare), or maxRecordBytes.
+ */
+function exactSize(size: "fill" | "largest", written: number, segmentBytes: number): number {
+  const largest = segmentBytes - END_MARKER_BYTES;
+  const segmentEnd = Math.floor(written / segmentBytes) * segmentBytes + segmentBytes;
+  const fill = segmentEnd - written - END_MARKER_BYTES;
+  // Too little left for a record with its id and properties: fill a whole segment instead.
+  return size === "largest" || fill < RECORD_OVERHEAD_BYTES + 64 ? largest : fill;
+}
+
+/** CommitLog.open with segments of `segmentBytes`, which its contract says it refuses with a RangeError. */
+async function checkBadConfig(ctx: TestContext<LogModule>, segmentBytes: number): Promise<Anomaly[]> {
+  // The refusal is caught inside the node: a RangeError reaching the harness would be taken for a crash of the code.
+  const node = ctx.world.addNode("n0", (env) => ({
+    open: (): Promise<string | null> =>
+      ctx
+        .implFor(env)
+        .CommitLog.open(env, { dir: "", segmentBytes })
+        .then(
+          () => null,
+          (error: unknown) => {
+            // Only the refusal is an answer; anything else (NotImplemented, a DiskError) goes on as thrown.
+            if (error instanceof Error && error.name === "RangeError") return "RangeError";
+            throw error;
+          },
+        ),
+  }));
+  const booted = await node.start();
+  if (booted.kind === "error") throw booted.error;
+  const result = await recordCallResult(ctx.history, node, (opener) => opener.open(), {
+    client: CLIENT,
+    f: "CommitLog.open",
+    input: `segmentBytes ${segmentBytes}`,
+    onError: "fail",
+    output: (threw) => (threw === null ? "opened" : `threw ${threw}`),
+  });
+  if (result.kind === "lost" || (result.kind === "ok" && result.value === "RangeError")) return [];
+  const rule = "segmentBytes must be a whole number of at least 512 (CommitLog.open's contract)";
+  return [
+    anomaly(
+      "wrong answer",
+      result.kind === "threw"
+        ? `CommitLog.open with segments of ${segmentBytes} bytes threw ${errorText(result.error)}; ${rule}, so it must throw a RangeError.`
+        : result.value === null
+          ? `CommitLog.open accepted segments of ${segmentBytes} bytes; ${rule}: it must throw a RangeError.`
+          : `CommitLog.open with segments of ${segmentBytes} bytes threw ${result.value}; ${rule}, so it must throw a RangeError.`,
+      [result.op],
+    ),
+  ];
 }
 
 /** Where the rules put a record of `size` bytes when the log ends at `written`. */

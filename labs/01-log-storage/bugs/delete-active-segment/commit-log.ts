@@ -27,8 +27,11 @@ export class CommitLog extends ReferenceCommitLog {
       // The bug: the active segment is a candidate like any other.
       while (this.segments.length > 0) {
         const next = this.segments[1];
+        // An empty segment after this one (a roll whose record failed): its age is the last append's too.
         const newest =
-          next === undefined ? this.lastStoreTimestamp : (await this.read(next.base)).record.storeTimestamp;
+          next === undefined || next.base >= this.writtenOffset
+            ? this.lastStoreTimestamp
+            : (await this.read(next.base)).record.storeTimestamp;
         if (newest > nowMs - retentionMs) break;
         const oldest = this.segments.shift() as { base: number; path: string };
         await this.disk.unlink(oldest.path);

@@ -16,6 +16,7 @@ import { CommitLog as ReferenceCommitLog } from "../../solution/commit-log.ts";
 export class CommitLog extends ReferenceCommitLog {
   override truncateTo(end: number): Promise<void> {
     return this.serialize(async () => {
+      if (end < this.minOffset || end > this.writtenOffset) throw new RangeError(`cannot truncate at ${end}`);
       const keepIndex = this.segments.findLastIndex((s) => s.base <= end);
       const keep = this.segments[keepIndex] as Segment;
       const later = this.segments.slice(keepIndex + 1);

@@ -1,0 +1,120 @@
+/**
+ * Part L1.F: the log under retention and faults (log-workload.ts), then retention over an empty
+ * active segment, played directly.
+ *
+ * A segment's age is known from the store time of the first record after it, so retention reads
+ * the next segment's first record. The active segment can be empty: a roll creates it, and the
+ * record that was to go there can fail (a full disk), or recovery can cut the log at its start.
+ * There is then no record after the last full segment, and a retention run that reads one anyway
+ * fails with "offset out of range" each time it runs, until the next append. The fault plans reach
+ * that state too rarely to count on, so part F makes it on a log of its own: segments of 512 bytes,
+ * records until the next one must roll, then a disk with room for the end marker and no more, that
+ * append (it fails: the disk is full), room again, deleteExpiredSegments, and one more append.
+ *
+ * Anomalies: "wrong answer" (retention, or a call after it, failed with no fault under way).
+ */
+import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
+import type { TestContext } from "#harness/grade/define.ts";
+import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
+import { errorText, recordCallResult } from "#harness/workloads/call.ts";
+import type { Op } from "#harness/workloads/history.ts";
+import { type CommitLogApi, END_MARKER_BYTES, type LogModule, recordSizeOf } from "./api.ts";
+import { describeLogScenario, type LogScenario, runLogWorkload } from "./log-workload.ts";
+import { MessageBook } from "./messages.ts";
+import { expectedOffset } from "./segments.ts";
+
+const NODE = "direct";
+const DIRECT_FIRST_ID = 1001;
+const CLIENT = "grader";
+const SEGMENT_BYTES = 512;
+/** The direct run's retention, and how far past every record's store time it runs. */
+const RETENTION_MS = 10;
+const LATER_MS = 1000;
+const APPENDS_MAX = 20;
+
+export function describeRetentionScenario(scenario: LogScenario): string[] {
+  return [
+    ...describeLogScenario(scenario),
+    "then, on a log of its own (segments of 512 bytes): records until the next one rolls, that append on a full disk, deleteExpiredSegments over the empty active segment it leaves, one more append",
+  ];
+}
+
+/** Part F: the log workload; then, if nothing broke there, retention over an empty active segment. */
+export async function runRetentionWorkload(ctx: TestContext<LogModule>, scenario: LogScenario): Promise<Anomaly[]> {
+  const found = await runLogWorkload(ctx, scenario);
+  return found.length > 0 ? found : checkEmptyActiveSegment(ctx);
+}
+
+async function checkEmptyActiveSegment(ctx: TestContext<LogModule>): Promise<Anomaly[]> {
+  const { world, history } = ctx;
+  const node = world.addNode<CommitLogApi>(NODE, (env) =>
+    ctx.implFor(env).CommitLog.open(env, { dir: "", segmentBytes: SEGMENT_BYTES }),
+  );
+  const booted = await node.start();
+  if (booted.kind === "error") throw booted.error;
+  const rng = ctx.rng.fork("retention-empty-active");
+  // Ids from m1001: the log workload's own messages, in the same report, start at m1.
+  const book = new MessageBook(rng.fork("messages"), DIRECT_FIRST_ID);
+  const make = () =>
+    book.make(
+      { topic: rng.int(3), queueId: 0, bodyBytes: 60 + rng.int(100), tagged: false },
+      SIM_EPOCH_MS + world.nowMs,
+    );
+  const failed = (op: Op, why: string, before = ""): Anomaly[] => [
+    anomaly("wrong answer", `${op.f} failed with no fault under way${before}: ${why}.`, [op]),
+  ];
+  const call = <T>(f: string, input: unknown, body: (log: CommitLogApi) => Promise<T>) =>
+    recordCallResult(history, node, body, { client: CLIENT, f, input, onError: "fail", keepOutput: false });
+
+  // Records until the next one does not fit: the rules put it at the start of the next segment.
+  let written = 0;
+  let next = make();
+  for (
+    let i = 0;
+    i < APPENDS_MAX && expectedOffset(written, recordSizeOf(next.message), SEGMENT_BYTES) === written;
+    i++
+  ) {
+    const sent = next;
+    const result = await call("append", sent.id, (log) => log.append(sent.message));
+    if (result.kind !== "ok") return failed(result.op, result.kind === "threw" ? errorText(result.error) : "no answer");
+    written = result.value.record.physicalOffset + result.value.sizeBytes;
+    next = make();
+  }
+
+  // Room for the end marker, none for the record: the roll happens, the record's write fails.
+  const disk = world.node(NODE).disk;
+  history.nemesis(`${NODE}'s disk is full but for ${END_MARKER_BYTES} bytes (room for an end marker, not a record)`);
+  disk.quotaBytes = disk.usageBytes() + END_MARKER_BYTES;
+  const rolled = next;
+  const full = await recordCallResult(history, node, (log) => log.append(rolled.message), {
+    client: CLIENT,
+    f: "append",
+    input: rolled.id,
+    onError: "info",
+    keepOutput: false,
+  });
+  history.nemesis(`${NODE}'s disk has room again`);
+  disk.quotaBytes = null;
+  if (full.kind === "lost") return failed(full.op, "no answer");
+
+  const now = SIM_EPOCH_MS + world.nowMs + LATER_MS;
+  const expired = await call("deleteExpiredSegments", `${now}, ${RETENTION_MS}`, (log) =>
+    log.deleteExpiredSegments(now, RETENTION_MS),
+  );
+  if (expired.kind !== "ok") {
+    const why = expired.kind === "threw" ? `it threw ${errorText(expired.error)}` : "no answer";
+    return failed(
+      expired.op,
+      `${why}. The active segment may be empty (a roll made it, and the record for it failed on the full disk): ` +
+        "no record follows the last full segment yet, so its age is not known, and retention must keep it and go on, not fail",
+      " (the disk had room again)",
+    );
+  }
+
+  const last = make();
+  const appended = await call("append", last.id, (log) => log.append(last.message));
+  if (appended.kind !== "ok") {
+    return failed(appended.op, appended.kind === "threw" ? errorText(appended.error) : "no answer", " after retention");
+  }
+  return [];
+}
