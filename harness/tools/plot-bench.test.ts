@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { LogBenchFigures } from "../../labs/01-log-storage/bench.ts";
+import { describeLogBench, type LogBenchFigures } from "../../labs/01-log-storage/bench.ts";
 import { benchSvg } from "./plot-bench.ts";
 
 const figures: LogBenchFigures = {
@@ -50,5 +50,50 @@ describe("plot-bench: the SVG of lab 01's benchmark", () => {
     const svg = benchSvg({ ...figures, model });
     expect(svg.match(/<circle /g)?.length).toBe(13 + 3 + 4);
     expect(svg.match(/the cost model's prediction/g)?.length).toBe(2);
+  });
+
+  it("draws the log with its write buffer as a line of its own in both panels", () => {
+    const withBuffer: LogBenchFigures = {
+      ...figures,
+      buffered: {
+        writeBufferBytes: 1024 * 1024,
+        asyncMBps: 90,
+        groupCommit: figures.groupCommit.map((g) => ({ ...g, MBps: g.MBps * 4 })),
+        asyncByRecordSize: figures.asyncByRecordSize.map((s) => ({ ...s, MBps: s.MBps * 2 })),
+      },
+    };
+    const svg = benchSvg(withBuffer);
+    expect(svg.match(/<circle /g)?.length).toBe(13 + 3 + 4);
+    expect(svg.match(/log with a 1 MiB write buffer/g)?.length).toBe(2);
+    const green = "#1e8449";
+    const [groupYs, logGroupYs] = [pathYs(svg, green), pathYs(svg, "#1f6fb2")];
+    // Four times faster is higher up, at every producer count.
+    for (const [i, y] of groupYs.entries()) expect(y).toBeLessThan(logGroupYs[i] as number);
+  });
+});
+
+describe("the benchmark's report: goals judged on the log's fast path", () => {
+  it("judges the goals on the log without a buffer when the run has no buffered figures", () => {
+    const lines = describeLogBench(figures).join("\n");
+    expect(lines).toContain("goal: async flush at least 50% of the disk's limit: 4.5%, NOT met");
+    expect(lines).toContain("goal: group commit at 64 producers at least 10x one fsync per record: 6.0x, NOT met");
+  });
+
+  it("judges them on the buffered log when there is one, and still prints the unbuffered rows", () => {
+    const lines = describeLogBench({
+      ...figures,
+      buffered: {
+        writeBufferBytes: 1024 * 1024,
+        asyncMBps: 220,
+        groupCommit: figures.groupCommit.map((g) => ({ ...g, MBps: g.MBps * 4 })),
+        asyncByRecordSize: figures.asyncByRecordSize,
+      },
+    }).join("\n");
+    expect(lines).toContain("goal: async flush with a 1 MiB write buffer at least 50% of the disk's limit: 55.0%, met");
+    expect(lines).toContain("with a 1 MiB write buffer at 64 producers at least 10x one fsync per record: 24.0x, met");
+    expect(lines).toContain("the log without a write buffer (a write call per record):");
+    expect(lines).toMatch(
+      /the log with a 1 MiB write buffer \(part H; the goals are judged here\):\n {4}async flush, 1 producer \(until close\) +220.0 MB\/s {2}55.0%/,
+    );
   });
 });

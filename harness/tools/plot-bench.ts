@@ -1,7 +1,7 @@
 /**
  * Draws lab 01's benchmark figures as an SVG, by hand (no plotting dependency): throughput against
- * producers under group commit, and against record size under async flush, both next to the disk's
- * limit and to one fsync per record. Both axes are logarithmic: the figures span three decades.
+ * producers under group commit, and against record size under async flush, for the log without a
+ * write buffer and with one, next to the disk's limit and to one fsync per record. Both axes are logarithmic: the figures span three decades.
  *
  *     npm run bench -- labs                     # writes .bench/01-log-storage.json
  *     npx tsx harness/tools/plot-bench.ts [IN.json] [OUT.svg]
@@ -14,11 +14,11 @@ import { pathToFileURL } from "node:url";
 import type { LogBenchFigures } from "../../labs/01-log-storage/bench.ts";
 
 const PANEL_WIDTH = 360;
-const PANEL_HEIGHT = 314;
-/** Room under each panel for its x label and a legend of up to four lines. */
+const PANEL_HEIGHT = 328;
+/** Room under each panel for its x label and a legend of up to five lines. */
 const LEGEND_TOP = 266;
-const MARGIN = { left: 56, right: 16, top: 40, bottom: 98 };
-const COLOURS = { limit: "#444", log: "#1f6fb2", raw: "#c0392b", model: "#8e44ad" };
+const MARGIN = { left: 56, right: 16, top: 40, bottom: 112 };
+const COLOURS = { limit: "#444", log: "#1f6fb2", buffered: "#1e8449", raw: "#c0392b", model: "#8e44ad" };
 
 interface Point {
   x: number;
@@ -43,6 +43,15 @@ function logTicks(lo: number, hi: number): number[] {
 
 const fmt = (n: number): string => (n >= 1000 ? `${n / 1000}k` : String(n));
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+
+/** The log with its write buffer (part H), when the run measured it. */
+function buffered(f: LogBenchFigures, points: (b: NonNullable<LogBenchFigures["buffered"]>) => Point[]): Series[] {
+  const b = f.buffered;
+  if (b === undefined) return [];
+  const size =
+    b.writeBufferBytes >= 1024 * 1024 ? `${b.writeBufferBytes / 1024 / 1024} MiB` : `${b.writeBufferBytes / 1024} KiB`;
+  return [{ label: `log with a ${size} write buffer`, colour: COLOURS.buffered, points: points(b) }];
+}
 
 /** The cost model's line, dashed, when a model was given (none without one). */
 function prediction(points: Point[] | undefined): Series[] {
@@ -109,6 +118,9 @@ export function benchSvg(f: LogBenchFigures): string {
     f.asyncMBps,
     ...f.groupCommit.map((g) => g.MBps),
     ...f.asyncByRecordSize.map((s) => s.MBps),
+    ...(f.buffered === undefined
+      ? []
+      : [...f.buffered.groupCommit, ...f.buffered.asyncByRecordSize].map((g) => g.MBps)),
     ...(m === undefined ? [] : [...m.groupCommit.map((g) => g.MBps), ...m.asyncByRecordSize.map((s) => s.MBps)]),
   ];
   const yRange = [
@@ -128,21 +140,23 @@ export function benchSvg(f: LogBenchFigures): string {
       dashed: true,
     },
     {
-      label: "log, group commit",
+      label: "log, a write call per record",
       colour: COLOURS.log,
       points: f.groupCommit.map((g) => ({ x: g.producers, y: g.MBps })),
     },
+    ...buffered(f, (b) => b.groupCommit.map((g) => ({ x: g.producers, y: g.MBps }))),
     { label: "one fsync per record", colour: COLOURS.raw, points: flat(f.fsyncPerRecordMBps, producers), dashed: true },
     ...prediction(m?.groupCommit.map((g) => ({ x: g.producers, y: g.MBps }))),
   ]);
   const sizes = f.asyncByRecordSize.map((s) => s.recordBytes);
-  const right = panel(PANEL_WIDTH, "Async flush: record size", "record bytes (one write call each)", sizes, yRange, [
+  const right = panel(PANEL_WIDTH, "Async flush: record size", "record bytes", sizes, yRange, [
     { label: "disk's limit (1 MiB writes)", colour: COLOURS.limit, points: flat(f.diskLimitMBps, sizes), dashed: true },
     {
-      label: "log, async flush",
+      label: "log, a write call per record",
       colour: COLOURS.log,
       points: f.asyncByRecordSize.map((s) => ({ x: s.recordBytes, y: s.MBps })),
     },
+    ...buffered(f, (b) => b.asyncByRecordSize.map((s) => ({ x: s.recordBytes, y: s.MBps }))),
     ...prediction(m?.asyncByRecordSize.map((s) => ({ x: s.recordBytes, y: s.MBps }))),
   ]);
   const caption = `lab 01 reference log on node:fs, ${f.date.slice(0, 10)}, ${f.machine}, load average ${f.loadAverage.start.toFixed(1)} to ${f.loadAverage.end.toFixed(1)}`;
