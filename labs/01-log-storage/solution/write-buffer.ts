@@ -107,12 +107,17 @@ export class BufferedDisk extends DiskPassThrough implements Disk {
 
   override async truncate(path: string, sizeBytes: number): Promise<void> {
     await this.commit(path);
+    // The buffer is empty now, but its committed position is the old end: forget it, or size()
+    // would still count bytes the cut removed. The next write starts a buffer where it lands.
+    this.buffers.delete(path);
     await this.disk.truncate(path, sizeBytes);
   }
 
   override async rename(from: string, to: string): Promise<void> {
     await this.commit(from);
     await this.commit(to);
+    // Both names change meaning: `to` gets from's bytes, and `from` may be created afresh.
+    this.buffers.delete(from);
     this.buffers.delete(to);
     await this.disk.rename(from, to);
   }

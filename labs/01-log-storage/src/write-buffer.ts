@@ -58,7 +58,8 @@ export class BufferedDisk extends DiskPassThrough implements Disk {
   /**
    * Contract: what the disk would return had every buffered write gone to the file: the file's
    * bytes with the buffered bytes over them, up to `length` bytes, fewer only at the end of what
-   * the file and its buffer hold together. A range the buffer holds whole needs no disk call.
+   * the file and its buffer hold together. A range the buffer holds whole needs no disk call
+   * (advice for speed, not graded: a read of the file too gives the same bytes).
    *
    * Implementation hints:
    * - The buffer may be written out while the disk read runs: take what you need from it first.
@@ -90,19 +91,28 @@ export class BufferedDisk extends DiskPassThrough implements Disk {
     throw new NotImplemented("L1.H");
   }
 
-  /** Contract: the buffer is written out first; then the file is cut or extended. */
+  /**
+   * Contract: the buffer is written out first; then the file is cut or extended, and size() and
+   * read() answer for the file as it is now.
+   */
   override truncate(path: string, sizeBytes: number): Promise<void> {
     // YOUR CODE HERE (L1.H)
     throw new NotImplemented("L1.H");
   }
 
-  /** Contract: both files' buffers are written out first; `to`'s is forgotten after. */
+  /**
+   * Contract: both files' buffers are written out first; then `to` holds what `from` held, and
+   * `from` no longer exists (it may be created again, empty).
+   */
   override rename(from: string, to: string): Promise<void> {
     // YOUR CODE HERE (L1.H)
     throw new NotImplemented("L1.H");
   }
 
-  /** Contract: the file's buffer is forgotten (its bytes need not reach a file about to vanish). */
+  /**
+   * Contract: the file's buffer is forgotten (its bytes need not reach a file about to vanish);
+   * the file no longer exists, and may be created again, empty.
+   */
   override unlink(path: string): Promise<void> {
     // YOUR CODE HERE (L1.H)
     throw new NotImplemented("L1.H");

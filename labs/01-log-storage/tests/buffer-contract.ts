@@ -9,7 +9,12 @@
  *                      resolves, while the first may still run. The second promised every byte
  *                      written before it was called, whoever carried those bytes to the file.
  *
- * The grader reads the file back through the disk itself, never through your class.
+ * The grader reads the file back through the disk itself, never through your class. Before
+ * these steps, buffer-as-disk.ts drives the same BufferedDisk through overwrites, holes,
+ * truncates, renames and unlinks on other files, with no fault, and compares every answer with a
+ * plain disk. Throughout, no write call beneath the buffer may carry more than capacityBytes
+ * (but a single larger write handed straight down), and the grader reuses each array it handed
+ * to write() as soon as the call resolved.
  *
  * Anomalies:
  *   wrong answer  read("f", 300, 200) returned other bytes than were written there (bytes still in
@@ -26,6 +31,16 @@ import { errorText } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import type { Disk, Env } from "#lab";
 import type { LogModule } from "./api.ts";
+import {
+  type DiskStep,
+  describeDiskSteps,
+  diskStepsArb,
+  oversizedWriteCall,
+  REUSED_HINT,
+  runDiskSteps,
+  SCRIBBLE,
+  WriteCallRecorder,
+} from "./buffer-as-disk.ts";
 
 export type ContractStep =
   | { kind: "write"; bytes: number }
@@ -35,6 +50,8 @@ export type ContractStep =
 
 export interface ContractScenario {
   capacityBytes: number;
+  /** Calls on other files first, compared with a plain disk (buffer-as-disk.ts). */
+  asDisk: DiskStep[];
   steps: ContractStep[];
   end: "crash" | "power loss" | "power in a flush";
 }
@@ -43,6 +60,7 @@ const FILE = "f";
 
 export const contractScenarioArb: fc.Arbitrary<ContractScenario> = fc.record({
   capacityBytes: fc.constantFrom(64, 300, 1024),
+  asDisk: diskStepsArb,
   steps: fc.array(
     fc.oneof(
       {
@@ -67,10 +85,16 @@ export const contractScenarioArb: fc.Arbitrary<ContractScenario> = fc.record({
 
 export function describeContractScenario(scenario: ContractScenario): string[] {
   const count = (kind: ContractStep["kind"]) => scenario.steps.filter((s) => s.kind === kind).length;
+  const asDisk = describeDiskSteps(scenario.asDisk);
   return [
     `at the end    ${scenario.end === "power in a flush" ? "two fsyncs back to back; the power goes when the second resolves" : `a ${scenario.end}`}`,
-    `workload: your BufferedDisk with a buffer of ${scenario.capacityBytes} bytes; ${count("write")} appends to one file, ${count("read")} reads, ${count("size")} size calls, ${count("fsync")} fsync${count("fsync") === 1 ? "" : "s"}, in one sequence; then the file is read back from the disk itself`,
+    `workload: your BufferedDisk with a buffer of ${scenario.capacityBytes} bytes; ${counted(count("write"), "append")} to one file, ${counted(count("read"), "read")}, ${counted(count("size"), "size call")}, ${counted(count("fsync"), "fsync")}, in one sequence; then the file is read back from the disk itself`,
+    ...(asDisk === "" ? [] : [`before that   ${asDisk}`]),
   ];
+}
+
+function counted(n: number, one: string): string {
+  return `${n} ${one}${n === 1 ? "" : "s"}`;
 }
 
 function bytes(n: number): string {
@@ -89,6 +113,8 @@ function byteAt(offset: number): number {
 interface Api {
   env: Env;
   disk: Disk;
+  /** The disk beneath the learner's BufferedDisk, counting its write calls. */
+  beneath: WriteCallRecorder;
 }
 
 export async function runContractWorkload(ctx: TestContext<LogModule>, scenario: ContractScenario): Promise<Anomaly[]> {
@@ -98,7 +124,8 @@ export async function runContractWorkload(ctx: TestContext<LogModule>, scenario:
       await env.disk.create(FILE);
       await env.disk.fsyncDir("");
     }
-    return { env, disk: new (ctx.implFor(env).BufferedDisk)(env.disk, scenario.capacityBytes) };
+    const beneath = new WriteCallRecorder(env.disk);
+    return { env, beneath, disk: new (ctx.implFor(env).BufferedDisk)(beneath, scenario.capacityBytes) };
   });
   const booted = await node.start();
   if (booted.kind === "error") throw booted.error;
@@ -117,11 +144,20 @@ export async function runContractWorkload(ctx: TestContext<LogModule>, scenario:
     return { op, value: null };
   };
   const fail = (op: Op, text: string) => [anomaly("wrong answer", text, [op])];
+  const opened = await node.invoke((api) => api.beneath);
+  if (opened.kind !== "ok") throw new Error(`the grader could not reach n1 after it started: ${opened.kind}`);
+  const beneath = opened.value;
+
+  const asDisk = await runDiskSteps(scenario.asDisk, scenario.capacityBytes, { call }, beneath, history);
+  if (asDisk.length > 0) return asDisk;
+  const handedIn: Array<{ path: string; offset: number; length: number }> = [];
 
   for (const step of scenario.steps) {
     if (step.kind === "write") {
       const data = Uint8Array.from({ length: step.bytes }, (_, k) => byteAt(written + k));
       const at = written;
+      const before = beneath.writes.length;
+      handedIn.push({ path: FILE, offset: at, length: step.bytes });
       const { op, value } = await call(
         "write",
         `${FILE}, ${at}, ${bytes(step.bytes)}`,
@@ -130,7 +166,10 @@ export async function runContractWorkload(ctx: TestContext<LogModule>, scenario:
       );
       if (value === null)
         return fail(op, `write("${FILE}", ${at}, ${step.bytes} bytes) failed with no fault on the disk.`);
+      data.fill(SCRIBBLE); // the caller reuses its array at once
       written += step.bytes;
+      const oversized = oversizedWriteCall(beneath, before, scenario.capacityBytes, handedIn);
+      if (oversized !== null) return fail(op, oversized);
     } else if (step.kind === "read") {
       if (written === 0) continue;
       const at = step.at % written;
@@ -150,7 +189,7 @@ export async function runContractWorkload(ctx: TestContext<LogModule>, scenario:
               ? "failed"
               : value.length !== want
                 ? `returned ${bytes(value.length)}, not ${want}`
-                : `returned other bytes than were written at ${at + wrong}`) +
+                : `returned other bytes than were written at ${at + wrong}${value[wrong] === SCRIBBLE ? REUSED_HINT : ""}`) +
             ` (buffer of ${scenario.capacityBytes} bytes). A read sees every byte written before it, in the buffer or in the file.`,
         );
       }
@@ -223,8 +262,12 @@ async function checkFile(
       anomaly(
         "lost write",
         `fsync("${FILE}") resolved when ${bytes(durable)} had been written, so all of them were durable; after the ${endText(scenario.end)}, ` +
-          (file.length < durable ? `the file holds ${bytes(file.length)}` : `the file holds other bytes at ${wrong}`) +
-          `. An fsync covers only the writes that completed before it started: write the buffer out first, and wait for that write (buffer of ${scenario.capacityBytes} bytes).`,
+          (file.length < durable
+            ? `the file holds ${bytes(file.length)}`
+            : `the file holds other bytes at ${wrong}${file[wrong] === SCRIBBLE ? REUSED_HINT : ""}`) +
+          (file.length >= durable && file[wrong] === SCRIBBLE
+            ? ` (buffer of ${scenario.capacityBytes} bytes).`
+            : `. An fsync covers only the writes that completed before it started: write the buffer out first, and wait for that write (buffer of ${scenario.capacityBytes} bytes).`),
         ops,
       ),
     ];

@@ -78,6 +78,7 @@ export class BufferedDisk extends DiskPassThrough implements Disk {
 
   override async truncate(path: string, sizeBytes: number): Promise<void> {
     await this.commit(path);
+    this.files.delete(path); // its base is the old end, which the cut may have moved
     await this.disk.truncate(path, sizeBytes);
   }
 
