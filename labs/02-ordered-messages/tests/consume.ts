@@ -44,6 +44,12 @@ export interface ConsumeLoad {
   keys: number;
   keyStyle: KeyStyle;
   messagesPerKey: number;
+  /**
+   * Keys that have fewer messages than messagesPerKey, by key number (1-based). Messages go out
+   * round by round (every key's first, then every key's second ...), so such a key's messages are
+   * all near the head of the queue.
+   */
+  fewerMessages?: ReadonlyMap<number, number>;
   queueCount: number;
   /** Pause between two messages the harness's producer sends: the topic fills while consumers run. */
   produceGapMs: number;
@@ -123,11 +129,12 @@ export const PARALLEL_SESSION_CALLS_MAX = 24;
 export const HARD_STOP_MS = 60_000;
 
 export function keyedMessages(
-  load: Pick<ConsumeLoad, "keys" | "messagesPerKey" | "keyStyle">,
+  load: Pick<ConsumeLoad, "keys" | "messagesPerKey" | "keyStyle" | "fewerMessages">,
 ): Array<{ key: string; id: string }> {
   const out: Array<{ key: string; id: string }> = [];
   for (let n = 1; n <= load.messagesPerKey; n++) {
     for (let k = 1; k <= load.keys; k++) {
+      if (n > (load.fewerMessages?.get(k) ?? load.messagesPerKey)) continue;
       const key = keyName(load.keyStyle, k);
       out.push({ key, id: messageId("p0", key, n) });
     }
