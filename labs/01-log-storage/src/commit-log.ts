@@ -49,7 +49,9 @@ export class CommitLog extends CommitLogBase implements CommitLogApi {
    * not exist, lists the segments, and takes the end of the last segment file as writtenOffset.
    *
    * Contract: believes the files as they are, which is right after a clean shutdown; after a crash,
-   * recovery (part E) corrects it. On return, every segment name it found or made is durable.
+   * recovery (part E) corrects it. On return, every segment name it found or made is durable. (The
+   * folder and file names are RocketMQ's layout, there for you to read the disk by: the grader
+   * checks what your log reads back, not what its files are called.)
    * (CommitLogBase starts flushedOffset at minOffset: nothing is known durable at open.) Throws a
    * RangeError, before it touches the disk, when config.segmentBytes is not a whole number of at
    * least 512; 512 itself is accepted.

@@ -16,6 +16,7 @@
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
+import type { SimNode } from "#harness/sim/node.ts";
 import { errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import type { CommitLogApi, LogModule } from "./api.ts";
@@ -31,7 +32,7 @@ const PAST_BYTES_MIN = 400;
 const PAST_BYTES_MAX = 3000;
 
 export function describeFlushPastEnd(): string {
-  return "then, on a log of its own: append m1001, flushTo far past the log's end, append m1002, flushTo(writtenOffset), power loss, read back";
+  return "then, on a log of its own: append m1001, flushTo far past the log's end, append m1002, flushTo(writtenOffset), power loss, read back; append m1003, an fsync fails with EIO, flushTo twice (power loss and read back if one resolved)";
 }
 
 export async function checkFlushPastEnd(ctx: TestContext<LogModule>): Promise<Anomaly[]> {
@@ -64,15 +65,34 @@ export async function checkFlushPastEnd(ctx: TestContext<LogModule>): Promise<An
     return [];
   };
   const flush = async (past: number): Promise<Op | Anomaly[]> => {
-    const result = await recordCallResult(ctx.history, node, (log) => log.flushTo(log.writtenOffset + past), {
-      client: CLIENT,
-      f: "flushTo",
-      input: past === 0 ? "writtenOffset" : `writtenOffset + ${past}`,
-      onError: "fail",
-      keepOutput: false,
-    });
-    if (result.kind === "ok") return result.op;
-    return failed(result.op, result.kind === "threw" ? `it threw ${errorText(result.error)}` : "no answer");
+    const result = await recordCallResult(
+      ctx.history,
+      node,
+      async (log) => {
+        const writtenAtCall = log.writtenOffset;
+        await log.flushTo(writtenAtCall + past);
+        return { writtenAtCall, flushedOffset: log.flushedOffset };
+      },
+      {
+        client: CLIENT,
+        f: "flushTo",
+        input: past === 0 ? "writtenOffset" : `writtenOffset + ${past}`,
+        onError: "fail",
+        keepOutput: false,
+      },
+    );
+    if (result.kind !== "ok") {
+      return failed(result.op, result.kind === "threw" ? `it threw ${errorText(result.error)}` : "no answer");
+    }
+    const { writtenAtCall, flushedOffset } = result.value;
+    if (flushedOffset >= writtenAtCall) return result.op;
+    return [
+      anomaly(
+        "wrong answer",
+        `flushTo resolved with flushedOffset at ${flushedOffset}, below ${writtenAtCall}, the log's end when it was called. When flushTo resolves, every byte below min(offset, writtenOffset as it was) is durable, and flushedOffset is at least that.`,
+        [result.op],
+      ),
+    ];
   };
 
   const first = await append();
@@ -111,5 +131,64 @@ export async function checkFlushPastEnd(ctx: TestContext<LogModule>): Promise<An
       ),
     ];
   }
-  return [];
+  return checkFlushAfterEio(ctx, node, append, appended, book);
+}
+
+/**
+ * After a failed fsync the page cache no longer holds the unsynced bytes, and a second fsync
+ * "succeeds" with nothing left to write. So once an fsync of the log failed, every flushTo must
+ * reject. Played: append m1003, the next fsync fails with EIO, flushTo, flushTo again; if that
+ * second flushTo resolved, the power is cut and m1003 must be there.
+ */
+async function checkFlushAfterEio(
+  ctx: TestContext<LogModule>,
+  node: SimNode<CommitLogApi>,
+  append: () => Promise<Anomaly[]>,
+  appended: Appended[],
+  book: MessageBook,
+): Promise<Anomaly[]> {
+  const added = await append();
+  if (added.length > 0) return added;
+  const third = appended[appended.length - 1] as Appended;
+  ctx.history.nemesis(`${NODE}'s next fsync fails with EIO (the device drops the file's unsynced pages)`);
+  ctx.world.node(NODE).disk.failNextFsyncs = 1;
+  const flushes: Op[] = [];
+  for (let i = 0; i < 2; i++) {
+    const result = await recordCallResult(ctx.history, node, (log) => log.flushTo(log.writtenOffset), {
+      client: CLIENT,
+      f: "flushTo",
+      input: "writtenOffset",
+      onError: "fail",
+      keepOutput: false,
+    });
+    flushes.push(result.op);
+    if (result.kind === "ok") break;
+  }
+  const last = flushes[flushes.length - 1] as Op;
+  if (last.status !== "ok") return []; // every flushTo rejected, as it must: nothing was promised
+  ctx.history.nemesis(`${NODE} loses power (unsynced writes may be lost, torn or reordered)`);
+  node.powerLoss();
+  const restarted = await node.start();
+  if (restarted.kind === "error") throw restarted.error;
+  const read = await recordCallResult(ctx.history, node, (log) => firstRecords(log, undefined, 4), {
+    client: CLIENT,
+    f: "records",
+    onError: "fail",
+    output: (seen) => seen.map((s) => describeRecord(s.record)).join(", ") || "none",
+  });
+  if (read.kind !== "ok") return [];
+  const found = read.value.some((got) => {
+    const identity = book.identify(got.record);
+    return identity.kind === "ok" && identity.sent === third.sent;
+  });
+  if (found) return [];
+  const retried = flushes.length > 1;
+  return [
+    anomaly(
+      "lost write",
+      `${third.sent.id} is gone after the power loss, though flushTo covering it resolved${retried ? ", the second time, after the first failed with EIO" : " while its fsync failed with EIO"}. ` +
+        "A failed fsync drops the file's unsynced pages, and a later fsync succeeds with nothing left to write: once any fsync of the log has failed, every flushTo rejects.",
+      [third.op, ...flushes, read.op],
+    ),
+  ];
 }

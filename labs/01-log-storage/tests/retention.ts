@@ -10,12 +10,16 @@
  * that state too rarely to count on, so part F makes it on a log of its own: segments of 512 bytes,
  * records until the next one must roll, then a disk with room for the end marker and no more, that
  * append (it fails: the disk is full), room again, deleteExpiredSegments, and one more append.
+ * A last retention run then deletes the full segment, and its count must match how far minOffset
+ * moved ("returns how many it deleted").
  *
- * Anomalies: "wrong answer" (retention, or a call after it, failed with no fault under way).
+ * Anomalies: "wrong answer" (retention, or a call after it, failed with no fault under way; or
+ * retention returned a count other than the segments it deleted).
  */
 import { type Anomaly, anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
+import { plural } from "#harness/words.ts";
 import { errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import { type CommitLogApi, END_MARKER_BYTES, type LogModule, recordSizeOf } from "./api.ts";
@@ -31,11 +35,13 @@ const SEGMENT_BYTES = 512;
 const RETENTION_MS = 10;
 const LATER_MS = 1000;
 const APPENDS_MAX = 20;
+/** A retention no record of the direct run can outlive. */
+const YOUNG_RETENTION_MS = 3_600_000;
 
 export function describeRetentionScenario(scenario: LogScenario): string[] {
   return [
     ...describeLogScenario(scenario),
-    "then, on a log of its own (segments of 512 bytes): records until the next one rolls, that append on a full disk, deleteExpiredSegments over the empty active segment it leaves, one more append",
+    "then, on a log of its own (segments of 512 bytes): records until the next one rolls, that append on a full disk, deleteExpiredSegments over the empty active segment it leaves (first with a retention of an hour: nothing may go), one more append, deleteExpiredSegments again (its count compared with how far minOffset moved)",
   ];
 }
 
@@ -98,9 +104,26 @@ async function checkEmptyActiveSegment(ctx: TestContext<LogModule>): Promise<Ano
   if (full.kind === "lost") return failed(full.op, "no answer");
 
   const now = SIM_EPOCH_MS + world.nowMs + LATER_MS;
-  const expired = await call("deleteExpiredSegments", `${now}, ${RETENTION_MS}`, (log) =>
-    log.deleteExpiredSegments(now, RETENTION_MS),
-  );
+  const retention = (at: number, retentionMs = RETENTION_MS) =>
+    call("deleteExpiredSegments", `${at}, ${retentionMs}`, async (log) => {
+      const minBefore = log.minOffset;
+      const deleted = await log.deleteExpiredSegments(at, retentionMs);
+      return { minBefore, deleted, minOffset: log.minOffset };
+    });
+
+  // First with a retention no record has outlived: nothing may go, whatever the empty active
+  // segment hides (a segment whose age is not known yet is not known to be old).
+  const young = await retention(SIM_EPOCH_MS + world.nowMs, YOUNG_RETENTION_MS);
+  if (young.kind === "ok" && (young.value.deleted !== 0 || young.value.minOffset !== young.value.minBefore)) {
+    return [
+      anomaly(
+        "wrong answer",
+        `deleteExpiredSegments with a retention of ${YOUNG_RETENTION_MS} ms deleted ${plural(young.value.deleted, "segment")} (minOffset ${young.value.minBefore} -> ${young.value.minOffset}), though every record in the log is younger than that. It never deletes a segment holding a record younger than retentionMs; when no record follows a segment yet, its age is not known, and it stays.`,
+        [young.op],
+      ),
+    ];
+  }
+  const expired = await retention(now);
   if (expired.kind !== "ok") {
     const why = expired.kind === "threw" ? `it threw ${errorText(expired.error)}` : "no answer";
     return failed(
@@ -111,10 +134,34 @@ async function checkEmptyActiveSegment(ctx: TestContext<LogModule>): Promise<Ano
     );
   }
 
+  const miscounted = wrongCount(expired.op, expired.value);
+  if (miscounted.length > 0) return miscounted;
+
   const last = make();
   const appended = await call("append", last.id, (log) => log.append(last.message));
   if (appended.kind !== "ok") {
     return failed(appended.op, appended.kind === "threw" ? errorText(appended.error) : "no answer", " after retention");
   }
-  return [];
+  // That record dates the full segment: retention run later deletes it, and says so.
+  const again = await retention(SIM_EPOCH_MS + world.nowMs + LATER_MS);
+  if (again.kind !== "ok") {
+    return failed(again.op, again.kind === "threw" ? errorText(again.error) : "no answer", " after retention");
+  }
+  return wrongCount(again.op, again.value);
+}
+
+/**
+ * "Returns how many it deleted": segments go oldest first and are all SEGMENT_BYTES long, so the
+ * count is how far minOffset moved, in segments.
+ */
+function wrongCount(op: Op, seen: { minBefore: number; deleted: number; minOffset: number }): Anomaly[] {
+  const moved = (seen.minOffset - seen.minBefore) / SEGMENT_BYTES;
+  if (seen.deleted === moved) return [];
+  return [
+    anomaly(
+      "wrong answer",
+      `deleteExpiredSegments returned ${seen.deleted}, but minOffset moved from ${seen.minBefore} to ${seen.minOffset}: ${plural(moved, "segment")} of ${SEGMENT_BYTES} bytes deleted. It returns how many segments it deleted.${seen.deleted > moved ? " Deleting more than minOffset moved past means a segment at or past the log's start went too: the active one, perhaps, which retention never deletes (the records it held are lost, and a new segment starts at the same offset)." : ""}`,
+      [op],
+    ),
+  ];
 }
