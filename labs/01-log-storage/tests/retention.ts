@@ -23,6 +23,7 @@ import { plural } from "#harness/words.ts";
 import { errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import { type CommitLogApi, END_MARKER_BYTES, type LogModule, recordSizeOf } from "./api.ts";
+import { checkFlushBesideRetention, describeFlushBesideRetention } from "./flush-beside-retention.ts";
 import { describeLogScenario, type LogScenario, runLogWorkload } from "./log-workload.ts";
 import { MessageBook } from "./messages.ts";
 import { expectedOffset } from "./segments.ts";
@@ -42,13 +43,16 @@ export function describeRetentionScenario(scenario: LogScenario): string[] {
   return [
     ...describeLogScenario(scenario),
     "then, on a log of its own (segments of 512 bytes): records until the next one rolls, that append on a full disk, deleteExpiredSegments over the empty active segment it leaves (first with a retention of an hour: nothing may go), one more append, deleteExpiredSegments again (its count compared with how far minOffset moved)",
+    describeFlushBesideRetention(),
   ];
 }
 
 /** Part F: the log workload; then, if nothing broke there, retention over an empty active segment. */
 export async function runRetentionWorkload(ctx: TestContext<LogModule>, scenario: LogScenario): Promise<Anomaly[]> {
   const found = await runLogWorkload(ctx, scenario);
-  return found.length > 0 ? found : checkEmptyActiveSegment(ctx);
+  if (found.length > 0) return found;
+  const empty = await checkEmptyActiveSegment(ctx);
+  return empty.length > 0 ? empty : checkFlushBesideRetention(ctx);
 }
 
 async function checkEmptyActiveSegment(ctx: TestContext<LogModule>): Promise<Anomaly[]> {
