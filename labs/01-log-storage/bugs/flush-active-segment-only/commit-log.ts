@@ -12,10 +12,19 @@
 import { CommitLog as ReferenceCommitLog } from "../../solution/commit-log.ts";
 
 export class CommitLog extends ReferenceCommitLog {
+  private failed: unknown = null;
+
   override async flushTo(offset: number): Promise<void> {
+    if (this.failed !== null) throw this.failed;
     const target = Math.min(offset, this.writtenOffset);
     if (target <= this.flushedOffset) return;
-    await this.disk.fsync(this.activeSegment.path); // the bug: older segments may hold unflushed bytes too
+    try {
+      await this.disk.fsync(this.activeSegment.path); // the bug: older segments may hold unflushed bytes too
+    } catch (error) {
+      this.failed ??= error;
+      throw error;
+    }
+    if (this.failed !== null) throw this.failed;
     if (target > this.flushedOffset) this.flushedOffset = target;
   }
 }
