@@ -14,6 +14,7 @@ import { LowestUnfinished, type Progress } from "./commit-point.ts";
 import { KeyChains, type KeyScheduler } from "./key-chains.ts";
 import { processInPlace } from "./process-in-place.ts";
 import { committedOffset, pullFrom, type Step, tryCommit } from "./session-calls.ts";
+import { IDLE_PULLS_PER_RECOMMIT } from "./worker-with.ts";
 
 export interface KeyParallelParts {
   chains(): KeyScheduler;
@@ -54,6 +55,7 @@ export async function runKeyParallelWith(parts: KeyParallelParts, session: Queue
   const slots = new Slots(MAX_IN_FLIGHT);
   let nextPull = start;
   let committed = start;
+  let idlePulls = 0;
   let stopped = false; // fenced: another consumer owns the queue now
   const active = (): boolean => !stopped && session.isActive();
 
@@ -69,9 +71,15 @@ export async function runKeyParallelWith(parts: KeyParallelParts, session: Queue
     }
   };
 
-  const commit = async (): Promise<void> => {
+  /**
+   * Commits the commit point if it moved; with `again`, also if it did not. A commit the broker
+   * acknowledged can still be undone: a duplicate of an older one, delayed in the network, lands
+   * after it and sets the group's offset back (the broker keeps the last commit it receives). So
+   * while the queue is idle the point is sent again now and then, as the orderly worker does.
+   */
+  const commit = async (again = false): Promise<void> => {
     const offset = progress.commitPoint(nextPull);
-    if (offset <= committed || stopped) return;
+    if ((offset <= committed && !(again && offset > start)) || stopped) return;
     const outcome = await tryCommit(session, offset);
     if (outcome === "fenced") stopped = true;
     // A lost reply leaves `committed` behind, so the next call sends it again, idle or not.
@@ -87,7 +95,7 @@ export async function runKeyParallelWith(parts: KeyParallelParts, session: Queue
     const pulled = await pullFrom(session, nextPull);
     if (pulled.kind === "resumeAt") nextPull = pulled.offset;
     else if (pulled.kind === "none") {
-      await commit();
+      await commit(++idlePulls % IDLE_PULLS_PER_RECOMMIT === 0);
       if (!pulled.timedOut) await session.env.clock.sleep(TIMING.pullIdleMs);
     } else {
       for (const message of pulled.messages) progress.pulled(message.queueOffset);

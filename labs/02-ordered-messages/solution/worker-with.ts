@@ -40,7 +40,7 @@ export const orderlyParts: OrderlyParts = {
  * (MQClientInstance's persistAllConsumerOffset). Counted in pulls, not read off the clock: a clock
  * that jumps back would otherwise hold the next re-send back for as long as it jumped.
  */
-const IDLE_PULLS_PER_RECOMMIT = 10;
+export const IDLE_PULLS_PER_RECOMMIT = 10;
 
 function recommitNowAndThen(session: QueueSession, start: number): (offset: number) => Promise<Step> {
   let idlePulls = 0;

@@ -23,7 +23,8 @@ import type { QueueSession } from "#labs/02-ordered-messages/provided.ts";
  *   last commit was lost (so send it again when you are idle, well within the 1 s the grader
  *   waits after your last handler call);
  * - L2.E: when the handler throws `FencedError`, or a commit is answered `fenced`, another consumer
- *   owns the queue now: return at once, without retrying and without committing.
+ *   owns the queue now: return at once, without retrying and without committing, even while
+ *   `session.isActive()` is still true (a lease estimate can be wrong; the token cannot).
  * - a request that times out (`maybe`) is simply tried again; nothing is lost by pulling twice.
  *
  * Implementation hints:

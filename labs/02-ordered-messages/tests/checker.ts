@@ -164,15 +164,22 @@ export function checkProcessing(
     sessionStarts: ReadonlyMap<Op, Committed>;
     locks: readonly LockEvent[];
     fencedCommits?: readonly FencedCommit[];
+    /** Every commit the consumers sent (L2.E, L2.F's takeovers). */
+    commitsSent?: readonly SentCommit[];
+    /** The ledger's order of accepted effects, by history index (Deployment.effectOrder). */
+    effectOrder?: readonly number[];
   },
 ): Anomaly[] {
   const { sessionStarts } = seen;
+  const byEffect = effectComparator(seen.effectOrder ?? []);
   return (
-    firstOf(checkOverlaps(processed, rules)) ??
-    firstOf(rules.fencedLedger ? checkStopsWhenFenced(processed, seen.fencedCommits ?? []) : []) ??
+    firstOf(checkOverlaps(processed, rules, byEffect)) ??
+    firstOf(
+      rules.fencedLedger ? checkStopsWhenFenced(processed, seen.fencedCommits ?? [], seen.commitsSent ?? []) : [],
+    ) ??
     firstOf(rules.releaseAfterDrain ? checkReleases(processed, seen.locks) : []) ??
     firstOf(rules.workUnderLease ? checkLeases(processed, seen.locks) : []) ??
-    firstOf(checkKeyOrder(processed, queues)) ??
+    firstOf(checkKeyOrder(processed, queues, byEffect)) ??
     firstOf(checkSessionStarts(processed, sessionStarts)) ??
     firstOf(checkEveryAckedProcessed(processed, ackedIds)) ??
     []
@@ -182,9 +189,26 @@ export function checkProcessing(
 /** A `fenced` answer to a commit, as the consumer received it (true time). */
 export interface FencedCommit {
   atMs: number;
+  /**
+   * The history's length when the answer arrived: every handler call invoked after it has an index
+   * at least this, even one invoked at the same simulated instant (a worker can react in no time).
+   */
+  index: number;
+  /** Its place among every commit sent and every fenced answer (SentCommit.seq): they are not in the history. */
+  seq: number;
   consumerId: string;
   queueId: number;
   token: number;
+}
+
+/** A commit as a consumer sent it: its place among commits and answers, and what it carried. */
+export interface SentCommit {
+  atMs: number;
+  seq: number;
+  consumerId: string;
+  queueId: number;
+  token: number;
+  offset: number;
 }
 
 /**
@@ -194,16 +218,28 @@ export interface FencedCommit {
  * or, before the new owner's first write, slip an effect in under it).
  *   c2 process(k1#3, token 7) fails: fenced by token 9; c2 process(k1#3, token 7) again 20 ms later.
  */
-function checkStopsWhenFenced(processed: readonly Op[], fencedCommits: readonly FencedCommit[]): Anomaly[] {
-  const told: Array<{ atMs: number; consumerId: string; queueId: number; token: number; how: string; op?: Op }> = [
-    ...fencedCommits.map((c) => ({ ...c, how: `its commit on queue ${c.queueId} was answered fenced` })),
-  ];
+function checkStopsWhenFenced(
+  processed: readonly Op[],
+  fencedCommits: readonly FencedCommit[],
+  commitsSent: readonly SentCommit[],
+): Anomaly[] {
+  const told: Array<{
+    atMs: number;
+    index: number;
+    consumerId: string;
+    queueId: number;
+    token: number;
+    how: string;
+    op?: Op;
+  }> = [...fencedCommits.map((c) => ({ ...c, how: `its commit on queue ${c.queueId} was answered fenced` }))];
   for (const op of processed) {
     const fencedBy = (op.output as { fencedBy?: number } | undefined)?.fencedBy;
     if (op.status !== "fail" || fencedBy === undefined || op.completedAtMs === undefined) continue;
+    if (op.completedIndex === undefined) continue;
     const { queueId, token, id } = processInput(op);
     told.push({
       atMs: op.completedAtMs,
+      index: op.completedIndex,
       consumerId: op.client,
       queueId,
       token,
@@ -211,11 +247,11 @@ function checkStopsWhenFenced(processed: readonly Op[], fencedCommits: readonly 
       op,
     });
   }
-  for (const fenced of told.sort((a, b) => a.atMs - b.atMs)) {
+  for (const fenced of told.sort((a, b) => a.index - b.index)) {
     const later = processed.find(
       (op) =>
         op.client === fenced.consumerId &&
-        op.invokedAtMs > fenced.atMs &&
+        op.index >= fenced.index &&
         processInput(op).queueId === fenced.queueId &&
         processInput(op).token === fenced.token,
     );
@@ -225,6 +261,26 @@ function checkStopsWhenFenced(processed: readonly Op[], fencedCommits: readonly 
           "processed without the lock",
           `${fenced.consumerId} was told at ${formatMs(fenced.atMs)} that token ${fenced.token} of queue ${fenced.queueId} is stale (${fenced.how}): another consumer owns the queue now. Yet it called the handler again under that token at ${formatMs(later.invokedAtMs)}: ${describeOp(later)}. On FencedError, or a commit answered fenced, a worker returns at once, without retrying and without committing.`,
           [...(fenced.op ? [fenced.op] : []), later],
+        ),
+      ];
+  }
+  // A commit answered fenced is the broker's word, to whoever sent it: no commit under that token
+  // may follow. (A handler's FencedError is the worker's to act on; a consumer that commits on a
+  // timer of its own may not have heard of it yet, and its next commit is refused and tells it.)
+  for (const fenced of [...fencedCommits].sort((a, b) => a.seq - b.seq)) {
+    const again = commitsSent.find(
+      (c) =>
+        c.consumerId === fenced.consumerId &&
+        c.seq > fenced.seq &&
+        c.queueId === fenced.queueId &&
+        c.token === fenced.token,
+    );
+    if (again !== undefined)
+      return [
+        anomaly(
+          "processed without the lock",
+          `${fenced.consumerId} was told at ${formatMs(fenced.atMs)} that token ${fenced.token} of queue ${fenced.queueId} is stale (its commit was answered fenced): another consumer owns the queue now. Yet it sent another commit under that token at ${formatMs(again.atMs)} (offset ${again.offset}). On a commit answered fenced, a worker returns at once, without retrying and without committing.`,
+          [],
         ),
       ];
   }
@@ -362,6 +418,15 @@ function effectAtMs(op: Op): number {
   return applied ?? op.completedAtMs ?? Number.POSITIVE_INFINITY;
 }
 
+/** Orders two accepted effects as they took place: by time, then, at one instant, as the ledger took them. */
+type EffectComparator = (a: Op, b: Op) => number;
+
+function effectComparator(effectOrder: readonly number[]): EffectComparator {
+  const rank = new Map(effectOrder.map((opIndex, i) => [opIndex, i]));
+  const rankOf = (op: Op): number => rank.get(op.index) ?? Number.POSITIVE_INFINITY;
+  return (a, b) => effectAtMs(a) - effectAtMs(b) || rankOf(a) - rankOf(b) || a.index - b.index;
+}
+
 /** Processing intervals: from the handler's start to its effect (accepted ops) or its end. */
 function intervalOf(op: Op, toEffect: boolean): [number, number] {
   return [op.invokedAtMs, toEffect ? effectAtMs(op) : (op.completedAtMs ?? Number.POSITIVE_INFINITY)];
@@ -373,7 +438,7 @@ function overlapping(a: Op, b: Op, toEffect = false): boolean {
   return a0 < b1 && b0 < a1;
 }
 
-function checkOverlaps(processed: readonly Op[], rules: ProcessingRules): Anomaly[] {
+function checkOverlaps(processed: readonly Op[], rules: ProcessingRules, byEffect: EffectComparator): Anomaly[] {
   const effective = processed.filter((op) => op.status === "ok");
   // Two consumers on one queue at once: both effects accepted, their processing overlapping.
   const byQueue = groupBy(effective, (op) => processInput(op).queueId);
@@ -382,7 +447,11 @@ function checkOverlaps(processed: readonly Op[], rules: ProcessingRules): Anomal
       for (let j = i + 1; j < ops.length; j++) {
         const a = ops[i] as Op;
         const b = ops[j] as Op;
-        if (a.client !== b.client && overlapping(a, b, true) && !(rules.fencedLedger && fencedHandover(a, b))) {
+        if (
+          a.client !== b.client &&
+          overlapping(a, b, true) &&
+          !(rules.fencedLedger && fencedHandover(a, b, byEffect))
+        ) {
           return [
             anomaly(
               "overlap",
@@ -429,13 +498,17 @@ function checkOverlaps(processed: readonly Op[], rules: ProcessingRules): Anomal
  * newer token's first write it refuses every older one.) An effect without a token (0), or a newer
  * token's effect followed by an older one's, is no such handover.
  */
-function fencedHandover(a: Op, b: Op): boolean {
-  const [first, second] = effectAtMs(a) <= effectAtMs(b) ? [a, b] : [b, a];
+function fencedHandover(a: Op, b: Op, byEffect: EffectComparator): boolean {
+  const [first, second] = byEffect(a, b) <= 0 ? [a, b] : [b, a];
   const firstToken = processInput(first).token;
   return firstToken > 0 && processInput(second).token > firstToken;
 }
 
-function checkKeyOrder(processed: readonly Op[], queues: readonly StoredMessage[][]): Anomaly[] {
+function checkKeyOrder(
+  processed: readonly Op[],
+  queues: readonly StoredMessage[][],
+  byEffect: EffectComparator,
+): Anomaly[] {
   const positionInKey = new Map<string, number>();
   const idsOfKey = new Map<string, string[]>();
   for (const queue of queues) {
@@ -446,7 +519,7 @@ function checkKeyOrder(processed: readonly Op[], queues: readonly StoredMessage[
       idsOfKey.set(m.key, ids);
     }
   }
-  const effective = processed.filter((op) => op.status === "ok").sort((a, b) => effectAtMs(a) - effectAtMs(b));
+  const effective = processed.filter((op) => op.status === "ok").sort(byEffect);
   for (const [key, ops] of groupBy(effective, (op) => processInput(op).key)) {
     let next = 0;
     let previous: Op | null = null;
@@ -455,7 +528,7 @@ function checkKeyOrder(processed: readonly Op[], queues: readonly StoredMessage[
       if (position === undefined) continue;
       if (position > next) {
         const skipped = idsOfKey.get(key)?.[next] ?? "?";
-        const later = ops.find((o) => processInput(o).id === skipped && effectAtMs(o) > effectAtMs(op));
+        const later = ops.find((o) => processInput(o).id === skipped && byEffect(o, op) > 0);
         return [
           anomaly(
             "reorder",

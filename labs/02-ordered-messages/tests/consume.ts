@@ -14,7 +14,7 @@ import { formatMs } from "#harness/sim/trace.ts";
 import { describeOp, formatValue, type Op } from "#harness/workloads/history.ts";
 import type { Env } from "#lab";
 import { type OrderlyConsumer, type QueueWorker, TIMING } from "#labs/02-ordered-messages/provided.ts";
-import type { BrokerRequest, StoredMessage } from "#labs/shared/broker/protocol.ts";
+import type { BrokerRequest } from "#labs/shared/broker/protocol.ts";
 import type { OrderingModule } from "./api.ts";
 import {
   type Committed,
@@ -23,6 +23,7 @@ import {
   type FencedCommit,
   type ProcessingRules,
   rulesOn,
+  type SentCommit,
 } from "./checker.ts";
 import {
   consumerIdOf,
@@ -36,6 +37,7 @@ import {
   messageId,
   settlePending,
   startInfrastructure,
+  type Takeover,
 } from "./deployment.ts";
 import { type KeyStyle, keyName } from "./keys.ts";
 import { addHarnessProducer } from "./produce.ts";
@@ -76,21 +78,33 @@ export interface ConsumeSetup {
   rules: ProcessingRules;
   /** L2.E: one consumer freezes inside a handler call, between its work and its effect. */
   gcPause?: GcPause;
+  /** "worker" mode (L2.E, L2.F): a session loses its queue without being told (deployment.ts). */
+  takeover?: Takeover;
   /** "group" mode: c1's consumer is closed at this time, while the topic is still busy. */
   leaveAtMs?: number;
 }
 
 /**
- * A GC pause at the worst moment: consumer `node` freezes for `forMs` during its `call`-th handler
- * call (counted over all its incarnations), after the work is done and before the effect is
- * written. The consumer checked its lease before the message; nothing it can check afterwards runs
- * while it is frozen. This is the case a lease cannot cover and a fencing token can.
+ * A GC pause at a bad moment: consumer `node` freezes for `forMs` during its `call`-th handler call
+ * to reach that moment (counted over all its incarnations). Nothing it could check runs while it is
+ * frozen; this is the case a lease cannot cover and a fencing token can.
+ * - `"beforeEffect"`: the work is done, the effect not yet written. The consumer checked its lease
+ *   before the message; when it wakes it writes the effect under a token that may be stale.
+ * - `"afterEffect"`: the effect is written, the handler has not returned yet. When it wakes, its
+ *   worker commits the offset under that token, and goes on to the next message.
+ * With `clockStops`, its clock stands still while it is frozen, as a suspended virtual machine's
+ * does: when it wakes, its clock is `forMs` behind, so its lease estimate still looks good. Only
+ * the broker and the ledger can then tell it that its token is stale, and it must believe them.
  */
 export interface GcPause {
   node: string;
   call: number;
   forMs: number;
+  moment: GcPauseMoment;
+  clockStops: boolean;
 }
+
+export type GcPauseMoment = "beforeEffect" | "afterEffect";
 
 /**
  * An application scaling down closes one consumer while the topic is busy: its handler is likely
@@ -102,7 +116,14 @@ export function describeLeave(atMs: number): string {
 }
 
 export function describeGcPause(pause: GcPause): string {
-  return `${pause.node} freezes for ${pause.forMs} ms during its handler call #${pause.call}, after the work and before the effect is written (a GC pause at the worst moment)`;
+  const moment =
+    pause.moment === "beforeEffect"
+      ? "after the work and before the effect is written (a GC pause at the worst moment)"
+      : "after the effect is written and before the handler returns (its worker commits when it wakes)";
+  const clock = pause.clockStops
+    ? `; its clock stands still meanwhile (a suspended virtual machine), so it wakes ${pause.forMs} ms behind`
+    : "";
+  return `${pause.node} freezes for ${pause.forMs} ms during its handler call #${pause.call}, ${moment}${clock}`;
 }
 
 /**
@@ -175,7 +196,7 @@ export async function runConsumeWorkload(
   const { world, history } = ctx;
   const deployment = deployBroker(ctx, load.queueCount, setup.fencing);
   await startInfrastructure(ctx, deployment);
-  const beforeEffect = gcPauseHook(ctx, setup.gcPause);
+  const gcPause = gcPauseHook(ctx, setup.gcPause);
   const sessions = new SessionStarts(deployment, GROUP);
   /** When the harness's consumer ended each session ("consumer|queue|token"), in true time. */
   const ended = new Map<string, number>();
@@ -184,19 +205,29 @@ export async function runConsumeWorkload(
     rng: world.rootRng.fork(`handler:${consumerId}`),
     behaviour: load.behaviour,
     trueNowMs: () => world.nowMs,
-    beforeEffect: (message) => beforeEffect(env, message),
+    beforeEffect: () => gcPause(env, "beforeEffect"),
+    afterEffect: () => gcPause(env, "afterEffect"),
     onCall: sessions.onCall,
     onSessionEnd: (queueId, token) => ended.set(`${consumerId}|${queueId}|${token}`, world.nowMs),
   });
   const fencedCommits: FencedCommit[] = [];
+  const commitsSent: SentCommit[] = [];
+  /** Shared by every consumer: `seq` orders all their commits and fenced answers. */
+  const commitsSeen = { fencedCommits, commitsSent, seq: 0 };
   const consumers = Array.from({ length: setup.consumers }, (_, i) =>
     world.addNode<OrderlyConsumer | undefined>(`c${i + 1}`, (nodeEnv) => {
       const own = ctx.implFor(nodeEnv);
-      const env = observeFencedCommits(nodeEnv, fencedCommits, () => world.nowMs);
+      const env = observeCommits(
+        nodeEnv,
+        commitsSeen,
+        () => world.nowMs,
+        () => history.timeline.length,
+      );
       const worker = setup.worker(own);
       if (setup.mode === "worker")
         return harnessConsumer(worker, load.queueCount, (consumerId) => handlerSetup(env, consumerId), {
           takeAwayAfterCalls: setup.sessionCallsMax ?? SESSION_CALLS_MAX,
+          ...(setup.takeover ? { takeover: setup.takeover } : {}),
         })(env).then(() => undefined);
       const consumerId = consumerIdOf(env);
       return own.openConsumer(env, {
@@ -265,6 +296,8 @@ export async function runConsumeWorkload(
     sessionStarts: sessions.starts,
     locks: deployment.locks,
     fencedCommits,
+    commitsSent,
+    effectOrder: deployment.effectOrder,
   });
   if (processing.length > 0) return processing;
   const afterEnd = checkSessionEnds(processed, ended);
@@ -275,21 +308,44 @@ export async function runConsumeWorkload(
 }
 
 /**
- * A consumer's env whose requests are watched: every `fenced` answer to a commit that reaches the
- * consumer is recorded, at the true time it arrived (checker.ts: a worker told so stops at once).
+ * A consumer's env whose requests are watched: every commit it sends, and every `fenced` answer to
+ * a commit that reaches it, are recorded with the true time and the history's length at that moment
+ * (checker.ts: a worker told so stops at once). The answer is recorded before the consumer's own
+ * code sees it, so anything it does in reaction comes later in the history.
  */
-function observeFencedCommits(env: Env, fenced: FencedCommit[], trueNowMs: () => number): Env {
+function observeCommits(
+  env: Env,
+  seen: { fencedCommits: FencedCommit[]; commitsSent: SentCommit[]; seq: number },
+  trueNowMs: () => number,
+  historyLength: () => number,
+): Env {
   const net: Env["net"] = {
     ...env.net,
     request: async <TReply>(to: string, request: unknown, options: { timeoutMs: number }) => {
-      const outcome = await env.net.request<TReply>(to, request, options);
       const sent = request as BrokerRequest;
+      if (sent.type === "commitOffset")
+        seen.commitsSent.push({
+          atMs: trueNowMs(),
+          seq: seen.seq++,
+          consumerId: sent.consumerId,
+          queueId: sent.queueId,
+          token: sent.token,
+          offset: sent.offset,
+        });
+      const outcome = await env.net.request<TReply>(to, request, options);
       if (
         sent.type === "commitOffset" &&
         outcome.kind === "ok" &&
         (outcome.reply as { kind?: string }).kind === "fenced"
       )
-        fenced.push({ atMs: trueNowMs(), consumerId: sent.consumerId, queueId: sent.queueId, token: sent.token });
+        seen.fencedCommits.push({
+          atMs: trueNowMs(),
+          index: historyLength(),
+          seq: seen.seq++,
+          consumerId: sent.consumerId,
+          queueId: sent.queueId,
+          token: sent.token,
+        });
       return outcome;
     },
   };
@@ -509,20 +565,26 @@ function checkClosed(ops: readonly Op[], deployment: Deployment): Anomaly[] {
   return [];
 }
 
-/** The hook that plays a GcPause from inside the handler (a no-op without one). */
+/** The hook that plays a GcPause from inside the handler, at its moment (a no-op without one). */
 function gcPauseHook(
   ctx: TestContext<OrderingModule>,
   pause: GcPause | undefined,
-): (env: Env, message: StoredMessage) => Promise<void> {
+): (env: Env, moment: GcPauseMoment) => Promise<void> {
   let calls = 0;
-  return async (env) => {
-    if (pause === undefined || env.nodeId !== pause.node || ++calls !== pause.call) return;
+  return async (env, moment) => {
+    if (pause === undefined || env.nodeId !== pause.node || moment !== pause.moment || ++calls !== pause.call) return;
     const { world, history } = ctx;
     const node = world.node(env.nodeId);
     history.nemesis(describeGcPause(pause));
     node.pause();
     world.at(world.nowMs + pause.forMs, `resume ${env.nodeId}`, () => {
-      history.nemesis(`${env.nodeId} resumes after ${pause.forMs} ms, and goes on to write the effect`);
+      const next = pause.moment === "beforeEffect" ? "goes on to write the effect" : "its handler returns";
+      if (pause.clockStops) {
+        node.skewClock(-pause.forMs);
+        history.nemesis(
+          `${env.nodeId} resumes after ${pause.forMs} ms, its clock ${pause.forMs} ms behind, and ${next}`,
+        );
+      } else history.nemesis(`${env.nodeId} resumes after ${pause.forMs} ms, and ${next}`);
       node.resume();
     });
     await env.clock.sleep(0); // held until the node resumes
@@ -611,7 +673,7 @@ export async function consumeKeyParallel(
   settlePending(ctx.history);
   const queues = await deployment.readAllQueues();
   const acked = new Set(keyedMessages(load).map((m) => m.id));
-  const seen = { sessionStarts: learner.starts, locks: [] };
+  const seen = { sessionStarts: learner.starts, locks: [], effectOrder: deployment.effectOrder };
   return { learner, acked, broken: checkProcessing(learner.ops, queues, acked, rulesOn(), seen) };
 }
 

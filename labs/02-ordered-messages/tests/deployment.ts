@@ -62,6 +62,8 @@ export interface Deployment {
   readonly locks: LockEvent[];
   /** Reads every queue's full contents through the broker (retrying until it answers). */
   readAllQueues(): Promise<StoredMessage[][]>;
+  /** The history index of every effect the ledger accepted, in the order it accepted them. */
+  readonly effectOrder: number[];
   /** The group's committed offset of a queue, as the running broker holds it; null while it is down. */
   committed(group: string, queueId: number): Committed | null;
 }
@@ -88,12 +90,14 @@ export function deployBroker(ctx: TestContext<OrderingModule>, queueCount: numbe
       await openLogStore(env),
     ),
   );
-  world.addNode(LEDGER, (env) => openLedger(env, fencing, () => world.nowMs));
+  const effectOrder: number[] = [];
+  world.addNode(LEDGER, (env) => openLedger(env, fencing, () => world.nowMs, effectOrder));
   const auditor = world.addNode<Env>("auditor", (env) => env);
 
   return {
     broker,
     locks,
+    effectOrder,
     committed(group, queueId) {
       const incarnation = broker.incarnation;
       if (incarnation === null || !incarnation.alive || incarnation.api === undefined) return null;
@@ -174,6 +178,8 @@ export interface HandlerSetup {
   trueNowMs: () => number;
   /** Runs after the work and before the write: the moment a GC pause does the most harm. */
   beforeEffect?: (message: StoredMessage) => Promise<void>;
+  /** Runs after the ledger accepted the effect, before the handler returns (and its worker commits). */
+  afterEffect?: (message: StoredMessage) => Promise<void>;
   /** Called with every handler call as it starts (to see where sessions start). */
   onCall?: (op: Op) => void;
   /** The harness's consumer ended a session: from now on its `isActive()` is false. */
@@ -215,6 +221,7 @@ export function makeHandler(env: Env, consumerId: string, setup: HandlerSetup): 
         messageId: message.body,
         consumerId,
         token,
+        opIndex: op.index,
       },
       { timeoutMs: TIMING.requestTimeoutMs },
     );
@@ -230,6 +237,7 @@ export function makeHandler(env: Env, consumerId: string, setup: HandlerSetup): 
       throw new FencedError(message.queueId, token);
     }
     history.complete(op, "ok", { output: { appliedAtMs: reply.reply.appliedAtMs } });
+    if (setup.afterEffect !== undefined) await setup.afterEffect(message);
   };
 }
 
@@ -239,84 +247,175 @@ export function consumerIdOf(env: Env): string {
 }
 
 /**
- * For the parts that grade a queue worker alone (L2.C, L2.F): a consumer node whose group logic is
- * the harness's. It locks every queue, runs the learner's worker on each under the lock, renews the
- * locks, and starts a fresh session whenever a worker returns (fenced, say, after a broker restart
- * handed out new tokens).
+ * A takeover the worker is not told of (L2.E, L2.F): during the `atCall`-th handler call of a
+ * session (as the call starts, or once it has finished), the harness's consumer gives the queue's
+ * lock up and another member of the group, on the same node, locks it under a newer token and runs
+ * a worker of its own on it. The old session's `isActive()` stays true until STALE_SESSION_MS after
+ * the successor got the lock, as it would for a consumer whose lease estimate is wrong (its clock ran slow, or stood still in a
+ * suspended virtual machine). Only the broker's and the ledger's `fenced` answers can tell the old
+ * worker, and it must believe them: return at once, without retrying and without committing.
+ */
+export interface Takeover {
+  atCall: number;
+  moment: "callStarts" | "callEnds";
+}
+
+/** How long a session overtaken by a Takeover still believes it holds its queue. */
+export const STALE_SESSION_MS = 300;
+
+export function describeTakeover(takeover: Takeover): string {
+  const when = takeover.moment === "callStarts" ? "as its handler call #N starts" : "once its handler call #N is done";
+  return `c1's first session to reach handler call #${takeover.atCall} loses its queue ${when.replace("#N", `#${takeover.atCall}`)}: another member (c1-next) locks it under a newer token, while the old session's isActive() stays true until ${STALE_SESSION_MS} ms after that (a lease estimate that is wrong)`;
+}
+
+/** The consumer id of the member that takes a queue over on node `nodeId` (see Takeover). */
+function successorIdOf(env: Env): string {
+  return `${env.nodeId}-next#${env.incarnation}`;
+}
+
+/**
+ * For the parts that grade a queue worker alone (L2.C, L2.F, and L2.E's takeovers): a consumer
+ * node whose group logic is the harness's. It locks every queue, runs the learner's worker on each
+ * under the lock, renews the locks, and starts a fresh session whenever a worker returns (fenced,
+ * say, after a broker restart handed out new tokens).
  *
  * With `takeAwayAfterCalls`, it also ends each session itself once that many handler calls of it
  * have finished, as a rebalance would, while the worker still has messages pulled: `isActive()`
  * turns false, and once the worker has returned the queue is unlocked and locked again, under a
  * new token, for the next session.
+ *
+ * With `takeover`, the first session to reach that call loses its queue to a second member without
+ * being told (see Takeover). Each member is one consumer id with its own locks and sessions.
  */
 export function harnessConsumer(
   worker: QueueWorker,
   queueCount: number,
   handlerSetup: (consumerId: string) => HandlerSetup,
-  options: { group?: string; takeAwayAfterCalls?: number } = {},
+  options: { group?: string; takeAwayAfterCalls?: number; takeover?: Takeover } = {},
 ): (env: Env) => Promise<void> {
   const group = options.group ?? GROUP;
   return async (env) => {
-    const consumerId = consumerIdOf(env);
     const client = new BrokerClient(env.net, BROKER, TIMING.requestTimeoutMs);
-    const setup = handlerSetup(consumerId);
-    const tokens = new Map<number, number>();
-    /** Queues taken away from their session, not yet unlocked: not to be renewed meanwhile. */
-    const takenAway = new Set<number>();
-    const calls = new Map<string, number>();
-    const work = makeHandler(env, consumerId, setup);
-    const handler: Handler = async (message, token) => {
-      const session = `${message.queueId}|${token}`;
-      const call = (calls.get(session) ?? 0) + 1;
-      calls.set(session, call);
-      try {
-        await work(message, token);
-      } finally {
-        if (call === options.takeAwayAfterCalls && tokens.get(message.queueId) === token) {
-          takenAway.add(message.queueId);
-          tokens.delete(message.queueId);
-          setup.onSessionEnd?.(message.queueId, token);
+    /** Queues the first member has given up to its successor (at most one: see Takeover). */
+    const handedOver = new Set<number>();
+    /** Sessions overtaken without being told ("queue|token"), and the true time they stop believing. */
+    const staleUntil = new Map<string, number>();
+
+    interface Member {
+      consumerId: string;
+      tokens: Map<number, number>;
+      lockAll(): Promise<void>;
+      runQueue(queueId: number): Promise<void>;
+    }
+
+    const member = (consumerId: string, owns: (queueId: number) => boolean): Member => {
+      const setup = handlerSetup(consumerId);
+      const tokens = new Map<number, number>();
+      /** Queues taken away from their session, not yet unlocked: not to be renewed meanwhile. */
+      const takenAway = new Set<number>();
+      const calls = new Map<string, number>();
+      const work = makeHandler(env, consumerId, setup);
+      const current = (queueId: number, token: number): boolean => tokens.get(queueId) === token;
+      const handler: Handler = async (message, token) => {
+        const session = `${message.queueId}|${token}`;
+        const call = (calls.get(session) ?? 0) + 1;
+        calls.set(session, call);
+        const takeover = options.takeover;
+        const handOverNow = (moment: Takeover["moment"]): boolean =>
+          takeover !== undefined &&
+          takeover.moment === moment &&
+          takeover.atCall === call &&
+          consumerId === first.consumerId &&
+          handedOver.size === 0 &&
+          current(message.queueId, token);
+        if (handOverNow("callStarts")) handOver(message.queueId, token, setup);
+        try {
+          await work(message, token);
+        } finally {
+          if (call === options.takeAwayAfterCalls && current(message.queueId, token)) {
+            takenAway.add(message.queueId);
+            tokens.delete(message.queueId);
+            setup.onSessionEnd?.(message.queueId, token);
+          } else if (handOverNow("callEnds")) handOver(message.queueId, token, setup);
         }
-      }
+      };
+      /** What every session of this member shares. */
+      const shared = { env, client, group, consumerId, handler };
+      const lockAll = async (): Promise<void> => {
+        const queueIds = Array.from({ length: queueCount }, (_, q) => q).filter((q) => owns(q) && !takenAway.has(q));
+        if (queueIds.length === 0) return;
+        const reply = await client.call({ type: "lock", group, topic: TOPIC, consumerId, queueIds });
+        if (reply.kind !== "ok" || reply.reply.kind !== "ok") return;
+        for (const g of reply.reply.granted) {
+          if (takenAway.has(g.queueId) || !owns(g.queueId)) continue;
+          // A new token (the broker restarted, or the lock lapsed and came back) ends the session.
+          const old = tokens.get(g.queueId);
+          if (old !== undefined && old !== g.token) setup.onSessionEnd?.(g.queueId, old);
+          tokens.set(g.queueId, g.token);
+        }
+      };
+      /** Unlocks a queue taken away (until the broker answers), so that its next grant has a new token. */
+      const giveBack = async (queueId: number): Promise<void> => {
+        await unlock(consumerId, queueId);
+        takenAway.delete(queueId);
+      };
+      const believes = (queueId: number, token: number): boolean => {
+        const until = staleUntil.get(`${queueId}|${token}`);
+        return current(queueId, token) && (until === undefined || setup.trueNowMs() < until);
+      };
+      const runQueue = async (queueId: number): Promise<void> => {
+        while (owns(queueId)) {
+          const token = tokens.get(queueId);
+          if (token === undefined) {
+            await env.clock.sleep(TIMING.rebalanceIntervalMs);
+            continue;
+          }
+          const session: QueueSession = { ...shared, queueId, token, isActive: () => believes(queueId, token) };
+          await callWorker(worker, session);
+          if (takenAway.has(queueId)) await giveBack(queueId);
+          else if (current(queueId, token) && owns(queueId)) await env.clock.sleep(TIMING.rebalanceIntervalMs);
+        }
+      };
+      env.clock.setInterval(TIMING.rebalanceIntervalMs, () => void lockAll());
+      return { consumerId, tokens, lockAll, runQueue };
     };
-    /** What every session of this consumer shares. */
-    const member = { env, client, group, consumerId, handler };
-    const lockAll = async (): Promise<void> => {
-      const queueIds = Array.from({ length: queueCount }, (_, q) => q).filter((q) => !takenAway.has(q));
-      const reply = await client.call({ type: "lock", group, topic: TOPIC, consumerId, queueIds });
-      if (reply.kind !== "ok" || reply.reply.kind !== "ok") return;
-      for (const g of reply.reply.granted) {
-        if (takenAway.has(g.queueId)) continue;
-        // A new token (the broker restarted, or the lock lapsed and came back) ends the session.
-        const old = tokens.get(g.queueId);
-        if (old !== undefined && old !== g.token) setup.onSessionEnd?.(g.queueId, old);
-        tokens.set(g.queueId, g.token);
-      }
-    };
-    /** Unlocks a queue taken away (until the broker answers), so that its next grant has a new token. */
-    const giveBack = async (queueId: number): Promise<void> => {
+
+    const unlock = async (consumerId: string, queueId: number): Promise<void> => {
       for (;;) {
         const reply = await client.call({ type: "unlock", group, topic: TOPIC, consumerId, queueId });
-        if (reply.kind === "ok") break;
+        if (reply.kind === "ok") return;
       }
-      takenAway.delete(queueId);
     };
-    env.clock.setInterval(TIMING.rebalanceIntervalMs, () => void lockAll());
-    const runQueue = async (queueId: number): Promise<void> => {
-      for (;;) {
-        let token = tokens.get(queueId);
-        while (token === undefined) {
+
+    const first = member(consumerIdOf(env), (queueId) => !handedOver.has(queueId));
+    // Made only for a takeover: its renewal timer would otherwise change every other run's events.
+    const successor =
+      options.takeover === undefined ? null : member(successorIdOf(env), (queueId) => handedOver.has(queueId));
+
+    /** The takeover itself: the old session keeps its token and, for a while, its belief. */
+    const handOver = (queueId: number, token: number, setup: HandlerSetup): void => {
+      if (successor === null) return;
+      handedOver.add(queueId);
+      const session = `${queueId}|${token}`;
+      staleUntil.set(session, Number.POSITIVE_INFINITY);
+      setup.history.nemesis(
+        `${first.consumerId} loses queue ${queueId} without being told: ${successor.consumerId} takes it over, and ${first.consumerId}'s session (token ${token}) still believes its lease until ${STALE_SESSION_MS} ms after that`,
+      );
+      void (async () => {
+        await unlock(first.consumerId, queueId);
+        // The broker may be down: the old session goes on believing until the successor has the lock.
+        for (;;) {
+          await successor.lockAll();
+          if (successor.tokens.has(queueId)) break;
           await env.clock.sleep(TIMING.rebalanceIntervalMs);
-          token = tokens.get(queueId);
         }
-        const session: QueueSession = { ...member, queueId, token, isActive: () => tokens.get(queueId) === token };
-        await callWorker(worker, session);
-        if (takenAway.has(queueId)) await giveBack(queueId);
-        else if (tokens.get(queueId) === token) await env.clock.sleep(TIMING.rebalanceIntervalMs);
-      }
+        staleUntil.set(session, setup.trueNowMs() + STALE_SESSION_MS);
+        await successor.runQueue(queueId);
+      })();
     };
-    await lockAll();
-    for (let queueId = 0; queueId < queueCount; queueId++) void runQueue(queueId);
+
+    await first.lockAll();
+    for (let queueId = 0; queueId < queueCount; queueId++) void first.runQueue(queueId);
   };
 }
 

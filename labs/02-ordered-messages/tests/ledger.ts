@@ -17,6 +17,8 @@ export interface ApplyRequest {
   messageId: string;
   consumerId: string;
   token: number;
+  /** The handler call's place in the history (harness bookkeeping: see `applied` below). */
+  opIndex: number;
 }
 
 /** `appliedAtMs`: the true simulated time the effect took place (the grader's clock, not a node's). */
@@ -24,7 +26,12 @@ export type ApplyReply = { kind: "ok"; appliedAtMs: number } | { kind: "fenced";
 
 export const LEDGER = "ledger";
 
-export function openLedger(env: Env, checkTokens: boolean, trueNowMs: () => number): void {
+/**
+ * @param applied receives the `opIndex` of every effect the ledger accepts, in the order it accepted
+ *   them: two effects can take place at the same simulated instant, and only this says which came
+ *   first (it is what a fencing token is compared against).
+ */
+export function openLedger(env: Env, checkTokens: boolean, trueNowMs: () => number, applied: number[]): void {
   const newest = new Map<number, number>();
   env.net.onRequest((_from, request) => {
     const apply = request as ApplyRequest;
@@ -33,6 +40,7 @@ export function openLedger(env: Env, checkTokens: boolean, trueNowMs: () => numb
       if (apply.token < highest) return { kind: "fenced", newestToken: highest } satisfies ApplyReply;
       newest.set(apply.queueId, apply.token);
     }
+    applied.push(apply.opIndex);
     // To the microsecond, as every time in a report is printed.
     return { kind: "ok", appliedAtMs: Math.round(trueNowMs() * 1000) / 1000 } satisfies ApplyReply;
   });

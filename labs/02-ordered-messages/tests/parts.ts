@@ -14,12 +14,14 @@ import {
   describeGcPause,
   describeLeave,
   type GcPause,
+  type GcPauseMoment,
   PARALLEL_SESSION_CALLS_MAX,
   runConsumeWorkload,
   runStuckKeyWorkload,
+  SESSION_CALLS_MAX,
   STUCK_FOR_MS,
 } from "./consume.ts";
-import { deployBroker, startInfrastructure } from "./deployment.ts";
+import { deployBroker, describeTakeover, startInfrastructure, type Takeover } from "./deployment.ts";
 import { type KeyStyle, keyStyleArb } from "./keys.ts";
 import { type ProducerLoad, runLearnerProducers } from "./produce.ts";
 import { type RoutingScenario, routingScenario, runRoutingCheck } from "./routing.ts";
@@ -216,6 +218,8 @@ function gcPauseArb(consumers: number): fc.Arbitrary<GcPause> {
     node: fc.integer({ min: 1, max: consumers }).map((i) => `c${i}`),
     call: fc.integer({ min: 1, max: 24 }),
     forMs: fc.integer({ min: 800, max: 1_500 }),
+    moment: fc.constantFrom<GcPauseMoment>("beforeEffect", "afterEffect"),
+    clockStops: fc.boolean(),
   });
 }
 
@@ -326,25 +330,103 @@ export const partD = definePart<OrderingModule, ConsumeScenario>({
   }),
 });
 
-export const partE = definePart<OrderingModule, ConsumeScenario>({
+/**
+ * L2.E's two kinds of run. "group": the learner's consumers, paused and skewed, under a ledger that
+ * checks tokens. "takeover": the harness's consumer runs the learner's orderly worker, and one of its
+ * sessions loses its queue without being told (deployment.ts, Takeover): whatever the lease, the
+ * worker must stop on the first `fenced` answer it gets.
+ */
+type FencingScenario =
+  | ({ kind: "group" } & ConsumeScenario)
+  | ({ kind: "takeover"; takeover: Takeover } & ConsumeScenario);
+
+/** A takeover during one of a session's first `callsMax` handler calls. */
+function takeoverArb(callsMax: number): fc.Arbitrary<Takeover> {
+  return fc.record({
+    atCall: fc.integer({ min: 1, max: callsMax }),
+    moment: fc.constantFrom<Takeover["moment"]>("callStarts", "callEnds"),
+  });
+}
+
+/**
+ * The consumer's node may crash (a new incarnation starts over, and may be overtaken again), but
+ * the broker does not: after a restart it grants no lock for a whole lease, and the takeover would
+ * wait that long, while the old session worked on as the queue's only owner.
+ */
+const oneConsumerOvertaken = consumeScenario({
+  consumers: [1, 1],
+  kinds: ["crash"],
+  outageMsMax: 100,
+  nodes: () => ["c1"],
+  windowMs: WINDOW_MS,
+});
+
+/** One consumer (the harness's), running a worker that one takeover overtakes. */
+function takeoverScenario(callsMax: number) {
+  return fc
+    .record({ scenario: oneConsumerOvertaken, takeover: takeoverArb(callsMax) })
+    .map(({ scenario, takeover }) => ({ kind: "takeover" as const, takeover, ...scenario }));
+}
+
+/** A takeover run: the harness's consumer, a fencing ledger, `worker` the learner's. */
+function runTakeover(
+  worker: (impl: OrderingModule) => QueueWorkerOf,
+  rules: ReturnType<typeof rulesOn>,
+  sessionCallsMax?: number,
+) {
+  return (ctx: Parameters<typeof runConsumeWorkload>[0], s: ConsumeScenario & { takeover: Takeover }) =>
+    runConsumeWorkload(
+      ctx,
+      s.load,
+      {
+        consumers: 1,
+        joinAtMs: [],
+        mode: "worker",
+        worker,
+        fencing: true,
+        rules,
+        takeover: s.takeover,
+        ...(sessionCallsMax === undefined ? {} : { sessionCallsMax }),
+      },
+      s.plan,
+    );
+}
+
+type QueueWorkerOf = ReturnType<ConsumeSetup["worker"]>;
+
+const fencedGroup = consumePart({
+  ...orderlyGroup,
+  fencing: true,
+  rules: rulesOn("oneInFlightPerQueue", "fencedLedger", "releaseAfterDrain"),
+});
+
+export const partE = definePart<OrderingModule, FencingScenario>({
   id: "L2.E",
   title: "fencing paused and skewed consumers",
   points: 20,
   seeds: 120,
   property:
-    "a consumer that freezes past its lease, or whose clock is wrong, never gets an effect accepted after the queue's new owner has written one, nor a commit after the new owner locked the queue: every effect and every commit carries the lock's fencing token",
-  scenario: groupScenario({
-    kinds: ["pause", "skew", "drift", "crash", "partition"],
-    outageMsMax: 1_500,
-    nodes: (n) => consumerNames(n),
-    gcPause: true,
-  }),
-  describe: (s) => describeConsume(s, "fencing"),
-  run: consumePart({
-    ...orderlyGroup,
-    fencing: true,
-    rules: rulesOn("oneInFlightPerQueue", "fencedLedger", "releaseAfterDrain"),
-  }),
+    "a consumer that freezes past its lease, or whose clock is wrong, never gets an effect accepted after the queue's new owner has written one, nor a commit after the new owner locked the queue: every effect and every commit carries the lock's fencing token; a worker told its token is stale (FencedError, or a commit answered fenced) returns at once, without retrying and without committing, even while its session still looks active",
+  scenario: fc.oneof(
+    {
+      weight: 2,
+      arbitrary: groupScenario({
+        kinds: ["pause", "skew", "drift", "crash", "partition"],
+        outageMsMax: 1_500,
+        nodes: (n) => consumerNames(n),
+        gcPause: true,
+      }).map((s) => ({ kind: "group" as const, ...s })),
+    },
+    { weight: 1, arbitrary: takeoverScenario(SESSION_CALLS_MAX - 1) },
+  ),
+  describe: (s) =>
+    s.kind === "group"
+      ? describeConsume(s, "fencing")
+      : [describeTakeover(s.takeover), ...describeConsume(s, "fencing")],
+  run: (ctx, s) =>
+    s.kind === "group"
+      ? fencedGroup(ctx, s)
+      : runTakeover((impl) => impl.runOrderlyQueue, rulesOn("oneInFlightPerQueue", "fencedLedger"))(ctx, s),
 });
 
 // ---------------------------------------------------------------- L2.F throughput
@@ -352,18 +434,20 @@ export const partE = definePart<OrderingModule, ConsumeScenario>({
 type ParallelScenario =
   | ({ kind: "throughput" } & ThroughputShape)
   | { kind: "stuck key"; keyStyle: KeyStyle }
-  | ({ kind: "faults" } & ConsumeScenario);
+  | ({ kind: "faults" } & ConsumeScenario)
+  | ({ kind: "takeover"; takeover: Takeover } & ConsumeScenario);
 
 export const partF = definePart<OrderingModule, ParallelScenario>({
   id: "L2.F",
   title: "throughput: keys in parallel, each key in order",
   points: 10,
   seeds: 64,
-  property: `messages of different keys run at the same time (when one key is slow, the others go on: at least ${BOUND_FRACTION * 100}% of the best speed-up over one-at-a-time that a key-ordered worker can reach), and a failing key holds back only itself; messages of one key never overlap and stay in order, and the committed offset never passes an unfinished message`,
+  property: `messages of different keys run at the same time (when one key is slow, the others go on: at least ${BOUND_FRACTION * 100}% of the best speed-up over one-at-a-time that a key-ordered worker can reach), and a failing key holds back only itself; messages of one key never overlap and stay in order, and the committed offset never passes an unfinished message; told that its token is stale (FencedError, or a commit answered fenced), the worker stops every key at once`,
   scenario: fc.oneof(
     { weight: 1, arbitrary: throughputShapeArb.map((s) => ({ kind: "throughput" as const, ...s })) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("stuck key" as const), keyStyle: keyStyleArb }) },
-    { weight: 3, arbitrary: oneConsumerUnderCrashes.map((s) => ({ kind: "faults" as const, ...s })) },
+    { weight: 2, arbitrary: oneConsumerUnderCrashes.map((s) => ({ kind: "faults" as const, ...s })) },
+    { weight: 1, arbitrary: takeoverScenario(PARALLEL_SESSION_CALLS_MAX - 4) },
   ),
   describe: (s) => {
     switch (s.kind) {
@@ -375,6 +459,8 @@ export const partF = definePart<OrderingModule, ParallelScenario>({
         ];
       case "faults":
         return describeConsume(s);
+      case "takeover":
+        return [describeTakeover(s.takeover), ...describeConsume(s, "fencing")];
     }
   },
   run: (ctx, s) => {
@@ -385,6 +471,8 @@ export const partF = definePart<OrderingModule, ParallelScenario>({
         return runStuckKeyWorkload(ctx, s.keyStyle);
       case "faults":
         return keyParallelUnderCrashes(ctx, s);
+      case "takeover":
+        return keyParallelOvertaken(ctx, s);
     }
   },
 });
@@ -398,3 +486,10 @@ const keyParallelUnderCrashes = consumePart({
   fencing: false,
   rules: rulesOn(),
 });
+
+/** L2.F's takeover runs: the key-parallel worker, overtaken without being told, must stop when fenced. */
+const keyParallelOvertaken = runTakeover(
+  (impl) => impl.runKeyParallelQueue,
+  rulesOn("fencedLedger"),
+  PARALLEL_SESSION_CALLS_MAX,
+);

@@ -13,7 +13,7 @@
  * has this very check (consumeConcurrentlyMaxSpan, 2,000 offsets), for concurrent consumption,
  * where a stuck message stops its queue once the others are that far ahead.
  *
- * What the reference does instead: it bounds the number of messages pulled and not finished (32),
+ * What the reference does instead: it bounds the number of messages pulled and not finished (64),
  * so a slow message holds one place, not the whole window; RocketMQ bounds a queue's cache by
  * count and size the same way (pullThresholdForQueue, pullThresholdSizeForQueue).
  */
