@@ -155,18 +155,32 @@ export class ConsumeQueueStore extends ConsumeQueueStoreBase implements ConsumeQ
         continue;
       }
       const r = stored.record;
-      if (
-        r.topic === topic &&
-        r.queueId === queueId &&
-        r.queueOffset === queueOffset &&
-        stored.sizeBytes === entry.sizeBytes &&
-        tagsHashOf(r.properties) === entry.tagsHash
-      ) {
-        return { ...r, tagsHash: entry.tagsHash };
-      }
+      if (this.leadsToItsRecord(entry, stored, topic, queueId, queueOffset)) return { ...r, tagsHash: entry.tagsHash };
       reason = `the entry points at ${r.topic}/${r.queueId} @${r.queueOffset} (${stored.sizeBytes} bytes)`;
     }
     throw new CorruptIndexError(topic, queueId, queueOffset, reason);
+  }
+
+  /**
+   * Whether the record an entry led to is the one the entry stands for. The entry has no checksum
+   * of its own, so this is its checksum: a flipped bit in its offset lands on another record (or on
+   * none), and one in its size or tag hash disagrees with the record it found.
+   */
+  protected leadsToItsRecord(
+    entry: IndexEntry,
+    stored: StoredRecord,
+    topic: string,
+    queueId: number,
+    queueOffset: number,
+  ): boolean {
+    const r = stored.record;
+    return (
+      r.topic === topic &&
+      r.queueId === queueId &&
+      r.queueOffset === queueOffset &&
+      stored.sizeBytes === entry.sizeBytes &&
+      tagsHashOf(r.properties) === entry.tagsHash
+    );
   }
 
   /** Entry n: from memory if it is not written yet, else with one read of its file. */
@@ -326,7 +340,14 @@ export function encodeEntry(stored: StoredRecord): Uint8Array {
   return bytes;
 }
 
-function decodeEntry(bytes: Uint8Array): { physicalOffset: number; sizeBytes: number; tagsHash: number } {
+/** An index entry, decoded. */
+export interface IndexEntry {
+  physicalOffset: number;
+  sizeBytes: number;
+  tagsHash: number;
+}
+
+function decodeEntry(bytes: Uint8Array): IndexEntry {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return {
     physicalOffset: view.getUint32(0) * 0x1_0000_0000 + view.getUint32(4),

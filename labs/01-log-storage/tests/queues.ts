@@ -47,8 +47,17 @@ export type QueueOp =
   | { kind: "end"; queue: number }
   | { kind: "negative"; queue: number; below: number }
   | { kind: "stale"; queue: number; after: "rebuild" | "restart" }
+  | { kind: "misindex"; queue: number; pick: number; wrong: Misindex; after: "rebuild" | "restart" }
   | { kind: "rebuild" }
   | { kind: "restart" };
+
+/**
+ * How a misindexed entry is wrong, as a flipped bit or a dispatcher's mistake can leave it: it
+ * points at a neighbouring message of the same queue, at a message of the topic's other queue or of
+ * another topic, into the middle of a record, or at the
+ * right record with the wrong size or tag hash.
+ */
+export type Misindex = "neighbour" | "other queue" | "other topic" | "no record" | "size" | "tag hash";
 
 export interface QueueScenario {
   segmentBytes: number;
@@ -94,6 +103,16 @@ export const queueScenarioArb: fc.Arbitrary<QueueScenario> = fc.record({
       },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant("rebuild" as const) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant("restart" as const) }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          kind: fc.constant("misindex" as const),
+          queue: queueIndex,
+          pick: fc.nat({ max: 1000 }),
+          wrong: fc.constantFrom<Misindex>("neighbour", "other queue", "other topic", "no record", "size", "tag hash"),
+          after: fc.constantFrom("rebuild" as const, "restart" as const),
+        }),
+      },
     ),
     { minLength: 10, maxLength: 60 },
   ),
@@ -104,14 +123,17 @@ export function describeQueueScenario(scenario: QueueScenario): string[] {
   const stale = (after: "rebuild" | "restart") =>
     scenario.ops.filter((op) => op.kind === "stale" && op.after === after).length;
   // A stale entry is followed by the rebuild or restart that must clear it: those count too.
-  const rebuilds = count("rebuild") + stale("rebuild");
-  const restarts = count("restart") + stale("restart");
+  const misindexed = (after: "rebuild" | "restart") =>
+    scenario.ops.filter((op) => op.kind === "misindex" && op.after === after).length;
+  const rebuilds = count("rebuild") + stale("rebuild") + misindexed("rebuild");
+  const restarts = count("restart") + stale("restart") + misindexed("restart");
   const reads = count("readQueue") + count("negative");
   return [
     "(no faults; the grader plays the dispatcher, falling behind or getting ahead of the log on purpose)",
     `workload: segments of ${scenario.segmentBytes} bytes, ${scenario.entriesPerFile} entries per consume-queue file; ` +
       `${plural(count("append"), "append")}, the dispatcher falling behind ${plural(count("lag"), "time")}, ` +
       `${plural(count("stale"), "stale index entry", "stale index entries")}, ` +
+      `${plural(count("misindex"), "entry", "entries")} rewritten wrong (each then read, and repaired), ` +
       `${plural(reads, "queue read")} (${count("negative")} below offset 0), ` +
       `${plural(rebuilds, "rebuild() call")} and ${plural(restarts, "restart")} (each boot rebuilds too)`,
   ];
@@ -228,6 +250,24 @@ export async function runQueueWorkload(ctx: TestContext<LogModule>, scenario: Qu
         rebuilt();
         if (found.length === 0) found = await checkEnd(node, ctx, model);
         if (found.length === 0) found = await checkQueueRead(node, ctx, model, model.messages.length);
+        break;
+      }
+      case "misindex": {
+        const model = models[step.queue] as QueueModel;
+        if (model.indexed === 0) break; // nothing indexed to get wrong
+        const n = step.pick % model.indexed;
+        const others = models.flatMap((m) =>
+          m === model || (m.topic === model.topic) !== (step.wrong === "other queue")
+            ? []
+            : m.messages.slice(0, m.indexed),
+        );
+        found = await injectMisindex(node, ctx, model, n, step.wrong, others[step.pick % Math.max(1, others.length)]);
+        if (found.length === 0) found = await checkEnd(node, ctx, model);
+        if (found.length > 0) break;
+        if (step.after === "rebuild") found = await rebuild(node, ctx);
+        else found = await restart(node, ctx);
+        rebuilt();
+        if (found.length === 0) found = await checkQueueRead(node, ctx, model, n);
         break;
       }
       case "rebuild":
@@ -453,6 +493,91 @@ async function injectStale(
     },
   );
   return result.kind === "ok" ? [] : [failedWithoutFault(result.op)];
+}
+
+/**
+ * Rewrites the index entry of `model`'s message `n` wrongly (dispatch at a queue offset the queue
+ * already holds: a rewrite), then reads it: the read must throw CorruptIndexError, or return the
+ * right message; never the one the entry points at, nor the right one with the entry's tag hash.
+ */
+async function injectMisindex(
+  node: SimNode<Store>,
+  ctx: TestContext<LogModule>,
+  model: QueueModel,
+  n: number,
+  wrong: Misindex,
+  other: Appended | undefined,
+): Promise<Anomaly[]> {
+  const name = `${model.topic}/${model.queueId}`;
+  const own = model.messages[n] as Appended;
+  const neighbour = model.messages[n + 1 < model.indexed ? n + 1 : n - 1];
+  const how: Misindex = wrong === "neighbour" && neighbour === undefined ? "size" : wrong;
+  const elsewhere = how === "other queue" || how === "other topic";
+  const target = how === "neighbour" ? (neighbour as Appended) : elsewhere && other ? other : own;
+  const kind: Misindex = elsewhere && other === undefined ? "size" : how;
+  const record = target.stored.record;
+  const properties =
+    kind === "tag hash" ? { ...record.properties, TAGS: `${record.properties.TAGS ?? ""}~` } : record.properties;
+  const sizeBytes = kind === "size" ? target.stored.sizeBytes + 4 : target.stored.sizeBytes;
+  // Inside the record, past its first bytes: no record starts there.
+  const physicalOffset = kind === "no record" ? record.physicalOffset + 8 : record.physicalOffset;
+  const points =
+    kind === "neighbour" || kind === "other queue" || kind === "other topic"
+      ? `at ${target.sent.id} (${record.topic}/${record.queueId} #${record.queueOffset}, @${record.physicalOffset})`
+      : kind === "no record"
+        ? `${physicalOffset - record.physicalOffset} bytes into its own record (@${physicalOffset}), where no record starts`
+        : kind === "size"
+          ? `at its own record with a size of ${sizeBytes} bytes, not ${target.stored.sizeBytes}`
+          : "at its own record with another tag hash";
+  ctx.history.nemesis(`the index entry of ${name} #${n} is rewritten wrong: it points ${points} (a flipped bit)`);
+  const dispatched = await recordCallResult(
+    ctx.history,
+    node,
+    ({ queues }) =>
+      queues.dispatch({
+        record: { ...record, topic: model.topic, queueId: model.queueId, queueOffset: n, physicalOffset, properties },
+        sizeBytes,
+      }),
+    {
+      client: CLIENT,
+      f: "dispatch",
+      input: `a wrong entry for ${name} #${n}, pointing ${points}`,
+      onError: "info",
+      keepOutput: false,
+    },
+  );
+  if (dispatched.kind !== "ok") return [failedWithoutFault(dispatched.op)];
+  const result = await readQueueAt(node, ctx, model, n);
+  if (result.kind === "lost") return [failedWithoutFault(result.op)];
+  if (result.kind === "threw" && errorName(result.error) === "CorruptIndexError") return [];
+  const related = [own.op, dispatched.op, result.op];
+  const rule =
+    "A read checks the record its entry leads to (topic, queue, queue offset, size, tag hash) and, when they disagree after READ_ATTEMPTS_MAX tries, throws CorruptIndexError: never another message, and never a tag hash the record does not have.";
+  if (result.kind === "threw")
+    return [
+      anomaly(
+        "wrong answer",
+        `readQueue(${name} @${n}) threw ${errorText(result.error)} after its entry was rewritten to point ${points}. ${rule}`,
+        related,
+      ),
+    ];
+  if (result.value === null)
+    return [
+      anomaly(
+        "lost write",
+        `readQueue(${name} @${n}) returned null after its entry was rewritten to point ${points}; ${own.sent.id} is there. ${rule}`,
+        related,
+      ),
+    ];
+  const found = compareQueueMessage(own, result.value, related, `readQueue(${name} @${n})`);
+  return found.map((a) => ({
+    ...a,
+    explanation: `${a.explanation} Its entry had been rewritten to point ${points}. ${rule}`,
+  }));
+}
+
+function errorName(error: unknown): string | undefined {
+  return error instanceof Error ? error.name : undefined;
 }
 
 async function rebuild(node: SimNode<Store>, ctx: TestContext<LogModule>): Promise<Anomaly[]> {
