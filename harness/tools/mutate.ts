@@ -8,7 +8,7 @@
  * list it in `labs/NN-name/mutants.md`) or a gap in the grader.
  *
  * How it works, and why each piece is the way it is:
- * - Stryker copies the project into a sandbox (`.mutate/tmp/sandbox-*`, node_modules linked) and
+ * - Stryker copies the project into a sandbox (`.mutate/tmp-NN-name/sandbox-*`, node_modules linked) and
  *   instruments the files to mutate there: every mutant is compiled in, switched on at run time.
  *   The grader finds labs through REPO_ROOT, computed from its own file's location, and the labs
  *   import `#lab` and `#labs/*` through package.json "imports": inside the sandbox both resolve to
@@ -196,7 +196,9 @@ export function strykerOptions(plan: MutatePlan): StrykerOptions {
     timeoutFactor: plan.timeoutFactor,
     timeoutMS: TIMEOUT_EXTRA_MS,
     dryRunTimeoutMinutes: 30,
-    tempDirName: path.join(OUT_DIR, "tmp"),
+    // One sandbox folder per lab: two labs' runs at once must not share (one run's start or end
+    // clears the folder under the other, which then dies mid-run).
+    tempDirName: path.join(OUT_DIR, `tmp-${plan.slug}`),
     // Nothing the grade needs: earlier reports, the learner's results, other worktrees' leftovers.
     ignorePatterns: [`/${OUT_DIR}`, "/.lab", "/.stryker-tmp", "/reports"],
     // The project type-checks with its own compiler; mutants that would not type-check still run.
