@@ -234,7 +234,9 @@ export class ConsumeQueueStore extends ConsumeQueueStoreBase implements ConsumeQ
       await queue.serialize(() => this.writeUnwritten(queue));
       for (const index of queue.files)
         await this.disk.fsync(this.locate(queue, index * this.config.entriesPerFile).path);
-      if (queue.files.size === 0) continue;
+      // A queue whose files a rebuild removed keeps its folder, and the removals are in that
+      // folder: until it is synced, a power cut can bring the files back, and open believes them.
+      if (queue.files.size === 0 && !(await this.disk.exists(queue.dirPath))) continue;
       dirs.add(queue.dirPath);
       dirs.add(joinPath(this.rootPath, queue.topic));
     }

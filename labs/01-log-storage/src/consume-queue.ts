@@ -13,14 +13,20 @@
  *     consumequeue/orders/2/00000000000000000000   entries 0 .. E-1
  *     consumequeue/orders/2/00000000000000000320   entries E .. 2E-1   (E = 16)
  *
+ * (The layout is RocketMQ's, there for you to read the disk by: the grader checks what your
+ * queues read back and what the next `open` believes, not what the files are called or hold byte
+ * by byte.)
+ *
  * The consume queues are derived data: everything in them can be rebuilt from the commit log. So
  * they are written without fsync on the append path, and after a crash they are rebuilt rather
  * than believed. Entries carry no checksum: a reader checks the record an entry leads to.
  *
  * Part C is graded with the grader playing the broker: it appends to the commit log and calls
- * `dispatch`, sometimes falls behind on purpose (appends it does not dispatch), sometimes writes
- * an entry for a record the log does not have (what a power cut leaves), and calls `rebuild`, as
- * every boot does. Keep all state in the objects.
+ * `dispatch`, sometimes falls behind on purpose (appends it does not dispatch, or dispatches out
+ * of order), sometimes writes an entry for a record the log does not have (what a power cut
+ * leaves) or one that leads to the wrong record (what a flipped bit leaves), and calls `rebuild`,
+ * as every boot does. It also closes a store cleanly (flushTo, then flush), cuts the power, and
+ * opens it again without a rebuild. Keep all state in the objects.
  */
 import { type Env, NotImplemented } from "#lab";
 import {
@@ -42,7 +48,8 @@ import {
 export class ConsumeQueueStore extends ConsumeQueueStoreBase implements ConsumeQueueStoreApi {
   /**
    * Opens every consume queue found under `consumequeue/`, believing its files: a queue's next
-   * offset is where its last file ends (whole entries only).
+   * offset is where its last file ends (whole entries only). Throws a RangeError when
+   * config.entriesPerFile is not a whole number of at least 1; 1 itself is accepted.
    *
    * Implementation hints:
    * - `disk.list` gives names; a topic folder holds queue-id folders, which hold the files.
@@ -62,7 +69,9 @@ export class ConsumeQueueStore extends ConsumeQueueStoreBase implements ConsumeQ
 
   /**
    * Writes the index entry of a record just appended to the commit log, at the record's queue
-   * offset, creating the queue's folder and file as needed.
+   * offset, creating the queue's folder and file as needed. That offset is not always the queue's
+   * next one: a dispatcher that fell behind leaves a gap and fills it later, in any order, and an
+   * entry already written may be written again (it replaces the one there).
    *
    * Contract: afterwards nextOffset of that queue is at least queueOffset + 1, and read() finds the
    * entry. Whether it goes to its file now or later, in batches, is yours to choose (the reference
@@ -80,11 +89,13 @@ export class ConsumeQueueStore extends ConsumeQueueStoreBase implements ConsumeQ
   /**
    * The message at `queueOffset` of a queue.
    *
-   * Contract: null at or past the queue's end (nextOffset); OffsetOutOfRangeError (from
-   * provided.ts) when the entry points below the commit log's start (retention deleted it) or
-   * queueOffset is negative; otherwise the record the entry leads to, with the entry's tag hash,
-   * checked: same topic, queue, queue offset, size and tag hash. When they disagree, read again
-   * (up to READ_ATTEMPTS_MAX times); then throw CorruptIndexError. Never another queue's message.
+   * Contract: a RangeError when queueOffset is not a whole number; null at or past the queue's end
+   * (nextOffset); OffsetOutOfRangeError (from provided.ts) when the entry points below the commit
+   * log's start (retention deleted it) or queueOffset is negative; otherwise the record the entry
+   * leads to, with the entry's tag hash, checked: same topic, queue, queue offset, size and tag
+   * hash. When they disagree, or no record starts where the entry points, read again (up to
+   * READ_ATTEMPTS_MAX times); then throw CorruptIndexError (not OffsetOutOfRangeError: that one
+   * tells a consumer the message is gone for good). Never another queue's message.
    * A lookup costs a constant number of disk reads, however long the queue. Part G's budget for
    * one lookup, with no faults: at most 6 disk reads, of at most the record's size plus 1,024 bytes
    * in all (room for the 20-byte entry, a header read or a read-ahead guess, and the record).
@@ -129,7 +140,8 @@ export class ConsumeQueueStore extends ConsumeQueueStoreBase implements ConsumeQ
   /**
    * Makes every consume-queue file durable, and the folders that name them: a clean close and
    * retention call it (retention, because once a segment is gone its queues' entries are the only
-   * record of their numbering).
+   * record of their numbering). Files a rebuild deleted must stay deleted after a power cut, since
+   * the next open believes what it finds. A store with no queue has nothing to make durable.
    */
   async flush(): Promise<void> {
     // YOUR CODE HERE (L1.C)

@@ -10,6 +10,7 @@ import { type CutScenario, cutScenarioArb, describeCutScenario, runCutWorkload }
 import { recoveryCrashArb } from "./faults.ts";
 import { describeLogScenario, type LogScenario, logScenarioArb, runLogWorkload } from "./log-workload.ts";
 import { describeFlushScenario, runFlushWorkload } from "./policy-stop.ts";
+import { checkQueueDirect, describeQueueContract } from "./queue-contract.ts";
 import { describeQueueScenario, type QueueScenario, queueScenarioArb, runQueueWorkload } from "./queues.ts";
 import { describeRetentionScenario, runRetentionWorkload } from "./retention.ts";
 import { describeSegmentScenario, runSegmentWorkload, type SegmentScenario, segmentScenarioArb } from "./segments.ts";
@@ -62,8 +63,11 @@ export const partC = definePart<LogModule, QueueScenario>({
   property:
     "readQueue returns the n-th message appended to a queue (checked against its index entry: an entry rewritten wrong gives CorruptIndexError, never another message nor another tag hash), null past the end, OffsetOutOfRangeError below offset 0; and after a rebuild the queues agree with the log even when the dispatcher fell behind or the index got ahead of the log",
   scenario: queueScenarioArb,
-  describe: describeQueueScenario,
-  run: runQueueWorkload,
+  describe: (scenario) => [...describeQueueScenario(scenario), ...describeQueueContract()],
+  run: async (ctx, scenario) => {
+    const found = await runQueueWorkload(ctx, scenario);
+    return found.length > 0 ? found : checkQueueDirect(ctx);
+  },
 });
 
 const NODES = ["n1"];

@@ -210,9 +210,9 @@ export class ConsumeQueueStore extends ConsumeQueueStoreBase {
   }
 
   async read(topic: string, queueId: number, queueOffset: number): Promise<QueueMessage | null> {
-    if (!Number.isSafeInteger(queueOffset) || queueOffset < 0) {
-      throw new OffsetOutOfRangeError(queueOffset, "queue offsets start at 0");
-    }
+    // Not a whole number: no place in the queue at all, so neither "out of range" nor "past the end".
+    if (!Number.isSafeInteger(queueOffset)) throw new RangeError(`queue offset ${queueOffset} is not a whole number`);
+    if (queueOffset < 0) throw new OffsetOutOfRangeError(queueOffset, "queue offsets start at 0");
     const queue = this.queues.get(queueKey(topic, queueId));
     if (queue === undefined || queueOffset >= queue.nextOffset) return null;
     let reason = "no entry was ever written there";
