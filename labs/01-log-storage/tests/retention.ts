@@ -1,6 +1,7 @@
 /**
  * Part L1.F: the log under retention and faults (log-workload.ts), then retention over an empty
- * active segment, played directly.
+ * active segment, played directly (and, in their own files, flushTo beside retention and the
+ * rebuild of a queue retention emptied: flush-beside-retention.ts, queue-below-start.ts).
  *
  * A segment's age is known from the store time of the first record after it, so retention reads
  * the next segment's first record. The active segment can be empty: a roll creates it, and the
@@ -24,6 +25,7 @@ import { errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import { type CommitLogApi, END_MARKER_BYTES, type LogModule, recordSizeOf } from "./api.ts";
 import { checkFlushBesideRetention, describeFlushBesideRetention } from "./flush-beside-retention.ts";
+import { checkQueueBelowStart, describeQueueBelowStart } from "./queue-below-start.ts";
 import { describeLogScenario, type LogScenario, runLogWorkload } from "./log-workload.ts";
 import { MessageBook } from "./messages.ts";
 import { expectedOffset } from "./segments.ts";
@@ -44,6 +46,7 @@ export function describeRetentionScenario(scenario: LogScenario): string[] {
     ...describeLogScenario(scenario),
     "then, on a log of its own (segments of 512 bytes): records until the next one rolls, that append on a full disk, deleteExpiredSegments over the empty active segment it leaves (first with a retention of an hour: nothing may go), one more append, deleteExpiredSegments again (its count compared with how far minOffset moved)",
     describeFlushBesideRetention(),
+    describeQueueBelowStart(),
   ];
 }
 
@@ -52,7 +55,9 @@ export async function runRetentionWorkload(ctx: TestContext<LogModule>, scenario
   const found = await runLogWorkload(ctx, scenario);
   if (found.length > 0) return found;
   const empty = await checkEmptyActiveSegment(ctx);
-  return empty.length > 0 ? empty : checkFlushBesideRetention(ctx);
+  if (empty.length > 0) return empty;
+  const beside = await checkFlushBesideRetention(ctx);
+  return beside.length > 0 ? beside : checkQueueBelowStart(ctx);
 }
 
 async function checkEmptyActiveSegment(ctx: TestContext<LogModule>): Promise<Anomaly[]> {
