@@ -25,8 +25,8 @@
  * `dispatch`, sometimes falls behind on purpose (appends it does not dispatch, or dispatches out
  * of order), sometimes writes an entry for a record the log does not have (what a power cut
  * leaves) or one that leads to the wrong record (what a flipped bit leaves), and calls `rebuild`,
- * as every boot does. It also closes a store cleanly (flushTo, then flush), cuts the power, and
- * opens it again without a rebuild. Keep all state in the objects.
+ * as every boot does. It also closes a store cleanly (the log made durable, then `flush`), cuts
+ * the power, and opens it again without a rebuild. Keep all state in the objects.
  */
 import { type Env, NotImplemented } from "#lab";
 import {

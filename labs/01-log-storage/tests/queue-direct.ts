@@ -16,7 +16,7 @@ import type { SimRng } from "#harness/sim/rng.ts";
 import type { SimNode } from "#harness/sim/node.ts";
 import { type CallResult, errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
-import { utf8 } from "#lab";
+import { type Disk, utf8 } from "#lab";
 import {
   type CommitLogApi,
   type ConsumeQueueStoreApi,
@@ -31,6 +31,8 @@ import { type Appended, describeRecord, MessageBook, type MessageSpec, TOPICS } 
 export interface QueueStore {
   commitLog: CommitLogApi;
   queues: ConsumeQueueStoreApi;
+  /** The node's disk, for the grader's own sync of the commit log (syncLog). */
+  disk: Disk;
 }
 
 /** One queue as the grader knows it: the messages appended to it, at their queue offsets. */
@@ -67,7 +69,7 @@ export class QueueDirect {
       );
       // New messages are numbered from the queues as open found them: no rebuild at this boot.
       commitLog.setQueueOffsets(queues.nextOffsets());
-      return { commitLog, queues };
+      return { commitLog, queues, disk: env.disk };
     });
   }
 
@@ -238,6 +240,39 @@ export class QueueDirect {
       },
       sizeBytes: 120,
     };
+  }
+
+  /**
+   * Makes the commit log durable without asking it to: every file and folder outside
+   * `consumequeue/` fsynced, the folders deepest first. Part C grades the queues' flush, and must
+   * not need flushTo (part D's code) to do it.
+   */
+  async syncLog(): Promise<Anomaly[]> {
+    const result = await this.call(
+      "the grader fsyncs every file and folder outside consumequeue/ (the commit log, durable)",
+      undefined,
+      async ({ disk }) => {
+        const dirs: string[] = [];
+        const walk = async (dir: string): Promise<void> => {
+          dirs.push(dir);
+          for (const name of await disk.list(dir)) {
+            const path = dir === "" ? name : `${dir}/${name}`;
+            if (path === "consumequeue") continue;
+            let isDir = true;
+            try {
+              await disk.list(path);
+            } catch {
+              isDir = false;
+            }
+            if (isDir) await walk(path);
+            else await disk.fsync(path);
+          }
+        };
+        await walk("");
+        for (const dir of dirs.reverse()) await disk.fsyncDir(dir);
+      },
+    );
+    return result.kind === "ok" ? [] : this.failed(result);
   }
 
   /** Cuts the node's power and boots it again (open only: no rebuild). */
