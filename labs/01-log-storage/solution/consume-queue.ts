@@ -254,7 +254,7 @@ export class ConsumeQueueStore extends ConsumeQueueStoreBase implements ConsumeQ
   }
 
   /** The entries of `queue` waiting in memory (an empty list when none). */
-  private unwrittenOf(queue: ConsumeQueue): Uint8Array[] {
+  protected unwrittenOf(queue: ConsumeQueue): Uint8Array[] {
     let waiting = this.unwritten.get(queue);
     if (waiting === undefined) {
       waiting = [];
@@ -299,7 +299,7 @@ export class ConsumeQueueStore extends ConsumeQueueStoreBase implements ConsumeQ
   }
 
   /** Removes every entry from `queueOffset` on: later files deleted, the file holding it cut. */
-  private async cut(queue: ConsumeQueue, queueOffset: number): Promise<void> {
+  protected async cut(queue: ConsumeQueue, queueOffset: number): Promise<void> {
     const perFile = this.config.entriesPerFile;
     for (const index of [...queue.files].sort((a, b) => b - a)) {
       const { path } = this.locate(queue, index * perFile);
@@ -315,7 +315,7 @@ export class ConsumeQueueStore extends ConsumeQueueStoreBase implements ConsumeQ
   }
 
   /** For a queue with no record in the log: the first entry that claims a record the log does not have. */
-  private async firstEntryAtOrPastLogStart(queue: ConsumeQueue): Promise<number> {
+  protected async firstEntryAtOrPastLogStart(queue: ConsumeQueue): Promise<number> {
     const perFile = this.config.entriesPerFile;
     for (const index of [...queue.files].sort((a, b) => a - b)) {
       const { path } = this.locate(queue, index * perFile);

@@ -129,7 +129,12 @@ async function fill(d: QueueDirect, queues: DirectQueue[]): Promise<Anomaly[]> {
  * Each way an entry can lead astray, on a message of `q` drawn for it: the wrong entry is written
  * (a rewrite, with dispatch), read, and the right one written back and read.
  */
-async function misindexed(d: QueueDirect, q: DirectQueue, sibling: DirectQueue, other: DirectQueue): Promise<Anomaly[]> {
+async function misindexed(
+  d: QueueDirect,
+  q: DirectQueue,
+  sibling: DirectQueue,
+  other: DirectQueue,
+): Promise<Anomaly[]> {
   const name = `${q.topic}/${q.queueId}`;
   for (const how of MISINDEXES) {
     const n = d.rng.int(q.messages.length);
@@ -159,7 +164,11 @@ async function misindexed(d: QueueDirect, q: DirectQueue, sibling: DirectQueue, 
     }
     found = await d.dispatch(own.stored, "the right entry, written back");
     if (found.length === 0)
-      found = await d.checkHeld(q, n, `Its entry had been rewritten wrong and then written back right (dispatch again).`);
+      found = await d.checkHeld(
+        q,
+        n,
+        `Its entry had been rewritten wrong and then written back right (dispatch again).`,
+      );
     if (found.length > 0) return found;
   }
   return [];
@@ -199,7 +208,10 @@ function wrongEntry(
     }
     case "size": {
       const sizeBytes = own.stored.sizeBytes + 4 * (1 + d.rng.int(8));
-      return { stored: as(own, {}, sizeBytes), points: `${at(own)} with a size of ${sizeBytes} bytes, not ${own.stored.sizeBytes}` };
+      return {
+        stored: as(own, {}, sizeBytes),
+        points: `${at(own)} with a size of ${sizeBytes} bytes, not ${own.stored.sizeBytes}`,
+      };
     }
     case "tag hash": {
       const properties = { ...own.stored.record.properties, TAGS: `${own.stored.record.properties.TAGS ?? ""}~` };
@@ -207,7 +219,10 @@ function wrongEntry(
     }
     case "inside a record": {
       const physicalOffset = own.stored.record.physicalOffset + 8 * (1 + d.rng.int(4));
-      return { stored: as(own, { physicalOffset }), points: `into ${own.sent.id} (@${physicalOffset}), where no record starts` };
+      return {
+        stored: as(own, { physicalOffset }),
+        points: `into ${own.sent.id} (@${physicalOffset}), where no record starts`,
+      };
     }
     case "past the end": {
       const last = q.messages.at(-1) as Appended;
@@ -223,11 +238,21 @@ function wrongEntry(
  * queue with no record), made durable; then rebuild, a clean close, a power cut, and a store that
  * opens without a rebuild, read back; then one more message for each, numbered from there.
  */
-async function cutAndReopen(d: QueueDirect, q: DirectQueue, empty: DirectQueue, rest: DirectQueue[]): Promise<Anomaly[]> {
+async function cutAndReopen(
+  d: QueueDirect,
+  q: DirectQueue,
+  empty: DirectQueue,
+  rest: DirectQueue[],
+): Promise<Anomaly[]> {
   const name = `${q.topic}/${q.queueId}`;
   const emptyName = `${empty.topic}/${empty.queueId}`;
   const extra = d.config.entriesPerFile + 1;
-  const end = await d.call("writtenOffset", undefined, ({ commitLog }) => commitLog.writtenOffset, (n) => n);
+  const end = await d.call(
+    "writtenOffset",
+    undefined,
+    ({ commitLog }) => commitLog.writtenOffset,
+    (n) => n,
+  );
   if (end.kind !== "ok") return d.failed(end);
   d.nemesis(
     `${extra} index entries for ${name} from #${q.messages.length} on, and one for ${emptyName} #0, appear, pointing past the end of the log (records a power cut took away)`,
@@ -237,7 +262,10 @@ async function cutAndReopen(d: QueueDirect, q: DirectQueue, empty: DirectQueue, 
     const found = await d.dispatch(stale, "a record the log does not have");
     if (found.length > 0) return found;
   }
-  let found = await d.dispatch(d.phantom(empty, 0, end.value + 64), "a record the log does not have, in a queue with none");
+  let found = await d.dispatch(
+    d.phantom(empty, 0, end.value + 64),
+    "a record the log does not have, in a queue with none",
+  );
   if (found.length > 0) return found;
   const flushed = await d.call("flush", undefined, ({ queues }) => queues.flush());
   if (flushed.kind !== "ok") return d.failed(flushed);

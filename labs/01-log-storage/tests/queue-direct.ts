@@ -12,8 +12,8 @@
 import { type Anomaly, type AnomalyName, anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
-import type { SimRng } from "#harness/sim/rng.ts";
 import type { SimNode } from "#harness/sim/node.ts";
+import type { SimRng } from "#harness/sim/rng.ts";
 import { type CallResult, errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import { type Disk, utf8 } from "#lab";
@@ -25,8 +25,8 @@ import {
   type QueueMessage,
   type StoredRecord,
 } from "./api.ts";
-import { compareQueueMessage } from "./queues.ts";
 import { type Appended, describeRecord, MessageBook, type MessageSpec, TOPICS } from "./messages.ts";
+import { compareQueueMessage } from "./queues.ts";
 
 export interface QueueStore {
   commitLog: CommitLogApi;
@@ -204,7 +204,9 @@ export class QueueDirect {
       );
     }
     const found = compareQueueMessage(want, result.value, [want.op, result.op], what);
-    return found.length === 0 ? [] : this.anomaly(found[0]?.name ?? "wrong answer", `${found[0]?.explanation} ${why}`, found[0]?.ops);
+    return found.length === 0
+      ? []
+      : this.anomaly(found[0]?.name ?? "wrong answer", `${found[0]?.explanation} ${why}`, found[0]?.ops);
   }
 
   /** A read at or past the queue's end must return null. */

@@ -62,7 +62,8 @@ export async function checkOpenConfig(ctx: TestContext<LogModule>): Promise<Anom
   });
   const booted = await node.start();
   if (booted.kind === "error") throw booted.error;
-  const rule = "ConsumeQueueStore.open throws a RangeError when config.entriesPerFile is not a whole number of at least 1";
+  const rule =
+    "ConsumeQueueStore.open throws a RangeError when config.entriesPerFile is not a whole number of at least 1";
   const bad = BAD_ENTRIES_PER_FILE[rng.int(BAD_ENTRIES_PER_FILE.length)] as number;
   for (const entriesPerFile of [0, bad]) {
     const result = await recordCallResult(ctx.history, node, (store) => store.open(entriesPerFile), {
@@ -76,7 +77,9 @@ export async function checkOpenConfig(ctx: TestContext<LogModule>): Promise<Anom
     if (result.kind === "lost") return [anomaly("wrong answer", "ConsumeQueueStore.open got no answer.", [result.op])];
     const answer = result.kind === "threw" ? `threw ${errorText(result.error)}` : "opened a store";
     return [
-      anomaly("wrong answer", `ConsumeQueueStore.open with entriesPerFile ${entriesPerFile} ${answer}; ${rule}.`, [result.op]),
+      anomaly("wrong answer", `ConsumeQueueStore.open with entriesPerFile ${entriesPerFile} ${answer}; ${rule}.`, [
+        result.op,
+      ]),
     ];
   }
   const ops: Op[] = [];

@@ -25,9 +25,9 @@ import { errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import { type CommitLogApi, END_MARKER_BYTES, type LogModule, recordSizeOf } from "./api.ts";
 import { checkFlushBesideRetention, describeFlushBesideRetention } from "./flush-beside-retention.ts";
-import { checkQueueBelowStart, describeQueueBelowStart } from "./queue-below-start.ts";
 import { describeLogScenario, type LogScenario, runLogWorkload } from "./log-workload.ts";
 import { MessageBook } from "./messages.ts";
+import { checkQueueBelowStart, describeQueueBelowStart } from "./queue-below-start.ts";
 import { expectedOffset } from "./segments.ts";
 
 const NODE = "direct";
