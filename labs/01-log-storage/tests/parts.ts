@@ -61,7 +61,7 @@ export const partC = definePart<LogModule, QueueScenario>({
   points: 15,
   seeds: 200,
   property:
-    "readQueue returns the n-th message appended to a queue (checked against its index entry: an entry rewritten wrong gives CorruptIndexError, never another message nor another tag hash), null past the end, OffsetOutOfRangeError below offset 0; and after a rebuild the queues agree with the log even when the dispatcher fell behind or the index got ahead of the log",
+    "readQueue returns the n-th message appended to a queue (checked against its index entry: an entry rewritten wrong gives CorruptIndexError, never another message nor another tag hash), null past the end, OffsetOutOfRangeError below offset 0, RangeError between two offsets; dispatch writes at the record's queue offset, in any order; after a rebuild the queues agree with the log even when the dispatcher fell behind or the index got ahead of the log, and so does the next open after a flush and a power cut; open refuses fewer than 1 entry per file",
   scenario: queueScenarioArb,
   describe: (scenario) => [...describeQueueScenario(scenario), ...describeQueueContract()],
   run: async (ctx, scenario) => {
