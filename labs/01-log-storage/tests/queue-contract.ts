@@ -68,7 +68,8 @@ export async function checkQueueContract(ctx: TestContext<LogModule>): Promise<A
   const d = new QueueDirect(ctx, NODE, rng, FIRST_ID, { segmentBytes: SEGMENT_BYTES, entriesPerFile });
   await d.start();
   const q = d.queue(0, 0);
-  const sibling = d.queue(0, 1);
+  // A queue id of two digits: its folder's name is longer than one character.
+  const sibling = d.queue(0, 10 + rng.int(90));
   const other = d.queue(1, 0);
   const empty = d.queue(2, 1);
   const steps = [
