@@ -39,6 +39,7 @@ const SEGMENT_BYTES = 1024;
 
 /** How an entry rewritten wrong leads astray. */
 type Misindex = "neighbour" | "other queue" | "other topic" | "size" | "tag hash" | "inside a record" | "past the end";
+const MISINDEXES_PER_SEED = 2;
 const MISINDEXES: readonly Misindex[] = [
   "neighbour",
   "other queue",
@@ -52,7 +53,7 @@ const MISINDEXES: readonly Misindex[] = [
 export function describeQueueContract(): string[] {
   return [
     `then, directly: ${describeQueueEdges()}`,
-    "and on a store of its own (1 to 3 entries per file): entries dispatched past a gap and the gap filled out of order, entries rewritten to lead to the wrong record (each read, then repaired), entries past the end of the log (one in a queue with no record), rebuild, the commit log synced and flush called, a power cut, and a store opened without a rebuild read back",
+    "and on a store of its own (1 to 3 entries per file): entries dispatched past a gap and the gap filled out of order, entries rewritten to lead to the wrong record (two of seven ways a seed; each read, then repaired), entries past the end of the log (one in a queue with no record), rebuild, the commit log synced and flush called, a power cut, and a store opened without a rebuild read back",
   ];
 }
 
@@ -127,7 +128,7 @@ async function fill(d: QueueDirect, queues: DirectQueue[]): Promise<Anomaly[]> {
 }
 
 /**
- * Each way an entry can lead astray, on a message of `q` drawn for it: the wrong entry is written
+ * Ways an entry can lead astray (two a seed), on a message of `q` drawn for each: the wrong entry is written
  * (a rewrite, with dispatch), read, and the right one written back and read.
  */
 async function misindexed(
@@ -137,7 +138,8 @@ async function misindexed(
   other: DirectQueue,
 ): Promise<Anomaly[]> {
   const name = `${q.topic}/${q.queueId}`;
-  for (const how of MISINDEXES) {
+  // Two of the ways a seed, drawn: every way is played within a few seeds, at a fraction of the time.
+  for (const how of d.rng.shuffled(MISINDEXES).slice(0, MISINDEXES_PER_SEED)) {
     const n = d.rng.int(q.messages.length);
     const own = q.messages[n] as Appended;
     const wrong = wrongEntry(d, how, q, n, sibling, other);
