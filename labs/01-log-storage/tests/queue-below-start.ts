@@ -19,9 +19,8 @@
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
-import { errorText } from "#harness/workloads/call.ts";
 import { isOutOfRange, type LogModule } from "./api.ts";
-import { describeMessage, QueueDirect } from "./queue-direct.ts";
+import { describeAnswer, QueueDirect } from "./queue-direct.ts";
 import { expectedOffset } from "./segments.ts";
 
 const NODE = "queues-retained";
@@ -86,10 +85,7 @@ export async function checkQueueBelowStart(ctx: TestContext<LogModule>): Promise
   const gone = await d.read(old, below);
   if (gone.kind === "lost") return d.failed(gone);
   if (!(gone.kind === "threw" && isOutOfRange(gone.error))) {
-    const answer =
-      gone.kind === "threw"
-        ? `threw ${errorText(gone.error)}`
-        : `returned ${gone.value === null ? "null" : describeMessage(gone.value)}`;
+    const answer = describeAnswer(gone);
     return d.anomaly(
       "wrong answer",
       `readQueue(${oldName} @${below}) ${answer}; retention deleted its record (the log starts at ${start}), so read throws OffsetOutOfRangeError.`,

@@ -24,10 +24,9 @@
  */
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
-import { errorText } from "#harness/workloads/call.ts";
 import type { LogModule } from "./api.ts";
 import type { Appended } from "./messages.ts";
-import { type DirectQueue, describeMessage, QueueDirect } from "./queue-direct.ts";
+import { type DirectQueue, describeAnswer, QueueDirect } from "./queue-direct.ts";
 import { checkOpenConfig, checkReadEdges, describeQueueEdges } from "./queue-reads.ts";
 
 const NODE = "queues";
@@ -138,10 +137,7 @@ async function pastTheEnd(d: QueueDirect, q: DirectQueue): Promise<Anomaly[]> {
       ? found
       : d.checkHeld(q, n, "Its entry had been rewritten wrong and then written back right (dispatch again).");
   }
-  const answer =
-    result.kind === "threw"
-      ? `threw ${errorText(result.error)}`
-      : `returned ${result.value === null ? "null" : describeMessage(result.value)}`;
+  const answer = describeAnswer(result);
   return d.anomaly(
     "wrong answer",
     `readQueue(${name} @${n}) ${answer} after its entry was rewritten to point ${points}; ${own.sent.id} is still in the log. No record starts where the entry points, so the read tries again and then throws CorruptIndexError: not OffsetOutOfRangeError, which is for an entry below the log's start and tells a consumer the message is gone for good.`,

@@ -25,8 +25,10 @@ import {
   type QueueMessage,
   type StoredRecord,
 } from "./api.ts";
-import { type Appended, describeRecord, MessageBook, type MessageSpec, TOPICS } from "./messages.ts";
-import { compareQueueMessage } from "./queues.ts";
+import { type Appended, MessageBook, type MessageSpec, TOPICS } from "./messages.ts";
+import { compareQueueMessage, describeAnswer, describeMessage } from "./queues.ts";
+
+export { describeAnswer, describeMessage };
 
 export interface QueueStore {
   commitLog: CommitLogApi;
@@ -215,10 +217,7 @@ export class QueueDirect {
     const result = await this.read(queue, n);
     if (result.kind === "lost") return this.failed(result);
     if (result.kind === "ok" && result.value === null) return [];
-    const answer =
-      result.kind === "threw"
-        ? `threw ${errorText(result.error)}`
-        : `returned ${result.value === null ? "null" : describeMessage(result.value)}`;
+    const answer = describeAnswer(result);
     return this.anomaly(
       "wrong answer",
       `readQueue(${name} @${n}) ${answer}; ${name} holds ${queue.messages.length} messages, so @${n} is at or past its end and the answer is null. ${why}`,
@@ -283,8 +282,4 @@ export class QueueDirect {
     this.node.powerLoss();
     await this.start();
   }
-}
-
-export function describeMessage(got: QueueMessage): string {
-  return typeof got === "object" && got !== null && "body" in got ? describeRecord(got) : String(got);
 }

@@ -19,7 +19,7 @@ import { errorText, recordCallResult } from "#harness/workloads/call.ts";
 import type { Op } from "#harness/workloads/history.ts";
 import { isOutOfRange, type LogModule, type QueueMessage } from "./api.ts";
 import type { DirectQueue, QueueDirect } from "./queue-direct.ts";
-import { describeMessage } from "./queue-direct.ts";
+import { describeAnswer, describeMessage } from "./queue-direct.ts";
 
 const CONFIG_NODE = "queues-config";
 /** entriesPerFile values open must refuse, one drawn per seed after the first (0 every time). */
@@ -134,10 +134,7 @@ export async function checkReadEdges(d: QueueDirect, q: DirectQueue): Promise<An
   const negative = await d.read(q, below);
   if (negative.kind === "lost") return d.failed(negative);
   if (!(negative.kind === "threw" && isOutOfRange(negative.error))) {
-    const answer =
-      negative.kind === "threw"
-        ? `threw ${errorText(negative.error)}`
-        : `returned ${negative.value === null ? "null" : describeMessage(negative.value)}`;
+    const answer = describeAnswer(negative);
     return d.anomaly(
       "wrong answer",
       `readQueue(${name} @${below}) ${answer}; queue offsets start at 0, so it must throw OffsetOutOfRangeError (null means past the queue's end, not before its start).`,

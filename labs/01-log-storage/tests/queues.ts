@@ -300,7 +300,7 @@ function failedWithoutFault(op: Op): Anomaly {
 }
 
 /** A call that returned or threw (the node was up to answer it). */
-type Answered<T> = Exclude<CallResult<T>, { kind: "lost" }>;
+export type Answered<T> = Exclude<CallResult<T>, { kind: "lost" }>;
 
 /** queues.read at offset `n` of the model's queue, recorded as a client's readQueue. */
 function readQueueAt(
@@ -416,7 +416,14 @@ export function compareQueueMessage(want: Appended, got: QueueMessage, ops: Op[]
   return [];
 }
 
-function describeMessage(got: QueueMessage): string {
+/** What a read answered, in words: "threw ..." or "returned ...". */
+export function describeAnswer(result: Answered<QueueMessage | null>): string {
+  return result.kind === "threw"
+    ? `threw ${errorText(result.error)}`
+    : `returned ${result.value === null ? "null" : describeMessage(result.value)}`;
+}
+
+export function describeMessage(got: QueueMessage): string {
   return typeof got === "object" && got !== null && "body" in got ? describeRecord(got) : String(got);
 }
 
@@ -443,10 +450,7 @@ async function checkEnd(node: SimNode<Store>, ctx: TestContext<LogModule>, model
 function judgeNegative(model: QueueModel, n: number, result: Answered<QueueMessage | null>): Anomaly[] {
   const name = `${model.topic}/${model.queueId}`;
   if (result.kind === "threw" && isOutOfRange(result.error)) return [];
-  const answer =
-    result.kind === "threw"
-      ? `threw ${errorText(result.error)}`
-      : `returned ${result.value === null ? "null" : describeMessage(result.value)}`;
+  const answer = describeAnswer(result);
   return [
     anomaly(
       "wrong answer",
