@@ -96,4 +96,23 @@ describe("the benchmark's report: goals judged on the log's fast path", () => {
       /the log with a 1 MiB write buffer \(part H; the goals are judged here\):\n {4}async flush, 1 producer \(until close\) +220.0 MB\/s {2}55.0%/,
     );
   });
+
+  it("prints the floor, the log's rate as a share of it, and each round's limit when the run has them", () => {
+    const lines = describeLogBench({
+      ...figures,
+      diskLimitRoundsMBps: [380, 400, 1200],
+      encodeAndCopyMBps: 80,
+      buffered: {
+        writeBufferBytes: 1024 * 1024,
+        asyncMBps: 60,
+        groupCommit: figures.groupCommit,
+        asyncByRecordSize: [],
+      },
+    }).join("\n");
+    expect(lines).toContain("(the limit in each round: 380.0, 400.0, 1200.0 MB/s)");
+    expect(lines).toMatch(/floor: encode, copy into a 1 MiB buffer, no log +80.0 MB\/s {2}20.0%/);
+    expect(lines).toContain("the log's async flush with a 1 MiB write buffer runs at 75% of the floor's rate");
+    // Without them (a run from before they existed), neither line appears.
+    expect(describeLogBench(figures).join("\n")).not.toMatch(/floor|each round/);
+  });
 });

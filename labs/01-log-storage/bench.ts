@@ -16,7 +16,12 @@
  *   7. 3, 4 and 6 again with a write buffer of WRITE_BUFFER_BYTES per file (part H: RocketMQ's
  *      transient store pool), the log's fast path; the goals are judged on these figures, and the
  *      figures without the buffer stay beside them to show what the buffer buys;
- *   8. every workload above once more on the simulated disk with the calibrated cost model
+ *   8. the floor: what any log in this language pays per record before its own structure, each
+ *      record encoded (with its CRC) and copied into a 1 MiB buffer by one awaited call, a write
+ *      call per full buffer, one fsync at the end; no queue entry, no lock, no flush policy. The
+ *      gap between this row and 3's buffered figure is the log's structure; the gap between this
+ *      row and 1 is the per-record work itself;
+ *   9. every workload above once more on the simulated disk with the calibrated cost model
  *      (harness/sim/cost-model.ts), printed next to the real figure: what the model predicts.
  *
  * Each round runs every measurement once; each figure is the median of its rounds.
@@ -70,6 +75,10 @@ export interface DiskFigures {
   groupCommit: { producers: number; MBps: number; recordsPerFsync: number }[];
   fsyncPerRecordMBps: number;
   asyncByRecordSize: { recordBytes: number; MBps: number }[];
+  /** The disk's limit in each round, when the run kept them: a virtual disk's limit can vary 4x in an hour. */
+  diskLimitRoundsMBps?: number[];
+  /** The floor (see the header, 8), when the run measured it. */
+  encodeAndCopyMBps?: number;
   /** The log's figures again with a write buffer (part H), when the run measured them. */
   buffered?: BufferedFigures;
 }
@@ -173,6 +182,54 @@ async function rawWrites(
   return now() - started;
 }
 
+/**
+ * The floor (see the header, 8): `count` records of `bodyBytes`, each encoded and copied into a
+ * buffer of WRITE_BUFFER_BYTES by one awaited call; a write call for each full buffer (not awaited
+ * before the next record, as a log's commit need not be), one fsync at the end.
+ */
+async function encodeAndCopy(
+  env: Env,
+  count: number,
+  bodyBytes: number,
+  now: () => number = () => performance.now(),
+): Promise<number> {
+  await env.disk.create("floor.log");
+  const body = new Uint8Array(bodyBytes).fill(3);
+  const writes: Promise<void>[] = [];
+  let buffer = new Uint8Array(WRITE_BUFFER_BYTES);
+  let used = 0;
+  let fileBytes = 0;
+  const writeOut = (): void => {
+    writes.push(env.disk.write("floor.log", fileBytes, buffer.subarray(0, used)));
+    fileBytes += used;
+    buffer = new Uint8Array(WRITE_BUFFER_BYTES);
+    used = 0;
+  };
+  const append = async (queueOffset: number): Promise<number> => {
+    const physicalOffset = fileBytes + used;
+    const record = encodeRecord({
+      topic: "bench",
+      queueId: 0,
+      queueOffset,
+      physicalOffset,
+      bornTimestamp: 0,
+      storeTimestamp: 0,
+      body,
+      properties: {},
+    });
+    if (used + record.length > buffer.length) writeOut();
+    buffer.set(record, used);
+    used += record.length;
+    return physicalOffset;
+  };
+  const started = now();
+  for (let i = 0; i < count; i++) await append(i);
+  if (used > 0) writeOut();
+  await Promise.all(writes);
+  await env.disk.fsync("floor.log");
+  return now() - started;
+}
+
 /** Appends `count` messages from `producers` at once, then closes the log (which flushes). */
 async function logAppends(
   env: Env,
@@ -234,6 +291,7 @@ export async function measureLogBench(): Promise<LogBenchFigures> {
   try {
     // Warm-up: the first thousands of calls run before the JIT has compiled anything.
     await timed((env) => rawWrites(env, 5_000, size, 0));
+    await timed((env) => encodeAndCopy(env, 5_000, BODY_BYTES));
     for (const buffer of BUFFERS) await timed((env) => logAppends(env, "async", 5_000, 1, BODY_BYTES, buffer));
 
     // Every measurement once per round, the rounds one after another: a change of load during the
@@ -243,6 +301,10 @@ export async function measureLogBench(): Promise<LogBenchFigures> {
     const med = (name: string) => median(samples.get(name) ?? [Number.NaN]);
     for (let round = 0; round < ROUNDS; round++) {
       sample("perRecord", mbps(ASYNC_MESSAGES * size, await timed((env) => rawWrites(env, ASYNC_MESSAGES, size, 0))));
+      sample(
+        "floor",
+        mbps(ASYNC_MESSAGES * size, await timed((env) => encodeAndCopy(env, ASYNC_MESSAGES, BODY_BYTES))),
+      );
       for (const buffer of BUFFERS) {
         const asyncRun = await timed((env) => logAppends(env, "async", ASYNC_MESSAGES, 1, BODY_BYTES, buffer));
         sample(`async ${buffer}`, mbps(ASYNC_MESSAGES * size, asyncRun.ms));
@@ -285,6 +347,8 @@ export async function measureLogBench(): Promise<LogBenchFigures> {
       perRecordWritesMBps: med("perRecord"),
       ...logFigures(0),
       fsyncPerRecordMBps: med("fsyncEach"),
+      diskLimitRoundsMBps: samples.get("limit") ?? [],
+      encodeAndCopyMBps: med("floor"),
       buffered: { writeBufferBytes: WRITE_BUFFER_BYTES, ...logFigures(WRITE_BUFFER_BYTES) },
     };
   } finally {
@@ -328,6 +392,7 @@ export async function modelLogBench(): Promise<DiskFigures> {
     return now() - started;
   });
   const perRecordMs = await inSimulation((env, now) => rawWrites(env, ASYNC_MESSAGES, size, 0, now));
+  const floorMs = await inSimulation((env, now) => encodeAndCopy(env, ASYNC_MESSAGES, BODY_BYTES, now));
   const eachMs = await inSimulation((env, now) => rawWrites(env, FSYNC_EACH_MESSAGES, size, 1, now));
   const logFigures = async (buffer: number) => {
     const asyncRun = await inSimulation((env, now) =>
@@ -357,6 +422,7 @@ export async function modelLogBench(): Promise<DiskFigures> {
     perRecordWritesMBps: mbps(ASYNC_MESSAGES * size, perRecordMs),
     ...(await logFigures(0)),
     fsyncPerRecordMBps: mbps(FSYNC_EACH_MESSAGES * size, eachMs),
+    encodeAndCopyMBps: mbps(ASYNC_MESSAGES * size, floorMs),
     buffered: { writeBufferBytes: WRITE_BUFFER_BYTES, ...(await logFigures(WRITE_BUFFER_BYTES)) },
   };
 }
@@ -387,19 +453,29 @@ export function describeLogBench(f: LogBenchFigures): string[] {
       row(`  async flush, records of ${s.recordBytes} bytes`, s.MBps, model?.asyncByRecordSize[i]?.MBps),
     ),
   ];
+  const limitRounds = f.diskLimitRoundsMBps ?? [];
   const lines = [
     `lab 01 log storage on node:fs in ${os.tmpdir()}, records of ${f.recordBytes} bytes (1 KiB body), median of ${ROUNDS} rounds, load average ${f.loadAverage.start.toFixed(1)} to ${f.loadAverage.end.toFixed(1)};`,
     '  each figure also as a share of the disk\'s limit; "model": the same workload on the simulated disk with the cost model',
     row("disk's limit: 1 MiB writes, one fdatasync at the end", f.diskLimitMBps, m?.diskLimitMBps),
+    ...(limitRounds.length > 1
+      ? [`    (the limit in each round: ${limitRounds.map((x) => x.toFixed(1)).join(", ")} MB/s)`]
+      : []),
     row("raw writes of one record each, one fsync at the end", f.perRecordWritesMBps, m?.perRecordWritesMBps),
     row("raw writes, one fsync per record", f.fsyncPerRecordMBps, m?.fsyncPerRecordMBps),
-    ...logRows(f, m, "the log without a write buffer (a write call per record):"),
   ];
+  if (f.encodeAndCopyMBps !== undefined)
+    lines.push(row("floor: encode, copy into a 1 MiB buffer, no log", f.encodeAndCopyMBps, m?.encodeAndCopyMBps));
+  lines.push(...logRows(f, m, "the log without a write buffer (a write call per record):"));
   const fast = f.buffered ?? f;
   const fastLabel = f.buffered === undefined ? "" : ` with a ${bufferName(f.buffered.writeBufferBytes)} write buffer`;
   if (f.buffered !== undefined)
     lines.push(...logRows(f.buffered, m?.buffered, `the log${fastLabel} (part H; the goals are judged here):`));
   const asyncShare = fast.asyncMBps / f.diskLimitMBps;
+  if (f.encodeAndCopyMBps !== undefined)
+    lines.push(
+      `  the log's async flush${fastLabel} runs at ${((fast.asyncMBps / f.encodeAndCopyMBps) * 100).toFixed(0)}% of the floor's rate: the log's own structure costs the rest; the floor's gap to the disk is the work per record itself`,
+    );
   lines.push(
     `  goal: async flush${fastLabel} at least ${ASYNC_GOAL_SHARE * 100}% of the disk's limit: ${(asyncShare * 100).toFixed(1)}%, ${asyncShare >= ASYNC_GOAL_SHARE ? "met" : "NOT met"}`,
   );
