@@ -2,11 +2,12 @@
  * The key-parallel worker, assembled from its parts (key-parallel.ts explains the design). The loop
  * is: pull while fewer than BUFFER_LOW messages are pulled and unfinished; schedule each batch on
  * the keys' chains; commit the commit point after every step; at the end, let every message in
- * flight finish. Three decisions are parts, and a bug-zoo entry replaces one at a time:
+ * flight finish. Five decisions are parts, and a bug-zoo entry replaces one at a time:
  *   chains     which message waits for which (key-chains.ts);
  *   progress   which offset is safe to commit (commit-point.ts);
  *   processOne one message, retried in place while the session lasts (process-in-place.ts);
- *   mayPull    flow control: whether to pull more now.
+ *   mayPull    flow control: whether to pull more now;
+ *   mustSend   whether the commit point is worth a request now.
  */
 import { type QueueSession, TIMING } from "#labs/02-ordered-messages/provided.ts";
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
@@ -23,6 +24,11 @@ export interface KeyParallelParts {
   processOne(session: QueueSession, message: StoredMessage, active: () => boolean): Promise<Step>;
   /** Whether to pull more now, given the messages pulled and not finished. */
   mayPull(progress: Progress, nextPull: number): boolean;
+  /**
+   * Whether to send the commit point `offset` now, given the last offset the broker acknowledged,
+   * where the session started, and whether the queue has been idle long enough to send it again.
+   */
+  mustSend(offset: number, acknowledged: number, start: number, idleResend: boolean): boolean;
 }
 
 export const keyParallelParts: KeyParallelParts = {
@@ -30,6 +36,11 @@ export const keyParallelParts: KeyParallelParts = {
   progress: () => new LowestUnfinished(),
   processOne: processInPlace,
   mayPull: (progress) => progress.pending < BUFFER_LOW,
+  // Sent when it moved past what the broker acknowledged; and while idle, now and then, even if it
+  // did not: an acknowledged commit can still be undone. A duplicate of an older commit, held up in
+  // the network, may land after it and set the group's offset back (the broker keeps the last
+  // commit it receives), and with no new commit coming, only a re-send puts it right.
+  mustSend: (offset, acknowledged, start, idleResend) => offset > acknowledged || (idleResend && offset > start),
 };
 
 /** At most this many messages of one queue in flight at once. */
@@ -54,7 +65,7 @@ export async function runKeyParallelWith(parts: KeyParallelParts, session: Queue
   const progress = parts.progress();
   const slots = new Slots(MAX_IN_FLIGHT);
   let nextPull = start;
-  let committed = start;
+  let acknowledged = start;
   let idlePulls = 0;
   let stopped = false; // fenced: another consumer owns the queue now
   const active = (): boolean => !stopped && session.isActive();
@@ -71,19 +82,14 @@ export async function runKeyParallelWith(parts: KeyParallelParts, session: Queue
     }
   };
 
-  /**
-   * Commits the commit point if it moved; with `again`, also if it did not. A commit the broker
-   * acknowledged can still be undone: a duplicate of an older one, delayed in the network, lands
-   * after it and sets the group's offset back (the broker keeps the last commit it receives). So
-   * while the queue is idle the point is sent again now and then, as the orderly worker does.
-   */
-  const commit = async (again = false): Promise<void> => {
+  /** Commits the commit point if `mustSend` says so; `idleResend` while the queue is idle. */
+  const commit = async (idleResend = false): Promise<void> => {
     const offset = progress.commitPoint(nextPull);
-    if ((offset <= committed && !(again && offset > start)) || stopped) return;
+    if (stopped || !parts.mustSend(offset, acknowledged, start, idleResend)) return;
     const outcome = await tryCommit(session, offset);
     if (outcome === "fenced") stopped = true;
-    // A lost reply leaves `committed` behind, so the next call sends it again, idle or not.
-    else if (outcome === "committed") committed = offset;
+    // A lost reply leaves `acknowledged` behind, so the next call sends it again, idle or not.
+    else if (outcome === "committed") acknowledged = offset;
   };
 
   while (active()) {

@@ -21,7 +21,8 @@ import type { QueueSession } from "#labs/02-ordered-messages/provided.ts";
  *   cannot beat the longest key's handler calls one after another);
  * - the committed offset never passes a message that is not finished, even though messages now
  *   finish out of order; and, as in runOrderlyQueue, it reaches the queue's end once the queue is
- *   quiet and the faults are over (the grader waits 1 s), even if a commit's reply was lost;
+ *   quiet and the faults are over (the grader waits 1 s), even if a commit's reply was lost or an
+ *   older commit's late copy set it back after the broker had acknowledged a newer one;
  * - stops, as runOrderlyQueue does, when the session ends or the token is fenced (a `FencedError`
  *   on any key, or a commit answered `fenced`, even while `session.isActive()` is still true): no
  *   handler call of any key starts after that, and no commit is sent; lets the messages in flight

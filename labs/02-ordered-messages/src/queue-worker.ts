@@ -20,8 +20,10 @@ import type { QueueSession } from "#labs/02-ordered-messages/provided.ts";
  * - commits (`commitOffset`, with `session.token`) only offsets whose messages are all processed;
  * - keeps the committed offset up with what it processed: once the queue is quiet and the faults
  *   are over, the group's committed offset reaches the queue's end, even if the reply to your
- *   last commit was lost (so send it again when you are idle, well within the 1 s the grader
- *   waits after your last handler call);
+ *   last commit was lost, or a copy of an older commit, held up in the network, reached the broker
+ *   after it (the broker keeps the last commit it receives); so send it again now and then while
+ *   you are idle, even when the broker acknowledged it, well within the 1 s the grader waits after
+ *   your last handler call;
  * - L2.E: when the handler throws `FencedError`, or a commit is answered `fenced`, another consumer
  *   owns the queue now: return at once, without retrying and without committing, even while
  *   `session.isActive()` is still true (a lease estimate can be wrong; the token cannot).

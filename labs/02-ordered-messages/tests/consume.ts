@@ -40,6 +40,7 @@ import {
   type Takeover,
 } from "./deployment.ts";
 import { type KeyStyle, keyName } from "./keys.ts";
+import { copyThatSetBack, type LateCopies, LateCopyTracker } from "./late-copies.ts";
 import { addHarnessProducer } from "./produce.ts";
 
 export interface ConsumeLoad {
@@ -82,6 +83,8 @@ export interface ConsumeSetup {
   takeover?: Takeover;
   /** "group" mode: c1's consumer is closed at this time, while the topic is still busy. */
   leaveAtMs?: number;
+  /** L2.C, L2.F: some commits reach the broker a second time, late (late-copies.ts). */
+  lateCopies?: LateCopies;
 }
 
 /**
@@ -214,11 +217,12 @@ export async function runConsumeWorkload(
   const commitsSent: SentCommit[] = [];
   /** Shared by every consumer: `seq` orders all their commits and fenced answers. */
   const commitsSeen = { fencedCommits, commitsSent, seq: 0 };
+  const lateCopies = setup.lateCopies ? new LateCopyTracker(setup.lateCopies, history, () => world.nowMs, world.rootRng.fork("late-copies")) : null;
   const consumers = Array.from({ length: setup.consumers }, (_, i) =>
     world.addNode<OrderlyConsumer | undefined>(`c${i + 1}`, (nodeEnv) => {
       const own = ctx.implFor(nodeEnv);
       const env = observeCommits(
-        nodeEnv,
+        lateCopies === null ? nodeEnv : lateCopies.wrap(nodeEnv),
         commitsSeen,
         () => world.nowMs,
         () => history.timeline.length,
@@ -278,9 +282,10 @@ export async function runConsumeWorkload(
     if (world.nowMs > progressAtMs + STALL_MS || world.nowMs > endMs + HARD_STOP_MS) break;
   }
   over = true;
+  if (lateCopies !== null) lateCopies.stopped = true;
   await Promise.race([leaving, world.sleep(CLOSE_MS_MAX)]);
   const allProcessed = everyAckedProcessed(history.ops);
-  const behind = allProcessed ? await commitsReachEnd(ctx, deployment, faults, load.queueCount) : [];
+  const behind = allProcessed ? await commitsReachEnd(ctx, deployment, faults, load.queueCount, lateCopies) : [];
   // The learner's consumers are shut down as an application would, and must let go cleanly.
   const closing = setup.mode === "group" && allProcessed ? await closeAll(ctx, consumers, faults, closedEarly) : [];
   // The run is over: stop the consumers, so that nothing they still had in flight completes later.
@@ -358,6 +363,8 @@ function observeCommits(
  * (TIMING.pullIdleMs plus a round trip), time for several re-sends of a lost commit.
  */
 const COMMIT_SETTLE_MS = 1_000;
+/** Time for a late copy of a commit to reach the broker once sent (a round trip and some). */
+const COPY_LANDS_MS = 50;
 
 /**
  * Once every message is processed and the faults are over, the group's committed offset of each
@@ -374,9 +381,13 @@ async function commitsReachEnd(
   deployment: Deployment,
   faults: ActiveFaults,
   queueCount: number,
+  lateCopies: LateCopyTracker | null,
 ): Promise<Anomaly[]> {
   const { world, history } = ctx;
   await faults.healed();
+  const copiesSentByMs = lateCopies?.lastSentAtMs ?? 0;
+  // A late copy of a commit is a fault too: the grace starts once the last one has landed.
+  if (world.nowMs < copiesSentByMs + COPY_LANDS_MS) await world.sleep(copiesSentByMs + COPY_LANDS_MS - world.nowMs);
   const queues = await deployment.readAllQueues();
   const healedAtMs = world.nowMs;
   // A rewind after a crash may process a queue's tail again after the faults are over: the second
@@ -401,10 +412,16 @@ async function commitsReachEnd(
   );
   const lastMs = Math.max(0, ...processed.map((op) => op.completedAtMs ?? op.invokedAtMs));
   const committed = behind.committed === null ? "unknown (the broker is down)" : String(behind.committed);
+  const setBack = behind.committed === null ? null : copyThatSetBack(lateCopies, behind.queueId, behind.committed);
+  const again = behind.committed === null ? "the tail" : `${behind.end - behind.committed} message(s)`;
+  const advice =
+    setBack === null
+      ? "Commit after the last message too, and when a commit's reply is lost, commit again (RocketMQ's client re-sends every queue's offset on a timer)."
+      : "Send the offset again now and then while the queue is idle, even when the broker has acknowledged it (RocketMQ's client re-sends every queue's offset on a timer).";
   return [
     anomaly(
       "not live",
-      `every message of queue ${behind.queueId} (offsets 0 to ${behind.end - 1}) was processed by ${formatMs(lastMs)}, and the faults were over by ${formatMs(healedAtMs)}; yet at ${formatMs(world.nowMs)} the group's committed offset of the queue was ${committed}, not ${behind.end}. Nothing is lost, but whoever takes the queue over next (a restart, a rebalance) processes ${behind.committed === null ? "the tail" : `${behind.end - behind.committed} message(s)`} again. Commit after the last message too, and when a commit's reply is lost, commit again (RocketMQ's client re-sends every queue's offset on a timer).`,
+      `every message of queue ${behind.queueId} (offsets 0 to ${behind.end - 1}) was processed by ${formatMs(lastMs)}, and the faults were over by ${formatMs(healedAtMs)}; yet at ${formatMs(world.nowMs)} the group's committed offset of the queue was ${committed}, not ${behind.end}.${setBack === null ? "" : ` ${setBack}`} Nothing is lost, but whoever takes the queue over next (a restart, a rebalance) processes ${again} again. ${advice}`,
       processed.slice(-1),
     ),
   ];

@@ -23,6 +23,7 @@ import {
 } from "./consume.ts";
 import { deployBroker, describeTakeover, startInfrastructure, type Takeover } from "./deployment.ts";
 import { type KeyStyle, keyStyleArb } from "./keys.ts";
+import { describeLateCopies, type LateCopies } from "./late-copies.ts";
 import { type ProducerLoad, runLearnerProducers } from "./produce.ts";
 import { type RoutingScenario, routingScenario, runRoutingCheck } from "./routing.ts";
 import {
@@ -142,6 +143,8 @@ interface ConsumeScenario {
   plan: FaultPlan;
   /** L2.D, L2.E: when c1's consumer is closed while the topic is busy (scaling down), if at all. */
   leaveAtMs: number | null;
+  /** L2.C, L2.F: some of c1's commits reach the broker again, late (late-copies.ts), if at all. */
+  lateCopies: LateCopies | null;
 }
 
 /**
@@ -166,6 +169,8 @@ interface ScenarioOptions {
   gcPause?: boolean;
   /** Close c1's consumer mid-run in some runs (the group parts). */
   leave?: boolean;
+  /** Deliver some of c1's commits again, late, in some runs (the single-consumer parts). */
+  lateCopies?: boolean;
 }
 
 function consumeScenario(options: ScenarioOptions): fc.Arbitrary<ConsumeScenario> {
@@ -204,9 +209,22 @@ function consumeScenario(options: ScenarioOptions): fc.Arbitrary<ConsumeScenario
       leaveAtMs: options.leave
         ? fc.option(fc.constantFrom(...joinTimes(options.windowMs).slice(1)), { nil: null, freq: 2 })
         : fc.constant(null),
+      // Drawn after leaveAtMs, for the same reason.
+      lateCopies: options.lateCopies ? fc.option(lateCopiesArb, { nil: null, freq: 2 }) : fc.constant(null),
     }),
   );
 }
+
+/**
+ * Late copies of commits: every commit to every third one, each held up for its own time of up to
+ * 100 to 400 ms. A copy matters when it lands after the worker's last commit of a stretch, which is
+ * why the delays reach well past the time between two commits; the liveness check's second of
+ * grace starts once the last copy has landed.
+ */
+const lateCopiesArb: fc.Arbitrary<LateCopies> = fc.record({
+  every: fc.integer({ min: 1, max: 3 }),
+  delayMsMax: fc.constantFrom(100, 200, 400),
+});
 
 /**
  * A GC pause inside one of the first handler calls of a consumer, long enough for the group to drop
@@ -250,6 +268,7 @@ function describeConsume(s: ConsumeScenario, ledger: "fencing" | "unchecked" = "
   return [
     ...(s.gcPause ? [describeGcPause(s.gcPause)] : []),
     ...(s.leaveAtMs !== null ? [describeLeave(s.leaveAtMs)] : []),
+    ...(s.lateCopies !== null ? [describeLateCopies(s.lateCopies)] : []),
     ...describePlan(s.plan),
     `workload: ${keys} key(s) (${s.load.keyStyle} names) x ${messagesPerKey} messages over ${queueCount} queue(s); ` +
       `${s.consumers} consumer(s)${joins ? `: c1 starts at once, ${joins}` : ""}; ` +
@@ -270,6 +289,7 @@ function consumePart(
         joinAtMs: s.joinAtMs,
         ...(s.gcPause ? { gcPause: s.gcPause } : {}),
         ...(s.leaveAtMs !== null ? { leaveAtMs: s.leaveAtMs } : {}),
+        ...(s.lateCopies !== null ? { lateCopies: s.lateCopies } : {}),
       },
       s.plan,
     );
@@ -282,6 +302,7 @@ const oneConsumerUnderCrashes = consumeScenario({
   outageMsMax: 100,
   nodes: () => ["c1", "broker"],
   windowMs: WINDOW_MS,
+  lateCopies: true,
 });
 
 /** L2.D and L2.E: two or three consumers in one group, joining over the longer window. */

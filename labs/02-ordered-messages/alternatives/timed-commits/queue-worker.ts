@@ -9,7 +9,9 @@
  * - A timer commits `done` every `COMMIT_EVERY_MS` when it moved (Kafka's auto-commit, but of
  *   processed offsets only, never of pulled ones). So commits are never in the handler's path,
  *   and a crash repeats at most what `COMMIT_EVERY_MS` covers: a rewind, which the contract allows.
- *   One commit in flight at a time; a `maybe` is carried by the next tick.
+ *   One commit in flight at a time; a `maybe` is carried by the next tick. Every
+ *   `RESEND_TICKS`-th tick commits `done` even if it did not move, as Kafka's auto-commit commits
+ *   every interval: an acknowledged commit can be undone by a late copy of an older one.
  * - `fenced`, from a commit or from the handler, stops everything: the timer is cancelled, no
  *   retry, no further commit, and the loop returns before its next attempt (a handler call already
  *   running when a background commit is fenced cannot be recalled; it is fenced by the ledger).
@@ -22,6 +24,8 @@ import { FencedError, type QueueSession, TIMING } from "#labs/02-ordered-message
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
 import { commitUpTo, pullBatch, startOffset } from "../broker-requests.ts";
 
+/** Every this many ticks, the timer commits `done` even if the broker acknowledged it. */
+const RESEND_TICKS = 4;
 /** How often the timer commits the processed offset. */
 const COMMIT_EVERY_MS = 25;
 /** Pause before repeating a request that got no answer. */
@@ -85,6 +89,7 @@ class Committer {
   fenced = false;
   private committed: number;
   private inFlight: Promise<void> | undefined;
+  private ticks = 0;
 
   constructor(
     private readonly session: QueueSession,
@@ -94,9 +99,12 @@ class Committer {
     this.committed = start;
   }
 
-  /** Commits `done` if it moved and nothing is in flight. */
+  /** Commits `done` if it moved (or on every RESEND_TICKS-th call) and nothing is in flight. */
   commit(): Promise<void> {
-    if (this.inFlight !== undefined || this.fenced || this.done <= this.committed) return Promise.resolve();
+    const again = ++this.ticks % RESEND_TICKS === 0;
+    if (this.inFlight !== undefined || this.fenced || (this.done <= this.committed && !again)) {
+      return Promise.resolve();
+    }
     this.inFlight = this.send(this.done).finally(() => {
       this.inFlight = undefined;
     });

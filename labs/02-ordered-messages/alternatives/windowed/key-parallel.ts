@@ -16,7 +16,9 @@
  * - The commit point is the low-water mark: the offset of the lowest unfinished message in the
  *   window (or the pull position, when the window is empty). Everything below it has finished, so
  *   committing it never passes an unfinished message, however out of order messages finish. One
- *   commit at a time; a `maybe` is retried with the next one.
+ *   commit at a time; a `maybe` is retried with the next one. Every `RESEND_ROUNDS`-th round of the
+ *   scheduler sends it even if the broker already acknowledged it: a late copy of an older commit
+ *   can set the broker's offset back after that, and a quiet queue sends nothing else.
  * - It stops when the session ends or on `FencedError` / a `fenced` commit: nothing new starts,
  *   retries stop, the messages in flight finish, and then (only if not fenced) the low-water mark is
  *   committed once more.
@@ -25,6 +27,8 @@ import { FencedError, type QueueSession, TIMING } from "#labs/02-ordered-message
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
 import { commitUpTo, pullBatch, startOffset } from "../broker-requests.ts";
 
+/** Every this many scheduler rounds (one at least every pullIdleMs), the commit goes out even unmoved. */
+const RESEND_ROUNDS = 12;
 /** Pulled but unfinished messages kept at most (the pull-ahead limit). */
 const WINDOW_MAX = 128;
 /** Handler calls running at once on one queue. */
@@ -69,9 +73,9 @@ class Scheduler {
 
   async run(): Promise<void> {
     const fetcher = this.fetch();
-    while (this.going) {
+    for (let round = 1; this.going; round++) {
       this.schedule();
-      void this.commit();
+      void this.commit(round % RESEND_ROUNDS === 0);
       await this.changed(TIMING.pullIdleMs);
     }
     await fetcher;
@@ -163,10 +167,10 @@ class Scheduler {
     return this.window[0]?.message.queueOffset ?? this.pullOffset;
   }
 
-  /** Commits the low-water mark if it moved; one commit at a time. */
-  private async commit(): Promise<void> {
+  /** Commits the low-water mark if it moved, or with `again` even if not; one commit at a time. */
+  private async commit(again = false): Promise<void> {
     const offset = this.lowWaterMark();
-    if (this.committing || this.fenced || offset <= this.committed) return;
+    if (this.committing || this.fenced || (offset <= this.committed && !again)) return;
     this.committing = true;
     try {
       const answer = await commitUpTo(this.session, offset);

@@ -12,7 +12,9 @@
  * - A commit answered `maybe` is not retried on the spot: `done` only grows, so the next commit
  *   (after the next batch, at the next empty pull, or at the end) carries it. The empty pull
  *   matters: after the last batch of a quiet queue nothing else would send it, and the offset
- *   would stay behind until the next owner redid the tail. Pulls and `queryOffset` are retried until
+ *   would stay behind until the next owner redid the tail. For the same reason every
+ *   `RESEND_EMPTY_PULLS`-th empty pull sends `done` even if the broker acknowledged it: a late copy
+ *   of an older commit may have set the broker's offset back since. Pulls and `queryOffset` are retried until
  *   answered, with a short pause, as long as the session is active.
  * - The final commit, after the session has ended, is tried once: the lease may be over, so a new
  *   owner may already exist. Its token makes that harmless (the broker fences a commit under an
@@ -25,6 +27,8 @@ import { FencedError, type QueueSession, TIMING } from "#labs/02-ordered-message
 import type { StoredMessage } from "#labs/shared/broker/protocol.ts";
 import { commitUpTo, pullBatch, startOffset } from "../broker-requests.ts";
 
+/** Every this many empty pulls in a row, `done` is committed again even if it was acknowledged. */
+const RESEND_EMPTY_PULLS = 8;
 /** How long to wait before asking the broker again after a request got no answer. */
 const RETRY_PAUSE_MS = 5;
 
@@ -34,6 +38,7 @@ export async function runOrderlyQueue(session: QueueSession): Promise<void> {
   const start = await startOffset(session, RETRY_PAUSE_MS);
   if (start === undefined) return;
   const cursor = { pulled: start, done: start, committed: start };
+  let emptyPulls = 0;
 
   // Once the session has ended, the worker returns, even if isActive() were to turn true again:
   // messages of the batch in hand after the one it stopped at were never processed.
@@ -41,10 +46,11 @@ export async function runOrderlyQueue(session: QueueSession): Promise<void> {
     const batch = session.isActive() ? await pull(session, cursor.pulled) : undefined;
     if (batch === undefined) break;
     if (batch.messages.length === 0) {
-      if ((await commit(session, cursor)) === "fenced") return;
+      if ((await commit(session, cursor, ++emptyPulls % RESEND_EMPTY_PULLS === 0)) === "fenced") return;
       await session.env.clock.sleep(TIMING.pullIdleMs);
       continue;
     }
+    emptyPulls = 0;
     cursor.pulled = batch.nextOffset;
     const step = await processBatch(session, batch.messages, cursor);
     if (step === "fenced") return;
@@ -93,8 +99,12 @@ async function processInPlace(
 }
 
 /** Commits `cursor.done` if it moved; one attempt. */
-async function commit(session: QueueSession, cursor: { done: number; committed: number }): Promise<"ok" | "fenced"> {
-  if (cursor.done <= cursor.committed) return "ok";
+async function commit(
+  session: QueueSession,
+  cursor: { done: number; committed: number },
+  again = false,
+): Promise<"ok" | "fenced"> {
+  if (cursor.done <= cursor.committed && !again) return "ok";
   const offset = cursor.done;
   const answer = await commitUpTo(session, offset);
   if (answer === "fenced") {
