@@ -217,7 +217,9 @@ export async function runConsumeWorkload(
   const commitsSent: SentCommit[] = [];
   /** Shared by every consumer: `seq` orders all their commits and fenced answers. */
   const commitsSeen = { fencedCommits, commitsSent, seq: 0 };
-  const lateCopies = setup.lateCopies ? new LateCopyTracker(setup.lateCopies, history, () => world.nowMs, world.rootRng.fork("late-copies")) : null;
+  const lateCopies = setup.lateCopies
+    ? new LateCopyTracker(setup.lateCopies, history, () => world.nowMs, world.rootRng.fork("late-copies"))
+    : null;
   const consumers = Array.from({ length: setup.consumers }, (_, i) =>
     world.addNode<OrderlyConsumer | undefined>(`c${i + 1}`, (nodeEnv) => {
       const own = ctx.implFor(nodeEnv);
