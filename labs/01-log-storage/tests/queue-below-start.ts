@@ -19,8 +19,8 @@
 import type { Anomaly } from "#harness/checkers/anomaly.ts";
 import type { TestContext } from "#harness/grade/define.ts";
 import { SIM_EPOCH_MS } from "#harness/sim/clock.ts";
-import { isOutOfRange, type LogModule } from "./api.ts";
-import { describeAnswer, QueueDirect } from "./queue-direct.ts";
+import type { LogModule } from "./api.ts";
+import { QueueDirect } from "./queue-direct.ts";
 import { expectedOffset } from "./segments.ts";
 
 const NODE = "queues-retained";
@@ -81,17 +81,12 @@ export async function checkQueueBelowStart(ctx: TestContext<LogModule>): Promise
     );
   }
 
-  const below = rng.int(count);
-  const gone = await d.read(old, below);
-  if (gone.kind === "lost") return d.failed(gone);
-  if (!(gone.kind === "threw" && isOutOfRange(gone.error))) {
-    const answer = describeAnswer(gone);
-    return d.anomaly(
-      "wrong answer",
-      `readQueue(${oldName} @${below}) ${answer}; retention deleted its record (the log starts at ${start}), so read throws OffsetOutOfRangeError.`,
-      [gone.op],
-    );
-  }
+  const gone = await d.checkOutOfRange(
+    old,
+    rng.int(count),
+    `retention deleted its record (the log starts at ${start}), so read throws OffsetOutOfRangeError.`,
+  );
+  if (gone.length > 0) return gone;
 
   d.nemesis(
     `an index entry for ${oldName} #${count} appears, leading to @${start}: a power cut took its record, and ${first.sent.id} was appended there since`,

@@ -225,6 +225,17 @@ export class QueueDirect {
     );
   }
 
+  /** Reads `queue` at `n`, which must throw OffsetOutOfRangeError; `why` ends the verdict's sentence. */
+  async checkOutOfRange(queue: DirectQueue, n: number, why: string): Promise<Anomaly[]> {
+    const result = await this.read(queue, n);
+    if (result.kind === "lost") return this.failed(result);
+    if (result.kind === "threw" && isOutOfRange(result.error)) return [];
+    const answer = describeAnswer(result);
+    return this.anomaly("wrong answer", `readQueue(${queue.topic}/${queue.queueId} @${n}) ${answer}; ${why}`, [
+      result.op,
+    ]);
+  }
+
   /** A record the log does not have, as the next message of `queue` (what a power cut can leave in an index). */
   phantom(queue: DirectQueue, queueOffset: number, physicalOffset: number): StoredRecord {
     const nowMs = Math.floor(SIM_EPOCH_MS + this.ctx.world.nowMs);
