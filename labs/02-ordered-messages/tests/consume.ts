@@ -218,7 +218,13 @@ export async function runConsumeWorkload(
   /** Shared by every consumer: `seq` orders all their commits and fenced answers. */
   const commitsSeen = { fencedCommits, commitsSent, seq: 0 };
   const lateCopies = setup.lateCopies
-    ? new LateCopyTracker(setup.lateCopies, history, () => world.nowMs, world.rootRng.fork("late-copies"))
+    ? new LateCopyTracker(
+        setup.lateCopies,
+        history,
+        () => world.nowMs,
+        world.rootRng.fork("late-copies"),
+        () => over,
+      )
     : null;
   const consumers = Array.from({ length: setup.consumers }, (_, i) =>
     world.addNode<OrderlyConsumer | undefined>(`c${i + 1}`, (nodeEnv) => {
@@ -284,7 +290,6 @@ export async function runConsumeWorkload(
     if (world.nowMs > progressAtMs + STALL_MS || world.nowMs > endMs + HARD_STOP_MS) break;
   }
   over = true;
-  if (lateCopies !== null) lateCopies.stopped = true;
   await Promise.race([leaving, world.sleep(CLOSE_MS_MAX)]);
   const allProcessed = everyAckedProcessed(history.ops);
   const behind = allProcessed ? await commitsReachEnd(ctx, deployment, faults, load.queueCount, lateCopies) : [];

@@ -48,8 +48,6 @@ export function describeLateCopies(copies: LateCopies): string {
 export class LateCopyTracker {
   /** True time by which every copy scheduled so far has been sent (it then needs a round trip). */
   lastSentAtMs = 0;
-  /** Set once the workload's processing is over: later commits are not copied. */
-  stopped = false;
   /** Every copy delivered, in order: the report names the one that set a queue back. */
   readonly delivered: Array<{ queueId: number; offset: number; sentAtMs: number; againAtMs: number }> = [];
 
@@ -59,6 +57,8 @@ export class LateCopyTracker {
     private readonly trueNowMs: () => number,
     /** Draws each copy's delay: the world's, so that a seed always gives the same run. */
     private readonly rng: SimRng,
+    /** True once the workload's processing is over: later commits are not copied. */
+    private readonly over: () => boolean,
   ) {}
 
   /**
@@ -72,7 +72,7 @@ export class LateCopyTracker {
       ...env.net,
       request: <TReply>(to: string, request: unknown, options: { timeoutMs: number }) => {
         const sent = request as BrokerRequest;
-        if (sent.type === "commitOffset" && !this.stopped && ++commits % this.copies.every === 0) {
+        if (sent.type === "commitOffset" && !this.over() && ++commits % this.copies.every === 0) {
           const copy = structuredClone(sent);
           const sentAtMs = this.trueNowMs();
           const delayMs = this.rng.between(COPY_DELAY_MS_MIN, this.copies.delayMsMax);
